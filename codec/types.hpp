@@ -1,0 +1,139 @@
+// The values that cross the wire, as plain structs. See PROTOCOL.md.
+#pragma once
+
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <span>
+#include <string>
+#include <variant>
+#include <vector>
+
+namespace dave {
+
+using byte_span = std::span<const std::uint8_t>;
+using bytes = std::vector<std::uint8_t>;
+
+using public_key_bytes = std::array<std::uint8_t, 32>;
+using secret_key_bytes = std::array<std::uint8_t, 64>; // seed ‖ public key, as Go's
+using seed_bytes = std::array<std::uint8_t, 32>;
+using signature_bytes = std::array<std::uint8_t, 64>;
+using hash_bytes = std::array<std::uint8_t, 32>;
+using salt_bytes = std::array<std::uint8_t, 16>;
+using challenge_bytes = std::array<std::uint8_t, 32>;
+
+// Wire sizes: fixed by the protocol, never configurable.
+inline constexpr std::size_t max_message_length = 1424;
+inline constexpr std::size_t dat_header_length = 155;
+inline constexpr std::size_t wire_replica_count = 5;
+inline constexpr std::size_t entry_header_length = wire_replica_count * 8 + 2;
+inline constexpr std::size_t address_length = 18;
+inline constexpr std::size_t ping_length = 49;
+inline constexpr std::size_t default_max_pong_addresses = 12; // NPEER_LIMIT
+// Ours: the largest key+value for which a PUT or GET_ACK fits one datagram:
+// 1424 - op(1) - entry length(2) - entry header(42) - dat header(155).
+inline constexpr std::size_t max_key_value_length =
+    max_message_length - 1 - 2 - entry_header_length - dat_header_length;
+static_assert(max_key_value_length == 1224);
+
+// A signed, worked value.
+struct dat {
+    std::uint64_t time_ms = 0; // milliseconds since the Unix epoch
+    salt_bytes salt{};
+    hash_bytes work{};
+    signature_bytes signature{};
+    public_key_bytes public_key{};
+    bytes key;   // 0..255 bytes
+    bytes value; // key.size() + value.size() <= max_key_value_length
+
+    friend bool operator==(const dat&, const dat&) = default;
+};
+
+// A dat plus the node IDs of its replica set.
+struct entry {
+    std::array<std::uint64_t, wire_replica_count> replicas{};
+    dat data;
+
+    friend bool operator==(const entry&, const entry&) = default;
+};
+
+// IPv6 address (IPv4 as ::ffff:a.b.c.d) and port.
+struct address {
+    std::array<std::uint8_t, 16> ip{};
+    std::uint16_t port = 0;
+
+    friend auto operator<=>(const address&, const address&) = default;
+};
+
+enum class op : std::uint8_t {
+    ping = 0,
+    pong = 1,
+    put = 2,
+    put_ack = 3, // reserved, never sent
+    get = 4,
+    get_ack = 5,
+    getmyaddrport = 6,
+    getmyaddrport_ack = 7,
+};
+
+struct ping_message {
+    challenge_bytes challenge{};
+    std::int64_t used_space = 0;
+    std::int64_t capacity = 0;
+    friend bool operator==(const ping_message&, const ping_message&) = default;
+};
+
+struct pong_message {
+    std::vector<address> peers;
+    challenge_bytes challenge{};
+    salt_bytes salt{};
+    public_key_bytes public_key{};
+    signature_bytes signature{};
+    friend bool operator==(const pong_message&, const pong_message&) = default;
+};
+
+struct put_message {
+    entry item;
+    friend bool operator==(const put_message&, const put_message&) = default;
+};
+
+struct get_message {
+    public_key_bytes public_key{};
+    bytes key;
+    friend bool operator==(const get_message&, const get_message&) = default;
+};
+
+// "Not found" is a GET_ACK whose dat has an all-zero signature and carries
+// only the public key and the key; see is_not_found().
+struct get_ack_message {
+    entry item;
+    friend bool operator==(const get_ack_message&, const get_ack_message&) = default;
+};
+
+struct getmyaddrport_message {
+    friend bool operator==(const getmyaddrport_message&, const getmyaddrport_message&) = default;
+};
+
+struct getmyaddrport_ack_message {
+    address observed;
+    friend bool operator==(const getmyaddrport_ack_message&,
+                           const getmyaddrport_ack_message&) = default;
+};
+
+using message = std::variant<ping_message, pong_message, put_message, get_message,
+                             get_ack_message, getmyaddrport_message, getmyaddrport_ack_message>;
+
+// Node ID = first 8 bytes of the public key read as u64 little-endian.
+constexpr std::uint64_t node_id(const public_key_bytes& key) noexcept {
+    std::uint64_t id = 0;
+    for (int i = 7; i >= 0; --i)
+        id = (id << 8) | key[static_cast<std::size_t>(i)];
+    return id;
+}
+
+// XOR distance between a node ID and a public key.
+constexpr std::uint64_t distance(std::uint64_t id, const public_key_bytes& key) noexcept {
+    return id ^ node_id(key);
+}
+
+} // namespace dave

@@ -1,0 +1,28 @@
+// Ed25519 over libsodium; keys and signatures are identical to Go's crypto/ed25519.
+#pragma once
+
+#include "codec/types.hpp"
+
+namespace dave {
+
+// Must run once before any other crypto call (idempotent, thread-safe).
+void initialize_crypto();
+
+struct key_pair {
+    public_key_bytes public_key{};
+    secret_key_bytes secret_key{}; // seed ‖ public key
+
+    static key_pair generate();
+    static key_pair from_seed(const seed_bytes& seed);
+    // Go's 64-byte private key: seed ‖ public key. The public half must match the seed.
+    static bool from_secret_key(const secret_key_bytes& secret, key_pair& out);
+};
+
+signature_bytes sign(const key_pair& keys, byte_span message);
+bool verify_signature(const public_key_bytes& key, byte_span message,
+                      const signature_bytes& signature);
+
+// Cryptographically random bytes.
+void random_bytes(std::span<std::uint8_t> out);
+
+} // namespace dave

@@ -1,0 +1,26 @@
+// Proof-of-work search: find a salt such that BLAKE3(salt ‖ BLAKE3(sig)) has
+// at least `difficulty` leading zero bits. Salts are searched as godave does
+// (bytes 8..16 a little-endian counter, then bytes 0..8), split over threads.
+// One attempt is one BLAKE3 compression of a 48-byte block; attempts run
+// 16 (AVX-512) or 8 (AVX2) lanes at a time where the CPU allows.
+#pragma once
+
+#include <cstdint>
+
+#include "codec/types.hpp"
+
+namespace dave {
+
+struct work_found {
+    salt_bytes salt{};
+    hash_bytes work{};
+    std::uint64_t attempts = 0; // total over all threads
+};
+
+// threads = 0 uses every core.
+work_found search_work(const signature_bytes& signature, int difficulty, unsigned threads = 0);
+
+// Name of the lane implementation chosen at run time: "avx512", "avx2" or "portable".
+const char* work_lanes_name() noexcept;
+
+} // namespace dave

@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# Installs Dave's build dependencies (Debian 12 packages only) and builds into build/.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+packages=(
+  build-essential cmake ninja-build clang libclang-rt-14-dev
+  libcaf-dev libsodium-dev librust-blake3-dev libxxhash-dev libspdlog-dev
+  libtomlplusplus-dev libcli11-dev libcpp-httplib-dev nlohmann-json3-dev doctest-dev
+  libbenchmark-dev iproute2 procps
+)
+sudo_cmd=""
+if [ "$(id -u)" != 0 ]; then sudo_cmd="sudo"; fi
+missing=()
+for p in "${packages[@]}"; do
+  dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  $sudo_cmd apt-get update
+  DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y "${missing[@]}"
+fi
+
+build_type="${DAVE_BUILD_TYPE:-RelWithDebInfo}"
+cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE="$build_type" >/dev/null
+cmake --build build
