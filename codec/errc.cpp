@@ -33,6 +33,8 @@ std::string_view to_string(errc code) noexcept {
     case errc::config_error: return "config_error";
     case errc::backup_corrupt: return "backup_corrupt";
     case errc::shutting_down: return "shutting_down";
+    case errc::from_own_address: return "from_own_address";
+    case errc::overloaded: return "overloaded";
     }
     return "unknown";
 }

@@ -42,6 +42,9 @@ enum class errc : std::uint8_t {
     config_error,
     backup_corrupt,
     shutting_down,
+    // dispatch
+    from_own_address, // loopback: a datagram we sent ourselves
+    overloaded,       // shed by backpressure policy
 };
 
 std::string_view to_string(errc code) noexcept;

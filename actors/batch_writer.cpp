@@ -1,0 +1,170 @@
+#include "actors/batch_writer.hpp"
+
+#include <cerrno>
+#include <chrono>
+#include <fcntl.h>
+#include <map>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <caf/all.hpp>
+
+#include "actors/log.hpp"
+#include "actors/socket_address.hpp"
+#include "codec/codec.hpp"
+#include "messages/type_ids.hpp"
+
+namespace dave {
+namespace {
+
+using clock_type = std::chrono::steady_clock;
+// The receiver closes after 1 s idle; closing first avoids writing into a
+// connection the peer is about to drop.
+constexpr auto idle_close_after = std::chrono::milliseconds(500);
+constexpr int connect_timeout_ms = 500;
+
+struct open_connection {
+    int descriptor = -1;
+    clock_type::time_point last_used;
+};
+
+struct writer_state {
+    std::map<address, open_connection> connections;
+    std::shared_ptr<spdlog::logger> log = logger_for("tcp");
+    rate_limited_log failure_log;
+    std::uint64_t frames_written = 0;
+    std::uint64_t failures = 0;
+    static inline const char* name = "batch_writer";
+};
+
+address tcp_address(address udp) {
+    udp.port = static_cast<std::uint16_t>(udp.port + 1);
+    return udp;
+}
+
+int connect_to(const address& target) {
+    int descriptor = ::socket(AF_INET6, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+    if (descriptor < 0)
+        return -1;
+    int on = 1;
+    setsockopt(descriptor, IPPROTO_TCP, TCP_NODELAY, &on, sizeof on);
+    auto peer = to_sockaddr(target);
+    if (::connect(descriptor, reinterpret_cast<sockaddr*>(&peer), sizeof peer) != 0 &&
+        errno != EINPROGRESS) {
+        ::close(descriptor);
+        return -1;
+    }
+    pollfd watched{descriptor, POLLOUT, 0};
+    int error = 0;
+    socklen_t length = sizeof error;
+    if (::poll(&watched, 1, connect_timeout_ms) != 1 ||
+        getsockopt(descriptor, SOL_SOCKET, SO_ERROR, &error, &length) != 0 || error != 0) {
+        ::close(descriptor);
+        return -1;
+    }
+    // Blocking from here on: a full send buffer waits instead of failing.
+    fcntl(descriptor, F_SETFL, fcntl(descriptor, F_GETFL) & ~O_NONBLOCK);
+    timeval timeout{1, 0};
+    setsockopt(descriptor, SOL_SOCKET, SO_SNDTIMEO, &timeout, sizeof timeout);
+    return descriptor;
+}
+
+bool send_all(int descriptor, const bytes& data) {
+    std::size_t sent = 0;
+    while (sent < data.size()) {
+        auto count = ::send(descriptor, data.data() + sent, data.size() - sent, MSG_NOSIGNAL);
+        if (count < 0 && errno == EINTR)
+            continue;
+        if (count <= 0)
+            return false;
+        sent += static_cast<std::size_t>(count);
+    }
+    return true;
+}
+
+void close_connection(writer_state& state, const address& target) {
+    auto found = state.connections.find(target);
+    if (found != state.connections.end()) {
+        ::close(found->second.descriptor);
+        state.connections.erase(found);
+    }
+}
+
+// One attempt on the cached connection, one on a fresh one: the peer may have
+// closed the cached one since we last used it.
+bool write_frame(writer_state& state, const address& target, const bytes& frame) {
+    for (int attempt = 0; attempt < 2; ++attempt) {
+        auto found = state.connections.find(target);
+        if (found == state.connections.end()) {
+            int descriptor = connect_to(tcp_address(target));
+            if (descriptor < 0)
+                return false;
+            found = state.connections.emplace(target, open_connection{descriptor, {}}).first;
+        }
+        if (send_all(found->second.descriptor, frame)) {
+            found->second.last_used = clock_type::now();
+            return true;
+        }
+        close_connection(state, target);
+    }
+    return false;
+}
+
+caf::behavior batch_writer(caf::stateful_actor<writer_state>* self) {
+    self->state.log->info("batch writer started");
+    self->attach_functor([log = self->state.log] { log->info("batch writer stopped"); });
+    self->set_exit_handler([=](const caf::exit_msg& message) {
+        for (auto& [target, conn] : self->state.connections)
+            ::close(conn.descriptor);
+        self->state.connections.clear();
+        self->quit(message.reason);
+    });
+    self->delayed_send(self, idle_close_after, tick_atom_v);
+    return {
+        [=](write_atom, const entry& item, const std::vector<address>& targets) -> std::uint32_t {
+            auto& state = self->state;
+            bytes frame{0, 0};
+            if (encode_message(put_message{item}, frame) != errc::none)
+                return 0;
+            auto length = frame.size() - 2;
+            frame[0] = static_cast<std::uint8_t>(length);
+            frame[1] = static_cast<std::uint8_t>(length >> 8);
+            std::uint32_t written = 0;
+            for (const auto& target : targets) {
+                if (write_frame(state, target, frame)) {
+                    ++written;
+                    ++state.frames_written;
+                } else {
+                    ++state.failures;
+                    if (state.failure_log.allow())
+                        state.log->warn("cannot write to {} ({} failures so far)",
+                                        to_string(target), state.failures);
+                }
+            }
+            return written;
+        },
+        [=](tick_atom) {
+            auto now = clock_type::now();
+            for (auto it = self->state.connections.begin(); it != self->state.connections.end();) {
+                if (now - it->second.last_used >= idle_close_after) {
+                    ::close(it->second.descriptor);
+                    it = self->state.connections.erase(it);
+                } else {
+                    ++it;
+                }
+            }
+            self->delayed_send(self, idle_close_after, tick_atom_v);
+        },
+    };
+}
+
+} // namespace
+
+caf::actor spawn_batch_writer(caf::actor_system& system) {
+    return system.spawn<caf::detached>(batch_writer);
+}
+
+} // namespace dave

@@ -1,0 +1,161 @@
+#include "actors/getter.hpp"
+
+#include <algorithm>
+#include <map>
+
+#include <caf/all.hpp>
+
+#include "actors/log.hpp"
+#include "actors/shard_store.hpp"
+#include "codec/codec.hpp"
+#include "crypto/dat_crypto.hpp"
+#include "messages/type_ids.hpp"
+
+namespace dave {
+namespace {
+
+using lookup_key = std::pair<public_key_bytes, bytes>;
+
+struct pending_get {
+    std::uint64_t id = 0;
+    std::vector<caf::response_promise> waiters;
+    std::vector<address> asked;
+    std::vector<address> said_not_found;
+};
+
+struct getter_state {
+    getter_setup setup;
+    std::map<lookup_key, pending_get> pending;
+    std::uint64_t next_id = 1;
+    std::uint64_t answered_remote = 0;
+    std::uint64_t not_found = 0;
+    std::uint64_t timed_out = 0;
+    std::uint64_t invalid_answers = 0;
+    std::shared_ptr<spdlog::logger> log = logger_for("get");
+    static inline const char* name = "getter";
+};
+
+using self_pointer = caf::stateful_actor<getter_state>*;
+
+void finish(self_pointer self, std::map<lookup_key, pending_get>::iterator it,
+            const caf::error& error) {
+    for (auto& waiter : it->second.waiters)
+        waiter.deliver(error);
+    self->state.pending.erase(it);
+}
+
+void finish(self_pointer self, std::map<lookup_key, pending_get>::iterator it, const entry& found) {
+    for (auto& waiter : it->second.waiters)
+        waiter.deliver(found);
+    self->state.pending.erase(it);
+}
+
+void ask_peers(self_pointer self, const lookup_key& lookup) {
+    self->request(self->state.setup.peer_manager, caf::infinite, peers_atom_v)
+        .then([=](const peer_snapshot& peers) {
+            auto& state = self->state;
+            auto it = state.pending.find(lookup);
+            if (it == state.pending.end())
+                return;
+            std::vector<std::uint64_t> ids;
+            for (auto& peer : peers.active)
+                ids.push_back(peer.id);
+            auto closest = closest_replicas(lookup.first, ids, state.setup.fanout);
+            auto request = encode_message(get_message{lookup.first, lookup.second});
+            datagram_batch batch;
+            for (auto id : closest) {
+                if (id == 0)
+                    continue;
+                for (auto& peer : peers.active)
+                    if (peer.id == id &&
+                        std::find(it->second.asked.begin(), it->second.asked.end(),
+                                  peer.endpoint) == it->second.asked.end()) {
+                        it->second.asked.push_back(peer.endpoint);
+                        batch.items.push_back({peer.endpoint, *request});
+                    }
+            }
+            if (batch.items.empty()) {
+                ++state.not_found;
+                finish(self, it, make_error(errc::not_found));
+                return;
+            }
+            self->send(state.setup.writer, send_atom_v, std::move(batch));
+            self->delayed_send(self, state.setup.timeout, tick_atom_v, it->second.id);
+        });
+}
+
+caf::behavior getter(self_pointer self, getter_setup setup) {
+    self->state.setup = std::move(setup);
+    self->state.log->info("getter started");
+    self->attach_functor([log = self->state.log] { log->info("getter stopped"); });
+    return {
+        [=](get_atom, const public_key_bytes& public_key, const bytes& key) {
+            auto promise = self->make_response_promise();
+            lookup_key lookup{public_key, key};
+            auto& state = self->state;
+            auto [it, fresh] = state.pending.try_emplace(lookup);
+            it->second.waiters.push_back(promise);
+            if (!fresh)
+                return promise;
+            it->second.id = state.next_id++;
+            auto& shard = state.setup.shards[shard_index(public_key, key, state.setup.shards.size())];
+            self->request(shard, caf::infinite, get_atom_v, public_key, key)
+                .then(
+                    [=](const entry& found) {
+                        auto it = self->state.pending.find(lookup);
+                        if (it != self->state.pending.end())
+                            finish(self, it, found);
+                    },
+                    [=](const caf::error&) { ask_peers(self, lookup); });
+            return promise;
+        },
+        [=](inbound_atom, const address& from, const get_ack_message& ack) {
+            auto& state = self->state;
+            const auto& answer = ack.item.data;
+            auto it = state.pending.find(lookup_key{answer.public_key, answer.key});
+            if (it == state.pending.end())
+                return;
+            auto& pending = it->second;
+            if (std::find(pending.asked.begin(), pending.asked.end(), from) == pending.asked.end())
+                return; // not asked: ignore unsolicited answers
+            if (is_not_found(answer)) {
+                if (std::find(pending.said_not_found.begin(), pending.said_not_found.end(),
+                              from) == pending.said_not_found.end())
+                    pending.said_not_found.push_back(from);
+                if (pending.said_not_found.size() == pending.asked.size()) {
+                    ++state.not_found;
+                    finish(self, it, make_error(errc::not_found));
+                }
+                return;
+            }
+            if (verify_dat(answer, state.setup.wall_clock_ms(), state.setup.min_work) !=
+                errc::none) {
+                ++state.invalid_answers;
+                return;
+            }
+            ++state.answered_remote;
+            auto& shard = state.setup.shards[shard_index(answer.public_key, answer.key,
+                                                         state.setup.shards.size())];
+            self->send(shard, store_atom_v, ack.item);
+            finish(self, it, ack.item);
+        },
+        [=](tick_atom, std::uint64_t id) {
+            auto& state = self->state;
+            for (auto it = state.pending.begin(); it != state.pending.end(); ++it) {
+                if (it->second.id == id) {
+                    ++state.timed_out;
+                    finish(self, it, make_error(errc::timeout));
+                    return;
+                }
+            }
+        },
+    };
+}
+
+} // namespace
+
+caf::actor spawn_getter(caf::actor_system& system, getter_setup setup) {
+    return system.spawn(getter, std::move(setup));
+}
+
+} // namespace dave

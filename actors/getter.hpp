@@ -1,0 +1,31 @@
+// The getter answers API GETs: from the local store when it has the entry,
+// otherwise by asking the FANOUT closest active peers. The first GET_ACK that
+// verifies wins and is stored locally; "not found" once every asked peer said
+// so; a deadline bounds the wait. Concurrent GETs for one key share a request.
+#pragma once
+
+#include <chrono>
+#include <functional>
+#include <vector>
+
+#include <caf/actor.hpp>
+#include <caf/actor_system.hpp>
+
+namespace dave {
+
+struct getter_setup {
+    std::vector<caf::actor> shards;
+    caf::actor peer_manager;
+    caf::actor writer;
+    std::size_t fanout = 5;
+    int min_work = 8;
+    std::chrono::milliseconds timeout{2000};
+    std::function<std::uint64_t()> wall_clock_ms;
+};
+
+// Messages:
+//   (get_atom, public_key_bytes, bytes) -> entry, or errc::not_found / errc::timeout
+//   (inbound_atom, address, get_ack_message)   from the dispatchers
+caf::actor spawn_getter(caf::actor_system& system, getter_setup setup);
+
+} // namespace dave

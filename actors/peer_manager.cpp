@@ -1,0 +1,209 @@
+#include "actors/peer_manager.hpp"
+
+#include <random>
+
+#include <caf/all.hpp>
+
+#include "actors/log.hpp"
+#include "actors/socket_address.hpp"
+#include "codec/codec.hpp"
+#include "crypto/dat_crypto.hpp"
+#include "messages/type_ids.hpp"
+
+namespace dave {
+namespace {
+
+struct waiting_for_peers {
+    std::uint32_t count;
+    caf::typed_response_promise<std::uint32_t> promise;
+};
+
+struct peer_manager_state {
+    std::optional<peer_table> table;
+    peer_manager_setup setup;
+    std::mt19937_64 rng{std::random_device{}()};
+    std::vector<caf::actor> subscribers;
+    std::vector<waiting_for_peers> waiting;
+    std::uint64_t own_used = 0;
+    std::uint64_t own_capacity = 0;
+    std::vector<std::uint64_t> pong_rejections = std::vector<std::uint64_t>(8, 0);
+    rate_limited_log rejection_log;
+    std::shared_ptr<spdlog::logger> log = logger_for("peers");
+    static inline const char* name = "peer_manager";
+};
+
+using self_pointer = caf::stateful_actor<peer_manager_state>*;
+
+void send_datagrams(self_pointer self, datagram_batch batch) {
+    if (!batch.items.empty())
+        self->send(self->state.setup.writer, send_atom_v, std::move(batch));
+}
+
+void active_set_changed(self_pointer self) {
+    auto& state = self->state;
+    auto active = state.table->active_peers().size();
+    for (auto& subscriber : state.subscribers)
+        self->send(subscriber, changed_atom_v);
+    for (auto it = state.waiting.begin(); it != state.waiting.end();) {
+        if (active >= it->count) {
+            it->promise.deliver(static_cast<std::uint32_t>(active));
+            it = state.waiting.erase(it);
+        } else {
+            ++it;
+        }
+    }
+}
+
+void answer_ping(self_pointer self, const address& from, const ping_message& ping) {
+    auto& state = self->state;
+    auto now = state.setup.now();
+    auto outcome = state.table->on_ping(from, ping.used_space, ping.capacity, now);
+    if (outcome == ping_outcome::own_address)
+        return;
+    pong_message pong;
+    pong.peers = state.table->pong_peers(from, state.rng);
+    pong.challenge = ping.challenge;
+    random_bytes(pong.salt);
+    pong.public_key = state.setup.keys.public_key;
+    pong.signature = pong_proof(state.setup.keys, pong.challenge, pong.salt);
+    auto encoded = encode_message(pong);
+    if (encoded) {
+        datagram_batch batch;
+        batch.items.push_back({from, std::move(*encoded)});
+        send_datagrams(self, std::move(batch));
+    }
+}
+
+void ping_round(self_pointer self) {
+    auto& state = self->state;
+    auto now = state.setup.now();
+    auto tick = state.table->tick(now);
+    for (auto& endpoint : tick.activated)
+        state.log->info("peer {} active", to_string(endpoint));
+    for (auto& endpoint : tick.deactivated)
+        state.log->info("peer {} inactive", to_string(endpoint));
+    for (auto& endpoint : tick.dropped)
+        state.log->info("peer {} dropped", to_string(endpoint));
+    if (tick.active_set_changed)
+        active_set_changed(self);
+    auto targets = state.table->ping_round(now, [] {
+        challenge_bytes challenge;
+        random_bytes(challenge);
+        return challenge;
+    });
+    datagram_batch batch;
+    for (auto& target : targets) {
+        ping_message ping{target.challenge, static_cast<std::int64_t>(state.own_used),
+                          static_cast<std::int64_t>(state.own_capacity)};
+        auto encoded = encode_message(ping);
+        if (encoded)
+            batch.items.push_back({target.endpoint, std::move(*encoded)});
+    }
+    send_datagrams(self, std::move(batch));
+}
+
+void ask_edges_for_our_address(self_pointer self) {
+    datagram_batch batch;
+    auto encoded = encode_message(getmyaddrport_message{});
+    for (auto& edge : self->state.setup.edges)
+        batch.items.push_back({edge, *encoded});
+    send_datagrams(self, std::move(batch));
+    self->delayed_send(self, self->state.setup.getmyaddrport_every, own_addr_atom_v);
+}
+
+caf::behavior peer_manager(self_pointer self, peer_manager_setup setup) {
+    auto& state = self->state;
+    state.setup = std::move(setup);
+    state.table.emplace(state.setup.config, state.setup.keys.public_key);
+    auto now = state.setup.now();
+    for (auto& edge : state.setup.edges)
+        state.table->add_edge(edge, now);
+    state.log->info("peer manager started with {} edges", state.setup.edges.size());
+    self->attach_functor([log = state.log] { log->info("peer manager stopped"); });
+    ask_edges_for_our_address(self);
+    return {
+        [=](inbound_atom, const address& from, const ping_message& ping) {
+            answer_ping(self, from, ping);
+        },
+        [=](inbound_atom, const address& from, const pong_message& pong) {
+            auto& state = self->state;
+            auto outcome = state.table->on_pong(from, pong, state.setup.now());
+            if (outcome.verdict != pong_verdict::accepted) {
+                ++state.pong_rejections[static_cast<std::size_t>(outcome.verdict)];
+                if (state.rejection_log.allow())
+                    state.log->warn("rejected PONG from {}: {} ({} more since last line)",
+                                    to_string(from), to_string(outcome.verdict),
+                                    state.rejection_log.take_suppressed());
+                return;
+            }
+            if (outcome.active_set_changed)
+                active_set_changed(self);
+        },
+        [=](own_addr_atom, const address& reporter, const address& observed) {
+            auto& state = self->state;
+            auto outcome = state.table->set_own_address(observed, reporter);
+            if (!outcome.accepted)
+                return;
+            state.log->info("our address is {} (from edge {})", to_string(observed),
+                            to_string(reporter));
+            for (auto& dispatcher : state.setup.dispatchers)
+                self->send(dispatcher, own_addr_atom_v, observed);
+            if (outcome.active_set_changed)
+                active_set_changed(self);
+        },
+        [=](own_addr_atom) { ask_edges_for_our_address(self); },
+        [=](own_addr_atom, const caf::actor& dispatcher) {
+            // A dispatcher to tell our address to (they are spawned after us).
+            self->state.setup.dispatchers.push_back(dispatcher);
+            if (auto& own = self->state.table->own_address())
+                self->send(dispatcher, own_addr_atom_v, *own);
+        },
+        [=](tick_atom) { ping_round(self); },
+        [=](peers_atom) {
+            auto& table = *self->state.table;
+            peer_snapshot snapshot;
+            snapshot.self_id = table.own_id();
+            auto now = self->state.setup.now();
+            for (auto& peer : table.active_peers())
+                snapshot.active.push_back(
+                    {peer.id, peer.endpoint, table.reliability(peer.endpoint, now)});
+            return snapshot;
+        },
+        [=](status_atom) {
+            auto& state = self->state;
+            auto counts = state.table->counts();
+            auto estimate = state.table->network_estimate(state.own_used, state.own_capacity);
+            node_status status;
+            status.node_id = state.table->own_id();
+            status.peers_total = static_cast<std::uint32_t>(counts.total);
+            status.peers_active = static_cast<std::uint32_t>(counts.active);
+            status.peers_edges = static_cast<std::uint32_t>(counts.edges);
+            status.network_used = static_cast<std::int64_t>(estimate.used_space);
+            status.network_capacity = static_cast<std::int64_t>(estimate.capacity);
+            return status;
+        },
+        [=](status_atom, std::uint64_t used, std::uint64_t capacity) {
+            self->state.own_used = used;
+            self->state.own_capacity = capacity;
+        },
+        [=](wait_peers_atom, std::uint32_t count) -> caf::result<std::uint32_t> {
+            auto active = self->state.table->active_peers().size();
+            if (active >= count)
+                return static_cast<std::uint32_t>(active);
+            auto promise = self->make_response_promise<std::uint32_t>();
+            self->state.waiting.push_back({count, promise});
+            return promise;
+        },
+        [=](changed_atom, const caf::actor& subscriber) {
+            self->state.subscribers.push_back(subscriber);
+        },
+    };
+}
+
+} // namespace
+
+caf::actor spawn_peer_manager(caf::actor_system& system, peer_manager_setup setup) {
+    return system.spawn(peer_manager, std::move(setup));
+}
+
+} // namespace dave

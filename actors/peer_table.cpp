@@ -1,0 +1,432 @@
+#include "actors/peer_table.hpp"
+
+#include <cmath>
+#include <cstring>
+#include <limits>
+
+#include "crypto/dat_crypto.hpp"
+
+namespace dave {
+
+namespace {
+
+std::uint64_t mix64(std::uint64_t x) noexcept {
+    // splitmix64's finaliser: every input bit affects every output bit.
+    x ^= x >> 30;
+    x *= 0xbf58476d1ce4e5b9ULL;
+    x ^= x >> 27;
+    x *= 0x94d049bb133111ebULL;
+    x ^= x >> 31;
+    return x;
+}
+
+std::uint64_t saturating_add(std::uint64_t a, std::uint64_t b) noexcept {
+    return b > std::numeric_limits<std::uint64_t>::max() - a
+               ? std::numeric_limits<std::uint64_t>::max()
+               : a + b;
+}
+
+// PINGs carry signed fields; a negative size means nothing, so count it as 0.
+std::uint64_t non_negative(std::int64_t value) noexcept {
+    return value < 0 ? 0 : static_cast<std::uint64_t>(value);
+}
+
+// An address no one can be reached at (port 0, or the unspecified IPv6 or
+// IPv4 address). A PONG listing one is not rejected, the entry is skipped.
+bool unreachable(const address& endpoint) noexcept {
+    if (endpoint.port == 0)
+        return true;
+    static constexpr std::array<std::uint8_t, 16> any6{};
+    static constexpr std::array<std::uint8_t, 16> any4{0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+    return endpoint.ip == any6 || endpoint.ip == any4;
+}
+
+double clamp01(double value) noexcept {
+    return value < 0.0 ? 0.0 : (value > 1.0 ? 1.0 : value);
+}
+
+// The score moved toward neutral by the time elapsed since it was last set.
+double decayed(const peer_trust& trust, std::chrono::milliseconds half_life,
+               std::chrono::milliseconds now) {
+    const auto elapsed = now - trust.updated_at;
+    if (elapsed.count() <= 0)
+        return trust.reliability;
+    if (half_life.count() <= 0)
+        return peer_trust::neutral;
+    const double factor =
+        std::exp2(-static_cast<double>(elapsed.count()) / static_cast<double>(half_life.count()));
+    return peer_trust::neutral + (trust.reliability - peer_trust::neutral) * factor;
+}
+
+} // namespace
+
+std::size_t address_hash::operator()(const address& value) const noexcept {
+    std::uint64_t high = 0;
+    std::uint64_t low = 0;
+    std::memcpy(&high, value.ip.data(), 8);
+    std::memcpy(&low, value.ip.data() + 8, 8);
+    return static_cast<std::size_t>(mix64(high ^ mix64(low ^ mix64(value.port))));
+}
+
+std::string_view to_string(peer_state state) noexcept {
+    switch (state) {
+    case peer_state::added:
+        return "added";
+    case peer_state::active:
+        return "active";
+    case peer_state::inactive:
+        return "inactive";
+    }
+    return "unknown";
+}
+
+std::string_view to_string(pong_verdict verdict) noexcept {
+    switch (verdict) {
+    case pong_verdict::accepted:
+        return "accepted";
+    case pong_verdict::unknown_peer:
+        return "unknown_peer";
+    case pong_verdict::too_many_addresses:
+        return "too_many_addresses";
+    case pong_verdict::wrong_challenge:
+        return "wrong_challenge";
+    case pong_verdict::lists_own_address:
+        return "lists_own_address";
+    case pong_verdict::own_public_key:
+        return "own_public_key";
+    case pong_verdict::changed_public_key:
+        return "changed_public_key";
+    case pong_verdict::bad_proof:
+        return "bad_proof";
+    }
+    return "unknown";
+}
+
+peer_table::peer_table(peer_config config, const public_key_bytes& own_public_key)
+    : config_(config), own_id_(node_id(own_public_key)), own_public_key_(own_public_key) {}
+
+bool peer_table::add_edge(const address& endpoint, time now) {
+    if (is_own_address(endpoint))
+        return false;
+    auto [it, inserted] = peers_.try_emplace(endpoint);
+    if (inserted) {
+        it->second.endpoint = endpoint;
+        it->second.added_at = now;
+        it->second.trust.updated_at = now;
+    }
+    it->second.is_edge = true;
+    return true;
+}
+
+ping_outcome peer_table::on_ping(const address& from, std::int64_t used_space,
+                                 std::int64_t capacity, time now) {
+    if (is_own_address(from))
+        return ping_outcome::own_address;
+    auto outcome = ping_outcome::known;
+    auto it = peers_.find(from);
+    if (it == peers_.end()) {
+        if (!try_add(from, now))
+            return ping_outcome::table_full;
+        it = peers_.find(from);
+        outcome = ping_outcome::added;
+    }
+    it->second.used_space = non_negative(used_space);
+    it->second.capacity = non_negative(capacity);
+    return outcome;
+}
+
+std::vector<address> peer_table::pong_candidates(const address& asker) const {
+    std::vector<address> out;
+    out.reserve(active_.size());
+    for (const auto& peer : active_)
+        if (peer.endpoint != asker && !is_own_address(peer.endpoint))
+            out.push_back(peer.endpoint);
+    return out;
+}
+
+std::vector<ping_target> peer_table::ping_round(time now, const challenge_source& next) {
+    std::vector<ping_target> out;
+    out.reserve(peers_.size());
+    for (auto& [endpoint, peer] : peers_) {
+        // A fresh challenge each round: an answer to an older one no longer
+        // counts, so a peer must keep answering to stay active.
+        peer.challenge = next();
+        peer.challenge_sent_at = now;
+        out.push_back({endpoint, *peer.challenge});
+    }
+    return out;
+}
+
+pong_outcome peer_table::on_pong(const address& from, const pong_message& pong, time now) {
+    pong_outcome out;
+    auto it = peers_.find(from);
+    if (it == peers_.end()) {
+        out.verdict = pong_verdict::unknown_peer;
+        return out;
+    }
+    peer_record& peer = it->second;
+    // Cheap checks first; the signature check costs ~60 µs.
+    if (pong.peers.size() > config_.npeer_limit)
+        out.verdict = pong_verdict::too_many_addresses;
+    else if (!peer.challenge || *peer.challenge != pong.challenge)
+        out.verdict = pong_verdict::wrong_challenge;
+    else if (own_address_ &&
+             std::find(pong.peers.begin(), pong.peers.end(), *own_address_) != pong.peers.end())
+        out.verdict = pong_verdict::lists_own_address;
+    else if (pong.public_key == own_public_key_)
+        out.verdict = pong_verdict::own_public_key;
+    else if (peer.public_key && *peer.public_key != pong.public_key)
+        out.verdict = pong_verdict::changed_public_key;
+    else if (!verify_pong_proof(pong.public_key, pong.challenge, pong.salt, pong.signature))
+        out.verdict = pong_verdict::bad_proof;
+    // A rejected PONG leaves the challenge outstanding, so a forged PONG
+    // cannot spoil the genuine answer that may still arrive.
+    if (out.verdict != pong_verdict::accepted)
+        return out;
+
+    if (!peer.public_key) {
+        peer.public_key = pong.public_key;
+        peer.id = node_id(pong.public_key);
+    }
+    peer.last_solved_at = now;
+    peer.challenge.reset(); // solved once: a replay is a wrong challenge
+    const bool was_active = peer.state == peer_state::active;
+    activate_if_due(peer, now);
+    out.active_set_changed = !was_active && peer.state == peer_state::active;
+
+    // `peer` stays valid while adding: unordered_map never moves its nodes.
+    for (const auto& listed : pong.peers) {
+        if (unreachable(listed) || peers_.contains(listed))
+            continue;
+        if (try_add(listed, now))
+            ++out.peers_added;
+        else
+            ++out.peers_ignored;
+    }
+    if (out.active_set_changed)
+        rebuild_active();
+    return out;
+}
+
+tick_outcome peer_table::tick(time now) {
+    tick_outcome out;
+    for (auto it = peers_.begin(); it != peers_.end();) {
+        peer_record& peer = it->second;
+        const auto silent_for = now - peer.last_solved_at.value_or(peer.added_at);
+        if (!peer.is_edge && silent_for >= config_.drop_after) {
+            if (peer.state == peer_state::active)
+                out.active_set_changed = true;
+            out.dropped.push_back(it->first);
+            it = peers_.erase(it);
+            continue;
+        }
+        if (peer.state == peer_state::active) {
+            if (!solved_within(peer, config_.deactivate_after, now)) {
+                peer.state = peer_state::inactive;
+                out.deactivated.push_back(it->first);
+                out.active_set_changed = true;
+            }
+        } else {
+            activate_if_due(peer, now);
+            if (peer.state == peer_state::active) {
+                out.activated.push_back(it->first);
+                out.active_set_changed = true;
+            }
+        }
+        ++it;
+    }
+    if (out.active_set_changed)
+        rebuild_active();
+    return out;
+}
+
+own_address_outcome peer_table::set_own_address(const address& observed, const address& reporter) {
+    own_address_outcome out;
+    // Anyone can claim to see us anywhere; only a configured edge is believed,
+    // else one forged ACK would make us drop a real peer's datagrams.
+    const auto reporter_it = peers_.find(reporter);
+    if (reporter_it == peers_.end() || !reporter_it->second.is_edge)
+        return out;
+    out.accepted = true;
+    own_address_ = observed;
+    // Other peers may have listed us before we knew our address.
+    if (auto self = peers_.find(observed); self != peers_.end()) {
+        out.active_set_changed = self->second.state == peer_state::active;
+        peers_.erase(self);
+        if (out.active_set_changed)
+            rebuild_active();
+    }
+    return out;
+}
+
+bool peer_table::is_own_address(const address& endpoint) const noexcept {
+    return own_address_ && *own_address_ == endpoint;
+}
+
+const peer_record* peer_table::find(const address& endpoint) const {
+    const auto it = peers_.find(endpoint);
+    return it == peers_.end() ? nullptr : &it->second;
+}
+
+std::optional<active_peer> peer_table::find_by_id(std::uint64_t id) const {
+    for (const auto& peer : active_)
+        if (peer.id == id)
+            return peer;
+    for (const auto& [endpoint, peer] : peers_)
+        if (peer.public_key && peer.id == id)
+            return active_peer{peer.id, endpoint};
+    return std::nullopt;
+}
+
+std::vector<active_peer> peer_table::closest_active(const public_key_bytes& key,
+                                                    std::size_t count) const {
+    const std::uint64_t target = node_id(key);
+    std::vector<active_peer> out = active_;
+    const std::size_t take = std::min(count, out.size());
+    // Ties (one key behind two addresses) break by address, so every node
+    // computes the same order.
+    std::partial_sort(out.begin(), out.begin() + static_cast<std::ptrdiff_t>(take), out.end(),
+                      [target](const active_peer& a, const active_peer& b) {
+                          const auto da = a.id ^ target;
+                          const auto db = b.id ^ target;
+                          return da != db ? da < db : a.endpoint < b.endpoint;
+                      });
+    out.resize(take);
+    return out;
+}
+
+std::vector<replica_candidate> peer_table::closest_including_self(const public_key_bytes& key,
+                                                                  std::size_t count) const {
+    const std::uint64_t target = node_id(key);
+    std::vector<replica_candidate> out;
+    out.reserve(active_.size() + 1);
+    out.push_back({own_id_, address{}, true});
+    for (const auto& peer : active_)
+        out.push_back({peer.id, peer.endpoint, false});
+    const std::size_t take = std::min(count, out.size());
+    std::partial_sort(out.begin(), out.begin() + static_cast<std::ptrdiff_t>(take), out.end(),
+                      [target](const replica_candidate& a, const replica_candidate& b) {
+                          const auto da = a.id ^ target;
+                          const auto db = b.id ^ target;
+                          if (da != db)
+                              return da < db;
+                          if (a.is_self != b.is_self)
+                              return a.is_self;
+                          return a.endpoint < b.endpoint;
+                      });
+    out.resize(take);
+    return out;
+}
+
+peer_counts peer_table::counts() const {
+    peer_counts out;
+    out.total = peers_.size();
+    for (const auto& [endpoint, peer] : peers_) {
+        if (peer.is_edge)
+            ++out.edges;
+        switch (peer.state) {
+        case peer_state::added:
+            ++out.added;
+            break;
+        case peer_state::active:
+            ++out.active;
+            break;
+        case peer_state::inactive:
+            ++out.inactive;
+            break;
+        }
+    }
+    return out;
+}
+
+network_usage peer_table::network_estimate(std::uint64_t own_used,
+                                           std::uint64_t own_capacity) const {
+    network_usage out{own_used, own_capacity, 1};
+    for (const auto& [endpoint, peer] : peers_) {
+        if (peer.state != peer_state::active)
+            continue;
+        out.used_space = saturating_add(out.used_space, peer.used_space);
+        out.capacity = saturating_add(out.capacity, peer.capacity);
+        ++out.nodes;
+    }
+    return out;
+}
+
+bool peer_table::record_challenge(const address& endpoint, bool passed, time now) {
+    const auto it = peers_.find(endpoint);
+    if (it == peers_.end())
+        return false;
+    update_trust(it->second, passed, now);
+    return true;
+}
+
+bool peer_table::record_challenge(std::uint64_t id, bool passed, time now) {
+    bool found = false;
+    for (auto& [endpoint, peer] : peers_) {
+        if (peer.public_key && peer.id == id) {
+            update_trust(peer, passed, now);
+            found = true;
+        }
+    }
+    return found;
+}
+
+double peer_table::reliability(const address& endpoint, time now) const {
+    const auto it = peers_.find(endpoint);
+    if (it == peers_.end())
+        return peer_trust::neutral;
+    return decayed(it->second.trust, config_.reliability_half_life, now);
+}
+
+bool peer_table::try_add(const address& endpoint, time now) {
+    if (is_own_address(endpoint))
+        return false;
+    if (peers_.size() >= config_.max_peers) {
+        ++ignored_for_size_;
+        return false;
+    }
+    peer_record peer;
+    peer.endpoint = endpoint;
+    peer.added_at = now;
+    peer.trust.updated_at = now;
+    peers_.emplace(endpoint, std::move(peer));
+    return true;
+}
+
+void peer_table::activate_if_due(peer_record& peer, time now) {
+    if (peer.state == peer_state::active || !solved_within(peer, config_.deactivate_after, now))
+        return;
+    // Edges are trusted from config, so they need no probation.
+    if (peer.is_edge || now - peer.added_at >= config_.activate_after)
+        peer.state = peer_state::active;
+}
+
+bool peer_table::solved_within(const peer_record& peer, time window, time now) const {
+    return peer.last_solved_at && now - *peer.last_solved_at < window;
+}
+
+void peer_table::update_trust(peer_record& peer, bool passed, time now) const {
+    peer_trust& trust = peer.trust;
+    double score = decayed(trust, config_.reliability_half_life, now);
+    if (passed) {
+        score += clamp01(config_.reliability_pass_step) * (1.0 - score);
+        ++trust.challenges_passed;
+    } else {
+        score -= clamp01(config_.reliability_fail_step) * score;
+        ++trust.challenges_failed;
+    }
+    trust.reliability = clamp01(score);
+    if (now > trust.updated_at)
+        trust.updated_at = now;
+}
+
+void peer_table::rebuild_active() {
+    active_.clear();
+    for (const auto& [endpoint, peer] : peers_)
+        if (peer.state == peer_state::active)
+            active_.push_back({peer.id, endpoint});
+    std::sort(active_.begin(), active_.end(),
+              [](const active_peer& a, const active_peer& b) { return a.endpoint < b.endpoint; });
+}
+
+} // namespace dave

@@ -1,0 +1,267 @@
+// The peer table: who we know, who is active, and what we asked them. A pure
+// model the peer_manager actor drives: no actors, threads or clocks. Time is
+// passed in as `now`, milliseconds of a monotonic clock since any fixed epoch,
+// so tests advance it by hand. See PROTOCOL.md, "PING/PONG", "Peer lifecycle",
+// "GETMYADDRPORT" and "Trust".
+#pragma once
+
+#include <algorithm>
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <random>
+#include <string_view>
+#include <unordered_map>
+#include <utility>
+#include <vector>
+
+#include "codec/types.hpp"
+
+namespace dave {
+
+// Hash of an address for unordered containers.
+struct address_hash {
+    std::size_t operator()(const address& value) const noexcept;
+};
+
+struct peer_config {
+    using duration = std::chrono::milliseconds;
+    // godave v0.0.51 defaults (PROTOCOL.md, Constants).
+    duration ping_period{1000};
+    duration activate_after{5000};
+    duration deactivate_after{3000};
+    duration drop_after{12000};
+    std::size_t npeer_limit = 12; // most addresses in one PONG
+    std::size_t fanout = 5;       // replicas per entry
+    // Ours: peers beyond this, learned from PINGs or PONGs, are ignored so a
+    // flood of made-up addresses cannot grow the table without bound. Edges
+    // are always added.
+    std::size_t max_peers = 1000;
+    // Trust: a score decays toward neutral with this half-life, so old
+    // evidence fades and a peer can recover (or lose) standing over time.
+    duration reliability_half_life{60 * 60 * 1000};
+    // Fraction of the way to 1 (pass) or 0 (fail) one challenge moves the
+    // score. A fail weighs more: trust should be slow to earn, quick to lose.
+    double reliability_pass_step = 0.1;
+    double reliability_fail_step = 0.2;
+};
+
+enum class peer_state : std::uint8_t {
+    added,    // known, not yet active
+    active,   // solving challenges; may be listed in PONGs and chosen as replica
+    inactive, // was active, stopped solving; dropped later unless an edge
+};
+
+std::string_view to_string(peer_state state) noexcept;
+
+// Reliability from storage challenges; never gossiped.
+struct peer_trust {
+    static constexpr double neutral = 0.5;
+    double reliability = neutral;            // in [0, 1]
+    std::chrono::milliseconds updated_at{0}; // when `reliability` was last decayed
+    std::uint64_t challenges_passed = 0;
+    std::uint64_t challenges_failed = 0;
+};
+
+// Everything the table knows about one address.
+struct peer_record {
+    address endpoint;
+    bool is_edge = false;
+    peer_state state = peer_state::added;
+    std::chrono::milliseconds added_at{0};
+    std::optional<std::chrono::milliseconds> last_solved_at; // last accepted PONG
+    // Learned from the first PONG that verifies; never changes afterwards.
+    std::optional<public_key_bytes> public_key;
+    std::uint64_t id = 0; // node_id(*public_key) once learned
+    // The challenge of our last PING, until a PONG solves it.
+    std::optional<challenge_bytes> challenge;
+    std::chrono::milliseconds challenge_sent_at{0};
+    // Last status from its PINGs (negative values are recorded as 0).
+    std::uint64_t used_space = 0;
+    std::uint64_t capacity = 0;
+    peer_trust trust;
+};
+
+// An active peer: where to reach it and who it is.
+struct active_peer {
+    std::uint64_t id = 0;
+    address endpoint;
+    friend bool operator==(const active_peer&, const active_peer&) = default;
+};
+
+// A member of a replica set, which may be ourselves.
+struct replica_candidate {
+    std::uint64_t id = 0;
+    address endpoint; // meaningless when is_self
+    bool is_self = false;
+    friend bool operator==(const replica_candidate&, const replica_candidate&) = default;
+};
+
+enum class ping_outcome : std::uint8_t {
+    known,       // status recorded; answer with a PONG
+    added,       // new peer; answer with a PONG
+    table_full,  // not added (max_peers); still answer with a PONG
+    own_address, // a datagram from ourselves: drop, do not answer
+};
+
+enum class pong_verdict : std::uint8_t {
+    accepted,
+    unknown_peer,       // not in the table
+    too_many_addresses, // more than npeer_limit addresses
+    wrong_challenge,    // not the challenge outstanding for that peer
+    lists_own_address,  // lists our own address (once we know it)
+    own_public_key,     // ours: it carries our own key, i.e. we reached ourselves
+    changed_public_key, // differs from the key first seen from that address
+    bad_proof,          // the signature over BLAKE3(challenge ‖ salt) fails
+};
+
+std::string_view to_string(pong_verdict verdict) noexcept;
+
+struct pong_outcome {
+    pong_verdict verdict = pong_verdict::accepted;
+    bool active_set_changed = false;
+    std::size_t peers_added = 0;   // listed addresses that were new
+    std::size_t peers_ignored = 0; // new, but the table was full
+};
+
+struct ping_target {
+    address endpoint;
+    challenge_bytes challenge{};
+};
+
+struct tick_outcome {
+    std::vector<address> activated;
+    std::vector<address> deactivated;
+    std::vector<address> dropped;
+    bool active_set_changed = false; // something entered or left the active set
+};
+
+struct own_address_outcome {
+    bool accepted = false; // false: the reporter is not an edge
+    bool active_set_changed = false;
+};
+
+struct peer_counts {
+    std::size_t total = 0;
+    std::size_t active = 0;
+    std::size_t inactive = 0;
+    std::size_t added = 0;
+    std::size_t edges = 0;
+    friend bool operator==(const peer_counts&, const peer_counts&) = default;
+};
+
+struct network_usage {
+    std::uint64_t used_space = 0; // saturating sums
+    std::uint64_t capacity = 0;
+    std::size_t nodes = 0; // active peers plus ourselves
+};
+
+class peer_table {
+public:
+    using time = std::chrono::milliseconds;
+    using challenge_source = std::function<challenge_bytes()>;
+
+    peer_table(peer_config config, const public_key_bytes& own_public_key);
+
+    const peer_config& config() const noexcept { return config_; }
+    std::uint64_t own_id() const noexcept { return own_id_; }
+
+    // A bootstrap peer from the config. Never dropped; active as soon as it
+    // solves a challenge. Marks an already known address as an edge. False
+    // only for our own address.
+    bool add_edge(const address& endpoint, time now);
+
+    // A PING arrived. Adds an unknown sender (bounded by max_peers) and
+    // records its status. The actor then answers with pong_peers().
+    ping_outcome on_ping(const address& from, std::int64_t used_space, std::int64_t capacity,
+                         time now);
+
+    // Up to npeer_limit random active peers for a PONG to `asker`: never the
+    // asker, never ourselves.
+    template <class Rng> std::vector<address> pong_peers(const address& asker, Rng& rng) const;
+
+    // One PING per known peer, each with a fresh challenge from `next`,
+    // remembered as that peer's outstanding challenge.
+    std::vector<ping_target> ping_round(time now, const challenge_source& next);
+
+    // A PONG arrived; see pong_verdict for the checks, in that order. On
+    // accept: learns the key, marks the challenge solved, adds the listed
+    // addresses. Nothing changes on reject.
+    pong_outcome on_pong(const address& from, const pong_message& pong, time now);
+
+    // Lifecycle, run every ping period: added -> active after activate_after
+    // with a challenge solved within deactivate_after; active -> inactive
+    // after deactivate_after without one; non-edges dropped after drop_after
+    // without one (counted from added_at if never solved).
+    tick_outcome tick(time now);
+
+    // GETMYADDRPORT_ACK from `reporter`: trusted only from an edge. Then
+    // datagrams from `observed` are loopback and we leave our own table.
+    own_address_outcome set_own_address(const address& observed, const address& reporter);
+    bool is_own_address(const address& endpoint) const noexcept;
+    const std::optional<address>& own_address() const noexcept { return own_address_; }
+
+    // Queries.
+    const peer_record* find(const address& endpoint) const;
+    // Any peer with that node ID, preferring an active one.
+    std::optional<active_peer> find_by_id(std::uint64_t id) const;
+    const std::vector<active_peer>& active_peers() const noexcept { return active_; }
+    // The `count` active peers whose IDs are XOR-closest to node_id(key),
+    // closest first.
+    std::vector<active_peer> closest_active(const public_key_bytes& key, std::size_t count) const;
+    // The same, with ourselves among the candidates: a replica set. Use
+    // count = config().fanout for writes.
+    std::vector<replica_candidate> closest_including_self(const public_key_bytes& key,
+                                                          std::size_t count) const;
+    peer_counts counts() const;
+    std::size_t size() const noexcept { return peers_.size(); }
+    // Used space and capacity of the network as the active peers report it,
+    // plus our own.
+    network_usage network_estimate(std::uint64_t own_used, std::uint64_t own_capacity) const;
+    // Addresses not added because the table was full, since construction.
+    std::uint64_t ignored_for_size() const noexcept { return ignored_for_size_; }
+
+    // Trust. A storage challenge that `endpoint` (or every peer with node ID
+    // `id`) passed or failed. False when no such peer is known.
+    bool record_challenge(const address& endpoint, bool passed, time now);
+    bool record_challenge(std::uint64_t id, bool passed, time now);
+    // The score decayed to `now`; neutral for unknown peers.
+    double reliability(const address& endpoint, time now) const;
+
+private:
+    using peer_map = std::unordered_map<address, peer_record, address_hash>;
+
+    std::vector<address> pong_candidates(const address& asker) const;
+    // Adds a non-edge peer if there is room; false (and counted) if not.
+    bool try_add(const address& endpoint, time now);
+    void activate_if_due(peer_record& peer, time now);
+    bool solved_within(const peer_record& peer, time window, time now) const;
+    void update_trust(peer_record& peer, bool passed, time now) const;
+    // Recomputes the cached active list; call after any change to it.
+    void rebuild_active();
+
+    peer_config config_;
+    std::uint64_t own_id_;
+    public_key_bytes own_public_key_;
+    std::optional<address> own_address_;
+    peer_map peers_;
+    std::vector<active_peer> active_; // sorted by address, for determinism
+    std::uint64_t ignored_for_size_ = 0;
+};
+
+template <class Rng>
+std::vector<address> peer_table::pong_peers(const address& asker, Rng& rng) const {
+    auto candidates = pong_candidates(asker);
+    // Partial Fisher-Yates: the first `take` slots become a uniform sample.
+    const std::size_t take = std::min(candidates.size(), config_.npeer_limit);
+    for (std::size_t i = 0; i < take; ++i) {
+        std::uniform_int_distribution<std::size_t> pick(i, candidates.size() - 1);
+        std::swap(candidates[i], candidates[pick(rng)]);
+    }
+    candidates.resize(take);
+    return candidates;
+}
+
+} // namespace dave

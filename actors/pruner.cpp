@@ -1,0 +1,53 @@
+#include "actors/pruner.hpp"
+
+#include <caf/all.hpp>
+
+#include "messages/type_ids.hpp"
+
+namespace dave {
+namespace {
+
+// Private timer atoms: nothing outside the pruner sends them.
+using ping_timer = caf::atom_constant<caf::atom("pingtimer")>;
+using expire_timer = caf::atom_constant<caf::atom("expiretime")>;
+using replicate_timer = caf::atom_constant<caf::atom("repltimer")>;
+using status_timer = caf::atom_constant<caf::atom("stattimer")>;
+constexpr ping_timer ping_timer_v{};
+constexpr expire_timer expire_timer_v{};
+constexpr replicate_timer replicate_timer_v{};
+constexpr status_timer status_timer_v{};
+
+caf::behavior pruner(caf::event_based_actor* self, pruner_setup setup) {
+    self->send(self, ping_timer_v);
+    self->delayed_send(self, setup.expire_every, expire_timer_v);
+    self->delayed_send(self, setup.replicate_every, replicate_timer_v);
+    if (setup.status_sink)
+        self->delayed_send(self, setup.status_every, status_timer_v);
+    return {
+        [=](ping_timer) {
+            self->send(setup.peer_manager, tick_atom_v);
+            self->delayed_send(self, setup.ping_period, ping_timer_v);
+        },
+        [=](expire_timer) {
+            for (auto& shard : setup.shards)
+                self->send(shard, expire_atom_v);
+            self->delayed_send(self, setup.expire_every, expire_timer_v);
+        },
+        [=](replicate_timer) {
+            self->send(setup.replicator, tick_atom_v);
+            self->delayed_send(self, setup.replicate_every, replicate_timer_v);
+        },
+        [=](status_timer) {
+            self->send(setup.status_sink, tick_atom_v);
+            self->delayed_send(self, setup.status_every, status_timer_v);
+        },
+    };
+}
+
+} // namespace
+
+caf::actor spawn_pruner(caf::actor_system& system, pruner_setup setup) {
+    return system.spawn(pruner, std::move(setup));
+}
+
+} // namespace dave

@@ -1,0 +1,26 @@
+// The pruner is the node's clock: it sends periodic ticks so the actors that
+// own state never schedule their own protocol timers.
+#pragma once
+
+#include <chrono>
+#include <vector>
+
+#include <caf/actor.hpp>
+#include <caf/actor_system.hpp>
+
+namespace dave {
+
+struct pruner_setup {
+    caf::actor peer_manager;             // (tick_atom) every ping_period
+    std::vector<caf::actor> shards;      // (expire_atom) every expire_every
+    caf::actor replicator;               // (tick_atom) every replicate_every
+    caf::actor status_sink;              // (tick_atom) every status_every; may be null
+    std::chrono::milliseconds ping_period{1000};
+    std::chrono::milliseconds expire_every{60 * 1000};
+    std::chrono::milliseconds replicate_every{10 * 60 * 1000};
+    std::chrono::milliseconds status_every{10 * 1000};
+};
+
+caf::actor spawn_pruner(caf::actor_system& system, pruner_setup setup);
+
+} // namespace dave

@@ -1,0 +1,66 @@
+#include "actors/replicator.hpp"
+
+#include <caf/all.hpp>
+
+#include "actors/log.hpp"
+#include "messages/type_ids.hpp"
+
+namespace dave {
+namespace {
+
+struct replicator_state {
+    replicator_setup setup;
+    bool scheduled = false;
+    std::uint64_t passes = 0;
+    std::uint64_t entries_sent = 0;
+    std::shared_ptr<spdlog::logger> log = logger_for("replicate");
+    static inline const char* name = "replicator";
+};
+
+using self_pointer = caf::stateful_actor<replicator_state>*;
+
+void run_pass(self_pointer self) {
+    self->request(self->state.setup.peer_manager, caf::infinite, peers_atom_v)
+        .then([=](const peer_snapshot& peers) {
+            ++self->state.passes;
+            for (auto& shard : self->state.setup.shards) {
+                self->request(shard, caf::infinite, replicate_atom_v, peers)
+                    .then([=](std::vector<replication_order>& orders) {
+                        for (auto& order : orders) {
+                            self->state.entries_sent += order.targets.size();
+                            self->send(self->state.setup.batch_writer, write_atom_v,
+                                       std::move(order.item), std::move(order.targets));
+                        }
+                    });
+            }
+            self->state.log->debug("replication pass {} over {} active peers",
+                                   self->state.passes, peers.active.size());
+        });
+}
+
+caf::behavior replicator(self_pointer self, replicator_setup setup) {
+    self->state.setup = std::move(setup);
+    self->state.log->info("replicator started");
+    self->attach_functor([log = self->state.log] { log->info("replicator stopped"); });
+    return {
+        [=](tick_atom) { run_pass(self); },
+        [=](changed_atom) {
+            if (self->state.scheduled)
+                return;
+            self->state.scheduled = true;
+            self->delayed_send(self, self->state.setup.settle, replicate_atom_v);
+        },
+        [=](replicate_atom) {
+            self->state.scheduled = false;
+            run_pass(self);
+        },
+    };
+}
+
+} // namespace
+
+caf::actor spawn_replicator(caf::actor_system& system, replicator_setup setup) {
+    return system.spawn(replicator, std::move(setup));
+}
+
+} // namespace dave

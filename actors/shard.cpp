@@ -1,0 +1,141 @@
+#include "actors/shard.hpp"
+
+#include <optional>
+#include <unordered_map>
+
+#include <caf/all.hpp>
+
+#include "actors/log.hpp"
+#include "actors/socket_address.hpp"
+#include "codec/codec.hpp"
+#include "crypto/dat_crypto.hpp"
+#include "messages/type_ids.hpp"
+
+namespace dave {
+namespace {
+
+struct shard_state {
+    std::optional<shard_store> store;
+    shard_setup setup;
+    std::uint64_t puts_stored = 0;
+    std::uint64_t puts_refused = 0;
+    std::uint64_t gets_served = 0;
+    std::uint64_t gets_missed = 0;
+    rate_limited_log refusal_log;
+    std::shared_ptr<spdlog::logger> log = logger_for("shard");
+    static inline const char* name = "shard";
+};
+
+using self_pointer = caf::stateful_actor<shard_state>*;
+
+caf::result<bool> store_entry(self_pointer self, entry& item) {
+    auto& state = self->state;
+    auto now = state.setup.wall_clock_ms();
+    if (auto size_error = check_sizes(item.data); size_error != errc::none) {
+        ++state.puts_refused;
+        return make_error(size_error);
+    }
+    if (state.store->needs_verification(item.data)) {
+        auto verdict = verify_dat(item.data, now, state.setup.min_work);
+        if (verdict != errc::none) {
+            ++state.puts_refused;
+            if (state.refusal_log.allow())
+                state.log->warn("refused dat: {} ({} more since last line)", to_string(verdict),
+                                state.refusal_log.take_suppressed());
+            return make_error(verdict);
+        }
+    }
+    auto outcome = state.store->put(item, now);
+    if (outcome.status == put_status::identical)
+        return false;
+    if (!outcome.stored()) {
+        ++state.puts_refused;
+        return make_error(outcome.error());
+    }
+    ++state.puts_stored;
+    if (state.setup.backup)
+        self->send(state.setup.backup, append_atom_v, std::move(item));
+    return true;
+}
+
+caf::behavior shard(self_pointer self, shard_setup setup) {
+    auto& state = self->state;
+    state.setup = std::move(setup);
+    state.store.emplace(state.setup.config);
+    return {
+        [=](store_atom, entry& item) { return store_entry(self, item); },
+        [=](restore_atom, std::vector<entry>& items) {
+            auto now = self->state.setup.wall_clock_ms();
+            for (auto& item : items)
+                self->state.store->put(std::move(item), now);
+        },
+        [=](serve_atom, const address& from, const get_message& request) {
+            auto& state = self->state;
+            const entry* found = state.store->find(request.public_key, request.key);
+            bytes reply;
+            if (found) {
+                ++state.gets_served;
+                encode_message(get_ack_message{*found}, reply);
+            } else {
+                ++state.gets_missed;
+                encode_message(make_not_found(request.public_key, request.key), reply);
+            }
+            datagram_batch batch;
+            batch.items.push_back({from, std::move(reply)});
+            self->send(state.setup.writer, send_atom_v, std::move(batch));
+        },
+        [=](get_atom, const public_key_bytes& public_key,
+            const bytes& key) -> caf::result<entry> {
+            const entry* found = self->state.store->find(public_key, key);
+            if (!found)
+                return make_error(errc::not_found);
+            return *found;
+        },
+        [=](expire_atom) {
+            auto removed = self->state.store->expire(self->state.setup.wall_clock_ms());
+            if (removed > 0)
+                self->state.log->debug("expired {} entries", removed);
+        },
+        [=](replicate_atom, const peer_snapshot& peers) {
+            std::vector<std::uint64_t> ids;
+            std::unordered_map<std::uint64_t, address> endpoints;
+            ids.push_back(peers.self_id);
+            for (auto& peer : peers.active) {
+                ids.push_back(peer.id);
+                endpoints.emplace(peer.id, peer.endpoint);
+            }
+            std::vector<replication_order> orders;
+            for (auto& change : self->state.store->replicate(ids, self->state.setup.fanout)) {
+                if (leader(change.item.replicas) != peers.self_id)
+                    continue;
+                replication_order order{std::move(change.item), {}};
+                for (auto id : change.added) {
+                    auto found = endpoints.find(id);
+                    if (found != endpoints.end())
+                        order.targets.push_back(found->second);
+                }
+                if (!order.targets.empty())
+                    orders.push_back(std::move(order));
+            }
+            return orders;
+        },
+        [=](status_atom) {
+            auto& state = self->state;
+            node_status status;
+            status.entries = state.store->size();
+            status.used_bytes = state.store->used_bytes();
+            status.capacity_bytes = state.store->capacity_bytes();
+            status.puts_stored = state.puts_stored;
+            status.puts_refused = state.puts_refused;
+            return status;
+        },
+    };
+}
+
+} // namespace
+
+caf::actor spawn_shard(caf::actor_system& system, shard_setup setup) {
+    return system.spawn(shard, std::move(setup));
+}
+
+} // namespace dave

@@ -1,0 +1,36 @@
+// A shard actor owns one shard_store: it verifies and stores PUTs (skipping
+// the signature check for entries identical to, or not newer than, the stored
+// one), serves GETs, expires old entries, recomputes replica sets, and hands
+// every accepted entry to the backup writer. Verification happens here so that
+// all cores verify in parallel.
+#pragma once
+
+#include <functional>
+
+#include <caf/actor.hpp>
+#include <caf/actor_system.hpp>
+
+#include "actors/shard_store.hpp"
+
+namespace dave {
+
+struct shard_setup {
+    shard_config config;
+    int min_work = 8;
+    std::size_t fanout = 5;
+    caf::actor writer; // transport, for GET_ACK replies
+    caf::actor backup; // (append_atom, entry); may be null
+    std::function<std::uint64_t()> wall_clock_ms;
+};
+
+// Messages:
+//   (store_atom, entry) -> bool (true stored, false identical) or errc error
+//   (restore_atom, std::vector<entry>)        already verified; no backup append
+//   (serve_atom, address, get_message)        answers with GET_ACK via the writer
+//   (get_atom, public_key_bytes, bytes) -> entry or errc::not_found
+//   (expire_atom)
+//   (replicate_atom, peer_snapshot) -> std::vector<replication_order>
+//   (status_atom) -> node_status (entries, bytes, put counters)
+caf::actor spawn_shard(caf::actor_system& system, shard_setup setup);
+
+} // namespace dave

@@ -1,0 +1,198 @@
+// One shard's slice of the key space: entries by (public key, key), a byte
+// capacity, and eviction by priority when full (PROTOCOL.md, Storage).
+//
+// A pure model: no clock (every call that needs the time takes `now_ms`), no
+// threads, no I/O. The shard actor owns one and drives it.
+#pragma once
+
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <span>
+#include <unordered_map>
+#include <vector>
+
+#include "codec/errc.hpp"
+#include "codec/types.hpp"
+
+namespace dave {
+
+inline constexpr std::size_t default_shard_count = 256;
+inline constexpr std::uint64_t default_ttl_ms = 365ULL * 24 * 60 * 60 * 1000;
+
+// XXH3-64 of public key ‖ key: the identity hash of an entry.
+std::uint64_t entry_key_hash(const public_key_bytes& public_key, byte_span key) noexcept;
+
+// The shard holding (public key, key): entry_key_hash mod shard_count.
+std::size_t shard_index(const public_key_bytes& public_key, byte_span key,
+                        std::size_t shard_count = default_shard_count) noexcept;
+
+using replica_ids = std::array<std::uint64_t, wire_replica_count>;
+
+// The `fanout` IDs of `node_ids` with the smallest XOR distance to
+// node_id(public_key), closest first (ties by ID; equal IDs count once),
+// zero-padded to wire_replica_count slots. fanout is capped at that count.
+replica_ids closest_replicas(const public_key_bytes& public_key,
+                             std::span<const std::uint64_t> node_ids, std::size_t fanout);
+
+// The replica that sends an entry to new replicas: the highest non-zero ID
+// (0 when the set is empty).
+std::uint64_t leader(const replica_ids& replicas) noexcept;
+
+// Bytes an entry counts against a shard's capacity: its encoded Dat
+// (155 + key + value) plus the Entry header (42). Map and heap bookkeeping is
+// not counted, so the capacity bounds what the node would send back, as in
+// godave; the real memory use is a small constant per entry higher.
+std::size_t stored_size(const entry& item) noexcept;
+
+// (1 − distance(own_node_id, public key)/2^64) × seconds until time + ttl;
+// 0 once expired.
+double entry_priority(const dat& value, std::uint64_t own_node_id, std::uint64_t ttl_ms,
+                      std::uint64_t now_ms) noexcept;
+
+struct shard_config {
+    std::uint64_t own_node_id = 0;
+    std::size_t capacity_bytes = (std::size_t{1} << 30) / default_shard_count;
+    std::uint64_t ttl_ms = default_ttl_ms;
+    // Priorities fall as time passes at rates that differ per entry, so the
+    // heap's order is only exact at the time it was keyed. It is re-keyed
+    // when an eviction needs it and it is older than this; the entry chosen
+    // for eviction is then within (rekey_after_ms / 1000) priority units of
+    // the true minimum (priorities range up to TTL in seconds, 31.5 million
+    // for 365 days). 0 re-keys at every eviction that happens at a new time.
+    std::uint64_t rekey_after_ms = 10'000;
+};
+
+enum class put_status : std::uint8_t {
+    stored_new,         // a new (public key, key)
+    replaced,           // a newer time replaced the stored entry
+    identical,          // the same dat is stored: nothing changed
+    refused_older,      // not newer than the stored one (errc::older_than_stored)
+    refused_full,       // no room and nothing of lower priority (errc::store_full)
+    evicted_and_stored, // a new (public key, key) stored after evicting others
+};
+
+struct put_outcome {
+    put_status status = put_status::stored_new;
+    // Entries evicted to make room (also possible with `replaced`, when the
+    // new version is larger). Empty, without allocation, in the usual case.
+    std::vector<entry> evicted;
+
+    bool stored() const noexcept {
+        return status == put_status::stored_new || status == put_status::replaced ||
+               status == put_status::evicted_and_stored;
+    }
+    // errc::none unless refused.
+    errc error() const noexcept;
+};
+
+// An entry whose replica set changed, as returned by shard_store::replicate.
+struct replica_change {
+    entry item;                       // with its new replica set
+    std::vector<std::uint64_t> added; // IDs in the new set that were not in the old
+};
+
+class shard_store {
+public:
+    explicit shard_store(const shard_config& config);
+
+    // The priority heap points into the map's nodes: moving keeps them valid
+    // (node-based map), copying would not.
+    shard_store(const shard_store&) = delete;
+    shard_store& operator=(const shard_store&) = delete;
+    shard_store(shard_store&&) noexcept = default;
+    shard_store& operator=(shard_store&&) noexcept = default;
+
+    // Stores `item` unless refused (see put_status). The caller has verified
+    // the dat. Rules:
+    // - a newer time for the same (public key, key) replaces the stored entry;
+    // - the same dat (every field, so also the time) is a no-op;
+    // - an older time, or the same time with other content, is refused: the
+    //   first version a node accepted at a given time stays, so replicas that
+    //   saw the same sequence agree, and a replayed PUT cannot flip it;
+    // - when the store would exceed its capacity, the lowest-priority other
+    //   entries are evicted, but only while each has a lower priority than
+    //   the newcomer; otherwise nothing changes and the put is refused_full;
+    // - an entry larger than the whole capacity is refused_full.
+    // The stored entry keeps the replica set `item` carries.
+    put_outcome put(const entry& item, std::uint64_t now_ms);
+    put_outcome put(entry&& item, std::uint64_t now_ms);
+
+    // True when exactly this dat is stored, so a PUT of it is a no-op.
+    bool is_identical(const entry& item) const;
+    // False when the outcome of putting `value` does not depend on whether it
+    // verifies (identical to, or not newer than, the stored one), so the
+    // caller can skip the signature check.
+    bool needs_verification(const dat& value) const;
+
+    const entry* find(const public_key_bytes& public_key, byte_span key) const;
+
+    // Removes entries whose time + TTL is not after now_ms; returns how many.
+    // O(n): meant for the periodic prune tick, which also re-keys the heap.
+    std::size_t expire(std::uint64_t now_ms);
+
+    // Calls fn(const entry&) for every entry, in no particular order.
+    template <class Fn> void for_each(Fn&& fn) const {
+        for (const auto& [hash, stored] : slots_)
+            fn(stored.item);
+    }
+
+    // Recomputes every entry's replica set against `node_ids` (the active
+    // peers, the own node included) and stores it. Returns the entries whose
+    // set changed, with the IDs new in the set; the caller sends an entry to
+    // those IDs when leader(item.replicas) is its own ID.
+    std::vector<replica_change> replicate(std::span<const std::uint64_t> node_ids,
+                                          std::size_t fanout = wire_replica_count);
+
+    std::size_t size() const noexcept { return slots_.size(); }
+    std::size_t used_bytes() const noexcept { return used_bytes_; }
+    std::size_t capacity_bytes() const noexcept { return config_.capacity_bytes; }
+    const shard_config& config() const noexcept { return config_; }
+
+private:
+    struct slot {
+        entry item;
+        std::size_t size = 0;        // stored_size(item)
+        double weight = 0;           // 1 − distance/2^64, fixed per public key
+        std::uint64_t expiry_ms = 0; // time + TTL, saturated
+        double heap_key = 0;         // priority at heap_time_ms_, unclamped
+        std::size_t heap_index = 0;  // position in heap_
+    };
+    // Keyed by entry_key_hash; a multimap so that two identities with the
+    // same 64-bit hash are both kept (lookups compare the full key).
+    using slot_map = std::unordered_multimap<std::uint64_t, slot>;
+
+    template <class Entry> put_outcome put_impl(Entry&& item, std::uint64_t now_ms);
+
+    slot* find_slot(std::uint64_t hash, const public_key_bytes& public_key, byte_span key);
+    const slot* find_slot(std::uint64_t hash, const public_key_bytes& public_key,
+                          byte_span key) const;
+    void erase_slot(std::uint64_t hash, const slot* target);
+    void init_slot(slot& s);
+    double priority_now(const slot& s, std::uint64_t now_ms) const noexcept;
+    double heap_key_at(const slot& s, std::uint64_t time_ms) const noexcept;
+    bool make_room(std::size_t needed, double newcomer_priority, std::uint64_t now_ms);
+
+    // Min-heap of slots by heap_key, each slot knowing its index.
+    void heap_push(slot* s);
+    void heap_erase(slot* s);
+    void heap_sift_up(std::size_t i);
+    void heap_sift_down(std::size_t i);
+    void heap_place(std::size_t i, slot* s);
+    void heap_rekey(std::uint64_t now_ms);
+    void heap_rekey_if_stale(std::uint64_t now_ms);
+
+    shard_config config_;
+    slot_map slots_;
+    std::size_t used_bytes_ = 0;
+    // Priority index. An indexed binary heap (rather than a lazily
+    // invalidated one or an ordered set): replacement and expiry remove or
+    // re-key an entry exactly in O(log n), so no stale items accumulate, and
+    // the vector of pointers costs no allocation per put (an std::set would
+    // allocate a node per entry).
+    std::vector<slot*> heap_;
+    std::uint64_t heap_time_ms_ = 0;
+    std::vector<slot*> victims_; // scratch for make_room, reused
+};
+
+} // namespace dave

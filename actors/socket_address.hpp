@@ -1,0 +1,27 @@
+// Conversions between the wire's address and the socket API's, and parsing
+// of "[host]:port" / "host:port" endpoints.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include <netinet/in.h>
+
+#include "codec/result.hpp"
+#include "codec/types.hpp"
+
+namespace dave {
+
+// IPv4 sockaddrs become v4-mapped IPv6 addresses, as on the wire.
+address from_sockaddr(const sockaddr_storage& storage);
+sockaddr_in6 to_sockaddr(const address& value);
+
+// "[::1]:1618", "127.0.0.1:1618" (v4-mapped), "localhost:1618" (resolved when
+// `resolve` is true). errc::config_error on anything else.
+result<address> parse_endpoint(const std::string& text, bool resolve = false);
+std::string to_string(const address& value);
+
+bool is_loopback(const address& value);
+bool is_unspecified(const address& value);
+
+} // namespace dave

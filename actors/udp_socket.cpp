@@ -1,0 +1,147 @@
+#include "actors/udp_socket.hpp"
+
+#include <cerrno>
+#include <cstring>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <caf/all.hpp>
+
+#include "actors/log.hpp"
+#include "actors/socket_address.hpp"
+#include "messages/type_ids.hpp"
+
+namespace dave {
+namespace {
+
+constexpr std::size_t batch_capacity = 64;
+constexpr std::size_t receive_buffer_size = 2048; // > max_message_length: oversize shows as such
+
+void set_buffer_sizes(int descriptor) {
+    int size = 4 * 1024 * 1024;
+    setsockopt(descriptor, SOL_SOCKET, SO_RCVBUF, &size, sizeof size);
+    setsockopt(descriptor, SOL_SOCKET, SO_SNDBUF, &size, sizeof size);
+}
+
+// Reads until told to stop. The receive timeout bounds how long a stop waits.
+void reader_loop(caf::blocking_actor* self, int descriptor, std::vector<caf::actor> dispatchers) {
+    auto log = logger_for("udp");
+    log->info("reader started");
+    timeval timeout{0, 50 * 1000};
+    setsockopt(descriptor, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof timeout);
+
+    std::vector<std::array<std::uint8_t, receive_buffer_size>> buffers(batch_capacity);
+    std::vector<sockaddr_storage> sources(batch_capacity);
+    std::vector<iovec> vectors(batch_capacity);
+    std::vector<mmsghdr> headers(batch_capacity);
+    std::size_t next_dispatcher = 0;
+    bool running = true;
+    rate_limited_log error_log;
+    while (running) {
+        for (std::size_t i = 0; i < batch_capacity; ++i) {
+            vectors[i] = {buffers[i].data(), buffers[i].size()};
+            headers[i] = {};
+            headers[i].msg_hdr.msg_name = &sources[i];
+            headers[i].msg_hdr.msg_namelen = sizeof(sockaddr_storage);
+            headers[i].msg_hdr.msg_iov = &vectors[i];
+            headers[i].msg_hdr.msg_iovlen = 1;
+        }
+        int received = recvmmsg(descriptor, headers.data(), batch_capacity, MSG_WAITFORONE, nullptr);
+        if (received > 0 && !dispatchers.empty()) {
+            datagram_batch batch;
+            batch.items.reserve(static_cast<std::size_t>(received));
+            for (int i = 0; i < received; ++i) {
+                auto length = headers[i].msg_len;
+                auto& item = batch.items.emplace_back();
+                item.peer = from_sockaddr(sources[i]);
+                // A truncated oversize datagram keeps its first bytes; the
+                // dispatcher drops it as too long by its length.
+                if (headers[i].msg_hdr.msg_flags & MSG_TRUNC)
+                    length = receive_buffer_size;
+                item.payload.assign(buffers[i].data(), buffers[i].data() + length);
+            }
+            self->send(dispatchers[next_dispatcher], inbound_atom_v, std::move(batch));
+            next_dispatcher = (next_dispatcher + 1) % dispatchers.size();
+        } else if (received < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
+            if (error_log.allow())
+                log->warn("recvmmsg failed: {}", std::strerror(errno));
+        }
+        self->receive([&](stop_atom) { running = false; },
+                      [&](caf::exit_msg&) { running = false; },
+                      caf::after(std::chrono::seconds(0)) >> [] {});
+    }
+    ::close(descriptor);
+    log->info("reader stopped");
+}
+
+caf::behavior writer(caf::event_based_actor* self, int descriptor) {
+    auto log = logger_for("udp");
+    log->info("writer started");
+    self->attach_functor([log] { log->info("writer stopped"); });
+    return {
+        [=](send_atom, const datagram_batch& batch) {
+            std::vector<sockaddr_in6> targets;
+            std::vector<iovec> vectors;
+            std::vector<mmsghdr> headers;
+            targets.reserve(batch.items.size());
+            vectors.reserve(batch.items.size());
+            headers.reserve(batch.items.size());
+            for (const auto& item : batch.items) {
+                targets.push_back(to_sockaddr(item.peer));
+                vectors.push_back({const_cast<std::uint8_t*>(item.payload.data()),
+                                   item.payload.size()});
+                mmsghdr header{};
+                header.msg_hdr.msg_name = &targets.back();
+                header.msg_hdr.msg_namelen = sizeof(sockaddr_in6);
+                header.msg_hdr.msg_iov = &vectors.back();
+                header.msg_hdr.msg_iovlen = 1;
+                headers.push_back(header);
+            }
+            std::size_t sent = 0;
+            while (sent < headers.size()) {
+                int count = sendmmsg(descriptor, headers.data() + sent,
+                                     static_cast<unsigned>(headers.size() - sent), 0);
+                if (count <= 0) {
+                    if (count < 0 && errno == EINTR)
+                        continue;
+                    // A datagram the kernel refuses (unreachable, no route)
+                    // is skipped: UDP promises nothing more.
+                    ++sent;
+                    continue;
+                }
+                sent += static_cast<std::size_t>(count);
+            }
+        },
+    };
+}
+
+} // namespace
+
+result<udp_socket_handle> open_udp_socket(const address& listen) {
+    int descriptor = ::socket(AF_INET6, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    if (descriptor < 0)
+        return errc::io_error;
+    int off = 0;
+    setsockopt(descriptor, IPPROTO_IPV6, IPV6_V6ONLY, &off, sizeof off);
+    set_buffer_sizes(descriptor);
+    auto bind_address = to_sockaddr(listen);
+    if (::bind(descriptor, reinterpret_cast<sockaddr*>(&bind_address), sizeof bind_address) != 0) {
+        ::close(descriptor);
+        return errc::io_error;
+    }
+    sockaddr_storage bound{};
+    socklen_t length = sizeof bound;
+    getsockname(descriptor, reinterpret_cast<sockaddr*>(&bound), &length);
+    return udp_socket_handle{descriptor, from_sockaddr(bound)};
+}
+
+caf::actor spawn_udp_reader(caf::actor_system& system, int descriptor,
+                            std::vector<caf::actor> dispatchers) {
+    return system.spawn<caf::detached>(reader_loop, descriptor, std::move(dispatchers));
+}
+
+caf::actor spawn_udp_writer(caf::actor_system& system, int descriptor) {
+    return system.spawn<caf::detached>(writer, descriptor);
+}
+
+} // namespace dave

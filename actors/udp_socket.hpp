@@ -1,0 +1,36 @@
+// The UDP transport: one socket, a detached reader that batches inbound
+// datagrams with recvmmsg and hands each batch to a dispatcher, and a detached
+// writer that sends outbound batches with sendmmsg.
+//
+// The transport's interface is two messages, so a simulated network can stand
+// in for it: the writer accepts (send_atom, datagram_batch); inbound traffic
+// arrives at dispatchers as (inbound_atom, datagram_batch).
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include <caf/actor.hpp>
+#include <caf/actor_system.hpp>
+
+#include "codec/result.hpp"
+#include "codec/types.hpp"
+
+namespace dave {
+
+struct udp_socket_handle {
+    int descriptor = -1;
+    address bound; // with the port actually bound (for port 0)
+};
+
+// Binds a dual-stack UDP socket (IPv4 peers appear as v4-mapped addresses).
+result<udp_socket_handle> open_udp_socket(const address& listen);
+
+// The reader owns `descriptor` for reading and closes it when it stops
+// (on stop_atom or exit). Batches go to dispatchers in turn.
+caf::actor spawn_udp_reader(caf::actor_system& system, int descriptor,
+                            std::vector<caf::actor> dispatchers);
+// The writer sends (send_atom, datagram_batch) and counts what it sent.
+caf::actor spawn_udp_writer(caf::actor_system& system, int descriptor);
+
+} // namespace dave

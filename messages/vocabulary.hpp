@@ -1,0 +1,105 @@
+// Structs that only actors exchange (not on the wire).
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include <caf/meta/type_name.hpp>
+
+#include "codec/types.hpp"
+
+namespace dave {
+
+// One UDP datagram, inbound or outbound.
+struct datagram {
+    address peer;
+    bytes payload;
+};
+
+// The unit the socket actors exchange: one recvmmsg / sendmmsg worth.
+struct datagram_batch {
+    std::vector<datagram> items;
+};
+
+// An active peer as the peer manager reports it.
+struct peer_info {
+    std::uint64_t id = 0;
+    address endpoint;
+    double reliability = 0.5;
+};
+
+// The active peers and ourselves, for replica-set decisions.
+struct peer_snapshot {
+    std::uint64_t self_id = 0;
+    std::vector<peer_info> active;
+};
+
+// An entry that must be sent to replicas that did not have it.
+struct replication_order {
+    entry item;
+    std::vector<address> targets;
+};
+
+// Counters one dispatcher keeps; summed for status.
+struct traffic_counters {
+    std::vector<std::uint64_t> in_by_op;      // index = op code
+    std::vector<std::uint64_t> drops_by_code; // index = errc
+    std::uint64_t datagrams_out = 0;
+};
+
+// What `status` reports for the whole node.
+struct node_status {
+    std::uint64_t node_id = 0;
+    std::string listen;
+    std::uint32_t peers_total = 0;
+    std::uint32_t peers_active = 0;
+    std::uint32_t peers_edges = 0;
+    std::uint64_t entries = 0;
+    std::uint64_t used_bytes = 0;
+    std::uint64_t capacity_bytes = 0;
+    std::int64_t network_used = 0;
+    std::int64_t network_capacity = 0;
+    std::uint64_t datagrams_in = 0;
+    std::uint64_t datagrams_out = 0;
+    std::uint64_t datagrams_dropped = 0;
+    std::vector<std::pair<std::string, std::uint64_t>> drops; // reason -> count
+    std::uint64_t puts_stored = 0;
+    std::uint64_t puts_refused = 0;
+    std::uint64_t backup_records = 0;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, datagram& x) {
+    return f(caf::meta::type_name("datagram"), x.peer, x.payload);
+}
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, datagram_batch& x) {
+    return f(caf::meta::type_name("datagram_batch"), x.items);
+}
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, peer_info& x) {
+    return f(caf::meta::type_name("peer_info"), x.id, x.endpoint, x.reliability);
+}
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, peer_snapshot& x) {
+    return f(caf::meta::type_name("peer_snapshot"), x.self_id, x.active);
+}
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, replication_order& x) {
+    return f(caf::meta::type_name("replication_order"), x.item, x.targets);
+}
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, traffic_counters& x) {
+    return f(caf::meta::type_name("traffic_counters"), x.in_by_op, x.drops_by_code,
+             x.datagrams_out);
+}
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, node_status& x) {
+    return f(caf::meta::type_name("node_status"), x.node_id, x.listen, x.peers_total,
+             x.peers_active, x.peers_edges, x.entries, x.used_bytes, x.capacity_bytes,
+             x.network_used, x.network_capacity, x.datagrams_in, x.datagrams_out,
+             x.datagrams_dropped, x.drops, x.puts_stored, x.puts_refused, x.backup_records);
+}
+
+} // namespace dave

@@ -1,0 +1,25 @@
+// Reading a node_config from TOML. Every problem is one line naming the file,
+// line, section and key: unknown keys, wrong types, bad sizes, durations or
+// addresses are refused rather than guessed at.
+#pragma once
+
+#include <filesystem>
+#include <string>
+#include <variant>
+
+#include "node/config.hpp"
+
+namespace dave {
+
+struct config_problem {
+    std::string message; // "node.toml:4: [store] shard_capacity: not a size: \"-1 MiB\""
+};
+
+using config_load = std::variant<node_config, config_problem>;
+
+// Paths in the file (key_file, backup_file) are relative to the file's folder.
+config_load load_config_file(const std::filesystem::path& path);
+config_load parse_config(std::string_view text, const std::filesystem::path& name,
+                         const std::filesystem::path& base_folder);
+
+} // namespace dave

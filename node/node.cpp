@@ -1,0 +1,394 @@
+#include "node/node.hpp"
+
+#include <thread>
+
+#include <caf/all.hpp>
+
+#include "actors/backup_writer.hpp"
+#include "actors/batch_writer.hpp"
+#include "actors/dispatcher.hpp"
+#include "actors/getter.hpp"
+#include "actors/log.hpp"
+#include "actors/peer_manager.hpp"
+#include "actors/pruner.hpp"
+#include "actors/replicator.hpp"
+#include "actors/shard.hpp"
+#include "actors/socket_address.hpp"
+#include "actors/tcp_listener.hpp"
+#include "actors/udp_socket.hpp"
+#include "codec/codec.hpp"
+#include "crypto/dat_crypto.hpp"
+#include "crypto/key_file.hpp"
+#include "node/status_merge.hpp"
+
+namespace dave {
+namespace {
+
+struct node_children {
+    std::vector<caf::actor> shards;
+    std::vector<caf::actor> dispatchers;
+    caf::actor reader;
+    caf::actor writer;
+    caf::actor tcp_listener;
+    caf::actor batch_writer;
+    caf::actor peer_manager;
+    caf::actor getter;
+    caf::actor replicator;
+    caf::actor pruner;
+    caf::actor backup; // may be null
+};
+
+struct node_state {
+    node_config config;
+    node_children children;
+    std::uint64_t own_id = 0;
+    std::string listen_text;
+    std::shared_ptr<spdlog::logger> log = logger_for("node");
+    static inline const char* name = "dave_node";
+};
+
+using node_pointer = node_actor::stateful_pointer<node_state>;
+
+std::uint64_t wall_clock(const node_config& config) {
+    return config.wall_clock ? config.wall_clock() : unix_time_ms();
+}
+
+// Replicas for `key`: the fanout closest among the active peers and us.
+std::pair<replica_ids, std::vector<address>> choose_replicas(const peer_snapshot& peers,
+                                                             const public_key_bytes& key,
+                                                             std::size_t fanout) {
+    std::vector<std::uint64_t> ids{peers.self_id};
+    for (auto& peer : peers.active)
+        ids.push_back(peer.id);
+    auto replicas = closest_replicas(key, ids, fanout);
+    std::vector<address> targets;
+    for (auto id : replicas) {
+        if (id == 0 || id == peers.self_id)
+            continue;
+        for (auto& peer : peers.active)
+            if (peer.id == id) {
+                targets.push_back(peer.endpoint);
+                break;
+            }
+    }
+    return {replicas, targets};
+}
+
+bool includes(const replica_ids& replicas, std::uint64_t id) {
+    return std::find(replicas.begin(), replicas.end(), id) != replicas.end();
+}
+
+caf::actor& shard_for(node_state& state, const public_key_bytes& key, const bytes& name) {
+    return state.children.shards[shard_index(key, name, state.children.shards.size())];
+}
+
+using write_done = std::function<void(caf::expected<entry>)>;
+
+// Writes one dat to its replicas; calls done with the entry or the error.
+void write_dat(node_pointer self, const peer_snapshot& peers, dat value, write_done done) {
+    auto& state = self->state;
+    auto sizes = check_sizes(value);
+    if (sizes != errc::none) {
+        done(make_error(sizes));
+        return;
+    }
+    auto [replicas, targets] = choose_replicas(peers, value.public_key, state.config.protocol.fanout);
+    entry item{replicas, std::move(value)};
+    auto send_remote = [=](const entry& stored) {
+        if (!targets.empty())
+            caf::anon_send(self->state.children.batch_writer, write_atom_v, stored, targets);
+        done(stored);
+    };
+    if (includes(replicas, peers.self_id)) {
+        self->request(shard_for(state, item.data.public_key, item.data.key), caf::infinite,
+                      store_atom_v, item)
+            .then([=](bool) { send_remote(item); }, [=](const caf::error& error) { done(error); });
+        return;
+    }
+    // Not a replica ourselves: still refuse what no replica would accept.
+    auto verdict = verify_dat(item.data, wall_clock(state.config), state.config.protocol.min_work);
+    if (verdict != errc::none) {
+        done(make_error(verdict));
+        return;
+    }
+    send_remote(item);
+}
+
+void restore_backup(node_pointer self) {
+    if (!self->state.children.backup)
+        return;
+    self->request(self->state.children.backup, caf::infinite, restore_atom_v)
+        .then([=](std::vector<entry>& entries) {
+            auto& state = self->state;
+            std::vector<std::vector<entry>> per_shard(state.children.shards.size());
+            for (auto& item : entries)
+                per_shard[shard_index(item.data.public_key, item.data.key, per_shard.size())]
+                    .push_back(std::move(item));
+            for (std::size_t i = 0; i < per_shard.size(); ++i)
+                if (!per_shard[i].empty())
+                    caf::anon_send(state.children.shards[i], restore_atom_v,
+                                   std::move(per_shard[i]));
+            state.log->info("restored {} entries from the backup", entries.size());
+        });
+}
+
+// Asks every child that keeps counters and merges the answers.
+void collect_status(node_pointer self, std::function<void(const node_status&)> done) {
+    auto& children = self->state.children;
+    auto merged = std::make_shared<node_status>();
+    merged->node_id = self->state.own_id;
+    merged->listen = self->state.listen_text;
+    auto outstanding = std::make_shared<std::size_t>(children.shards.size() +
+                                                     children.dispatchers.size() + 1 +
+                                                     (children.backup ? 1 : 0));
+    auto arrived = [=] {
+        if (--*outstanding == 0)
+            done(*merged);
+    };
+    auto failed = [=](const caf::error&) { arrived(); };
+    for (auto& shard : children.shards)
+        self->request(shard, caf::infinite, status_atom_v)
+            .then([=](const node_status& part) { merge_shard_status(*merged, part); arrived(); },
+                  failed);
+    for (auto& dispatcher : children.dispatchers)
+        self->request(dispatcher, caf::infinite, counters_atom_v)
+            .then([=](const traffic_counters& part) { merge_traffic(*merged, part); arrived(); },
+                  failed);
+    self->request(children.peer_manager, caf::infinite, status_atom_v)
+        .then([=](const node_status& part) { merge_peer_status(*merged, part); arrived(); },
+              failed);
+    if (children.backup)
+        self->request(children.backup, caf::infinite, status_atom_v)
+            .then([=](std::uint64_t records) { merged->backup_records = records; arrived(); },
+                  failed);
+}
+
+void stop_children(node_pointer self) {
+    auto& children = self->state.children;
+    // Blocking actors poll for stop_atom; event-based ones take the exit.
+    caf::anon_send(children.reader, stop_atom_v);
+    caf::anon_send(children.tcp_listener, stop_atom_v);
+    std::vector<caf::actor> event_based{children.writer,     children.batch_writer,
+                                        children.peer_manager, children.getter,
+                                        children.replicator, children.pruner};
+    event_based.insert(event_based.end(), children.shards.begin(), children.shards.end());
+    event_based.insert(event_based.end(), children.dispatchers.begin(),
+                       children.dispatchers.end());
+    for (auto& child : event_based)
+        self->send_exit(child, caf::exit_reason::user_shutdown);
+    // Last, so that entries already on their way from shards are appended.
+    if (children.backup)
+        self->send_exit(children.backup, caf::exit_reason::user_shutdown);
+}
+
+node_actor::behavior_type node_behavior(node_pointer self, node_config config,
+                                        node_children children, std::uint64_t own_id,
+                                        std::string listen_text) {
+    auto& state = self->state;
+    state.config = std::move(config);
+    state.children = std::move(children);
+    state.own_id = own_id;
+    state.listen_text = std::move(listen_text);
+    state.log->info("node {:016x} listening on {}", own_id, state.listen_text);
+    caf::anon_send(state.children.peer_manager, changed_atom_v,
+               caf::actor_cast<caf::actor>(state.children.replicator));
+    restore_backup(self);
+    self->set_exit_handler([=](const caf::exit_msg& message) {
+        self->state.log->info("node stopping");
+        stop_children(self);
+        self->quit(message.reason);
+    });
+    return {
+        [=](put_atom, dat& value) -> caf::result<entry> {
+            auto promise = self->make_response_promise<entry>();
+            self->request(self->state.children.peer_manager, caf::infinite, peers_atom_v)
+                .then([=](const peer_snapshot& peers) mutable {
+                    write_dat(self, peers, std::move(value),
+                              [=](caf::expected<entry> outcome) mutable {
+                                  if (outcome)
+                                      promise.deliver(std::move(*outcome));
+                                  else
+                                      promise.deliver(outcome.error());
+                              });
+                });
+            return promise;
+        },
+        [=](get_atom, const public_key_bytes& key, const bytes& name) -> caf::result<entry> {
+            auto promise = self->make_response_promise<entry>();
+            self->request(self->state.children.getter, caf::infinite, get_atom_v, key, name)
+                .then([=](const entry& found) mutable { promise.deliver(found); },
+                      [=](const caf::error& error) mutable { promise.deliver(error); });
+            return promise;
+        },
+        [=](status_atom) -> caf::result<node_status> {
+            auto promise = self->make_response_promise<node_status>();
+            collect_status(self, [=](const node_status& status) mutable {
+                promise.deliver(status);
+            });
+            return promise;
+        },
+        [=](wait_peers_atom, std::uint32_t count) -> caf::result<std::uint32_t> {
+            auto promise = self->make_response_promise<std::uint32_t>();
+            self->request(self->state.children.peer_manager, caf::infinite, wait_peers_atom_v,
+                          count)
+                .then([=](std::uint32_t active) mutable { promise.deliver(active); },
+                      [=](const caf::error& error) mutable { promise.deliver(error); });
+            return promise;
+        },
+        [=](batch_write_atom, std::vector<dat>& values) -> caf::result<std::uint64_t> {
+            auto promise = self->make_response_promise<std::uint64_t>();
+            if (values.empty())
+                return std::uint64_t{0};
+            self->request(self->state.children.peer_manager, caf::infinite, peers_atom_v)
+                .then([=](const peer_snapshot& peers) mutable {
+                    auto remaining = std::make_shared<std::size_t>(values.size());
+                    auto written = std::make_shared<std::uint64_t>(0);
+                    for (auto& value : values)
+                        write_dat(self, peers, std::move(value),
+                                  [=](caf::expected<entry> outcome) mutable {
+                            if (outcome)
+                                ++*written;
+                            if (--*remaining == 0)
+                                promise.deliver(*written);
+                        });
+                });
+            return promise;
+        },
+    };
+}
+
+// The periodic one-line status at info, and our usage for PINGs.
+caf::behavior status_reporter(caf::event_based_actor* self, node_actor node,
+                              caf::actor peer_manager) {
+    auto log = logger_for("node");
+    return {
+        [=](tick_atom) {
+            self->request(node, caf::infinite, status_atom_v).then([=](const node_status& s) {
+                self->send(peer_manager, status_atom_v, s.used_bytes, s.capacity_bytes);
+                log->info("peers {}/{} active, entries {}, used {}/{} bytes, in {} out {} "
+                          "dropped {}",
+                          s.peers_active, s.peers_total, s.entries, s.used_bytes,
+                          s.capacity_bytes, s.datagrams_in, s.datagrams_out,
+                          s.datagrams_dropped);
+            });
+        },
+    };
+}
+
+} // namespace
+
+void add_node_types(caf::actor_system_config& config) {
+    config.add_message_types<caf::id_block::dave>();
+    config.add_error_category(caf::atom("dave"), [](std::uint8_t code, caf::atom_value,
+                                                    const caf::message&) -> std::string {
+        return "dave::" + std::string(to_string(static_cast<errc>(code)));
+    });
+}
+
+caf::expected<node_actor> spawn_node(caf::actor_system& system, const node_config& config) {
+    initialize_crypto();
+    if (!set_log_level(config.log_level))
+        return make_error(errc::config_error);
+    auto log = logger_for("node");
+    auto keys = load_or_create_key_file(config.key_file);
+    if (!keys) {
+        log->error("key file {}: {}", config.key_file.string(), to_string(keys.error()));
+        return make_error(keys.error());
+    }
+    auto listen = parse_endpoint(config.listen, true);
+    if (!listen) {
+        log->error("listen address '{}' is not [host]:port", config.listen);
+        return make_error(errc::config_error);
+    }
+    std::vector<address> edges;
+    for (auto& text : config.edges) {
+        auto edge = parse_endpoint(text, true);
+        if (!edge) {
+            log->error("edge '{}' is not a reachable [host]:port", text);
+            return make_error(errc::config_error);
+        }
+        edges.push_back(*edge);
+    }
+    auto udp = open_udp_socket(*listen);
+    if (!udp) {
+        log->error("cannot bind UDP {}: {}", config.listen, std::strerror(errno));
+        return make_error(udp.error());
+    }
+    auto tcp_address = udp->bound;
+    tcp_address.port = static_cast<std::uint16_t>(tcp_address.port + 1);
+    auto tcp = open_tcp_listener(tcp_address);
+    if (!tcp) {
+        ::close(udp->descriptor);
+        log->error("cannot listen on TCP {}: {}", to_string(tcp_address), std::strerror(errno));
+        return make_error(tcp.error());
+    }
+
+    auto wall_clock_ms = [config] { return wall_clock(config); };
+    auto monotonic = config.monotonic_clock ? config.monotonic_clock : [] {
+        return std::chrono::duration_cast<std::chrono::milliseconds>(
+            std::chrono::steady_clock::now().time_since_epoch());
+    };
+    const auto& protocol = config.protocol;
+    node_children children;
+    children.writer = spawn_udp_writer(system, udp->descriptor);
+    if (!config.store.backup_file.empty())
+        children.backup = spawn_backup_writer(
+            system, {config.store.backup_file, config.store.backup_flush_every,
+                     config.store.fsync_on_flush, protocol.min_work, wall_clock_ms});
+    shard_config store_config;
+    store_config.own_node_id = node_id(keys->public_key);
+    store_config.capacity_bytes = config.store.shard_capacity;
+    store_config.ttl_ms = static_cast<std::uint64_t>(protocol.ttl.count());
+    for (std::size_t i = 0; i < config.store.shard_count; ++i)
+        children.shards.push_back(spawn_shard(system, {store_config, protocol.min_work,
+                                                       protocol.fanout, children.writer,
+                                                       children.backup, wall_clock_ms}));
+    peer_config peers;
+    peers.ping_period = protocol.ping_period;
+    peers.activate_after = protocol.activate_after;
+    peers.deactivate_after = protocol.deactivate_after;
+    peers.drop_after = protocol.drop_after;
+    peers.npeer_limit = protocol.npeer_limit;
+    peers.fanout = protocol.fanout;
+    peers.max_peers = protocol.max_peers;
+    // Dispatchers need the peer manager and the peer manager the dispatchers:
+    // spawn the manager first and tell it the dispatchers by its setup.
+    auto dispatcher_count = config.dispatchers != 0
+                                ? config.dispatchers
+                                : std::max(1u, std::thread::hardware_concurrency());
+    children.batch_writer = spawn_batch_writer(system);
+    // The getter and peer manager are spawned before the dispatchers that feed them.
+    children.peer_manager = spawn_peer_manager(
+        system, {peers, *keys, edges, children.writer, {}, monotonic, protocol.getmyaddrport_every});
+    children.getter = spawn_getter(system, {children.shards, children.peer_manager,
+                                            children.writer, protocol.fanout, protocol.min_work,
+                                            protocol.get_timeout, wall_clock_ms});
+    for (std::size_t i = 0; i < dispatcher_count; ++i)
+        children.dispatchers.push_back(spawn_dispatcher(
+            system, {children.shards, children.peer_manager, children.getter, children.writer,
+                     protocol.npeer_limit}));
+    for (auto& dispatcher : children.dispatchers)
+        caf::anon_send(children.peer_manager, own_addr_atom_v, dispatcher);
+    children.replicator = spawn_replicator(
+        system, {children.shards, children.peer_manager, children.batch_writer, {}});
+    children.reader = spawn_udp_reader(system, udp->descriptor, children.dispatchers);
+    children.tcp_listener = spawn_tcp_listener(system, *tcp, children.dispatchers,
+                                               {protocol.tcp_idle_timeout, 256});
+    auto peer_manager = children.peer_manager;
+    auto shards = children.shards;
+    auto replicator = children.replicator;
+    auto node = system.spawn(node_behavior, config, std::move(children), node_id(keys->public_key),
+                             to_string(udp->bound));
+    auto reporter = system.spawn(status_reporter, node, peer_manager);
+    auto pruner = spawn_pruner(system, {peer_manager, shards, replicator, reporter,
+                                        protocol.ping_period, std::chrono::seconds(60),
+                                        protocol.replicate_every, config.status_log_every});
+    // The reporter and pruner live as long as the node.
+    node->attach_functor([reporter, pruner] {
+        caf::anon_send_exit(pruner, caf::exit_reason::user_shutdown);
+        caf::anon_send_exit(reporter, caf::exit_reason::user_shutdown);
+    });
+    return node;
+}
+
+} // namespace dave

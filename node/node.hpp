@@ -1,0 +1,44 @@
+// The public embedding API: spawn a node's actor graph inside any CAF
+// application and talk to it through a typed handle.
+//
+//   auto node = dave::spawn_node(sys, cfg);        // caf::expected<dave::node_actor>
+//   self->request(*node, timeout, dave::put_atom_v, signed_dat);   // -> entry (with replica set)
+//   self->request(*node, timeout, dave::get_atom_v, pubkey, key);  // -> entry, or not_found/timeout
+//   self->request(*node, timeout, dave::status_atom_v);            // -> node_status
+//   self->request(*node, timeout, dave::wait_peers_atom_v, n);     // -> active peer count >= n
+//   self->request(*node, timeout, dave::batch_write_atom_v, dats); // -> dats written
+//   caf::anon_send_exit(*node, caf::exit_reason::user_shutdown);   // flushes the backup, exits
+//
+// The host's actor_system_config must load the node's types first:
+// dave::add_node_types(cfg) (or cfg.add_message_types<caf::id_block::dave>()).
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+#include <caf/actor_system.hpp>
+#include <caf/actor_system_config.hpp>
+#include <caf/expected.hpp>
+#include <caf/typed_actor.hpp>
+
+#include "messages/type_ids.hpp"
+#include "node/config.hpp"
+
+namespace dave {
+
+using node_actor = caf::typed_actor<
+    caf::replies_to<put_atom, dat>::with<entry>,
+    caf::replies_to<get_atom, public_key_bytes, bytes>::with<entry>,
+    caf::replies_to<status_atom>::with<node_status>,
+    caf::replies_to<wait_peers_atom, std::uint32_t>::with<std::uint32_t>,
+    caf::replies_to<batch_write_atom, std::vector<dat>>::with<std::uint64_t>>;
+
+// Registers the node's message types and its error category ("dave").
+void add_node_types(caf::actor_system_config& config);
+
+// Loads (or creates) the key, binds the UDP socket and the TCP listener,
+// spawns every actor and starts the backup replay. Errors (bad address, port
+// in use, unreadable key file) come back as a caf::error with a dave::errc.
+caf::expected<node_actor> spawn_node(caf::actor_system& system, const node_config& config);
+
+} // namespace dave

@@ -1,0 +1,646 @@
+// The peer table model: lifecycle timers, PONG checks, peer selection,
+// own-address learning, bounds and trust. Time is a number advanced by hand.
+#include <doctest/doctest.h>
+
+#include <algorithm>
+#include <map>
+#include <random>
+#include <set>
+
+#include "actors/peer_table.hpp"
+#include "crypto/dat_crypto.hpp"
+#include "crypto/ed25519.hpp"
+
+using namespace dave;
+using namespace std::chrono_literals;
+using ms = std::chrono::milliseconds;
+
+namespace {
+
+address make_address(std::uint16_t n, std::uint16_t port = 1618) {
+    address out;
+    // ::ffff:10.0.hi.lo
+    out.ip[10] = 0xff;
+    out.ip[11] = 0xff;
+    out.ip[12] = 10;
+    out.ip[14] = static_cast<std::uint8_t>(n >> 8);
+    out.ip[15] = static_cast<std::uint8_t>(n);
+    out.port = port;
+    return out;
+}
+
+key_pair make_keys(std::uint16_t n) {
+    initialize_crypto();
+    seed_bytes seed{};
+    seed[0] = static_cast<std::uint8_t>(n);
+    seed[1] = static_cast<std::uint8_t>(n >> 8);
+    seed[31] = 0x5a;
+    return key_pair::from_seed(seed);
+}
+
+// Challenges 1, 2, 3, ... in the first 8 bytes: distinct and reproducible.
+struct counting_challenges {
+    std::uint64_t next = 0;
+    challenge_bytes operator()() {
+        ++next;
+        challenge_bytes out{};
+        for (std::size_t i = 0; i < 8; ++i)
+            out[i] = static_cast<std::uint8_t>(next >> (8 * i));
+        return out;
+    }
+};
+
+pong_message make_pong(const key_pair& keys, const challenge_bytes& challenge,
+                       std::vector<address> peers = {}) {
+    pong_message pong;
+    pong.peers = std::move(peers);
+    pong.challenge = challenge;
+    pong.salt[0] = 7;
+    pong.public_key = keys.public_key;
+    pong.signature = pong_proof(keys, challenge, pong.salt);
+    return pong;
+}
+
+// A node's view plus the keys of the peers it talks to, so tests can play
+// those peers answering PINGs.
+struct harness {
+    key_pair own = make_keys(0);
+    peer_table table;
+    counting_challenges challenges;
+    std::map<address, challenge_bytes> outstanding;
+
+    explicit harness(peer_config config = {}) : table(config, own.public_key) {}
+
+    void ping_round(ms now) {
+        outstanding.clear();
+        for (const auto& target : table.ping_round(now, std::ref(challenges)))
+            outstanding[target.endpoint] = target.challenge;
+    }
+
+    pong_outcome answer(const address& from, const key_pair& keys, ms now,
+                        std::vector<address> listed = {}) {
+        return table.on_pong(from, make_pong(keys, outstanding.at(from), std::move(listed)), now);
+    }
+
+    // Adds peer n (via its PING) and has it answer one round at `now`.
+    address add_answering(std::uint16_t n, ms now) {
+        const address endpoint = make_address(n);
+        table.on_ping(endpoint, 0, 0, now);
+        ping_round(now);
+        REQUIRE(answer(endpoint, make_keys(n), now).verdict == pong_verdict::accepted);
+        return endpoint;
+    }
+
+    peer_state state_of(const address& endpoint) const {
+        const peer_record* peer = table.find(endpoint);
+        REQUIRE(peer != nullptr);
+        return peer->state;
+    }
+};
+
+bool contains(const std::vector<address>& list, const address& value) {
+    return std::find(list.begin(), list.end(), value) != list.end();
+}
+
+// Timers short enough that a peer is active after its first answer.
+peer_config instant_config() {
+    peer_config config;
+    config.activate_after = 0ms;
+    return config;
+}
+
+} // namespace
+
+TEST_CASE("defaults are godave's") {
+    const peer_config config;
+    CHECK(config.ping_period == 1000ms);
+    CHECK(config.activate_after == 5000ms);
+    CHECK(config.deactivate_after == 3000ms);
+    CHECK(config.drop_after == 12000ms);
+    CHECK(config.npeer_limit == 12);
+    CHECK(config.fanout == 5);
+}
+
+TEST_CASE("a peer answering every round becomes active after 5 s, not before") {
+    harness h;
+    const address peer = make_address(1);
+    const key_pair keys = make_keys(1);
+    CHECK(h.table.on_ping(peer, 10, 100, 0ms) == ping_outcome::added);
+    CHECK(h.table.on_ping(peer, 10, 100, 0ms) == ping_outcome::known);
+
+    for (ms now = 0ms; now < 5000ms; now += 1000ms) {
+        h.ping_round(now);
+        const auto pong = h.answer(peer, keys, now);
+        CHECK(pong.verdict == pong_verdict::accepted);
+        CHECK_FALSE(pong.active_set_changed);
+        const auto tick = h.table.tick(now);
+        CHECK(tick.activated.empty());
+        CHECK_FALSE(tick.active_set_changed);
+        CHECK(h.state_of(peer) == peer_state::added);
+    }
+    CHECK(h.table.tick(4999ms).activated.empty());
+    CHECK(h.table.active_peers().empty());
+
+    const auto tick = h.table.tick(5000ms);
+    CHECK(tick.activated == std::vector<address>{peer});
+    CHECK(tick.active_set_changed);
+    CHECK(h.state_of(peer) == peer_state::active);
+    REQUIRE(h.table.active_peers().size() == 1);
+    CHECK(h.table.active_peers()[0].id == node_id(keys.public_key));
+    CHECK(h.table.find(peer)->public_key == keys.public_key);
+}
+
+TEST_CASE("a peer that never answers is never activated and is dropped after 12 s") {
+    harness h;
+    const address peer = make_address(1);
+    h.table.on_ping(peer, 0, 0, 0ms);
+    for (ms now = 0ms; now < 12000ms; now += 1000ms) {
+        h.ping_round(now);
+        const auto tick = h.table.tick(now);
+        CHECK(tick.activated.empty());
+        CHECK(tick.dropped.empty());
+    }
+    CHECK(h.table.tick(11999ms).dropped.empty());
+    const auto tick = h.table.tick(12000ms);
+    CHECK(tick.dropped == std::vector<address>{peer});
+    CHECK_FALSE(tick.active_set_changed); // it never was active
+    CHECK(h.table.find(peer) == nullptr);
+    CHECK(h.table.size() == 0);
+}
+
+TEST_CASE("an active peer is deactivated 3 s after its last solve, dropped after 12 s") {
+    harness h;
+    const address peer = make_address(1);
+    const key_pair keys = make_keys(1);
+    h.table.on_ping(peer, 0, 0, 0ms);
+    for (ms now = 0ms; now <= 5000ms; now += 1000ms) {
+        h.ping_round(now);
+        h.answer(peer, keys, now);
+        h.table.tick(now);
+    }
+    REQUIRE(h.state_of(peer) == peer_state::active); // last solved at 5 s
+
+    SUBCASE("deactivated, then reactivated by its next answer") {
+        CHECK(h.table.tick(7999ms).deactivated.empty());
+        const auto tick = h.table.tick(8000ms);
+        CHECK(tick.deactivated == std::vector<address>{peer});
+        CHECK(tick.active_set_changed);
+        CHECK(h.state_of(peer) == peer_state::inactive);
+        CHECK(h.table.active_peers().empty());
+
+        h.ping_round(9000ms);
+        const auto pong = h.answer(peer, keys, 9000ms);
+        CHECK(pong.verdict == pong_verdict::accepted);
+        CHECK(pong.active_set_changed);
+        CHECK(h.state_of(peer) == peer_state::active);
+    }
+    SUBCASE("dropped") {
+        h.table.tick(8000ms);
+        CHECK(h.table.tick(16999ms).dropped.empty());
+        const auto tick = h.table.tick(17000ms);
+        CHECK(tick.dropped == std::vector<address>{peer});
+        CHECK(h.table.find(peer) == nullptr);
+    }
+    SUBCASE("dropped straight from active when no tick ran in between") {
+        const auto tick = h.table.tick(17000ms);
+        CHECK(tick.dropped == std::vector<address>{peer});
+        CHECK(tick.active_set_changed);
+        CHECK(h.table.active_peers().empty());
+    }
+}
+
+TEST_CASE("edges are kept forever and active as soon as they answer") {
+    harness h;
+    const address edge = make_address(1);
+    const key_pair keys = make_keys(1);
+    CHECK(h.table.add_edge(edge, 0ms));
+    CHECK(h.table.counts().edges == 1);
+
+    // Silent for a long time: still there.
+    for (ms now = 0ms; now <= 100000ms; now += 1000ms) {
+        h.ping_round(now);
+        CHECK(h.table.tick(now).dropped.empty());
+    }
+    CHECK(h.state_of(edge) == peer_state::added);
+
+    // First answer activates immediately, no 5 s probation.
+    h.ping_round(100500ms);
+    const auto pong = h.answer(edge, keys, 100500ms);
+    CHECK(pong.verdict == pong_verdict::accepted);
+    CHECK(pong.active_set_changed);
+    CHECK(h.state_of(edge) == peer_state::active);
+
+    // Silent again: inactive, never dropped; active again when it answers.
+    CHECK(h.table.tick(103500ms).deactivated == std::vector<address>{edge});
+    CHECK(h.table.tick(1000000ms).dropped.empty());
+    CHECK(h.state_of(edge) == peer_state::inactive);
+    h.ping_round(1000000ms);
+    CHECK(h.answer(edge, keys, 1000000ms).active_set_changed);
+    CHECK(h.state_of(edge) == peer_state::active);
+}
+
+TEST_CASE("an edge learned earlier as an ordinary peer becomes an edge") {
+    harness h;
+    const address peer = make_address(1);
+    h.table.on_ping(peer, 0, 0, 0ms);
+    CHECK(h.table.add_edge(peer, 500ms));
+    CHECK(h.table.size() == 1);
+    CHECK(h.table.find(peer)->is_edge);
+    CHECK(h.table.tick(60000ms).dropped.empty());
+}
+
+TEST_CASE("PONG rejections") {
+    harness h;
+    const address peer = make_address(1);
+    const key_pair keys = make_keys(1);
+    const key_pair other = make_keys(2);
+    h.table.on_ping(peer, 0, 0, 0ms);
+
+    SUBCASE("unknown peer") {
+        h.ping_round(0ms);
+        const auto pong = make_pong(keys, h.outstanding.at(peer));
+        CHECK(h.table.on_pong(make_address(99), pong, 0ms).verdict == pong_verdict::unknown_peer);
+    }
+    SUBCASE("no challenge outstanding") {
+        challenge_bytes guess{};
+        CHECK(h.table.on_pong(peer, make_pong(keys, guess), 0ms).verdict ==
+              pong_verdict::wrong_challenge);
+    }
+    SUBCASE("wrong challenge") {
+        h.ping_round(0ms);
+        challenge_bytes wrong = h.outstanding.at(peer);
+        wrong[31] ^= 1;
+        CHECK(h.table.on_pong(peer, make_pong(keys, wrong), 0ms).verdict ==
+              pong_verdict::wrong_challenge);
+    }
+    SUBCASE("an older round's challenge") {
+        h.ping_round(0ms);
+        const auto old = h.outstanding.at(peer);
+        h.ping_round(1000ms);
+        CHECK(h.table.on_pong(peer, make_pong(keys, old), 1000ms).verdict ==
+              pong_verdict::wrong_challenge);
+    }
+    SUBCASE("replay of an accepted PONG") {
+        h.ping_round(0ms);
+        const auto pong = make_pong(keys, h.outstanding.at(peer));
+        CHECK(h.table.on_pong(peer, pong, 0ms).verdict == pong_verdict::accepted);
+        CHECK(h.table.on_pong(peer, pong, 0ms).verdict == pong_verdict::wrong_challenge);
+    }
+    SUBCASE("bad proof") {
+        h.ping_round(0ms);
+        auto pong = make_pong(keys, h.outstanding.at(peer));
+        pong.signature[0] ^= 1;
+        CHECK(h.table.on_pong(peer, pong, 0ms).verdict == pong_verdict::bad_proof);
+        // Signed by another key than the one it carries.
+        auto stolen = make_pong(other, h.outstanding.at(peer));
+        stolen.public_key = keys.public_key;
+        CHECK(h.table.on_pong(peer, stolen, 0ms).verdict == pong_verdict::bad_proof);
+        // Proof over another salt.
+        auto resalted = make_pong(keys, h.outstanding.at(peer));
+        resalted.salt[15] ^= 1;
+        CHECK(h.table.on_pong(peer, resalted, 0ms).verdict == pong_verdict::bad_proof);
+        CHECK_FALSE(h.table.find(peer)->public_key);
+    }
+    SUBCASE("changed public key") {
+        h.ping_round(0ms);
+        CHECK(h.answer(peer, keys, 0ms).verdict == pong_verdict::accepted);
+        h.ping_round(1000ms);
+        // A valid proof, but from another key than the one first seen.
+        CHECK(h.answer(peer, other, 1000ms).verdict == pong_verdict::changed_public_key);
+        CHECK(h.table.find(peer)->public_key == keys.public_key);
+    }
+    SUBCASE("lists our own address") {
+        const address edge = make_address(50);
+        const address self = make_address(60);
+        h.table.add_edge(edge, 0ms);
+        REQUIRE(h.table.set_own_address(self, edge).accepted);
+        h.ping_round(0ms);
+        const auto out = h.answer(peer, keys, 0ms, {make_address(2), self});
+        CHECK(out.verdict == pong_verdict::lists_own_address);
+        CHECK(h.table.find(make_address(2)) == nullptr);
+    }
+    SUBCASE("lists our own address before we know it: accepted, we are added") {
+        h.ping_round(0ms);
+        CHECK(h.answer(peer, keys, 0ms, {make_address(60)}).verdict == pong_verdict::accepted);
+        CHECK(h.table.find(make_address(60)) != nullptr);
+    }
+    SUBCASE("too many addresses") {
+        h.ping_round(0ms);
+        std::vector<address> listed;
+        for (std::uint16_t i = 0; i < 13; ++i)
+            listed.push_back(make_address(static_cast<std::uint16_t>(100 + i)));
+        CHECK(h.answer(peer, keys, 0ms, listed).verdict == pong_verdict::too_many_addresses);
+        CHECK(h.table.size() == 1);
+        listed.pop_back(); // exactly npeer_limit is fine
+        const auto out = h.answer(peer, keys, 0ms, listed);
+        CHECK(out.verdict == pong_verdict::accepted);
+        CHECK(out.peers_added == 12);
+        CHECK(h.table.size() == 13);
+    }
+    SUBCASE("our own public key") {
+        h.ping_round(0ms);
+        CHECK(h.answer(peer, h.own, 0ms).verdict == pong_verdict::own_public_key);
+    }
+    SUBCASE("a rejected PONG does not spoil the genuine answer") {
+        h.ping_round(0ms);
+        auto forged = make_pong(other, h.outstanding.at(peer));
+        forged.signature[5] ^= 1;
+        CHECK(h.table.on_pong(peer, forged, 0ms).verdict == pong_verdict::bad_proof);
+        CHECK(h.answer(peer, keys, 0ms).verdict == pong_verdict::accepted);
+        CHECK(h.table.find(peer)->last_solved_at == 0ms);
+        CHECK_FALSE(h.table.find(peer)->challenge);
+    }
+}
+
+TEST_CASE("an accepted PONG adds the listed addresses, skipping known and unreachable ones") {
+    harness h;
+    const address peer = make_address(1);
+    h.table.on_ping(peer, 0, 0, 0ms);
+    h.ping_round(0ms);
+    address port_zero = make_address(3, 0);
+    address unspecified;
+    unspecified.port = 1618;
+    const auto out = h.answer(peer, make_keys(1), 250ms,
+                              {make_address(2), peer, make_address(2), port_zero, unspecified});
+    CHECK(out.verdict == pong_verdict::accepted);
+    CHECK(out.peers_added == 1);
+    CHECK(h.table.size() == 2);
+    const peer_record* learned = h.table.find(make_address(2));
+    REQUIRE(learned != nullptr);
+    CHECK(learned->state == peer_state::added);
+    CHECK(learned->added_at == 250ms);
+    CHECK_FALSE(learned->is_edge);
+}
+
+TEST_CASE("pong_peers lists only active peers, never the asker, at most npeer_limit") {
+    harness h(instant_config());
+    std::set<address> active;
+    for (std::uint16_t n = 1; n <= 20; ++n)
+        active.insert(h.add_answering(n, 0ms));
+    // Peers that are known but not active must never be listed.
+    const address fresh = make_address(500);
+    h.table.on_ping(fresh, 0, 0, 0ms);
+    const address asker = make_address(1);
+    REQUIRE(h.table.counts().active == 20);
+
+    std::mt19937_64 rng(42);
+    std::set<address> ever_listed;
+    for (int round = 0; round < 200; ++round) {
+        const auto listed = h.table.pong_peers(asker, rng);
+        CHECK(listed.size() == 12);
+        CHECK_FALSE(contains(listed, asker));
+        CHECK_FALSE(contains(listed, fresh));
+        CHECK(std::set<address>(listed.begin(), listed.end()).size() == listed.size());
+        for (const auto& endpoint : listed)
+            CHECK(active.contains(endpoint));
+        ever_listed.insert(listed.begin(), listed.end());
+    }
+    // Random: over many answers every other active peer shows up.
+    CHECK(ever_listed.size() == 19);
+
+    SUBCASE("fewer active peers than the limit: all of them but the asker") {
+        harness small(instant_config());
+        for (std::uint16_t n = 1; n <= 4; ++n)
+            small.add_answering(n, 0ms);
+        const auto listed = small.table.pong_peers(make_address(2), rng);
+        CHECK(listed.size() == 3);
+        CHECK_FALSE(contains(listed, make_address(2)));
+        CHECK(small.table.pong_peers(make_address(77), rng).size() == 4);
+    }
+    SUBCASE("a smaller configured limit") {
+        peer_config config = instant_config();
+        config.npeer_limit = 3;
+        harness small(config);
+        for (std::uint16_t n = 1; n <= 10; ++n)
+            small.add_answering(n, 0ms);
+        CHECK(small.table.pong_peers(asker, rng).size() == 3);
+    }
+}
+
+TEST_CASE("pong_peers never lists ourselves") {
+    harness h(instant_config());
+    const address edge = h.add_answering(1, 0ms);
+    h.table.add_edge(edge, 0ms);
+    const address self = h.add_answering(2, 0ms); // we reached ourselves
+    REQUIRE(h.table.counts().active == 2);
+    const auto out = h.table.set_own_address(self, edge);
+    CHECK(out.accepted);
+    CHECK(out.active_set_changed);
+    std::mt19937_64 rng(1);
+    const auto listed = h.table.pong_peers(make_address(9), rng);
+    CHECK(listed == std::vector<address>{edge});
+}
+
+TEST_CASE("closest_active and closest_including_self match a brute-force sort") {
+    harness h(instant_config());
+    for (std::uint16_t n = 1; n <= 30; ++n)
+        h.add_answering(n, 0ms);
+    h.table.on_ping(make_address(900), 0, 0, 0ms); // not active: never chosen
+    const auto active = h.table.active_peers();
+    REQUIRE(active.size() == 30);
+
+    for (std::uint16_t k = 0; k < 20; ++k) {
+        const public_key_bytes target = make_keys(static_cast<std::uint16_t>(1000 + k)).public_key;
+        const std::uint64_t target_id = node_id(target);
+
+        auto expected = active;
+        std::sort(expected.begin(), expected.end(), [&](const auto& a, const auto& b) {
+            return (a.id ^ target_id) < (b.id ^ target_id);
+        });
+        for (std::size_t count : {0, 1, 5, 30, 40}) {
+            const auto got = h.table.closest_active(target, count);
+            const std::size_t want = std::min<std::size_t>(count, expected.size());
+            REQUIRE(got.size() == want);
+            CHECK(std::equal(got.begin(), got.end(), expected.begin()));
+        }
+
+        std::vector<std::uint64_t> ids{h.table.own_id()};
+        for (const auto& peer : active)
+            ids.push_back(peer.id);
+        std::sort(ids.begin(), ids.end(), [&](std::uint64_t a, std::uint64_t b) {
+            return (a ^ target_id) < (b ^ target_id);
+        });
+        const auto replicas = h.table.closest_including_self(target, h.table.config().fanout);
+        REQUIRE(replicas.size() == 5);
+        for (std::size_t i = 0; i < replicas.size(); ++i) {
+            CHECK(replicas[i].id == ids[i]);
+            CHECK(replicas[i].is_self == (ids[i] == h.table.own_id()));
+        }
+    }
+
+    // Our own key: we are our own closest replica.
+    const auto self_first = h.table.closest_including_self(h.own.public_key, 5);
+    CHECK(self_first[0].is_self);
+    CHECK(self_first[0].id == h.table.own_id());
+    // Alone, the replica set is just us.
+    harness alone;
+    const auto just_us = alone.table.closest_including_self(h.own.public_key, 5);
+    REQUIRE(just_us.size() == 1);
+    CHECK(just_us[0].is_self);
+}
+
+TEST_CASE("find_by_id and counts") {
+    harness h(instant_config());
+    const address a = h.add_answering(1, 0ms);
+    h.table.add_edge(make_address(2), 0ms);
+    h.table.on_ping(make_address(3), 0, 0, 0ms);
+    const auto id = node_id(make_keys(1).public_key);
+    const auto found = h.table.find_by_id(id);
+    REQUIRE(found);
+    CHECK(found->endpoint == a);
+    CHECK(found->id == id);
+    CHECK_FALSE(h.table.find_by_id(node_id(make_keys(2).public_key)));
+
+    CHECK(h.table.counts() == peer_counts{3, 1, 0, 2, 1});
+    h.table.tick(3000ms); // a stops answering
+    CHECK(h.table.counts() == peer_counts{3, 0, 1, 2, 1});
+    // Inactive peers are still found by ID (the replicator may need them).
+    CHECK(h.table.find_by_id(id));
+}
+
+TEST_CASE("our own address is learned only from an edge") {
+    harness h;
+    const address edge = make_address(1);
+    const address stranger = make_address(2);
+    const address self = make_address(3);
+    h.table.add_edge(edge, 0ms);
+    h.table.on_ping(stranger, 0, 0, 0ms);
+    h.table.on_ping(self, 0, 0, 0ms); // someone listed us before we knew
+
+    CHECK_FALSE(h.table.set_own_address(self, stranger).accepted);
+    CHECK_FALSE(h.table.set_own_address(self, make_address(77)).accepted);
+    CHECK_FALSE(h.table.is_own_address(self));
+    CHECK_FALSE(h.table.own_address());
+
+    const auto out = h.table.set_own_address(self, edge);
+    CHECK(out.accepted);
+    CHECK_FALSE(out.active_set_changed);
+    CHECK(h.table.is_own_address(self));
+    CHECK(h.table.own_address() == self);
+    CHECK(h.table.find(self) == nullptr);
+    CHECK_FALSE(h.table.is_own_address(stranger));
+
+    // Loopback from then on.
+    CHECK(h.table.on_ping(self, 0, 0, 1000ms) == ping_outcome::own_address);
+    CHECK(h.table.find(self) == nullptr);
+    CHECK_FALSE(h.table.add_edge(self, 1000ms));
+    h.ping_round(1000ms);
+    CHECK_FALSE(h.outstanding.contains(self));
+
+    // An edge may report a new address (e.g. after a NAT rebinding).
+    const address moved = make_address(4);
+    CHECK(h.table.set_own_address(moved, edge).accepted);
+    CHECK(h.table.is_own_address(moved));
+    CHECK_FALSE(h.table.is_own_address(self));
+}
+
+TEST_CASE("the table is bounded; edges are always added") {
+    peer_config config = instant_config();
+    config.max_peers = 3;
+    harness h(config);
+    CHECK(h.table.on_ping(make_address(1), 0, 0, 0ms) == ping_outcome::added);
+    CHECK(h.table.on_ping(make_address(2), 0, 0, 0ms) == ping_outcome::added);
+    CHECK(h.table.on_ping(make_address(3), 0, 0, 0ms) == ping_outcome::added);
+    CHECK(h.table.on_ping(make_address(4), 0, 0, 0ms) == ping_outcome::table_full);
+    CHECK(h.table.on_ping(make_address(1), 0, 0, 0ms) == ping_outcome::known);
+    CHECK(h.table.size() == 3);
+    CHECK(h.table.ignored_for_size() == 1);
+
+    h.ping_round(0ms);
+    const auto out = h.answer(make_address(1), make_keys(1), 0ms,
+                              {make_address(5), make_address(6), make_address(2)});
+    CHECK(out.verdict == pong_verdict::accepted);
+    CHECK(out.peers_added == 0);
+    CHECK(out.peers_ignored == 2);
+    CHECK(h.table.ignored_for_size() == 3);
+    CHECK(h.table.size() == 3);
+
+    CHECK(h.table.add_edge(make_address(7), 0ms));
+    CHECK(h.table.size() == 4);
+
+    // Room again once peers are dropped.
+    h.table.tick(12000ms);
+    CHECK(h.table.size() == 1); // only the edge is left
+    CHECK(h.table.on_ping(make_address(4), 0, 0, 12000ms) == ping_outcome::added);
+}
+
+TEST_CASE("network estimate sums active peers and ourselves") {
+    harness h(instant_config());
+    h.table.on_ping(make_address(1), 100, 1000, 0ms);
+    h.table.on_ping(make_address(2), 200, 2000, 0ms);
+    h.table.on_ping(make_address(3), 400, 4000, 0ms); // never answers
+    h.table.on_ping(make_address(4), -5, -50, 0ms);   // nonsense sizes count as 0
+    h.ping_round(0ms);
+    for (std::uint16_t n : {1, 2, 4})
+        REQUIRE(h.answer(make_address(n), make_keys(n), 0ms).verdict == pong_verdict::accepted);
+
+    auto usage = h.table.network_estimate(7, 70);
+    CHECK(usage.used_space == 307);
+    CHECK(usage.capacity == 3070);
+    CHECK(usage.nodes == 4);
+
+    // A later PING updates the status.
+    h.table.on_ping(make_address(2), 250, 2500, 500ms);
+    usage = h.table.network_estimate(7, 70);
+    CHECK(usage.used_space == 357);
+    CHECK(usage.capacity == 3570);
+
+    // Huge claims saturate instead of wrapping.
+    h.table.on_ping(make_address(1), INT64_MAX, INT64_MAX, 500ms);
+    h.table.on_ping(make_address(4), INT64_MAX, INT64_MAX, 500ms);
+    usage = h.table.network_estimate(UINT64_MAX, 0);
+    CHECK(usage.used_space == UINT64_MAX);
+
+    harness alone;
+    usage = alone.table.network_estimate(5, 50);
+    CHECK(usage.used_space == 5);
+    CHECK(usage.capacity == 50);
+    CHECK(usage.nodes == 1);
+}
+
+TEST_CASE("reliability: neutral start, pass raises, fail lowers, bounded, decays") {
+    harness h(instant_config());
+    const address a = h.add_answering(1, 0ms);
+    const address b = h.add_answering(2, 0ms);
+    const auto hour = h.table.config().reliability_half_life;
+    CHECK(hour == 3600000ms);
+
+    CHECK(h.table.reliability(a, 0ms) == doctest::Approx(0.5));
+    CHECK(h.table.reliability(make_address(99), 0ms) == doctest::Approx(0.5));
+    CHECK_FALSE(h.table.record_challenge(make_address(99), true, 0ms));
+
+    CHECK(h.table.record_challenge(a, true, 0ms));
+    const double after_pass = h.table.reliability(a, 0ms);
+    CHECK(after_pass > 0.5);
+    CHECK(h.table.record_challenge(b, false, 0ms));
+    const double after_fail = h.table.reliability(b, 0ms);
+    CHECK(after_fail < 0.5);
+    // A fail costs more than a pass earns.
+    CHECK(0.5 - after_fail > after_pass - 0.5);
+
+    for (int i = 0; i < 500; ++i) {
+        h.table.record_challenge(a, true, 0ms);
+        h.table.record_challenge(b, false, 0ms);
+    }
+    CHECK(h.table.reliability(a, 0ms) <= 1.0);
+    CHECK(h.table.reliability(a, 0ms) > 0.99);
+    CHECK(h.table.reliability(b, 0ms) >= 0.0);
+    CHECK(h.table.reliability(b, 0ms) < 0.01);
+    CHECK(h.table.find(a)->trust.challenges_passed == 501);
+    CHECK(h.table.find(b)->trust.challenges_failed == 501);
+
+    // One half-life halves the distance from neutral; long silence forgets.
+    const double high = h.table.reliability(a, 0ms);
+    CHECK(h.table.reliability(a, hour) == doctest::Approx(0.5 + (high - 0.5) / 2));
+    CHECK(h.table.reliability(a, 100 * hour) == doctest::Approx(0.5));
+    CHECK(h.table.reliability(b, 100 * hour) == doctest::Approx(0.5));
+
+    // Decay is applied before the next update.
+    h.table.record_challenge(a, false, 100 * hour);
+    CHECK(h.table.reliability(a, 100 * hour) == doctest::Approx(0.4));
+
+    // By node ID, as the auditor knows replicas.
+    CHECK(h.table.record_challenge(node_id(make_keys(2).public_key), true, 100 * hour));
+    CHECK(h.table.reliability(b, 100 * hour) == doctest::Approx(0.55));
+    CHECK_FALSE(h.table.record_challenge(std::uint64_t{12345}, true, 0ms));
+}
