@@ -1,0 +1,39 @@
+#!/usr/bin/env python3
+"""Writes the fuzzer's seed corpus: every msg_* field of the godave test
+vectors as one binary file, so fuzzing starts from real, valid datagrams of
+every kind. Standard library only.
+
+usage: make_seed_corpus.py TEST_DATA_DIR CORPUS_DIR
+"""
+import json
+import pathlib
+import sys
+
+
+def vector_messages(data_dir):
+    messages = json.loads((data_dir / "godave-v0.0.51-messages.json").read_text())
+    for field, value in sorted(messages.items()):
+        if field.startswith("msg_"):
+            yield field, value
+    dats = json.loads((data_dir / "godave-v0.0.51-dats.json").read_text())
+    for index, item in enumerate(dats):
+        for field in sorted(item):
+            if field.startswith("msg_"):
+                yield f"dats{index:02}_{field}", item[field]
+
+
+def main():
+    if len(sys.argv) != 3:
+        sys.exit(__doc__)
+    data_dir = pathlib.Path(sys.argv[1])
+    corpus_dir = pathlib.Path(sys.argv[2])
+    corpus_dir.mkdir(parents=True, exist_ok=True)
+    count = 0
+    for name, hex_text in vector_messages(data_dir):
+        (corpus_dir / f"seed_{name}").write_bytes(bytes.fromhex(hex_text))
+        count += 1
+    print(f"wrote {count} seeds to {corpus_dir}")
+
+
+if __name__ == "__main__":
+    main()
