@@ -7,6 +7,7 @@
 #include "actors/backup_file.hpp"
 #include "actors/log.hpp"
 #include "messages/type_ids.hpp"
+#include "node/status_merge.hpp"
 
 namespace dave {
 namespace {
@@ -109,7 +110,12 @@ caf::behavior backup_writer(self_pointer self, backup_setup setup) {
             auto& state = self->state;
             return !state.appender || state.appender->sync() == errc::none;
         },
-        [=](status_atom) { return self->state.appended; },
+        [=](status_atom) {
+            node_status status;
+            status.backup_records = self->state.appended;
+            max_count(status.mailbox_depths, "backup_writer", self->mailbox().size());
+            return status;
+        },
     };
 }
 

@@ -25,7 +25,7 @@ struct backup_setup {
 //   (restore_atom) -> std::vector<entry>   the replayed entries (once)
 //   (append_atom, entry)
 //   (flush_atom) -> bool                   flushed and fsynced
-//   (status_atom) -> std::uint64_t         records appended since start
+//   (status_atom) -> node_status           records appended since start
 caf::actor spawn_backup_writer(caf::actor_system& system, backup_setup setup);
 
 } // namespace dave

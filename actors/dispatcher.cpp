@@ -8,6 +8,8 @@
 #include "actors/shard_store.hpp"
 #include "actors/socket_address.hpp"
 #include "codec/codec.hpp"
+#include "codec/op_name.hpp"
+#include "node/status_merge.hpp"
 #include "messages/type_ids.hpp"
 
 namespace dave {
@@ -19,14 +21,16 @@ constexpr std::size_t errc_count = 64;
 struct dispatcher_state {
     dispatcher_links links;
     std::optional<address> own_address;
-    traffic_counters counters;
+    std::array<std::uint64_t, op_count> in_by_op{};
+    std::array<std::uint64_t, errc_count> drops_by_code{};
+    std::uint64_t replies_out = 0;
     rate_limited_log malformed_log;
     std::shared_ptr<spdlog::logger> log = logger_for("dispatch");
     static inline const char* name = "dispatcher";
 };
 
 void drop(dispatcher_state& state, const datagram& item, errc reason) {
-    ++state.counters.drops_by_code[static_cast<std::size_t>(reason)];
+    ++state.drops_by_code[static_cast<std::size_t>(reason)];
     if (state.malformed_log.allow())
         state.log->warn("dropped datagram from {} ({} bytes): {} ({} more dropped since last line)",
                         to_string(item.peer), item.payload.size(), to_string(reason),
@@ -36,7 +40,7 @@ void drop(dispatcher_state& state, const datagram& item, errc reason) {
 void route(caf::stateful_actor<dispatcher_state>* self, datagram& item, datagram_batch& replies) {
     auto& state = self->state;
     if (state.own_address && item.peer == *state.own_address) {
-        ++state.counters.drops_by_code[static_cast<std::size_t>(errc::from_own_address)];
+        ++state.drops_by_code[static_cast<std::size_t>(errc::from_own_address)];
         return;
     }
     auto decoded = decode_message(item.payload, state.links.npeer_limit);
@@ -45,9 +49,9 @@ void route(caf::stateful_actor<dispatcher_state>* self, datagram& item, datagram
         return;
     }
     auto& message = *decoded;
-    ++state.counters.in_by_op[static_cast<std::size_t>(op_of(message))];
+    ++state.in_by_op[static_cast<std::size_t>(op_of(message))];
     if (state.log->should_log(spdlog::level::debug))
-        state.log->debug("{} from {}", static_cast<int>(op_of(message)), to_string(item.peer));
+        state.log->debug("{} from {}", op_name(op_of(message)), to_string(item.peer));
     const auto shard_count = state.links.shards.size();
     std::visit(
         [&](auto& body) {
@@ -76,8 +80,6 @@ void route(caf::stateful_actor<dispatcher_state>* self, datagram& item, datagram
 
 caf::behavior dispatcher(caf::stateful_actor<dispatcher_state>* self, dispatcher_links links) {
     self->state.links = std::move(links);
-    self->state.counters.in_by_op.assign(op_count, 0);
-    self->state.counters.drops_by_code.assign(errc_count, 0);
     self->state.log->debug("dispatcher started");
     return {
         [=](inbound_atom, datagram_batch& batch) {
@@ -85,12 +87,31 @@ caf::behavior dispatcher(caf::stateful_actor<dispatcher_state>* self, dispatcher
             for (auto& item : batch.items)
                 route(self, item, replies);
             if (!replies.items.empty()) {
-                self->state.counters.datagrams_out += replies.items.size();
+                self->state.replies_out += replies.items.size();
                 self->send(self->state.links.writer, send_atom_v, std::move(replies));
             }
         },
         [=](own_addr_atom, const address& own) { self->state.own_address = own; },
-        [=](counters_atom) { return self->state.counters; },
+        [=](status_atom) {
+            auto& state = self->state;
+            node_status status;
+            for (std::size_t code = 0; code < op_count; ++code) {
+                status.datagrams_in += state.in_by_op[code];
+                if (state.in_by_op[code] != 0)
+                    add_count(status.datagrams_in_by_op, op_name(static_cast<std::uint8_t>(code)),
+                              state.in_by_op[code]);
+            }
+            for (std::size_t code = 0; code < errc_count; ++code) {
+                if (state.drops_by_code[code] == 0)
+                    continue;
+                status.datagrams_in += state.drops_by_code[code];
+                status.datagrams_dropped += state.drops_by_code[code];
+                add_count(status.drops, to_string(static_cast<errc>(code)),
+                          state.drops_by_code[code]);
+            }
+            max_count(status.mailbox_depths, "dispatcher", self->mailbox().size());
+            return status;
+        },
     };
 }
 

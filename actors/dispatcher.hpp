@@ -20,7 +20,7 @@ struct dispatcher_links {
 };
 
 // Messages: (inbound_atom, datagram_batch); (own_addr_atom, address) to drop
-// our own datagrams; (counters_atom) -> traffic_counters.
+// our own datagrams; (status_atom) -> node_status (traffic and drop counters).
 caf::actor spawn_dispatcher(caf::actor_system& system, dispatcher_links links);
 
 } // namespace dave

@@ -10,6 +10,7 @@
 #include "codec/codec.hpp"
 #include "crypto/dat_crypto.hpp"
 #include "messages/type_ids.hpp"
+#include "node/status_merge.hpp"
 
 namespace dave {
 namespace {
@@ -138,6 +139,15 @@ caf::behavior getter(self_pointer self, getter_setup setup) {
                                                          state.setup.shards.size())];
             self->send(shard, store_atom_v, ack.item);
             finish(self, it, ack.item);
+        },
+        [=](status_atom) {
+            auto& state = self->state;
+            node_status status;
+            status.api_gets_remote = state.answered_remote;
+            status.api_gets_not_found = state.not_found;
+            status.api_gets_timed_out = state.timed_out;
+            max_count(status.mailbox_depths, "getter", self->mailbox().size());
+            return status;
         },
         [=](tick_atom, std::uint64_t id) {
             auto& state = self->state;

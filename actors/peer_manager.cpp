@@ -9,6 +9,7 @@
 #include "codec/codec.hpp"
 #include "crypto/dat_crypto.hpp"
 #include "messages/type_ids.hpp"
+#include "node/status_merge.hpp"
 
 namespace dave {
 namespace {
@@ -180,6 +181,13 @@ caf::behavior peer_manager(self_pointer self, peer_manager_setup setup) {
             status.peers_edges = static_cast<std::uint32_t>(counts.edges);
             status.network_used = static_cast<std::int64_t>(estimate.used_space);
             status.network_capacity = static_cast<std::int64_t>(estimate.capacity);
+            status.peers_inactive = static_cast<std::uint32_t>(counts.inactive);
+            status.peers_added = static_cast<std::uint32_t>(counts.added);
+            for (std::size_t i = 1; i < state.pong_rejections.size(); ++i)
+                if (state.pong_rejections[i] != 0)
+                    add_count(status.pong_rejections,
+                              to_string(static_cast<pong_verdict>(i)), state.pong_rejections[i]);
+            max_count(status.mailbox_depths, "peer_manager", self->mailbox().size());
             return status;
         },
         [=](status_atom, std::uint64_t used, std::uint64_t capacity) {

@@ -10,6 +10,7 @@
 #include "codec/codec.hpp"
 #include "crypto/dat_crypto.hpp"
 #include "messages/type_ids.hpp"
+#include "node/status_merge.hpp"
 
 namespace dave {
 namespace {
@@ -19,6 +20,7 @@ struct shard_state {
     shard_setup setup;
     std::uint64_t puts_stored = 0;
     std::uint64_t puts_refused = 0;
+    std::array<std::uint64_t, 64> refusals_by_code{};
     std::uint64_t gets_served = 0;
     std::uint64_t gets_missed = 0;
     rate_limited_log refusal_log;
@@ -28,30 +30,31 @@ struct shard_state {
 
 using self_pointer = caf::stateful_actor<shard_state>*;
 
+caf::error refuse(shard_state& state, errc reason) {
+    ++state.puts_refused;
+    ++state.refusals_by_code[static_cast<std::size_t>(reason)];
+    return make_error(reason);
+}
+
 caf::result<bool> store_entry(self_pointer self, entry& item) {
     auto& state = self->state;
     auto now = state.setup.wall_clock_ms();
-    if (auto size_error = check_sizes(item.data); size_error != errc::none) {
-        ++state.puts_refused;
-        return make_error(size_error);
-    }
+    if (auto size_error = check_sizes(item.data); size_error != errc::none)
+        return refuse(state, size_error);
     if (state.store->needs_verification(item.data)) {
         auto verdict = verify_dat(item.data, now, state.setup.min_work);
         if (verdict != errc::none) {
-            ++state.puts_refused;
             if (state.refusal_log.allow())
                 state.log->warn("refused dat: {} ({} more since last line)", to_string(verdict),
                                 state.refusal_log.take_suppressed());
-            return make_error(verdict);
+            return refuse(state, verdict);
         }
     }
     auto outcome = state.store->put(item, now);
     if (outcome.status == put_status::identical)
         return false;
-    if (!outcome.stored()) {
-        ++state.puts_refused;
-        return make_error(outcome.error());
-    }
+    if (!outcome.stored())
+        return refuse(state, outcome.error());
     ++state.puts_stored;
     if (state.setup.backup)
         self->send(state.setup.backup, append_atom_v, std::move(item));
@@ -127,6 +130,13 @@ caf::behavior shard(self_pointer self, shard_setup setup) {
             status.capacity_bytes = state.store->capacity_bytes();
             status.puts_stored = state.puts_stored;
             status.puts_refused = state.puts_refused;
+            for (std::size_t code = 0; code < state.refusals_by_code.size(); ++code)
+                if (state.refusals_by_code[code] != 0)
+                    add_count(status.put_refusals, to_string(static_cast<errc>(code)),
+                              state.refusals_by_code[code]);
+            status.gets_served = state.gets_served;
+            status.gets_missed = state.gets_missed;
+            max_count(status.mailbox_depths, "shard", self->mailbox().size());
             return status;
         },
     };

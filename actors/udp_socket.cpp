@@ -9,7 +9,9 @@
 
 #include "actors/log.hpp"
 #include "actors/socket_address.hpp"
+#include "codec/op_name.hpp"
 #include "messages/type_ids.hpp"
+#include "node/status_merge.hpp"
 
 namespace dave {
 namespace {
@@ -74,12 +76,34 @@ void reader_loop(caf::blocking_actor* self, int descriptor, std::vector<caf::act
     log->info("reader stopped");
 }
 
-caf::behavior writer(caf::event_based_actor* self, int descriptor) {
+struct writer_state {
+    std::array<std::uint64_t, 9> out_by_op{}; // last slot: unknown op
+    std::uint64_t send_failures = 0;
+    static inline const char* name = "udp_writer";
+};
+
+caf::behavior writer(caf::stateful_actor<writer_state>* self, int descriptor) {
     auto log = logger_for("udp");
     log->info("writer started");
     self->attach_functor([log] { log->info("writer stopped"); });
     return {
+        [=](status_atom) {
+            node_status status;
+            for (std::size_t code = 0; code < self->state.out_by_op.size(); ++code) {
+                auto count = self->state.out_by_op[code];
+                status.datagrams_out += count;
+                if (count != 0)
+                    add_count(status.datagrams_out_by_op,
+                              op_name(static_cast<std::uint8_t>(code)), count);
+            }
+            max_count(status.mailbox_depths, "udp_writer", self->mailbox().size());
+            return status;
+        },
         [=](send_atom, const datagram_batch& batch) {
+            for (const auto& item : batch.items) {
+                auto code = item.payload.empty() ? 8u : std::min<unsigned>(item.payload[0], 8u);
+                ++self->state.out_by_op[code];
+            }
             std::vector<sockaddr_in6> targets;
             std::vector<iovec> vectors;
             std::vector<mmsghdr> headers;
@@ -106,6 +130,7 @@ caf::behavior writer(caf::event_based_actor* self, int descriptor) {
                         continue;
                     // A datagram the kernel refuses (unreachable, no route)
                     // is skipped: UDP promises nothing more.
+                    ++self->state.send_failures;
                     ++sent;
                     continue;
                 }

@@ -30,7 +30,8 @@ result<udp_socket_handle> open_udp_socket(const address& listen);
 // (on stop_atom or exit). Batches go to dispatchers in turn.
 caf::actor spawn_udp_reader(caf::actor_system& system, int descriptor,
                             std::vector<caf::actor> dispatchers);
-// The writer sends (send_atom, datagram_batch) and counts what it sent.
+// The writer sends (send_atom, datagram_batch) and counts what it sent;
+// (status_atom) -> node_status with datagrams out by op.
 caf::actor spawn_udp_writer(caf::actor_system& system, int descriptor);
 
 } // namespace dave

@@ -41,12 +41,8 @@ struct replication_order {
     std::vector<address> targets;
 };
 
-// Counters one dispatcher keeps; summed for status.
-struct traffic_counters {
-    std::vector<std::uint64_t> in_by_op;      // index = op code
-    std::vector<std::uint64_t> drops_by_code; // index = errc
-    std::uint64_t datagrams_out = 0;
-};
+// A named count, e.g. drops by reason or a queue's depth.
+using named_count = std::pair<std::string, std::uint64_t>;
 
 // What `status` reports for the whole node.
 struct node_status {
@@ -63,10 +59,22 @@ struct node_status {
     std::uint64_t datagrams_in = 0;
     std::uint64_t datagrams_out = 0;
     std::uint64_t datagrams_dropped = 0;
-    std::vector<std::pair<std::string, std::uint64_t>> drops; // reason -> count
+    std::vector<named_count> drops; // reason -> count
     std::uint64_t puts_stored = 0;
     std::uint64_t puts_refused = 0;
     std::uint64_t backup_records = 0;
+    std::uint32_t peers_inactive = 0;
+    std::uint32_t peers_added = 0;
+    std::vector<named_count> datagrams_in_by_op;  // op name -> count
+    std::vector<named_count> datagrams_out_by_op; // op name -> count
+    std::vector<named_count> put_refusals;        // reason -> count
+    std::uint64_t gets_served = 0;                // GETs answered from this node's store
+    std::uint64_t gets_missed = 0;                // GETs answered "not found"
+    std::uint64_t api_gets_remote = 0;            // API GETs answered by a peer
+    std::uint64_t api_gets_not_found = 0;
+    std::uint64_t api_gets_timed_out = 0;
+    std::vector<named_count> mailbox_depths;      // actor kind -> deepest mailbox
+    std::vector<named_count> pong_rejections;     // reason -> count
 };
 
 template <class Inspector>
@@ -90,16 +98,14 @@ typename Inspector::result_type inspect(Inspector& f, replication_order& x) {
     return f(caf::meta::type_name("replication_order"), x.item, x.targets);
 }
 template <class Inspector>
-typename Inspector::result_type inspect(Inspector& f, traffic_counters& x) {
-    return f(caf::meta::type_name("traffic_counters"), x.in_by_op, x.drops_by_code,
-             x.datagrams_out);
-}
-template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, node_status& x) {
     return f(caf::meta::type_name("node_status"), x.node_id, x.listen, x.peers_total,
              x.peers_active, x.peers_edges, x.entries, x.used_bytes, x.capacity_bytes,
              x.network_used, x.network_capacity, x.datagrams_in, x.datagrams_out,
-             x.datagrams_dropped, x.drops, x.puts_stored, x.puts_refused, x.backup_records);
+             x.datagrams_dropped, x.drops, x.puts_stored, x.puts_refused, x.backup_records,
+             x.peers_inactive, x.peers_added, x.datagrams_in_by_op, x.datagrams_out_by_op,
+             x.put_refusals, x.gets_served, x.gets_missed, x.api_gets_remote,
+             x.api_gets_not_found, x.api_gets_timed_out, x.mailbox_depths, x.pong_rejections);
 }
 
 } // namespace dave

@@ -45,6 +45,11 @@ struct node_config {
     protocol_config protocol;
     store_config store;
     std::string log_level = "info";
+    bool log_json = false;
+    // Status, metrics and the local put/get API the CLI uses; empty disables.
+    std::string http_listen = "127.0.0.1:8080";
+    // The HTTP API can write: a non-loopback address needs this set explicitly.
+    bool http_allow_public = false;
     milliseconds status_log_every{10000};
     // Wall clock in milliseconds since the epoch (dat times, TTL); empty = system clock.
     std::function<std::uint64_t()> wall_clock;

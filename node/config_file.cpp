@@ -214,7 +214,9 @@ config_load parse_config(std::string_view text, const std::filesystem::path& nam
         in.count(*protocol, "protocol", "max_peers", p.max_peers, 1, 1000000);
     }
     if (auto log = section_of(in, root, "log")) {
-        in.only_known(*log, "log", {"level", "status_every"});
+        in.only_known(*log, "log", {"level", "status_every", "json"});
+        if (auto json = in.get<bool>(*log, "log", "json", "true or false"))
+            config.log_json = *json;
         if (auto level = in.get<std::string>(*log, "log", "level", "a string")) {
             static const std::set<std::string> levels{"trace", "debug", "info",
                                                       "warn",  "error", "off"};
@@ -227,8 +229,15 @@ config_load parse_config(std::string_view text, const std::filesystem::path& nam
         in.duration(*log, "log", "status_every", config.status_log_every);
     }
     if (auto http = section_of(in, root, "http")) {
-        in.only_known(*http, "http", {"listen"});
-        in.get<std::string>(*http, "http", "listen", "a string");
+        in.only_known(*http, "http", {"listen", "allow_public"});
+        if (auto allow = in.get<bool>(*http, "http", "allow_public", "true or false"))
+            config.http_allow_public = *allow;
+        if (auto listen = http->get("listen")) {
+            if (listen->is_string() && listen->value<std::string>()->empty())
+                config.http_listen.clear();
+            else
+                in.endpoint(*listen, "http", "listen", false, config.http_listen);
+        }
     }
     if (in.problem)
         return *in.problem;

@@ -135,32 +135,23 @@ void restore_backup(node_pointer self) {
 // Asks every child that keeps counters and merges the answers.
 void collect_status(node_pointer self, std::function<void(const node_status&)> done) {
     auto& children = self->state.children;
+    std::vector<caf::actor> reporters{children.peer_manager, children.getter, children.writer};
+    reporters.insert(reporters.end(), children.shards.begin(), children.shards.end());
+    reporters.insert(reporters.end(), children.dispatchers.begin(), children.dispatchers.end());
+    if (children.backup)
+        reporters.push_back(children.backup);
     auto merged = std::make_shared<node_status>();
     merged->node_id = self->state.own_id;
     merged->listen = self->state.listen_text;
-    auto outstanding = std::make_shared<std::size_t>(children.shards.size() +
-                                                     children.dispatchers.size() + 1 +
-                                                     (children.backup ? 1 : 0));
+    auto outstanding = std::make_shared<std::size_t>(reporters.size());
     auto arrived = [=] {
         if (--*outstanding == 0)
             done(*merged);
     };
-    auto failed = [=](const caf::error&) { arrived(); };
-    for (auto& shard : children.shards)
-        self->request(shard, caf::infinite, status_atom_v)
-            .then([=](const node_status& part) { merge_shard_status(*merged, part); arrived(); },
-                  failed);
-    for (auto& dispatcher : children.dispatchers)
-        self->request(dispatcher, caf::infinite, counters_atom_v)
-            .then([=](const traffic_counters& part) { merge_traffic(*merged, part); arrived(); },
-                  failed);
-    self->request(children.peer_manager, caf::infinite, status_atom_v)
-        .then([=](const node_status& part) { merge_peer_status(*merged, part); arrived(); },
-              failed);
-    if (children.backup)
-        self->request(children.backup, caf::infinite, status_atom_v)
-            .then([=](std::uint64_t records) { merged->backup_records = records; arrived(); },
-                  failed);
+    for (auto& reporter : reporters)
+        self->request(reporter, caf::infinite, status_atom_v)
+            .then([=](const node_status& part) { merge_status(*merged, part); arrived(); },
+                  [=](const caf::error&) { arrived(); });
 }
 
 void stop_children(node_pointer self) {

@@ -1,48 +1,71 @@
-// Folding the parts of node_status that each actor reports into one.
+// Folding the parts of node_status that each actor reports into one. Every
+// actor fills only the fields it owns, so the parts add up; queue depths take
+// the deepest mailbox per actor kind.
 #pragma once
 
-#include "codec/errc.hpp"
+#include <algorithm>
+#include <string_view>
+
 #include "messages/vocabulary.hpp"
 
 namespace dave {
 
-inline void merge_shard_status(node_status& into, const node_status& shard) {
-    into.entries += shard.entries;
-    into.used_bytes += shard.used_bytes;
-    into.capacity_bytes += shard.capacity_bytes;
-    into.puts_stored += shard.puts_stored;
-    into.puts_refused += shard.puts_refused;
+inline void add_count(std::vector<named_count>& counts, std::string_view name,
+                      std::uint64_t count) {
+    for (auto& [existing, total] : counts)
+        if (existing == name) {
+            total += count;
+            return;
+        }
+    counts.emplace_back(std::string(name), count);
 }
 
-inline void merge_peer_status(node_status& into, const node_status& peers) {
-    into.node_id = peers.node_id;
-    into.peers_total = peers.peers_total;
-    into.peers_active = peers.peers_active;
-    into.peers_edges = peers.peers_edges;
-    into.network_used = peers.network_used;
-    into.network_capacity = peers.network_capacity;
+inline void max_count(std::vector<named_count>& counts, std::string_view name,
+                      std::uint64_t count) {
+    for (auto& [existing, deepest] : counts)
+        if (existing == name) {
+            deepest = std::max(deepest, count);
+            return;
+        }
+    counts.emplace_back(std::string(name), count);
 }
 
-inline void merge_traffic(node_status& into, const traffic_counters& part) {
-    for (auto count : part.in_by_op)
-        into.datagrams_in += count;
+inline void merge_status(node_status& into, const node_status& part) {
+    if (part.node_id != 0)
+        into.node_id = part.node_id;
+    into.peers_total += part.peers_total;
+    into.peers_active += part.peers_active;
+    into.peers_edges += part.peers_edges;
+    into.peers_inactive += part.peers_inactive;
+    into.peers_added += part.peers_added;
+    into.entries += part.entries;
+    into.used_bytes += part.used_bytes;
+    into.capacity_bytes += part.capacity_bytes;
+    into.network_used += part.network_used;
+    into.network_capacity += part.network_capacity;
+    into.datagrams_in += part.datagrams_in;
     into.datagrams_out += part.datagrams_out;
-    for (std::size_t code = 0; code < part.drops_by_code.size(); ++code) {
-        auto count = part.drops_by_code[code];
-        if (count == 0)
-            continue;
-        into.datagrams_dropped += count;
-        into.datagrams_in += count;
-        std::string reason(to_string(static_cast<errc>(code)));
-        bool merged = false;
-        for (auto& [name, total] : into.drops)
-            if (name == reason) {
-                total += count;
-                merged = true;
-            }
-        if (!merged)
-            into.drops.emplace_back(std::move(reason), count);
-    }
+    into.datagrams_dropped += part.datagrams_dropped;
+    into.puts_stored += part.puts_stored;
+    into.puts_refused += part.puts_refused;
+    into.backup_records += part.backup_records;
+    into.gets_served += part.gets_served;
+    into.gets_missed += part.gets_missed;
+    into.api_gets_remote += part.api_gets_remote;
+    into.api_gets_not_found += part.api_gets_not_found;
+    into.api_gets_timed_out += part.api_gets_timed_out;
+    for (auto& [name, count] : part.drops)
+        add_count(into.drops, name, count);
+    for (auto& [name, count] : part.datagrams_in_by_op)
+        add_count(into.datagrams_in_by_op, name, count);
+    for (auto& [name, count] : part.datagrams_out_by_op)
+        add_count(into.datagrams_out_by_op, name, count);
+    for (auto& [name, count] : part.put_refusals)
+        add_count(into.put_refusals, name, count);
+    for (auto& [name, count] : part.pong_rejections)
+        add_count(into.pong_rejections, name, count);
+    for (auto& [name, count] : part.mailbox_depths)
+        max_count(into.mailbox_depths, name, count);
 }
 
 } // namespace dave

@@ -1,110 +1,89 @@
-// The `dave` command. Exit codes: 0 ok, 1 operation failed, 2 usage or config error.
-#include <csignal>
-#include <cstring>
+// The `dave` command. Exit codes: 0 ok, 1 not found / operation failed,
+// 2 usage or config error.
 #include <iostream>
-#include <string>
-#include <vector>
 
-#include <caf/all.hpp>
+#include <CLI/CLI.hpp>
 
-#include "node/client.hpp"
-#include "node/config_file.hpp"
-#include "node/node.hpp"
+#include "cli_common.hpp"
+#include "commands.hpp"
 #include "node/version.hpp"
 
-namespace {
-
-constexpr int exit_ok = 0;
-constexpr int exit_failed = 1;
-constexpr int exit_usage = 2;
-
-void print_usage(std::ostream& out) {
-    out << "usage: dave <command> [options]\n"
-           "\n"
-           "commands:\n"
-           "  node --config FILE   run a node from a TOML config (see conf/node.toml)\n"
-           "  version              print the version\n"
-           "\n"
-           "Run 'dave <command> --help' for a command's options.\n";
-}
-
-// Waits for SIGINT or SIGTERM. The signals are blocked in every thread before
-// the actor system starts, so only this wait sees them.
-int wait_for_stop_signal(const sigset_t& signals) {
-    int received = 0;
-    sigwait(&signals, &received);
-    return received;
-}
-
-int run_node(const std::vector<std::string>& arguments) {
-    std::string config_path;
-    for (std::size_t i = 0; i < arguments.size(); ++i) {
-        if (arguments[i] == "--help" || arguments[i] == "-h") {
-            std::cout << "usage: dave node --config FILE\n"
-                         "Runs a node until SIGINT or SIGTERM, then flushes the backup.\n";
-            return exit_ok;
-        }
-        if (arguments[i] == "--config" && i + 1 < arguments.size()) {
-            config_path = arguments[++i];
-        } else {
-            std::cerr << "dave node: unexpected argument '" << arguments[i] << "'\n";
-            return exit_usage;
-        }
-    }
-    if (config_path.empty()) {
-        std::cerr << "dave node: --config FILE is required\n";
-        return exit_usage;
-    }
-    auto loaded = dave::load_config_file(config_path);
-    if (auto* problem = std::get_if<dave::config_problem>(&loaded)) {
-        std::cerr << "dave node: " << problem->message << "\n";
-        return exit_usage;
-    }
-    auto& config = std::get<dave::node_config>(loaded);
-
-    sigset_t signals;
-    sigemptyset(&signals);
-    sigaddset(&signals, SIGINT);
-    sigaddset(&signals, SIGTERM);
-    pthread_sigmask(SIG_BLOCK, &signals, nullptr);
-
-    caf::actor_system_config system_config;
-    dave::add_node_types(system_config);
-    system_config.set("logger.console", caf::atom("none"));
-    caf::actor_system system{system_config};
-    auto node = dave::spawn_node(system, config);
-    if (!node) {
-        std::cerr << "dave node: cannot start: " << system.render(node.error()) << "\n";
-        return exit_failed;
-    }
-    auto signal = wait_for_stop_signal(signals);
-    std::cerr << "dave node: " << strsignal(signal) << ", stopping\n";
-    dave::client(system, *node).shutdown();
-    system.await_all_actors_done();
-    return exit_ok;
-}
-
-} // namespace
-
 int main(int argc, char** argv) {
-    std::vector<std::string> arguments(argv + 1, argv + argc);
-    if (arguments.empty()) {
-        print_usage(std::cerr);
-        return exit_usage;
+    using namespace dave::cli;
+    CLI::App app{"Dave: a peer-to-peer key-value store (wire-compatible with godave v0.0.51)",
+                 "dave"};
+    app.require_subcommand(1);
+
+    node_options node;
+    auto* node_command = app.add_subcommand("node", "Run a node until SIGINT/SIGTERM");
+    node_command->add_option("--config", node.config, "TOML config file")->required();
+    node_command->add_option("--log-level", node.log_level,
+                             "trace, debug, info, warn, error or off (overrides [log] level)");
+    node_command->add_flag("--log-json", node.log_json, "Log JSON lines");
+    node_command->add_option("--listen", node.listen, "UDP [host]:port (overrides [node] listen)");
+    node_command->add_option("--http", node.http_listen,
+                             "HTTP [host]:port, or \"\" to disable (overrides [http] listen)");
+
+    keygen_options keygen;
+    auto* keygen_command = app.add_subcommand("keygen", "Create an Ed25519 key file (mode 0600)");
+    keygen_command->add_option("file", keygen.file, "Key file to create")->capture_default_str();
+    keygen_command->add_flag("--force", keygen.force, "Overwrite an existing file");
+
+    put_options put;
+    auto* put_command = app.add_subcommand("put", "Sign, work and write a value to its replicas");
+    put_command->add_option("key", put.key, "Key (text)")->required();
+    put_command->add_option("value", put.value, "Value (text)")->required();
+    put_command->add_option("--config", put.config, "The node's config (to find its API)");
+    put_command->add_option("--data-key", put.data_key, "Key file to sign with (default: the "
+                                                        "node's key file)");
+    put_command->add_option("-d,--difficulty", put.difficulty,
+                            "Proof-of-work difficulty in leading zero bits (default: min_work)")
+        ->check(CLI::Range(0, 64));
+    put_command->add_option("--count", put.count, "Write KEY0 .. KEY{N-1} with VALUE")
+        ->check(CLI::Range(std::uint64_t{1}, std::uint64_t{100000000}));
+
+    get_options get;
+    auto* get_command = app.add_subcommand("get", "Read a value (exit 1 when not found)");
+    get_command->add_option("key", get.key, "Key (text)")->required();
+    get_command->add_option("--config", get.config, "The node's config (to find its API)");
+    auto* data_key_option =
+        get_command->add_option("--data-key", get.data_key, "Owner key file (default: the "
+                                                            "node's key file)");
+    get_command->add_option("--pubkey", get.public_key_hex, "Owner public key, 64 hex digits")
+        ->excludes(data_key_option);
+
+    status_options status;
+    auto* status_command = app.add_subcommand("status", "Show the node's peers, store and counters");
+    status_command->add_option("--config", status.config, "The node's config (to find its API)");
+    status_command->add_flag("--json", status.json, "Print the raw JSON");
+
+    import_options import;
+    auto* import_command = app.add_subcommand(
+        "import-godave-backup", "Verify the entries of a godave (or dave) backup and put them");
+    import_command->add_option("file", import.file, "Backup file")->required()->check(
+        CLI::ExistingFile);
+    import_command->add_option("--config", import.config, "The node's config (to find its API)");
+
+    app.add_subcommand("version", "Print the version");
+
+    try {
+        app.parse(argc, argv);
+    } catch (const CLI::ParseError& error) {
+        int code = app.exit(error);
+        return code == 0 ? exit_ok : exit_usage;
     }
-    auto command = arguments.front();
-    arguments.erase(arguments.begin());
-    if (command == "version" || command == "--version") {
-        std::cout << "dave " << dave::version << " (wire-compatible with godave v0.0.51)\n";
-        return exit_ok;
-    }
-    if (command == "--help" || command == "-h" || command == "help") {
-        print_usage(std::cout);
-        return exit_ok;
-    }
-    if (command == "node")
-        return run_node(arguments);
-    std::cerr << "dave: unknown command '" << command << "'\n";
-    print_usage(std::cerr);
-    return exit_usage;
+    if (*node_command)
+        return run_node(node);
+    if (*keygen_command)
+        return run_keygen(keygen);
+    if (*put_command)
+        return run_put(put);
+    if (*get_command)
+        return run_get(get);
+    if (*status_command)
+        return run_status(status);
+    if (*import_command)
+        return run_import(import);
+    std::cout << "dave " << dave::version << " (wire-compatible with godave v0.0.51)\n";
+    return exit_ok;
 }

@@ -1,0 +1,83 @@
+#include <csignal>
+#include <cstring>
+#include <iostream>
+
+#include <caf/all.hpp>
+
+#include "actors/log.hpp"
+#include "actors/socket_address.hpp"
+#include "cli_common.hpp"
+#include "commands.hpp"
+#include "node/client.hpp"
+#include "node/http_api.hpp"
+#include "node/node.hpp"
+
+namespace dave::cli {
+
+int run_node(const node_options& options) {
+    auto loaded = load_config_file(options.config);
+    if (auto* problem = std::get_if<config_problem>(&loaded)) {
+        std::cerr << "dave node: " << problem->message << "\n";
+        return exit_usage;
+    }
+    auto& config = std::get<node_config>(loaded);
+    if (!options.log_level.empty())
+        config.log_level = options.log_level;
+    if (options.log_json)
+        config.log_json = true;
+    if (!options.listen.empty()) {
+        if (!parse_endpoint(options.listen, true)) {
+            std::cerr << "dave node: --listen: not a [host]:port address: \"" << options.listen
+                      << "\"\n";
+            return exit_usage;
+        }
+        config.listen = options.listen;
+    }
+    if (!options.http_listen.empty())
+        config.http_listen = options.http_listen == "\"\"" ? "" : options.http_listen;
+    if (!set_log_level(config.log_level)) {
+        std::cerr << "dave node: --log-level: must be one of trace, debug, info, warn, error, off\n";
+        return exit_usage;
+    }
+    set_log_json(config.log_json);
+
+    // Block the stop signals in every thread before any starts, so only the
+    // sigwait below sees them.
+    sigset_t signals;
+    sigemptyset(&signals);
+    sigaddset(&signals, SIGINT);
+    sigaddset(&signals, SIGTERM);
+    pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+
+    caf::actor_system_config system_config;
+    add_node_types(system_config);
+    caf::actor_system system{system_config};
+    auto node = spawn_node(system, config);
+    if (!node) {
+        std::cerr << "dave node: cannot start: " << system.render(node.error()) << "\n";
+        return exit_failed;
+    }
+    std::unique_ptr<http_api> http;
+    if (!config.http_listen.empty()) {
+        auto started = http_api::start(system, *node, config.http_listen, config.http_allow_public);
+        if (!started) {
+            std::cerr << "dave node: HTTP API on " << config.http_listen << ": "
+                      << (started.error() == errc::config_error
+                              ? "a non-loopback address needs [http] allow_public = true"
+                              : "cannot bind (in use?)")
+                      << "\n";
+            client(system, *node).shutdown();
+            return started.error() == errc::config_error ? exit_usage : exit_failed;
+        }
+        http = std::move(*started);
+    }
+    int received = 0;
+    sigwait(&signals, &received);
+    logger_for("node")->info("{}: stopping", strsignal(received));
+    http.reset();
+    client(system, *node).shutdown();
+    system.await_all_actors_done();
+    return exit_ok;
+}
+
+} // namespace dave::cli

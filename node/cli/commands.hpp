@@ -1,0 +1,54 @@
+// One function per `dave` subcommand; main.cpp parses the command line.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+namespace dave::cli {
+
+struct node_options {
+    std::string config;
+    std::string log_level;
+    std::string listen;
+    std::string http_listen;
+    bool log_json = false;
+};
+int run_node(const node_options& options);
+
+struct keygen_options {
+    std::string file = "node.key";
+    bool force = false;
+};
+int run_keygen(const keygen_options& options);
+
+struct put_options {
+    std::string config;
+    std::string key;
+    std::string value;
+    std::string data_key;
+    int difficulty = -1; // -1: the config's min_work
+    std::uint64_t count = 0; // 0: one put of KEY
+};
+int run_put(const put_options& options);
+
+struct get_options {
+    std::string config;
+    std::string key;
+    std::string data_key;
+    std::string public_key_hex;
+};
+int run_get(const get_options& options);
+
+struct status_options {
+    std::string config;
+    bool json = false;
+};
+int run_status(const status_options& options);
+
+struct import_options {
+    std::string config;
+    std::string file;
+};
+int run_import(const import_options& options);
+
+} // namespace dave::cli

@@ -1,0 +1,54 @@
+#include "node_api_client.hpp"
+
+#include <nlohmann/json.hpp>
+
+#include "codec/codec.hpp"
+#include "codec/hex.hpp"
+
+namespace dave::cli {
+namespace {
+
+api_reply reply_of(const httplib::Result& result) {
+    if (!result)
+        return {};
+    return {result->status, result->body};
+}
+
+} // namespace
+
+node_api_client::node_api_client(const http_target& target)
+    : target_(target), client_(target.host, target.port) {
+    client_.set_connection_timeout(std::chrono::seconds(2));
+    client_.set_read_timeout(std::chrono::seconds(30));
+    client_.set_keep_alive(true);
+    client_.set_tcp_nodelay(true);
+}
+
+api_reply node_api_client::put(const dat& value) {
+    bytes encoded;
+    encode_dat(value, encoded);
+    return reply_of(client_.Post("/put", std::string(encoded.begin(), encoded.end()),
+                                 "application/octet-stream"));
+}
+
+api_reply node_api_client::get(const public_key_bytes& owner, const bytes& key) {
+    return reply_of(client_.Get("/get?public_key=" + to_hex(owner) + "&key=" + to_hex(key)));
+}
+
+api_reply node_api_client::status() {
+    return reply_of(client_.Get("/status"));
+}
+
+std::string node_api_client::unreachable_message() const {
+    return "cannot reach the node's HTTP API at " + target_.host + ":" +
+           std::to_string(target_.port) + " (is 'dave node' running with this config?)";
+}
+
+std::string error_of(const api_reply& reply) {
+    auto parsed = nlohmann::json::parse(reply.body, nullptr, false);
+    if (parsed.is_object() && parsed.contains("error") && parsed["error"].is_string())
+        return parsed["error"].get<std::string>();
+    return reply.body;
+}
+
+} // namespace dave::cli

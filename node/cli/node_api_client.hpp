@@ -1,0 +1,38 @@
+// The CLI's side of the node's local HTTP API (see node/http_api.hpp).
+#pragma once
+
+#include <optional>
+#include <string>
+
+#include <httplib.h>
+
+#include "cli_common.hpp"
+#include "codec/types.hpp"
+
+namespace dave::cli {
+
+struct api_reply {
+    int status = 0;       // HTTP status; 0 when the node could not be reached
+    std::string body;
+};
+
+class node_api_client {
+public:
+    explicit node_api_client(const http_target& target);
+
+    api_reply put(const dat& value);
+    api_reply get(const public_key_bytes& owner, const bytes& key);
+    api_reply status();
+
+    // "cannot reach the node at 127.0.0.1:8080 (is it running?)"
+    std::string unreachable_message() const;
+
+private:
+    http_target target_;
+    httplib::Client client_;
+};
+
+// The "error" field of a JSON error reply, or the body itself.
+std::string error_of(const api_reply& reply);
+
+} // namespace dave::cli

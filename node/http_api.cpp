@@ -1,0 +1,258 @@
+#include "node/http_api.hpp"
+
+#include <sstream>
+#include <thread>
+
+#include <httplib.h>
+#include <nlohmann/json.hpp>
+
+#include "actors/log.hpp"
+#include "actors/socket_address.hpp"
+#include "codec/codec.hpp"
+#include "codec/hex.hpp"
+#include "node/client.hpp"
+
+namespace dave {
+
+struct http_api::implementation {
+    httplib::Server server;
+    std::thread runner;
+    int port = 0;
+};
+
+namespace {
+
+void reply_json(httplib::Response& response, int status, const nlohmann::json& body) {
+    response.status = status;
+    response.set_content(body.dump(), "application/json");
+}
+
+int http_status_for(const caf::error& error) {
+    switch (errc_of(error)) {
+    case errc::not_found: return 404;
+    case errc::timeout: return 504;
+    case errc::no_peers: return 503;
+    case errc::io_error: return 500;
+    default: return 422; // the dat itself was refused
+    }
+}
+
+std::string error_text(const caf::error& error) {
+    if (error.category() == caf::atom("dave"))
+        return std::string(to_string(errc_of(error)));
+    return caf::to_string(error);
+}
+
+// Prometheus exposition: one HELP/TYPE block per metric family.
+class metrics_writer {
+public:
+    void family(const char* name, const char* type, const char* help) {
+        out_ << "# HELP dave_" << name << " " << help << "\n# TYPE dave_" << name << " " << type
+             << "\n";
+    }
+    void sample(const char* name, double value, const std::string& label = {},
+                const std::string& label_value = {}) {
+        out_ << "dave_" << name;
+        if (!label.empty())
+            out_ << "{" << label << "=\"" << label_value << "\"}";
+        out_ << " " << value << "\n";
+    }
+    void counts(const char* name, const char* type, const char* help, const char* label,
+                const std::vector<named_count>& values) {
+        family(name, type, help);
+        for (auto& [key, count] : values)
+            sample(name, static_cast<double>(count), label, key);
+    }
+    std::string str() const { return out_.str(); }
+
+private:
+    std::ostringstream out_;
+};
+
+} // namespace
+
+std::string render_metrics(const node_status& s) {
+    metrics_writer out;
+    out.counts("datagrams_in_total", "counter", "Datagrams and TCP frames received, by op.", "op",
+               s.datagrams_in_by_op);
+    out.counts("datagrams_out_total", "counter", "Datagrams sent, by op.", "op",
+               s.datagrams_out_by_op);
+    out.counts("datagrams_dropped_total", "counter", "Inbound datagrams dropped, by reason.",
+               "reason", s.drops);
+    out.family("puts_accepted_total", "counter", "Entries stored.");
+    out.sample("puts_accepted_total", static_cast<double>(s.puts_stored));
+    out.counts("puts_refused_total", "counter", "Entries refused, by reason.", "reason",
+               s.put_refusals);
+    out.family("gets_served_total", "counter", "GETs answered from the local store.");
+    out.sample("gets_served_total", static_cast<double>(s.gets_served));
+    out.family("gets_missed_total", "counter", "GETs answered not found.");
+    out.sample("gets_missed_total", static_cast<double>(s.gets_missed));
+    out.family("api_gets_total", "counter", "API GETs that went to the network, by outcome.");
+    out.sample("api_gets_total", static_cast<double>(s.api_gets_remote), "outcome", "found");
+    out.sample("api_gets_total", static_cast<double>(s.api_gets_not_found), "outcome",
+               "not_found");
+    out.sample("api_gets_total", static_cast<double>(s.api_gets_timed_out), "outcome", "timeout");
+    out.family("peers", "gauge", "Peers in the table, by state.");
+    out.sample("peers", s.peers_active, "state", "active");
+    out.sample("peers", s.peers_inactive, "state", "inactive");
+    out.sample("peers", s.peers_added, "state", "added");
+    out.family("edges", "gauge", "Bootstrap peers.");
+    out.sample("edges", s.peers_edges);
+    out.counts("pongs_rejected_total", "counter", "PONGs rejected, by reason.", "reason",
+               s.pong_rejections);
+    out.family("entries", "gauge", "Entries stored.");
+    out.sample("entries", static_cast<double>(s.entries));
+    out.family("used_bytes", "gauge", "Bytes of entries stored.");
+    out.sample("used_bytes", static_cast<double>(s.used_bytes));
+    out.family("capacity_bytes", "gauge", "Store capacity in bytes.");
+    out.sample("capacity_bytes", static_cast<double>(s.capacity_bytes));
+    out.family("network_used_bytes", "gauge", "Used space the active peers report, plus ours.");
+    out.sample("network_used_bytes", static_cast<double>(s.network_used));
+    out.family("network_capacity_bytes", "gauge", "Capacity the active peers report, plus ours.");
+    out.sample("network_capacity_bytes", static_cast<double>(s.network_capacity));
+    out.family("backup_records_total", "counter", "Records appended to the backup file.");
+    out.sample("backup_records_total", static_cast<double>(s.backup_records));
+    out.counts("mailbox_depth", "gauge", "Deepest mailbox per actor kind.", "actor",
+               s.mailbox_depths);
+    return out.str();
+}
+
+std::string render_status_json(const node_status& s) {
+    auto as_object = [](const std::vector<named_count>& values) {
+        nlohmann::json object = nlohmann::json::object();
+        for (auto& [key, count] : values)
+            object[key] = count;
+        return object;
+    };
+    nlohmann::json out{
+        {"node_id", to_hex(byte_span(reinterpret_cast<const std::uint8_t*>(&s.node_id), 8))},
+        {"listen", s.listen},
+        {"peers", {{"total", s.peers_total},
+                   {"active", s.peers_active},
+                   {"inactive", s.peers_inactive},
+                   {"added", s.peers_added},
+                   {"edges", s.peers_edges}}},
+        {"entries", s.entries},
+        {"used_bytes", s.used_bytes},
+        {"capacity_bytes", s.capacity_bytes},
+        {"network", {{"used_bytes", s.network_used}, {"capacity_bytes", s.network_capacity}}},
+        {"datagrams", {{"in", s.datagrams_in},
+                       {"out", s.datagrams_out},
+                       {"dropped", s.datagrams_dropped},
+                       {"in_by_op", as_object(s.datagrams_in_by_op)},
+                       {"out_by_op", as_object(s.datagrams_out_by_op)},
+                       {"drops", as_object(s.drops)}}},
+        {"puts", {{"stored", s.puts_stored},
+                  {"refused", s.puts_refused},
+                  {"refusals", as_object(s.put_refusals)}}},
+        {"gets", {{"served", s.gets_served},
+                  {"missed", s.gets_missed},
+                  {"api_remote", s.api_gets_remote},
+                  {"api_not_found", s.api_gets_not_found},
+                  {"api_timed_out", s.api_gets_timed_out}}},
+        {"pong_rejections", as_object(s.pong_rejections)},
+        {"backup_records", s.backup_records},
+        {"mailbox_depths", as_object(s.mailbox_depths)},
+    };
+    return out.dump();
+}
+
+result<std::unique_ptr<http_api>> http_api::start(caf::actor_system& system, node_actor node,
+                                                  const std::string& listen, bool allow_public) {
+    auto endpoint = parse_endpoint(listen, false);
+    if (!endpoint)
+        return errc::config_error;
+    if (!is_loopback(*endpoint) && !allow_public) {
+        logger_for("http")->error("refusing to serve the HTTP API on non-loopback {} "
+                                  "without [http] allow_public = true",
+                                  listen);
+        return errc::config_error;
+    }
+    auto impl = std::make_unique<implementation>();
+    auto& server = impl->server;
+    server.set_payload_max_length(64 * 1024);
+    server.set_tcp_nodelay(true); // small request/reply pairs: no delayed-ACK stalls
+    server.set_read_timeout(std::chrono::seconds(5));
+    // Each request blocks its own server thread on a scoped actor; the node's
+    // actors are never blocked.
+    server.Get("/status", [&system, node](const httplib::Request&, httplib::Response& response) {
+        auto status = client(system, node).status();
+        if (!status)
+            return reply_json(response, 500, {{"error", error_text(status.error())}});
+        response.set_content(render_status_json(*status), "application/json");
+    });
+    server.Get("/metrics", [&system, node](const httplib::Request&, httplib::Response& response) {
+        auto status = client(system, node).status();
+        if (!status)
+            return reply_json(response, 500, {{"error", error_text(status.error())}});
+        response.set_content(render_metrics(*status), "text/plain; version=0.0.4");
+    });
+    server.Post("/put", [&system, node](const httplib::Request& request,
+                                        httplib::Response& response) {
+        auto body = byte_span(reinterpret_cast<const std::uint8_t*>(request.body.data()),
+                              request.body.size());
+        auto value = decode_dat(body);
+        if (!value)
+            return reply_json(response, 400,
+                              {{"error", std::string(to_string(value.error()))}});
+        auto stored = client(system, node).put(*value);
+        if (!stored)
+            return reply_json(response, http_status_for(stored.error()),
+                              {{"error", error_text(stored.error())}});
+        nlohmann::json replicas = nlohmann::json::array();
+        for (auto id : stored->replicas)
+            if (id != 0)
+                replicas.push_back(id);
+        reply_json(response, 200, {{"replicas", replicas}});
+    });
+    server.Get("/get", [&system, node](const httplib::Request& request,
+                                       httplib::Response& response) {
+        auto public_key = from_hex(request.get_param_value("public_key"));
+        auto key = from_hex(request.get_param_value("key"));
+        if (!public_key || public_key->size() != 32 || !key || key->size() > 255)
+            return reply_json(response, 400,
+                              {{"error", "public_key (64 hex) and key (hex, <= 255 bytes) needed"}});
+        public_key_bytes owner{};
+        std::copy(public_key->begin(), public_key->end(), owner.begin());
+        auto found = client(system, node).get(owner, *key);
+        if (!found)
+            return reply_json(response, http_status_for(found.error()),
+                              {{"error", error_text(found.error())}});
+        bytes encoded;
+        encode_dat(found->data, encoded);
+        response.set_content(std::string(encoded.begin(), encoded.end()),
+                             "application/octet-stream");
+    });
+    auto host_text = to_string(*endpoint); // "[ip]:port"
+    auto close = host_text.rfind(']');
+    std::string bind_host = host_text.substr(1, close - 1);
+    if (bind_host.rfind("::ffff:", 0) == 0)
+        bind_host = bind_host.substr(7); // httplib binds IPv4 text for v4-mapped
+    int port = endpoint->port;
+    if (port == 0)
+        port = server.bind_to_any_port(bind_host);
+    else if (!server.bind_to_port(bind_host, port))
+        port = -1;
+    if (port <= 0) {
+        logger_for("http")->error("cannot bind the HTTP API to {}", listen);
+        return errc::io_error;
+    }
+    impl->port = port;
+    impl->runner = std::thread([&server] { server.listen_after_bind(); });
+    logger_for("http")->info("HTTP API on {}", listen);
+    return std::unique_ptr<http_api>(new http_api(std::move(impl)));
+}
+
+http_api::http_api(std::unique_ptr<implementation> impl) : impl_(std::move(impl)) {}
+
+http_api::~http_api() {
+    impl_->server.stop();
+    if (impl_->runner.joinable())
+        impl_->runner.join();
+}
+
+std::uint16_t http_api::port() const noexcept {
+    return static_cast<std::uint16_t>(impl_->port);
+}
+
+} // namespace dave
