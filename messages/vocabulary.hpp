@@ -47,6 +47,7 @@ using named_count = std::pair<std::string, std::uint64_t>;
 // What `status` reports for the whole node.
 struct node_status {
     std::uint64_t node_id = 0;
+    std::string public_key; // hex: the owner key of `dave put` without --data-key
     std::string listen;
     std::uint32_t peers_total = 0;
     std::uint32_t peers_active = 0;
@@ -99,7 +100,7 @@ typename Inspector::result_type inspect(Inspector& f, replication_order& x) {
 }
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, node_status& x) {
-    return f(caf::meta::type_name("node_status"), x.node_id, x.listen, x.peers_total,
+    return f(caf::meta::type_name("node_status"), x.node_id, x.public_key, x.listen, x.peers_total,
              x.peers_active, x.peers_edges, x.entries, x.used_bytes, x.capacity_bytes,
              x.network_used, x.network_capacity, x.datagrams_in, x.datagrams_out,
              x.datagrams_dropped, x.drops, x.puts_stored, x.puts_refused, x.backup_records,

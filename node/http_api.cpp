@@ -125,7 +125,8 @@ std::string render_status_json(const node_status& s) {
         return object;
     };
     nlohmann::json out{
-        {"node_id", to_hex(byte_span(reinterpret_cast<const std::uint8_t*>(&s.node_id), 8))},
+        {"node_id", s.node_id},
+        {"public_key", s.public_key},
         {"listen", s.listen},
         {"peers", {{"total", s.peers_total},
                    {"active", s.peers_active},

@@ -17,6 +17,7 @@
 #include "actors/tcp_listener.hpp"
 #include "actors/udp_socket.hpp"
 #include "codec/codec.hpp"
+#include "codec/hex.hpp"
 #include "crypto/dat_crypto.hpp"
 #include "crypto/key_file.hpp"
 #include "node/status_merge.hpp"
@@ -42,6 +43,7 @@ struct node_state {
     node_config config;
     node_children children;
     std::uint64_t own_id = 0;
+    std::string public_key_hex;
     std::string listen_text;
     std::shared_ptr<spdlog::logger> log = logger_for("node");
     static inline const char* name = "dave_node";
@@ -143,6 +145,7 @@ void collect_status(node_pointer self, std::function<void(const node_status&)> d
     auto merged = std::make_shared<node_status>();
     merged->node_id = self->state.own_id;
     merged->listen = self->state.listen_text;
+    merged->public_key = self->state.public_key_hex;
     auto outstanding = std::make_shared<std::size_t>(reporters.size());
     auto arrived = [=] {
         if (--*outstanding == 0)
@@ -173,9 +176,11 @@ void stop_children(node_pointer self) {
 }
 
 node_actor::behavior_type node_behavior(node_pointer self, node_config config,
-                                        node_children children, std::uint64_t own_id,
+                                        node_children children, public_key_bytes own_key,
                                         std::string listen_text) {
     auto& state = self->state;
+    auto own_id = node_id(own_key);
+    state.public_key_hex = to_hex(own_key);
     state.config = std::move(config);
     state.children = std::move(children);
     state.own_id = own_id;
@@ -368,7 +373,7 @@ caf::expected<node_actor> spawn_node(caf::actor_system& system, const node_confi
     auto peer_manager = children.peer_manager;
     auto shards = children.shards;
     auto replicator = children.replicator;
-    auto node = system.spawn(node_behavior, config, std::move(children), node_id(keys->public_key),
+    auto node = system.spawn(node_behavior, config, std::move(children), keys->public_key,
                              to_string(udp->bound));
     auto reporter = system.spawn(status_reporter, node, peer_manager);
     auto pruner = spawn_pruner(system, {peer_manager, shards, replicator, reporter,

@@ -35,7 +35,7 @@ int run_status(const status_options& options) {
         std::cerr << "dave status: unreadable reply\n";
         return exit_failed;
     }
-    std::cout << "node      " << s["node_id"].get<std::string>() << " on "
+    std::cout << "node      " << s["node_id"] << " (public key " << s["public_key"].get<std::string>() << ") on "
               << s["listen"].get<std::string>() << "\n"
               << "peers     " << s["peers"]["active"] << " active / " << s["peers"]["total"]
               << " total (" << s["peers"]["edges"] << " edges)\n"
