@@ -1,5 +1,9 @@
 #include "node/config_file.hpp"
 
+#include <array>
+#include <cerrno>
+#include <charconv>
+#include <cstring>
 #include <fstream>
 #include <set>
 #include <sstream>
@@ -12,19 +16,71 @@
 namespace dave {
 namespace {
 
+// Longest duration a setting may have: timers add durations to steady_clock's
+// nanoseconds, which overflow after about 292 years.
+constexpr std::chrono::milliseconds longest_duration{36500LL * 24 * 3600 * 1000};
+constexpr std::uint64_t largest_shard = 1ULL << 40; // 1 TiB, so 256 shards still add up
+
+std::string quoted(std::string_view text) {
+    return "\"" + std::string(text) + "\"";
+}
+
+template <class Names>
+std::string join(const Names& names) {
+    std::string out;
+    for (auto name : names) {
+        if (!out.empty())
+            out += ", ";
+        out += name;
+    }
+    return out;
+}
+
+// "[host]:port" or "host:port" split like parse_endpoint does; nullopt when
+// the text has neither form.
+struct host_port {
+    std::string host;
+    std::string_view port;
+};
+std::optional<host_port> split_endpoint(std::string_view text) {
+    if (!text.empty() && text.front() == '[') {
+        auto close = text.find(']');
+        if (close == std::string_view::npos || close + 1 >= text.size() || text[close + 1] != ':')
+            return std::nullopt;
+        return host_port{std::string(text.substr(1, close - 1)), text.substr(close + 2)};
+    }
+    auto colon = text.rfind(':');
+    if (colon == std::string_view::npos || text.find(':') != colon)
+        return std::nullopt;
+    return host_port{std::string(text.substr(0, colon)), text.substr(colon + 1)};
+}
+
+bool valid_port(std::string_view text) {
+    unsigned value = 0;
+    auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+    return !text.empty() && ec == std::errc{} && end == text.data() + text.size() &&
+           value <= 65535;
+}
+
 struct reader {
     std::filesystem::path name;
     std::filesystem::path base;
+    // The problem on the earliest line is the one reported.
     std::optional<config_problem> problem;
+    std::uint32_t problem_line = 0;
 
     void fail(const toml::source_region& where, std::string_view section, std::string_view key,
               const std::string& what) {
-        if (problem)
+        auto line = where.begin.line;
+        if (problem && problem_line <= line)
             return;
         std::ostringstream out;
-        out << name.string() << ":" << where.begin.line << ": [" << section << "] " << key << ": "
-            << what;
+        out << name.string() << ":" << line << ": ";
+        if (!section.empty())
+            out << "[" << section << "]" << (key.empty() ? "" : " ");
+        out << key << ": " << what;
         problem = config_problem{out.str()};
+        problem_line = line;
     }
 
     template <class T>
@@ -48,20 +104,34 @@ struct reader {
         auto node = table.get(key);
         if (!node)
             return;
+        std::uint64_t parsed = 0;
+        std::string shown;
         if (node->is_integer()) {
             auto value = *node->value<std::int64_t>();
+            shown = std::to_string(value);
             if (value <= 0)
-                return fail(node->source(), section, key, "must be a positive size");
-            out = static_cast<std::size_t>(value);
-            return;
+                return fail(node->source(), section, key, "must be a positive size: " + shown);
+            parsed = static_cast<std::uint64_t>(value);
+        } else {
+            auto text = get<std::string>(table, section, key, "a size like \"4 MiB\"");
+            if (!text)
+                return;
+            shown = quoted(*text);
+            auto value = parse_size(*text);
+            auto first = text->find_first_not_of(" \t");
+            if (first != std::string::npos && (*text)[first] == '-')
+                return fail(node->source(), section, key, "must be a positive size: " + shown);
+            if (!value)
+                return fail(node->source(), section, key,
+                            "not a size: " + shown + " (a number with B, KiB, MiB, GiB, KB, MB "
+                                                     "or GB, e.g. \"4 MiB\")");
+            if (*value == 0)
+                return fail(node->source(), section, key, "must be a positive size: " + shown);
+            parsed = *value;
         }
-        auto text = get<std::string>(table, section, key, "a size like \"4 MiB\"");
-        if (!text)
-            return;
-        auto parsed = parse_size(*text);
-        if (!parsed || *parsed == 0)
-            return fail(node->source(), section, key, "not a size: \"" + *text + "\"");
-        out = static_cast<std::size_t>(*parsed);
+        if (parsed > largest_shard)
+            return fail(node->source(), section, key, "must be at most 1 TiB: " + shown);
+        out = static_cast<std::size_t>(parsed);
     }
 
     void duration(const toml::table& table, std::string_view section, std::string_view key,
@@ -73,8 +143,14 @@ struct reader {
         if (!text)
             return;
         auto parsed = parse_duration(*text);
-        if (!parsed || parsed->count() == 0)
-            return fail(node->source(), section, key, "not a duration: \"" + *text + "\"");
+        if (!parsed)
+            return fail(node->source(), section, key,
+                        "not a duration: " + quoted(*text) +
+                            " (a number with ms, s, m, h or d, e.g. \"10m\")");
+        if (parsed->count() == 0)
+            return fail(node->source(), section, key, "must be positive: " + quoted(*text));
+        if (*parsed > longest_duration)
+            return fail(node->source(), section, key, "must be at most 36500d: " + quoted(*text));
         out = *parsed;
     }
 
@@ -88,28 +164,53 @@ struct reader {
             return;
         if (*value < low || *value > high)
             return fail(node->source(), section, key,
-                        "must be between " + std::to_string(low) + " and " + std::to_string(high));
+                        "must be between " + std::to_string(low) + " and " +
+                            std::to_string(high) + ", not " + std::to_string(*value));
         out = static_cast<std::size_t>(*value);
     }
 
-    void endpoint(const toml::node& node, std::string_view section, std::string_view key,
-                  bool resolve, std::string& out) {
+    // `resolve`: host names are allowed (and must resolve); `peer`: port 0,
+    // "any port" when binding, is no address to send to.
+    bool endpoint(const toml::node& node, std::string_view section, std::string_view key,
+                  bool resolve, bool peer, std::string& out) {
         auto text = node.value<std::string>();
-        if (!text || !node.is_string())
-            return fail(node.source(), section, key, "expected a string \"[host]:port\"");
-        if (!parse_endpoint(*text, resolve))
-            return fail(node.source(), section, key,
-                        "not a " + std::string(resolve ? "resolvable " : "") +
-                            "[host]:port address: \"" + *text + "\"");
+        if (!text || !node.is_string()) {
+            fail(node.source(), section, key, "expected a string \"[host]:port\"");
+            return false;
+        }
+        auto address = parse_endpoint(*text, resolve);
+        if (!address) {
+            auto parts = split_endpoint(*text);
+            std::string what;
+            if (!parts || parts->host.empty())
+                what = "not a [host]:port address: " + quoted(*text);
+            else if (!valid_port(parts->port))
+                what = "port must be a number from " + std::string(peer ? "1" : "0") +
+                       " to 65535: " + quoted(*text);
+            else if (resolve)
+                what = "cannot resolve the host of " + quoted(*text);
+            else
+                what = "not an IP address (host names are not allowed here): " + quoted(*text);
+            fail(node.source(), section, key, what);
+            return false;
+        }
+        if (peer && address->port == 0) {
+            fail(node.source(), section, key,
+                 "port must be a number from 1 to 65535: " + quoted(*text));
+            return false;
+        }
         out = *text;
+        return true;
     }
 
     void path(const toml::table& table, std::string_view section, std::string_view key,
-              std::filesystem::path& out) {
+              bool may_be_empty, std::filesystem::path& out) {
         auto text = get<std::string>(table, section, key, "a string path");
         if (!text)
             return;
         if (text->empty()) {
+            if (!may_be_empty)
+                return fail(table.get(key)->source(), section, key, "must not be empty");
             out.clear();
             return;
         }
@@ -126,7 +227,7 @@ struct reader {
             for (auto name : known)
                 found = found || key.str() == name;
             if (!found)
-                fail(node.source(), section, key.str(), "unknown key");
+                fail(node.source(), section, key.str(), "unknown key (known: " + join(known) + ")");
         }
     }
 };
@@ -136,7 +237,7 @@ const toml::table* section_of(reader& in, const toml::table& root, std::string_v
     if (!node)
         return nullptr;
     if (!node->is_table()) {
-        in.fail(node->source(), name, "", "expected a [section]");
+        in.fail(node->source(), name, "", "expected a [" + std::string(name) + "] section");
         return nullptr;
     }
     return node->as_table();
@@ -151,31 +252,41 @@ config_load parse_config(std::string_view text, const std::filesystem::path& nam
         root = toml::parse(text, name.string());
     } catch (const toml::parse_error& error) {
         std::ostringstream out;
-        out << name.string() << ":" << error.source().begin.line << ": " << error.description();
+        out << name.string() << ":" << error.source().begin.line
+            << ": not valid TOML: " << error.description();
         return config_problem{out.str()};
     }
     reader in{name, base_folder, std::nullopt};
     node_config config;
     config.key_file = base_folder / "node.key";
     config.store.backup_file = base_folder / "dave.backup";
-    for (auto&& [key, node] : root)
-        if (key.str() != "node" && key.str() != "store" && key.str() != "protocol" &&
-            key.str() != "log" && key.str() != "http")
-            in.fail(node.source(), key.str(), "", "unknown section");
+    static constexpr std::array<std::string_view, 5> sections = {"node", "store", "protocol", "log",
+                                                                "http"};
+    for (auto&& [key, node] : root) {
+        bool known = false;
+        for (auto section : sections)
+            known = known || key.str() == section;
+        if (known)
+            continue;
+        if (node.is_table())
+            in.fail(node.source(), key.str(), "",
+                    "unknown section (known: " + join(sections) + ")");
+        else
+            in.fail(node.source(), "", key.str(), "must be in a section (" + join(sections) + ")");
+    }
 
     if (auto node = section_of(in, root, "node")) {
         in.only_known(*node, "node", {"key_file", "listen", "edges", "dispatchers"});
-        in.path(*node, "node", "key_file", config.key_file);
+        in.path(*node, "node", "key_file", false, config.key_file);
         if (auto listen = node->get("listen"))
-            in.endpoint(*listen, "node", "listen", false, config.listen);
+            in.endpoint(*listen, "node", "listen", true, false, config.listen);
         if (auto edges = node->get("edges")) {
             if (!edges->is_array()) {
                 in.fail(edges->source(), "node", "edges", "expected an array of \"[host]:port\"");
             } else {
                 for (auto& edge : *edges->as_array()) {
                     std::string text;
-                    in.endpoint(edge, "node", "edges", true, text);
-                    if (!text.empty())
+                    if (in.endpoint(edge, "node", "edges", true, true, text))
                         config.edges.push_back(text);
                 }
             }
@@ -186,7 +297,7 @@ config_load parse_config(std::string_view text, const std::filesystem::path& nam
         in.only_known(*store, "store",
                       {"shard_capacity", "backup_file", "ttl", "backup_flush_every", "fsync"});
         in.size(*store, "store", "shard_capacity", config.store.shard_capacity);
-        in.path(*store, "store", "backup_file", config.store.backup_file);
+        in.path(*store, "store", "backup_file", true, config.store.backup_file);
         in.duration(*store, "store", "ttl", config.protocol.ttl);
         in.duration(*store, "store", "backup_flush_every", config.store.backup_flush_every);
         if (auto fsync = in.get<bool>(*store, "store", "fsync", "true or false"))
@@ -222,7 +333,7 @@ config_load parse_config(std::string_view text, const std::filesystem::path& nam
                                                       "warn",  "error", "off"};
             if (!levels.count(*level))
                 in.fail(log->get("level")->source(), "log", "level",
-                        "must be one of trace, debug, info, warn, error, off");
+                        "must be one of trace, debug, info, warn, error, off: " + quoted(*level));
             else
                 config.log_level = *level;
         }
@@ -233,10 +344,16 @@ config_load parse_config(std::string_view text, const std::filesystem::path& nam
         if (auto allow = in.get<bool>(*http, "http", "allow_public", "true or false"))
             config.http_allow_public = *allow;
         if (auto listen = http->get("listen")) {
-            if (listen->is_string() && listen->value<std::string>()->empty())
+            if (listen->is_string() && listen->value<std::string>()->empty()) {
                 config.http_listen.clear();
-            else
-                in.endpoint(*listen, "http", "listen", false, config.http_listen);
+            } else if (in.endpoint(*listen, "http", "listen", false, false, config.http_listen)) {
+                // The API can write: only loopback unless asked for explicitly.
+                auto address = parse_endpoint(config.http_listen, false);
+                if (!config.http_allow_public && !is_loopback(*address))
+                    in.fail(listen->source(), "http", "listen",
+                            "a non-loopback address needs allow_public = true: " +
+                                quoted(config.http_listen));
+            }
         }
     }
     if (in.problem)
@@ -245,11 +362,17 @@ config_load parse_config(std::string_view text, const std::filesystem::path& nam
 }
 
 config_load load_config_file(const std::filesystem::path& path) {
-    std::ifstream file(path);
+    std::error_code error;
+    if (std::filesystem::is_directory(path, error))
+        return config_problem{path.string() + ": cannot read the config file: it is a directory"};
+    std::ifstream file(path, std::ios::binary);
     if (!file)
-        return config_problem{path.string() + ": cannot read the config file"};
+        return config_problem{path.string() +
+                              ": cannot read the config file: " + std::strerror(errno)};
     std::stringstream text;
     text << file.rdbuf();
+    if (file.bad())
+        return config_problem{path.string() + ": cannot read the config file"};
     auto base = path.parent_path();
     return parse_config(text.str(), path, base.empty() ? std::filesystem::path(".") : base);
 }

@@ -12,7 +12,7 @@
 namespace dave {
 
 struct config_problem {
-    std::string message; // "node.toml:4: [store] shard_capacity: not a size: \"-1 MiB\""
+    std::string message; // node.toml:4: [store] shard_capacity: must be a positive size: "-1 MiB"
 };
 
 using config_load = std::variant<node_config, config_problem>;

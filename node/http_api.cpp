@@ -1,5 +1,7 @@
 #include "node/http_api.hpp"
 
+#include <atomic>
+#include <concepts>
 #include <sstream>
 #include <thread>
 
@@ -17,6 +19,7 @@ namespace dave {
 struct http_api::implementation {
     httplib::Server server;
     std::thread runner;
+    std::atomic<bool> finished{false};
     int port = 0;
 };
 
@@ -43,25 +46,42 @@ std::string error_text(const caf::error& error) {
     return caf::to_string(error);
 }
 
-// Prometheus exposition: one HELP/TYPE block per metric family.
+// Label values are escaped as the text format asks: backslash, quote, newline.
+std::string escape_label(std::string_view value) {
+    std::string out;
+    for (char c : value) {
+        if (c == '\\' || c == '"')
+            out += '\\';
+        if (c == '\n') {
+            out += "\\n";
+            continue;
+        }
+        out += c;
+    }
+    return out;
+}
+
+// Prometheus exposition: one HELP/TYPE block per metric family. Values are
+// integers and are written exactly (a double would print 1234567 as 1.23457e+06).
 class metrics_writer {
 public:
     void family(const char* name, const char* type, const char* help) {
         out_ << "# HELP dave_" << name << " " << help << "\n# TYPE dave_" << name << " " << type
              << "\n";
     }
-    void sample(const char* name, double value, const std::string& label = {},
+    template <std::integral T>
+    void sample(const char* name, T value, const std::string& label = {},
                 const std::string& label_value = {}) {
         out_ << "dave_" << name;
         if (!label.empty())
-            out_ << "{" << label << "=\"" << label_value << "\"}";
+            out_ << "{" << label << "=\"" << escape_label(label_value) << "\"}";
         out_ << " " << value << "\n";
     }
     void counts(const char* name, const char* type, const char* help, const char* label,
                 const std::vector<named_count>& values) {
         family(name, type, help);
         for (auto& [key, count] : values)
-            sample(name, static_cast<double>(count), label, key);
+            sample(name, count, label, key);
     }
     std::string str() const { return out_.str(); }
 
@@ -80,18 +100,18 @@ std::string render_metrics(const node_status& s) {
     out.counts("datagrams_dropped_total", "counter", "Inbound datagrams dropped, by reason.",
                "reason", s.drops);
     out.family("puts_accepted_total", "counter", "Entries stored.");
-    out.sample("puts_accepted_total", static_cast<double>(s.puts_stored));
+    out.sample("puts_accepted_total", s.puts_stored);
     out.counts("puts_refused_total", "counter", "Entries refused, by reason.", "reason",
                s.put_refusals);
     out.family("gets_served_total", "counter", "GETs answered from the local store.");
-    out.sample("gets_served_total", static_cast<double>(s.gets_served));
+    out.sample("gets_served_total", s.gets_served);
     out.family("gets_missed_total", "counter", "GETs answered not found.");
-    out.sample("gets_missed_total", static_cast<double>(s.gets_missed));
+    out.sample("gets_missed_total", s.gets_missed);
     out.family("api_gets_total", "counter", "API GETs that went to the network, by outcome.");
-    out.sample("api_gets_total", static_cast<double>(s.api_gets_remote), "outcome", "found");
-    out.sample("api_gets_total", static_cast<double>(s.api_gets_not_found), "outcome",
+    out.sample("api_gets_total", s.api_gets_remote, "outcome", "found");
+    out.sample("api_gets_total", s.api_gets_not_found, "outcome",
                "not_found");
-    out.sample("api_gets_total", static_cast<double>(s.api_gets_timed_out), "outcome", "timeout");
+    out.sample("api_gets_total", s.api_gets_timed_out, "outcome", "timeout");
     out.family("peers", "gauge", "Peers in the table, by state.");
     out.sample("peers", s.peers_active, "state", "active");
     out.sample("peers", s.peers_inactive, "state", "inactive");
@@ -101,17 +121,17 @@ std::string render_metrics(const node_status& s) {
     out.counts("pongs_rejected_total", "counter", "PONGs rejected, by reason.", "reason",
                s.pong_rejections);
     out.family("entries", "gauge", "Entries stored.");
-    out.sample("entries", static_cast<double>(s.entries));
+    out.sample("entries", s.entries);
     out.family("used_bytes", "gauge", "Bytes of entries stored.");
-    out.sample("used_bytes", static_cast<double>(s.used_bytes));
+    out.sample("used_bytes", s.used_bytes);
     out.family("capacity_bytes", "gauge", "Store capacity in bytes.");
-    out.sample("capacity_bytes", static_cast<double>(s.capacity_bytes));
+    out.sample("capacity_bytes", s.capacity_bytes);
     out.family("network_used_bytes", "gauge", "Used space the active peers report, plus ours.");
-    out.sample("network_used_bytes", static_cast<double>(s.network_used));
+    out.sample("network_used_bytes", s.network_used);
     out.family("network_capacity_bytes", "gauge", "Capacity the active peers report, plus ours.");
-    out.sample("network_capacity_bytes", static_cast<double>(s.network_capacity));
+    out.sample("network_capacity_bytes", s.network_capacity);
     out.family("backup_records_total", "counter", "Records appended to the backup file.");
-    out.sample("backup_records_total", static_cast<double>(s.backup_records));
+    out.sample("backup_records_total", s.backup_records);
     out.counts("mailbox_depth", "gauge", "Deepest mailbox per actor kind.", "actor",
                s.mailbox_depths);
     return out.str();
@@ -239,7 +259,14 @@ result<std::unique_ptr<http_api>> http_api::start(caf::actor_system& system, nod
         return errc::io_error;
     }
     impl->port = port;
-    impl->runner = std::thread([&server] { server.listen_after_bind(); });
+    impl->runner = std::thread([&server, &finished = impl->finished] {
+        server.listen_after_bind();
+        finished = true;
+    });
+    // httplib's stop() does nothing until the server runs: a http_api destroyed
+    // right after start() would otherwise wait for a server that never stops.
+    while (!server.is_running() && !impl->finished)
+        std::this_thread::sleep_for(std::chrono::milliseconds(1));
     logger_for("http")->info("HTTP API on {}", listen);
     return std::unique_ptr<http_api>(new http_api(std::move(impl)));
 }

@@ -28,9 +28,8 @@ namespace {
 struct node_children {
     std::vector<caf::actor> shards;
     std::vector<caf::actor> dispatchers;
-    caf::actor reader;
+    std::vector<caf::actor> inbound_sources; // blocking actors: stopped with stop_atom
     caf::actor writer;
-    caf::actor tcp_listener;
     caf::actor batch_writer;
     caf::actor peer_manager;
     caf::actor getter;
@@ -160,8 +159,8 @@ void collect_status(node_pointer self, std::function<void(const node_status&)> d
 void stop_children(node_pointer self) {
     auto& children = self->state.children;
     // Blocking actors poll for stop_atom; event-based ones take the exit.
-    caf::anon_send(children.reader, stop_atom_v);
-    caf::anon_send(children.tcp_listener, stop_atom_v);
+    for (auto& source : children.inbound_sources)
+        caf::anon_send(source, stop_atom_v);
     std::vector<caf::actor> event_based{children.writer,     children.batch_writer,
                                         children.peer_manager, children.getter,
                                         children.replicator, children.pruner};
@@ -281,29 +280,13 @@ void add_node_types(caf::actor_system_config& config) {
     });
 }
 
-caf::expected<node_actor> spawn_node(caf::actor_system& system, const node_config& config) {
-    initialize_crypto();
-    if (!set_log_level(config.log_level))
-        return make_error(errc::config_error);
+caf::expected<node_transport> open_socket_transport(caf::actor_system& system,
+                                                    const node_config& config) {
     auto log = logger_for("node");
-    auto keys = load_or_create_key_file(config.key_file);
-    if (!keys) {
-        log->error("key file {}: {}", config.key_file.string(), to_string(keys.error()));
-        return make_error(keys.error());
-    }
     auto listen = parse_endpoint(config.listen, true);
     if (!listen) {
         log->error("listen address '{}' is not [host]:port", config.listen);
         return make_error(errc::config_error);
-    }
-    std::vector<address> edges;
-    for (auto& text : config.edges) {
-        auto edge = parse_endpoint(text, true);
-        if (!edge) {
-            log->error("edge '{}' is not a reachable [host]:port", text);
-            return make_error(errc::config_error);
-        }
-        edges.push_back(*edge);
     }
     auto udp = open_udp_socket(*listen);
     if (!udp) {
@@ -318,7 +301,57 @@ caf::expected<node_actor> spawn_node(caf::actor_system& system, const node_confi
         log->error("cannot listen on TCP {}: {}", to_string(tcp_address), std::strerror(errno));
         return make_error(tcp.error());
     }
+    node_transport transport;
+    transport.bound = udp->bound;
+    transport.datagram_writer = spawn_udp_writer(system, udp->descriptor);
+    transport.stream_writer = spawn_batch_writer(system);
+    auto descriptor = udp->descriptor;
+    auto listener = *tcp;
+    auto idle = config.protocol.tcp_idle_timeout;
+    transport.start_inbound = [&system, descriptor, listener,
+                               idle](const std::vector<caf::actor>& dispatchers) {
+        return std::vector<caf::actor>{
+            spawn_udp_reader(system, descriptor, dispatchers),
+            spawn_tcp_listener(system, listener, dispatchers, {idle, 256})};
+    };
+    return transport;
+}
 
+caf::expected<node_actor> spawn_node(caf::actor_system& system, const node_config& config) {
+    initialize_crypto();
+    if (!set_log_level(config.log_level))
+        return make_error(errc::config_error);
+    auto keys = load_or_create_key_file(config.key_file);
+    if (!keys) {
+        logger_for("node")->error("key file {}: {}", config.key_file.string(),
+                                  to_string(keys.error()));
+        return make_error(keys.error());
+    }
+    // Resolve edges before binding, so a bad edge leaves no socket behind.
+    for (auto& text : config.edges)
+        if (!parse_endpoint(text, true)) {
+            logger_for("node")->error("edge '{}' is not a reachable [host]:port", text);
+            return make_error(errc::config_error);
+        }
+    auto transport = open_socket_transport(system, config);
+    if (!transport)
+        return transport.error();
+    return spawn_node(system, config, *keys, std::move(*transport));
+}
+
+caf::expected<node_actor> spawn_node(caf::actor_system& system, const node_config& config,
+                                     const key_pair& keys, node_transport transport) {
+    initialize_crypto();
+    auto log = logger_for("node");
+    std::vector<address> edges;
+    for (auto& text : config.edges) {
+        auto edge = parse_endpoint(text, true);
+        if (!edge) {
+            log->error("edge '{}' is not a reachable [host]:port", text);
+            return make_error(errc::config_error);
+        }
+        edges.push_back(*edge);
+    }
     auto wall_clock_ms = [config] { return wall_clock(config); };
     auto monotonic = config.monotonic_clock ? config.monotonic_clock : [] {
         return std::chrono::duration_cast<std::chrono::milliseconds>(
@@ -326,13 +359,14 @@ caf::expected<node_actor> spawn_node(caf::actor_system& system, const node_confi
     };
     const auto& protocol = config.protocol;
     node_children children;
-    children.writer = spawn_udp_writer(system, udp->descriptor);
+    children.writer = transport.datagram_writer;
+    children.batch_writer = transport.stream_writer;
     if (!config.store.backup_file.empty())
         children.backup = spawn_backup_writer(
             system, {config.store.backup_file, config.store.backup_flush_every,
                      config.store.fsync_on_flush, protocol.min_work, wall_clock_ms});
     shard_config store_config;
-    store_config.own_node_id = node_id(keys->public_key);
+    store_config.own_node_id = node_id(keys.public_key);
     store_config.capacity_bytes = config.store.shard_capacity;
     store_config.ttl_ms = static_cast<std::uint64_t>(protocol.ttl.count());
     for (std::size_t i = 0; i < config.store.shard_count; ++i)
@@ -347,15 +381,13 @@ caf::expected<node_actor> spawn_node(caf::actor_system& system, const node_confi
     peers.npeer_limit = protocol.npeer_limit;
     peers.fanout = protocol.fanout;
     peers.max_peers = protocol.max_peers;
-    // Dispatchers need the peer manager and the peer manager the dispatchers:
-    // spawn the manager first and tell it the dispatchers by its setup.
     auto dispatcher_count = config.dispatchers != 0
                                 ? config.dispatchers
                                 : std::max(1u, std::thread::hardware_concurrency());
-    children.batch_writer = spawn_batch_writer(system);
-    // The getter and peer manager are spawned before the dispatchers that feed them.
+    // The peer manager and getter come before the dispatchers that feed them;
+    // the peer manager learns the dispatchers afterwards (to tell them our address).
     children.peer_manager = spawn_peer_manager(
-        system, {peers, *keys, edges, children.writer, {}, monotonic, protocol.getmyaddrport_every});
+        system, {peers, keys, edges, children.writer, {}, monotonic, protocol.getmyaddrport_every});
     children.getter = spawn_getter(system, {children.shards, children.peer_manager,
                                             children.writer, protocol.fanout, protocol.min_work,
                                             protocol.get_timeout, wall_clock_ms});
@@ -367,14 +399,13 @@ caf::expected<node_actor> spawn_node(caf::actor_system& system, const node_confi
         caf::anon_send(children.peer_manager, own_addr_atom_v, dispatcher);
     children.replicator = spawn_replicator(
         system, {children.shards, children.peer_manager, children.batch_writer, {}});
-    children.reader = spawn_udp_reader(system, udp->descriptor, children.dispatchers);
-    children.tcp_listener = spawn_tcp_listener(system, *tcp, children.dispatchers,
-                                               {protocol.tcp_idle_timeout, 256});
+    if (transport.start_inbound)
+        children.inbound_sources = transport.start_inbound(children.dispatchers);
     auto peer_manager = children.peer_manager;
     auto shards = children.shards;
     auto replicator = children.replicator;
-    auto node = system.spawn(node_behavior, config, std::move(children), keys->public_key,
-                             to_string(udp->bound));
+    auto node = system.spawn(node_behavior, config, std::move(children), keys.public_key,
+                             to_string(transport.bound));
     auto reporter = system.spawn(status_reporter, node, peer_manager);
     auto pruner = spawn_pruner(system, {peer_manager, shards, replicator, reporter,
                                         protocol.ping_period, std::chrono::seconds(60),

@@ -14,6 +14,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <vector>
 
 #include <caf/actor_system.hpp>
@@ -21,6 +22,7 @@
 #include <caf/expected.hpp>
 #include <caf/typed_actor.hpp>
 
+#include "crypto/ed25519.hpp"
 #include "messages/type_ids.hpp"
 #include "node/config.hpp"
 
@@ -40,5 +42,28 @@ void add_node_types(caf::actor_system_config& config);
 // spawns every actor and starts the backup replay. Errors (bad address, port
 // in use, unreadable key file) come back as a caf::error with a dave::errc.
 caf::expected<node_actor> spawn_node(caf::actor_system& system, const node_config& config);
+
+// How a node reaches the network. The real one is UDP plus TCP sockets
+// (open_socket_transport); a simulated network provides its own actors with
+// the same messages, so the node's actors run unchanged.
+struct node_transport {
+    address bound; // our address as peers see it
+    // (send_atom, datagram_batch): datagrams out.
+    caf::actor datagram_writer;
+    // (write_atom, entry, std::vector<address>) -> std::uint32_t: PUT frames
+    // to replicas (TCP in the real transport).
+    caf::actor stream_writer;
+    // Starts delivering inbound traffic, as (inbound_atom, datagram_batch), to
+    // the dispatchers. Returns the actors that must get stop_atom on shutdown.
+    std::function<std::vector<caf::actor>(const std::vector<caf::actor>& dispatchers)>
+        start_inbound;
+};
+
+caf::expected<node_transport> open_socket_transport(caf::actor_system& system,
+                                                    const node_config& config);
+
+// A node on a given transport and key (no key file is read or written).
+caf::expected<node_actor> spawn_node(caf::actor_system& system, const node_config& config,
+                                     const key_pair& keys, node_transport transport);
 
 } // namespace dave

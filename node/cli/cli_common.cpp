@@ -31,8 +31,10 @@ std::optional<http_target> http_target_of(const node_config& config) {
     auto host = text.substr(1, text.rfind(']') - 1);
     if (host.rfind("::ffff:", 0) == 0)
         host = host.substr(7);
-    // A wildcard bind is reached through loopback.
-    if (host == "::" || host == "0.0.0.0")
+    // A wildcard bind is reached through loopback of the same family.
+    if (host == "::")
+        host = "::1";
+    else if (host == "0.0.0.0")
         host = "127.0.0.1";
     return http_target{host, endpoint->port};
 }

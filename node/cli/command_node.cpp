@@ -33,8 +33,24 @@ int run_node(const node_options& options) {
         }
         config.listen = options.listen;
     }
-    if (!options.http_listen.empty())
+    if (options.http_given) {
+        // `--http ""` disables; so does a literal "" for shells that drop empty words.
         config.http_listen = options.http_listen == "\"\"" ? "" : options.http_listen;
+        if (!config.http_listen.empty()) {
+            auto endpoint = parse_endpoint(config.http_listen, false);
+            if (!endpoint) {
+                std::cerr << "dave node: --http: not an [ip]:port address: \""
+                          << config.http_listen << "\"\n";
+                return exit_usage;
+            }
+            if (!is_loopback(*endpoint) && !config.http_allow_public) {
+                std::cerr << "dave node: --http: a non-loopback address needs [http] "
+                             "allow_public = true: \""
+                          << config.http_listen << "\"\n";
+                return exit_usage;
+            }
+        }
+    }
     if (!set_log_level(config.log_level)) {
         std::cerr << "dave node: --log-level: must be one of trace, debug, info, warn, error, off\n";
         return exit_usage;

@@ -35,23 +35,31 @@ int run_status(const status_options& options) {
         std::cerr << "dave status: unreadable reply\n";
         return exit_failed;
     }
-    std::cout << "node      " << s["node_id"] << " (public key " << s["public_key"].get<std::string>() << ") on "
-              << s["listen"].get<std::string>() << "\n"
-              << "peers     " << s["peers"]["active"] << " active / " << s["peers"]["total"]
-              << " total (" << s["peers"]["edges"] << " edges)\n"
-              << "store     " << s["entries"] << " entries, " << s["used_bytes"] << " of "
-              << s["capacity_bytes"] << " bytes\n"
-              << "network   " << s["network"]["used_bytes"] << " of "
-              << s["network"]["capacity_bytes"] << " bytes (estimate)\n"
-              << "datagrams " << s["datagrams"]["in"] << " in, " << s["datagrams"]["out"]
-              << " out, " << s["datagrams"]["dropped"] << " dropped\n";
-    for (auto& [reason, count] : s["datagrams"]["drops"].items())
-        std::cout << "  dropped " << reason << ": " << count << "\n";
-    std::cout << "puts      " << s["puts"]["stored"] << " stored, " << s["puts"]["refused"]
-              << " refused\n";
-    for (auto& [reason, count] : s["puts"]["refusals"].items())
-        std::cout << "  refused " << reason << ": " << count << "\n";
-    std::cout << "backup    " << s["backup_records"] << " records written\n";
+    // A reply that is JSON but not a node's status must not end in an uncaught
+    // exception.
+    try {
+        std::cout << "node      " << s["node_id"] << " (public key "
+                  << s["public_key"].get<std::string>() << ") on "
+                  << s["listen"].get<std::string>() << "\n"
+                  << "peers     " << s["peers"]["active"] << " active / " << s["peers"]["total"]
+                  << " total (" << s["peers"]["edges"] << " edges)\n"
+                  << "store     " << s["entries"] << " entries, " << s["used_bytes"] << " of "
+                  << s["capacity_bytes"] << " bytes\n"
+                  << "network   " << s["network"]["used_bytes"] << " of "
+                  << s["network"]["capacity_bytes"] << " bytes (estimate)\n"
+                  << "datagrams " << s["datagrams"]["in"] << " in, " << s["datagrams"]["out"]
+                  << " out, " << s["datagrams"]["dropped"] << " dropped\n";
+        for (auto& [reason, count] : s["datagrams"]["drops"].items())
+            std::cout << "  dropped " << reason << ": " << count << "\n";
+        std::cout << "puts      " << s["puts"]["stored"] << " stored, " << s["puts"]["refused"]
+                  << " refused\n";
+        for (auto& [reason, count] : s["puts"]["refusals"].items())
+            std::cout << "  refused " << reason << ": " << count << "\n";
+        std::cout << "backup    " << s["backup_records"] << " records written\n";
+    } catch (const nlohmann::json::exception&) {
+        std::cerr << "dave status: unreadable reply\n";
+        return exit_failed;
+    }
     return exit_ok;
 }
 

@@ -11,6 +11,7 @@ struct node_options {
     std::string log_level;
     std::string listen;
     std::string http_listen;
+    bool http_given = false; // --http was given, maybe empty
     bool log_json = false;
 };
 int run_node(const node_options& options);

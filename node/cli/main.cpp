@@ -21,7 +21,7 @@ int main(int argc, char** argv) {
                              "trace, debug, info, warn, error or off (overrides [log] level)");
     node_command->add_flag("--log-json", node.log_json, "Log JSON lines");
     node_command->add_option("--listen", node.listen, "UDP [host]:port (overrides [node] listen)");
-    node_command->add_option("--http", node.http_listen,
+    auto* http_option = node_command->add_option("--http", node.http_listen,
                              "HTTP [host]:port, or \"\" to disable (overrides [http] listen)");
 
     keygen_options keygen;
@@ -72,8 +72,10 @@ int main(int argc, char** argv) {
         int code = app.exit(error);
         return code == 0 ? exit_ok : exit_usage;
     }
-    if (*node_command)
+    if (*node_command) {
+        node.http_given = http_option->count() > 0;
         return run_node(node);
+    }
     if (*keygen_command)
         return run_keygen(keygen);
     if (*put_command)
