@@ -230,8 +230,13 @@ void keep_newest_valid(replay_result& out, std::uint64_t now_ms, int min_work) {
     }
     std::size_t kept = 0;
     for (std::size_t i = 0; i < entries.size(); ++i) {
-        if (keep[i])
-            entries[kept++] = std::move(entries[i]);
+        if (!keep[i])
+            continue;
+        // Never self-move: moving a vector onto itself empties it (libstdc++),
+        // which would wipe the key and value of every entry kept in place.
+        if (kept != i)
+            entries[kept] = std::move(entries[i]);
+        ++kept;
     }
     entries.resize(kept);
 }

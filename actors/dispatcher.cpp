@@ -67,7 +67,10 @@ void route(caf::stateful_actor<dispatcher_state>* self, datagram& item, datagram
                     replies.items.push_back({item.peer, std::move(*reply)});
             } else if constexpr (std::is_same_v<body_type, put_message>) {
                 auto index = shard_index(body.item.data.public_key, body.item.data.key, shard_count);
-                self->send(state.links.shards[index], store_atom_v, std::move(body.item));
+                // Anonymous: the shard's reply (bool, or an error for a refused
+                // dat) must not come back here; an unhandled error message
+                // would terminate the dispatcher.
+                caf::anon_send(state.links.shards[index], store_atom_v, std::move(body.item));
             } else if constexpr (std::is_same_v<body_type, get_message>) {
                 auto index = shard_index(body.public_key, body.key, shard_count);
                 self->send(state.links.shards[index], serve_atom_v, item.peer, std::move(body));

@@ -137,7 +137,9 @@ caf::behavior getter(self_pointer self, getter_setup setup) {
             ++state.answered_remote;
             auto& shard = state.setup.shards[shard_index(answer.public_key, answer.key,
                                                          state.setup.shards.size())];
-            self->send(shard, store_atom_v, ack.item);
+            // Anonymous: a refusal (e.g. an older version) must not come back
+            // as an error message, which would terminate the getter.
+            caf::anon_send(shard, store_atom_v, ack.item);
             finish(self, it, ack.item);
         },
         [=](status_atom) {

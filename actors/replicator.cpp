@@ -28,8 +28,9 @@ void run_pass(self_pointer self) {
                     .then([=](std::vector<replication_order>& orders) {
                         for (auto& order : orders) {
                             self->state.entries_sent += order.targets.size();
-                            self->send(self->state.setup.batch_writer, write_atom_v,
-                                       std::move(order.item), std::move(order.targets));
+                            // Anonymous: the writer's count is not wanted here.
+                            caf::anon_send(self->state.setup.batch_writer, write_atom_v,
+                                           std::move(order.item), std::move(order.targets));
                         }
                     });
             }

@@ -1,5 +1,6 @@
 #include "actors/shard.hpp"
 
+#include <algorithm>
 #include <optional>
 #include <unordered_map>
 
@@ -109,7 +110,17 @@ caf::behavior shard(self_pointer self, shard_setup setup) {
             }
             std::vector<replication_order> orders;
             for (auto& change : self->state.store->replicate(ids, self->state.setup.fanout)) {
-                if (leader(change.item.replicas) != peers.self_id)
+                // The sender is the highest ID of the new set among the replicas
+                // that already had the entry. The new set's leader may itself be
+                // new (a replica coming back with the highest ID) and cannot send
+                // what it lacks. When no member of the new set had it, every
+                // holder sends (a duplicate PUT is a no-op).
+                std::uint64_t sender = 0;
+                for (auto id : change.item.replicas)
+                    if (id != 0 && std::find(change.added.begin(), change.added.end(), id) ==
+                                       change.added.end())
+                        sender = std::max(sender, id);
+                if (sender != 0 && sender != peers.self_id)
                     continue;
                 replication_order order{std::move(change.item), {}};
                 for (auto id : change.added) {

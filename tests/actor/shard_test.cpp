@@ -1,0 +1,502 @@
+// Actor tests of a shard on CAF's deterministic test coordinator: storing
+// (verification, replace-if-newer, eviction by priority), serving GETs through
+// the transport writer, and handing stored entries to the backup writer.
+// The wall clock is a fixture variable handed to the shard.
+#define CAF_SUITE shard
+
+#include <algorithm>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "actors/log.hpp"
+#include "actors/shard.hpp"
+#include "codec/codec.hpp"
+#include "crypto/dat_crypto.hpp"
+#include "crypto/ed25519.hpp"
+#include "messages/type_ids.hpp"
+#include "node/node.hpp"
+
+// After the project headers: dsl.hpp defines macros (allow, expect, ...)
+// that would clash with their member names.
+#include <caf/all.hpp>
+
+#include "caf/test/dsl.hpp"
+#include "caf/test/unit_test_impl.hpp"
+
+using namespace dave;
+
+namespace {
+
+struct test_config : caf::actor_system_config {
+    test_config() { add_node_types(*this); }
+};
+
+constexpr std::uint64_t base_time = 1'700'000'000'000ULL; // ms since the epoch
+constexpr std::uint64_t day_ms = 24ULL * 60 * 60 * 1000;
+
+key_pair keys_for(std::uint8_t n) {
+    seed_bytes seed{};
+    seed.fill(0x33);
+    seed[0] = n;
+    return key_pair::from_seed(seed);
+}
+
+bytes to_bytes(const std::string& text) {
+    return {text.begin(), text.end()};
+}
+
+address make_address(std::uint8_t n) {
+    address out;
+    out.ip = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 192, 168, 0, n};
+    out.port = static_cast<std::uint16_t>(7000 + n);
+    return out;
+}
+
+dat signed_dat(const key_pair& keys, const std::string& key, const std::string& value,
+               std::uint64_t time_ms, int difficulty = 8) {
+    auto made = make_dat(keys, to_bytes(key), to_bytes(value), time_ms, difficulty, 1);
+    CAF_REQUIRE(made.has_value());
+    return std::move(*made);
+}
+
+entry as_entry(dat value) {
+    entry out;
+    out.data = std::move(value);
+    return out;
+}
+
+std::string name_of(errc code) {
+    return std::string(to_string(code));
+}
+
+caf::behavior recording_writer(caf::event_based_actor*,
+                               std::shared_ptr<std::vector<datagram>> out) {
+    return {
+        [=](send_atom, const datagram_batch& batch) {
+            for (auto& item : batch.items)
+                out->push_back(item);
+        },
+    };
+}
+
+caf::behavior recording_backup(caf::event_based_actor*, std::shared_ptr<std::vector<entry>> out) {
+    return {
+        [=](append_atom, const entry& item) { out->push_back(item); },
+    };
+}
+
+template <class T> struct reply_slot {
+    std::optional<T> value;
+    std::optional<caf::error> error;
+};
+
+// What a (store_atom, entry) request came back with.
+struct store_reply {
+    std::optional<bool> stored;
+    errc error = errc::none;
+};
+
+struct fixture : test_coordinator_fixture<test_config> {
+    std::shared_ptr<std::uint64_t> wall = std::make_shared<std::uint64_t>(base_time + 60'000);
+    std::shared_ptr<std::vector<datagram>> sent = std::make_shared<std::vector<datagram>>();
+    std::shared_ptr<std::vector<entry>> appended = std::make_shared<std::vector<entry>>();
+    caf::actor writer;
+    caf::actor backup;
+    caf::actor shard;
+    key_pair own = keys_for(200);
+    std::uint64_t own_id = node_id(own.public_key);
+
+    fixture() {
+        initialize_crypto();
+        set_log_level("off");
+        writer = sys.spawn(recording_writer, sent);
+        backup = sys.spawn(recording_backup, appended);
+        sched.run();
+    }
+
+    void start(std::size_t capacity = 1 << 20, int min_work = 8) {
+        shard_setup setup;
+        setup.config.own_node_id = own_id;
+        setup.config.capacity_bytes = capacity;
+        setup.min_work = min_work;
+        setup.writer = writer;
+        setup.backup = backup;
+        setup.wall_clock_ms = [wall = wall] { return *wall; };
+        shard = spawn_shard(sys, std::move(setup));
+        sched.run();
+    }
+
+    template <class T, class... Ts> reply_slot<T> ask(Ts... xs) {
+        auto slot = std::make_shared<reply_slot<T>>();
+        auto dest = shard;
+        sys.spawn([=](caf::event_based_actor* asker) {
+            asker->request(dest, caf::infinite, xs...)
+                .then([=](T& value) { slot->value = std::move(value); },
+                      [=](caf::error& error) { slot->error = std::move(error); });
+        });
+        sched.run();
+        CAF_REQUIRE(slot->value.has_value() || slot->error.has_value());
+        return std::move(*slot);
+    }
+
+    store_reply store(const entry& item) {
+        auto reply = ask<bool>(store_atom_v, item);
+        store_reply out;
+        if (reply.value)
+            out.stored = *reply.value;
+        else
+            out.error = errc_of(*reply.error);
+        return out;
+    }
+    store_reply store(const dat& value) { return store(as_entry(value)); }
+
+    // True when stored (not identical); fails the check otherwise.
+    void require_stored(const dat& value) {
+        auto reply = store(value);
+        CAF_REQUIRE_EQUAL(name_of(reply.error), name_of(errc::none));
+        CAF_REQUIRE(reply.stored.has_value() && *reply.stored);
+    }
+
+    void check_refused(const dat& value, errc expected) {
+        auto reply = store(value);
+        CAF_CHECK(!reply.stored.has_value());
+        CAF_CHECK_EQUAL(name_of(reply.error), name_of(expected));
+    }
+
+    std::optional<entry> get(const dat& value) {
+        auto reply = ask<entry>(get_atom_v, value.public_key, value.key);
+        if (reply.value)
+            return std::move(*reply.value);
+        CAF_CHECK_EQUAL(name_of(errc_of(*reply.error)), name_of(errc::not_found));
+        return std::nullopt;
+    }
+
+    node_status status() {
+        auto reply = ask<node_status>(status_atom_v);
+        CAF_REQUIRE(reply.value.has_value());
+        return *reply.value;
+    }
+};
+
+} // namespace
+
+CAF_TEST_FIXTURE_SCOPE(shard_tests, fixture)
+
+// -- storing ---------------------------------------------------------------------
+
+CAF_TEST(a verified dat is stored and appended to the backup) {
+    start();
+    auto value = signed_dat(keys_for(1), "greeting", "hello", base_time);
+    entry item = as_entry(value);
+    item.replicas = {11, 22, 33, 0, 0};
+    auto reply = store(item);
+    CAF_REQUIRE(reply.stored.has_value());
+    CAF_CHECK(*reply.stored);
+    auto found = get(value);
+    CAF_REQUIRE(found.has_value());
+    CAF_CHECK(*found == item); // keeps the replica set it carried
+    CAF_REQUIRE_EQUAL(appended->size(), 1u);
+    CAF_CHECK(appended->front() == item);
+    auto st = status();
+    CAF_CHECK_EQUAL(st.entries, 1u);
+    CAF_CHECK_EQUAL(st.used_bytes, stored_size(item));
+    CAF_CHECK_EQUAL(st.puts_stored, 1u);
+    CAF_CHECK_EQUAL(st.puts_refused, 0u);
+}
+
+CAF_TEST(an identical dat is a no-op and is not verified again) {
+    start();
+    auto value = signed_dat(keys_for(1), "k", "v", base_time);
+    require_stored(value);
+    // Move the clock to before the dat's time: verifying it now would fail
+    // with time_in_future, as a fresh dat shows.
+    *wall = base_time - 1000;
+    check_refused(signed_dat(keys_for(1), "other", "v", base_time), errc::time_in_future);
+    auto reply = store(value);
+    CAF_CHECK_EQUAL(name_of(reply.error), name_of(errc::none));
+    CAF_REQUIRE(reply.stored.has_value());
+    CAF_CHECK(!*reply.stored);
+    CAF_CHECK_EQUAL(appended->size(), 1u); // no second append
+    auto st = status();
+    CAF_CHECK_EQUAL(st.entries, 1u);
+    CAF_CHECK_EQUAL(st.puts_stored, 1u);
+    CAF_CHECK_EQUAL(st.puts_refused, 1u); // only the future one
+    // An identical dat carrying another replica set is still identical.
+    entry relabelled = as_entry(value);
+    relabelled.replicas = {1, 2, 3, 4, 5};
+    reply = store(relabelled);
+    CAF_REQUIRE(reply.stored.has_value());
+    CAF_CHECK(!*reply.stored);
+}
+
+CAF_TEST(a newer dat replaces the stored one and an older one is refused) {
+    start();
+    auto keys = keys_for(1);
+    auto v1 = signed_dat(keys, "k", "first", base_time);
+    auto v2 = signed_dat(keys, "k", "second", base_time + 1000);
+    require_stored(v1);
+    require_stored(v2);
+    auto found = get(v2);
+    CAF_REQUIRE(found.has_value());
+    CAF_CHECK(found->data == v2);
+    check_refused(v1, errc::older_than_stored);
+    // The same time with other content is not newer either.
+    auto rival = signed_dat(keys, "k", "rival", base_time + 1000);
+    check_refused(rival, errc::older_than_stored);
+    found = get(v2);
+    CAF_REQUIRE(found.has_value());
+    CAF_CHECK(found->data == v2);
+    CAF_REQUIRE_EQUAL(appended->size(), 2u);
+    CAF_CHECK((*appended)[0].data == v1);
+    CAF_CHECK((*appended)[1].data == v2);
+    auto st = status();
+    CAF_CHECK_EQUAL(st.entries, 1u);
+    CAF_CHECK_EQUAL(st.puts_stored, 2u);
+    CAF_CHECK_EQUAL(st.puts_refused, 2u);
+}
+
+CAF_TEST(a dat that is not newer is refused without verification) {
+    start();
+    auto keys = keys_for(1);
+    auto stored = signed_dat(keys, "k", "stored", base_time + 1000);
+    require_stored(stored);
+    // An older dat with a broken signature: the outcome does not depend on
+    // the signature, so it is refused as older, not as a bad signature.
+    auto older = signed_dat(keys, "k", "older", base_time);
+    older.value = to_bytes("tampered");
+    check_refused(older, errc::older_than_stored);
+    // A newer one with a broken signature must be verified and refused.
+    auto newer = signed_dat(keys, "k", "newer", base_time + 2000);
+    newer.value = to_bytes("tampered");
+    check_refused(newer, errc::bad_signature);
+    CAF_CHECK(get(stored)->data == stored);
+    CAF_CHECK_EQUAL(appended->size(), 1u);
+}
+
+CAF_TEST(invalid dats are refused and not stored) {
+    start(1 << 20, 16);
+    auto keys = keys_for(1);
+    // Changing the value keeps the work valid but breaks the signature.
+    auto bad_signature = signed_dat(keys, "sig", "v", base_time, 16);
+    bad_signature.value = to_bytes("w");
+    check_refused(bad_signature, errc::bad_signature);
+    // A work that is not BLAKE3(salt ‖ BLAKE3(sig)).
+    auto bad_work = signed_dat(keys, "work", "v", base_time, 16);
+    bad_work.work[31] ^= 0x01;
+    check_refused(bad_work, errc::work_mismatch);
+    // A changed signature no longer matches its work either.
+    auto bad_sig_bytes = signed_dat(keys, "sigbytes", "v", base_time, 16);
+    bad_sig_bytes.signature[0] ^= 0x01;
+    check_refused(bad_sig_bytes, errc::work_mismatch);
+    // Valid work at difficulty 8, below this shard's minimum of 16.
+    std::optional<dat> weak;
+    for (int i = 0; i < 64 && !weak; ++i) {
+        auto candidate = signed_dat(keys, "weak", "v" + std::to_string(i), base_time, 8);
+        if (leading_zero_bits(candidate.work) < 16)
+            weak = candidate;
+    }
+    CAF_REQUIRE(weak.has_value());
+    check_refused(*weak, errc::insufficient_work);
+    // From the future.
+    auto future = signed_dat(keys, "future", "v", *wall + 1, 16);
+    check_refused(future, errc::time_in_future);
+    // Larger than one datagram allows (checked before anything else).
+    dat oversize = signed_dat(keys, "big", "v", base_time, 16);
+    oversize.value.assign(max_key_value_length, 0x61);
+    check_refused(oversize, errc::too_long);
+    for (auto* value : {&bad_signature, &bad_work, &bad_sig_bytes, &*weak, &future, &oversize})
+        CAF_CHECK(!get(*value).has_value());
+    CAF_CHECK(appended->empty());
+    auto st = status();
+    CAF_CHECK_EQUAL(st.entries, 0u);
+    CAF_CHECK_EQUAL(st.used_bytes, 0u);
+    CAF_CHECK_EQUAL(st.puts_stored, 0u);
+    CAF_CHECK_EQUAL(st.puts_refused, 6u);
+    // The valid original of one of them is accepted.
+    require_stored(signed_dat(keys, "sig", "v", base_time, 16));
+}
+
+// -- eviction by priority ----------------------------------------------------------
+
+CAF_TEST(when full a newcomer evicts only entries of lower priority by distance) {
+    // Four owners, same time: priority falls with the XOR distance between
+    // our node ID and the owner's key.
+    std::vector<key_pair> owners;
+    for (std::uint8_t n = 1; n <= 4; ++n)
+        owners.push_back(keys_for(n));
+    std::sort(owners.begin(), owners.end(), [&](const key_pair& a, const key_pair& b) {
+        return distance(own_id, a.public_key) > distance(own_id, b.public_key);
+    });
+    // owners[0] has the lowest priority, owners[3] the highest.
+    std::vector<dat> dats;
+    for (std::size_t i = 0; i < owners.size(); ++i)
+        dats.push_back(signed_dat(owners[i], "k", "value-0" + std::to_string(i), base_time));
+    for (std::size_t i = 1; i < dats.size(); ++i)
+        CAF_REQUIRE(entry_priority(dats[i - 1], own_id, default_ttl_ms, *wall) <
+                    entry_priority(dats[i], own_id, default_ttl_ms, *wall));
+    const std::size_t one = stored_size(as_entry(dats[0]));
+    start(2 * one + one / 2); // room for two
+    require_stored(dats[1]);
+    require_stored(dats[2]);
+    // Lower than everything stored: refused, nothing evicted.
+    check_refused(dats[0], errc::store_full);
+    CAF_CHECK(get(dats[1]).has_value());
+    CAF_CHECK(get(dats[2]).has_value());
+    // Higher than the lowest stored: evicts exactly that one.
+    require_stored(dats[3]);
+    CAF_CHECK(!get(dats[1]).has_value());
+    CAF_CHECK(get(dats[2]).has_value());
+    CAF_CHECK(get(dats[3]).has_value());
+    CAF_CHECK(!get(dats[0]).has_value());
+    auto st = status();
+    CAF_CHECK_EQUAL(st.entries, 2u);
+    CAF_CHECK_EQUAL(st.used_bytes, 2 * one);
+    CAF_CHECK_EQUAL(st.puts_refused, 1u);
+    // The backup saw each stored entry once, the refused one never.
+    CAF_REQUIRE_EQUAL(appended->size(), 3u);
+    CAF_CHECK((*appended)[0].data == dats[1]);
+    CAF_CHECK((*appended)[1].data == dats[2]);
+    CAF_CHECK((*appended)[2].data == dats[3]);
+}
+
+CAF_TEST(when full a newcomer evicts only entries of lower priority by age) {
+    // One owner, so the same distance: priority falls as time + TTL nears.
+    auto keys = keys_for(7);
+    auto oldest = signed_dat(keys, "a", "0123456789", base_time - 2 * day_ms);
+    auto old = signed_dat(keys, "b", "0123456789", base_time - day_ms);
+    auto older_still = signed_dat(keys, "c", "0123456789", base_time - 3 * day_ms);
+    auto fresh = signed_dat(keys, "d", "0123456789", base_time);
+    const std::size_t one = stored_size(as_entry(oldest));
+    start(2 * one);
+    require_stored(oldest);
+    require_stored(old);
+    check_refused(older_still, errc::store_full);
+    require_stored(fresh);
+    CAF_CHECK(!get(oldest).has_value());
+    CAF_CHECK(get(old).has_value());
+    CAF_CHECK(get(fresh).has_value());
+    CAF_CHECK(!get(older_still).has_value());
+    CAF_CHECK_EQUAL(appended->size(), 3u);
+}
+
+CAF_TEST(an entry larger than the whole shard is refused) {
+    auto value = signed_dat(keys_for(1), "k", std::string(100, 'x'), base_time);
+    start(stored_size(as_entry(value)) - 1);
+    check_refused(value, errc::store_full);
+    CAF_CHECK(appended->empty());
+}
+
+// -- serving GETs --------------------------------------------------------------------
+
+CAF_TEST(a GET is answered through the writer with the entry or not found) {
+    start();
+    auto keys = keys_for(1);
+    auto value = signed_dat(keys, "present", "here", base_time);
+    entry item = as_entry(value);
+    item.replicas = {5, 4, 3, 2, 1};
+    CAF_REQUIRE(store(item).stored.value_or(false));
+    auto asker = make_address(9);
+    self->send(shard, serve_atom_v, asker, get_message{keys.public_key, to_bytes("present")});
+    sched.run();
+    CAF_REQUIRE_EQUAL(sent->size(), 1u);
+    CAF_CHECK((*sent)[0].peer == asker);
+    auto decoded = decode_message((*sent)[0].payload);
+    CAF_REQUIRE(decoded.has_value());
+    auto* ack = std::get_if<get_ack_message>(&*decoded);
+    CAF_REQUIRE(ack != nullptr);
+    CAF_CHECK(ack->item == item);
+    CAF_CHECK(!is_not_found(ack->item.data));
+    CAF_CHECK_EQUAL(name_of(verify_dat(ack->item.data, *wall, 8)), name_of(errc::none));
+    sent->clear();
+    // A key that is not stored: the "not found" GET_ACK for that key.
+    auto other = make_address(10);
+    self->send(shard, serve_atom_v, other, get_message{keys.public_key, to_bytes("absent")});
+    sched.run();
+    CAF_REQUIRE_EQUAL(sent->size(), 1u);
+    CAF_CHECK((*sent)[0].peer == other);
+    decoded = decode_message((*sent)[0].payload);
+    CAF_REQUIRE(decoded.has_value());
+    ack = std::get_if<get_ack_message>(&*decoded);
+    CAF_REQUIRE(ack != nullptr);
+    CAF_CHECK(is_not_found(ack->item.data));
+    CAF_CHECK(ack->item.data.public_key == keys.public_key);
+    CAF_CHECK(ack->item.data.key == to_bytes("absent"));
+    CAF_CHECK(ack->item.data.value.empty());
+    CAF_CHECK(*ack == make_not_found(keys.public_key, to_bytes("absent")));
+    // Same key, another owner: not found either.
+    sent->clear();
+    auto stranger = keys_for(2);
+    self->send(shard, serve_atom_v, other, get_message{stranger.public_key, to_bytes("present")});
+    sched.run();
+    CAF_REQUIRE_EQUAL(sent->size(), 1u);
+    decoded = decode_message((*sent)[0].payload);
+    CAF_REQUIRE(decoded.has_value());
+    ack = std::get_if<get_ack_message>(&*decoded);
+    CAF_REQUIRE(ack != nullptr);
+    CAF_CHECK(is_not_found(ack->item.data));
+    CAF_CHECK(ack->item.data.public_key == stranger.public_key);
+}
+
+CAF_TEST(a shard without a backup stores all the same) {
+    shard_setup setup;
+    setup.config.own_node_id = own_id;
+    setup.writer = writer;
+    setup.wall_clock_ms = [wall = wall] { return *wall; };
+    shard = spawn_shard(sys, std::move(setup));
+    sched.run();
+    auto value = signed_dat(keys_for(1), "k", "v", base_time);
+    require_stored(value);
+    CAF_CHECK(get(value).has_value());
+    CAF_CHECK(appended->empty());
+}
+
+// -- restore and expiry ---------------------------------------------------------------
+
+CAF_TEST(restored entries are served but not appended to the backup again) {
+    start();
+    auto a = signed_dat(keys_for(1), "a", "1", base_time);
+    auto b = signed_dat(keys_for(2), "b", "2", base_time);
+    self->send(shard, restore_atom_v, std::vector<entry>{as_entry(a), as_entry(b)});
+    sched.run();
+    CAF_CHECK(get(a).has_value());
+    CAF_CHECK(get(b).has_value());
+    CAF_CHECK(appended->empty());
+    CAF_CHECK_EQUAL(status().entries, 2u);
+    // A later identical PUT is a no-op.
+    auto reply = store(a);
+    CAF_REQUIRE(reply.stored.has_value());
+    CAF_CHECK(!*reply.stored);
+}
+
+CAF_TEST(expire removes entries once time plus TTL has passed) {
+    shard_setup setup;
+    setup.config.own_node_id = own_id;
+    setup.config.ttl_ms = 10'000;
+    setup.writer = writer;
+    setup.backup = backup;
+    setup.wall_clock_ms = [wall = wall] { return *wall; };
+    shard = spawn_shard(sys, std::move(setup));
+    sched.run();
+    *wall = base_time + 1000;
+    auto early = signed_dat(keys_for(1), "early", "v", base_time);
+    auto late = signed_dat(keys_for(1), "late", "v", base_time + 1000);
+    require_stored(early);
+    require_stored(late);
+    *wall = base_time + 9'999;
+    self->send(shard, expire_atom_v);
+    sched.run();
+    CAF_CHECK_EQUAL(status().entries, 2u);
+    *wall = base_time + 10'000; // early's time + TTL
+    self->send(shard, expire_atom_v);
+    sched.run();
+    CAF_CHECK(!get(early).has_value());
+    CAF_CHECK(get(late).has_value());
+    auto st = status();
+    CAF_CHECK_EQUAL(st.entries, 1u);
+    CAF_CHECK_EQUAL(st.used_bytes, stored_size(as_entry(late)));
+}
+
+CAF_TEST_FIXTURE_SCOPE_END()
