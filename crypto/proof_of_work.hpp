@@ -5,6 +5,7 @@
 // 16 (AVX-512) or 8 (AVX2) lanes at a time where the CPU allows.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 
 #include "codec/types.hpp"
@@ -17,8 +18,23 @@ struct work_found {
     std::uint64_t attempts = 0; // total over all threads
 };
 
-// threads = 0 uses every core.
+// threads = 0 uses every core. The salt found is the first in godave's order
+// that meets the difficulty, whatever the number of threads, so it equals
+// godave's single-core DoWork result. Difficulty is clamped to 0..256.
 work_found search_work(const signature_bytes& signature, int difficulty, unsigned threads = 0);
+
+// A search that may give up: `result` holds a salt and work only when `found`;
+// `result.attempts` is always the number of attempts made.
+struct bounded_work_search {
+    bool found = false;
+    work_found result;
+};
+// Like search_work, but stops at `deadline`. For benchmarks and callers that
+// must stay responsive; a result found before the deadline is still valid
+// but need not be the first in order.
+bounded_work_search search_work_until(const signature_bytes& signature, int difficulty,
+                                      unsigned threads,
+                                      std::chrono::steady_clock::time_point deadline);
 
 // Name of the lane implementation chosen at run time: "avx512", "avx2" or "portable".
 const char* work_lanes_name() noexcept;

@@ -1,0 +1,79 @@
+#include "crypto/ed25519.hpp"
+
+#include <algorithm>
+#include <cstdio>
+#include <cstdlib>
+#include <mutex>
+
+#include <sodium.h>
+
+namespace dave {
+
+static_assert(crypto_sign_PUBLICKEYBYTES == sizeof(public_key_bytes));
+static_assert(crypto_sign_SECRETKEYBYTES == sizeof(secret_key_bytes));
+static_assert(crypto_sign_SEEDBYTES == sizeof(seed_bytes));
+static_assert(crypto_sign_BYTES == sizeof(signature_bytes));
+
+void initialize_crypto() {
+    static std::once_flag once;
+    std::call_once(once, [] {
+        // Without a working random source no key or challenge is safe; there
+        // is nothing sensible to fall back to.
+        if (sodium_init() < 0) {
+            std::fputs("dave: libsodium failed to initialize\n", stderr);
+            std::abort();
+        }
+    });
+}
+
+key_pair key_pair::generate() {
+    seed_bytes seed;
+    random_bytes(seed);
+    key_pair keys = from_seed(seed);
+    sodium_memzero(seed.data(), seed.size());
+    return keys;
+}
+
+key_pair key_pair::from_seed(const seed_bytes& seed) {
+    initialize_crypto();
+    key_pair keys;
+    crypto_sign_seed_keypair(keys.public_key.data(), keys.secret_key.data(), seed.data());
+    return keys;
+}
+
+bool key_pair::from_secret_key(const secret_key_bytes& secret, key_pair& out) {
+    seed_bytes seed;
+    std::copy(secret.begin(), secret.begin() + seed.size(), seed.begin());
+    key_pair derived = from_seed(seed);
+    sodium_memzero(seed.data(), seed.size());
+    // A file whose public half belongs to another seed is corrupt or forged;
+    // signing with it would produce signatures nobody can verify.
+    if (derived.secret_key != secret) {
+        sodium_memzero(derived.secret_key.data(), derived.secret_key.size());
+        return false;
+    }
+    out = derived;
+    return true;
+}
+
+signature_bytes sign(const key_pair& keys, byte_span message) {
+    initialize_crypto();
+    signature_bytes signature;
+    crypto_sign_detached(signature.data(), nullptr, message.data(), message.size(),
+                         keys.secret_key.data());
+    return signature;
+}
+
+bool verify_signature(const public_key_bytes& key, byte_span message,
+                      const signature_bytes& signature) {
+    initialize_crypto();
+    return crypto_sign_verify_detached(signature.data(), message.data(), message.size(),
+                                       key.data()) == 0;
+}
+
+void random_bytes(std::span<std::uint8_t> out) {
+    initialize_crypto();
+    randombytes_buf(out.data(), out.size());
+}
+
+} // namespace dave
