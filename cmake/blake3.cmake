@@ -15,6 +15,9 @@ add_library(blake3 STATIC
   ${BLAKE3_SOURCE_DIR}/blake3_sse41_x86-64_unix.S
   ${BLAKE3_SOURCE_DIR}/blake3_avx2_x86-64_unix.S
   ${BLAKE3_SOURCE_DIR}/blake3_avx512_x86-64_unix.S)
-target_include_directories(blake3 SYSTEM PUBLIC ${BLAKE3_SOURCE_DIR})
+target_include_directories(blake3 SYSTEM PUBLIC $<BUILD_INTERFACE:${BLAKE3_SOURCE_DIR}>)
+# Installed beside dave's libraries: a name that cannot clash with a BLAKE3
+# installation's own libblake3.
+set_target_properties(blake3 PROPERTIES OUTPUT_NAME dave_blake3 EXPORT_NAME blake3)
 # Third-party code: no project warnings; sanitizers of the assembly are moot.
 target_compile_options(blake3 PRIVATE -w)

@@ -21,12 +21,11 @@ namespace {
 constexpr std::chrono::milliseconds longest_duration{36500LL * 24 * 3600 * 1000};
 constexpr std::uint64_t largest_shard = 1ULL << 40; // 1 TiB, so 256 shards still add up
 
-std::string quoted(std::string_view text) {
+std::string in_quotes(std::string_view text) {
     return "\"" + std::string(text) + "\"";
 }
 
-template <class Names>
-std::string join(const Names& names) {
+template <class Names> std::string join(const Names& names) {
     std::string out;
     for (auto name : names) {
         if (!out.empty())
@@ -58,8 +57,7 @@ std::optional<host_port> split_endpoint(std::string_view text) {
 bool valid_port(std::string_view text) {
     unsigned value = 0;
     auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
-    return !text.empty() && ec == std::errc{} && end == text.data() + text.size() &&
-           value <= 65535;
+    return !text.empty() && ec == std::errc{} && end == text.data() + text.size() && value <= 65535;
 }
 
 struct reader {
@@ -116,15 +114,16 @@ struct reader {
             auto text = get<std::string>(table, section, key, "a size like \"4 MiB\"");
             if (!text)
                 return;
-            shown = quoted(*text);
+            shown = in_quotes(*text);
             auto value = parse_size(*text);
             auto first = text->find_first_not_of(" \t");
             if (first != std::string::npos && (*text)[first] == '-')
                 return fail(node->source(), section, key, "must be a positive size: " + shown);
             if (!value)
                 return fail(node->source(), section, key,
-                            "not a size: " + shown + " (a number with B, KiB, MiB, GiB, KB, MB "
-                                                     "or GB, e.g. \"4 MiB\")");
+                            "not a size: " + shown +
+                                " (a number with B, KiB, MiB, GiB, KB, MB "
+                                "or GB, e.g. \"4 MiB\")");
             if (*value == 0)
                 return fail(node->source(), section, key, "must be a positive size: " + shown);
             parsed = *value;
@@ -145,12 +144,13 @@ struct reader {
         auto parsed = parse_duration(*text);
         if (!parsed)
             return fail(node->source(), section, key,
-                        "not a duration: " + quoted(*text) +
+                        "not a duration: " + in_quotes(*text) +
                             " (a number with ms, s, m, h or d, e.g. \"10m\")");
         if (parsed->count() == 0)
-            return fail(node->source(), section, key, "must be positive: " + quoted(*text));
+            return fail(node->source(), section, key, "must be positive: " + in_quotes(*text));
         if (*parsed > longest_duration)
-            return fail(node->source(), section, key, "must be at most 36500d: " + quoted(*text));
+            return fail(node->source(), section, key,
+                        "must be at most 36500d: " + in_quotes(*text));
         out = *parsed;
     }
 
@@ -164,8 +164,8 @@ struct reader {
             return;
         if (*value < low || *value > high)
             return fail(node->source(), section, key,
-                        "must be between " + std::to_string(low) + " and " +
-                            std::to_string(high) + ", not " + std::to_string(*value));
+                        "must be between " + std::to_string(low) + " and " + std::to_string(high) +
+                            ", not " + std::to_string(*value));
         out = static_cast<std::size_t>(*value);
     }
 
@@ -183,20 +183,20 @@ struct reader {
             auto parts = split_endpoint(*text);
             std::string what;
             if (!parts || parts->host.empty())
-                what = "not a [host]:port address: " + quoted(*text);
+                what = "not a [host]:port address: " + in_quotes(*text);
             else if (!valid_port(parts->port))
                 what = "port must be a number from " + std::string(peer ? "1" : "0") +
-                       " to 65535: " + quoted(*text);
+                       " to 65535: " + in_quotes(*text);
             else if (resolve)
-                what = "cannot resolve the host of " + quoted(*text);
+                what = "cannot resolve the host of " + in_quotes(*text);
             else
-                what = "not an IP address (host names are not allowed here): " + quoted(*text);
+                what = "not an IP address (host names are not allowed here): " + in_quotes(*text);
             fail(node.source(), section, key, what);
             return false;
         }
         if (peer && address->port == 0) {
             fail(node.source(), section, key,
-                 "port must be a number from 1 to 65535: " + quoted(*text));
+                 "port must be a number from 1 to 65535: " + in_quotes(*text));
             return false;
         }
         out = *text;
@@ -261,7 +261,7 @@ config_load parse_config(std::string_view text, const std::filesystem::path& nam
     config.key_file = base_folder / "node.key";
     config.store.backup_file = base_folder / "dave.backup";
     static constexpr std::array<std::string_view, 5> sections = {"node", "store", "protocol", "log",
-                                                                "http"};
+                                                                 "http"};
     for (auto&& [key, node] : root) {
         bool known = false;
         for (auto section : sections)
@@ -333,7 +333,8 @@ config_load parse_config(std::string_view text, const std::filesystem::path& nam
                                                       "warn",  "error", "off"};
             if (!levels.count(*level))
                 in.fail(log->get("level")->source(), "log", "level",
-                        "must be one of trace, debug, info, warn, error, off: " + quoted(*level));
+                        "must be one of trace, debug, info, warn, error, off: " +
+                            in_quotes(*level));
             else
                 config.log_level = *level;
         }
@@ -352,7 +353,7 @@ config_load parse_config(std::string_view text, const std::filesystem::path& nam
                 if (!config.http_allow_public && !is_loopback(*address))
                     in.fail(listen->source(), "http", "listen",
                             "a non-loopback address needs allow_public = true: " +
-                                quoted(config.http_listen));
+                                in_quotes(config.http_listen));
             }
         }
     }

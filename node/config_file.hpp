@@ -1,6 +1,7 @@
 // Reading a node_config from TOML. Every problem is one line naming the file,
 // line, section and key: unknown keys, wrong types, bad sizes, durations or
-// addresses are refused rather than guessed at.
+// addresses are refused rather than guessed at. With several problems, the one
+// on the earliest line is reported.
 #pragma once
 
 #include <filesystem>

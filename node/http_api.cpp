@@ -267,7 +267,7 @@ result<std::unique_ptr<http_api>> http_api::start(caf::actor_system& system, nod
     // right after start() would otherwise wait for a server that never stops.
     while (!server.is_running() && !impl->finished)
         std::this_thread::sleep_for(std::chrono::milliseconds(1));
-    logger_for("http")->info("HTTP API on {}", listen);
+    logger_for("http")->info("HTTP API on {} (port {})", listen, port);
     return std::unique_ptr<http_api>(new http_api(std::move(impl)));
 }
 

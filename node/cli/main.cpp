@@ -21,8 +21,9 @@ int main(int argc, char** argv) {
                              "trace, debug, info, warn, error or off (overrides [log] level)");
     node_command->add_flag("--log-json", node.log_json, "Log JSON lines");
     node_command->add_option("--listen", node.listen, "UDP [host]:port (overrides [node] listen)");
-    auto* http_option = node_command->add_option("--http", node.http_listen,
-                             "HTTP [host]:port, or \"\" to disable (overrides [http] listen)");
+    auto* http_option = node_command->add_option(
+        "--http", node.http_listen,
+        "HTTP [host]:port, or \"\" to disable (overrides [http] listen)");
 
     keygen_options keygen;
     auto* keygen_command = app.add_subcommand("keygen", "Create an Ed25519 key file (mode 0600)");

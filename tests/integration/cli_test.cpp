@@ -1,0 +1,681 @@
+// The `dave` command as a user runs it: exit codes (0 ok, 1 failed or not
+// found, 2 usage or config error), one-line config errors naming the key and
+// line, key files, and a live node driven through put/get/status with its
+// /metrics checked against the Prometheus text format.
+#include <doctest/doctest.h>
+
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <chrono>
+#include <cmath>
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <optional>
+#include <regex>
+#include <set>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <httplib.h>
+
+namespace fs = std::filesystem;
+using namespace std::chrono_literals;
+
+namespace {
+
+// --- running the command ----------------------------------------------------
+
+struct run_result {
+    int status = -1; // exit code, or 128 + signal
+    std::string out;
+    std::string err;
+};
+
+std::string describe(const std::vector<std::string>& args, const run_result& result) {
+    std::string text = "dave";
+    for (auto& arg : args)
+        text += " '" + arg + "'";
+    return text + "\n  exit " + std::to_string(result.status) + "\n  stdout: " + result.out +
+           "\n  stderr: " + result.err;
+}
+
+void exec_dave(const std::vector<std::string>& args, const fs::path& cwd) {
+    if (::chdir(cwd.c_str()) != 0)
+        ::_exit(126);
+    ::unsetenv("DAVE_CONFIG");
+    std::vector<char*> argv;
+    std::string binary = DAVE_BINARY;
+    argv.push_back(binary.data());
+    std::vector<std::string> copies = args;
+    for (auto& arg : copies)
+        argv.push_back(arg.data());
+    argv.push_back(nullptr);
+    ::execv(binary.c_str(), argv.data());
+    ::_exit(127);
+}
+
+int exit_code_of(int status) {
+    if (WIFEXITED(status))
+        return WEXITSTATUS(status);
+    if (WIFSIGNALED(status))
+        return 128 + WTERMSIG(status);
+    return -1;
+}
+
+// Runs `dave ARGS...` in `cwd`, capturing stdout and stderr; killed after
+// `timeout`.
+run_result run(const std::vector<std::string>& args, const fs::path& cwd,
+               std::chrono::seconds timeout = 60s) {
+    int out_pipe[2];
+    int err_pipe[2];
+    REQUIRE(::pipe2(out_pipe, O_CLOEXEC) == 0);
+    REQUIRE(::pipe2(err_pipe, O_CLOEXEC) == 0);
+    pid_t pid = ::fork();
+    REQUIRE(pid >= 0);
+    if (pid == 0) {
+        ::dup2(out_pipe[1], STDOUT_FILENO);
+        ::dup2(err_pipe[1], STDERR_FILENO);
+        exec_dave(args, cwd);
+    }
+    ::close(out_pipe[1]);
+    ::close(err_pipe[1]);
+    run_result result;
+    pollfd fds[2] = {{out_pipe[0], POLLIN, 0}, {err_pipe[0], POLLIN, 0}};
+    std::string* sinks[2] = {&result.out, &result.err};
+    int open_count = 2;
+    auto deadline = std::chrono::steady_clock::now() + timeout;
+    bool killed = false;
+    while (open_count > 0) {
+        auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+            deadline - std::chrono::steady_clock::now());
+        if (left <= 0ms) {
+            ::kill(pid, SIGKILL);
+            killed = true;
+            break;
+        }
+        int ready = ::poll(fds, 2, static_cast<int>(left.count()));
+        if (ready < 0 && errno == EINTR)
+            continue;
+        REQUIRE(ready >= 0);
+        for (int i = 0; i < 2; ++i) {
+            if (fds[i].fd < 0 || fds[i].revents == 0)
+                continue;
+            char buffer[4096];
+            auto n = ::read(fds[i].fd, buffer, sizeof buffer);
+            if (n > 0) {
+                sinks[i]->append(buffer, static_cast<std::size_t>(n));
+            } else if (n == 0 || errno != EINTR) {
+                ::close(fds[i].fd);
+                fds[i].fd = -1;
+                --open_count;
+            }
+        }
+    }
+    for (auto& fd : fds)
+        if (fd.fd >= 0)
+            ::close(fd.fd);
+    int status = 0;
+    while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+    }
+    result.status = exit_code_of(status);
+    if (killed)
+        FAIL("timed out: ", describe(args, result));
+    return result;
+}
+
+// A `dave node` in the background, its output in `log`.
+class background_node {
+public:
+    background_node(const std::vector<std::string>& args, const fs::path& cwd, const fs::path& log)
+        : log_(log) {
+        pid_ = ::fork();
+        REQUIRE(pid_ >= 0);
+        if (pid_ == 0) {
+            int fd = ::open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
+            if (fd < 0)
+                ::_exit(126);
+            ::dup2(fd, STDOUT_FILENO);
+            ::dup2(fd, STDERR_FILENO);
+            exec_dave(args, cwd);
+        }
+    }
+    ~background_node() {
+        if (pid_ > 0) {
+            ::kill(pid_, SIGKILL);
+            ::waitpid(pid_, nullptr, 0);
+        }
+    }
+    background_node(const background_node&) = delete;
+    background_node& operator=(const background_node&) = delete;
+
+    // nullopt while it runs.
+    std::optional<int> exited() {
+        int status = 0;
+        if (pid_ <= 0 || ::waitpid(pid_, &status, WNOHANG) != pid_)
+            return std::nullopt;
+        pid_ = -1;
+        return exit_code_of(status);
+    }
+
+    // SIGTERM, then the exit code; nullopt when it has not exited in `timeout`.
+    std::optional<int> terminate(std::chrono::milliseconds timeout) {
+        REQUIRE(pid_ > 0);
+        ::kill(pid_, SIGTERM);
+        auto deadline = std::chrono::steady_clock::now() + timeout;
+        while (std::chrono::steady_clock::now() < deadline) {
+            if (auto code = exited())
+                return code;
+            std::this_thread::sleep_for(20ms);
+        }
+        return std::nullopt;
+    }
+
+    std::string log() const {
+        std::ifstream in(log_);
+        std::stringstream text;
+        text << in.rdbuf();
+        return text.str();
+    }
+
+private:
+    pid_t pid_ = -1;
+    fs::path log_;
+};
+
+// --- files and ports ----------------------------------------------------------
+
+class temp_folder {
+public:
+    temp_folder() {
+        auto base = fs::temp_directory_path() / "dave-cli-test-XXXXXX";
+        std::string pattern = base.string();
+        REQUIRE(::mkdtemp(pattern.data()) != nullptr);
+        path_ = pattern;
+    }
+    ~temp_folder() {
+        if (!std::getenv("DAVE_KEEP_TEST_DIRS")) {
+            std::error_code ignored;
+            fs::remove_all(path_, ignored);
+        }
+    }
+    const fs::path& path() const { return path_; }
+    fs::path operator/(const std::string& name) const { return path_ / name; }
+
+private:
+    fs::path path_;
+};
+
+void write_file(const fs::path& path, const std::string& text) {
+    std::ofstream out(path);
+    out << text;
+    REQUIRE(out.good());
+}
+
+// A port the kernel hands out for `type` on `host`, or 0.
+std::uint16_t bindable(int family, int type, std::uint16_t port) {
+    int fd = ::socket(family, type, 0);
+    if (fd < 0)
+        return 0;
+    sockaddr_storage storage{};
+    socklen_t length = 0;
+    if (family == AF_INET6) {
+        auto& a = reinterpret_cast<sockaddr_in6&>(storage);
+        a.sin6_family = AF_INET6;
+        a.sin6_addr = in6addr_loopback;
+        a.sin6_port = htons(port);
+        length = sizeof a;
+    } else {
+        auto& a = reinterpret_cast<sockaddr_in&>(storage);
+        a.sin_family = AF_INET;
+        a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        a.sin_port = htons(port);
+        length = sizeof a;
+    }
+    std::uint16_t out = 0;
+    if (::bind(fd, reinterpret_cast<sockaddr*>(&storage), length) == 0 &&
+        ::getsockname(fd, reinterpret_cast<sockaddr*>(&storage), &length) == 0)
+        out = ntohs(family == AF_INET6 ? reinterpret_cast<sockaddr_in6&>(storage).sin6_port
+                                       : reinterpret_cast<sockaddr_in&>(storage).sin_port);
+    ::close(fd);
+    return out;
+}
+
+// UDP port P on [::1] with TCP P + 1 free too (the node listens on both).
+std::uint16_t free_node_port() {
+    for (int attempt = 0; attempt < 100; ++attempt) {
+        auto port = bindable(AF_INET6, SOCK_DGRAM, 0);
+        if (port != 0 && port < 65535 && bindable(AF_INET6, SOCK_STREAM, port + 1) != 0)
+            return port;
+    }
+    FAIL("no free port pair");
+    return 0;
+}
+
+std::uint16_t free_http_port() {
+    auto port = bindable(AF_INET, SOCK_STREAM, 0);
+    REQUIRE(port != 0);
+    return port;
+}
+
+// --- the Prometheus text format ----------------------------------------------
+
+struct sample {
+    std::string name;
+    std::map<std::string, std::string> labels;
+    double value = 0;
+};
+
+// Parses exposition format 0.0.4 as the node writes it; every rule broken is
+// a failed check naming the line.
+std::vector<sample> parse_prometheus(const std::string& text) {
+    static const std::regex metric_name("[a-zA-Z_:][a-zA-Z0-9_:]*");
+    static const std::regex label_name("[a-zA-Z_][a-zA-Z0-9_]*");
+    std::map<std::string, std::string> types;
+    std::set<std::string> helps;
+    std::set<std::string> finished; // families whose samples are over
+    std::string current;            // family of the previous sample
+    std::vector<sample> samples;
+    std::istringstream lines(text);
+    std::string line;
+    int number = 0;
+    CHECK_MESSAGE(!text.empty(), "empty metrics");
+    CHECK_MESSAGE(text.back() == '\n', "the last line has no newline");
+    while (std::getline(lines, line)) {
+        ++number;
+        INFO("line ", number, ": ", line);
+        CHECK(line.find('\r') == std::string::npos);
+        if (line.empty())
+            continue;
+        if (line[0] == '#') {
+            std::istringstream words(line);
+            std::string hash, keyword, name;
+            words >> hash >> keyword >> name;
+            if (keyword != "HELP" && keyword != "TYPE")
+                continue; // a plain comment
+            CHECK(hash == "#");
+            CHECK(std::regex_match(name, metric_name));
+            CHECK_MESSAGE(!finished.count(name), "HELP/TYPE after the family's samples");
+            if (keyword == "HELP") {
+                CHECK_MESSAGE(helps.insert(name).second, "a second HELP");
+                std::string help;
+                std::getline(words, help);
+                CHECK_MESSAGE(help.size() > 1, "an empty HELP");
+            } else {
+                std::string type, rest;
+                words >> type >> rest;
+                CHECK_MESSAGE((type == "counter" || type == "gauge"), "TYPE ", type);
+                CHECK(rest.empty());
+                CHECK_MESSAGE(types.emplace(name, type).second, "a second TYPE");
+                if (type == "counter")
+                    CHECK_MESSAGE(name.ends_with("_total"), "a counter not named *_total");
+            }
+            continue;
+        }
+        sample s;
+        std::size_t at = 0;
+        while (at < line.size() && line[at] != '{' && line[at] != ' ')
+            ++at;
+        s.name = line.substr(0, at);
+        CHECK(std::regex_match(s.name, metric_name));
+        if (at < line.size() && line[at] == '{') {
+            ++at;
+            while (true) {
+                REQUIRE(at < line.size());
+                if (line[at] == '}') {
+                    ++at;
+                    break;
+                }
+                auto equals = line.find('=', at);
+                REQUIRE(equals != std::string::npos);
+                auto label = line.substr(at, equals - at);
+                CHECK(std::regex_match(label, label_name));
+                REQUIRE(equals + 1 < line.size());
+                REQUIRE(line[equals + 1] == '"');
+                std::string value;
+                at = equals + 2;
+                for (;; ++at) {
+                    REQUIRE(at < line.size());
+                    if (line[at] == '"')
+                        break;
+                    if (line[at] == '\\') {
+                        ++at;
+                        REQUIRE(at < line.size());
+                        CHECK_MESSAGE((line[at] == '\\' || line[at] == '"' || line[at] == 'n'),
+                                      "a bad escape");
+                        value += line[at] == 'n' ? '\n' : line[at];
+                    } else {
+                        value += line[at];
+                    }
+                }
+                ++at;
+                CHECK_MESSAGE(s.labels.emplace(label, value).second, "label ", label, " twice");
+                REQUIRE(at < line.size());
+                if (line[at] == ',')
+                    ++at;
+                else
+                    REQUIRE(line[at] == '}');
+            }
+        }
+        REQUIRE(at < line.size());
+        REQUIRE(line[at] == ' ');
+        auto value_text = line.substr(at + 1);
+        CHECK_MESSAGE(value_text.find(' ') == std::string::npos, "a timestamp or extra field");
+        char* end = nullptr;
+        s.value = std::strtod(value_text.c_str(), &end);
+        CHECK_MESSAGE((!value_text.empty() && end == value_text.c_str() + value_text.size()),
+                      "not a float: ", value_text);
+        CHECK_MESSAGE(helps.count(s.name), "no HELP before the sample");
+        CHECK_MESSAGE(types.count(s.name), "no TYPE before the sample");
+        if (types.count(s.name) && types[s.name] == "counter")
+            CHECK_MESSAGE((std::isfinite(s.value) && s.value >= 0), "a negative counter");
+        if (s.name != current) {
+            CHECK_MESSAGE(!finished.count(s.name), "the family's samples are not together");
+            if (!current.empty())
+                finished.insert(current);
+            current = s.name;
+        }
+        samples.push_back(std::move(s));
+    }
+    return samples;
+}
+
+double total_of(const std::vector<sample>& samples, const std::string& name) {
+    double total = 0;
+    bool found = false;
+    for (auto& s : samples)
+        if (s.name == name) {
+            total += s.value;
+            found = true;
+        }
+    CHECK_MESSAGE(found, "no sample of ", name);
+    return total;
+}
+
+// --- configs --------------------------------------------------------------------
+
+// A config in `folder` whose API is on 127.0.0.1:http_port.
+std::string config_text(std::uint16_t node_port, std::uint16_t http_port) {
+    return "[node]\n"
+           "key_file = \"node.key\"\n"
+           "listen = \"[::1]:" +
+           std::to_string(node_port) +
+           "\"\n"
+           "[store]\n"
+           "backup_file = \"dave.backup\"\n"
+           "[log]\n"
+           "level = \"info\"\n"
+           "[http]\n"
+           "listen = \"127.0.0.1:" +
+           std::to_string(http_port) + "\"\n";
+}
+
+bool one_line(const std::string& text) {
+    return !text.empty() && text.find('\n') == text.size() - 1;
+}
+
+} // namespace
+
+TEST_CASE("usage errors exit 2") {
+    temp_folder dir;
+    SUBCASE("no subcommand") {
+        auto result = run({}, dir.path());
+        CHECK_MESSAGE(result.status == 2, describe({}, result));
+    }
+    SUBCASE("an unknown subcommand") {
+        auto result = run({"frobnicate"}, dir.path());
+        CHECK_MESSAGE(result.status == 2, describe({"frobnicate"}, result));
+    }
+    SUBCASE("put without its arguments") {
+        CHECK(run({"put"}, dir.path()).status == 2);
+        CHECK(run({"put", "key-only"}, dir.path()).status == 2);
+    }
+    SUBCASE("get without a key, node without --config") {
+        CHECK(run({"get"}, dir.path()).status == 2);
+        CHECK(run({"node"}, dir.path()).status == 2);
+    }
+    SUBCASE("an unknown option") {
+        CHECK(run({"status", "--frob"}, dir.path()).status == 2);
+    }
+    SUBCASE("--help and version succeed") {
+        auto help = run({"--help"}, dir.path());
+        CHECK(help.status == 0);
+        CHECK(help.out.find("keygen") != std::string::npos);
+        CHECK(run({"put", "--help"}, dir.path()).status == 0);
+        auto version = run({"version"}, dir.path());
+        CHECK(version.status == 0);
+        CHECK(version.out.starts_with("dave "));
+    }
+}
+
+TEST_CASE("config errors: exit 2 with one line naming the file, line, section and key") {
+    temp_folder dir;
+    struct bad_config {
+        std::string text;
+        std::string expected; // after "FILE:"
+    };
+    SUBCASE("each mistake") {
+        const std::vector<bad_config> cases = {
+            {"[node]\nlisten = \"[::1]:1618\"\nlisen = \"x\"\n", "3: [node] lisen: unknown key"},
+            {"[node]\n\n[nodes]\nlisten = \"[::1]:1618\"\n", "3: [nodes]: unknown section"},
+            {"[node]\nlisten = 5\n", "2: [node] listen: expected a string \"[host]:port\""},
+            {"[node]\nlisten = \"nonsense\"\n",
+             "2: [node] listen: not a [host]:port address: \"nonsense\""},
+            {"[node]\nedges = [\"[::1]:99999\"]\n",
+             "2: [node] edges: port must be a number from 1 to 65535: \"[::1]:99999\""},
+            {"[node]\nedges = [\n  \"no-such-host.invalid:1618\",\n]\n",
+             "3: [node] edges: cannot resolve the host of \"no-such-host.invalid:1618\""},
+            {"[store]\nshard_capacity = -1\n",
+             "2: [store] shard_capacity: must be a positive size: -1"},
+            {"[store]\nshard_capacity = \"-1 MiB\"\n",
+             "2: [store] shard_capacity: must be a positive size: \"-1 MiB\""},
+            {"[store]\nshard_capacity = \"0 MiB\"\n",
+             "2: [store] shard_capacity: must be a positive size: \"0 MiB\""},
+            {"[store]\nttl = \"10 parsecs\"\n", "2: [store] ttl: not a duration: \"10 parsecs\""},
+            {"[protocol]\nfanout = 9\n", "2: [protocol] fanout: must be between 1 and 5, not 9"},
+            {"[log]\nlevel = \"loud\"\n",
+             "2: [log] level: must be one of trace, debug, info, warn"},
+            {"[http]\nlisten = \"nonsense\"\n",
+             "2: [http] listen: not a [host]:port address: \"nonsense\""},
+            {"[http]\nlisten = \"0.0.0.0:" + std::to_string(free_http_port()) + "\"\n",
+             "2: [http] listen: a non-loopback address needs allow_public = true"},
+            {"[node]\nlisten = \"[::1]:1618\"\nedges = [\"[::1]:1619\"\n[store]\n",
+             "4: not valid TOML: "},
+        };
+        int index = 0;
+        for (auto& bad : cases) {
+            auto file = dir / ("bad-" + std::to_string(index++) + ".toml");
+            write_file(file, bad.text);
+            std::vector<std::string> args{"node", "--config", file.string()};
+            auto result = run(args, dir.path(), 30s);
+            INFO(describe(args, result));
+            CHECK(result.status == 2);
+            CHECK(one_line(result.err));
+            CHECK(result.err.starts_with("dave node: " + file.string() + ":" + bad.expected));
+            CHECK(result.out.empty());
+        }
+    }
+    SUBCASE("a missing config file") {
+        auto result = run({"node", "--config", (dir / "missing.toml").string()}, dir.path());
+        CHECK(result.status == 2);
+        CHECK(result.err.find("missing.toml: cannot read the config file") != std::string::npos);
+    }
+    SUBCASE("the other commands refuse a bad config the same way") {
+        auto file = dir / "bad.toml";
+        write_file(file, "[node]\nlisten = 5\n");
+        for (auto command : {"put", "get", "status"}) {
+            std::vector<std::string> args{command};
+            if (std::string(command) == "put")
+                args.insert(args.end(), {"k", "v"});
+            else if (std::string(command) == "get")
+                args.push_back("k");
+            args.insert(args.end(), {"--config", file.string()});
+            auto result = run(args, dir.path());
+            INFO(describe(args, result));
+            CHECK(result.status == 2);
+            CHECK(result.err.find(file.string() + ":2: [node] listen") != std::string::npos);
+        }
+    }
+    SUBCASE("--http overrides are checked like the file") {
+        auto file = dir / "good.toml";
+        write_file(file, config_text(free_node_port(), free_http_port()));
+        auto result = run({"node", "--config", file.string(), "--http", "0.0.0.0:1"}, dir.path());
+        CHECK(result.status == 2);
+        CHECK(result.err.find("non-loopback") != std::string::npos);
+        result = run({"node", "--config", file.string(), "--http", "nonsense"}, dir.path());
+        CHECK(result.status == 2);
+        result = run({"node", "--config", file.string(), "--listen", "nonsense"}, dir.path());
+        CHECK(result.status == 2);
+    }
+}
+
+TEST_CASE("keygen creates a private key file and will not overwrite it by accident") {
+    temp_folder dir;
+    auto file = (dir / "my.key").string();
+    auto created = run({"keygen", file}, dir.path());
+    REQUIRE_MESSAGE(created.status == 0, describe({"keygen", file}, created));
+    CHECK(std::regex_search(created.out, std::regex("public key [0-9a-f]{64}")));
+    struct stat info {};
+    REQUIRE(::stat(file.c_str(), &info) == 0);
+    CHECK((info.st_mode & 0777) == 0600);
+    CHECK(info.st_size == 64);
+    std::ifstream in(file, std::ios::binary);
+    std::string before((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+
+    auto again = run({"keygen", file}, dir.path());
+    CHECK(again.status == 1);
+    CHECK(again.err.find("exists; use --force to overwrite") != std::string::npos);
+    std::ifstream unchanged(file, std::ios::binary);
+    CHECK(std::string((std::istreambuf_iterator<char>(unchanged)),
+                      std::istreambuf_iterator<char>()) == before);
+
+    auto forced = run({"keygen", file, "--force"}, dir.path());
+    CHECK(forced.status == 0);
+    std::ifstream replaced(file, std::ios::binary);
+    CHECK(std::string((std::istreambuf_iterator<char>(replaced)),
+                      std::istreambuf_iterator<char>()) != before);
+    REQUIRE(::stat(file.c_str(), &info) == 0);
+    CHECK((info.st_mode & 0777) == 0600);
+
+    auto nowhere = run({"keygen", (dir / "no" / "such" / "folder.key").string()}, dir.path());
+    CHECK(nowhere.status == 1);
+    CHECK(nowhere.err.find("cannot write") != std::string::npos);
+}
+
+TEST_CASE("put, get and status without a node: exit 1, cannot reach") {
+    temp_folder dir;
+    REQUIRE(run({"keygen", (dir / "node.key").string()}, dir.path()).status == 0);
+    auto config = (dir / "node.toml").string();
+    write_file(config, config_text(free_node_port(), free_http_port()));
+
+    std::vector<std::vector<std::string>> commands = {
+        {"put", "hello", "world", "--config", config},
+        {"get", "hello", "--config", config},
+        {"status", "--config", config},
+        {"put", "--count", "3", "k", "v", "--config", config},
+    };
+    for (auto& args : commands) {
+        auto result = run(args, dir.path());
+        INFO(describe(args, result));
+        CHECK(result.status == 1);
+        CHECK(result.err.find("cannot reach") != std::string::npos);
+    }
+    SUBCASE("a bad --pubkey is a usage error") {
+        auto result = run({"get", "x", "--pubkey", "nothex", "--config", config}, dir.path());
+        CHECK(result.status == 2);
+        CHECK(result.err.find("--pubkey") != std::string::npos);
+        result =
+            run({"get", "x", "--pubkey", std::string(62, 'a'), "--config", config}, dir.path());
+        CHECK(result.status == 2);
+    }
+    SUBCASE("a missing data key is a failure with a hint") {
+        auto result =
+            run({"put", "k", "v", "--data-key", (dir / "none.key").string(), "--config", config},
+                dir.path());
+        CHECK(result.status == 1);
+        CHECK(result.err.find("dave keygen") != std::string::npos);
+    }
+}
+
+TEST_CASE("a live node: put, get, status, metrics, SIGTERM") {
+    temp_folder dir;
+    auto node_port = free_node_port();
+    auto http_port = free_http_port();
+    auto config = (dir / "node.toml").string();
+    write_file(config, config_text(node_port, http_port));
+    background_node node({"node", "--config", config}, dir.path(), dir / "node.log");
+
+    // Ready once `dave status` reaches it.
+    auto deadline = std::chrono::steady_clock::now() + 60s;
+    run_result status;
+    while (true) {
+        status = run({"status", "--config", config}, dir.path());
+        if (status.status == 0)
+            break;
+        auto code = node.exited();
+        REQUIRE_MESSAGE(!code, "dave node exited with ", *code, ":\n", node.log());
+        REQUIRE_MESSAGE(std::chrono::steady_clock::now() < deadline,
+                        "dave status never succeeded: ", status.err, "\n", node.log());
+        std::this_thread::sleep_for(100ms);
+    }
+    CHECK(status.out.find("[::1]:" + std::to_string(node_port)) != std::string::npos);
+    CHECK(fs::exists(dir / "node.key")); // the node created its key
+
+    auto put = run({"put", "hello", "world", "--config", config}, dir.path());
+    CHECK_MESSAGE(put.status == 0, describe({"put"}, put));
+
+    auto get = run({"get", "hello", "--config", config}, dir.path());
+    CHECK_MESSAGE(get.status == 0, describe({"get"}, get));
+    CHECK(get.out == "world\n");
+
+    auto missing = run({"get", "missing", "--config", config}, dir.path());
+    CHECK(missing.status == 1);
+    CHECK(missing.err.find("not found") != std::string::npos);
+    CHECK(missing.out.empty());
+
+    auto many = run({"put", "--count", "20", "k", "v", "-d", "8", "--config", config}, dir.path());
+    CHECK_MESSAGE(many.status == 0, describe({"put", "--count", "20"}, many));
+    CHECK(many.out.find("wrote 20 of 20") != std::string::npos);
+    auto k7 = run({"get", "k7", "--config", config}, dir.path());
+    CHECK(k7.status == 0);
+    CHECK(k7.out == "v\n");
+
+    auto json = run({"status", "--json", "--config", config}, dir.path());
+    CHECK(json.status == 0);
+    CHECK(json.out.starts_with("{"));
+
+    httplib::Client http("127.0.0.1", http_port);
+    http.set_connection_timeout(5);
+    http.set_read_timeout(10);
+    auto metrics = http.Get("/metrics");
+    REQUIRE(metrics);
+    CHECK(metrics->status == 200);
+    CHECK(metrics->get_header_value("Content-Type").starts_with("text/plain"));
+    auto samples = parse_prometheus(metrics->body);
+    CHECK(total_of(samples, "dave_puts_accepted_total") >= 21);
+    CHECK(total_of(samples, "dave_entries") >= 21);
+    CHECK(total_of(samples, "dave_capacity_bytes") > 0);
+
+    auto stopped = node.terminate(10s);
+    REQUIRE_MESSAGE(stopped, "dave node did not stop on SIGTERM:\n", node.log());
+    CHECK_MESSAGE(*stopped == 0, node.log());
+    CHECK(fs::exists(dir / "dave.backup"));
+
+    auto after = run({"status", "--config", config}, dir.path());
+    CHECK(after.status == 1);
+    CHECK(after.err.find("cannot reach") != std::string::npos);
+}
