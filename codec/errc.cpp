@@ -35,6 +35,7 @@ std::string_view to_string(errc code) noexcept {
     case errc::shutting_down: return "shutting_down";
     case errc::from_own_address: return "from_own_address";
     case errc::overloaded: return "overloaded";
+    case errc::rate_limited: return "rate_limited";
     }
     return "unknown";
 }

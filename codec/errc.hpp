@@ -45,6 +45,7 @@ enum class errc : std::uint8_t {
     // dispatch
     from_own_address, // loopback: a datagram we sent ourselves
     overloaded,       // shed by backpressure policy
+    rate_limited,     // over its source address's token bucket
 };
 
 std::string_view to_string(errc code) noexcept;

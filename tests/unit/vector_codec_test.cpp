@@ -11,7 +11,7 @@
 #include <vector>
 
 #include "codec/codec.hpp"
-#include "codec/godave_backup.hpp"
+#include "actors/backup_file.hpp"
 #include "test_data.hpp"
 
 using namespace dave;
@@ -283,71 +283,34 @@ TEST_CASE("all twelve godave dats decode to their JSON fields and re-encode byte
 }
 
 TEST_CASE("the godave backup file holds five entries") {
-    const bytes file = test::read_file("godave-v0.0.51-backup.bin");
-    result<std::vector<entry>> entries = read_godave_backup(file);
-    REQUIRE_MESSAGE(entries.has_value(), to_string(entries.error()));
-    REQUIRE(entries->size() == 5);
+    // The one godave reader is the backup's (actors/backup_file), which also
+    // handles godave's 1424-byte length prefixes; see backup_file_test for
+    // torn and corrupt godave files.
+    result<replay_result> read = read_backup(test::data_path("godave-v0.0.51-backup.bin"));
+    REQUIRE_MESSAGE(read.has_value(), to_string(read.error()));
+    CHECK(read->format == backup_format::godave);
+    const std::vector<entry>& entries = read->entries;
+    REQUIRE(entries.size() == 5);
     // godave appended them as its writes completed, so in file order the keys
     // are 1, 2, 3, 4, 0; the reader keeps file order.
     const std::vector<std::string> file_order = {"1", "2", "3", "4", "0"};
-    for (std::size_t i = 0; i < entries->size(); ++i) {
-        const dat& data = (*entries)[i].data;
+    const bytes file = test::read_file("godave-v0.0.51-backup.bin");
+    std::size_t offset = 0;
+    for (std::size_t i = 0; i < entries.size(); ++i) {
+        const dat& data = entries[i].data;
         CHECK(data.key == text("backup-key-" + file_order[i]));
         CHECK(data.value == text("backup-value"));
         CHECK(data.public_key == vector_public_key());
         CHECK_FALSE(is_not_found(data));
+        // Each record re-encodes to exactly godave's bytes.
+        const std::size_t length = file[offset] | file[offset + 1] << 8;
+        bytes encoded;
+        REQUIRE(encode_entry(entries[i], encoded) == errc::none);
+        CHECK(encoded == bytes(file.begin() + static_cast<std::ptrdiff_t>(offset + 2),
+                               file.begin() + static_cast<std::ptrdiff_t>(offset + 2 + length)));
+        offset += 2 + length;
     }
-
-    const godave_backup_contents tolerant = read_godave_backup_tolerant(file);
-    CHECK(tolerant.first_fault == errc::none);
-    CHECK(tolerant.skipped_bytes == 0);
-    CHECK(tolerant.entries == *entries);
-}
-
-TEST_CASE("a torn godave backup yields its complete records") {
-    const bytes file = test::read_file("godave-v0.0.51-backup.bin");
-    // Where each record ends, from the records' own length prefixes.
-    std::vector<std::size_t> record_ends;
-    for (std::size_t at = 0; at < file.size();) {
-        at += 2 + (file[at] | file[at + 1] << 8);
-        record_ends.push_back(at);
-    }
-    REQUIRE(record_ends.size() == 5);
-    REQUIRE(record_ends.back() == file.size());
-
-    for (std::size_t size = 0; size < file.size(); ++size) {
-        CAPTURE(size);
-        const byte_span prefix(file.data(), size);
-        std::size_t complete = 0;
-        while (complete < record_ends.size() && record_ends[complete] <= size)
-            ++complete;
-        const std::size_t good_bytes = complete == 0 ? 0 : record_ends[complete - 1];
-
-        const godave_backup_contents tolerant = read_godave_backup_tolerant(prefix);
-        CHECK(tolerant.entries.size() == complete);
-        CHECK(tolerant.skipped_bytes == size - good_bytes);
-        const bool torn = good_bytes != size;
-        CHECK((tolerant.first_fault != errc::none) == torn);
-        if (torn) {
-            const std::size_t tail = size - good_bytes;
-            CHECK(tolerant.first_fault == (tail < 2 ? errc::truncated : errc::length_past_end));
-        }
-        CHECK(read_godave_backup(prefix).has_value() == !torn);
-    }
-}
-
-TEST_CASE("a godave backup with a corrupt middle record keeps the records before it") {
-    bytes file = test::read_file("godave-v0.0.51-backup.bin");
-    const std::size_t record_length = file[0] | file[1] << 8;
-    const std::size_t third_record = 2 * (2 + record_length); // records are all the same size
-    // Dat length field of the third record's entry: after its 2-byte prefix and 40 replica bytes.
-    file[third_record + 2 + 40] = 0;
-    file[third_record + 2 + 41] = 0;
-    const godave_backup_contents tolerant = read_godave_backup_tolerant(file);
-    CHECK(tolerant.entries.size() == 2);
-    CHECK(tolerant.first_fault == errc::zero_dat_length);
-    CHECK(tolerant.skipped_bytes == file.size() - third_record);
-    CHECK(read_godave_backup(file).error() == errc::zero_dat_length);
+    CHECK(offset == file.size());
 }
 
 TEST_CASE("every truncation of every vector message is an error") {
