@@ -1,9 +1,11 @@
 #include "actors/backup_file.hpp"
 
 #include <algorithm>
+#include <atomic>
 #include <cerrno>
 #include <fstream>
 #include <numeric>
+#include <thread>
 #include <utility>
 
 #include <fcntl.h>
@@ -189,6 +191,36 @@ bool read_godave_records(file_source& source, replay_result& out) {
     return !first;
 }
 
+// Calls verdicts[i] = verify_dat(entries[items[i]].data, ...) for every i, on
+// every core: the signature checks are what a replay spends its time on.
+// Plain threads over disjoint slices, joined before returning; nothing is
+// shared but the read-only entries.
+void verify_all(const std::vector<entry>& entries, const std::vector<std::size_t>& items,
+                std::vector<errc>& verdicts, std::uint64_t now_ms, int min_work) {
+    verdicts.assign(items.size(), errc::none);
+    constexpr std::size_t per_task = 256;
+    const std::size_t tasks = (items.size() + per_task - 1) / per_task;
+    const std::size_t threads =
+        std::min<std::size_t>(std::max(1u, std::thread::hardware_concurrency()), tasks);
+    std::atomic<std::size_t> next_task{0};
+    auto work = [&] {
+        for (;;) {
+            const std::size_t task = next_task.fetch_add(1, std::memory_order_relaxed);
+            if (task >= tasks)
+                return;
+            const std::size_t end = std::min(items.size(), (task + 1) * per_task);
+            for (std::size_t i = task * per_task; i < end; ++i)
+                verdicts[i] = verify_dat(entries[items[i]].data, now_ms, min_work);
+        }
+    };
+    std::vector<std::thread> helpers;
+    for (std::size_t t = 1; t < threads; ++t)
+        helpers.emplace_back(work);
+    work();
+    for (auto& helper : helpers)
+        helper.join();
+}
+
 // Keeps the newest verifying version per (public key, key), in file order.
 void keep_newest_valid(replay_result& out, std::uint64_t now_ms, int min_work) {
     std::vector<entry>& entries = out.entries;
@@ -211,22 +243,39 @@ void keep_newest_valid(replay_result& out, std::uint64_t now_ms, int min_work) {
             return x.time_ms > y.time_ms;
         return a < b;
     });
+    // Groups of one identity in `order`: [starts[g], starts[g + 1]).
+    std::vector<std::size_t> starts;
+    for (std::size_t i = 0; i < order.size(); ++i)
+        if (i == 0 || !same_identity(order[i - 1], order[i]))
+            starts.push_back(i);
+    starts.push_back(order.size());
+    // Rounds: verify the current candidate (newest not yet refused) of every
+    // unresolved group at once; a group whose candidate fails moves on to
+    // its next version. Usually one round: one version per identity.
     std::vector<bool> keep(entries.size(), false);
-    for (std::size_t i = 0; i < order.size();) {
-        std::size_t end = i + 1;
-        while (end < order.size() && same_identity(order[i], order[end]))
-            ++end;
-        std::size_t j = i;
-        for (; j < end; ++j) {
-            if (verify_dat(entries[order[j]].data, now_ms, min_work) == errc::none) {
-                keep[order[j]] = true;
-                break;
+    std::vector<std::size_t> groups(starts.size() - 1);
+    std::iota(groups.begin(), groups.end(), std::size_t{0});
+    std::vector<std::size_t> cursor(starts.begin(), starts.end() - 1);
+    std::vector<std::size_t> candidates;
+    std::vector<errc> verdicts;
+    while (!groups.empty()) {
+        candidates.clear();
+        for (std::size_t g : groups)
+            candidates.push_back(order[cursor[g]]);
+        verify_all(entries, candidates, verdicts, now_ms, min_work);
+        std::size_t unresolved = 0;
+        for (std::size_t i = 0; i < groups.size(); ++i) {
+            const std::size_t g = groups[i];
+            if (verdicts[i] == errc::none) {
+                keep[candidates[i]] = true;
+                out.superseded += starts[g + 1] - cursor[g] - 1;
+                continue;
             }
             ++out.invalid_dats;
+            if (++cursor[g] < starts[g + 1])
+                groups[unresolved++] = g;
         }
-        if (j < end)
-            out.superseded += end - j - 1;
-        i = end;
+        groups.resize(unresolved);
     }
     std::size_t kept = 0;
     for (std::size_t i = 0; i < entries.size(); ++i) {

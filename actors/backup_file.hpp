@@ -1,8 +1,9 @@
 // The durable backup of accepted entries, in a format of ours that survives
 // torn writes and restarts, and import of godave v0.0.51's backups.
-// A pure model: plain file I/O, no actors, no threads; the backup_writer
-// actor drives an appender, start-up calls replay_and_verify then
-// compact_backup.
+// A pure model: plain file I/O, no actors (replay_and_verify checks the
+// signatures on every core with plain threads it joins before returning);
+// the backup_writer actor drives an appender, start-up calls
+// replay_and_verify then compact_backup.
 //
 // Format (all integers little-endian):
 //
@@ -92,6 +93,7 @@ result<replay_result> read_backup(const std::filesystem::path& path);
 // invalid_dats, older ones as superseded. Newest first, so an uncompacted
 // file costs one verification per key, not per version. At equal times the
 // first in the file wins, as in shard_store::put. Entries stay in file order.
+// The verifications run on every core.
 result<replay_result> replay_and_verify(const std::filesystem::path& path, std::uint64_t now_ms,
                                         int min_work);
 

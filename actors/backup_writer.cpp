@@ -1,6 +1,8 @@
 #include "actors/backup_writer.hpp"
 
+#include <chrono>
 #include <optional>
+#include <thread>
 
 #include <caf/all.hpp>
 
@@ -12,9 +14,6 @@
 namespace dave {
 namespace {
 
-using flush_timer = caf::atom_constant<caf::atom("flushtimer")>;
-constexpr flush_timer flush_timer_v{};
-
 struct backup_state {
     backup_setup setup;
     std::optional<backup_appender> appender;
@@ -23,13 +22,9 @@ struct backup_state {
     std::uint64_t failures = 0;
     rate_limited_log failure_log;
     std::shared_ptr<spdlog::logger> log = logger_for("backup");
-    static inline const char* name = "backup_writer";
 };
 
-using self_pointer = caf::stateful_actor<backup_state>*;
-
-void report_failure(self_pointer self, const char* what, errc code) {
-    auto& state = self->state;
+void report_failure(backup_state& state, const char* what, errc code) {
     ++state.failures;
     if (state.failure_log.allow())
         state.log->error("{} failed: {} ({} failures so far)", what, to_string(code),
@@ -38,8 +33,7 @@ void report_failure(self_pointer self, const char* what, errc code) {
 
 // Replays, compacts, opens for appending. Leaves `appender` empty on failure:
 // the node then runs without durability and says so loudly.
-void start(self_pointer self) {
-    auto& state = self->state;
+void start(backup_state& state) {
     auto replay = replay_and_verify(state.setup.path, state.setup.wall_clock_ms(),
                                     state.setup.min_work);
     if (!replay) {
@@ -52,7 +46,14 @@ void start(self_pointer self) {
                     state.setup.path.string(), replay->entries.size(), replay->records_ok,
                     replay->torn_tail, replay->corrupt_records, replay->invalid_dats,
                     replay->superseded);
-    if (replay->format != backup_format::missing) {
+    // A file of ours that held exactly the live entries, nothing torn,
+    // corrupt, invalid or superseded, is already what compaction would
+    // write: rewriting and fsyncing it would only delay the start.
+    const bool already_compact =
+        replay->format == backup_format::ours && replay->torn_tail == 0 &&
+        replay->corrupt_records == 0 && replay->invalid_dats == 0 && replay->superseded == 0 &&
+        replay->records_ok == replay->entries.size();
+    if (replay->format != backup_format::missing && !already_compact) {
         if (auto error = compact_backup(state.setup.path, replay->entries); error != errc::none) {
             state.log->error("cannot compact backup {}: {}", state.setup.path.string(),
                              to_string(error));
@@ -69,54 +70,97 @@ void start(self_pointer self) {
     state.appender.emplace(std::move(*opened));
 }
 
-caf::behavior backup_writer(self_pointer self, backup_setup setup) {
-    self->state.setup = std::move(setup);
-    start(self);
-    self->set_exit_handler([=](const caf::exit_msg& message) {
-        auto& state = self->state;
-        if (state.appender) {
-            auto error = state.appender->sync();
+// How long the writer sleeps between draining its mailbox while entries keep
+// coming. Sleeping (instead of blocking in receive) means the shards that
+// send entries never have to wake this thread: at tens of thousands of
+// entries per second a wake-up per entry cost more CPU than encoding and
+// writing them. When a drain finds nothing, the writer blocks in receive
+// again, so an idle node does not poll.
+constexpr auto drain_every = std::chrono::milliseconds(2);
+
+void backup_writer(caf::blocking_actor* self, backup_setup setup) {
+    backup_state state;
+    state.setup = std::move(setup);
+    start(state);
+    using clock = std::chrono::steady_clock;
+    auto next_flush = clock::now() + state.setup.flush_every;
+    bool running = true;
+    auto flush_if_due = [&] {
+        if (clock::now() < next_flush)
+            return;
+        if (state.appender && state.appender->buffered_bytes() > 0) {
+            auto error =
+                state.setup.fsync_on_flush ? state.appender->sync() : state.appender->flush();
             if (error != errc::none)
-                report_failure(self, "final sync", error);
-            state.appender->close();
-            state.appender.reset();
+                report_failure(state, "flush", error);
         }
-        state.log->info("backup writer stopped after {} records", state.appended);
-        self->quit(message.reason);
-    });
-    self->delayed_send(self, self->state.setup.flush_every, flush_timer_v);
-    return {
-        [=](restore_atom) { return std::move(self->state.replayed); },
-        [=](append_atom, const entry& item) {
-            auto& state = self->state;
-            if (!state.appender)
-                return;
-            if (auto error = state.appender->append(item); error != errc::none)
-                report_failure(self, "append", error);
-            else
-                ++state.appended;
-        },
-        [=](flush_timer) {
-            auto& state = self->state;
-            if (state.appender && state.appender->buffered_bytes() > 0) {
-                auto error =
-                    state.setup.fsync_on_flush ? state.appender->sync() : state.appender->flush();
-                if (error != errc::none)
-                    report_failure(self, "flush", error);
-            }
-            self->delayed_send(self, state.setup.flush_every, flush_timer_v);
-        },
-        [=](flush_atom) {
-            auto& state = self->state;
-            return !state.appender || state.appender->sync() == errc::none;
-        },
-        [=](status_atom) {
-            node_status status;
-            status.backup_records = self->state.appended;
-            max_count(status.mailbox_depths, "backup_writer", self->mailbox().size());
-            return status;
-        },
+        next_flush = clock::now() + state.setup.flush_every;
     };
+    auto append = [&](const entry& item) {
+        if (!state.appender)
+            return;
+        if (auto error = state.appender->append(item); error != errc::none)
+            report_failure(state, "append", error);
+        else
+            ++state.appended;
+    };
+    // The handlers, shared by the draining receive and the waiting one.
+    bool more = false;
+    auto on_restore = [&](restore_atom) {
+        more = true;
+        return std::move(state.replayed);
+    };
+    auto on_append = [&](append_atom, const entry& item) {
+        more = true;
+        append(item);
+    };
+    auto on_append_many = [&](append_atom, const std::vector<entry>& items) {
+        more = true;
+        for (const auto& item : items)
+            append(item);
+    };
+    auto on_flush = [&](flush_atom) {
+        more = true;
+        return !state.appender || state.appender->sync() == errc::none;
+    };
+    auto on_status = [&](status_atom) {
+        more = true;
+        node_status status;
+        status.backup_records = state.appended;
+        max_count(status.mailbox_depths, "backup_writer", self->mailbox().size());
+        return status;
+    };
+    auto on_exit = [&](caf::exit_msg&) { running = false; };
+    while (running) {
+        // Everything queued, without waiting; then, if there was something,
+        // a short sleep, else a wait for the next message or flush.
+        bool handled = false;
+        do {
+            more = false;
+            self->receive(on_restore, on_append, on_append_many, on_flush, on_status, on_exit,
+                          caf::after(std::chrono::seconds(0)) >> [] {});
+            handled = handled || more;
+        } while (running && more);
+        if (!running)
+            break;
+        flush_if_due();
+        if (handled) {
+            std::this_thread::sleep_for(drain_every);
+            continue;
+        }
+        const auto wait = std::chrono::duration_cast<std::chrono::milliseconds>(
+            std::max(next_flush - clock::now(), clock::duration::zero()));
+        self->receive(on_restore, on_append, on_append_many, on_flush, on_status, on_exit,
+                      caf::after(wait) >> [] {});
+    }
+    if (state.appender) {
+        auto error = state.appender->sync();
+        if (error != errc::none)
+            report_failure(state, "final sync", error);
+        state.appender->close();
+        state.appender.reset();
+    }
+    state.log->info("backup writer stopped after {} records", state.appended);
 }
 
 } // namespace

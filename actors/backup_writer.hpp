@@ -1,5 +1,6 @@
 // The backup writer owns the backup file. On start it replays the file
-// (verifying every dat), compacts it atomically and opens it for appending;
+// (verifying every dat), compacts it atomically (unless it is already
+// compact) and opens it for appending;
 // then it appends every accepted entry, flushes on a short interval and on
 // shutdown, where it also fsyncs.
 #pragma once
@@ -21,9 +22,12 @@ struct backup_setup {
     std::function<std::uint64_t()> wall_clock_ms;
 };
 
-// Detached (file I/O blocks). Messages:
+// Detached (file I/O blocks); a blocking actor that drains its mailbox every
+// 2 ms while entries arrive, so that senders need not wake it per entry.
+// Messages:
 //   (restore_atom) -> std::vector<entry>   the replayed entries (once)
 //   (append_atom, entry)
+//   (append_atom, std::vector<entry>)
 //   (flush_atom) -> bool                   flushed and fsynced
 //   (status_atom) -> node_status           records appended since start
 caf::actor spawn_backup_writer(caf::actor_system& system, backup_setup setup);

@@ -1,9 +1,11 @@
 #include "actors/dispatcher.hpp"
 
+#include <algorithm>
 #include <optional>
 
 #include <caf/all.hpp>
 
+#include "actors/admission.hpp"
 #include "actors/log.hpp"
 #include "actors/shard_store.hpp"
 #include "actors/socket_address.hpp"
@@ -17,6 +19,15 @@ namespace {
 
 constexpr std::size_t op_count = 8;
 constexpr std::size_t errc_count = 64;
+// Credits are returned in messages of at least this many, or when the
+// mailbox runs empty, whichever comes first.
+constexpr std::uint64_t credit_flush_at = 64;
+
+// A transport that asked for credits: the UDP reader or the TCP listener.
+struct credit_source {
+    caf::actor actor;
+    std::uint64_t pending = 0;
+};
 
 struct dispatcher_state {
     dispatcher_links links;
@@ -24,10 +35,50 @@ struct dispatcher_state {
     std::array<std::uint64_t, op_count> in_by_op{};
     std::array<std::uint64_t, errc_count> drops_by_code{};
     std::uint64_t replies_out = 0;
+    std::optional<source_limiter> limiter;
+    rate_rule ping_total_rule;
+    std::optional<token_bucket> ping_total;
+    std::optional<put_credit> udp_puts;
+    std::uint64_t stream_puts_in_flight = 0;
+    std::uint64_t stream_puts_deepest = 0;
+    std::vector<credit_source> sources;
     rate_limited_log malformed_log;
+    rate_limited_log shed_log;
     std::shared_ptr<spdlog::logger> log = logger_for("dispatch");
     static inline const char* name = "dispatcher";
 };
+
+using self_pointer = caf::stateful_actor<dispatcher_state>*;
+
+std::int64_t now_ms(const dispatcher_state& state) {
+    if (state.links.monotonic_clock)
+        return state.links.monotonic_clock().count();
+    return std::chrono::duration_cast<std::chrono::milliseconds>(
+               std::chrono::steady_clock::now().time_since_epoch())
+        .count();
+}
+
+// A node-wide rate shared by `count` dispatchers.
+rate_rule share(std::size_t rate, std::size_t burst, std::size_t count) {
+    if (rate == 0)
+        return {};
+    auto parts = static_cast<double>(std::max<std::size_t>(count, 1));
+    return {static_cast<double>(rate) / parts, std::max(1.0, static_cast<double>(burst) / parts)};
+}
+
+void setup_policy(dispatcher_state& state) {
+    const auto& limits = state.links.limits;
+    const auto parts = state.links.dispatcher_count;
+    std::array<rate_rule, 3> rules{share(limits.ping_rate, limits.ping_burst, parts),
+                                   share(limits.get_rate, limits.get_burst, parts),
+                                   share(limits.put_rate, limits.put_burst, parts)};
+    state.limiter.emplace(rules, limits.sources);
+    // A one-second burst of the total rate.
+    state.ping_total_rule = share(limits.ping_total_rate, limits.ping_total_rate, parts);
+    state.ping_total.emplace(state.ping_total_rule, now_ms(state));
+    state.udp_puts.emplace(state.links.shards.size(), limits.puts_in_flight,
+                           limits.shard_puts_in_flight);
+}
 
 void drop(dispatcher_state& state, const datagram& item, errc reason) {
     ++state.drops_by_code[static_cast<std::size_t>(reason)];
@@ -37,22 +88,70 @@ void drop(dispatcher_state& state, const datagram& item, errc reason) {
                         state.malformed_log.take_suppressed());
 }
 
-void route(caf::stateful_actor<dispatcher_state>* self, datagram& item, datagram_batch& replies) {
+// Dropped by policy, not because it is malformed.
+void shed(dispatcher_state& state, const datagram& item, errc reason, std::uint64_t count = 1) {
+    state.drops_by_code[static_cast<std::size_t>(reason)] += count;
+    if (state.shed_log.allow())
+        state.log->warn("shedding load: {} from {} ({} more shed since last line)",
+                        to_string(reason), to_string(item.peer), state.shed_log.take_suppressed());
+}
+
+std::size_t source_index(self_pointer self) {
+    auto& sources = self->state.sources;
+    auto sender = caf::actor_cast<caf::actor>(self->current_sender());
+    for (std::size_t i = 0; i < sources.size(); ++i)
+        if (sources[i].actor == sender)
+            return i;
+    sources.push_back({sender, 0});
+    return sources.size() - 1;
+}
+
+void flush_credits(self_pointer self) {
+    bool idle = self->mailbox().empty();
+    for (auto& source : self->state.sources) {
+        if (source.pending == 0 || (!idle && source.pending < credit_flush_at))
+            continue;
+        if (source.actor)
+            self->send(source.actor, credit_atom_v, source.pending);
+        source.pending = 0;
+    }
+}
+
+// Where a datagram came from: a UDP datagram or a TCP frame, and the
+// transport that wants its credit back (none: -1).
+struct origin {
+    bool stream = false;
+    std::ptrdiff_t source = -1;
+};
+
+// Routes one datagram. Returns false when its credit is returned later (a
+// stream PUT handed to its shard), true when it may be returned now.
+bool route(self_pointer self, datagram& item, datagram_batch& replies, origin from,
+           std::int64_t now) {
     auto& state = self->state;
     if (state.own_address && item.peer == *state.own_address) {
         ++state.drops_by_code[static_cast<std::size_t>(errc::from_own_address)];
-        return;
+        return true;
     }
     auto decoded = decode_message(item.payload, state.links.npeer_limit);
     if (!decoded) {
         drop(state, item, decoded.error());
-        return;
+        return true;
     }
     auto& message = *decoded;
-    ++state.in_by_op[static_cast<std::size_t>(op_of(message))];
-    if (state.log->should_log(spdlog::level::debug))
-        state.log->debug("{} from {}", op_name(op_of(message)), to_string(item.peer));
+    const auto code = static_cast<std::uint8_t>(op_of(message));
+    const auto kind = classify(code);
+    // TCP frames are bounded by the listener's credits instead of rates.
+    if (!from.stream) {
+        if (!state.limiter->admit(item.peer, kind, now) ||
+            (kind == traffic_class::ping && !state.ping_total->take(state.ping_total_rule, now))) {
+            shed(state, item, errc::rate_limited);
+            return true;
+        }
+    }
     const auto shard_count = state.links.shards.size();
+    bool credit_now = true;
+    bool routed = true;
     std::visit(
         [&](auto& body) {
             using body_type = std::decay_t<decltype(body)>;
@@ -67,32 +166,86 @@ void route(caf::stateful_actor<dispatcher_state>* self, datagram& item, datagram
                     replies.items.push_back({item.peer, std::move(*reply)});
             } else if constexpr (std::is_same_v<body_type, put_message>) {
                 auto index = shard_index(body.item.data.public_key, body.item.data.key, shard_count);
-                // Anonymous: the shard's reply (bool, or an error for a refused
-                // dat) must not come back here; an unhandled error message
-                // would terminate the dispatcher.
-                caf::anon_send(state.links.shards[index], store_atom_v, std::move(body.item));
+                auto& shard = state.links.shards[index];
+                // The shard answers bool, or an error for a refused dat (it
+                // counts refusals itself); either way the PUT is done.
+                if (from.stream) {
+                    auto source = from.source;
+                    ++state.stream_puts_in_flight;
+                    state.stream_puts_deepest =
+                        std::max(state.stream_puts_deepest, state.stream_puts_in_flight);
+                    auto done = [self, source] {
+                        --self->state.stream_puts_in_flight;
+                        if (source >= 0)
+                            ++self->state.sources[static_cast<std::size_t>(source)].pending;
+                        flush_credits(self);
+                    };
+                    self->request(shard, caf::infinite, store_atom_v, std::move(body.item))
+                        .then([done](bool) { done(); }, [done](const caf::error&) { done(); });
+                    credit_now = source < 0;
+                } else if (state.udp_puts->try_acquire(index)) {
+                    auto done = [self, index] {
+                        self->state.udp_puts->release(index);
+                        flush_credits(self);
+                    };
+                    self->request(shard, caf::infinite, store_atom_v, std::move(body.item))
+                        .then([done](bool) { done(); }, [done](const caf::error&) { done(); });
+                } else {
+                    shed(state, item, errc::overloaded);
+                    routed = false;
+                }
             } else if constexpr (std::is_same_v<body_type, get_message>) {
                 auto index = shard_index(body.public_key, body.key, shard_count);
-                self->send(state.links.shards[index], serve_atom_v, item.peer, std::move(body));
+                // Ahead of the PUTs queued at the shard.
+                self->send<caf::message_priority::high>(state.links.shards[index], serve_atom_v,
+                                                        item.peer, std::move(body));
             } else if constexpr (std::is_same_v<body_type, get_ack_message>) {
+                // Both ignore answers to GETs they did not send; the auditor
+                // also sees answers the getter waits for, and vice versa.
+                if (state.links.auditor)
+                    self->send(state.links.auditor, inbound_atom_v, item.peer, body);
                 self->send(state.links.getter, inbound_atom_v, item.peer, std::move(body));
             }
         },
         message);
+    if (routed) {
+        ++state.in_by_op[code];
+        if (state.log->should_log(spdlog::level::debug))
+            state.log->debug("{} from {}", op_name(code), to_string(item.peer));
+    }
+    return credit_now;
 }
 
-caf::behavior dispatcher(caf::stateful_actor<dispatcher_state>* self, dispatcher_links links) {
+void route_batch(self_pointer self, datagram_batch& batch, origin from) {
+    auto& state = self->state;
+    datagram_batch replies;
+    const auto now = now_ms(state);
+    std::uint64_t credits = 0;
+    for (auto& item : batch.items)
+        credits += route(self, item, replies, from, now) ? 1 : 0;
+    if (!replies.items.empty()) {
+        state.replies_out += replies.items.size();
+        self->send(state.links.writer, send_atom_v, std::move(replies));
+    }
+    if (from.source >= 0) {
+        state.sources[static_cast<std::size_t>(from.source)].pending += credits;
+        flush_credits(self);
+    }
+}
+
+caf::behavior dispatcher(self_pointer self, dispatcher_links links) {
     self->state.links = std::move(links);
+    setup_policy(self->state);
     self->state.log->debug("dispatcher started");
     return {
-        [=](inbound_atom, datagram_batch& batch) {
-            datagram_batch replies;
-            for (auto& item : batch.items)
-                route(self, item, replies);
-            if (!replies.items.empty()) {
-                self->state.replies_out += replies.items.size();
-                self->send(self->state.links.writer, send_atom_v, std::move(replies));
-            }
+        [=](inbound_atom, datagram_batch& batch) { route_batch(self, batch, {false, -1}); },
+        [=](inbound_atom, datagram_batch& batch, bool stream) {
+            auto source = static_cast<std::ptrdiff_t>(source_index(self));
+            route_batch(self, batch, {stream, source});
+        },
+        [=](shed_atom, std::uint8_t reason, std::uint64_t count) {
+            if (reason < errc_count)
+                self->state.drops_by_code[reason] += count;
         },
         [=](own_addr_atom, const address& own) { self->state.own_address = own; },
         [=](status_atom) {
@@ -113,6 +266,15 @@ caf::behavior dispatcher(caf::stateful_actor<dispatcher_state>* self, dispatcher
                           state.drops_by_code[code]);
             }
             max_count(status.mailbox_depths, "dispatcher", self->mailbox().size());
+            // The verification backlog this dispatcher holds at the shards.
+            max_count(status.mailbox_depths, "dispatcher_udp_puts_waiting",
+                      state.udp_puts->in_flight());
+            max_count(status.mailbox_depths, "dispatcher_udp_puts_waiting_peak",
+                      state.udp_puts->deepest());
+            max_count(status.mailbox_depths, "dispatcher_tcp_puts_waiting",
+                      state.stream_puts_in_flight);
+            max_count(status.mailbox_depths, "dispatcher_tcp_puts_waiting_peak",
+                      state.stream_puts_deepest);
             return status;
         },
     };

@@ -1,13 +1,24 @@
 // A dispatcher decodes inbound datagrams (and TCP frames), counts and drops
 // what does not parse, and routes the rest: PING/PONG/GETMYADDRPORT_ACK to the
 // peer manager, PUT and GET to the shard that owns the key, GET_ACK to the
-// getter. GETMYADDRPORT it answers itself. One per core; they share nothing.
+// getter and the auditor. GETMYADDRPORT it answers itself. One per core; they share nothing.
+//
+// It also applies the load-shedding policy (actors/admission.hpp, DESIGN.md
+// Defences): per-source token buckets for PING, GET and PUT datagrams
+// (dropped as rate_limited), a bound on the UDP PUTs waiting for
+// verification at the shards (beyond it dropped as overloaded), GETs sent to
+// shards ahead of their queued PUTs, and credits back to the transports so
+// that they can bound what they hand over.
 #pragma once
 
+#include <chrono>
+#include <functional>
 #include <vector>
 
 #include <caf/actor.hpp>
 #include <caf/actor_system.hpp>
+
+#include "node/config.hpp"
 
 namespace dave {
 
@@ -17,10 +28,24 @@ struct dispatcher_links {
     caf::actor getter;
     caf::actor writer; // transport: (send_atom, datagram_batch)
     std::size_t npeer_limit = 12;
+    caf::actor auditor; // also gets every GET_ACK (storage challenges); may be null
+    limits_config limits;           // node-wide; per-source rates are split...
+    std::size_t dispatcher_count = 1; // ...over this many dispatchers
+    // Monotonic milliseconds for the token buckets; empty = steady_clock.
+    std::function<std::chrono::milliseconds()> monotonic_clock;
 };
 
-// Messages: (inbound_atom, datagram_batch); (own_addr_atom, address) to drop
-// our own datagrams; (status_atom) -> node_status (traffic and drop counters).
+// Messages:
+//   (inbound_atom, datagram_batch)          route; no credit back (simulated networks, tests)
+//   (inbound_atom, datagram_batch, bool stream)
+//       route, and return credits to the sender as (credit_atom, std::uint64_t
+//       count): a datagram's credit right after routing, a stream (TCP) PUT's
+//       once its shard has answered. Stream PUTs are never shed here: the
+//       listener bounds them with its credits.
+//   (shed_atom, std::uint8_t errc, std::uint64_t count)
+//       datagrams a transport dropped itself, counted under that reason
+//   (own_addr_atom, address)                drop our own datagrams
+//   (status_atom) -> node_status            traffic and drop counters
 caf::actor spawn_dispatcher(caf::actor_system& system, dispatcher_links links);
 
 } // namespace dave

@@ -2,11 +2,15 @@
 
 #include <algorithm>
 #include <map>
+#include <unordered_map>
 
 #include <caf/all.hpp>
 
 #include "actors/log.hpp"
+#include "actors/peer_choice.hpp"
+#include "actors/peer_table.hpp"
 #include "actors/shard_store.hpp"
+#include "actors/socket_address.hpp"
 #include "codec/codec.hpp"
 #include "crypto/dat_crypto.hpp"
 #include "messages/type_ids.hpp"
@@ -17,11 +21,16 @@ namespace {
 
 using lookup_key = std::pair<public_key_bytes, bytes>;
 
+// Private timer atom: the delayed second round of a GET.
+using later_timer = caf::atom_constant<caf::atom("getlater")>;
+constexpr later_timer later_timer_v{};
+
 struct pending_get {
     std::uint64_t id = 0;
     std::vector<caf::response_promise> waiters;
     std::vector<address> asked;
     std::vector<address> said_not_found;
+    std::vector<address> later; // less reliable peers, not asked yet
 };
 
 struct getter_state {
@@ -32,6 +41,7 @@ struct getter_state {
     std::uint64_t not_found = 0;
     std::uint64_t timed_out = 0;
     std::uint64_t invalid_answers = 0;
+    std::unordered_map<address, std::uint64_t, address_hash> sent_to; // GETs per peer
     std::shared_ptr<spdlog::logger> log = logger_for("get");
     static inline const char* name = "getter";
 };
@@ -51,6 +61,32 @@ void finish(self_pointer self, std::map<lookup_key, pending_get>::iterator it, c
     self->state.pending.erase(it);
 }
 
+// Sends the GET for `lookup` to `peers` (in that order) that were not asked yet.
+void send_gets(self_pointer self, const lookup_key& lookup, pending_get& pending,
+               const std::vector<address>& peers) {
+    auto& state = self->state;
+    auto request = encode_message(get_message{lookup.first, lookup.second});
+    if (!request)
+        return;
+    datagram_batch batch;
+    for (auto& peer : peers) {
+        if (std::find(pending.asked.begin(), pending.asked.end(), peer) != pending.asked.end())
+            continue;
+        pending.asked.push_back(peer);
+        ++state.sent_to[peer];
+        batch.items.push_back({peer, *request});
+    }
+    if (!batch.items.empty())
+        self->send(state.setup.writer, send_atom_v, std::move(batch));
+}
+
+// The peers held back for later, asked now.
+void ask_later_peers(self_pointer self, std::map<lookup_key, pending_get>::iterator it) {
+    auto later = std::move(it->second.later);
+    it->second.later.clear();
+    send_gets(self, it->first, it->second, later);
+}
+
 void ask_peers(self_pointer self, const lookup_key& lookup) {
     self->request(self->state.setup.peer_manager, caf::infinite, peers_atom_v)
         .then([=](const peer_snapshot& peers) {
@@ -58,29 +94,23 @@ void ask_peers(self_pointer self, const lookup_key& lookup) {
             auto it = state.pending.find(lookup);
             if (it == state.pending.end())
                 return;
-            std::vector<std::uint64_t> ids;
-            for (auto& peer : peers.active)
-                ids.push_back(peer.id);
-            auto closest = closest_replicas(lookup.first, ids, state.setup.fanout);
-            auto request = encode_message(get_message{lookup.first, lookup.second});
-            datagram_batch batch;
-            for (auto id : closest) {
-                if (id == 0)
-                    continue;
-                for (auto& peer : peers.active)
-                    if (peer.id == id &&
-                        std::find(it->second.asked.begin(), it->second.asked.end(),
-                                  peer.endpoint) == it->second.asked.end()) {
-                        it->second.asked.push_back(peer.endpoint);
-                        batch.items.push_back({peer.endpoint, *request});
-                    }
-            }
-            if (batch.items.empty()) {
+            // The FANOUT closest, most reliable first; peers that failed more
+            // challenges than they passed lately only if the others do not
+            // answer within later_after (or all say "not found").
+            auto order = order_for_get(peers, lookup.first, state.setup.fanout);
+            std::vector<address> first;
+            for (auto& peer : order.first)
+                first.push_back(peer.endpoint);
+            for (auto& peer : order.later)
+                it->second.later.push_back(peer.endpoint);
+            send_gets(self, lookup, it->second, first);
+            if (it->second.asked.empty()) {
                 ++state.not_found;
                 finish(self, it, make_error(errc::not_found));
                 return;
             }
-            self->send(state.setup.writer, send_atom_v, std::move(batch));
+            if (!it->second.later.empty())
+                self->delayed_send(self, state.setup.later_after, later_timer_v, it->second.id);
             self->delayed_send(self, state.setup.timeout, tick_atom_v, it->second.id);
         });
 }
@@ -124,6 +154,10 @@ caf::behavior getter(self_pointer self, getter_setup setup) {
                               from) == pending.said_not_found.end())
                     pending.said_not_found.push_back(from);
                 if (pending.said_not_found.size() == pending.asked.size()) {
+                    if (!pending.later.empty()) {
+                        ask_later_peers(self, it); // the reliable ones do not have it
+                        return;
+                    }
                     ++state.not_found;
                     finish(self, it, make_error(errc::not_found));
                 }
@@ -148,8 +182,18 @@ caf::behavior getter(self_pointer self, getter_setup setup) {
             status.api_gets_remote = state.answered_remote;
             status.api_gets_not_found = state.not_found;
             status.api_gets_timed_out = state.timed_out;
+            for (auto& [peer, count] : state.sent_to)
+                add_count(status.api_gets_sent, to_string(peer), count);
             max_count(status.mailbox_depths, "getter", self->mailbox().size());
             return status;
+        },
+        [=](later_timer, std::uint64_t id) {
+            auto& state = self->state;
+            for (auto it = state.pending.begin(); it != state.pending.end(); ++it)
+                if (it->second.id == id) {
+                    ask_later_peers(self, it);
+                    return;
+                }
         },
         [=](tick_atom, std::uint64_t id) {
             auto& state = self->state;

@@ -1,7 +1,9 @@
 // The getter answers API GETs: from the local store when it has the entry,
-// otherwise by asking the FANOUT closest active peers. The first GET_ACK that
-// verifies wins and is stored locally; "not found" once every asked peer said
-// so; a deadline bounds the wait. Concurrent GETs for one key share a request.
+// otherwise by asking the FANOUT closest active peers, most reliable first
+// (peers with a poor challenge record only after later_after, if no answer
+// came; see order_for_get). The first GET_ACK that verifies wins and is stored
+// locally; "not found" once every asked peer said so; a deadline bounds the
+// wait. Concurrent GETs for one key share a request.
 #pragma once
 
 #include <chrono>
@@ -21,12 +23,15 @@ struct getter_setup {
     int min_work = 8;
     std::chrono::milliseconds timeout{2000};
     std::function<std::uint64_t()> wall_clock_ms;
+    // Peers that failed more storage challenges than they passed lately are
+    // asked this long after the others, and only if no answer came by then.
+    std::chrono::milliseconds later_after{100};
 };
 
 // Messages:
 //   (get_atom, public_key_bytes, bytes) -> entry, or errc::not_found / errc::timeout
 //   (inbound_atom, address, get_ack_message)   from the dispatchers
-//   (status_atom) -> node_status                API GET counters
+//   (status_atom) -> node_status                API GET counters, GETs sent per peer
 caf::actor spawn_getter(caf::actor_system& system, getter_setup setup);
 
 } // namespace dave

@@ -14,6 +14,17 @@
 namespace dave {
 namespace {
 
+// Seeded from the node's random source (libsodium), so a host that makes
+// that source deterministic (the simulator) gets reproducible PONG samples.
+std::uint64_t random_seed() {
+    std::array<std::uint8_t, 8> raw{};
+    random_bytes(raw);
+    std::uint64_t seed = 0;
+    for (auto byte : raw)
+        seed = (seed << 8) | byte;
+    return seed;
+}
+
 struct waiting_for_peers {
     std::uint32_t count;
     caf::typed_response_promise<std::uint32_t> promise;
@@ -22,7 +33,7 @@ struct waiting_for_peers {
 struct peer_manager_state {
     std::optional<peer_table> table;
     peer_manager_setup setup;
-    std::mt19937_64 rng{std::random_device{}()};
+    std::mt19937_64 rng{random_seed()};
     std::vector<caf::actor> subscribers;
     std::vector<waiting_for_peers> waiting;
     std::uint64_t own_used = 0;
@@ -62,7 +73,7 @@ void answer_ping(self_pointer self, const address& from, const ping_message& pin
     if (outcome == ping_outcome::own_address)
         return;
     pong_message pong;
-    pong.peers = state.table->pong_peers(from, state.rng);
+    pong.peers = state.table->pong_peers(from, now, state.rng);
     pong.challenge = ping.challenge;
     random_bytes(pong.salt);
     pong.public_key = state.setup.keys.public_key;
@@ -103,6 +114,28 @@ void ping_round(self_pointer self) {
     send_datagrams(self, std::move(batch));
 }
 
+// A storage challenge's result from the auditor. Ignored when the address
+// now belongs to another node than the one challenged, or left the table.
+void record_challenge(self_pointer self, const address& peer, std::uint64_t id, bool passed) {
+    auto& state = self->state;
+    auto& table = *state.table;
+    const peer_record* record = table.find(peer);
+    if (!record || (id != 0 && record->public_key && record->id != id))
+        return;
+    auto now = state.setup.now();
+    const double before = table.reliability(peer, now);
+    table.record_challenge(peer, passed, now);
+    const double after = table.reliability(peer, now);
+    const double floor = table.config().reliability_floor;
+    if (before >= floor && after < floor)
+        state.log->warn("peer {} ({:016x}) reliability {:.3f} fell below the floor {:.3f}: not "
+                        "chosen as a replica until it recovers",
+                        to_string(peer), record->id, after, floor);
+    else if (before < floor && after >= floor)
+        state.log->info("peer {} ({:016x}) reliability {:.3f} is back above the floor {:.3f}",
+                        to_string(peer), record->id, after, floor);
+}
+
 void ask_edges_for_our_address(self_pointer self) {
     datagram_batch batch;
     auto encoded = encode_message(getmyaddrport_message{});
@@ -116,6 +149,8 @@ caf::behavior peer_manager(self_pointer self, peer_manager_setup setup) {
     auto& state = self->state;
     state.setup = std::move(setup);
     state.table.emplace(state.setup.config, state.setup.keys.public_key);
+    if (state.setup.rng_seed != 0)
+        state.rng.seed(state.setup.rng_seed);
     auto now = state.setup.now();
     for (auto& edge : state.setup.edges)
         state.table->add_edge(edge, now);
@@ -160,6 +195,9 @@ caf::behavior peer_manager(self_pointer self, peer_manager_setup setup) {
                 self->send(dispatcher, own_addr_atom_v, *own);
         },
         [=](tick_atom) { ping_round(self); },
+        [=](trust_atom, const address& peer, std::uint64_t id, bool passed) {
+            record_challenge(self, peer, id, passed);
+        },
         [=](peers_atom) {
             auto& table = *self->state.table;
             peer_snapshot snapshot;
@@ -187,6 +225,9 @@ caf::behavior peer_manager(self_pointer self, peer_manager_setup setup) {
                 if (state.pong_rejections[i] != 0)
                     add_count(status.pong_rejections,
                               to_string(static_cast<pong_verdict>(i)), state.pong_rejections[i]);
+            for (auto& row : state.table->trust_report(state.setup.now()))
+                status.peer_trust.push_back({to_string(row.endpoint), row.id, row.reliability,
+                                             row.passed, row.failed});
             max_count(status.mailbox_depths, "peer_manager", self->mailbox().size());
             return status;
         },

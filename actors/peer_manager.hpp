@@ -22,14 +22,17 @@ struct peer_manager_setup {
     std::vector<caf::actor> dispatchers; // told our own address once learned
     std::function<std::chrono::milliseconds()> now;
     std::chrono::milliseconds getmyaddrport_every{10 * 60 * 1000};
+    std::uint64_t rng_seed = 0; // PONG sampling; 0: from the node's random source
 };
 
 // Messages:
 //   (inbound_atom, address, ping_message) / (inbound_atom, address, pong_message)
 //   (own_addr_atom, address reporter, address observed)   GETMYADDRPORT_ACK
 //   (tick_atom)                      lifecycle + ping round (from the pruner)
-//   (peers_atom) -> peer_snapshot    active peers and our id
-//   (status_atom) -> node_status     peer fields only
+//   (trust_atom, address, std::uint64_t id, bool passed)   a storage challenge's
+//                                    result (from the auditor): updates the score
+//   (peers_atom) -> peer_snapshot    active peers (with reliability) and our id
+//   (status_atom) -> node_status     peer fields and per-peer trust
 //   (status_atom, used, capacity)    our own usage, for PINGs and the estimate
 //   (wait_peers_atom, n) -> n        replies once n peers are active
 //   (changed_atom, actor)            subscribe to (changed_atom) notifications

@@ -49,7 +49,8 @@ double clamp01(double value) noexcept {
 double decayed(const peer_trust& trust, std::chrono::milliseconds half_life,
                std::chrono::milliseconds now) {
     const auto elapsed = now - trust.updated_at;
-    if (elapsed.count() <= 0)
+    // Neutral stays neutral (most peers: no challenge result yet); no exp2.
+    if (elapsed.count() <= 0 || trust.reliability == peer_trust::neutral)
         return trust.reliability;
     if (half_life.count() <= 0)
         return peer_trust::neutral;
@@ -141,6 +142,18 @@ std::vector<address> peer_table::pong_candidates(const address& asker) const {
     for (const auto& peer : active_)
         if (peer.endpoint != asker && !is_own_address(peer.endpoint))
             out.push_back(peer.endpoint);
+    return out;
+}
+
+std::vector<std::pair<address, const peer_record*>>
+peer_table::pong_candidate_records(const address& asker) const {
+    std::vector<std::pair<address, const peer_record*>> out;
+    out.reserve(active_.size());
+    for (std::size_t i = 0; i < active_.size(); ++i) {
+        const auto& endpoint = active_[i].endpoint;
+        if (endpoint != asker && !is_own_address(endpoint))
+            out.emplace_back(endpoint, active_records_[i]);
+    }
     return out;
 }
 
@@ -378,6 +391,23 @@ double peer_table::reliability(const address& endpoint, time now) const {
     return decayed(it->second.trust, config_.reliability_half_life, now);
 }
 
+double peer_table::reliability(const peer_record& peer, time now) const {
+    return decayed(peer.trust, config_.reliability_half_life, now);
+}
+
+std::vector<peer_trust_row> peer_table::trust_report(time now) const {
+    std::vector<peer_trust_row> out;
+    out.reserve(peers_.size());
+    for (const auto& [endpoint, peer] : peers_)
+        out.push_back({endpoint, peer.public_key ? peer.id : 0, peer.state,
+                       decayed(peer.trust, config_.reliability_half_life, now),
+                       peer.trust.challenges_passed, peer.trust.challenges_failed});
+    std::sort(out.begin(), out.end(), [](const peer_trust_row& a, const peer_trust_row& b) {
+        return a.endpoint < b.endpoint;
+    });
+    return out;
+}
+
 bool peer_table::try_add(const address& endpoint, time now) {
     if (is_own_address(endpoint))
         return false;
@@ -427,6 +457,10 @@ void peer_table::rebuild_active() {
             active_.push_back({peer.id, endpoint});
     std::sort(active_.begin(), active_.end(),
               [](const active_peer& a, const active_peer& b) { return a.endpoint < b.endpoint; });
+    active_records_.clear();
+    active_records_.reserve(active_.size());
+    for (const auto& peer : active_)
+        active_records_.push_back(&peers_.find(peer.endpoint)->second);
 }
 
 } // namespace dave

@@ -7,9 +7,11 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <cstddef>
 #include <cstdint>
 #include <functional>
+#include <limits>
 #include <optional>
 #include <random>
 #include <string_view>
@@ -46,6 +48,13 @@ struct peer_config {
     // score. A fail weighs more: trust should be slow to earn, quick to lose.
     double reliability_pass_step = 0.1;
     double reliability_fail_step = 0.2;
+    // Below this score a peer is not chosen as a replica (the node and the
+    // shards apply it to peer snapshots); here it only marks the crossing.
+    double reliability_floor = 0.25;
+    // Share of a PONG's slots (rounded up) kept for peers without any
+    // challenge result yet, picked uniformly, so newcomers can earn trust;
+    // the other slots are drawn with probability weighted by reliability.
+    double newcomer_share = 0.2;
 };
 
 enum class peer_state : std::uint8_t {
@@ -152,6 +161,16 @@ struct peer_counts {
     friend bool operator==(const peer_counts&, const peer_counts&) = default;
 };
 
+// One row of the trust report: a peer's score and challenge counts.
+struct peer_trust_row {
+    address endpoint;
+    std::uint64_t id = 0;
+    peer_state state = peer_state::added;
+    double reliability = peer_trust::neutral; // decayed to the report's time
+    std::uint64_t passed = 0;
+    std::uint64_t failed = 0;
+};
+
 struct network_usage {
     std::uint64_t used_space = 0; // saturating sums
     std::uint64_t capacity = 0;
@@ -179,8 +198,16 @@ public:
                          time now);
 
     // Up to npeer_limit random active peers for a PONG to `asker`: never the
-    // asker, never ourselves.
-    template <class Rng> std::vector<address> pong_peers(const address& asker, Rng& rng) const;
+    // asker, never ourselves. With more candidates than slots, a
+    // newcomer_share of the slots goes to peers without challenge results
+    // (uniformly) and the rest are drawn without replacement with
+    // probability proportional to reliability at `now` (Efraimidis-Spirakis).
+    template <class Rng>
+    std::vector<address> pong_peers(const address& asker, time now, Rng& rng) const;
+    // The same with scores as last recorded (no decay).
+    template <class Rng> std::vector<address> pong_peers(const address& asker, Rng& rng) const {
+        return pong_peers(asker, time{0}, rng);
+    }
 
     // One PING per known peer, each with a fresh challenge from `next`,
     // remembered as that peer's outstanding challenge.
@@ -229,11 +256,18 @@ public:
     bool record_challenge(std::uint64_t id, bool passed, time now);
     // The score decayed to `now`; neutral for unknown peers.
     double reliability(const address& endpoint, time now) const;
+    // Every peer's score at `now` and its challenge counts, by address.
+    std::vector<peer_trust_row> trust_report(time now) const;
 
 private:
     using peer_map = std::unordered_map<address, peer_record, address_hash>;
 
     std::vector<address> pong_candidates(const address& asker) const;
+    // The same candidates, each with its record (from active_records_, so
+    // choosing a PONG's peers costs no hash lookup per candidate).
+    std::vector<std::pair<address, const peer_record*>>
+    pong_candidate_records(const address& asker) const;
+    double reliability(const peer_record& peer, time now) const;
     // Adds a non-edge peer if there is room; false (and counted) if not.
     bool try_add(const address& endpoint, time now);
     void activate_if_due(peer_record& peer, time now);
@@ -248,19 +282,69 @@ private:
     std::optional<address> own_address_;
     peer_map peers_;
     std::vector<active_peer> active_; // sorted by address, for determinism
+    // The records of active_, in its order. Map nodes never move, and every
+    // erase of an active peer is followed by rebuild_active().
+    std::vector<const peer_record*> active_records_;
     std::uint64_t ignored_for_size_ = 0;
 };
 
 template <class Rng>
-std::vector<address> peer_table::pong_peers(const address& asker, Rng& rng) const {
+std::vector<address> peer_table::pong_peers(const address& asker, time now, Rng& rng) const {
     auto candidates = pong_candidates(asker);
-    // Partial Fisher-Yates: the first `take` slots become a uniform sample.
     const std::size_t take = std::min(candidates.size(), config_.npeer_limit);
-    for (std::size_t i = 0; i < take; ++i) {
-        std::uniform_int_distribution<std::size_t> pick(i, candidates.size() - 1);
-        std::swap(candidates[i], candidates[pick(rng)]);
+    // Partial Fisher-Yates over [first, end): the slots from `first` up to
+    // `first + count` become a uniform sample of that range.
+    auto shuffle_front = [&](std::size_t first, std::size_t count) {
+        for (std::size_t i = first; i < first + count; ++i) {
+            std::uniform_int_distribution<std::size_t> pick(i, candidates.size() - 1);
+            std::swap(candidates[i], candidates[pick(rng)]);
+        }
+    };
+    if (take == candidates.size()) {
+        shuffle_front(0, take); // everyone fits: only the order is random
+        return candidates;
     }
+    // Reserved slots: newcomers (no challenge result yet) to the front, then
+    // a uniform sample of them.
+    const double share = std::clamp(config_.newcomer_share, 0.0, 1.0);
+    const auto reserved = std::min(
+        take, static_cast<std::size_t>(std::ceil(share * static_cast<double>(take) - 1e-9)));
+    auto records = pong_candidate_records(asker);
+    auto newcomer = [](const std::pair<address, const peer_record*>& candidate) {
+        const peer_record* peer = candidate.second;
+        return peer && peer->trust.challenges_passed + peer->trust.challenges_failed == 0;
+    };
+    const auto newcomers = static_cast<std::size_t>(
+        std::stable_partition(records.begin(), records.end(), newcomer) - records.begin());
+    const std::size_t fixed = std::min(reserved, newcomers);
+    if (fixed > 0) {
+        for (std::size_t i = 0; i < fixed; ++i) {
+            std::uniform_int_distribution<std::size_t> pick(i, newcomers - 1);
+            std::swap(records[i], records[pick(rng)]);
+        }
+    }
+    for (std::size_t i = 0; i < records.size(); ++i)
+        candidates[i] = records[i].first;
+    // The other slots: weighted sampling without replacement. Each remaining
+    // candidate draws u in (0, 1) and gets the key log(u) / weight; the
+    // largest keys win. A weight floor keeps everyone drawable.
+    std::uniform_real_distribution<double> unit(0.0, 1.0);
+    std::vector<std::pair<double, address>> keyed;
+    keyed.reserve(candidates.size() - fixed);
+    for (std::size_t i = fixed; i < candidates.size(); ++i) {
+        const double weight = std::max(
+            records[i].second ? reliability(*records[i].second, now) : peer_trust::neutral, 0.01);
+        double u = unit(rng);
+        if (u <= 0.0)
+            u = std::numeric_limits<double>::min();
+        keyed.emplace_back(std::log(u) / weight, candidates[i]);
+    }
+    const std::size_t rest = take - fixed;
+    std::partial_sort(keyed.begin(), keyed.begin() + static_cast<std::ptrdiff_t>(rest),
+                      keyed.end(), [](const auto& a, const auto& b) { return a.first > b.first; });
     candidates.resize(take);
+    for (std::size_t i = 0; i < rest; ++i)
+        candidates[fixed + i] = keyed[i].second;
     return candidates;
 }
 

@@ -12,10 +12,12 @@ using ping_timer = caf::atom_constant<caf::atom("pingtimer")>;
 using expire_timer = caf::atom_constant<caf::atom("expiretime")>;
 using replicate_timer = caf::atom_constant<caf::atom("repltimer")>;
 using status_timer = caf::atom_constant<caf::atom("stattimer")>;
+using audit_timer = caf::atom_constant<caf::atom("audittimer")>;
 constexpr ping_timer ping_timer_v{};
 constexpr expire_timer expire_timer_v{};
 constexpr replicate_timer replicate_timer_v{};
 constexpr status_timer status_timer_v{};
+constexpr audit_timer audit_timer_v{};
 
 caf::behavior pruner(caf::event_based_actor* self, pruner_setup setup) {
     self->send(self, ping_timer_v);
@@ -23,6 +25,8 @@ caf::behavior pruner(caf::event_based_actor* self, pruner_setup setup) {
     self->delayed_send(self, setup.replicate_every, replicate_timer_v);
     if (setup.status_sink)
         self->delayed_send(self, setup.status_every, status_timer_v);
+    if (setup.auditor)
+        self->delayed_send(self, setup.audit_every, audit_timer_v);
     return {
         [=](ping_timer) {
             self->send(setup.peer_manager, tick_atom_v);
@@ -40,6 +44,10 @@ caf::behavior pruner(caf::event_based_actor* self, pruner_setup setup) {
         [=](status_timer) {
             self->send(setup.status_sink, tick_atom_v);
             self->delayed_send(self, setup.status_every, status_timer_v);
+        },
+        [=](audit_timer) {
+            self->send(setup.auditor, tick_atom_v);
+            self->delayed_send(self, setup.audit_every, audit_timer_v);
         },
     };
 }

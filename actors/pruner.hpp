@@ -19,6 +19,8 @@ struct pruner_setup {
     std::chrono::milliseconds expire_every{60 * 1000};
     std::chrono::milliseconds replicate_every{10 * 60 * 1000};
     std::chrono::milliseconds status_every{10 * 1000};
+    caf::actor auditor;                  // (tick_atom) every audit_every; may be null
+    std::chrono::milliseconds audit_every{10 * 1000};
 };
 
 caf::actor spawn_pruner(caf::actor_system& system, pruner_setup setup);

@@ -19,6 +19,25 @@ struct replicator_state {
 
 using self_pointer = caf::stateful_actor<replicator_state>*;
 
+// Tells the auditor which replicas an entry goes to, so it may check later
+// that they kept it.
+void offer_challenges(self_pointer self, const peer_snapshot& peers,
+                      const replication_order& order) {
+    auto& auditor = self->state.setup.auditor;
+    if (!auditor || order.targets.empty())
+        return;
+    std::vector<peer_info> targets;
+    for (auto& endpoint : order.targets)
+        for (auto& peer : peers.active)
+            if (peer.endpoint == endpoint) {
+                targets.push_back(peer);
+                break;
+            }
+    const auto& value = order.item.data;
+    self->send(auditor, audit_atom_v, value.public_key, value.key, value.time_ms,
+               std::move(targets));
+}
+
 void run_pass(self_pointer self) {
     self->request(self->state.setup.peer_manager, caf::infinite, peers_atom_v)
         .then([=](const peer_snapshot& peers) {
@@ -28,6 +47,7 @@ void run_pass(self_pointer self) {
                     .then([=](std::vector<replication_order>& orders) {
                         for (auto& order : orders) {
                             self->state.entries_sent += order.targets.size();
+                            offer_challenges(self, peers, order);
                             // Anonymous: the writer's count is not wanted here.
                             caf::anon_send(self->state.setup.batch_writer, write_atom_v,
                                            std::move(order.item), std::move(order.targets));

@@ -19,6 +19,7 @@ struct replicator_setup {
     // Active-set changes come in bursts while a network forms; wait this long
     // after the first before re-evaluating, so one pass covers the burst.
     std::chrono::milliseconds settle{500};
+    caf::actor auditor; // offered every entry sent (storage challenges); may be null
 };
 
 // Messages: (tick_atom) run now; (changed_atom) run after `settle`.

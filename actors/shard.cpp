@@ -7,6 +7,7 @@
 #include <caf/all.hpp>
 
 #include "actors/log.hpp"
+#include "actors/peer_choice.hpp"
 #include "actors/socket_address.hpp"
 #include "codec/codec.hpp"
 #include "crypto/dat_crypto.hpp"
@@ -70,16 +71,19 @@ caf::behavior shard(self_pointer self, shard_setup setup) {
         [=](store_atom, entry& item) { return store_entry(self, item); },
         [=](restore_atom, std::vector<entry>& items) {
             auto now = self->state.setup.wall_clock_ms();
-            for (auto& item : items)
-                self->state.store->put(std::move(item), now);
+            for (const auto& item : items)
+                self->state.store->put(item, now);
         },
         [=](serve_atom, const address& from, const get_message& request) {
             auto& state = self->state;
-            const entry* found = state.store->find(request.public_key, request.key);
+            bool lie = false;
+#if DAVE_TEST_HOOKS
+            lie = state.setup.answer_get_not_found; // test-only liar: stores PUTs, denies having them
+#endif
+            // The GET_ACK is copied from the stored bytes, nothing decoded.
             bytes reply;
-            if (found) {
+            if (!lie && state.store->append_get_ack(request.public_key, request.key, reply)) {
                 ++state.gets_served;
-                encode_message(get_ack_message{*found}, reply);
             } else {
                 ++state.gets_missed;
                 encode_message(make_not_found(request.public_key, request.key), reply);
@@ -90,10 +94,10 @@ caf::behavior shard(self_pointer self, shard_setup setup) {
         },
         [=](get_atom, const public_key_bytes& public_key,
             const bytes& key) -> caf::result<entry> {
-            const entry* found = self->state.store->find(public_key, key);
+            auto found = self->state.store->find(public_key, key);
             if (!found)
                 return make_error(errc::not_found);
-            return *found;
+            return std::move(found).take();
         },
         [=](expire_atom) {
             auto removed = self->state.store->expire(self->state.setup.wall_clock_ms());
@@ -101,13 +105,13 @@ caf::behavior shard(self_pointer self, shard_setup setup) {
                 self->state.log->debug("expired {} entries", removed);
         },
         [=](replicate_atom, const peer_snapshot& peers) {
-            std::vector<std::uint64_t> ids;
+            // Peers below the reliability floor are no replica candidates.
+            const double floor = self->state.setup.replica_floor;
+            std::vector<std::uint64_t> ids = replica_candidate_ids(peers, floor);
             std::unordered_map<std::uint64_t, address> endpoints;
-            ids.push_back(peers.self_id);
-            for (auto& peer : peers.active) {
-                ids.push_back(peer.id);
-                endpoints.emplace(peer.id, peer.endpoint);
-            }
+            for (auto& peer : peers.active)
+                if (replica_eligible(peer, floor))
+                    endpoints.emplace(peer.id, peer.endpoint);
             std::vector<replication_order> orders;
             for (auto& change : self->state.store->replicate(ids, self->state.setup.fanout)) {
                 // The sender is the highest ID of the new set among the replicas

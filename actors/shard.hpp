@@ -21,6 +21,11 @@ struct shard_setup {
     caf::actor writer; // transport, for GET_ACK replies
     caf::actor backup; // (append_atom, entry); may be null
     std::function<std::uint64_t()> wall_clock_ms;
+    // Active peers scoring below this are not made replicas (see peer_choice).
+    double replica_floor = 0.0;
+    // Test-only: answer every GET "not found" (a liar for the trust tests).
+    // Honoured only in builds with -DDAVE_TEST_HOOKS=ON; ignored otherwise.
+    bool answer_get_not_found = false;
 };
 
 // Messages:
@@ -30,6 +35,7 @@ struct shard_setup {
 //   (get_atom, public_key_bytes, bytes) -> entry or errc::not_found
 //   (expire_atom)
 //   (replicate_atom, peer_snapshot) -> std::vector<replication_order>
+//                                             (peers below replica_floor excluded)
 //   (status_atom) -> node_status (entries, bytes, put counters)
 caf::actor spawn_shard(caf::actor_system& system, shard_setup setup);
 

@@ -4,10 +4,15 @@
 #include <cassert>
 #include <cstring>
 #include <limits>
+#include <cstdlib>
+#include <new>
 #include <utility>
 
 #define XXH_STATIC_LINKING_ONLY // for XXH3_state_t on the stack
 #include <xxhash.h>
+
+#include "codec/codec.hpp"
+#include "codec/little_endian.hpp"
 
 namespace dave {
 
@@ -88,11 +93,6 @@ double linear_priority(double weight, std::uint64_t expiry_ms, std::uint64_t tim
     return weight * ms / 1000.0;
 }
 
-bool same_identity(const dat& a, const public_key_bytes& public_key, byte_span key) {
-    return a.public_key == public_key && a.key.size() == key.size() &&
-           std::equal(a.key.begin(), a.key.end(), key.begin());
-}
-
 bool same_set(const replica_ids& a, const replica_ids& b) {
     replica_ids x = a, y = b;
     std::sort(x.begin(), x.end());
@@ -121,27 +121,265 @@ errc put_outcome::error() const noexcept {
     }
 }
 
+// ---- records -----------------------------------------------------------------
+
+namespace {
+
+constexpr std::size_t heap_index_length = sizeof(std::uint32_t);
+constexpr std::size_t replicas_length = wire_replica_count * 8;
+// Offsets in an encoded Dat (PROTOCOL.md).
+constexpr std::size_t public_key_at = 120;
+constexpr std::size_t key_length_at = 152;
+constexpr std::size_t key_at = 153;
+
+} // namespace
+
+struct shard_store::record {
+    std::uint32_t heap_index; // the record's payload follows in the same allocation
+
+    const std::uint8_t* payload() const noexcept {
+        return reinterpret_cast<const std::uint8_t*>(this) + heap_index_length;
+    }
+    std::uint8_t* payload() noexcept {
+        return reinterpret_cast<std::uint8_t*>(this) + heap_index_length;
+    }
+    const std::uint8_t* dat() const noexcept { return payload() + replicas_length; }
+    std::size_t key_length() const noexcept { return dat()[key_length_at]; }
+    byte_span key() const noexcept { return {dat() + key_at, key_length()}; }
+    std::size_t value_length() const noexcept {
+        return load_u16_little_endian(dat() + key_at + key_length());
+    }
+    std::size_t dat_length() const noexcept {
+        return dat_header_length + key_length() + value_length();
+    }
+    std::uint64_t time_ms() const noexcept { return load_u64_little_endian(dat()); }
+    const std::uint8_t* public_key() const noexcept { return dat() + public_key_at; }
+    std::uint64_t public_key_id() const noexcept { return load_u64_little_endian(public_key()); }
+    // What the entry counts against the capacity (stored_size of the entry).
+    std::size_t counted_size() const noexcept { return entry_header_length + dat_length(); }
+
+    replica_ids replicas() const noexcept {
+        replica_ids ids{};
+        for (std::size_t i = 0; i < ids.size(); ++i)
+            ids[i] = load_u64_little_endian(payload() + 8 * i);
+        return ids;
+    }
+    void set_replicas(const replica_ids& ids) noexcept {
+        for (std::size_t i = 0; i < ids.size(); ++i)
+            store_u64_little_endian(payload() + 8 * i, ids[i]);
+    }
+    bool has_identity(const public_key_bytes& public_key_value, byte_span key_value) const noexcept {
+        return key_length() == key_value.size() &&
+               std::memcmp(public_key(), public_key_value.data(), public_key_value.size()) == 0 &&
+               (key_value.empty() ||
+                std::memcmp(dat() + key_at, key_value.data(), key_value.size()) == 0);
+    }
+    bool has_dat(byte_span encoded) const noexcept {
+        return dat_length() == encoded.size() &&
+               std::memcmp(dat(), encoded.data(), encoded.size()) == 0;
+    }
+};
+
+shard_store::record* shard_store::make_record(const replica_ids& replicas, byte_span encoded_dat) {
+    void* memory = std::malloc(heap_index_length + replicas_length + encoded_dat.size());
+    if (memory == nullptr)
+        throw std::bad_alloc();
+    auto* stored = static_cast<record*>(memory);
+    stored->heap_index = 0;
+    stored->set_replicas(replicas);
+    std::memcpy(stored->payload() + replicas_length, encoded_dat.data(), encoded_dat.size());
+    return stored;
+}
+
+void shard_store::free_record(record* stored) noexcept {
+    std::free(stored);
+}
+
+entry shard_store::decode(const record* stored) {
+    entry item;
+    item.replicas = stored->replicas();
+    result<dat> value = decode_dat(byte_span(stored->dat(), stored->dat_length()));
+    // The bytes were encoded by the codec when stored: they always decode.
+    assert(value);
+    if (value)
+        item.data = std::move(value).value();
+    return item;
+}
+
+std::uint64_t shard_store::record_hash(const record* stored) noexcept {
+    public_key_bytes public_key;
+    std::memcpy(public_key.data(), stored->public_key(), public_key.size());
+    return entry_key_hash(public_key, stored->key());
+}
+
+// ---- the index ---------------------------------------------------------------
+
+namespace {
+
+constexpr std::size_t no_slot = static_cast<std::size_t>(-1);
+
+// The low bits of the hash choose the shard, so they are equal for every
+// entry of a store: the slot comes from all the bits (Fibonacci hashing),
+// the tag from bits the shard choice does not use.
+std::size_t home_slot(std::uint64_t hash, std::size_t mask) noexcept {
+    return static_cast<std::size_t>((hash * 0x9e3779b97f4a7c15ULL) >> 32) & mask;
+}
+
+std::uint8_t slot_tag(std::uint64_t hash) noexcept {
+    return static_cast<std::uint8_t>(0x80 | ((hash >> 40) & 0x7f));
+}
+
+} // namespace
+
+std::size_t shard_store::find_slot(std::uint64_t hash, const public_key_bytes& public_key,
+                                   byte_span key) const {
+    if (slots_.empty())
+        return no_slot;
+    const std::size_t mask = slots_.size() - 1;
+    const std::uint8_t tag = slot_tag(hash);
+    for (std::size_t i = home_slot(hash, mask);; i = (i + 1) & mask) {
+        if (tags_[i] == 0)
+            return no_slot;
+        if (tags_[i] == tag && slots_[i]->has_identity(public_key, key))
+            return i;
+    }
+}
+
+std::size_t shard_store::slot_of(std::uint64_t hash, const record* stored) const {
+    const std::size_t mask = slots_.size() - 1;
+    for (std::size_t i = home_slot(hash, mask);; i = (i + 1) & mask) {
+        assert(tags_[i] != 0);
+        if (slots_[i] == stored)
+            return i;
+    }
+}
+
+shard_store::record* shard_store::lookup(std::uint64_t hash, const public_key_bytes& public_key,
+                                         byte_span key) const {
+    const std::size_t slot = find_slot(hash, public_key, key);
+    return slot == no_slot ? nullptr : slots_[slot];
+}
+
+void shard_store::index_insert(std::uint64_t hash, record* stored) {
+    // At most 7/8 full: probes stay short, and the tag bytes keep most of
+    // them off the records.
+    if ((heap_.size() + 1) * 8 > slots_.size() * 7)
+        index_grow();
+    const std::size_t mask = slots_.size() - 1;
+    std::size_t i = home_slot(hash, mask);
+    while (tags_[i] != 0)
+        i = (i + 1) & mask;
+    slots_[i] = stored;
+    tags_[i] = slot_tag(hash);
+}
+
+void shard_store::index_grow() {
+    std::vector<record*> old = std::move(slots_);
+    std::vector<std::uint8_t> old_tags = std::move(tags_);
+    const std::size_t capacity = std::max<std::size_t>(16, old.size() * 2);
+    slots_.assign(capacity, nullptr);
+    tags_.assign(capacity, 0);
+    const std::size_t mask = capacity - 1;
+    for (std::size_t j = 0; j < old.size(); ++j) {
+        if (old_tags[j] == 0)
+            continue;
+        const std::uint64_t hash = record_hash(old[j]);
+        std::size_t i = home_slot(hash, mask);
+        while (tags_[i] != 0)
+            i = (i + 1) & mask;
+        slots_[i] = old[j];
+        tags_[i] = old_tags[j];
+    }
+}
+
+// Backward-shift deletion: the records after the hole that may move closer to
+// their home slot do, so lookups never need tombstones.
+void shard_store::index_erase(std::uint64_t hash, const record* stored) {
+    const std::size_t mask = slots_.size() - 1;
+    std::size_t hole = slot_of(hash, stored);
+    for (std::size_t j = (hole + 1) & mask; tags_[j] != 0; j = (j + 1) & mask) {
+        const std::size_t home = home_slot(record_hash(slots_[j]), mask);
+        // The record at j may fill the hole unless its home lies cyclically
+        // in (hole, j].
+        const bool stays = hole <= j ? (hole < home && home <= j) : (hole < home || home <= j);
+        if (stays)
+            continue;
+        slots_[hole] = slots_[j];
+        tags_[hole] = tags_[j];
+        hole = j;
+    }
+    slots_[hole] = nullptr;
+    tags_[hole] = 0;
+}
+
+// ---- the store ---------------------------------------------------------------
+
 shard_store::shard_store(const shard_config& config) : config_(config) {}
 
-template <class Entry> put_outcome shard_store::put_impl(Entry&& item, std::uint64_t now_ms) {
+shard_store::~shard_store() {
+    clear();
+}
+
+shard_store::shard_store(shard_store&& other) noexcept
+    : config_(other.config_), slots_(std::move(other.slots_)), tags_(std::move(other.tags_)),
+      used_bytes_(std::exchange(other.used_bytes_, 0)), heap_(std::move(other.heap_)),
+      heap_time_ms_(other.heap_time_ms_), victims_(std::move(other.victims_)),
+      scratch_(std::move(other.scratch_)) {
+    other.slots_.clear();
+    other.tags_.clear();
+    other.heap_.clear();
+}
+
+shard_store& shard_store::operator=(shard_store&& other) noexcept {
+    if (this != &other) {
+        clear();
+        config_ = other.config_;
+        slots_ = std::move(other.slots_);
+        tags_ = std::move(other.tags_);
+        used_bytes_ = std::exchange(other.used_bytes_, 0);
+        heap_ = std::move(other.heap_);
+        heap_time_ms_ = other.heap_time_ms_;
+        victims_ = std::move(other.victims_);
+        scratch_ = std::move(other.scratch_);
+        other.slots_.clear();
+        other.tags_.clear();
+        other.heap_.clear();
+    }
+    return *this;
+}
+
+void shard_store::clear() noexcept {
+    for (record* stored : heap_)
+        free_record(stored);
+    heap_.clear();
+    slots_.clear();
+    tags_.clear();
+    used_bytes_ = 0;
+}
+
+put_outcome shard_store::put(const entry& item, std::uint64_t now_ms) {
     const dat& value = item.data;
+    scratch_.clear();
+    // An entry the wire cannot carry cannot be stored (nor sent back).
+    if (encode_dat(value, scratch_) != errc::none)
+        return {put_status::refused_full, {}};
     const std::uint64_t hash = entry_key_hash(value.public_key, value.key);
-    if (slots_.empty())
+    if (heap_.empty())
         heap_time_ms_ = now_ms; // start the heap's clock with its first entry
-    slot* existing = find_slot(hash, value.public_key, value.key);
-    put_outcome outcome;
+    record* existing = lookup(hash, value.public_key, value.key);
     if (existing != nullptr) {
-        if (existing->item.data == value)
+        if (existing->has_dat(scratch_))
             return {put_status::identical, {}};
-        if (value.time_ms <= existing->item.data.time_ms)
+        if (value.time_ms <= existing->time_ms())
             return {put_status::refused_older, {}};
     }
 
-    const std::size_t size = stored_size(item);
-    const std::size_t freed_by_replacing = existing != nullptr ? existing->size : 0;
+    const std::size_t size = entry_header_length + scratch_.size();
+    const std::size_t freed_by_replacing = existing != nullptr ? existing->counted_size() : 0;
     if (size > config_.capacity_bytes)
         return {put_status::refused_full, {}};
     const std::size_t needed = used_bytes_ - freed_by_replacing + size;
+    put_outcome outcome;
     if (needed > config_.capacity_bytes) {
         const double newcomer = entry_priority(value, config_.own_node_id, config_.ttl_ms, now_ms);
         // The entry being replaced is not a candidate for eviction.
@@ -153,41 +391,34 @@ template <class Entry> put_outcome shard_store::put_impl(Entry&& item, std::uint
         if (!room)
             return {put_status::refused_full, {}};
         outcome.evicted.reserve(victims_.size());
-        for (slot* victim : victims_) {
-            used_bytes_ -= victim->size;
-            const std::uint64_t victim_hash =
-                entry_key_hash(victim->item.data.public_key, victim->item.data.key);
-            outcome.evicted.push_back(std::move(victim->item));
-            erase_slot(victim_hash, victim);
+        for (record* victim : victims_) {
+            used_bytes_ -= victim->counted_size();
+            outcome.evicted.push_back(decode(victim));
+            index_erase(record_hash(victim), victim);
+            free_record(victim);
         }
         victims_.clear();
     }
 
+    record* fresh = make_record(item.replicas, scratch_);
     if (existing != nullptr) {
-        used_bytes_ = used_bytes_ - existing->size + size;
-        existing->item = std::forward<Entry>(item);
-        init_slot(*existing);
+        used_bytes_ = used_bytes_ - existing->counted_size() + size;
+        slots_[slot_of(hash, existing)] = fresh; // same identity: same hash, same tag
+        const std::size_t at = existing->heap_index;
+        heap_place(at, fresh);
+        free_record(existing);
         // Same public key, so the same weight; only the expiry moved later.
-        heap_sift_down(existing->heap_index);
-        heap_sift_up(existing->heap_index);
+        heap_sift_down(at);
+        heap_sift_up(fresh->heap_index);
         outcome.status = put_status::replaced;
         return outcome;
     }
-    auto it = slots_.emplace(hash, slot{std::forward<Entry>(item)});
-    init_slot(it->second);
-    heap_push(&it->second);
+    index_insert(hash, fresh);
+    heap_push(fresh);
     used_bytes_ += size;
     outcome.status =
         outcome.evicted.empty() ? put_status::stored_new : put_status::evicted_and_stored;
     return outcome;
-}
-
-put_outcome shard_store::put(const entry& item, std::uint64_t now_ms) {
-    return put_impl(item, now_ms);
-}
-
-put_outcome shard_store::put(entry&& item, std::uint64_t now_ms) {
-    return put_impl(std::move(item), now_ms);
 }
 
 // Pops the lowest-priority entries into victims_ until `needed` bytes fit,
@@ -200,131 +431,136 @@ bool shard_store::make_room(std::size_t needed, double newcomer_priority, std::u
     while (needed - freed > config_.capacity_bytes) {
         // needed − freed > capacity ≥ the newcomer's size, so others remain.
         assert(!heap_.empty());
-        slot* lowest = heap_.front();
-        if (priority_now(*lowest, now_ms) >= newcomer_priority) {
-            for (slot* s : victims_)
-                heap_push(s);
+        record* lowest = heap_.front();
+        if (priority_now(lowest, now_ms) >= newcomer_priority) {
+            for (record* stored : victims_)
+                heap_push(stored);
             victims_.clear();
             return false;
         }
         heap_erase(lowest);
         victims_.push_back(lowest);
-        freed += lowest->size;
+        freed += lowest->counted_size();
     }
     return true;
 }
 
 bool shard_store::is_identical(const entry& item) const {
     const dat& value = item.data;
-    const slot* s =
-        find_slot(entry_key_hash(value.public_key, value.key), value.public_key, value.key);
-    return s != nullptr && s->item.data == value;
+    const record* stored =
+        lookup(entry_key_hash(value.public_key, value.key), value.public_key, value.key);
+    if (stored == nullptr)
+        return false;
+    scratch_.clear();
+    return encode_dat(value, scratch_) == errc::none && stored->has_dat(scratch_);
 }
 
 bool shard_store::needs_verification(const dat& value) const {
-    const slot* s =
-        find_slot(entry_key_hash(value.public_key, value.key), value.public_key, value.key);
-    return s == nullptr || value.time_ms > s->item.data.time_ms;
+    const record* stored =
+        lookup(entry_key_hash(value.public_key, value.key), value.public_key, value.key);
+    return stored == nullptr || value.time_ms > stored->time_ms();
 }
 
-const entry* shard_store::find(const public_key_bytes& public_key, byte_span key) const {
-    const slot* s = find_slot(entry_key_hash(public_key, key), public_key, key);
-    return s != nullptr ? &s->item : nullptr;
+found_entry shard_store::find(const public_key_bytes& public_key, byte_span key) const {
+    const record* stored = lookup(entry_key_hash(public_key, key), public_key, key);
+    return stored != nullptr ? found_entry(decode(stored)) : found_entry();
+}
+
+bool shard_store::append_get_ack(const public_key_bytes& public_key, byte_span key,
+                                 bytes& out) const {
+    const record* stored = lookup(entry_key_hash(public_key, key), public_key, key);
+    if (stored == nullptr)
+        return false;
+    const std::size_t dat_length = stored->dat_length();
+    const std::size_t entry_length = replicas_length + 2 + dat_length;
+    const std::size_t at = out.size();
+    out.resize(at + 1 + 2 + entry_length);
+    std::uint8_t* p = out.data() + at;
+    p[0] = static_cast<std::uint8_t>(op::get_ack);
+    store_u16_little_endian(p + 1, static_cast<std::uint16_t>(entry_length));
+    std::memcpy(p + 3, stored->payload(), replicas_length);
+    store_u16_little_endian(p + 3 + replicas_length, static_cast<std::uint16_t>(dat_length));
+    std::memcpy(p + 5 + replicas_length, stored->dat(), dat_length);
+    return true;
 }
 
 std::size_t shard_store::expire(std::uint64_t now_ms) {
-    const std::size_t before = slots_.size();
-    for (auto it = slots_.begin(); it != slots_.end();) {
-        if (it->second.expiry_ms <= now_ms) {
-            used_bytes_ -= it->second.size;
-            it = slots_.erase(it);
+    std::size_t kept = 0;
+    std::size_t removed = 0;
+    for (std::size_t i = 0; i < heap_.size(); ++i) {
+        record* stored = heap_[i];
+        const std::uint64_t expiry = saturated_expiry(stored->time_ms());
+        if (expiry <= now_ms) {
+            used_bytes_ -= stored->counted_size();
+            index_erase(record_hash(stored), stored);
+            free_record(stored);
+            ++removed;
         } else {
-            ++it;
+            heap_[kept++] = stored;
         }
     }
-    const std::size_t removed = before - slots_.size();
-    if (removed > 0) {
-        heap_.clear();
-        for (auto& [hash, s] : slots_)
-            heap_.push_back(&s);
-    }
-    heap_rekey(now_ms);
+    heap_.resize(kept);
+    heap_rekey(now_ms); // also renumbers every heap index
     return removed;
 }
 
 std::vector<replica_change> shard_store::replicate(std::span<const std::uint64_t> node_ids,
                                                    std::size_t fanout) {
     std::vector<replica_change> changes;
-    for (auto& [hash, s] : slots_) {
-        const replica_ids fresh = closest_replicas(s.item.data.public_key, node_ids, fanout);
-        if (same_set(fresh, s.item.replicas))
+    public_key_bytes public_key;
+    for (record* stored : heap_) {
+        std::memcpy(public_key.data(), stored->public_key(), public_key.size());
+        const replica_ids fresh = closest_replicas(public_key, node_ids, fanout);
+        const replica_ids old = stored->replicas();
+        if (same_set(fresh, old))
             continue;
         replica_change change;
         for (std::uint64_t id : fresh) {
-            if (id != 0 && std::find(s.item.replicas.begin(), s.item.replicas.end(), id) ==
-                               s.item.replicas.end())
+            if (id != 0 && std::find(old.begin(), old.end(), id) == old.end())
                 change.added.push_back(id);
         }
-        s.item.replicas = fresh;
-        change.item = s.item;
+        stored->set_replicas(fresh);
+        change.item = decode(stored);
         changes.push_back(std::move(change));
     }
     return changes;
 }
 
-shard_store::slot* shard_store::find_slot(std::uint64_t hash, const public_key_bytes& public_key,
-                                          byte_span key) {
-    auto [first, last] = slots_.equal_range(hash);
-    for (auto it = first; it != last; ++it) {
-        if (same_identity(it->second.item.data, public_key, key))
-            return &it->second;
-    }
-    return nullptr;
+// ---- priorities and the heap ---------------------------------------------------
+
+std::uint64_t shard_store::saturated_expiry(std::uint64_t time_ms) const noexcept {
+    const std::uint64_t max = std::numeric_limits<std::uint64_t>::max();
+    return time_ms > max - config_.ttl_ms ? max : time_ms + config_.ttl_ms;
 }
 
-const shard_store::slot* shard_store::find_slot(std::uint64_t hash,
-                                                const public_key_bytes& public_key,
-                                                byte_span key) const {
-    return const_cast<shard_store*>(this)->find_slot(hash, public_key, key);
-}
-
-void shard_store::erase_slot(std::uint64_t hash, const slot* target) {
-    auto [first, last] = slots_.equal_range(hash);
-    for (auto it = first; it != last; ++it) {
-        if (&it->second == target) {
-            slots_.erase(it);
-            return;
-        }
-    }
-}
-
-void shard_store::init_slot(slot& s) {
-    s.size = stored_size(s.item);
-    s.weight = distance_weight(config_.own_node_id, s.item.data.public_key);
-    s.expiry_ms = expiry_of(s.item.data, config_.ttl_ms);
-    s.heap_key = heap_key_at(s, heap_time_ms_);
-}
-
-double shard_store::priority_now(const slot& s, std::uint64_t now_ms) const noexcept {
-    return s.expiry_ms <= now_ms ? 0.0 : linear_priority(s.weight, s.expiry_ms, now_ms);
+double shard_store::priority_now(const record* stored, std::uint64_t now_ms) const noexcept {
+    const std::uint64_t expiry = saturated_expiry(stored->time_ms());
+    if (expiry <= now_ms)
+        return 0.0;
+    const double weight =
+        1.0 - static_cast<double>(config_.own_node_id ^ stored->public_key_id()) * 0x1p-64;
+    return linear_priority(weight, expiry, now_ms);
 }
 
 // Unclamped, so that entries already past expiry at the heap's time keep
 // the order their lines have there.
-double shard_store::heap_key_at(const slot& s, std::uint64_t time_ms) const noexcept {
-    return linear_priority(s.weight, s.expiry_ms, time_ms);
+double shard_store::heap_key_at(const record* stored, std::uint64_t time_ms) const noexcept {
+    const double weight =
+        1.0 - static_cast<double>(config_.own_node_id ^ stored->public_key_id()) * 0x1p-64;
+    return linear_priority(weight, saturated_expiry(stored->time_ms()), time_ms);
 }
 
-void shard_store::heap_place(std::size_t i, slot* s) {
-    heap_[i] = s;
-    s->heap_index = i;
+void shard_store::heap_place(std::size_t i, record* stored) {
+    heap_[i] = stored;
+    stored->heap_index = static_cast<std::uint32_t>(i);
 }
 
 void shard_store::heap_sift_up(std::size_t i) {
-    slot* moving = heap_[i];
+    record* moving = heap_[i];
+    const double key = heap_key_at(moving, heap_time_ms_);
     while (i > 0) {
         const std::size_t parent = (i - 1) / 2;
-        if (heap_[parent]->heap_key <= moving->heap_key)
+        if (heap_key_at(heap_[parent], heap_time_ms_) <= key)
             break;
         heap_place(i, heap_[parent]);
         i = parent;
@@ -333,15 +569,22 @@ void shard_store::heap_sift_up(std::size_t i) {
 }
 
 void shard_store::heap_sift_down(std::size_t i) {
-    slot* moving = heap_[i];
+    record* moving = heap_[i];
+    const double key = heap_key_at(moving, heap_time_ms_);
     const std::size_t n = heap_.size();
     for (;;) {
         std::size_t child = 2 * i + 1;
         if (child >= n)
             break;
-        if (child + 1 < n && heap_[child + 1]->heap_key < heap_[child]->heap_key)
-            ++child;
-        if (moving->heap_key <= heap_[child]->heap_key)
+        double child_key = heap_key_at(heap_[child], heap_time_ms_);
+        if (child + 1 < n) {
+            const double right = heap_key_at(heap_[child + 1], heap_time_ms_);
+            if (right < child_key) {
+                ++child;
+                child_key = right;
+            }
+        }
+        if (key <= child_key)
             break;
         heap_place(i, heap_[child]);
         i = child;
@@ -349,17 +592,16 @@ void shard_store::heap_sift_down(std::size_t i) {
     heap_place(i, moving);
 }
 
-void shard_store::heap_push(slot* s) {
-    s->heap_key = heap_key_at(*s, heap_time_ms_);
-    heap_.push_back(s);
+void shard_store::heap_push(record* stored) {
+    heap_.push_back(stored);
     heap_sift_up(heap_.size() - 1);
 }
 
-void shard_store::heap_erase(slot* s) {
-    const std::size_t i = s->heap_index;
-    slot* last = heap_.back();
+void shard_store::heap_erase(record* stored) {
+    const std::size_t i = stored->heap_index;
+    record* last = heap_.back();
     heap_.pop_back();
-    if (last == s)
+    if (last == stored)
         return;
     heap_place(i, last);
     heap_sift_down(i);
@@ -368,10 +610,8 @@ void shard_store::heap_erase(slot* s) {
 
 void shard_store::heap_rekey(std::uint64_t now_ms) {
     heap_time_ms_ = now_ms;
-    for (std::size_t i = 0; i < heap_.size(); ++i) {
-        heap_[i]->heap_key = heap_key_at(*heap_[i], now_ms);
-        heap_[i]->heap_index = i;
-    }
+    for (std::size_t i = 0; i < heap_.size(); ++i)
+        heap_[i]->heap_index = static_cast<std::uint32_t>(i);
     for (std::size_t i = heap_.size() / 2; i-- > 0;)
         heap_sift_down(i);
 }

@@ -9,7 +9,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <span>
-#include <unordered_map>
+#include <utility>
 #include <vector>
 
 #include "codec/errc.hpp"
@@ -92,16 +92,37 @@ struct replica_change {
     std::vector<std::uint64_t> added; // IDs in the new set that were not in the old
 };
 
+// A decoded copy of a stored entry, or nothing. It compares with nullptr and
+// dereferences like the pointer into the store it replaced (entries are kept
+// encoded, so there is no entry object to point at).
+class found_entry {
+public:
+    found_entry() = default;
+    explicit found_entry(entry item) : item_(std::move(item)), found_(true) {}
+    explicit operator bool() const noexcept { return found_; }
+    const entry& operator*() const noexcept { return item_; }
+    const entry* operator->() const noexcept { return &item_; }
+    entry take() && { return std::move(item_); }
+    friend bool operator==(const found_entry& found, std::nullptr_t) noexcept {
+        return !found.found_;
+    }
+
+private:
+    entry item_;
+    bool found_ = false;
+};
+
 class shard_store {
 public:
     explicit shard_store(const shard_config& config);
+    ~shard_store();
 
-    // The priority heap points into the map's nodes: moving keeps them valid
-    // (node-based map), copying would not.
+    // Records are owned through raw pointers (index and heap): moving hands
+    // them over, copying is not offered.
     shard_store(const shard_store&) = delete;
     shard_store& operator=(const shard_store&) = delete;
-    shard_store(shard_store&&) noexcept = default;
-    shard_store& operator=(shard_store&&) noexcept = default;
+    shard_store(shard_store&& other) noexcept;
+    shard_store& operator=(shard_store&& other) noexcept;
 
     // Stores `item` unless refused (see put_status). The caller has verified
     // the dat. Rules:
@@ -113,10 +134,10 @@ public:
     // - when the store would exceed its capacity, the lowest-priority other
     //   entries are evicted, but only while each has a lower priority than
     //   the newcomer; otherwise nothing changes and the put is refused_full;
-    // - an entry larger than the whole capacity is refused_full.
+    // - an entry larger than the whole capacity, or one that cannot be
+    //   encoded (key or value over the wire's limits), is refused_full.
     // The stored entry keeps the replica set `item` carries.
     put_outcome put(const entry& item, std::uint64_t now_ms);
-    put_outcome put(entry&& item, std::uint64_t now_ms);
 
     // True when exactly this dat is stored, so a PUT of it is a no-op.
     bool is_identical(const entry& item) const;
@@ -125,16 +146,20 @@ public:
     // caller can skip the signature check.
     bool needs_verification(const dat& value) const;
 
-    const entry* find(const public_key_bytes& public_key, byte_span key) const;
+    found_entry find(const public_key_bytes& public_key, byte_span key) const;
+    // Appends the GET_ACK message carrying the stored entry to `out` (the
+    // bytes are copied as stored, nothing is decoded); false, appending
+    // nothing, when the store does not hold (public key, key).
+    bool append_get_ack(const public_key_bytes& public_key, byte_span key, bytes& out) const;
 
     // Removes entries whose time + TTL is not after now_ms; returns how many.
     // O(n): meant for the periodic prune tick, which also re-keys the heap.
     std::size_t expire(std::uint64_t now_ms);
 
-    // Calls fn(const entry&) for every entry, in no particular order.
+    // Calls fn(const entry&) for every entry (decoded), in no particular order.
     template <class Fn> void for_each(Fn&& fn) const {
-        for (const auto& [hash, stored] : slots_)
-            fn(stored.item);
+        for (record* stored : heap_)
+            fn(decode(stored));
     }
 
     // Recomputes every entry's replica set against `node_ids` (the active
@@ -144,55 +169,65 @@ public:
     std::vector<replica_change> replicate(std::span<const std::uint64_t> node_ids,
                                           std::size_t fanout = wire_replica_count);
 
-    std::size_t size() const noexcept { return slots_.size(); }
+    std::size_t size() const noexcept { return heap_.size(); }
     std::size_t used_bytes() const noexcept { return used_bytes_; }
     std::size_t capacity_bytes() const noexcept { return config_.capacity_bytes; }
     const shard_config& config() const noexcept { return config_; }
 
 private:
-    struct slot {
-        entry item;
-        std::size_t size = 0;        // stored_size(item)
-        double weight = 0;           // 1 − distance/2^64, fixed per public key
-        std::uint64_t expiry_ms = 0; // time + TTL, saturated
-        double heap_key = 0;         // priority at heap_time_ms_, unclamped
-        std::size_t heap_index = 0;  // position in heap_
-    };
-    // Keyed by entry_key_hash; a multimap so that two identities with the
-    // same 64-bit hash are both kept (lookups compare the full key).
-    using slot_map = std::unordered_multimap<std::uint64_t, slot>;
+    // One stored entry in one allocation: its position in the heap, then the
+    // Entry as on the wire without the dat length (derivable): 5 × u64 LE
+    // replica IDs ‖ the encoded Dat. For a 16-byte key and value that is
+    // 4 + 40 + 187 bytes, where an `entry` object with two vectors took
+    // three allocations and about 300 bytes.
+    struct record;
 
-    template <class Entry> put_outcome put_impl(Entry&& item, std::uint64_t now_ms);
-
-    slot* find_slot(std::uint64_t hash, const public_key_bytes& public_key, byte_span key);
-    const slot* find_slot(std::uint64_t hash, const public_key_bytes& public_key,
+    // Open-addressing index (linear probing) of records by entry_key_hash,
+    // with one tag byte per slot (0 = empty, else 0x80 | 7 hash bits) so that
+    // most probes never touch a record. Deletion shifts back, no tombstones.
+    record* lookup(std::uint64_t hash, const public_key_bytes& public_key, byte_span key) const;
+    std::size_t find_slot(std::uint64_t hash, const public_key_bytes& public_key,
                           byte_span key) const;
-    void erase_slot(std::uint64_t hash, const slot* target);
-    void init_slot(slot& s);
-    double priority_now(const slot& s, std::uint64_t now_ms) const noexcept;
-    double heap_key_at(const slot& s, std::uint64_t time_ms) const noexcept;
+    std::size_t slot_of(std::uint64_t hash, const record* stored) const;
+    void index_insert(std::uint64_t hash, record* stored);
+    void index_erase(std::uint64_t hash, const record* stored);
+    void index_grow();
+
+    static record* make_record(const replica_ids& replicas, byte_span encoded_dat);
+    static void free_record(record* stored) noexcept;
+    static entry decode(const record* stored);
+    static std::uint64_t record_hash(const record* stored) noexcept;
+    void remove(record* stored); // from index, heap and byte count; frees it
+    void clear() noexcept;
+
+    std::uint64_t saturated_expiry(std::uint64_t time_ms) const noexcept;
+    double priority_now(const record* stored, std::uint64_t now_ms) const noexcept;
+    double heap_key_at(const record* stored, std::uint64_t time_ms) const noexcept;
     bool make_room(std::size_t needed, double newcomer_priority, std::uint64_t now_ms);
 
-    // Min-heap of slots by heap_key, each slot knowing its index.
-    void heap_push(slot* s);
-    void heap_erase(slot* s);
+    // Min-heap of records by their priority at heap_time_ms_ (computed from
+    // the record, not stored), each record knowing its index.
+    void heap_push(record* stored);
+    void heap_erase(record* stored);
     void heap_sift_up(std::size_t i);
     void heap_sift_down(std::size_t i);
-    void heap_place(std::size_t i, slot* s);
+    void heap_place(std::size_t i, record* stored);
     void heap_rekey(std::uint64_t now_ms);
     void heap_rekey_if_stale(std::uint64_t now_ms);
 
     shard_config config_;
-    slot_map slots_;
+    std::vector<record*> slots_;       // the index; size a power of two (or 0)
+    std::vector<std::uint8_t> tags_;   // one per slot
     std::size_t used_bytes_ = 0;
     // Priority index. An indexed binary heap (rather than a lazily
     // invalidated one or an ordered set): replacement and expiry remove or
     // re-key an entry exactly in O(log n), so no stale items accumulate, and
-    // the vector of pointers costs no allocation per put (an std::set would
-    // allocate a node per entry).
-    std::vector<slot*> heap_;
+    // the vector of pointers costs no allocation per put. It also holds
+    // every record, so it is what for_each and replicate walk.
+    std::vector<record*> heap_;
     std::uint64_t heap_time_ms_ = 0;
-    std::vector<slot*> victims_; // scratch for make_room, reused
+    std::vector<record*> victims_; // scratch for make_room, reused
+    mutable bytes scratch_;        // the Dat being put, encoded; reused
 };
 
 } // namespace dave

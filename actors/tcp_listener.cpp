@@ -11,6 +11,7 @@
 #include <caf/all.hpp>
 
 #include "actors/log.hpp"
+#include "codec/errc.hpp"
 #include "actors/socket_address.hpp"
 #include "messages/type_ids.hpp"
 
@@ -26,14 +27,18 @@ struct connection {
     clock_type::time_point last_activity;
 };
 
-// Splits complete frames off the front of `pending` into `out`. Returns false
-// when a frame length is invalid: the connection must be closed.
-bool take_frames(connection& conn, datagram_batch& out) {
+// Splits complete frames off the front of `pending` into `out`. Returns the
+// reason when a frame length is invalid (the connection must be closed):
+// empty_datagram for 0, too_long past max_message_length.
+errc take_frames(connection& conn, datagram_batch& out) {
     std::size_t offset = 0;
+    errc problem = errc::none;
     while (conn.pending.size() - offset >= 2) {
         std::size_t length = conn.pending[offset] | (std::size_t{conn.pending[offset + 1]} << 8);
-        if (length == 0 || length > max_message_length)
-            return false;
+        if (length == 0 || length > max_message_length) {
+            problem = length == 0 ? errc::empty_datagram : errc::too_long;
+            break;
+        }
         if (conn.pending.size() - offset - 2 < length)
             break;
         auto begin = conn.pending.begin() + static_cast<std::ptrdiff_t>(offset + 2);
@@ -41,7 +46,7 @@ bool take_frames(connection& conn, datagram_batch& out) {
         offset += 2 + length;
     }
     conn.pending.erase(conn.pending.begin(), conn.pending.begin() + static_cast<std::ptrdiff_t>(offset));
-    return true;
+    return problem;
 }
 
 void listener_loop(caf::blocking_actor* self, int listen_descriptor,
@@ -55,14 +60,44 @@ void listener_loop(caf::blocking_actor* self, int listen_descriptor,
     rate_limited_log refused_log;
     std::array<std::uint8_t, 16384> buffer{};
     bool running = true;
+    // Frames handed to dispatchers and not yet credited back.
+    const std::size_t limit = options.in_flight_limit * dispatchers.size();
+    std::size_t in_flight = 0;
+    std::uint64_t pauses = 0;
+    std::array<std::uint64_t, 2> bad_frames{}; // empty, too long: not yet reported
+    auto saturated = [&] { return limit != 0 && in_flight >= limit; };
 
     auto close_at = [&](std::size_t index) {
         ::close(connections[index].descriptor);
         connections[index] = std::move(connections.back());
         connections.pop_back();
     };
+    // Credits and a stop; waits up to `wait` for the first message.
+    auto take_messages = [&](std::chrono::milliseconds wait) {
+        for (bool more = true; more && running;) {
+            self->receive(
+                [&](credit_atom, std::uint64_t count) {
+                    in_flight -= std::min<std::size_t>(count, in_flight);
+                },
+                [&](stop_atom) { running = false; }, [&](caf::exit_msg&) { running = false; },
+                caf::after(wait) >> [&] { more = false; });
+            wait = std::chrono::milliseconds(0);
+        }
+    };
 
     while (running) {
+        // Saturated: read nothing (the kernel's buffers fill and TCP slows the
+        // writers), wait for credits instead. Idle time does not run meanwhile.
+        if (saturated()) {
+            ++pauses;
+            auto paused_at = clock_type::now();
+            while (running && saturated())
+                take_messages(std::chrono::milliseconds(5));
+            auto paused_for = clock_type::now() - paused_at;
+            for (auto& conn : connections)
+                conn.last_activity += paused_for;
+            continue;
+        }
         std::vector<pollfd> watched;
         watched.push_back({listen_descriptor, POLLIN, 0});
         for (auto& conn : connections)
@@ -75,6 +110,9 @@ void listener_loop(caf::blocking_actor* self, int listen_descriptor,
             for (std::size_t i = connections.size(); i-- > 0;) {
                 if (!(watched[i + 1].revents & (POLLIN | POLLHUP | POLLERR)))
                     continue;
+                // Leave the rest in the kernel until credits return.
+                if (limit != 0 && in_flight + frames.items.size() >= limit)
+                    break;
                 auto& conn = connections[i];
                 auto count = ::recv(conn.descriptor, buffer.data(), buffer.size(), MSG_DONTWAIT);
                 if (count <= 0) {
@@ -85,8 +123,10 @@ void listener_loop(caf::blocking_actor* self, int listen_descriptor,
                 }
                 conn.last_activity = now;
                 conn.pending.insert(conn.pending.end(), buffer.data(), buffer.data() + count);
-                if (!take_frames(conn, frames)) {
+                auto problem = take_frames(conn, frames);
+                if (problem != errc::none) {
                     ++oversize_closed;
+                    ++bad_frames[problem == errc::empty_datagram ? 0 : 1];
                     if (refused_log.allow())
                         log->warn("closed {}: frame length out of range ({} closed so far)",
                                   to_string(conn.peer), oversize_closed);
@@ -113,19 +153,33 @@ void listener_loop(caf::blocking_actor* self, int listen_descriptor,
                 close_at(i);
             }
         }
-        if (!frames.items.empty() && !dispatchers.empty()) {
-            self->send(dispatchers[next_dispatcher], inbound_atom_v, std::move(frames));
-            next_dispatcher = (next_dispatcher + 1) % dispatchers.size();
+        if (!dispatchers.empty()) {
+            auto& target = dispatchers[next_dispatcher];
+            bool used = false;
+            if (!frames.items.empty()) {
+                in_flight += frames.items.size();
+                self->send(target, inbound_atom_v, std::move(frames), true);
+                used = true;
+            }
+            for (std::size_t k = 0; k < bad_frames.size(); ++k) {
+                if (bad_frames[k] == 0)
+                    continue;
+                auto reason = k == 0 ? errc::empty_datagram : errc::too_long;
+                self->send(target, shed_atom_v, static_cast<std::uint8_t>(reason), bad_frames[k]);
+                bad_frames[k] = 0;
+                used = true;
+            }
+            if (used)
+                next_dispatcher = (next_dispatcher + 1) % dispatchers.size();
         }
-        self->receive([&](stop_atom) { running = false; },
-                      [&](caf::exit_msg&) { running = false; },
-                      caf::after(std::chrono::seconds(0)) >> [] {});
+        take_messages(std::chrono::milliseconds(0));
     }
     for (auto& conn : connections)
         ::close(conn.descriptor);
     ::close(listen_descriptor);
-    log->info("listener stopped ({} idle and {} bad-frame connections closed)", idle_closed,
-              oversize_closed);
+    log->info("listener stopped ({} idle and {} bad-frame connections closed, {} pauses for "
+              "credit)",
+              idle_closed, oversize_closed, pauses);
 }
 
 } // namespace

@@ -7,6 +7,7 @@
 
 #include <caf/all.hpp>
 
+#include "actors/admission.hpp"
 #include "actors/log.hpp"
 #include "actors/socket_address.hpp"
 #include "codec/op_name.hpp"
@@ -26,7 +27,8 @@ void set_buffer_sizes(int descriptor) {
 }
 
 // Reads until told to stop. The receive timeout bounds how long a stop waits.
-void reader_loop(caf::blocking_actor* self, int descriptor, std::vector<caf::actor> dispatchers) {
+void reader_loop(caf::blocking_actor* self, int descriptor, std::vector<caf::actor> dispatchers,
+                 std::size_t in_flight_limit) {
     auto log = logger_for("udp");
     log->info("reader started");
     timeval timeout{0, 50 * 1000};
@@ -39,6 +41,9 @@ void reader_loop(caf::blocking_actor* self, int descriptor, std::vector<caf::act
     std::size_t next_dispatcher = 0;
     bool running = true;
     rate_limited_log error_log;
+    rate_limited_log shed_log;
+    inbound_gate gate(in_flight_limit * dispatchers.size());
+    std::uint64_t shed_total = 0;
     while (running) {
         for (std::size_t i = 0; i < batch_capacity; ++i) {
             vectors[i] = {buffers[i].data(), buffers[i].size()};
@@ -50,30 +55,55 @@ void reader_loop(caf::blocking_actor* self, int descriptor, std::vector<caf::act
         }
         int received = recvmmsg(descriptor, headers.data(), batch_capacity, MSG_WAITFORONE, nullptr);
         if (received > 0 && !dispatchers.empty()) {
-            datagram_batch batch;
-            batch.items.reserve(static_cast<std::size_t>(received));
+            // Peer traffic and lookups go first and jump the dispatcher's
+            // queue; PUTs (which cost a verification each) after them.
+            datagram_batch urgent;
+            datagram_batch normal;
+            std::uint64_t shed = 0;
             for (int i = 0; i < received; ++i) {
                 auto length = headers[i].msg_len;
-                auto& item = batch.items.emplace_back();
-                item.peer = from_sockaddr(sources[i]);
                 // A truncated oversize datagram keeps its first bytes; the
                 // dispatcher drops it as too long by its length.
                 if (headers[i].msg_hdr.msg_flags & MSG_TRUNC)
                     length = receive_buffer_size;
+                auto kind = length == 0 ? traffic_class::other : classify(buffers[i][0]);
+                if (!gate.admit(kind)) {
+                    ++shed;
+                    continue;
+                }
+                auto& batch = kind == traffic_class::ping || kind == traffic_class::get ? urgent
+                                                                                         : normal;
+                auto& item = batch.items.emplace_back();
+                item.peer = from_sockaddr(sources[i]);
                 item.payload.assign(buffers[i].data(), buffers[i].data() + length);
             }
-            self->send(dispatchers[next_dispatcher], inbound_atom_v, std::move(batch));
+            auto& target = dispatchers[next_dispatcher];
             next_dispatcher = (next_dispatcher + 1) % dispatchers.size();
+            if (!urgent.items.empty())
+                self->send<caf::message_priority::high>(target, inbound_atom_v, std::move(urgent),
+                                                        false);
+            if (!normal.items.empty())
+                self->send(target, inbound_atom_v, std::move(normal), false);
+            if (shed != 0) {
+                shed_total += shed;
+                self->send(target, shed_atom_v, static_cast<std::uint8_t>(errc::overloaded), shed);
+                if (shed_log.allow())
+                    log->warn("dispatchers behind ({} datagrams waiting): shed {} datagrams so far",
+                              gate.in_flight(), shed_total);
+            }
         } else if (received < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
             if (error_log.allow())
                 log->warn("recvmmsg failed: {}", std::strerror(errno));
         }
-        self->receive([&](stop_atom) { running = false; },
-                      [&](caf::exit_msg&) { running = false; },
-                      caf::after(std::chrono::seconds(0)) >> [] {});
+        // Everything waiting: credits, and a stop.
+        for (bool more = true; more && running;)
+            self->receive([&](credit_atom, std::uint64_t count) { gate.credit(count); },
+                          [&](stop_atom) { running = false; },
+                          [&](caf::exit_msg&) { running = false; },
+                          caf::after(std::chrono::seconds(0)) >> [&] { more = false; });
     }
     ::close(descriptor);
-    log->info("reader stopped");
+    log->info("reader stopped ({} datagrams shed)", shed_total);
 }
 
 struct writer_state {
@@ -161,8 +191,9 @@ result<udp_socket_handle> open_udp_socket(const address& listen) {
 }
 
 caf::actor spawn_udp_reader(caf::actor_system& system, int descriptor,
-                            std::vector<caf::actor> dispatchers) {
-    return system.spawn<caf::detached>(reader_loop, descriptor, std::move(dispatchers));
+                            std::vector<caf::actor> dispatchers, std::size_t in_flight_limit) {
+    return system.spawn<caf::detached>(reader_loop, descriptor, std::move(dispatchers),
+                                       in_flight_limit);
 }
 
 caf::actor spawn_udp_writer(caf::actor_system& system, int descriptor) {

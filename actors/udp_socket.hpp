@@ -27,9 +27,16 @@ struct udp_socket_handle {
 result<udp_socket_handle> open_udp_socket(const address& listen);
 
 // The reader owns `descriptor` for reading and closes it when it stops
-// (on stop_atom or exit). Batches go to dispatchers in turn.
+// (on stop_atom or exit). Batches go to dispatchers in turn, as
+// (inbound_atom, datagram_batch, false): PING/PONG and GET datagrams first,
+// with high priority, then PUTs and the rest. The dispatchers return credits
+// (credit_atom, count); with more than `in_flight_limit` datagrams per
+// dispatcher not yet credited (0: unlimited) the reader sheds PUTs and
+// unknown datagrams, past twice that GETs too, past three times everything
+// (see inbound_gate), and reports what it shed to a dispatcher as
+// (shed_atom, errc::overloaded, count).
 caf::actor spawn_udp_reader(caf::actor_system& system, int descriptor,
-                            std::vector<caf::actor> dispatchers);
+                            std::vector<caf::actor> dispatchers, std::size_t in_flight_limit = 0);
 // The writer sends (send_atom, datagram_batch) and counts what it sent;
 // (status_atom) -> node_status with datagrams out by op.
 caf::actor spawn_udp_writer(caf::actor_system& system, int descriptor);

@@ -2,6 +2,7 @@
 // core, through search_work on one core and on all cores, and how long a
 // difficulty-16 proof takes.
 #include <cstdio>
+#include <string>
 #include <thread>
 #include <vector>
 
@@ -9,6 +10,7 @@
 #include "crypto/ed25519.hpp"
 #include "crypto/proof_of_work.hpp"
 #include "crypto/work_lanes.hpp"
+#include "support.hpp"
 #include "timing.hpp"
 
 namespace dave::bench {
@@ -77,6 +79,11 @@ void report_search(unsigned threads, std::chrono::seconds window) {
     std::printf("{\"bench\":\"pow\",\"threads\":%u,\"attempts_per_s\":%.0f,\"median_ms_d16\":%.3f,"
                 "\"lanes\":\"%s\"}\n",
                 threads, attempts_per_s, median_ms, work_lanes_name());
+    if (threads > 1)
+        report({"pow_attempts_all_cores", attempts_per_s, "attempts/s", goal::at_least,
+                5 * godave_attempts_per_s, godave_attempts_per_s, "godave",
+                "search_work on " + std::to_string(threads) + " threads, lanes " +
+                    work_lanes_name()});
 }
 
 } // namespace

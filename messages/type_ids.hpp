@@ -62,6 +62,10 @@ CAF_ADD_ATOM(dave, dave, changed_atom, "changed")
 CAF_ADD_ATOM(dave, dave, stop_atom, "stop")
 CAF_ADD_ATOM(dave, dave, frame_atom, "frame")
 CAF_ADD_ATOM(dave, dave, write_atom, "write")
+CAF_ADD_ATOM(dave, dave, audit_atom, "audit")
+CAF_ADD_ATOM(dave, dave, trust_atom, "trust")
+CAF_ADD_ATOM(dave, dave, credit_atom, "credit")
+CAF_ADD_ATOM(dave, dave, shed_atom, "shed")
 
 namespace dave {
 

@@ -44,6 +44,15 @@ struct replication_order {
 // A named count, e.g. drops by reason or a queue's depth.
 using named_count = std::pair<std::string, std::uint64_t>;
 
+// One peer's standing from storage challenges (kept locally, never sent).
+struct peer_trust_status {
+    std::string peer;         // "[ip]:port"
+    std::uint64_t id = 0;     // node ID, 0 until its first PONG
+    double reliability = 0.5; // decayed to the time of the report
+    std::uint64_t passed = 0; // challenges it passed
+    std::uint64_t failed = 0; // challenges it failed
+};
+
 // What `status` reports for the whole node.
 struct node_status {
     std::uint64_t node_id = 0;
@@ -76,6 +85,13 @@ struct node_status {
     std::uint64_t api_gets_timed_out = 0;
     std::vector<named_count> mailbox_depths;      // actor kind -> deepest mailbox
     std::vector<named_count> pong_rejections;     // reason -> count
+    // Trust (see PROTOCOL.md, "Trust").
+    std::vector<peer_trust_status> peer_trust;    // every peer in the table
+    std::uint64_t challenges_passed = 0;          // storage challenges judged, by us
+    std::uint64_t challenges_failed = 0;
+    std::uint64_t challenges_pending = 0;         // remembered, not yet judged
+    std::vector<named_count> challenge_failures;  // reason -> count
+    std::vector<named_count> api_gets_sent;       // peer -> GETs the getter sent it
 };
 
 template <class Inspector>
@@ -95,6 +111,11 @@ typename Inspector::result_type inspect(Inspector& f, peer_snapshot& x) {
     return f(caf::meta::type_name("peer_snapshot"), x.self_id, x.active);
 }
 template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, peer_trust_status& x) {
+    return f(caf::meta::type_name("peer_trust_status"), x.peer, x.id, x.reliability, x.passed,
+             x.failed);
+}
+template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, replication_order& x) {
     return f(caf::meta::type_name("replication_order"), x.item, x.targets);
 }
@@ -106,7 +127,9 @@ typename Inspector::result_type inspect(Inspector& f, node_status& x) {
              x.datagrams_dropped, x.drops, x.puts_stored, x.puts_refused, x.backup_records,
              x.peers_inactive, x.peers_added, x.datagrams_in_by_op, x.datagrams_out_by_op,
              x.put_refusals, x.gets_served, x.gets_missed, x.api_gets_remote,
-             x.api_gets_not_found, x.api_gets_timed_out, x.mailbox_depths, x.pong_rejections);
+             x.api_gets_not_found, x.api_gets_timed_out, x.mailbox_depths, x.pong_rejections,
+             x.peer_trust, x.challenges_passed, x.challenges_failed, x.challenges_pending,
+             x.challenge_failures, x.api_gets_sent);
 }
 
 } // namespace dave

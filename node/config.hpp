@@ -37,6 +37,70 @@ struct store_config {
     bool fsync_on_flush = false; // fsync is always done on shutdown and compaction
 };
 
+// Trust (PROTOCOL.md, "Trust"): storage challenges and the scores they
+// build. Scores are kept locally and never sent.
+struct trust_config {
+    // Chance that an entry we send to a replica is later asked back from it.
+    double challenge_probability = 0.01;
+    // A challenge is asked at a random time between this and twice this after
+    // the entry was sent.
+    milliseconds challenge_after{10 * 60 * 1000};
+    // How often the auditor asks the due challenges (and judges silence).
+    milliseconds audit_every{10000};
+    // How long a challenged peer has to answer.
+    milliseconds audit_timeout{2000};
+    // Scores decay toward neutral (0.5) with this half-life.
+    milliseconds half_life{60 * 60 * 1000};
+    // Below this score a peer is not chosen as a replica until it recovers.
+    double floor = 0.25;
+    // Fraction of the way to 1 (pass) or to 0 (fail) one result moves a score.
+    double pass_step = 0.1;
+    double fail_step = 0.2;
+    // Share of a PONG's peer slots kept for peers without results yet.
+    double newcomer_share = 0.2;
+    // A GET asks peers with a poor record this long after the others.
+    milliseconds get_later_after{100};
+    // Most challenges remembered at once.
+    std::size_t max_pending = 100000;
+};
+
+// Load shedding (DESIGN.md, Defences). Rates are per second; a rate or
+// limit of 0 disables that bound. Per-source rates are per address (IP and
+// port) and split evenly over the dispatchers.
+struct limits_config {
+    // Token buckets per source address: PING, PONG and GETMYADDRPORT(_ACK)...
+    std::size_t ping_rate = 100;
+    std::size_t ping_burst = 200;
+    // ...GET and GET_ACK...
+    std::size_t get_rate = 20000;
+    std::size_t get_burst = 20000;
+    // ...and PUT datagrams. TCP frames are bounded by flow control instead.
+    std::size_t put_rate = 2000;
+    std::size_t put_burst = 4000;
+    // PING-class datagrams from all sources together (each PING costs a signature).
+    std::size_t ping_total_rate = 20000;
+    // Source addresses tracked per dispatcher; beyond it, new ones share a bucket.
+    std::size_t sources = 16384;
+    // UDP PUTs one dispatcher may have waiting at the shards, in all and per
+    // shard: bounds the verification backlog, and so GET and PING latency.
+    std::size_t puts_in_flight = 64;
+    std::size_t shard_puts_in_flight = 16;
+    // TCP frames per dispatcher read and not yet stored: past it the listener
+    // stops reading and TCP flow control slows the writers (nothing is lost).
+    std::size_t stream_in_flight = 128;
+    // Datagrams per dispatcher the UDP reader handed over and not yet routed:
+    // past it PUTs are shed, past twice it GETs, past three times everything.
+    std::size_t inbound_in_flight = 1024;
+};
+
+// Test-only switches. Honoured only by builds configured with
+// -DDAVE_TEST_HOOKS=ON (never for release); otherwise the config file
+// refuses the [test] section and spawn_node ignores these.
+struct test_hooks_config {
+    // Store PUTs but answer every GET "not found": a liar for the trust tests.
+    bool answer_get_not_found = false;
+};
+
 struct node_config {
     std::filesystem::path key_file = "node.key";
     std::string listen = "[::]:1618";
@@ -44,6 +108,9 @@ struct node_config {
     std::size_t dispatchers = 0; // 0 = one per core
     protocol_config protocol;
     store_config store;
+    trust_config trust;
+    limits_config limits;
+    test_hooks_config test;
     std::string log_level = "info";
     bool log_json = false;
     // Status, metrics and the local put/get API the CLI uses; empty disables.

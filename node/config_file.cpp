@@ -169,6 +169,23 @@ struct reader {
         out = static_cast<std::size_t>(*value);
     }
 
+    // A number (integer or float) in [low, high], e.g. a probability.
+    void fraction(const toml::table& table, std::string_view section, std::string_view key,
+                  double& out, double low, double high) {
+        auto node = table.get(key);
+        if (!node)
+            return;
+        if (!node->is_floating_point() && !node->is_integer())
+            return fail(node->source(), section, key, "expected a number");
+        auto value = *node->value<double>();
+        if (!(value >= low && value <= high)) {
+            std::ostringstream what;
+            what << "must be between " << low << " and " << high << ", not " << value;
+            return fail(node->source(), section, key, what.str());
+        }
+        out = value;
+    }
+
     // `resolve`: host names are allowed (and must resolve); `peer`: port 0,
     // "any port" when binding, is no address to send to.
     bool endpoint(const toml::node& node, std::string_view section, std::string_view key,
@@ -260,9 +277,11 @@ config_load parse_config(std::string_view text, const std::filesystem::path& nam
     node_config config;
     config.key_file = base_folder / "node.key";
     config.store.backup_file = base_folder / "dave.backup";
-    static constexpr std::array<std::string_view, 5> sections = {"node", "store", "protocol", "log",
-                                                                 "http"};
+    static constexpr std::array<std::string_view, 7> sections = {
+        "node", "store", "protocol", "log", "http", "trust", "limits"};
     for (auto&& [key, node] : root) {
+        if (key.str() == "test" && node.is_table())
+            continue; // test-only: read below, refused unless built with the hooks
         bool known = false;
         for (auto section : sections)
             known = known || key.str() == section;
@@ -357,9 +376,67 @@ config_load parse_config(std::string_view text, const std::filesystem::path& nam
             }
         }
     }
+    if (auto trust = section_of(in, root, "trust")) {
+        auto& t = config.trust;
+        in.only_known(*trust, "trust",
+                      {"challenge_probability", "challenge_after", "audit_every", "audit_timeout",
+                       "half_life", "floor", "pass_step", "fail_step", "newcomer_share",
+                       "get_later_after", "max_pending"});
+        in.fraction(*trust, "trust", "challenge_probability", t.challenge_probability, 0, 1);
+        in.duration(*trust, "trust", "challenge_after", t.challenge_after);
+        in.duration(*trust, "trust", "audit_every", t.audit_every);
+        in.duration(*trust, "trust", "audit_timeout", t.audit_timeout);
+        in.duration(*trust, "trust", "half_life", t.half_life);
+        // Above neutral, a new peer could never become a replica.
+        in.fraction(*trust, "trust", "floor", t.floor, 0, 0.5);
+        in.fraction(*trust, "trust", "pass_step", t.pass_step, 0, 1);
+        in.fraction(*trust, "trust", "fail_step", t.fail_step, 0, 1);
+        in.fraction(*trust, "trust", "newcomer_share", t.newcomer_share, 0, 1);
+        in.duration(*trust, "trust", "get_later_after", t.get_later_after);
+        in.count(*trust, "trust", "max_pending", t.max_pending, 1, 10000000);
+    }
+    if (auto limits = section_of(in, root, "limits")) {
+        auto& l = config.limits;
+        in.only_known(*limits, "limits",
+                      {"ping_rate", "ping_burst", "get_rate", "get_burst", "put_rate",
+                       "put_burst", "ping_total_rate", "sources", "puts_in_flight",
+                       "shard_puts_in_flight", "stream_in_flight", "inbound_in_flight"});
+        constexpr std::int64_t most = 100000000;
+        in.count(*limits, "limits", "ping_rate", l.ping_rate, 0, most);
+        in.count(*limits, "limits", "ping_burst", l.ping_burst, 1, most);
+        in.count(*limits, "limits", "get_rate", l.get_rate, 0, most);
+        in.count(*limits, "limits", "get_burst", l.get_burst, 1, most);
+        in.count(*limits, "limits", "put_rate", l.put_rate, 0, most);
+        in.count(*limits, "limits", "put_burst", l.put_burst, 1, most);
+        in.count(*limits, "limits", "ping_total_rate", l.ping_total_rate, 0, most);
+        in.count(*limits, "limits", "sources", l.sources, 1, 10000000);
+        in.count(*limits, "limits", "puts_in_flight", l.puts_in_flight, 0, 1000000);
+        in.count(*limits, "limits", "shard_puts_in_flight", l.shard_puts_in_flight, 0, 1000000);
+        in.count(*limits, "limits", "stream_in_flight", l.stream_in_flight, 0, 1000000);
+        in.count(*limits, "limits", "inbound_in_flight", l.inbound_in_flight, 0, 1000000);
+    }
+    if (auto test = root.get("test"); test && test->is_table()) {
+#if DAVE_TEST_HOOKS
+        in.only_known(*test->as_table(), "test", {"answer_get_not_found"});
+        if (auto liar = in.get<bool>(*test->as_table(), "test", "answer_get_not_found",
+                                     "true or false"))
+            config.test.answer_get_not_found = *liar;
+#else
+        in.fail(test->source(), "test", "",
+                "test-only section, refused: this binary was built without DAVE_TEST_HOOKS");
+#endif
+    }
     if (in.problem)
         return *in.problem;
     return config;
+}
+
+bool test_hooks_enabled() noexcept {
+#if DAVE_TEST_HOOKS
+    return true;
+#else
+    return false;
+#endif
 }
 
 config_load load_config_file(const std::filesystem::path& path) {

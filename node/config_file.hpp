@@ -23,4 +23,8 @@ config_load load_config_file(const std::filesystem::path& path);
 config_load parse_config(std::string_view text, const std::filesystem::path& name,
                          const std::filesystem::path& base_folder);
 
+// True only in builds configured with -DDAVE_TEST_HOOKS=ON (tests, never
+// release): then the test-only [test] section is accepted and honoured.
+bool test_hooks_enabled() noexcept;
+
 } // namespace dave

@@ -2,6 +2,7 @@
 
 #include <atomic>
 #include <concepts>
+#include <iomanip>
 #include <sstream>
 #include <thread>
 
@@ -77,6 +78,15 @@ public:
             out_ << "{" << label << "=\"" << escape_label(label_value) << "\"}";
         out_ << " " << value << "\n";
     }
+    // A gauge that is a fraction (e.g. a reliability score), with any labels
+    // already rendered as `a="x",b="y"`.
+    void fraction(const char* name, double value, const std::string& labels) {
+        out_ << "dave_" << name << "{" << labels << "} " << std::setprecision(6) << value << "\n";
+    }
+    template <std::integral T>
+    void sample_labels(const char* name, T value, const std::string& labels) {
+        out_ << "dave_" << name << "{" << labels << "} " << value << "\n";
+    }
     void counts(const char* name, const char* type, const char* help, const char* label,
                 const std::vector<named_count>& values) {
         family(name, type, help);
@@ -134,6 +144,31 @@ std::string render_metrics(const node_status& s) {
     out.sample("backup_records_total", s.backup_records);
     out.counts("mailbox_depth", "gauge", "Deepest mailbox per actor kind.", "actor",
                s.mailbox_depths);
+    out.counts("api_gets_sent_total", "counter", "GETs sent to peers for API GETs, by peer.",
+               "peer", s.api_gets_sent);
+    // Trust: storage challenges and the scores they build.
+    out.family("audit_challenges_total", "counter", "Storage challenges judged, by outcome.");
+    out.sample("audit_challenges_total", s.challenges_passed, "outcome", "pass");
+    out.sample("audit_challenges_total", s.challenges_failed, "outcome", "fail");
+    out.counts("audit_failures_total", "counter", "Storage challenges failed, by reason.",
+               "reason", s.challenge_failures);
+    out.family("audit_challenges_pending", "gauge", "Storage challenges not yet judged.");
+    out.sample("audit_challenges_pending", s.challenges_pending);
+    auto peer_label = [](const peer_trust_status& row) {
+        return "peer=\"" + escape_label(row.peer) + "\"";
+    };
+    out.family("peer_reliability", "gauge",
+               "Reliability score of each known peer from storage challenges (0..1, 0.5 neutral).");
+    for (auto& row : s.peer_trust)
+        out.fraction("peer_reliability", row.reliability, peer_label(row));
+    out.family("peer_challenges_total", "counter",
+               "Storage challenges each known peer passed or failed.");
+    for (auto& row : s.peer_trust) {
+        out.sample_labels("peer_challenges_total", row.passed,
+                          peer_label(row) + ",outcome=\"pass\"");
+        out.sample_labels("peer_challenges_total", row.failed,
+                          peer_label(row) + ",outcome=\"fail\"");
+    }
     return out.str();
 }
 
@@ -175,6 +210,19 @@ std::string render_status_json(const node_status& s) {
         {"backup_records", s.backup_records},
         {"mailbox_depths", as_object(s.mailbox_depths)},
     };
+    out["gets"]["api_sent_by_peer"] = as_object(s.api_gets_sent);
+    nlohmann::json peers = nlohmann::json::array();
+    for (auto& row : s.peer_trust)
+        peers.push_back({{"peer", row.peer},
+                         {"node_id", row.id},
+                         {"reliability", row.reliability},
+                         {"passed", row.passed},
+                         {"failed", row.failed}});
+    out["trust"] = {{"challenges", {{"passed", s.challenges_passed},
+                                    {"failed", s.challenges_failed},
+                                    {"pending", s.challenges_pending},
+                                    {"failures", as_object(s.challenge_failures)}}},
+                    {"peers", std::move(peers)}};
     return out.dump();
 }
 

@@ -4,11 +4,13 @@
 
 #include <caf/all.hpp>
 
+#include "actors/auditor.hpp"
 #include "actors/backup_writer.hpp"
 #include "actors/batch_writer.hpp"
 #include "actors/dispatcher.hpp"
 #include "actors/getter.hpp"
 #include "actors/log.hpp"
+#include "actors/peer_choice.hpp"
 #include "actors/peer_manager.hpp"
 #include "actors/pruner.hpp"
 #include "actors/replicator.hpp"
@@ -35,6 +37,7 @@ struct node_children {
     caf::actor getter;
     caf::actor replicator;
     caf::actor pruner;
+    caf::actor auditor;
     caf::actor backup; // may be null
 };
 
@@ -52,27 +55,6 @@ using node_pointer = node_actor::stateful_pointer<node_state>;
 
 std::uint64_t wall_clock(const node_config& config) {
     return config.wall_clock ? config.wall_clock() : unix_time_ms();
-}
-
-// Replicas for `key`: the fanout closest among the active peers and us.
-std::pair<replica_ids, std::vector<address>> choose_replicas(const peer_snapshot& peers,
-                                                             const public_key_bytes& key,
-                                                             std::size_t fanout) {
-    std::vector<std::uint64_t> ids{peers.self_id};
-    for (auto& peer : peers.active)
-        ids.push_back(peer.id);
-    auto replicas = closest_replicas(key, ids, fanout);
-    std::vector<address> targets;
-    for (auto id : replicas) {
-        if (id == 0 || id == peers.self_id)
-            continue;
-        for (auto& peer : peers.active)
-            if (peer.id == id) {
-                targets.push_back(peer.endpoint);
-                break;
-            }
-    }
-    return {replicas, targets};
 }
 
 bool includes(const replica_ids& replicas, std::uint64_t id) {
@@ -93,14 +75,24 @@ void write_dat(node_pointer self, const peer_snapshot& peers, dat value, write_d
         done(make_error(sizes));
         return;
     }
-    auto [replicas, targets] = choose_replicas(peers, value.public_key, state.config.protocol.fanout);
-    entry item{replicas, std::move(value)};
-    auto send_remote = [=](const entry& stored) {
-        if (!targets.empty())
+    // Replicas: the fanout closest among us and the active peers at or above
+    // the reliability floor.
+    auto choice = choose_replicas(peers, value.public_key, state.config.protocol.fanout,
+                                  state.config.trust.floor);
+    std::vector<address> targets;
+    for (auto& peer : choice.targets)
+        targets.push_back(peer.endpoint);
+    entry item{choice.replicas, std::move(value)};
+    auto send_remote = [=, audited = std::move(choice.targets)](const entry& stored) {
+        if (!targets.empty()) {
             caf::anon_send(self->state.children.batch_writer, write_atom_v, stored, targets);
+            // The auditor may check later that the replicas kept it.
+            caf::anon_send(self->state.children.auditor, audit_atom_v, stored.data.public_key,
+                           stored.data.key, stored.data.time_ms, audited);
+        }
         done(stored);
     };
-    if (includes(replicas, peers.self_id)) {
+    if (includes(item.replicas, peers.self_id)) {
         self->request(shard_for(state, item.data.public_key, item.data.key), caf::infinite,
                       store_atom_v, item)
             .then([=](bool) { send_remote(item); }, [=](const caf::error& error) { done(error); });
@@ -136,7 +128,8 @@ void restore_backup(node_pointer self) {
 // Asks every child that keeps counters and merges the answers.
 void collect_status(node_pointer self, std::function<void(const node_status&)> done) {
     auto& children = self->state.children;
-    std::vector<caf::actor> reporters{children.peer_manager, children.getter, children.writer};
+    std::vector<caf::actor> reporters{children.peer_manager, children.getter, children.writer,
+                                      children.auditor};
     reporters.insert(reporters.end(), children.shards.begin(), children.shards.end());
     reporters.insert(reporters.end(), children.dispatchers.begin(), children.dispatchers.end());
     if (children.backup)
@@ -163,7 +156,8 @@ void stop_children(node_pointer self) {
         caf::anon_send(source, stop_atom_v);
     std::vector<caf::actor> event_based{children.writer,     children.batch_writer,
                                         children.peer_manager, children.getter,
-                                        children.replicator, children.pruner};
+                                        children.replicator, children.pruner,
+                                        children.auditor};
     event_based.insert(event_based.end(), children.shards.begin(), children.shards.end());
     event_based.insert(event_based.end(), children.dispatchers.begin(),
                        children.dispatchers.end());
@@ -260,11 +254,27 @@ caf::behavior status_reporter(caf::event_based_actor* self, node_actor node,
         [=](tick_atom) {
             self->request(node, caf::infinite, status_atom_v).then([=](const node_status& s) {
                 self->send(peer_manager, status_atom_v, s.used_bytes, s.capacity_bytes);
+                // Trust: challenge totals and the least reliable peer, if any
+                // has a result.
+                std::string trust;
+                if (s.challenges_passed + s.challenges_failed + s.challenges_pending > 0) {
+                    trust = fmt::format(", challenges {} passed {} failed {} pending",
+                                        s.challenges_passed, s.challenges_failed,
+                                        s.challenges_pending);
+                    const peer_trust_status* lowest = nullptr;
+                    for (auto& row : s.peer_trust)
+                        if (row.passed + row.failed > 0 &&
+                            (!lowest || row.reliability < lowest->reliability))
+                            lowest = &row;
+                    if (lowest)
+                        trust += fmt::format(", least reliable {} at {:.3f}", lowest->peer,
+                                             lowest->reliability);
+                }
                 log->info("peers {}/{} active, entries {}, used {}/{} bytes, in {} out {} "
-                          "dropped {}",
+                          "dropped {}{}",
                           s.peers_active, s.peers_total, s.entries, s.used_bytes,
                           s.capacity_bytes, s.datagrams_in, s.datagrams_out,
-                          s.datagrams_dropped);
+                          s.datagrams_dropped, trust);
             });
         },
     };
@@ -308,11 +318,13 @@ caf::expected<node_transport> open_socket_transport(caf::actor_system& system,
     auto descriptor = udp->descriptor;
     auto listener = *tcp;
     auto idle = config.protocol.tcp_idle_timeout;
-    transport.start_inbound = [&system, descriptor, listener,
-                               idle](const std::vector<caf::actor>& dispatchers) {
+    auto limits = config.limits;
+    transport.start_inbound = [&system, descriptor, listener, idle,
+                               limits](const std::vector<caf::actor>& dispatchers) {
         return std::vector<caf::actor>{
-            spawn_udp_reader(system, descriptor, dispatchers),
-            spawn_tcp_listener(system, listener, dispatchers, {idle, 256})};
+            spawn_udp_reader(system, descriptor, dispatchers, limits.inbound_in_flight),
+            spawn_tcp_listener(system, listener, dispatchers,
+                               {idle, 256, limits.stream_in_flight})};
     };
     return transport;
 }
@@ -369,10 +381,21 @@ caf::expected<node_actor> spawn_node(caf::actor_system& system, const node_confi
     store_config.own_node_id = node_id(keys.public_key);
     store_config.capacity_bytes = config.store.shard_capacity;
     store_config.ttl_ms = static_cast<std::uint64_t>(protocol.ttl.count());
+    bool liar = false;
+#if DAVE_TEST_HOOKS
+    liar = config.test.answer_get_not_found;
+    if (liar)
+        log->warn("TEST HOOK [test] answer_get_not_found: this node stores PUTs but answers "
+                  "every GET \"not found\" (a test build; never use in production)");
+#else
+    if (config.test.answer_get_not_found)
+        log->warn("[test] answer_get_not_found ignored: built without DAVE_TEST_HOOKS");
+#endif
     for (std::size_t i = 0; i < config.store.shard_count; ++i)
         children.shards.push_back(spawn_shard(system, {store_config, protocol.min_work,
                                                        protocol.fanout, children.writer,
-                                                       children.backup, wall_clock_ms}));
+                                                       children.backup, wall_clock_ms,
+                                                       config.trust.floor, liar}));
     peer_config peers;
     peers.ping_period = protocol.ping_period;
     peers.activate_after = protocol.activate_after;
@@ -381,6 +404,12 @@ caf::expected<node_actor> spawn_node(caf::actor_system& system, const node_confi
     peers.npeer_limit = protocol.npeer_limit;
     peers.fanout = protocol.fanout;
     peers.max_peers = protocol.max_peers;
+    const auto& trust = config.trust;
+    peers.reliability_half_life = trust.half_life;
+    peers.reliability_pass_step = trust.pass_step;
+    peers.reliability_fail_step = trust.fail_step;
+    peers.reliability_floor = trust.floor;
+    peers.newcomer_share = trust.newcomer_share;
     auto dispatcher_count = config.dispatchers != 0
                                 ? config.dispatchers
                                 : std::max(1u, std::thread::hardware_concurrency());
@@ -390,26 +419,43 @@ caf::expected<node_actor> spawn_node(caf::actor_system& system, const node_confi
         system, {peers, keys, edges, children.writer, {}, monotonic, protocol.getmyaddrport_every});
     children.getter = spawn_getter(system, {children.shards, children.peer_manager,
                                             children.writer, protocol.fanout, protocol.min_work,
-                                            protocol.get_timeout, wall_clock_ms});
+                                            protocol.get_timeout, wall_clock_ms,
+                                            trust.get_later_after});
+    audit_config audit;
+    audit.challenge_probability = trust.challenge_probability;
+    audit.challenge_after = trust.challenge_after;
+    audit.timeout = trust.audit_timeout;
+    audit.max_pending = trust.max_pending;
+    children.auditor = spawn_auditor(system, {audit, children.peer_manager, children.writer,
+                                              protocol.min_work, monotonic, wall_clock_ms, 0});
     for (std::size_t i = 0; i < dispatcher_count; ++i)
         children.dispatchers.push_back(spawn_dispatcher(
             system, {children.shards, children.peer_manager, children.getter, children.writer,
-                     protocol.npeer_limit}));
+                     protocol.npeer_limit, children.auditor, config.limits, dispatcher_count,
+                     monotonic}));
     for (auto& dispatcher : children.dispatchers)
         caf::anon_send(children.peer_manager, own_addr_atom_v, dispatcher);
-    children.replicator = spawn_replicator(
-        system, {children.shards, children.peer_manager, children.batch_writer, {}});
+    // Our capacity is known now; PINGs carry it from the first round on
+    // (the status reporter refreshes used space later).
+    caf::anon_send(children.peer_manager, status_atom_v, std::uint64_t{0},
+                   static_cast<std::uint64_t>(config.store.shard_capacity *
+                                              config.store.shard_count));
+    children.replicator =
+        spawn_replicator(system, {children.shards, children.peer_manager, children.batch_writer,
+                                  std::chrono::milliseconds{0}, children.auditor});
     if (transport.start_inbound)
         children.inbound_sources = transport.start_inbound(children.dispatchers);
     auto peer_manager = children.peer_manager;
     auto shards = children.shards;
     auto replicator = children.replicator;
+    auto auditor = children.auditor;
     auto node = system.spawn(node_behavior, config, std::move(children), keys.public_key,
                              to_string(transport.bound));
     auto reporter = system.spawn(status_reporter, node, peer_manager);
     auto pruner = spawn_pruner(system, {peer_manager, shards, replicator, reporter,
                                         protocol.ping_period, std::chrono::seconds(60),
-                                        protocol.replicate_every, config.status_log_every});
+                                        protocol.replicate_every, config.status_log_every,
+                                        auditor, trust.audit_every});
     // The reporter and pruner live as long as the node.
     node->attach_functor([reporter, pruner] {
         caf::anon_send_exit(pruner, caf::exit_reason::user_shutdown);

@@ -66,6 +66,14 @@ inline void merge_status(node_status& into, const node_status& part) {
         add_count(into.pong_rejections, name, count);
     for (auto& [name, count] : part.mailbox_depths)
         max_count(into.mailbox_depths, name, count);
+    into.peer_trust.insert(into.peer_trust.end(), part.peer_trust.begin(), part.peer_trust.end());
+    into.challenges_passed += part.challenges_passed;
+    into.challenges_failed += part.challenges_failed;
+    into.challenges_pending += part.challenges_pending;
+    for (auto& [name, count] : part.challenge_failures)
+        add_count(into.challenge_failures, name, count);
+    for (auto& [name, count] : part.api_gets_sent)
+        add_count(into.api_gets_sent, name, count);
 }
 
 } // namespace dave

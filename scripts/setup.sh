@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Installs Dave's build dependencies (Debian 12 packages only) and builds into build/.
+# Installs Dave's build dependencies (Debian 12 packages only) and builds into build/
+# (or $DAVE_BUILD_DIR).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -21,5 +22,10 @@ if [ ${#missing[@]} -gt 0 ]; then
 fi
 
 build_type="${DAVE_BUILD_TYPE:-RelWithDebInfo}"
-cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE="$build_type" >/dev/null
-cmake --build build
+build_dir="${DAVE_BUILD_DIR:-build}"
+# Test-only node switches ([test] in node.toml): scripts/test.sh turns them on
+# in its own build folder; a build for running nodes never has them.
+test_hooks="${DAVE_TEST_HOOKS:-OFF}"
+cmake -S . -B "$build_dir" -G Ninja -DCMAKE_BUILD_TYPE="$build_type" \
+  -DDAVE_TEST_HOOKS="$test_hooks" >/dev/null
+cmake --build "$build_dir"

@@ -38,7 +38,9 @@ node_process::node_process(node_process_options options) : options_(std::move(op
            << "backup_file = \"" << (options_.backup ? "dave.backup" : "") << "\"\n\n"
            << short_timers_toml(options_.log_level) << "status_every = \"2s\"\n\n"
            << "[http]\n"
-           << "listen = \"\"\n"
+           << "listen = \""
+           << (options_.http_port != 0 ? loopback_endpoint(options_.http_port) : std::string())
+           << "\"\n"
            << options_.extra_toml;
     if (!config)
         throw std::runtime_error("cannot write " + config_path().string());

@@ -1,0 +1,49 @@
+// Reliability-weighted choices over a peer snapshot (PROTOCOL.md, "Trust"):
+// which peers become replicas (the node's writes, the shards' re-propagation)
+// and in which order a GET asks peers (the getter). Pure functions.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <vector>
+
+#include "actors/shard_store.hpp"
+#include "messages/vocabulary.hpp"
+
+namespace dave {
+
+// A peer whose score is below `floor` is not chosen as a replica until it
+// recovers (scores decay toward neutral, so it does in time).
+inline bool replica_eligible(const peer_info& peer, double floor) noexcept {
+    return peer.reliability >= floor;
+}
+
+// Our ID and the IDs of the active peers that may be replicas: the
+// candidates of a replica set.
+std::vector<std::uint64_t> replica_candidate_ids(const peer_snapshot& peers, double floor);
+
+struct replica_choice {
+    replica_ids replicas{}; // the fanout closest candidates, ourselves included
+    std::vector<peer_info> targets; // the members other than us, to send to
+};
+
+// The replica set for `key` among us and the eligible active peers.
+replica_choice choose_replicas(const peer_snapshot& peers, const public_key_bytes& key,
+                               std::size_t fanout, double floor);
+
+// Below this score a peer has failed more challenges than it has passed
+// lately; a GET asks it only after the others (see get_order).
+inline constexpr double ask_later_below = 0.45;
+
+struct get_order {
+    std::vector<peer_info> first; // asked at once, most reliable first
+    std::vector<peer_info> later; // asked after a delay if no answer came
+};
+
+// The peers a GET for `key` asks: the `fanout` active peers closest to it,
+// most reliable first (ties: closest first). Those below ask_later_below go
+// to `later`, unless no peer would be left in `first`.
+get_order order_for_get(const peer_snapshot& peers, const public_key_bytes& key,
+                        std::size_t fanout);
+
+} // namespace dave

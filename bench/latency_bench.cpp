@@ -1,0 +1,210 @@
+// dave-bench latency: five nodes on loopback (embedded in this process, each
+// with its own sockets), peered through the real protocol. Entries are PUT
+// over UDP to node 0 only (a UDP PUT is stored where it lands and not passed
+// on), then fetched one at a time:
+//   - GET over UDP from a raw socket to node 0, which has them;
+//   - through the node API (client.get) of nodes 1-4, which lack them, so
+//     each goes through the getter: GET to the peers, the first GET_ACK that
+//     verifies, stored locally, returned. Every entry is fetched once so
+//     that no fetch is a local hit.
+#include <chrono>
+#include <cstdio>
+#include <memory>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <thread>
+#include <unistd.h>
+
+#include <caf/all.hpp>
+
+#include "actors/socket_address.hpp"
+#include "bench_commands.hpp"
+#include "codec/codec.hpp"
+#include "crypto/dat_crypto.hpp"
+#include "node/client.hpp"
+#include "node/node.hpp"
+#include "support.hpp"
+
+namespace dave::bench {
+namespace {
+
+using steady = std::chrono::steady_clock;
+using namespace std::chrono_literals;
+
+constexpr std::size_t node_count = 5;
+constexpr std::size_t entry_count = 800;
+constexpr std::size_t udp_samples = 4000;
+constexpr double target_median_us = 200;
+constexpr double godave_round_trip_us = 77;
+
+double micros_since(steady::time_point start) {
+    return std::chrono::duration<double, std::micro>(steady::now() - start).count();
+}
+
+class raw_socket {
+public:
+    raw_socket() {
+        descriptor_ = ::socket(AF_INET6, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+        auto local = to_sockaddr(loopback(0));
+        ::bind(descriptor_, reinterpret_cast<sockaddr*>(&local), sizeof local);
+        timeval timeout{1, 0};
+        ::setsockopt(descriptor_, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof timeout);
+    }
+    ~raw_socket() { ::close(descriptor_); }
+    void send(const address& to, byte_span payload) {
+        auto target = to_sockaddr(to);
+        ::sendto(descriptor_, payload.data(), payload.size(), 0,
+                 reinterpret_cast<sockaddr*>(&target), sizeof target);
+    }
+    // The next datagram's length, or -1 after the timeout.
+    long receive(std::uint8_t* buffer, std::size_t size) {
+        return ::recv(descriptor_, buffer, size, 0);
+    }
+
+private:
+    int descriptor_ = -1;
+};
+
+} // namespace
+
+int run_latency() {
+    initialize_crypto();
+    temp_folder folder("dave-bench-latency");
+    node_host_config host;
+    caf::actor_system system{host};
+    const std::uint16_t base = free_port_base(node_count);
+    std::vector<node_actor> nodes;
+    std::vector<std::unique_ptr<client>> clients;
+    for (std::size_t i = 0; i < node_count; ++i) {
+        node_config config;
+        auto dir = folder.path() / ("node-" + std::to_string(i));
+        std::filesystem::create_directories(dir);
+        config.key_file = dir / "node.key";
+        config.listen = loopback_text(static_cast<std::uint16_t>(base + 2 * i));
+        if (i > 0)
+            config.edges = {loopback_text(base)};
+        else
+            config.edges = {loopback_text(static_cast<std::uint16_t>(base + 2))};
+        config.store.backup_file.clear();
+        config.log_level = "error";
+        config.http_listen.clear();
+        config.status_log_every = 3600s;
+        config.protocol.ping_period = 100ms;
+        config.protocol.activate_after = 500ms;
+        config.protocol.deactivate_after = 3s;
+        config.protocol.drop_after = 10s;
+        config.protocol.get_timeout = 1s;
+        auto spawned = spawn_node(system, config);
+        if (!spawned) {
+            std::fprintf(stderr, "latency bench: spawn_node failed: %s\n",
+                         system.render(spawned.error()).c_str());
+            return 1;
+        }
+        nodes.push_back(*spawned);
+        clients.push_back(std::make_unique<client>(system, *spawned, 10s));
+    }
+    for (auto& each : clients) {
+        auto active = each->wait_for_peers(node_count - 1, 30s);
+        if (!active) {
+            std::fprintf(stderr, "latency bench: the nodes did not all see each other\n");
+            return 1;
+        }
+    }
+
+    // Entries, made now (small), PUT to node 0 only.
+    key_pair keys = key_pair::generate();
+    std::vector<dat> dats;
+    const std::uint64_t time = unix_time_ms() - 1000;
+    for (std::size_t i = 0; i < entry_count; ++i) {
+        std::string key = "latency-" + std::to_string(i);
+        auto made = make_dat(keys, bytes(key.begin(), key.end()), bytes(16, std::uint8_t(i)),
+                             time, bench_difficulty, 0);
+        dats.push_back(std::move(*made));
+    }
+    raw_socket socket;
+    for (std::size_t i = 0; i < dats.size(); ++i) {
+        socket.send(loopback(base), *encode_message(put_message{entry{{}, dats[i]}}));
+        if (i % 32 == 31)
+            std::this_thread::sleep_for(1ms); // no burst for the socket buffers to drop
+    }
+    for (int attempt = 0; attempt < 200; ++attempt) {
+        auto status = clients[0]->status();
+        if (status && status->entries >= entry_count)
+            break;
+        std::this_thread::sleep_for(20ms);
+    }
+    if (auto status = clients[0]->status(); !status || status->entries < entry_count) {
+        std::fprintf(stderr, "latency bench: node 0 did not store the entries\n");
+        return 1;
+    }
+    std::printf("latency bench: %zu nodes, %zu entries on node 0, load %.2f\n", node_count,
+                entry_count, load_average());
+    std::fflush(stdout);
+
+    // UDP GETs to node 0, one at a time.
+    std::vector<double> udp_us;
+    std::size_t udp_missing = 0;
+    std::uint8_t buffer[2048];
+    std::vector<bytes> gets;
+    for (auto& each : dats)
+        gets.push_back(*encode_message(get_message{each.public_key, each.key}));
+    for (std::size_t i = 0; i < udp_samples; ++i) {
+        const auto& get = gets[i % gets.size()];
+        auto start = steady::now();
+        socket.send(loopback(base), get);
+        long length = socket.receive(buffer, sizeof buffer);
+        double us = micros_since(start);
+        if (length <= 0 || buffer[0] != 5 || static_cast<std::size_t>(length) < 200)
+            ++udp_missing;
+        else if (i >= 100) // the first ones warm caches
+            udp_us.push_back(us);
+    }
+    auto udp = summarize(udp_us);
+
+    // API GETs on the nodes that lack the entries.
+    std::vector<double> api_us;
+    std::size_t api_failed = 0;
+    for (std::size_t i = 0; i < dats.size(); ++i) {
+        auto& asked = *clients[1 + i % (node_count - 1)];
+        auto start = steady::now();
+        auto found = asked.get(dats[i].public_key, dats[i].key);
+        double us = micros_since(start);
+        if (!found || found->data != dats[i])
+            ++api_failed;
+        else
+            api_us.push_back(us);
+    }
+    auto api = summarize(api_us);
+
+    // The same API on node 0, where every entry is local.
+    std::vector<double> local_us;
+    for (std::size_t i = 0; i < dats.size(); ++i) {
+        auto start = steady::now();
+        auto found = clients[0]->get(dats[i].public_key, dats[i].key);
+        if (found)
+            local_us.push_back(micros_since(start));
+    }
+    auto local = summarize(local_us);
+
+    char note[200];
+    std::snprintf(note, sizeof note, "one at a time to the node holding the entry; p99 %.0f us, "
+                  "%zu samples, %zu unanswered; baseline godave's one-at-a-time round trip",
+                  udp.p99_us, udp.count, udp_missing);
+    report({"get_latency_udp_median", udp.median_us, "us", goal::at_most, target_median_us,
+            godave_round_trip_us, "godave", note});
+    report({"get_latency_udp_p99", udp.p99_us, "us", goal::none, 0, 0, "", ""});
+    std::snprintf(note, sizeof note, "node API of a node lacking the entry (GET to 4 peers, "
+                  "verify, store); p99 %.0f us, %zu samples, %zu failed",
+                  api.p99_us, api.count, api_failed);
+    report({"get_latency_api_remote_median", api.median_us, "us", goal::at_most, target_median_us,
+            0, "", note});
+    report({"get_latency_api_remote_p99", api.p99_us, "us", goal::none, 0, 0, "", ""});
+    std::snprintf(note, sizeof note, "node API, entry local; p99 %.0f us", local.p99_us);
+    report({"get_latency_api_local_median", local.median_us, "us", goal::none, 0, 0, "", note});
+
+    for (auto& each : clients)
+        each->shutdown();
+    return 0;
+}
+
+} // namespace dave::bench

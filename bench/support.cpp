@@ -1,0 +1,447 @@
+#include "support.hpp"
+
+#include <algorithm>
+#include <atomic>
+#include <cerrno>
+#include <cinttypes>
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <fcntl.h>
+#include <fstream>
+#include <netinet/in.h>
+#include <signal.h>
+#include <spawn.h>
+#include <stdexcept>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <thread>
+#include <unistd.h>
+
+#include <caf/atom.hpp>
+#include <caf/timespan.hpp>
+
+#include "actors/backup_file.hpp"
+#include "actors/socket_address.hpp"
+#include "crypto/dat_crypto.hpp"
+#include "node/node.hpp"
+
+extern char** environ;
+
+namespace dave::bench {
+namespace {
+
+std::span<char* const> the_arguments;
+
+std::string number_text(double value) {
+    char text[64];
+    if (value == 0)
+        return "0";
+    if (std::fabs(value) >= 1000)
+        std::snprintf(text, sizeof text, "%.0f", value);
+    else if (std::fabs(value) >= 10)
+        std::snprintf(text, sizeof text, "%.1f", value);
+    else
+        std::snprintf(text, sizeof text, "%.3g", value);
+    return text;
+}
+
+std::string json_escape(std::string_view text) {
+    std::string out;
+    for (char c : text) {
+        if (c == '"' || c == '\\')
+            out += '\\';
+        out += c;
+    }
+    return out;
+}
+
+} // namespace
+
+std::span<char* const> arguments() {
+    return the_arguments;
+}
+
+void set_arguments(std::span<char* const> args) {
+    the_arguments = args;
+}
+
+// ---- reporting -------------------------------------------------------------
+
+double ratio_of(const figure& f) {
+    if (f.limit > 0)
+        return f.value / f.limit;
+    if (f.target > 0)
+        return f.value / f.target;
+    return 0;
+}
+
+bool meets(const figure& f) {
+    switch (f.direction) {
+    case goal::at_least:
+        return f.value >= f.target;
+    case goal::at_most:
+        return f.value <= f.target;
+    case goal::none:
+        return true;
+    }
+    return true;
+}
+
+void report(const figure& f) {
+    const double load = load_average();
+    const double ratio = ratio_of(f);
+    std::string details;
+    if (f.direction != goal::none)
+        details += std::string("target ") + (f.direction == goal::at_least ? ">= " : "<= ") +
+                   number_text(f.target);
+    if (f.limit > 0) {
+        if (!details.empty())
+            details += ", ";
+        details += (f.limit_name.empty() ? std::string("limit") : f.limit_name) + " " +
+                   number_text(f.limit);
+    }
+    if (ratio > 0) {
+        if (!details.empty())
+            details += ", ";
+        char text[32];
+        std::snprintf(text, sizeof text, "ratio %.3f", ratio);
+        details += text;
+    }
+    if (!details.empty())
+        details += ", ";
+    char text[32];
+    std::snprintf(text, sizeof text, "load %.2f", load);
+    details += text;
+    std::string verdict = f.direction == goal::none ? "" : (meets(f) ? " ok" : " MISSED");
+    std::printf("%s: %s %s (%s)%s%s%s\n", f.name.c_str(), number_text(f.value).c_str(),
+                f.unit.c_str(), details.c_str(), verdict.c_str(), f.note.empty() ? "" : " - ",
+                f.note.c_str());
+    std::printf("{\"figure\":\"%s\",\"value\":%.6g,\"unit\":\"%s\",\"goal\":\"%s\",\"target\":%.6g,"
+                "\"limit\":%.6g,\"limit_name\":\"%s\",\"ratio\":%.4f,\"met\":%s,\"load\":%.2f,"
+                "\"note\":\"%s\"}\n",
+                json_escape(f.name).c_str(), f.value, json_escape(f.unit).c_str(),
+                f.direction == goal::at_least  ? "at_least"
+                : f.direction == goal::at_most ? "at_most"
+                                               : "none",
+                f.target, f.limit, json_escape(f.limit_name).c_str(), ratio,
+                meets(f) ? "true" : "false", load, json_escape(f.note).c_str());
+    std::fflush(stdout);
+}
+
+double load_average() {
+    double load = 0;
+    if (std::FILE* file = std::fopen("/proc/loadavg", "r")) {
+        if (std::fscanf(file, "%lf", &load) != 1)
+            load = 0;
+        std::fclose(file);
+    }
+    return load;
+}
+
+std::uint64_t resident_bytes() {
+    long pages_total = 0, pages_resident = 0;
+    if (std::FILE* file = std::fopen("/proc/self/statm", "r")) {
+        if (std::fscanf(file, "%ld %ld", &pages_total, &pages_resident) != 2)
+            pages_resident = 0;
+        std::fclose(file);
+    }
+    return static_cast<std::uint64_t>(pages_resident) *
+           static_cast<std::uint64_t>(::sysconf(_SC_PAGESIZE));
+}
+
+double wait_for_quiet(double threshold, std::chrono::seconds patience) {
+    const auto deadline = std::chrono::steady_clock::now() + patience;
+    double load = load_average();
+    bool said = false;
+    while (load >= threshold && std::chrono::steady_clock::now() < deadline) {
+        if (!said) {
+            std::printf("(waiting up to %llds for the load average %.2f to fall below %.2f)\n",
+                        static_cast<long long>(patience.count()), load, threshold);
+            std::fflush(stdout);
+            said = true;
+        }
+        std::this_thread::sleep_for(std::chrono::seconds(1));
+        load = load_average();
+    }
+    return load;
+}
+
+// ---- child processes -------------------------------------------------------
+
+child_process::child_process(const std::vector<std::string>& args) {
+    int pipe_ends[2];
+    if (::pipe2(pipe_ends, O_CLOEXEC) != 0)
+        throw std::runtime_error("pipe: " + std::string(std::strerror(errno)));
+    posix_spawn_file_actions_t actions;
+    posix_spawn_file_actions_init(&actions);
+    posix_spawn_file_actions_adddup2(&actions, pipe_ends[1], STDOUT_FILENO);
+    posix_spawnattr_t attributes;
+    posix_spawnattr_init(&attributes);
+    sigset_t none;
+    sigemptyset(&none);
+    posix_spawnattr_setsigmask(&attributes, &none);
+    posix_spawnattr_setflags(&attributes, POSIX_SPAWN_SETSIGMASK);
+    std::vector<std::string> all{"dave-bench"};
+    all.insert(all.end(), args.begin(), args.end());
+    std::vector<char*> argv;
+    for (auto& each : all)
+        argv.push_back(each.data());
+    argv.push_back(nullptr);
+    int error =
+        ::posix_spawn(&pid_, "/proc/self/exe", &actions, &attributes, argv.data(), environ);
+    posix_spawn_file_actions_destroy(&actions);
+    posix_spawnattr_destroy(&attributes);
+    ::close(pipe_ends[1]);
+    if (error != 0) {
+        ::close(pipe_ends[0]);
+        throw std::runtime_error("posix_spawn: " + std::string(std::strerror(error)));
+    }
+    out_ = pipe_ends[0];
+}
+
+child_process::~child_process() {
+    if (pid_ > 0) {
+        ::kill(pid_, SIGKILL);
+        int status = 0;
+        ::waitpid(pid_, &status, 0);
+    }
+    if (out_ >= 0)
+        ::close(out_);
+}
+
+std::string child_process::finish(int* status, bool echo) {
+    std::string output;
+    char buffer[4096];
+    for (;;) {
+        ssize_t n = ::read(out_, buffer, sizeof buffer);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            break;
+        output.append(buffer, static_cast<std::size_t>(n));
+        if (echo) {
+            std::fwrite(buffer, 1, static_cast<std::size_t>(n), stdout);
+            std::fflush(stdout);
+        }
+    }
+    ::close(out_);
+    out_ = -1;
+    int wait_status = 0;
+    while (::waitpid(pid_, &wait_status, 0) < 0 && errno == EINTR) {
+    }
+    pid_ = -1;
+    if (status)
+        *status = wait_status;
+    return output;
+}
+
+std::optional<double> json_number(std::string_view output, std::string_view key) {
+    const std::string pattern = "\"" + std::string(key) + "\":";
+    std::size_t at = output.find(pattern);
+    if (at == std::string_view::npos)
+        return std::nullopt;
+    std::string rest(output.substr(at + pattern.size(), 40));
+    char* end = nullptr;
+    double value = std::strtod(rest.c_str(), &end);
+    if (end == rest.c_str())
+        return std::nullopt;
+    return value;
+}
+
+// ---- network ---------------------------------------------------------------
+
+namespace {
+
+bool can_bind(int type, std::uint16_t port) {
+    int descriptor = ::socket(AF_INET6, type | SOCK_CLOEXEC, 0);
+    if (descriptor < 0)
+        return false;
+    auto target = to_sockaddr(loopback(port));
+    bool ok = ::bind(descriptor, reinterpret_cast<sockaddr*>(&target), sizeof target) == 0;
+    ::close(descriptor);
+    return ok;
+}
+
+} // namespace
+
+std::uint16_t free_port_base(std::size_t count) {
+    const std::uint32_t low = 30000, span = 30000;
+    const std::uint32_t width = static_cast<std::uint32_t>(2 * count + 2);
+    std::uint32_t start = low + (static_cast<std::uint32_t>(::getpid()) * 97u) % span;
+    for (std::uint32_t attempt = 0; attempt < 300; ++attempt) {
+        std::uint32_t base = low + (start - low + attempt * width) % (span - width);
+        bool free = true;
+        for (std::size_t i = 0; i < count && free; ++i) {
+            auto port = static_cast<std::uint16_t>(base + 2 * i);
+            free = can_bind(SOCK_DGRAM, port) && can_bind(SOCK_STREAM, port + 1) &&
+                   can_bind(SOCK_DGRAM, port + 1);
+        }
+        if (free)
+            return static_cast<std::uint16_t>(base);
+    }
+    throw std::runtime_error("no free loopback ports");
+}
+
+address loopback(std::uint16_t port) {
+    address value;
+    value.ip[15] = 1;
+    value.port = port;
+    return value;
+}
+
+std::string loopback_text(std::uint16_t port) {
+    return "[::1]:" + std::to_string(port);
+}
+
+node_host_config::node_host_config() {
+    add_node_types(*this);
+    set("logger.console", caf::atom("none"));
+    // Experiments with CAF's scheduler (the figures are quoted with CAF's
+    // defaults, as `dave node` runs): worker threads, and how long an idle
+    // worker sleeps between polls in its "moderate" phase.
+    if (const char* threads = std::getenv("DAVE_BENCH_CAF_THREADS"); threads && *threads)
+        set("scheduler.max-threads", static_cast<std::size_t>(std::atol(threads)));
+    if (const char* sleep = std::getenv("DAVE_BENCH_CAF_MODERATE_SLEEP_US"); sleep && *sleep)
+        set("work-stealing.moderate-sleep-duration",
+            caf::timespan{std::chrono::microseconds(std::atol(sleep))});
+}
+
+// ---- dats ------------------------------------------------------------------
+
+namespace {
+
+constexpr std::size_t key_pair_count = 64;
+constexpr std::uint64_t cache_max_age_ms = 200ULL * 24 * 3600 * 1000;
+
+std::filesystem::path cache_folder() {
+    if (const char* chosen = std::getenv("DAVE_BENCH_CACHE"); chosen && *chosen)
+        return chosen;
+    std::error_code ec;
+    auto exe = std::filesystem::read_symlink("/proc/self/exe", ec);
+    if (ec)
+        return std::filesystem::temp_directory_path() / "dave-bench-cache";
+    return exe.parent_path() / "cache";
+}
+
+std::vector<dat> make_bench_dats(std::size_t count) {
+    std::vector<key_pair> keys;
+    for (std::size_t i = 0; i < key_pair_count; ++i)
+        keys.push_back(key_pair::generate());
+    const std::uint64_t time = unix_time_ms() - 60'000;
+    std::vector<dat> made(count);
+    std::atomic<std::size_t> next{0};
+    const unsigned threads = std::max(1u, std::thread::hardware_concurrency());
+    std::vector<std::thread> workers;
+    for (unsigned t = 0; t < threads; ++t)
+        workers.emplace_back([&] {
+            for (;;) {
+                std::size_t i = next.fetch_add(1);
+                if (i >= count)
+                    return;
+                char name[32];
+                std::snprintf(name, sizeof name, "bench-%010zu", i);
+                bytes key(name, name + 16);
+                bytes value(16);
+                for (std::size_t b = 0; b < value.size(); ++b)
+                    value[b] = static_cast<std::uint8_t>(i >> (8 * (b % 8)));
+                auto one = make_dat(keys[i % keys.size()], std::move(key), std::move(value),
+                                    time + i % 1000, bench_difficulty, 1);
+                if (!one)
+                    std::abort();
+                made[i] = std::move(*one);
+            }
+        });
+    for (auto& worker : workers)
+        worker.join();
+    return made;
+}
+
+} // namespace
+
+std::vector<dat> bench_dats(std::size_t count) {
+    const auto folder = cache_folder();
+    const auto path = folder / ("dats-d" + std::to_string(bench_difficulty) + ".backup");
+    const std::uint64_t now = unix_time_ms();
+    if (auto cached = read_backup(path); cached && cached->entries.size() >= count) {
+        bool young = !cached->entries.empty() &&
+                     cached->entries.front().data.time_ms + cache_max_age_ms > now;
+        if (young) {
+            std::vector<dat> dats;
+            dats.reserve(count);
+            for (std::size_t i = 0; i < count; ++i)
+                dats.push_back(std::move(cached->entries[i].data));
+            return dats;
+        }
+    }
+    std::printf("(making %zu dats at difficulty %d on all cores, cached in %s)\n", count,
+                bench_difficulty, path.string().c_str());
+    std::fflush(stdout);
+    const auto start = std::chrono::steady_clock::now();
+    std::vector<dat> dats = make_bench_dats(count);
+    std::printf("(made them in %.1f s)\n",
+                std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+    std::error_code ec;
+    std::filesystem::create_directories(folder, ec);
+    auto out = backup_appender::open(path, backup_appender::mode::truncate);
+    if (out) {
+        for (const dat& each : dats)
+            out->append(entry{{}, each});
+        out->close();
+    }
+    return dats;
+}
+
+void append_frame(bytes& out, byte_span message) {
+    out.push_back(static_cast<std::uint8_t>(message.size()));
+    out.push_back(static_cast<std::uint8_t>(message.size() >> 8));
+    out.insert(out.end(), message.begin(), message.end());
+}
+
+void write_file(const std::filesystem::path& path, byte_span data) {
+    std::ofstream out(path, std::ios::binary | std::ios::trunc);
+    out.write(reinterpret_cast<const char*>(data.data()), static_cast<std::streamsize>(data.size()));
+    if (!out)
+        throw std::runtime_error("cannot write " + path.string());
+}
+
+bytes read_file(const std::filesystem::path& path) {
+    std::ifstream in(path, std::ios::binary);
+    if (!in)
+        throw std::runtime_error("cannot read " + path.string());
+    return bytes(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+}
+
+temp_folder::temp_folder(const std::string& prefix) {
+    const char* base = std::getenv("TMPDIR");
+    std::string pattern = std::string(base && *base ? base : "/tmp") + "/" + prefix + "-XXXXXX";
+    std::vector<char> buffer(pattern.begin(), pattern.end());
+    buffer.push_back('\0');
+    if (::mkdtemp(buffer.data()) == nullptr)
+        throw std::runtime_error("mkdtemp: " + std::string(std::strerror(errno)));
+    path_ = buffer.data();
+}
+
+temp_folder::~temp_folder() {
+    std::error_code ignored;
+    std::filesystem::remove_all(path_, ignored);
+}
+
+latency_stats summarize(std::vector<double> microseconds) {
+    latency_stats stats;
+    stats.count = microseconds.size();
+    if (microseconds.empty())
+        return stats;
+    std::sort(microseconds.begin(), microseconds.end());
+    auto at = [&](double fraction) {
+        auto index = static_cast<std::size_t>(fraction * static_cast<double>(microseconds.size() - 1) + 0.5);
+        return microseconds[std::min(index, microseconds.size() - 1)];
+    };
+    stats.median_us = at(0.5);
+    stats.p99_us = at(0.99);
+    stats.max_us = microseconds.back();
+    return stats;
+}
+
+} // namespace dave::bench

@@ -1,0 +1,140 @@
+// What the node benchmarks share: reporting a figure next to its target and
+// limit, machine load and memory, child processes of dave-bench itself, free
+// loopback ports, an actor system for embedded nodes, and a cache of valid,
+// worked dats (signing and working 200,000 of them takes a while; they stay
+// valid for a year, so later runs read them back).
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <filesystem>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <sys/types.h>
+#include <vector>
+
+#include <caf/actor_system_config.hpp>
+
+#include "codec/types.hpp"
+#include "crypto/ed25519.hpp"
+
+namespace dave::bench {
+
+// The arguments after the subcommand name (for the hidden helper subcommands).
+std::span<char* const> arguments();
+void set_arguments(std::span<char* const> args);
+
+// ---- reporting -------------------------------------------------------------
+
+enum class goal : std::uint8_t {
+    at_least, // the value must reach the target
+    at_most,  // the value must stay at or below the target
+    none,     // informational
+};
+
+struct figure {
+    std::string name;   // e.g. "put_ingest"
+    double value = 0;
+    std::string unit;   // e.g. "entries/s"
+    goal direction = goal::none;
+    double target = 0;  // 0: none
+    double limit = 0;   // the physical limit or baseline it is compared with; 0: none
+    std::string limit_name; // what `limit` is, e.g. "verify-bound"
+    std::string note;
+};
+
+// value / limit when there is a limit, else value / target (0 when neither).
+double ratio_of(const figure& f);
+// True when the figure meets its target (or has none).
+bool meets(const figure& f);
+
+// "name: value unit (target X, limit Y, ratio R)" and one JSON line
+// {"figure":...}, with the 1-minute load average at the time.
+void report(const figure& f);
+
+// 1-minute load average, from /proc/loadavg.
+double load_average();
+// Resident set size of this process, bytes.
+std::uint64_t resident_bytes();
+// Waits (up to `patience`) until the 1-minute load average is below
+// `threshold`, printing what it waits for; returns the load it ended with.
+double wait_for_quiet(double threshold, std::chrono::seconds patience);
+
+// ---- child processes -------------------------------------------------------
+
+// A child `dave-bench ARGS...` (this executable) whose stdout is a pipe.
+class child_process {
+public:
+    explicit child_process(const std::vector<std::string>& args);
+    ~child_process();
+    child_process(const child_process&) = delete;
+    child_process& operator=(const child_process&) = delete;
+
+    // Reads stdout to the end (copying it to ours as it comes when `echo`),
+    // waits for exit; returns the output. `status` gets the wait status.
+    std::string finish(int* status = nullptr, bool echo = false);
+    pid_t pid() const noexcept { return pid_; }
+
+private:
+    pid_t pid_ = -1;
+    int out_ = -1;
+};
+
+// The first JSON line of `output` with "key":number, that number.
+std::optional<double> json_number(std::string_view output, std::string_view key);
+
+// ---- network ---------------------------------------------------------------
+
+// A port p such that UDP p, TCP p+1 (and UDP p+1) are free on [::1], for
+// `count` consecutive pairs p, p+2, ...
+std::uint16_t free_port_base(std::size_t count);
+address loopback(std::uint16_t port);
+std::string loopback_text(std::uint16_t port);
+
+// ---- embedding nodes -------------------------------------------------------
+
+class node_host_config : public caf::actor_system_config {
+public:
+    node_host_config();
+};
+
+// ---- dats ------------------------------------------------------------------
+
+// `count` valid dats at difficulty 8, key "bench-<n>" (16 bytes), value 16
+// bytes, from 64 key pairs, time about when they were first made. Read from
+// the cache (DAVE_BENCH_CACHE, else a "cache" folder beside this executable)
+// when it holds enough young enough dats, else made on all cores and saved.
+std::vector<dat> bench_dats(std::size_t count);
+inline constexpr int bench_difficulty = 8;
+
+// Frames `u16 length ‖ message` for the given messages, concatenated.
+void append_frame(bytes& out, byte_span message);
+
+// Writes `data` to `path` (truncating).
+void write_file(const std::filesystem::path& path, byte_span data);
+bytes read_file(const std::filesystem::path& path);
+
+// A fresh folder under $TMPDIR or /tmp, removed with its contents on exit.
+class temp_folder {
+public:
+    explicit temp_folder(const std::string& prefix);
+    ~temp_folder();
+    temp_folder(const temp_folder&) = delete;
+    temp_folder& operator=(const temp_folder&) = delete;
+    const std::filesystem::path& path() const noexcept { return path_; }
+
+private:
+    std::filesystem::path path_;
+};
+
+struct latency_stats {
+    std::size_t count = 0;
+    double median_us = 0;
+    double p99_us = 0;
+    double max_us = 0;
+};
+latency_stats summarize(std::vector<double> microseconds);
+
+} // namespace dave::bench

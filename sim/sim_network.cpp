@@ -1,0 +1,412 @@
+#include "sim/sim_network.hpp"
+
+#include <algorithm>
+#include <set>
+#include <unordered_map>
+
+#include <caf/all.hpp>
+
+#include "actors/peer_table.hpp"
+#include "actors/shard_store.hpp"
+#include "codec/codec.hpp"
+#include "codec/op_name.hpp"
+#include "node/status_merge.hpp"
+
+namespace dave::sim {
+namespace {
+
+std::uint8_t op_byte(const bytes& payload) {
+    return payload.empty() ? std::uint8_t{0xff} : payload[0];
+}
+
+struct node_slot {
+    address endpoint;
+    std::vector<caf::actor> dispatchers;
+    std::size_t next_dispatcher = 0;
+    bool alive = false;
+    bool hostile = false;
+};
+
+struct in_flight {
+    std::uint32_t to = 0;
+    std::uint32_t from = 0;
+    bool frame = false; // a PUT frame on the stream path
+    bytes payload;
+};
+
+struct network_state {
+    network_setup setup;
+    std::optional<link_model> link;
+    partition_schedule partitions;
+    traffic_counters counters;
+    std::vector<node_slot> nodes;
+    std::unordered_map<address, std::uint32_t, address_hash> by_address;
+    delivery_queue<in_flight> queue;
+    std::set<sim_time> wakeups; // pending net_tick messages
+    // entry hash -> nodes handed the entry (appended in order, no duplicates)
+    std::unordered_map<std::uint64_t, std::vector<std::uint32_t>> hints;
+    std::uint64_t peak_in_flight = 0;
+    std::uint64_t probes = 0;
+    std::uint64_t hostile_rewrites = 0;
+    static inline const char* name = "sim_network";
+};
+
+using self_pointer = caf::stateful_actor<network_state>*;
+
+sim_time now_of(self_pointer self) {
+    return std::chrono::duration_cast<std::chrono::microseconds>(self->clock().now() -
+                                                                 self->state.setup.origin)
+        .count();
+}
+
+node_slot* slot_of(network_state& state, std::uint32_t index) {
+    return index < state.nodes.size() ? &state.nodes[index] : nullptr;
+}
+
+bool alive(network_state& state, std::uint32_t index) {
+    auto* slot = slot_of(state, index);
+    return slot && slot->alive;
+}
+
+void add_hint(network_state& state, std::uint64_t hash, std::uint32_t node) {
+    auto& list = state.hints[hash];
+    if (std::find(list.begin(), list.end(), node) == list.end())
+        list.push_back(node);
+}
+
+void schedule_wakeup(self_pointer self, sim_time now) {
+    auto& state = self->state;
+    if (state.queue.empty())
+        return;
+    auto next = state.queue.next_time();
+    // A tick at or before `next` is already pending: it will re-arm.
+    if (!state.wakeups.empty() && *state.wakeups.begin() <= next)
+        return;
+    state.wakeups.insert(next);
+    auto wait = std::max<sim_time>(0, next - now);
+    self->delayed_send(self, std::chrono::microseconds(wait), net_tick_v);
+}
+
+void enqueue(self_pointer self, sim_time at, in_flight item) {
+    self->state.queue.push(at, std::move(item));
+    self->state.peak_in_flight =
+        std::max<std::uint64_t>(self->state.peak_in_flight, self->state.queue.size());
+}
+
+// A GET_ACK from a sybil: the dat is withheld, the answer says "not found".
+bool rewrite_hostile(bytes& payload) {
+    auto decoded = decode_message(payload);
+    if (!decoded)
+        return false;
+    auto* ack = std::get_if<get_ack_message>(&*decoded);
+    if (!ack || is_not_found(ack->item.data))
+        return false;
+    auto replaced = encode_message(make_not_found(ack->item.data.public_key, ack->item.data.key));
+    if (!replaced)
+        return false;
+    payload = std::move(*replaced);
+    return true;
+}
+
+void answer_probe(self_pointer self, std::uint32_t from, const bytes& payload) {
+    auto decoded = decode_message(payload);
+    if (!decoded)
+        return;
+    auto* ack = std::get_if<get_ack_message>(&*decoded);
+    if (!ack || !self->state.setup.probe_sink)
+        return;
+    self->send(self->state.setup.probe_sink, net_probe_v, from, ack->item.data.public_key,
+               ack->item.data.key, !is_not_found(ack->item.data));
+}
+
+void send_datagrams(self_pointer self, std::uint32_t from, datagram_batch& batch) {
+    auto& state = self->state;
+    auto* source = slot_of(state, from);
+    if (!source || !source->alive)
+        return; // a node that left: its actors may still be draining
+    const auto now = now_of(self);
+    const auto probe = probe_address();
+    for (auto& item : batch.items) {
+        if (item.peer == probe) {
+            answer_probe(self, from, item.payload);
+            continue;
+        }
+        if (source->hostile && op_byte(item.payload) == static_cast<std::uint8_t>(op::get_ack) &&
+            rewrite_hostile(item.payload))
+            ++state.hostile_rewrites;
+        state.counters.on_send(from, op_byte(item.payload), item.payload.size());
+        auto target = state.by_address.find(item.peer);
+        if (target == state.by_address.end() || !alive(state, target->second)) {
+            state.counters.on_drop(drop_reason::unreachable);
+            continue;
+        }
+        const auto to = target->second;
+        if (!state.partitions.reachable(from, to, now)) {
+            state.counters.on_drop(drop_reason::partitioned);
+            continue;
+        }
+        auto decision = state.link->route_datagram(now);
+        if (decision.lost) {
+            state.counters.on_drop(drop_reason::lost);
+            continue;
+        }
+        if (decision.duplicated)
+            state.counters.on_duplicate();
+        if (decision.reordered)
+            state.counters.on_reorder();
+        for (std::size_t copy = 0; copy < decision.copies; ++copy) {
+            bytes payload = copy + 1 == decision.copies ? std::move(item.payload) : item.payload;
+            enqueue(self, decision.at[copy], in_flight{to, from, false, std::move(payload)});
+        }
+    }
+    schedule_wakeup(self, now);
+}
+
+std::uint32_t send_frames(self_pointer self, std::uint32_t from, const entry& item,
+                          const std::vector<address>& targets) {
+    auto& state = self->state;
+    auto* source = slot_of(state, from);
+    if (!source || !source->alive || source->hostile)
+        return 0;
+    auto encoded = encode_message(put_message{item});
+    if (!encoded)
+        return 0;
+    const auto now = now_of(self);
+    std::uint32_t written = 0;
+    for (const auto& target : targets) {
+        auto found = state.by_address.find(target);
+        // A connection to a node that is gone or cut off fails: nothing is sent.
+        if (found == state.by_address.end() || !alive(state, found->second) ||
+            !state.partitions.reachable(from, found->second, now)) {
+            state.counters.on_frame_failed();
+            continue;
+        }
+        ++written;
+        state.counters.on_frame_sent(from, encoded->size() + 2);
+        enqueue(self, state.link->stream_arrival(now),
+                in_flight{found->second, from, true, *encoded});
+    }
+    schedule_wakeup(self, now);
+    return written;
+}
+
+void deliver_due(self_pointer self) {
+    auto& state = self->state;
+    const auto now = now_of(self);
+    state.wakeups.erase(state.wakeups.begin(), state.wakeups.upper_bound(now));
+    // One batch per destination and path (datagrams, or stream frames, which
+    // the dispatcher takes as TCP frames: not rate-limited, credited back).
+    std::vector<std::uint64_t> order;
+    std::unordered_map<std::uint64_t, datagram_batch> batches;
+    state.queue.pop_due(now, [&](sim_time, in_flight item) {
+        auto* target = slot_of(state, item.to);
+        if (!target || !target->alive || target->dispatchers.empty()) {
+            if (item.frame)
+                state.counters.on_frame_failed();
+            else
+                state.counters.on_drop(drop_reason::unreachable);
+            return;
+        }
+        const auto op_code = op_byte(item.payload);
+        if (item.frame) {
+            state.counters.on_frame_delivered(item.to);
+            auto decoded = decode_message(item.payload);
+            if (decoded)
+                if (auto* put = std::get_if<put_message>(&*decoded))
+                    add_hint(state,
+                             entry_key_hash(put->item.data.public_key, put->item.data.key),
+                             item.to);
+        } else {
+            state.counters.on_deliver(item.to, op_code, item.payload.size());
+            if (op_code == static_cast<std::uint8_t>(op::get_ack)) {
+                auto decoded = decode_message(item.payload);
+                if (decoded)
+                    if (auto* ack = std::get_if<get_ack_message>(&*decoded);
+                        ack && !is_not_found(ack->item.data))
+                        add_hint(state,
+                                 entry_key_hash(ack->item.data.public_key, ack->item.data.key),
+                                 item.to);
+            }
+        }
+        const std::uint64_t key = (std::uint64_t{item.to} << 1) | (item.frame ? 1 : 0);
+        auto [it, fresh] = batches.try_emplace(key);
+        if (fresh)
+            order.push_back(key);
+        it->second.items.push_back({state.nodes[item.from].endpoint, std::move(item.payload)});
+    });
+    for (auto key : order) {
+        auto& target = state.nodes[key >> 1];
+        auto& dispatcher = target.dispatchers[target.next_dispatcher++ % target.dispatchers.size()];
+        if (key & 1)
+            self->send(dispatcher, inbound_atom_v, std::move(batches[key]), true);
+        else
+            self->send(dispatcher, inbound_atom_v, std::move(batches[key]));
+    }
+    schedule_wakeup(self, now);
+}
+
+caf::behavior network(self_pointer self, network_setup setup) {
+    auto& state = self->state;
+    state.setup = std::move(setup);
+    state.link.emplace(state.setup.link, derive_seed(state.setup.seed, 0x6c696e6b));
+    return {
+        [=](net_send_atom, std::uint32_t from, datagram_batch& batch) {
+            send_datagrams(self, from, batch);
+        },
+        [=](net_stream_atom, std::uint32_t from, const entry& item,
+            const std::vector<address>& targets) -> std::uint32_t {
+            return send_frames(self, from, item, targets);
+        },
+        [=](net_tick_atom) { deliver_due(self); },
+        // Dispatchers return credits for stream frames, as to the TCP
+        // listener; the simulated stream does not bound frames in flight.
+        [=](credit_atom, std::uint64_t) {},
+        [=](net_attach_atom, std::uint32_t index, const address& endpoint) {
+            auto& nodes = self->state.nodes;
+            if (index >= nodes.size())
+                nodes.resize(index + 1);
+            nodes[index].endpoint = endpoint;
+            nodes[index].alive = true;
+            self->state.by_address[endpoint] = index;
+        },
+        [=](net_register_atom, std::uint32_t index, const std::vector<caf::actor>& dispatchers) {
+            if (auto* slot = slot_of(self->state, index))
+                slot->dispatchers = dispatchers;
+        },
+        [=](net_down_atom, std::uint32_t index) {
+            if (auto* slot = slot_of(self->state, index)) {
+                slot->alive = false;
+                slot->dispatchers.clear();
+            }
+        },
+        [=](net_hostile_atom, std::uint32_t index) {
+            if (auto* slot = slot_of(self->state, index))
+                slot->hostile = true;
+        },
+        [=](net_partition_atom, const std::vector<partition>& parts) {
+            self->state.partitions = partition_schedule{};
+            for (auto& part : parts)
+                self->state.partitions.add(part);
+        },
+        [=](net_probe_atom, std::uint32_t index, const public_key_bytes& public_key,
+            const bytes& key) {
+            auto& state = self->state;
+            ++state.probes;
+            auto* slot = slot_of(state, index);
+            if (!slot || !slot->alive || slot->dispatchers.empty()) {
+                if (state.setup.probe_sink)
+                    self->send(state.setup.probe_sink, net_probe_v, index, public_key, key, false);
+                return;
+            }
+            auto request = encode_message(get_message{public_key, key});
+            if (!request)
+                return;
+            datagram_batch batch;
+            batch.items.push_back({probe_address(), std::move(*request)});
+            // As a stream frame: inspection is exempt from the node's rate limits.
+            self->send(slot->dispatchers[slot->next_dispatcher++ % slot->dispatchers.size()],
+                       inbound_atom_v, std::move(batch), true);
+        },
+        [=](net_hints_atom, const std::vector<std::uint64_t>& hashes) {
+            std::vector<std::vector<std::uint32_t>> out;
+            out.reserve(hashes.size());
+            for (auto hash : hashes) {
+                auto found = self->state.hints.find(hash);
+                out.push_back(found == self->state.hints.end() ? std::vector<std::uint32_t>{}
+                                                               : found->second);
+            }
+            return out;
+        },
+        [=](net_report_atom) {
+            auto& state = self->state;
+            network_report report;
+            report.totals = state.counters.totals();
+            report.per_node = state.counters.per_node();
+            report.in_flight = state.queue.size();
+            report.peak_in_flight = state.peak_in_flight;
+            report.probes = state.probes;
+            report.hostile_rewrites = state.hostile_rewrites;
+            return report;
+        },
+    };
+}
+
+// The node's writer and stream writer in one.
+struct endpoint_state {
+    caf::actor network;
+    std::uint32_t index = 0;
+    std::array<std::uint64_t, 9> out_by_op{};
+    static inline const char* name = "sim_endpoint";
+};
+
+caf::behavior endpoint(caf::stateful_actor<endpoint_state>* self, caf::actor network,
+                       std::uint32_t index) {
+    self->state.network = std::move(network);
+    self->state.index = index;
+    return {
+        [=](send_atom, datagram_batch& batch) {
+            for (const auto& item : batch.items)
+                ++self->state.out_by_op[std::min<unsigned>(op_byte(item.payload), 8u)];
+            self->send(self->state.network, net_send_v, self->state.index, std::move(batch));
+        },
+        [=](write_atom, entry& item, std::vector<address>& targets) {
+            // The network answers the writer's caller (if any) directly.
+            return self->delegate(self->state.network, net_stream_v, self->state.index,
+                                  std::move(item), std::move(targets));
+        },
+        [=](status_atom) {
+            node_status status;
+            for (std::size_t code = 0; code < self->state.out_by_op.size(); ++code) {
+                auto count = self->state.out_by_op[code];
+                status.datagrams_out += count;
+                if (count != 0)
+                    add_count(status.datagrams_out_by_op, op_name(static_cast<std::uint8_t>(code)),
+                              count);
+            }
+            return status;
+        },
+    };
+}
+
+} // namespace
+
+caf::actor spawn_network(caf::actor_system& system, network_setup setup) {
+    return system.spawn(network, std::move(setup));
+}
+
+address node_address(std::uint32_t index) {
+    address out;
+    out.ip = {0xfd, 0x00};
+    const std::uint32_t n = index + 1;
+    out.ip[12] = static_cast<std::uint8_t>(n >> 24);
+    out.ip[13] = static_cast<std::uint8_t>(n >> 16);
+    out.ip[14] = static_cast<std::uint8_t>(n >> 8);
+    out.ip[15] = static_cast<std::uint8_t>(n);
+    out.port = 1618;
+    return out;
+}
+
+address probe_address() {
+    address out;
+    out.ip = {0xfd, 0x01};
+    out.ip[15] = 1;
+    out.port = 1;
+    return out;
+}
+
+node_transport make_sim_transport(caf::actor_system& system, const caf::actor& network,
+                                  std::uint32_t index) {
+    node_transport transport;
+    transport.bound = node_address(index);
+    caf::anon_send(network, net_attach_v, index, transport.bound);
+    auto writer = system.spawn(endpoint, network, index);
+    transport.datagram_writer = writer;
+    transport.stream_writer = writer;
+    transport.start_inbound = [network, index](const std::vector<caf::actor>& dispatchers) {
+        caf::anon_send(network, net_register_v, index, dispatchers);
+        return std::vector<caf::actor>{};
+    };
+    return transport;
+}
+
+} // namespace dave::sim

@@ -1,0 +1,74 @@
+// dave-sim's options: the command line and scenario files (*.args: the same
+// options, one or more per line, '#' comments). Pure: no actors, no I/O
+// except reading a scenario file.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "sim/sim_model.hpp"
+
+namespace dave::sim {
+
+// `--partition FRACTION@START+LENGTH` (seconds after the workload starts),
+// e.g. 0.3@10+20: 30% of the nodes cannot reach the others from 10 s to 30 s.
+struct partition_spec {
+    double fraction = 0.5;
+    double start_s = 0;
+    double length_s = 0;
+};
+
+struct sim_options {
+    std::string scenario = "custom"; // a name for the report
+    std::size_t nodes = 100;
+    std::size_t edges = 3;
+    link_config link;                 // --latency --jitter --jitter-kind --loss --duplicate --reorder
+    double churn_per_hour = 0;        // share of the nodes replaced per hour-equivalent
+    double hour_s = 3600;             // seconds of virtual time that count as an hour
+    std::vector<partition_spec> partitions;
+    double duration_s = 60;           // the workload phase, after convergence
+    std::uint64_t seed = 1;
+    std::size_t puts = 100;
+    std::size_t gets = 1000;
+    double put_window_s = -1;         // PUTs spread over this (default: a quarter of duration)
+    double get_start_s = -1;          // GETs start here (default: after the PUT window)
+    double get_window_s = -1;         // ... and are spread over this (default: to the end)
+    double hot_fraction = 0;          // share of GETs for the first entry (flash crowd)
+    std::size_t sybils = 0;           // eclipse: nodes ground near the first entry's key
+    std::size_t value_size = 64;
+    double join_window_s = 2;         // initial nodes join spread over this
+    double converge_timeout_s = 120;
+    double settle_s = 5;              // after convergence, before the workload
+    double sample_every_s = 10;       // replica/peer samples
+    int min_work = 1;
+    std::size_t shard_count = 4;
+    std::size_t fanout = 5;
+    std::size_t max_peers = 1000;
+    std::string crypto = "model";     // model | real (see crypto_model.cpp)
+    bool realtime = false;            // real scheduler and clock instead of the virtual clock
+    std::string log_level = "error";
+    bool quiet = false;               // JSON line only
+    bool progress = false;            // progress lines on stderr
+};
+
+struct parse_outcome {
+    std::optional<sim_options> options;
+    std::string error; // when !options
+    bool help = false;
+};
+
+// Parses arguments (without argv[0]). `--scenario FILE` loads FILE's options
+// first, wherever it appears; later arguments override them.
+parse_outcome parse_options(const std::vector<std::string>& args);
+// Splits a scenario file's text into arguments ('#' starts a comment).
+std::vector<std::string> split_scenario(const std::string& text);
+std::optional<partition_spec> parse_partition(const std::string& text);
+// "60", "60s", "2m", "1h", "500ms" -> seconds.
+std::optional<double> parse_seconds(const std::string& text);
+
+std::string usage();
+
+} // namespace dave::sim
