@@ -436,6 +436,7 @@ bool peer_table::solved_within(const peer_record& peer, time window, time now) c
 }
 
 void peer_table::update_trust(peer_record& peer, bool passed, time now) const {
+    pong_pool_.valid = false; // a weight, and maybe who is a newcomer, changed
     peer_trust& trust = peer.trust;
     double score = decayed(trust, config_.reliability_half_life, now);
     if (passed) {
@@ -450,7 +451,41 @@ void peer_table::update_trust(peer_record& peer, bool passed, time now) const {
         trust.updated_at = now;
 }
 
+std::size_t peer_table::active_index(const address& endpoint) const {
+    const auto it = std::lower_bound(
+        active_.begin(), active_.end(), endpoint,
+        [](const active_peer& peer, const address& value) { return peer.endpoint < value; });
+    if (it == active_.end() || it->endpoint != endpoint)
+        return active_.size();
+    return static_cast<std::size_t>(it - active_.begin());
+}
+
+const peer_table::pong_pool& peer_table::current_pong_pool(time now) const {
+    // Scores drift toward neutral by less than 0.07% in 1/1024 of a half-life:
+    // weights that old still draw the same peers, for all practical purposes.
+    const auto refresh_after = config_.reliability_half_life / 1024;
+    auto& pool = pong_pool_;
+    if (pool.valid && now >= pool.built_at && now - pool.built_at <= refresh_after)
+        return pool;
+    pool.newcomers.clear();
+    pool.cumulative.clear();
+    pool.cumulative.reserve(active_records_.size());
+    double sum = 0;
+    for (std::size_t i = 0; i < active_records_.size(); ++i) {
+        const peer_record& peer = *active_records_[i];
+        if (peer.trust.challenges_passed + peer.trust.challenges_failed == 0)
+            pool.newcomers.push_back(static_cast<std::uint32_t>(i));
+        // The same weight floor as the exact draw: everyone stays drawable.
+        sum += std::max(reliability(peer, now), 0.01);
+        pool.cumulative.push_back(sum);
+    }
+    pool.built_at = now;
+    pool.valid = true;
+    return pool;
+}
+
 void peer_table::rebuild_active() {
+    pong_pool_.valid = false;
     active_.clear();
     for (const auto& [endpoint, peer] : peers_)
         if (peer.state == peer_state::active)

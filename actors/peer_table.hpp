@@ -202,8 +202,19 @@ public:
     // newcomer_share of the slots goes to peers without challenge results
     // (uniformly) and the rest are drawn without replacement with
     // probability proportional to reliability at `now` (Efraimidis-Spirakis).
+    //
+    // In a large table (many more candidates than slots) the draw runs on a
+    // cached pool of weights, refreshed when the active set or a score
+    // changes, or once the scores have decayed by 1/1024 of a half-life: a
+    // node answers every PING of every peer, so an O(peers) draw per PING
+    // made PING handling quadratic in the table size. The sample has the
+    // same distribution as pong_peers_exact's, which small tables use.
     template <class Rng>
     std::vector<address> pong_peers(const address& asker, time now, Rng& rng) const;
+    // The reference draw over every candidate, O(peers). Public for tests
+    // that compare the two.
+    template <class Rng>
+    std::vector<address> pong_peers_exact(const address& asker, time now, Rng& rng) const;
     // The same with scores as last recorded (no decay).
     template <class Rng> std::vector<address> pong_peers(const address& asker, Rng& rng) const {
         return pong_peers(asker, time{0}, rng);
@@ -276,6 +287,20 @@ private:
     // Recomputes the cached active list; call after any change to it.
     void rebuild_active();
 
+    // The cached draw pool of pong_peers, aligned with active_.
+    struct pong_pool {
+        bool valid = false;
+        time built_at{0};
+        std::vector<std::uint32_t> newcomers; // indices into active_
+        std::vector<double> cumulative;       // running sum of the weights
+    };
+    const pong_pool& current_pong_pool(time now) const;
+    // Index of `endpoint` in active_, or active_.size().
+    std::size_t active_index(const address& endpoint) const;
+    template <class Rng>
+    bool pong_peers_sampled(const address& asker, time now, Rng& rng,
+                            std::vector<address>& out) const;
+
     peer_config config_;
     std::uint64_t own_id_;
     public_key_bytes own_public_key_;
@@ -286,10 +311,75 @@ private:
     // erase of an active peer is followed by rebuild_active().
     std::vector<const peer_record*> active_records_;
     std::uint64_t ignored_for_size_ = 0;
+    mutable pong_pool pong_pool_;
 };
 
 template <class Rng>
 std::vector<address> peer_table::pong_peers(const address& asker, time now, Rng& rng) const {
+    std::vector<address> out;
+    if (pong_peers_sampled(asker, now, rng, out))
+        return out;
+    return pong_peers_exact(asker, now, rng);
+}
+
+// Rejection sampling on the cached pool: draws until `take` distinct
+// eligible peers are found. With at least four candidates per slot and a
+// weight floor, a draw is rarely rejected; should the weights be so skewed
+// that rejections pile up anyway, it gives up (false) and the exact draw
+// runs instead.
+template <class Rng>
+bool peer_table::pong_peers_sampled(const address& asker, time now, Rng& rng,
+                                    std::vector<address>& out) const {
+    const std::size_t take = config_.npeer_limit;
+    if (take == 0 || active_.size() < 4 * take + 2)
+        return false;
+    const pong_pool& pool = current_pong_pool(now);
+    const std::size_t excluded_index = active_index(asker);
+    const std::size_t own_index =
+        own_address_ ? active_index(*own_address_) : active_.size();
+    std::vector<std::uint32_t> chosen;
+    chosen.reserve(take);
+    auto eligible = [&](std::size_t index) {
+        return index != excluded_index && index != own_index &&
+               std::find(chosen.begin(), chosen.end(), index) == chosen.end();
+    };
+    std::size_t newcomers = pool.newcomers.size();
+    for (auto index : pool.newcomers)
+        newcomers -= index == excluded_index || index == own_index;
+    const double share = std::clamp(config_.newcomer_share, 0.0, 1.0);
+    const auto reserved = std::min(
+        take, static_cast<std::size_t>(std::ceil(share * static_cast<double>(take) - 1e-9)));
+    const std::size_t fixed = std::min(reserved, newcomers);
+    std::size_t attempts = 64 * take;
+    while (chosen.size() < fixed) {
+        if (attempts-- == 0)
+            return false;
+        std::uniform_int_distribution<std::size_t> pick(0, pool.newcomers.size() - 1);
+        const std::size_t index = pool.newcomers[pick(rng)];
+        if (eligible(index))
+            chosen.push_back(static_cast<std::uint32_t>(index));
+    }
+    const double total = pool.cumulative.back();
+    std::uniform_real_distribution<double> unit(0.0, total);
+    while (chosen.size() < take) {
+        if (attempts-- == 0)
+            return false;
+        const auto at = std::upper_bound(pool.cumulative.begin(), pool.cumulative.end(), unit(rng));
+        const auto index = std::min(static_cast<std::size_t>(at - pool.cumulative.begin()),
+                                    active_.size() - 1);
+        if (eligible(index))
+            chosen.push_back(static_cast<std::uint32_t>(index));
+    }
+    out.clear();
+    out.reserve(take);
+    for (auto index : chosen)
+        out.push_back(active_[index].endpoint);
+    return true;
+}
+
+template <class Rng>
+std::vector<address> peer_table::pong_peers_exact(const address& asker, time now,
+                                                  Rng& rng) const {
     auto candidates = pong_candidates(asker);
     const std::size_t take = std::min(candidates.size(), config_.npeer_limit);
     // Partial Fisher-Yates over [first, end): the slots from `first` up to

@@ -417,6 +417,71 @@ TEST_CASE("pong_peers lists only active peers, never the asker, at most npeer_li
     }
 }
 
+TEST_CASE("pong_peers on a large table draws like the exact algorithm") {
+    // 200 active peers: 50 each reliable, mediocre, unreliable and newcomers.
+    // Above 4 candidates per slot pong_peers samples from its cached pool;
+    // the per-kind shares must match pong_peers_exact's, every list must be
+    // distinct, never the asker, with its reserved newcomers.
+    harness h(instant_config());
+    enum kind { reliable, mediocre, unreliable, newcomer };
+    std::map<address, kind> kinds;
+    for (std::uint16_t n = 1; n <= 200; ++n) {
+        const address endpoint = h.add_answering(n, 0ms);
+        const auto k = static_cast<kind>((n - 1) / 50);
+        kinds[endpoint] = k;
+        if (k == reliable)
+            for (int i = 0; i < 10; ++i)
+                h.table.record_challenge(endpoint, true, 0ms);
+        if (k == mediocre) {
+            h.table.record_challenge(endpoint, true, 0ms);
+            h.table.record_challenge(endpoint, false, 0ms);
+        }
+        if (k == unreliable)
+            for (int i = 0; i < 5; ++i)
+                h.table.record_challenge(endpoint, false, 0ms);
+    }
+    REQUIRE(h.table.counts().active == 200);
+    const address asker = make_address(7); // a reliable peer asks
+    constexpr int draws = 20'000;
+    auto shares = [&](auto&& draw) {
+        std::map<kind, double> out;
+        for (int i = 0; i < draws; ++i) {
+            const auto listed = draw();
+            REQUIRE(listed.size() == 12);
+            REQUIRE(std::set<address>(listed.begin(), listed.end()).size() == 12);
+            REQUIRE_FALSE(contains(listed, asker));
+            int newcomers = 0;
+            for (const auto& endpoint : listed) {
+                REQUIRE(kinds.contains(endpoint));
+                out[kinds[endpoint]] += 1.0 / (12.0 * draws);
+                newcomers += kinds[endpoint] == newcomer;
+            }
+            REQUIRE(newcomers >= 3); // ceil(20% of 12)
+        }
+        return out;
+    };
+    std::mt19937_64 rng(7);
+    const auto sampled = shares([&] { return h.table.pong_peers(asker, 10ms, rng); });
+    const auto exact = shares([&] { return h.table.pong_peers_exact(asker, 10ms, rng); });
+    for (auto k : {reliable, mediocre, unreliable, newcomer}) {
+        INFO("kind " << static_cast<int>(k) << ": sampled " << sampled.at(k) << ", exact "
+                     << exact.at(k));
+        CHECK(sampled.at(k) == doctest::Approx(exact.at(k)).epsilon(0.03));
+    }
+    CHECK(sampled.at(reliable) > sampled.at(mediocre));
+    CHECK(sampled.at(mediocre) > sampled.at(unreliable));
+
+    SUBCASE("a new score is seen at once") {
+        // Every reliable peer fails until it is the least trusted of all.
+        for (const auto& [endpoint, k] : kinds)
+            if (k == reliable)
+                for (int i = 0; i < 30; ++i)
+                    h.table.record_challenge(endpoint, false, 10ms);
+        const auto after = shares([&] { return h.table.pong_peers(asker, 10ms, rng); });
+        CHECK(after.at(reliable) < after.at(unreliable));
+    }
+}
+
 TEST_CASE("pong_peers never lists ourselves") {
     harness h(instant_config());
     const address edge = h.add_answering(1, 0ms);
