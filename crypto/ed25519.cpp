@@ -7,6 +7,8 @@
 
 #include <sodium.h>
 
+#include "crypto/blake3_hash.hpp"
+
 namespace dave {
 
 static_assert(crypto_sign_PUBLICKEYBYTES == sizeof(public_key_bytes));
@@ -23,6 +25,10 @@ void initialize_crypto() {
             std::fputs("dave: libsodium failed to initialize\n", stderr);
             std::abort();
         }
+        // BLAKE3's C code detects the CPU's features on first use and caches
+        // them in a plain global: hashing first on several threads at once
+        // is a data race (TSan saw it). Detect them here, before any thread.
+        blake3(byte_span{});
     });
 }
 
