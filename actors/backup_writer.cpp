@@ -74,9 +74,10 @@ void start(backup_state& state) {
 // coming. Sleeping (instead of blocking in receive) means the shards that
 // send entries never have to wake this thread: at tens of thousands of
 // entries per second a wake-up per entry cost more CPU than encoding and
-// writing them. When a drain finds nothing, the writer blocks in receive
-// again, so an idle node does not poll.
+// writing them. When drains have found nothing for a while, the writer blocks
+// in receive again, so an idle node does not poll.
 constexpr auto drain_every = std::chrono::milliseconds(2);
+constexpr auto keep_polling_for = std::chrono::milliseconds(100);
 
 void backup_writer(caf::blocking_actor* self, backup_setup setup) {
     backup_state state;
@@ -84,6 +85,7 @@ void backup_writer(caf::blocking_actor* self, backup_setup setup) {
     start(state);
     using clock = std::chrono::steady_clock;
     auto next_flush = clock::now() + state.setup.flush_every;
+    auto last_busy = clock::now() - keep_polling_for;
     bool running = true;
     auto flush_if_due = [&] {
         if (clock::now() < next_flush)
@@ -135,16 +137,25 @@ void backup_writer(caf::blocking_actor* self, backup_setup setup) {
         // Everything queued, without waiting; then, if there was something,
         // a short sleep, else a wait for the next message or flush.
         bool handled = false;
-        do {
+        // (An empty mailbox is seen without a receive: a receive that times
+        // out at once still costs a futex call.)
+        while (running && !self->mailbox().empty()) {
             more = false;
             self->receive(on_restore, on_append, on_append_many, on_flush, on_status, on_exit,
                           caf::after(std::chrono::seconds(0)) >> [] {});
             handled = handled || more;
-        } while (running && more);
+            if (!more)
+                break; // only messages none of the handlers take
+        }
         if (!running)
             break;
         flush_if_due();
-        if (handled) {
+        // While entries came lately, keep polling: entries arrive in bursts
+        // (TCP reads, credits), and blocking between two bursts would cost a
+        // wake-up per burst again.
+        if (handled)
+            last_busy = clock::now();
+        if (clock::now() - last_busy < keep_polling_for) {
             std::this_thread::sleep_for(drain_every);
             continue;
         }

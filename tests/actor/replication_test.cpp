@@ -347,7 +347,7 @@ CAF_TEST(the replicator forwards the shards orders to the batch writer) {
     store(shard_x, dat_x);
     store(shard_y, dat_y);
     auto replicator = spawn_replicator(
-        sys, {{shard_x, shard_y}, manager, batch_writer, std::chrono::milliseconds{500}});
+        sys, {{shard_x, shard_y}, manager, batch_writer, std::chrono::milliseconds{500}, caf::actor{}});
     sched.run();
     CAF_CHECK_EQUAL(*asked, 0);
     // A tick runs a pass now. With three nodes and fanout 5 both entries
