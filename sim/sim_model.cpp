@@ -178,6 +178,8 @@ void traffic_counters::on_deliver(std::uint32_t to, std::uint8_t op, std::size_t
     auto& n = at(to);
     ++n.received;
     n.received_bytes += size;
+    if (op == 0)
+        ++n.pings_received;
     ++totals_.delivered;
     totals_.delivered_bytes += size;
     ++totals_.delivered_by_op[slot(op)];
@@ -219,6 +221,7 @@ summary summarize(std::vector<double> values) {
     out.count = values.size();
     out.min = values.front();
     out.max = values.back();
+    out.p10 = percentile_sorted(values, 0.10);
     out.p50 = percentile_sorted(values, 0.50);
     out.p90 = percentile_sorted(values, 0.90);
     out.p99 = percentile_sorted(values, 0.99);

@@ -168,6 +168,7 @@ struct node_traffic {
     std::uint64_t sent_bytes = 0;
     std::uint64_t received = 0;
     std::uint64_t received_bytes = 0;
+    std::uint64_t pings_received = 0; // per second: how many peer tables list the node
     std::uint64_t frames_sent = 0; // stream (TCP) frames
     std::uint64_t frames_received = 0;
 };
@@ -219,7 +220,7 @@ std::string op_slot_name(std::size_t slot);
 // Order statistics of a sample (nearest-rank percentiles). All zero when empty.
 struct summary {
     std::size_t count = 0;
-    double min = 0, p50 = 0, p90 = 0, p99 = 0, max = 0, mean = 0;
+    double min = 0, p10 = 0, p50 = 0, p90 = 0, p99 = 0, max = 0, mean = 0;
 };
 summary summarize(std::vector<double> values);
 // Nearest-rank percentile of sorted values, q in [0, 1].

@@ -80,7 +80,7 @@ typename Inspector::result_type inspect(Inspector& f, partition& x) {
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, node_traffic& x) {
     return f(caf::meta::type_name("node_traffic"), x.sent, x.sent_bytes, x.received,
-             x.received_bytes, x.frames_sent, x.frames_received);
+             x.received_bytes, x.pings_received, x.frames_sent, x.frames_received);
 }
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, traffic_totals& x) {

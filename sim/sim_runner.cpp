@@ -11,6 +11,8 @@
 #include <sstream>
 #include <unordered_map>
 
+#include <sys/resource.h>
+
 #include <caf/all.hpp>
 #include <caf/scheduler/test_coordinator.hpp>
 
@@ -110,6 +112,7 @@ struct sample_work {
     std::unordered_map<std::uint64_t, std::size_t> slot_by_hash;
     std::vector<double> peers_active;
     std::vector<double> inbound_per_s;
+    std::vector<double> known_by;
     std::size_t live = 0;
 };
 
@@ -136,6 +139,7 @@ struct driver_state {
     std::vector<replica_sample> samples;
     sim_time last_sample_at = 0;
     std::vector<std::uint64_t> received_at_last_sample; // per node
+    std::vector<std::uint64_t> pings_at_last_sample;    // per node
     std::size_t gets_in_window = 0;
     std::size_t gets_ok_in_window = 0;
     std::size_t churn_events = 0;
@@ -499,14 +503,22 @@ void start_sample(driver_pointer self, bool final) {
                     auto& work = *state.sample;
                     const double window = to_s(work.at - state.last_sample_at);
                     auto& last = state.received_at_last_sample;
+                    auto& pings = state.pings_at_last_sample;
                     last.resize(report.per_node.size(), 0);
+                    pings.resize(report.per_node.size(), 0);
                     for (std::size_t i = 0; i < report.per_node.size(); ++i) {
                         const auto received = report.per_node[i].received;
-                        if (window > 0 && i < state.nodes.size() && state.nodes[i].alive)
+                        const auto pinged = report.per_node[i].pings_received;
+                        if (window > 0 && i < state.nodes.size() && state.nodes[i].alive) {
                             work.inbound_per_s.push_back(
                                 static_cast<double>(received - std::min(received, last[i])) /
                                 window);
+                            work.known_by.push_back(
+                                static_cast<double>(pinged - std::min(pinged, pings[i])) /
+                                window);
+                        }
                         last[i] = received;
+                        pings[i] = pinged;
                     }
                     if (--work.outstanding == 0)
                         finalize_sample(self);
@@ -574,6 +586,7 @@ void finalize_sample(driver_pointer self) {
     out.honest_holders = summarize(honest);
     out.peers_active = summarize(work.peers_active);
     out.inbound_per_s = summarize(work.inbound_per_s);
+    out.known_by = summarize(work.known_by);
     state.last_sample_at = work.at;
     out.gets = state.gets_in_window;
     out.get_success = state.gets_in_window == 0
@@ -605,6 +618,18 @@ void start_workload(driver_pointer self) {
     if (state.workload_started)
         return;
     state.workload_started = true;
+    // Who is missing, and how far it got.
+    for (auto& node : state.nodes) {
+        if (!node.initial || node.converged_at || !node.alive)
+            continue;
+        auto index = node.index;
+        self->request(node.handle, caf::infinite, status_atom_v)
+            .then([=](const node_status& status) {
+                self->state.report->unconverged.push_back(
+                    std::to_string(index) + ":" + std::to_string(status.peers_active) + "/" +
+                    std::to_string(status.peers_total));
+            });
+    }
     const auto& o = state.options;
     const auto w = now_of(self);
     state.workload_start = w;
@@ -613,9 +638,13 @@ void start_workload(driver_pointer self) {
         .then([=](const network_report& report) {
             self->state.baseline = report;
             auto& last = self->state.received_at_last_sample;
+            auto& pings = self->state.pings_at_last_sample;
             last.clear();
-            for (const auto& node : report.per_node)
+            pings.clear();
+            for (const auto& node : report.per_node) {
                 last.push_back(node.received);
+                pings.push_back(node.pings_received);
+            }
         });
     // Partitions, in absolute virtual time.
     for (std::size_t i = 0; i < o.partitions.size(); ++i) {
@@ -751,7 +780,8 @@ void finish(driver_pointer self) {
                 case get_result::ok:
                     ++counts.ok;
                     latencies.push_back(to_ms(record.end - record.start));
-                    if (record.end == record.start)
+                    // A peer's answer takes at least two one-way quanta (1 ms each).
+                    if (record.end - record.start < from_ms(1))
                         ++report.hops_local;
                     else
                         ++report.hops_remote;
@@ -962,6 +992,15 @@ double fraction(std::size_t part, std::size_t whole) {
 
 } // namespace
 
+double cpu_seconds() {
+    rusage usage{};
+    getrusage(RUSAGE_SELF, &usage);
+    auto seconds = [](const timeval& t) {
+        return static_cast<double>(t.tv_sec) + static_cast<double>(t.tv_usec) / 1e6;
+    };
+    return seconds(usage.ru_utime) + seconds(usage.ru_stime);
+}
+
 std::uint64_t resident_bytes() {
     std::ifstream status("/proc/self/status");
     std::string line;
@@ -999,7 +1038,14 @@ std::string sim_report::deterministic_json() const {
         << ",\"partition\":" << json_string(partition_text(o))
         << ",\"duration_s\":" << json_number(o.duration_s)
         << ",\"convergence_s\":" << (convergence_s < 0 ? "null" : json_number(convergence_s))
-        << ",\"converged_nodes\":" << converged_nodes << ",\"nodes_initial\":" << nodes_initial
+        << ",\"converged_nodes\":" << converged_nodes << ",\"nodes_initial\":" << nodes_initial;
+    if (!unconverged.empty()) {
+        out << ",\"unconverged\":[";
+        for (std::size_t i = 0; i < unconverged.size() && i < 20; ++i)
+            out << (i ? "," : "") << json_string(unconverged[i]);
+        out << "]";
+    }
+    out
         << ",\"node_convergence_s\":" << json_summary(node_convergence_s)
         << ",\"workload_start_s\":" << json_number(workload_start_s) << ",\"puts\":" << puts
         << ",\"put_success\":" << json_number(put_success()) << ",\"gets\":" << gets.counted()
@@ -1026,6 +1072,9 @@ std::string sim_report::deterministic_json() const {
             << ",\"peers_active_min\":" << json_number(s.peers_active.min)
             << ",\"in_per_node_s_p50\":" << json_number(s.inbound_per_s.p50)
             << ",\"in_per_node_s_max\":" << json_number(s.inbound_per_s.max)
+            << ",\"known_by_p10\":" << json_number(s.known_by.p10)
+            << ",\"known_by_p50\":" << json_number(s.known_by.p50)
+            << ",\"known_by_max\":" << json_number(s.known_by.max)
             << ",\"gets\":" << s.gets << ",\"get_success\":" << json_number(s.get_success)
             << ",\"partitioned\":" << (s.partition_active ? "true" : "false") << "}";
     }
@@ -1082,6 +1131,7 @@ std::string sim_report::json() const {
         << ",\"rss_bytes_per_node\":"
         << json_number(rss_bytes_per_node) << ",\"rss_bytes\":" << rss_end
         << ",\"rss_baseline_bytes\":" << rss_baseline << ",\"wall_s\":" << json_number(wall_s)
+        << ",\"cpu_s\":" << json_number(cpu_s)
         << ",\"converge_wall_s\":" << json_number(converge_wall_s)
         << ",\"virtual_s\":" << json_number(virtual_s)
         << ",\"speedup\":" << json_number(wall_s > 0 ? virtual_s / wall_s : 0)
@@ -1110,7 +1160,13 @@ std::string sim_report::text() const {
         out << "  ERROR: " << error << "\n";
     out << "  convergence: ";
     if (convergence_s < 0)
-        out << "not reached (" << converged_nodes << "/" << nodes_initial << " nodes)\n";
+    {
+        out << "not reached before the workload started (" << converged_nodes << "/"
+            << nodes_initial << " nodes by the end; missing then, as node:active/known peers:";
+        for (std::size_t i = 0; i < unconverged.size() && i < 20; ++i)
+            out << " " << unconverged[i];
+        out << ")\n";
+    }
     else
         out << convergence_s << " s until all " << nodes_initial << " nodes had >= " << o.fanout
             << " active peers (per node p50 " << node_convergence_s.p50 << " s, max "
@@ -1137,6 +1193,7 @@ std::string sim_report::text() const {
             << s.honest_holders.min << "); lost " << s.lost << ", <3 " << s.below_three
             << "; peers active p50 " << s.peers_active.p50 << " min " << s.peers_active.min
             << "; in/node/s p50 " << s.inbound_per_s.p50 << " max " << s.inbound_per_s.max
+            << "; in peer tables of p50 " << s.known_by.p50 << " max " << s.known_by.max
             << "; GETs " << s.gets << " ok " << s.get_success * 100 << "%"
             << (s.partition_active ? " [partitioned]" : "") << "\n";
     out << "  lost entries at the end: " << final_sample.lost << "; the first entry is held by "
@@ -1156,7 +1213,8 @@ std::string sim_report::text() const {
     out << "  memory: " << rss_bytes_per_node / 1024.0 << " KiB per node (RSS " << rss_end / 1048576.0
         << " MiB, baseline " << rss_baseline / 1048576.0 << " MiB)\n";
     out << "  time: " << virtual_s << " s simulated in " << wall_s << " s wall ("
-        << (wall_s > 0 ? virtual_s / wall_s : 0) << "x), convergence took " << converge_wall_s
+        << (wall_s > 0 ? virtual_s / wall_s : 0) << "x; " << cpu_s
+        << " s CPU), convergence took " << converge_wall_s
         << " s wall; digest " << digest() << "\n";
     return out.str();
 }
@@ -1178,6 +1236,7 @@ sim_report run_simulation(const sim_options& options, std::ostream* progress) {
     auto report = std::make_shared<sim_report>();
     report->options = options;
     auto done = std::make_shared<bool>(false);
+    const double cpu_start = cpu_seconds();
     auto progress_line = progress ? std::make_shared<std::string>() : nullptr;
     {
         caf::actor_system system{config};
@@ -1230,6 +1289,7 @@ sim_report run_simulation(const sim_options& options, std::ostream* progress) {
             self->receive([](const caf::down_msg&) {});
         }
     }
+    report->cpu_s = cpu_seconds() - cpu_start;
     return *report;
 }
 

@@ -37,6 +37,8 @@ struct replica_sample {
     std::size_t below_three = 0;  // entries with fewer than 3 live holders
     summary peers_active;         // per live node
     summary inbound_per_s;        // datagrams received per live node per second since the last sample
+    summary known_by;             // PINGs received per live node per second since the last
+                                  // sample: how many peer tables list it
     std::size_t gets = 0;         // GETs that finished since the previous sample
     double get_success = 1;       // ... and their success
     bool partition_active = false;
@@ -53,6 +55,8 @@ struct sim_report {
     double convergence_s = -1;    // first spawn until every initial node had >= FANOUT active peers
     std::size_t converged_nodes = 0;
     summary node_convergence_s;   // per node, from its own start
+    // Nodes that had not converged when the workload started: "index:active/total".
+    std::vector<std::string> unconverged;
     double workload_start_s = 0;
 
     std::size_t puts = 0;
@@ -85,6 +89,7 @@ struct sim_report {
     std::uint64_t rss_end = 0;
     double rss_bytes_per_node = 0;
     double wall_s = 0;
+    double cpu_s = 0; // user + system CPU time of the process during the run
     double converge_wall_s = 0;
     double virtual_s = 0;
     std::string error; // set when the run could not be completed

@@ -268,6 +268,7 @@ TEST_CASE("summary: nearest-rank percentiles") {
     CHECK(s.count == 100);
     CHECK(s.min == 1);
     CHECK(s.max == 100);
+    CHECK(s.p10 == 10);
     CHECK(s.p50 == 50);
     CHECK(s.p90 == 90);
     CHECK(s.p99 == 99);
