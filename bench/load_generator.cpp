@@ -11,6 +11,9 @@
 //       [::1]:PORT, cycling through them, keeping WINDOW unanswered in flight
 //       (spread over SOCKETS source sockets), for SECONDS after a short
 //       warm-up; counts the answers.
+//   _load echo PORT SECONDS
+//       a UDP echo server (recvmmsg/sendmmsg batches): the limit the GET
+//       serving figure is compared with.
 // Prints one JSON line with the counts.
 #include <algorithm>
 #include <cerrno>
@@ -277,16 +280,70 @@ int udp_load(std::uint16_t port, const bytes& data, std::size_t window, double s
     return 0;
 }
 
+// A UDP echo server on [::1]:PORT for SECONDS: each datagram goes back to its
+// sender, in batches (recvmmsg, sendmmsg). What a node answering GETs could
+// at most do on this machine with this client: the kernel's share alone.
+int udp_echo(std::uint16_t port, double seconds) {
+    int descriptor = ::socket(AF_INET6, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    int size = 4 * 1024 * 1024;
+    ::setsockopt(descriptor, SOL_SOCKET, SO_RCVBUF, &size, sizeof size);
+    ::setsockopt(descriptor, SOL_SOCKET, SO_SNDBUF, &size, sizeof size);
+    timeval timeout{0, 50 * 1000};
+    ::setsockopt(descriptor, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof timeout);
+    auto local = to_sockaddr(loopback(port));
+    if (::bind(descriptor, reinterpret_cast<sockaddr*>(&local), sizeof local) != 0)
+        return 1;
+    std::printf("{\"echo\":\"ready\"}\n");
+    std::fflush(stdout);
+    constexpr std::size_t batch = 64;
+    std::vector<std::array<std::uint8_t, 2048>> buffers(batch);
+    std::vector<sockaddr_in6> sources(batch);
+    std::vector<iovec> vectors(batch);
+    std::vector<mmsghdr> headers(batch);
+    std::uint64_t echoed = 0;
+    const auto end = steady::now() + std::chrono::duration_cast<steady::duration>(
+                                         std::chrono::duration<double>(seconds));
+    while (steady::now() < end) {
+        for (std::size_t i = 0; i < batch; ++i) {
+            vectors[i] = {buffers[i].data(), buffers[i].size()};
+            headers[i] = {};
+            headers[i].msg_hdr.msg_name = &sources[i];
+            headers[i].msg_hdr.msg_namelen = sizeof(sockaddr_in6);
+            headers[i].msg_hdr.msg_iov = &vectors[i];
+            headers[i].msg_hdr.msg_iovlen = 1;
+        }
+        int got = ::recvmmsg(descriptor, headers.data(), batch, MSG_WAITFORONE, nullptr);
+        if (got <= 0)
+            continue;
+        for (int i = 0; i < got; ++i)
+            vectors[static_cast<std::size_t>(i)].iov_len = headers[static_cast<std::size_t>(i)].msg_len;
+        int sent = 0;
+        while (sent < got) {
+            int n = ::sendmmsg(descriptor, headers.data() + sent, static_cast<unsigned>(got - sent), 0);
+            if (n <= 0)
+                break;
+            sent += n;
+        }
+        echoed += static_cast<std::uint64_t>(got);
+    }
+    ::close(descriptor);
+    std::printf("{\"echoed\":%llu}\n", static_cast<unsigned long long>(echoed));
+    return 0;
+}
+
 } // namespace
 
 int run_load() {
     auto args = arguments();
     auto usage = [] {
         std::fputs("usage: dave-bench _load tcp PORT FILE CONNECTIONS\n"
-                   "       dave-bench _load udp PORT FILE WINDOW SECONDS SOCKETS\n",
+                   "       dave-bench _load udp PORT FILE WINDOW SECONDS SOCKETS\n"
+                   "       dave-bench _load echo PORT SECONDS\n",
                    stderr);
         return 2;
     };
+    if (args.size() == 3 && std::string(args[0]) == "echo")
+        return udp_echo(static_cast<std::uint16_t>(std::atoi(args[1])), std::atof(args[2]));
     if (args.size() < 3)
         return usage();
     std::string mode = args[0];

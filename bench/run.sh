@@ -4,7 +4,8 @@
 # JSON line per figure ({"figure":...}), then a table of every figure next to
 # its target and limit. The output is also kept in BUILD_DIR/bench/last-run.txt.
 # The machine's load is printed with every figure: on a shared machine, quote
-# the figures run at a low load.
+# the figures run at a low load (DAVE_BENCH_QUIET_LOAD=2.5 waits, up to a
+# minute per benchmark, for the load average to fall below 2.5).
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 build="${BUILD_DIR:-$here/build-bench}"
