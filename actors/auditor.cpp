@@ -19,15 +19,6 @@ namespace {
 
 constexpr std::size_t verdict_count = 5;
 
-std::uint64_t random_seed() {
-    std::array<std::uint8_t, 8> raw{};
-    random_bytes(raw);
-    std::uint64_t seed = 0;
-    for (auto byte : raw)
-        seed = (seed << 8) | byte;
-    return seed == 0 ? 1 : seed;
-}
-
 std::string printable_key(const bytes& key) {
     bool text = !key.empty();
     for (auto c : key)

@@ -14,17 +14,6 @@
 namespace dave {
 namespace {
 
-// Seeded from the node's random source (libsodium), so a host that makes
-// that source deterministic (the simulator) gets reproducible PONG samples.
-std::uint64_t random_seed() {
-    std::array<std::uint8_t, 8> raw{};
-    random_bytes(raw);
-    std::uint64_t seed = 0;
-    for (auto byte : raw)
-        seed = (seed << 8) | byte;
-    return seed;
-}
-
 struct waiting_for_peers {
     std::uint32_t count;
     caf::typed_response_promise<std::uint32_t> promise;

@@ -1,6 +1,7 @@
 #include "crypto/ed25519.hpp"
 
 #include <algorithm>
+#include <array>
 #include <cstdio>
 #include <cstdlib>
 #include <mutex>
@@ -80,6 +81,15 @@ bool verify_signature(const public_key_bytes& key, byte_span message,
 void random_bytes(std::span<std::uint8_t> out) {
     initialize_crypto();
     randombytes_buf(out.data(), out.size());
+}
+
+std::uint64_t random_seed() {
+    std::array<std::uint8_t, 8> raw{};
+    random_bytes(raw);
+    std::uint64_t seed = 0;
+    for (auto byte : raw)
+        seed = (seed << 8) | byte;
+    return seed == 0 ? 1 : seed;
 }
 
 } // namespace dave

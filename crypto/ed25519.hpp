@@ -24,5 +24,10 @@ bool verify_signature(const public_key_bytes& key, byte_span message,
 
 // Cryptographically random bytes.
 void random_bytes(std::span<std::uint8_t> out);
+// A seed for an actor's pseudo-random generator, from random_bytes, never 0
+// (0 means "pick one" in setups). Drawn from the node's random source, so a
+// host that makes that source deterministic (the simulator) gets
+// reproducible samples.
+std::uint64_t random_seed();
 
 } // namespace dave
