@@ -27,8 +27,9 @@ void set_buffer_sizes(int descriptor) {
 }
 
 // Reads until told to stop. The receive timeout bounds how long a stop waits.
-void reader_loop(caf::blocking_actor* self, int descriptor, std::vector<caf::actor> dispatchers,
-                 std::size_t in_flight_limit) {
+void reader_loop(caf::blocking_actor* self, std::shared_ptr<udp_socket> socket,
+                 std::vector<caf::actor> dispatchers, std::size_t in_flight_limit) {
+    const int descriptor = socket->descriptor();
     auto log = logger_for("udp");
     log->info("reader started");
     timeval timeout{0, 50 * 1000};
@@ -102,17 +103,22 @@ void reader_loop(caf::blocking_actor* self, int descriptor, std::vector<caf::act
                           [&](caf::exit_msg&) { running = false; },
                           caf::after(std::chrono::seconds(0)) >> [&] { more = false; });
     }
-    ::close(descriptor);
+    // Closes the socket if the writer has stopped too (else the writer will).
+    socket.reset();
     log->info("reader stopped ({} datagrams shed)", shed_total);
 }
 
 struct writer_state {
+    // Kept in the state, not in the handlers: CAF destroys the state when the
+    // writer stops, so the writer lets go of the socket then.
+    std::shared_ptr<udp_socket> socket;
     std::array<std::uint64_t, 9> out_by_op{}; // last slot: unknown op
     std::uint64_t send_failures = 0;
     static inline const char* name = "udp_writer";
 };
 
-caf::behavior writer(caf::stateful_actor<writer_state>* self, int descriptor) {
+caf::behavior writer(caf::stateful_actor<writer_state>* self, std::shared_ptr<udp_socket> socket) {
+    self->state.socket = std::move(socket);
     auto log = logger_for("udp");
     log->info("writer started");
     self->attach_functor([log] { log->info("writer stopped"); });
@@ -153,7 +159,7 @@ caf::behavior writer(caf::stateful_actor<writer_state>* self, int descriptor) {
             }
             std::size_t sent = 0;
             while (sent < headers.size()) {
-                int count = sendmmsg(descriptor, headers.data() + sent,
+                int count = sendmmsg(self->state.socket->descriptor(), headers.data() + sent,
                                      static_cast<unsigned>(headers.size() - sent), 0);
                 if (count <= 0) {
                     if (count < 0 && errno == EINTR)
@@ -172,6 +178,10 @@ caf::behavior writer(caf::stateful_actor<writer_state>* self, int descriptor) {
 
 } // namespace
 
+udp_socket::~udp_socket() {
+    ::close(descriptor_);
+}
+
 result<udp_socket_handle> open_udp_socket(const address& listen) {
     int descriptor = ::socket(AF_INET6, SOCK_DGRAM | SOCK_CLOEXEC, 0);
     if (descriptor < 0)
@@ -187,17 +197,17 @@ result<udp_socket_handle> open_udp_socket(const address& listen) {
     sockaddr_storage bound{};
     socklen_t length = sizeof bound;
     getsockname(descriptor, reinterpret_cast<sockaddr*>(&bound), &length);
-    return udp_socket_handle{descriptor, from_sockaddr(bound)};
+    return udp_socket_handle{std::make_shared<udp_socket>(descriptor), from_sockaddr(bound)};
 }
 
-caf::actor spawn_udp_reader(caf::actor_system& system, int descriptor,
+caf::actor spawn_udp_reader(caf::actor_system& system, std::shared_ptr<udp_socket> socket,
                             std::vector<caf::actor> dispatchers, std::size_t in_flight_limit) {
-    return system.spawn<caf::detached>(reader_loop, descriptor, std::move(dispatchers),
+    return system.spawn<caf::detached>(reader_loop, std::move(socket), std::move(dispatchers),
                                        in_flight_limit);
 }
 
-caf::actor spawn_udp_writer(caf::actor_system& system, int descriptor) {
-    return system.spawn<caf::detached>(writer, descriptor);
+caf::actor spawn_udp_writer(caf::actor_system& system, std::shared_ptr<udp_socket> socket) {
+    return system.spawn<caf::detached>(writer, std::move(socket));
 }
 
 } // namespace dave

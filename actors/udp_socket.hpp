@@ -7,6 +7,7 @@
 // arrives at dispatchers as (inbound_atom, datagram_batch).
 #pragma once
 
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -18,27 +19,43 @@
 
 namespace dave {
 
+// A bound UDP socket, closed when the last of its owners lets go of it. The
+// reader and the writer use one socket from their own threads and stop one
+// after the other; shared ownership makes whichever stops last close it, so
+// neither calls recvmmsg or sendmmsg on a closed descriptor (or on its number
+// reused meanwhile for a file or a TCP connection of ours).
+class udp_socket {
+public:
+    explicit udp_socket(int descriptor) : descriptor_(descriptor) {}
+    ~udp_socket();
+    udp_socket(const udp_socket&) = delete;
+    udp_socket& operator=(const udp_socket&) = delete;
+    int descriptor() const { return descriptor_; }
+
+private:
+    int descriptor_;
+};
+
 struct udp_socket_handle {
-    int descriptor = -1;
+    std::shared_ptr<udp_socket> socket;
     address bound; // with the port actually bound (for port 0)
 };
 
 // Binds a dual-stack UDP socket (IPv4 peers appear as v4-mapped addresses).
 result<udp_socket_handle> open_udp_socket(const address& listen);
 
-// The reader owns `descriptor` for reading and closes it when it stops
-// (on stop_atom or exit). Batches go to dispatchers in turn, as
-// (inbound_atom, datagram_batch, false): PING/PONG and GET datagrams first,
-// with high priority, then PUTs and the rest. The dispatchers return credits
-// (credit_atom, count); with more than `in_flight_limit` datagrams per
-// dispatcher not yet credited (0: unlimited) the reader sheds PUTs and
-// unknown datagrams, past twice that GETs too, past three times everything
-// (see inbound_gate), and reports what it shed to a dispatcher as
-// (shed_atom, errc::overloaded, count).
-caf::actor spawn_udp_reader(caf::actor_system& system, int descriptor,
+// The reader reads `socket` until it stops (on stop_atom or exit). Batches
+// go to dispatchers in turn, as (inbound_atom, datagram_batch, false):
+// PING/PONG and GET datagrams first, with high priority, then PUTs and the
+// rest. The dispatchers return credits (credit_atom, count); with more than
+// `in_flight_limit` datagrams per dispatcher not yet credited (0: unlimited)
+// the reader sheds PUTs and unknown datagrams, past twice that GETs too, past
+// three times everything (see inbound_gate), and reports what it shed to a
+// dispatcher as (shed_atom, errc::overloaded, count).
+caf::actor spawn_udp_reader(caf::actor_system& system, std::shared_ptr<udp_socket> socket,
                             std::vector<caf::actor> dispatchers, std::size_t in_flight_limit = 0);
 // The writer sends (send_atom, datagram_batch) and counts what it sent;
 // (status_atom) -> node_status with datagrams out by op.
-caf::actor spawn_udp_writer(caf::actor_system& system, int descriptor);
+caf::actor spawn_udp_writer(caf::actor_system& system, std::shared_ptr<udp_socket> socket);
 
 } // namespace dave

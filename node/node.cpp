@@ -307,22 +307,22 @@ caf::expected<node_transport> open_socket_transport(caf::actor_system& system,
     tcp_address.port = static_cast<std::uint16_t>(tcp_address.port + 1);
     auto tcp = open_tcp_listener(tcp_address);
     if (!tcp) {
-        ::close(udp->descriptor);
+        // (The UDP socket closes as `udp` goes.)
         log->error("cannot listen on TCP {}: {}", to_string(tcp_address), std::strerror(errno));
         return make_error(tcp.error());
     }
     node_transport transport;
     transport.bound = udp->bound;
-    transport.datagram_writer = spawn_udp_writer(system, udp->descriptor);
+    transport.datagram_writer = spawn_udp_writer(system, udp->socket);
     transport.stream_writer = spawn_batch_writer(system);
-    auto descriptor = udp->descriptor;
+    auto socket = udp->socket;
     auto listener = *tcp;
     auto idle = config.protocol.tcp_idle_timeout;
     auto limits = config.limits;
-    transport.start_inbound = [&system, descriptor, listener, idle,
+    transport.start_inbound = [&system, socket, listener, idle,
                                limits](const std::vector<caf::actor>& dispatchers) {
         return std::vector<caf::actor>{
-            spawn_udp_reader(system, descriptor, dispatchers, limits.inbound_in_flight),
+            spawn_udp_reader(system, socket, dispatchers, limits.inbound_in_flight),
             spawn_tcp_listener(system, listener, dispatchers,
                                {idle, 256, limits.stream_in_flight})};
     };
