@@ -31,6 +31,7 @@ struct pending_get {
     std::vector<address> asked;
     std::vector<address> said_not_found;
     std::vector<address> later; // less reliable peers, not asked yet
+    std::vector<address> wider; // the next closest, closest first, not asked yet
 };
 
 struct getter_state {
@@ -41,6 +42,7 @@ struct getter_state {
     std::uint64_t not_found = 0;
     std::uint64_t timed_out = 0;
     std::uint64_t invalid_answers = 0;
+    std::uint64_t widened = 0; // rounds of further peers asked
     std::unordered_map<address, std::uint64_t, address_hash> sent_to; // GETs per peer
     std::shared_ptr<spdlog::logger> log = logger_for("get");
     static inline const char* name = "getter";
@@ -80,6 +82,20 @@ void send_gets(self_pointer self, const lookup_key& lookup, pending_get& pending
         self->send(state.setup.writer, send_atom_v, std::move(batch));
 }
 
+// The next FANOUT of the wider peers, asked now. False when none are left.
+bool ask_wider_peers(self_pointer self, std::map<lookup_key, pending_get>::iterator it) {
+    auto& wider = it->second.wider;
+    if (wider.empty())
+        return false;
+    const auto count =
+        static_cast<std::ptrdiff_t>(std::min(self->state.setup.fanout, wider.size()));
+    std::vector<address> next(wider.begin(), wider.begin() + count);
+    wider.erase(wider.begin(), wider.begin() + count);
+    ++self->state.widened;
+    send_gets(self, it->first, it->second, next);
+    return true;
+}
+
 // The peers held back for later, asked now.
 void ask_later_peers(self_pointer self, std::map<lookup_key, pending_get>::iterator it) {
     auto later = std::move(it->second.later);
@@ -97,12 +113,15 @@ void ask_peers(self_pointer self, const lookup_key& lookup) {
             // The FANOUT closest, most reliable first; peers that failed more
             // challenges than they passed lately only if the others do not
             // answer within later_after (or all say "not found").
-            auto order = order_for_get(peers, lookup.first, state.setup.fanout);
+            auto order = order_for_get(peers, lookup.first, state.setup.fanout,
+                                       state.setup.fanout * state.setup.widen_rounds);
             std::vector<address> first;
             for (auto& peer : order.first)
                 first.push_back(peer.endpoint);
             for (auto& peer : order.later)
                 it->second.later.push_back(peer.endpoint);
+            for (auto& peer : order.wider)
+                it->second.wider.push_back(peer.endpoint);
             send_gets(self, lookup, it->second, first);
             if (it->second.asked.empty()) {
                 ++state.not_found;
@@ -158,6 +177,9 @@ caf::behavior getter(self_pointer self, getter_setup setup) {
                         ask_later_peers(self, it); // the reliable ones do not have it
                         return;
                     }
+                    if (ask_wider_peers(self, it))
+                        return; // the closest we know do not have it; farther ones may
+
                     ++state.not_found;
                     finish(self, it, make_error(errc::not_found));
                 }
@@ -182,6 +204,7 @@ caf::behavior getter(self_pointer self, getter_setup setup) {
             status.api_gets_remote = state.answered_remote;
             status.api_gets_not_found = state.not_found;
             status.api_gets_timed_out = state.timed_out;
+            status.api_gets_widened = state.widened;
             for (auto& [peer, count] : state.sent_to)
                 add_count(status.api_gets_sent, to_string(peer), count);
             max_count(status.mailbox_depths, "getter", self->mailbox().size());

@@ -31,20 +31,32 @@ replica_choice choose_replicas(const peer_snapshot& peers, const public_key_byte
 }
 
 get_order order_for_get(const peer_snapshot& peers, const public_key_bytes& key,
-                        std::size_t fanout) {
-    std::vector<std::uint64_t> ids;
-    ids.reserve(peers.active.size());
+                        std::size_t fanout, std::size_t wider_count) {
+    // Distinct IDs, closest first (ties by ID, as closest_replicas orders
+    // them), as many as asked for: the first `fanout` are the replica set.
+    std::vector<std::uint64_t> closest;
+    closest.reserve(peers.active.size());
     for (auto& peer : peers.active)
-        ids.push_back(peer.id);
-    auto closest = closest_replicas(key, ids, fanout);
+        if (peer.id != 0)
+            closest.push_back(peer.id);
+    std::sort(closest.begin(), closest.end());
+    closest.erase(std::unique(closest.begin(), closest.end()), closest.end());
+    const std::uint64_t target = node_id(key);
+    const std::size_t take = std::min(fanout + wider_count, closest.size());
+    std::partial_sort(closest.begin(), closest.begin() + static_cast<std::ptrdiff_t>(take),
+                      closest.end(), [target](std::uint64_t a, std::uint64_t b) {
+                          const std::uint64_t da = a ^ target, db = b ^ target;
+                          return da != db ? da < db : a < b;
+                      });
+    closest.resize(take);
     // Closest first; one ID behind two addresses asks both.
     std::vector<peer_info> asked;
-    for (auto id : closest) {
-        if (id == 0)
-            continue;
+    std::vector<peer_info> wider;
+    for (std::size_t rank = 0; rank < closest.size(); ++rank) {
+        const auto id = closest[rank];
         for (auto& peer : peers.active)
             if (peer.id == id)
-                asked.push_back(peer);
+                (rank < fanout ? asked : wider).push_back(peer);
     }
     std::stable_sort(asked.begin(), asked.end(), [](const peer_info& a, const peer_info& b) {
         return a.reliability > b.reliability;
@@ -54,6 +66,7 @@ get_order order_for_get(const peer_snapshot& peers, const public_key_bytes& key,
         (peer.reliability < ask_later_below ? out.later : out.first).push_back(peer);
     if (out.first.empty())
         out.first.swap(out.later);
+    out.wider = std::move(wider);
     return out;
 }
 

@@ -38,12 +38,16 @@ inline constexpr double ask_later_below = 0.45;
 struct get_order {
     std::vector<peer_info> first; // asked at once, most reliable first
     std::vector<peer_info> later; // asked after a delay if no answer came
+    // The next closest peers after those, closest first: asked `fanout` at a
+    // time once every peer asked so far said "not found".
+    std::vector<peer_info> wider;
 };
 
 // The peers a GET for `key` asks: the `fanout` active peers closest to it,
 // most reliable first (ties: closest first). Those below ask_later_below go
-// to `later`, unless no peer would be left in `first`.
+// to `later`, unless no peer would be left in `first`. Then up to
+// `wider_count` more, the next closest, in `wider`.
 get_order order_for_get(const peer_snapshot& peers, const public_key_bytes& key,
-                        std::size_t fanout);
+                        std::size_t fanout, std::size_t wider_count = 0);
 
 } // namespace dave

@@ -83,6 +83,7 @@ struct node_status {
     std::uint64_t api_gets_remote = 0;            // API GETs answered by a peer
     std::uint64_t api_gets_not_found = 0;
     std::uint64_t api_gets_timed_out = 0;
+    std::uint64_t api_gets_widened = 0;           // rounds of further peers asked
     std::vector<named_count> mailbox_depths;      // actor kind -> deepest mailbox
     std::vector<named_count> pong_rejections;     // reason -> count
     // Trust (see PROTOCOL.md, "Trust").
@@ -127,7 +128,7 @@ typename Inspector::result_type inspect(Inspector& f, node_status& x) {
              x.datagrams_dropped, x.drops, x.puts_stored, x.puts_refused, x.backup_records,
              x.peers_inactive, x.peers_added, x.datagrams_in_by_op, x.datagrams_out_by_op,
              x.put_refusals, x.gets_served, x.gets_missed, x.api_gets_remote,
-             x.api_gets_not_found, x.api_gets_timed_out, x.mailbox_depths, x.pong_rejections,
+             x.api_gets_not_found, x.api_gets_timed_out, x.api_gets_widened, x.mailbox_depths, x.pong_rejections,
              x.peer_trust, x.challenges_passed, x.challenges_failed, x.challenges_pending,
              x.challenge_failures, x.api_gets_sent);
 }

@@ -27,6 +27,9 @@ struct protocol_config {
     milliseconds get_timeout{2000};      // ours: bound on a network GET
     milliseconds tcp_idle_timeout{1000}; // receiver closes idle connections
     std::size_t max_peers = 1000;        // ours: bound on the peer table
+    // Ours: after a unanimous "not found", a GET asks the next FANOUT
+    // closest peers, up to this many times.
+    std::size_t get_widen_rounds = 2;
 };
 
 struct store_config {

@@ -327,7 +327,7 @@ config_load parse_config(std::string_view text, const std::filesystem::path& nam
         in.only_known(*protocol, "protocol",
                       {"fanout", "npeer_limit", "min_work", "ping", "activate_after",
                        "deactivate_after", "drop_after", "getmyaddrport_every", "replicate_every",
-                       "get_timeout", "tcp_idle_timeout", "max_peers"});
+                       "get_timeout", "tcp_idle_timeout", "max_peers", "get_widen_rounds"});
         in.count(*protocol, "protocol", "fanout", p.fanout, 1, 5);
         in.count(*protocol, "protocol", "npeer_limit", p.npeer_limit, 1, 78);
         std::size_t min_work = static_cast<std::size_t>(p.min_work);
@@ -342,6 +342,7 @@ config_load parse_config(std::string_view text, const std::filesystem::path& nam
         in.duration(*protocol, "protocol", "get_timeout", p.get_timeout);
         in.duration(*protocol, "protocol", "tcp_idle_timeout", p.tcp_idle_timeout);
         in.count(*protocol, "protocol", "max_peers", p.max_peers, 1, 1000000);
+        in.count(*protocol, "protocol", "get_widen_rounds", p.get_widen_rounds, 0, 100);
     }
     if (auto log = section_of(in, root, "log")) {
         in.only_known(*log, "log", {"level", "status_every", "json"});

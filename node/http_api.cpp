@@ -122,6 +122,9 @@ std::string render_metrics(const node_status& s) {
     out.sample("api_gets_total", s.api_gets_not_found, "outcome",
                "not_found");
     out.sample("api_gets_total", s.api_gets_timed_out, "outcome", "timeout");
+    out.family("api_get_widenings_total", "counter",
+               "Rounds of further peers asked after the closest all said not found.");
+    out.sample("api_get_widenings_total", s.api_gets_widened);
     out.family("peers", "gauge", "Peers in the table, by state.");
     out.sample("peers", s.peers_active, "state", "active");
     out.sample("peers", s.peers_inactive, "state", "inactive");
@@ -205,7 +208,8 @@ std::string render_status_json(const node_status& s) {
                   {"missed", s.gets_missed},
                   {"api_remote", s.api_gets_remote},
                   {"api_not_found", s.api_gets_not_found},
-                  {"api_timed_out", s.api_gets_timed_out}}},
+                  {"api_timed_out", s.api_gets_timed_out},
+                  {"api_widened", s.api_gets_widened}}},
         {"pong_rejections", as_object(s.pong_rejections)},
         {"backup_records", s.backup_records},
         {"mailbox_depths", as_object(s.mailbox_depths)},

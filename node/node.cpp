@@ -420,7 +420,7 @@ caf::expected<node_actor> spawn_node(caf::actor_system& system, const node_confi
     children.getter = spawn_getter(system, {children.shards, children.peer_manager,
                                             children.writer, protocol.fanout, protocol.min_work,
                                             protocol.get_timeout, wall_clock_ms,
-                                            trust.get_later_after});
+                                            trust.get_later_after, protocol.get_widen_rounds});
     audit_config audit;
     audit.challenge_probability = trust.challenge_probability;
     audit.challenge_after = trust.challenge_after;

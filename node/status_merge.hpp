@@ -54,6 +54,7 @@ inline void merge_status(node_status& into, const node_status& part) {
     into.api_gets_remote += part.api_gets_remote;
     into.api_gets_not_found += part.api_gets_not_found;
     into.api_gets_timed_out += part.api_gets_timed_out;
+    into.api_gets_widened += part.api_gets_widened;
     for (auto& [name, count] : part.drops)
         add_count(into.drops, name, count);
     for (auto& [name, count] : part.datagrams_in_by_op)

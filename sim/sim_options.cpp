@@ -197,6 +197,7 @@ const std::map<std::string, setter>& valued_options() {
         {"--shards", set_size(&sim_options::shard_count)},
         {"--fanout", set_size(&sim_options::fanout)},
         {"--max-peers", set_size(&sim_options::max_peers)},
+        {"--get-widen-rounds", set_size(&sim_options::get_widen_rounds)},
         {"--crypto",
          [](sim_options& o, const std::string& v) {
              if (v != "model" && v != "real")
@@ -407,6 +408,7 @@ run
   --realtime           real scheduler and clock (default: virtual clock, deterministic)
   --crypto model|real  Ed25519 as a keyed-hash model (default) or libsodium (slow)
   --min-work N (1)  --shards N (4)  --fanout N (5)  --max-peers N (1000)
+  --get-widen-rounds N (2; 0 = only the FANOUT closest, as godave)
   --join-window T (2s)  --converge-timeout T (120s)  --sample-every T (10s)
   --log-level L (error)  --quiet (JSON line only)  --progress (stderr)
 )";

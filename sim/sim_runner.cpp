@@ -196,6 +196,7 @@ node_config config_for(driver_pointer self, std::uint32_t index) {
     config.protocol.fanout = o.fanout;
     config.protocol.min_work = o.min_work;
     config.protocol.max_peers = o.max_peers;
+    config.protocol.get_widen_rounds = o.get_widen_rounds;
     // The slow timers follow the hour-equivalent; PING and the peer lifecycle
     // stay as they are, since they are what notices a node has gone.
     const double scale = o.hour_s / 3600.0;
@@ -1027,7 +1028,8 @@ std::string sim_report::deterministic_json() const {
     std::ostringstream out;
     out << "\"scenario\":" << json_string(o.scenario) << ",\"nodes\":" << o.nodes
         << ",\"edges\":" << o.edges << ",\"sybils\":" << o.sybils << ",\"seed\":" << o.seed
-        << ",\"mode\":" << json_string(mode)
+        << ",\"mode\":" << json_string(mode) << ",\"max_peers\":" << o.max_peers
+        << ",\"get_widen_rounds\":" << o.get_widen_rounds
         << ",\"loss\":" << json_number(o.link.loss)
         << ",\"latency_ms\":" << json_number(o.link.latency_ms)
         << ",\"jitter_ms\":" << json_number(o.link.jitter_ms)
@@ -1147,7 +1149,8 @@ std::string sim_report::text() const {
     if (o.sybils)
         out << " + " << o.sybils << " sybils";
     out << ", " << o.edges << " edges, seed " << o.seed << ", " << mode << " clock, " << crypto
-        << " crypto\n";
+        << " crypto; max peers " << o.max_peers << ", GET widening rounds " << o.get_widen_rounds
+        << "\n";
     out << "  network: latency " << o.link.latency_ms << " ms + jitter " << o.link.jitter_ms
         << " ms, loss " << o.link.loss << ", duplicate " << o.link.duplicate << ", reorder "
         << o.link.reorder;

@@ -622,6 +622,136 @@ CAF_TEST(the getter asks the most reliable first and poor peers only later) {
         stoppable.push_back(actor);
 }
 
+CAF_TEST(a GET the closest peers cannot answer asks the next closest in rounds) {
+    // Twelve equally trusted peers, fanout 5, two widening rounds: a
+    // unanimous "not found" from the 5 closest asks ranks 6-10, then 11-12.
+    std::vector<remote> peers;
+    for (std::uint16_t n = 60; n < 72; ++n)
+        peers.push_back(make_remote(n));
+    auto snapshot = std::make_shared<peer_snapshot>();
+    snapshot->self_id = node_id(keys_for(1).public_key);
+    for (auto& peer : peers)
+        snapshot->active.push_back({peer.id(), peer.addr, 0.5});
+    auto updates = std::make_shared<std::vector<trust_update>>();
+    auto fake_manager = sys.spawn(recording_peer_manager, updates, snapshot);
+    shard_setup shard_config;
+    shard_config.writer = writer;
+    shard_config.wall_clock_ms = wall_clock();
+    auto shard = spawn_shard(sys, shard_config);
+    getter_setup setup;
+    setup.shards = {shard};
+    setup.peer_manager = fake_manager;
+    setup.writer = writer;
+    setup.fanout = 5;
+    setup.min_work = 0;
+    setup.timeout = milliseconds(2000);
+    setup.wall_clock_ms = wall_clock();
+    setup.widen_rounds = 2;
+    auto getter = spawn_getter(sys, setup);
+    sched.run();
+
+    auto request = [&](const dat& value) {
+        auto slot = std::make_shared<std::optional<entry>>();
+        auto failed = std::make_shared<std::optional<caf::error>>();
+        sys.spawn([=](caf::event_based_actor* asker) {
+            asker->request(getter, caf::infinite, get_atom_v, value.public_key, value.key)
+                .then([=](entry& found) { *slot = std::move(found); },
+                      [=](caf::error& error) { *failed = std::move(error); });
+        });
+        sched.run();
+        return std::make_pair(slot, failed);
+    };
+    auto asked_set = [&] {
+        std::set<address> out;
+        for (auto& [to, get] : decoded<get_message>(drain()))
+            out.insert(to);
+        return out;
+    };
+    // The peers by XOR distance to the entry's key, closest first.
+    auto by_distance = [&](const dat& value) {
+        auto sorted = peers;
+        const auto target = node_id(value.public_key);
+        std::sort(sorted.begin(), sorted.end(), [&](const remote& a, const remote& b) {
+            return (a.id() ^ target) < (b.id() ^ target);
+        });
+        std::vector<address> out;
+        for (auto& peer : sorted)
+            out.push_back(peer.addr);
+        return out;
+    };
+    auto ranks = [](const std::vector<address>& order, std::size_t from, std::size_t to) {
+        return std::set<address>(order.begin() + static_cast<std::ptrdiff_t>(from),
+                                 order.begin() + static_cast<std::ptrdiff_t>(to));
+    };
+    auto say_not_found = [&](const dat& value, const std::set<address>& who) {
+        for (auto& peer : who) {
+            self->send(getter, inbound_atom_v, peer, make_not_found(value.public_key, value.key));
+            sched.run();
+        }
+    };
+
+    // 1. Nobody has it: 5, then 5 more, then the last 2, then "not found".
+    auto missing = owner_dat("nowhere");
+    auto order = by_distance(missing);
+    auto [none, none_error] = request(missing);
+    auto round = asked_set();
+    CAF_CHECK(round == ranks(order, 0, 5));
+    say_not_found(missing, round);
+    round = asked_set();
+    CAF_CHECK(round == ranks(order, 5, 10));
+    say_not_found(missing, round);
+    round = asked_set();
+    CAF_CHECK(round == ranks(order, 10, 12));
+    CAF_CHECK(!none_error->has_value()); // still waiting for the last two
+    say_not_found(missing, round);
+    CAF_CHECK(asked_set().empty());
+    CAF_REQUIRE(none_error->has_value());
+    CAF_CHECK(errc_of(**none_error) == errc::not_found);
+
+    // 2. Held by a peer of the second round: found there.
+    auto held = owner_dat("farther");
+    order = by_distance(held);
+    auto [found, found_error] = request(held);
+    round = asked_set();
+    CAF_CHECK(round == ranks(order, 0, 5));
+    say_not_found(held, round);
+    round = asked_set();
+    CAF_REQUIRE(round == ranks(order, 5, 10));
+    get_ack_message ack;
+    ack.item.data = held;
+    self->send(getter, inbound_atom_v, order[7], ack);
+    sched.run();
+    CAF_REQUIRE(found->has_value());
+    CAF_CHECK((*found)->data == held);
+    CAF_CHECK(asked_set().empty());
+
+    auto status = ask<node_status>(getter, status_atom_v);
+    CAF_CHECK_EQUAL(status.api_gets_widened, 3u);
+    CAF_CHECK_EQUAL(status.api_gets_not_found, 1u);
+    for (auto& actor : {getter, shard, fake_manager})
+        stoppable.push_back(actor);
+}
+
+CAF_TEST(order_for_get lists the next closest as wider and closest first) {
+    peer_snapshot peers;
+    peers.self_id = 1;
+    const auto target = node_id(owner.public_key);
+    // IDs at XOR distance 1..8 from the key, listed in scrambled order.
+    for (std::uint64_t distance : {5, 2, 8, 1, 7, 3, 6, 4})
+        peers.active.push_back({target ^ distance,
+                                make_address(static_cast<std::uint16_t>(distance)), 0.5});
+    auto order = order_for_get(peers, owner.public_key, 3, 4);
+    CAF_REQUIRE_EQUAL(order.first.size(), 3u);
+    std::set<std::uint64_t> first;
+    for (auto& peer : order.first)
+        first.insert(peer.id ^ target);
+    CAF_CHECK(first == (std::set<std::uint64_t>{1, 2, 3}));
+    CAF_REQUIRE_EQUAL(order.wider.size(), 4u);
+    for (std::size_t i = 0; i < 4; ++i)
+        CAF_CHECK_EQUAL(order.wider[i].id ^ target, i + 4);
+    CAF_CHECK(order_for_get(peers, owner.public_key, 3).wider.empty());
+}
+
 CAF_TEST(order_for_get puts everyone first when no one is reliable) {
     peer_snapshot peers;
     peers.self_id = 1;
