@@ -120,9 +120,12 @@ void put_credit::release(std::size_t shard) noexcept {
 
 std::size_t inbound_gate::limit_for(traffic_class kind) const noexcept {
     switch (kind) {
-    case traffic_class::ping: return 3 * limit_;
-    case traffic_class::get: return 2 * limit_;
-    default: return limit_;
+    case traffic_class::ping:
+        return 3 * limit_;
+    case traffic_class::get:
+        return 2 * limit_;
+    default:
+        return limit_;
     }
 }
 

@@ -29,10 +29,18 @@ enum class traffic_class : std::uint8_t { ping = 0, get = 1, put = 2, other = 3 
 
 constexpr traffic_class classify(std::uint8_t op_code) noexcept {
     switch (op_code) {
-    case 0: case 1: case 6: case 7: return traffic_class::ping;
-    case 4: case 5: return traffic_class::get;
-    case 2: return traffic_class::put;
-    default: return traffic_class::other;
+    case 0:
+    case 1:
+    case 6:
+    case 7:
+        return traffic_class::ping;
+    case 4:
+    case 5:
+        return traffic_class::get;
+    case 2:
+        return traffic_class::put;
+    default:
+        return traffic_class::other;
     }
 }
 

@@ -79,8 +79,8 @@ std::vector<audit_request> audit_book::take_due(time now) {
     return out;
 }
 
-std::optional<audit_result> audit_book::on_answer(const address& from, const dat& answer,
-                                                  time now, const verifier& verify) {
+std::optional<audit_result> audit_book::on_answer(const address& from, const dat& answer, time now,
+                                                  const verifier& verify) {
     auto it = pending_.find(challenge_key{from, answer.public_key, answer.key});
     if (it == pending_.end() || !it->second.deadline)
         return std::nullopt; // not asked (yet): an answer to someone else's GET

@@ -74,8 +74,7 @@ void audit_round(self_pointer self) {
         if (encoded)
             batch.items.push_back({request.peer, std::move(*encoded)});
     }
-    state.log->debug("asking {} challenges ({} pending)", batch.items.size(),
-                     state.book->size());
+    state.log->debug("asking {} challenges ({} pending)", batch.items.size(), state.book->size());
     if (!batch.items.empty())
         self->send(state.setup.writer, send_atom_v, std::move(batch));
 }
@@ -85,16 +84,15 @@ caf::behavior auditor(self_pointer self, auditor_setup setup) {
     state.setup = std::move(setup);
     state.book.emplace(state.setup.config,
                        state.setup.seed != 0 ? state.setup.seed : random_seed());
-    state.log->info("auditor started: challenge probability {}, asked {} to {} ms after a "
-                    "write, answer within {} ms",
-                    state.setup.config.challenge_probability,
-                    state.setup.config.challenge_after.count(),
-                    2 * state.setup.config.challenge_after.count(),
-                    state.setup.config.timeout.count());
+    state.log->info(
+        "auditor started: challenge probability {}, asked {} to {} ms after a "
+        "write, answer within {} ms",
+        state.setup.config.challenge_probability, state.setup.config.challenge_after.count(),
+        2 * state.setup.config.challenge_after.count(), state.setup.config.timeout.count());
     self->attach_functor([log = state.log] { log->info("auditor stopped"); });
     return {
-        [=](audit_atom, const public_key_bytes& public_key, const bytes& key,
-            std::uint64_t time_ms, const std::vector<peer_info>& targets) {
+        [=](audit_atom, const public_key_bytes& public_key, const bytes& key, std::uint64_t time_ms,
+            const std::vector<peer_info>& targets) {
             std::vector<audit_target> to;
             to.reserve(targets.size());
             for (auto& peer : targets)
@@ -120,8 +118,8 @@ caf::behavior auditor(self_pointer self, auditor_setup setup) {
             status.challenges_pending = state.book->size();
             for (std::size_t i = 1; i < verdict_count; ++i)
                 if (state.by_verdict[i] != 0)
-                    add_count(status.challenge_failures,
-                              to_string(static_cast<audit_verdict>(i)), state.by_verdict[i]);
+                    add_count(status.challenge_failures, to_string(static_cast<audit_verdict>(i)),
+                              state.by_verdict[i]);
             max_count(status.mailbox_depths, "auditor", self->mailbox().size());
             return status;
         },

@@ -34,8 +34,8 @@ void report_failure(backup_state& state, const char* what, errc code) {
 // Replays, compacts, opens for appending. Leaves `appender` empty on failure:
 // the node then runs without durability and says so loudly.
 void start(backup_state& state) {
-    auto replay = replay_and_verify(state.setup.path, state.setup.wall_clock_ms(),
-                                    state.setup.min_work);
+    auto replay =
+        replay_and_verify(state.setup.path, state.setup.wall_clock_ms(), state.setup.min_work);
     if (!replay) {
         state.log->error("cannot read backup {}: {}; not appending to it",
                          state.setup.path.string(), to_string(replay.error()));
@@ -49,10 +49,10 @@ void start(backup_state& state) {
     // A file of ours that held exactly the live entries, nothing torn,
     // corrupt, invalid or superseded, is already what compaction would
     // write: rewriting and fsyncing it would only delay the start.
-    const bool already_compact =
-        replay->format == backup_format::ours && replay->torn_tail == 0 &&
-        replay->corrupt_records == 0 && replay->invalid_dats == 0 && replay->superseded == 0 &&
-        replay->records_ok == replay->entries.size();
+    const bool already_compact = replay->format == backup_format::ours && replay->torn_tail == 0 &&
+                                 replay->corrupt_records == 0 && replay->invalid_dats == 0 &&
+                                 replay->superseded == 0 &&
+                                 replay->records_ok == replay->entries.size();
     if (replay->format != backup_format::missing && !already_compact) {
         if (auto error = compact_backup(state.setup.path, replay->entries); error != errc::none) {
             state.log->error("cannot compact backup {}: {}", state.setup.path.string(),
@@ -141,8 +141,9 @@ void backup_writer(caf::blocking_actor* self, backup_setup setup) {
         // out at once still costs a futex call.)
         while (running && !self->mailbox().empty()) {
             more = false;
-            self->receive(on_restore, on_append, on_append_many, on_flush, on_status, on_exit,
-                          caf::after(std::chrono::seconds(0)) >> [] {});
+            self->receive(
+                on_restore, on_append, on_append_many, on_flush, on_status, on_exit,
+                caf::after(std::chrono::seconds(0)) >> [] {});
             handled = handled || more;
             if (!more)
                 break; // only messages none of the handlers take
@@ -161,8 +162,9 @@ void backup_writer(caf::blocking_actor* self, backup_setup setup) {
         }
         const auto wait = std::chrono::duration_cast<std::chrono::milliseconds>(
             std::max(next_flush - clock::now(), clock::duration::zero()));
-        self->receive(on_restore, on_append, on_append_many, on_flush, on_status, on_exit,
-                      caf::after(wait) >> [] {});
+        self->receive(
+            on_restore, on_append, on_append_many, on_flush, on_status, on_exit,
+            caf::after(wait) >> [] {});
     }
     if (state.appender) {
         auto error = state.appender->sync();

@@ -11,8 +11,8 @@
 #include "actors/socket_address.hpp"
 #include "codec/codec.hpp"
 #include "codec/op_name.hpp"
-#include "node/status_merge.hpp"
 #include "messages/type_ids.hpp"
+#include "node/status_merge.hpp"
 
 namespace dave {
 namespace {
@@ -165,7 +165,8 @@ bool route(self_pointer self, datagram& item, datagram_batch& replies, origin fr
                 if (reply)
                     replies.items.push_back({item.peer, std::move(*reply)});
             } else if constexpr (std::is_same_v<body_type, put_message>) {
-                auto index = shard_index(body.item.data.public_key, body.item.data.key, shard_count);
+                auto index =
+                    shard_index(body.item.data.public_key, body.item.data.key, shard_count);
                 auto& shard = state.links.shards[index];
                 // The shard answers bool, or an error for a refused dat (it
                 // counts refusals itself); either way the PUT is done.
@@ -238,7 +239,9 @@ caf::behavior dispatcher(self_pointer self, dispatcher_links links) {
     setup_policy(self->state);
     self->state.log->debug("dispatcher started");
     return {
-        [=](inbound_atom, datagram_batch& batch) { route_batch(self, batch, {false, -1}); },
+        [=](inbound_atom, datagram_batch& batch) {
+            route_batch(self, batch, {false, -1});
+        },
         [=](inbound_atom, datagram_batch& batch, bool stream) {
             auto source = static_cast<std::ptrdiff_t>(source_index(self));
             route_batch(self, batch, {stream, source});

@@ -28,8 +28,8 @@ struct dispatcher_links {
     caf::actor getter;
     caf::actor writer; // transport: (send_atom, datagram_batch)
     std::size_t npeer_limit = 12;
-    caf::actor auditor; // also gets every GET_ACK (storage challenges); may be null
-    limits_config limits;           // node-wide; per-source rates are split...
+    caf::actor auditor;               // also gets every GET_ACK (storage challenges); may be null
+    limits_config limits;             // node-wide; per-source rates are split...
     std::size_t dispatcher_count = 1; // ...over this many dispatchers
     // Monotonic milliseconds for the token buckets; empty = steady_clock.
     std::function<std::chrono::milliseconds()> monotonic_clock;

@@ -148,7 +148,8 @@ caf::behavior getter(self_pointer self, getter_setup setup) {
             if (!fresh)
                 return promise;
             it->second.id = state.next_id++;
-            auto& shard = state.setup.shards[shard_index(public_key, key, state.setup.shards.size())];
+            auto& shard =
+                state.setup.shards[shard_index(public_key, key, state.setup.shards.size())];
             self->request(shard, caf::infinite, get_atom_v, public_key, key)
                 .then(
                     [=](const entry& found) {
@@ -169,8 +170,8 @@ caf::behavior getter(self_pointer self, getter_setup setup) {
             if (std::find(pending.asked.begin(), pending.asked.end(), from) == pending.asked.end())
                 return; // not asked: ignore unsolicited answers
             if (is_not_found(answer)) {
-                if (std::find(pending.said_not_found.begin(), pending.said_not_found.end(),
-                              from) == pending.said_not_found.end())
+                if (std::find(pending.said_not_found.begin(), pending.said_not_found.end(), from) ==
+                    pending.said_not_found.end())
                     pending.said_not_found.push_back(from);
                 if (pending.said_not_found.size() == pending.asked.size()) {
                     if (!pending.later.empty()) {
@@ -191,8 +192,9 @@ caf::behavior getter(self_pointer self, getter_setup setup) {
                 return;
             }
             ++state.answered_remote;
-            auto& shard = state.setup.shards[shard_index(answer.public_key, answer.key,
-                                                         state.setup.shards.size())];
+            auto& shard =
+                state.setup
+                    .shards[shard_index(answer.public_key, answer.key, state.setup.shards.size())];
             // Anonymous: a refusal (e.g. an older version) must not come back
             // as an error message, which would terminate the getter.
             caf::anon_send(shard, store_atom_v, ack.item);

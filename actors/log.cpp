@@ -43,7 +43,8 @@ bool set_log_level(const std::string& level) {
 void set_log_json(bool json) {
     std::lock_guard guard(setup_mutex);
     json_format = json;
-    spdlog::apply_all([](std::shared_ptr<spdlog::logger> logger) { logger->set_pattern(pattern()); });
+    spdlog::apply_all(
+        [](std::shared_ptr<spdlog::logger> logger) { logger->set_pattern(pattern()); });
 }
 
 } // namespace dave

@@ -30,8 +30,8 @@ replica_choice choose_replicas(const peer_snapshot& peers, const public_key_byte
     return out;
 }
 
-get_order order_for_get(const peer_snapshot& peers, const public_key_bytes& key,
-                        std::size_t fanout, std::size_t wider_count) {
+get_order order_for_get(const peer_snapshot& peers, const public_key_bytes& key, std::size_t fanout,
+                        std::size_t wider_count) {
     // Distinct IDs, closest first (ties by ID, as closest_replicas orders
     // them), as many as asked for: the first `fanout` are the replica set.
     std::vector<std::uint64_t> closest;

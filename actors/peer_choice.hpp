@@ -23,7 +23,7 @@ inline bool replica_eligible(const peer_info& peer, double floor) noexcept {
 std::vector<std::uint64_t> replica_candidate_ids(const peer_snapshot& peers, double floor);
 
 struct replica_choice {
-    replica_ids replicas{}; // the fanout closest candidates, ourselves included
+    replica_ids replicas{};         // the fanout closest candidates, ourselves included
     std::vector<peer_info> targets; // the members other than us, to send to
 };
 
@@ -47,7 +47,7 @@ struct get_order {
 // most reliable first (ties: closest first). Those below ask_later_below go
 // to `later`, unless no peer would be left in `first`. Then up to
 // `wider_count` more, the next closest, in `wider`.
-get_order order_for_get(const peer_snapshot& peers, const public_key_bytes& key,
-                        std::size_t fanout, std::size_t wider_count = 0);
+get_order order_for_get(const peer_snapshot& peers, const public_key_bytes& key, std::size_t fanout,
+                        std::size_t wider_count = 0);
 
 } // namespace dave

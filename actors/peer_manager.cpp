@@ -212,11 +212,11 @@ caf::behavior peer_manager(self_pointer self, peer_manager_setup setup) {
             status.peers_added = static_cast<std::uint32_t>(counts.added);
             for (std::size_t i = 1; i < state.pong_rejections.size(); ++i)
                 if (state.pong_rejections[i] != 0)
-                    add_count(status.pong_rejections,
-                              to_string(static_cast<pong_verdict>(i)), state.pong_rejections[i]);
+                    add_count(status.pong_rejections, to_string(static_cast<pong_verdict>(i)),
+                              state.pong_rejections[i]);
             for (auto& row : state.table->trust_report(state.setup.now()))
-                status.peer_trust.push_back({to_string(row.endpoint), row.id, row.reliability,
-                                             row.passed, row.failed});
+                status.peer_trust.push_back(
+                    {to_string(row.endpoint), row.id, row.reliability, row.passed, row.failed});
             max_count(status.mailbox_depths, "peer_manager", self->mailbox().size());
             return status;
         },

@@ -335,8 +335,7 @@ bool peer_table::pong_peers_sampled(const address& asker, time now, Rng& rng,
         return false;
     const pong_pool& pool = current_pong_pool(now);
     const std::size_t excluded_index = active_index(asker);
-    const std::size_t own_index =
-        own_address_ ? active_index(*own_address_) : active_.size();
+    const std::size_t own_index = own_address_ ? active_index(*own_address_) : active_.size();
     std::vector<std::uint32_t> chosen;
     chosen.reserve(take);
     auto eligible = [&](std::size_t index) {
@@ -365,8 +364,8 @@ bool peer_table::pong_peers_sampled(const address& asker, time now, Rng& rng,
         if (attempts-- == 0)
             return false;
         const auto at = std::upper_bound(pool.cumulative.begin(), pool.cumulative.end(), unit(rng));
-        const auto index = std::min(static_cast<std::size_t>(at - pool.cumulative.begin()),
-                                    active_.size() - 1);
+        const auto index =
+            std::min(static_cast<std::size_t>(at - pool.cumulative.begin()), active_.size() - 1);
         if (eligible(index))
             chosen.push_back(static_cast<std::uint32_t>(index));
     }
@@ -378,8 +377,7 @@ bool peer_table::pong_peers_sampled(const address& asker, time now, Rng& rng,
 }
 
 template <class Rng>
-std::vector<address> peer_table::pong_peers_exact(const address& asker, time now,
-                                                  Rng& rng) const {
+std::vector<address> peer_table::pong_peers_exact(const address& asker, time now, Rng& rng) const {
     auto candidates = pong_candidates(asker);
     const std::size_t take = std::min(candidates.size(), config_.npeer_limit);
     // Partial Fisher-Yates over [first, end): the slots from `first` up to
@@ -430,8 +428,8 @@ std::vector<address> peer_table::pong_peers_exact(const address& asker, time now
         keyed.emplace_back(std::log(u) / weight, candidates[i]);
     }
     const std::size_t rest = take - fixed;
-    std::partial_sort(keyed.begin(), keyed.begin() + static_cast<std::ptrdiff_t>(rest),
-                      keyed.end(), [](const auto& a, const auto& b) { return a.first > b.first; });
+    std::partial_sort(keyed.begin(), keyed.begin() + static_cast<std::ptrdiff_t>(rest), keyed.end(),
+                      [](const auto& a, const auto& b) { return a.first > b.first; });
     candidates.resize(take);
     for (std::size_t i = 0; i < rest; ++i)
         candidates[fixed + i] = keyed[i].second;

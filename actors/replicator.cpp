@@ -54,8 +54,8 @@ void run_pass(self_pointer self) {
                         }
                     });
             }
-            self->state.log->debug("replication pass {} over {} active peers",
-                                   self->state.passes, peers.active.size());
+            self->state.log->debug("replication pass {} over {} active peers", self->state.passes,
+                                   peers.active.size());
         });
 }
 

@@ -78,7 +78,8 @@ caf::behavior shard(self_pointer self, shard_setup setup) {
             auto& state = self->state;
             bool lie = false;
 #if DAVE_TEST_HOOKS
-            lie = state.setup.answer_get_not_found; // test-only liar: stores PUTs, denies having them
+            lie =
+                state.setup.answer_get_not_found; // test-only liar: stores PUTs, denies having them
 #endif
             // The GET_ACK is copied from the stored bytes, nothing decoded.
             bytes reply;
@@ -92,8 +93,7 @@ caf::behavior shard(self_pointer self, shard_setup setup) {
             batch.items.push_back({from, std::move(reply)});
             self->send(state.setup.writer, send_atom_v, std::move(batch));
         },
-        [=](get_atom, const public_key_bytes& public_key,
-            const bytes& key) -> caf::result<entry> {
+        [=](get_atom, const public_key_bytes& public_key, const bytes& key) -> caf::result<entry> {
             auto found = self->state.store->find(public_key, key);
             if (!found)
                 return make_error(errc::not_found);

@@ -2,9 +2,9 @@
 
 #include <algorithm>
 #include <cassert>
+#include <cstdlib>
 #include <cstring>
 #include <limits>
-#include <cstdlib>
 #include <new>
 #include <utility>
 
@@ -168,7 +168,8 @@ struct shard_store::record {
         for (std::size_t i = 0; i < ids.size(); ++i)
             store_u64_little_endian(payload() + 8 * i, ids[i]);
     }
-    bool has_identity(const public_key_bytes& public_key_value, byte_span key_value) const noexcept {
+    bool has_identity(const public_key_bytes& public_key_value,
+                      byte_span key_value) const noexcept {
         return key_length() == key_value.size() &&
                std::memcmp(public_key(), public_key_value.data(), public_key_value.size()) == 0 &&
                (key_value.empty() ||

@@ -216,8 +216,8 @@ private:
     void heap_rekey_if_stale(std::uint64_t now_ms);
 
     shard_config config_;
-    std::vector<record*> slots_;       // the index; size a power of two (or 0)
-    std::vector<std::uint8_t> tags_;   // one per slot
+    std::vector<record*> slots_;     // the index; size a power of two (or 0)
+    std::vector<std::uint8_t> tags_; // one per slot
     std::size_t used_bytes_ = 0;
     // Priority index. An indexed binary heap (rather than a lazily
     // invalidated one or an ordered set): replacement and expiry remove or

@@ -11,8 +11,8 @@
 #include <caf/all.hpp>
 
 #include "actors/log.hpp"
-#include "codec/errc.hpp"
 #include "actors/socket_address.hpp"
+#include "codec/errc.hpp"
 #include "messages/type_ids.hpp"
 
 namespace dave {
@@ -45,7 +45,8 @@ errc take_frames(connection& conn, datagram_batch& out) {
         out.items.push_back({conn.peer, bytes(begin, begin + static_cast<std::ptrdiff_t>(length))});
         offset += 2 + length;
     }
-    conn.pending.erase(conn.pending.begin(), conn.pending.begin() + static_cast<std::ptrdiff_t>(offset));
+    conn.pending.erase(conn.pending.begin(),
+                       conn.pending.begin() + static_cast<std::ptrdiff_t>(offset));
     return problem;
 }
 

@@ -54,7 +54,8 @@ void reader_loop(caf::blocking_actor* self, std::shared_ptr<udp_socket> socket,
             headers[i].msg_hdr.msg_iov = &vectors[i];
             headers[i].msg_hdr.msg_iovlen = 1;
         }
-        int received = recvmmsg(descriptor, headers.data(), batch_capacity, MSG_WAITFORONE, nullptr);
+        int received =
+            recvmmsg(descriptor, headers.data(), batch_capacity, MSG_WAITFORONE, nullptr);
         if (received > 0 && !dispatchers.empty()) {
             // Peer traffic and lookups go first and jump the dispatcher's
             // queue; PUTs (which cost a verification each) after them.
@@ -72,8 +73,8 @@ void reader_loop(caf::blocking_actor* self, std::shared_ptr<udp_socket> socket,
                     ++shed;
                     continue;
                 }
-                auto& batch = kind == traffic_class::ping || kind == traffic_class::get ? urgent
-                                                                                         : normal;
+                auto& batch =
+                    kind == traffic_class::ping || kind == traffic_class::get ? urgent : normal;
                 auto& item = batch.items.emplace_back();
                 item.peer = from_sockaddr(sources[i]);
                 item.payload.assign(buffers[i].data(), buffers[i].data() + length);
@@ -129,8 +130,8 @@ caf::behavior writer(caf::stateful_actor<writer_state>* self, std::shared_ptr<ud
                 auto count = self->state.out_by_op[code];
                 status.datagrams_out += count;
                 if (count != 0)
-                    add_count(status.datagrams_out_by_op,
-                              op_name(static_cast<std::uint8_t>(code)), count);
+                    add_count(status.datagrams_out_by_op, op_name(static_cast<std::uint8_t>(code)),
+                              count);
             }
             max_count(status.mailbox_depths, "udp_writer", self->mailbox().size());
             return status;
@@ -148,8 +149,8 @@ caf::behavior writer(caf::stateful_actor<writer_state>* self, std::shared_ptr<ud
             headers.reserve(batch.items.size());
             for (const auto& item : batch.items) {
                 targets.push_back(to_sockaddr(item.peer));
-                vectors.push_back({const_cast<std::uint8_t*>(item.payload.data()),
-                                   item.payload.size()});
+                vectors.push_back(
+                    {const_cast<std::uint8_t*>(item.payload.data()), item.payload.size()});
                 mmsghdr header{};
                 header.msg_hdr.msg_name = &targets.back();
                 header.msg_hdr.msg_namelen = sizeof(sockaddr_in6);

@@ -95,7 +95,8 @@ int run_all() {
             rows.push_back(r);
         }
     }
-    const double total = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    const double total =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
 
     std::printf("\n%-44s %12s %-16s %10s %24s %7s %6s %s\n", "figure", "value", "unit", "target",
                 "limit (what)", "ratio", "load", "");

@@ -117,8 +117,8 @@ int run_latency() {
     const std::uint64_t time = unix_time_ms() - 1000;
     for (std::size_t i = 0; i < entry_count; ++i) {
         std::string key = "latency-" + std::to_string(i);
-        auto made = make_dat(keys, bytes(key.begin(), key.end()), bytes(16, std::uint8_t(i)),
-                             time, bench_difficulty, 0);
+        auto made = make_dat(keys, bytes(key.begin(), key.end()), bytes(16, std::uint8_t(i)), time,
+                             bench_difficulty, 0);
         dats.push_back(std::move(*made));
     }
     raw_socket socket;
@@ -187,13 +187,15 @@ int run_latency() {
     auto local = summarize(local_us);
 
     char note[200];
-    std::snprintf(note, sizeof note, "one at a time to the node holding the entry; p99 %.0f us, "
+    std::snprintf(note, sizeof note,
+                  "one at a time to the node holding the entry; p99 %.0f us, "
                   "%zu samples, %zu unanswered; baseline godave's one-at-a-time round trip",
                   udp.p99_us, udp.count, udp_missing);
     report({"get_latency_udp_median", udp.median_us, "us", goal::at_most, target_median_us,
             godave_round_trip_us, "godave", note});
     report({"get_latency_udp_p99", udp.p99_us, "us", goal::none, 0, 0, "", ""});
-    std::snprintf(note, sizeof note, "node API of a node lacking the entry (GET to 4 peers, "
+    std::snprintf(note, sizeof note,
+                  "node API of a node lacking the entry (GET to 4 peers, "
                   "verify, store); p99 %.0f us, %zu samples, %zu failed",
                   api.p99_us, api.count, api_failed);
     report({"get_latency_api_remote_median", api.median_us, "us", goal::at_most, target_median_us,

@@ -90,9 +90,9 @@ int tcp_load(std::uint16_t port, const bytes& data, unsigned connections) {
         senders.emplace_back([&, c] {
             std::size_t at = slices[c].first;
             while (at < slices[c].second) {
-                ssize_t n = ::send(sockets[c], data.data() + at,
-                                   std::min<std::size_t>(slices[c].second - at, 64 * 1024),
-                                   MSG_NOSIGNAL);
+                ssize_t n =
+                    ::send(sockets[c], data.data() + at,
+                           std::min<std::size_t>(slices[c].second - at, 64 * 1024), MSG_NOSIGNAL);
                 if (n < 0) {
                     if (errno == EINTR)
                         continue;
@@ -188,8 +188,8 @@ int udp_load(std::uint16_t port, const bytes& data, std::size_t window, double s
     const auto warm_up = std::chrono::milliseconds(500);
     const auto start = steady::now();
     const auto measure_from = start + warm_up;
-    const auto measure_until =
-        measure_from + std::chrono::duration_cast<steady::duration>(std::chrono::duration<double>(seconds));
+    const auto measure_until = measure_from + std::chrono::duration_cast<steady::duration>(
+                                                  std::chrono::duration<double>(seconds));
     udp_counts total, measured;
     bool measuring = false;
     for (auto& each : sources)
@@ -224,7 +224,8 @@ int udp_load(std::uint16_t port, const bytes& data, std::size_t window, double s
                     send_headers[i].msg_hdr.msg_iov = &send_vectors[i];
                     send_headers[i].msg_hdr.msg_iovlen = 1;
                 }
-                int got = ::sendmmsg(each.descriptor, send_headers.data(), static_cast<unsigned>(n), 0);
+                int got =
+                    ::sendmmsg(each.descriptor, send_headers.data(), static_cast<unsigned>(n), 0);
                 if (got <= 0)
                     break;
                 if (each.in_flight == 0)
@@ -256,7 +257,8 @@ int udp_load(std::uint16_t port, const bytes& data, std::size_t window, double s
                 for (int i = 0; i < got; ++i)
                     classify(receive_buffers[static_cast<std::size_t>(i)].data(),
                              receive_headers[static_cast<std::size_t>(i)].msg_len, counts);
-                each.in_flight -= std::min<std::size_t>(each.in_flight, static_cast<std::size_t>(got));
+                each.in_flight -=
+                    std::min<std::size_t>(each.in_flight, static_cast<std::size_t>(got));
                 each.last_answer = steady::now();
                 if (static_cast<std::size_t>(got) < batch)
                     break;
@@ -316,10 +318,12 @@ int udp_echo(std::uint16_t port, double seconds) {
         if (got <= 0)
             continue;
         for (int i = 0; i < got; ++i)
-            vectors[static_cast<std::size_t>(i)].iov_len = headers[static_cast<std::size_t>(i)].msg_len;
+            vectors[static_cast<std::size_t>(i)].iov_len =
+                headers[static_cast<std::size_t>(i)].msg_len;
         int sent = 0;
         while (sent < got) {
-            int n = ::sendmmsg(descriptor, headers.data() + sent, static_cast<unsigned>(got - sent), 0);
+            int n =
+                ::sendmmsg(descriptor, headers.data() + sent, static_cast<unsigned>(got - sent), 0);
             if (n <= 0)
                 break;
             sent += n;

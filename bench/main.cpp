@@ -25,8 +25,9 @@ constexpr command commands[] = {
      dave::bench::run_pow},
     {"verify", "Dat verifications/s next to libsodium's bare Ed25519 verify",
      dave::bench::run_verify},
-    {"node", "one node: PUT ingest over TCP vs the verify-bound limit, UDP GET serving, "
-             "PING/PONG rate, mailbox depths",
+    {"node",
+     "one node: PUT ingest over TCP vs the verify-bound limit, UDP GET serving, "
+     "PING/PONG rate, mailbox depths",
      dave::bench::run_node},
     {"latency", "GET latency median/p99 in a 5-node loopback network (UDP and node API)",
      dave::bench::run_latency},

@@ -122,7 +122,8 @@ int run_memory() {
     const std::uint64_t rss_after = resident_bytes();
     const std::uint64_t heap_after = heap_in_use();
     const double raw = static_cast<double>(raw_bytes) / static_cast<double>(entry_count);
-    const double per_entry = static_cast<double>(rss_after - rss_before) / static_cast<double>(stored);
+    const double per_entry =
+        static_cast<double>(rss_after - rss_before) / static_cast<double>(stored);
     const double heap_per_entry =
         static_cast<double>(heap_after - heap_before) / static_cast<double>(stored);
     char note[200];

@@ -142,8 +142,8 @@ int run_node() {
     std::uint64_t entries = 0, refused = 0;
     {
         const double cpu_before = process_cpu_seconds();
-        child_process load({"_load", "tcp", std::to_string(port + 1),
-                            (folder.path() / "puts.bin").string(), "1"});
+        child_process load(
+            {"_load", "tcp", std::to_string(port + 1), (folder.path() / "puts.bin").string(), "1"});
         std::string output = poll_while(load, node, 20ms, [&](const node_status& status) {
             ingest_depths.add(status);
             if (status.entries > entries || status.puts_refused > refused) {
@@ -182,9 +182,11 @@ int run_node() {
         const core_rate verify_after = verify_rate(2000ms);
         const double limit = (verify_before.total() + verify_after.total()) / 2;
         report({"verify_limit", limit, "verifications/s", goal::none, 0, 0, "",
-                std::to_string(verify_before.cores) + " cores x libsodium verify per core with "
-                "all cores busy, mean of before " + std::to_string(static_cast<long>(verify_before.total())) +
-                " and after " + std::to_string(static_cast<long>(verify_after.total()))});
+                std::to_string(verify_before.cores) +
+                    " cores x libsodium verify per core with "
+                    "all cores busy, mean of before " +
+                    std::to_string(static_cast<long>(verify_before.total())) + " and after " +
+                    std::to_string(static_cast<long>(verify_after.total()))});
         char note[240];
         std::snprintf(note, sizeof note, "%" PRIu64 " stored, %" PRIu64 " refused of %zu in %.2f s",
                       entries, refused, ingest_count, seconds);
@@ -199,8 +201,8 @@ int run_node() {
                       "over the run) / verifications per CPU-second (%.0f)",
                       node_cpu, 100 * node_cpu / (seconds * verify_before.cores),
                       verify_before.cores, per_cpu);
-        report({"put_ingest_cpu_efficiency", efficiency, "", goal::at_least, ingest_target_ratio,
-                0, "", note});
+        report({"put_ingest_cpu_efficiency", efficiency, "", goal::at_least, ingest_target_ratio, 0,
+                "", note});
     }
 
     // ---- 2. GET serving over UDP ---------------------------------------------
@@ -210,8 +212,8 @@ int run_node() {
     double echo_limit = 0;
     {
         const std::uint16_t echo_port = free_port_base(1);
-        child_process echo({"_load", "echo", std::to_string(echo_port),
-                            std::to_string(get_seconds + 2)});
+        child_process echo(
+            {"_load", "echo", std::to_string(echo_port), std::to_string(get_seconds + 2)});
         std::this_thread::sleep_for(300ms);
         child_process load({"_load", "udp", std::to_string(echo_port),
                             (folder.path() / "gets.bin").string(), std::to_string(get_window),
@@ -247,11 +249,10 @@ int run_node() {
         report({"get_serving_udp", *rate, "GETs/s", goal::at_least, get_target, echo_limit,
                 "udp-echo", note + std::string("; godave ~97000/s")});
         if (after) {
-            const double served =
-                static_cast<double>(after->gets_served + after->gets_missed -
-                                    before->gets_served - before->gets_missed);
-            report({"get_serving_cpu_cost", 1e6 * node_cpu / served, "us CPU/GET", goal::none, 0,
-                    0, "", "CPU time of the node process per GET answered (all its threads)"});
+            const double served = static_cast<double>(after->gets_served + after->gets_missed -
+                                                      before->gets_served - before->gets_missed);
+            report({"get_serving_cpu_cost", 1e6 * node_cpu / served, "us CPU/GET", goal::none, 0, 0,
+                    "", "CPU time of the node process per GET answered (all its threads)"});
         }
     }
 
@@ -260,8 +261,8 @@ int run_node() {
         child_process load({"_load", "udp", std::to_string(port),
                             (folder.path() / "pings.bin").string(), std::to_string(ping_window),
                             std::to_string(ping_seconds), "1"});
-        std::string output = poll_while(load, node, 250ms,
-                                        [&](const node_status& status) { ping_depths.add(status); });
+        std::string output = poll_while(
+            load, node, 250ms, [&](const node_status& status) { ping_depths.add(status); });
         auto rate = json_number(output, "answered_per_s");
         auto lost = json_number(output, "presumed_lost");
         if (!rate) {
@@ -286,10 +287,10 @@ int run_node() {
                 continue;
             kinds += (kinds.empty() ? "" : ", ") + name + " " + std::to_string(depth);
         }
-        report({std::string("mailbox_depth_max.") + phase, static_cast<double>(deepest),
-                "messages", goal::none, 0, 0, "",
-                "deepest mailbox per actor kind seen while " + std::string(phase) + " ran: " +
-                    (kinds.empty() ? std::string("all empty") : kinds)});
+        report({std::string("mailbox_depth_max.") + phase, static_cast<double>(deepest), "messages",
+                goal::none, 0, 0, "",
+                "deepest mailbox per actor kind seen while " + std::string(phase) +
+                    " ran: " + (kinds.empty() ? std::string("all empty") : kinds)});
     };
     depth_figure("put_ingest", ingest_depths);
     depth_figure("get_serving", get_depths);

@@ -80,10 +80,10 @@ void report_search(unsigned threads, std::chrono::seconds window) {
                 "\"lanes\":\"%s\"}\n",
                 threads, attempts_per_s, median_ms, work_lanes_name());
     if (threads > 1)
-        report({"pow_attempts_all_cores", attempts_per_s, "attempts/s", goal::at_least,
-                5 * godave_attempts_per_s, godave_attempts_per_s, "godave",
-                "search_work on " + std::to_string(threads) + " threads, lanes " +
-                    work_lanes_name()});
+        report(
+            {"pow_attempts_all_cores", attempts_per_s, "attempts/s", goal::at_least,
+             5 * godave_attempts_per_s, godave_attempts_per_s, "godave",
+             "search_work on " + std::to_string(threads) + " threads, lanes " + work_lanes_name()});
 }
 
 } // namespace

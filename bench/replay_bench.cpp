@@ -95,15 +95,18 @@ int run_replay() {
     node.shutdown();
 
     char note[200];
-    std::snprintf(note, sizeof note, "%zu entries: read, verify every dat, keep the newest per "
-                  "key, in %.2f s", replay_count, replay_seconds);
+    std::snprintf(note, sizeof note,
+                  "%zu entries: read, verify every dat, keep the newest per "
+                  "key, in %.2f s",
+                  replay_count, replay_seconds);
     report({"backup_replay_verify", replay_count / replay_seconds, "entries/s", goal::none, 0,
             limit.total(), "verify-bound", note});
     std::snprintf(note, sizeof note, "%zu entries: write, fsync, rename", replay_count);
     report({"backup_compaction", compact_seconds, "s", goal::none, 0, 0, "", note});
-    std::snprintf(note, sizeof note, "spawn_node until status shows all %zu entries (replay, "
-                  "compaction, shards): %.2f s; %llu stored", replay_count, startup_seconds,
-                  static_cast<unsigned long long>(entries));
+    std::snprintf(note, sizeof note,
+                  "spawn_node until status shows all %zu entries (replay, "
+                  "compaction, shards): %.2f s; %llu stored",
+                  replay_count, startup_seconds, static_cast<unsigned long long>(entries));
     report({"backup_replay_startup", static_cast<double>(entries) / startup_seconds, "entries/s",
             goal::at_least, replay_target, limit.total(), "verify-bound", note});
     return entries == replay_count ? 0 : 1;

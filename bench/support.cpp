@@ -189,8 +189,7 @@ child_process::child_process(const std::vector<std::string>& args) {
     for (auto& each : all)
         argv.push_back(each.data());
     argv.push_back(nullptr);
-    int error =
-        ::posix_spawn(&pid_, "/proc/self/exe", &actions, &attributes, argv.data(), environ);
+    int error = ::posix_spawn(&pid_, "/proc/self/exe", &actions, &attributes, argv.data(), environ);
     posix_spawn_file_actions_destroy(&actions);
     posix_spawnattr_destroy(&attributes);
     ::close(pipe_ends[1]);
@@ -401,7 +400,8 @@ void append_frame(bytes& out, byte_span message) {
 
 void write_file(const std::filesystem::path& path, byte_span data) {
     std::ofstream out(path, std::ios::binary | std::ios::trunc);
-    out.write(reinterpret_cast<const char*>(data.data()), static_cast<std::streamsize>(data.size()));
+    out.write(reinterpret_cast<const char*>(data.data()),
+              static_cast<std::streamsize>(data.size()));
     if (!out)
         throw std::runtime_error("cannot write " + path.string());
 }
@@ -435,7 +435,8 @@ latency_stats summarize(std::vector<double> microseconds) {
         return stats;
     std::sort(microseconds.begin(), microseconds.end());
     auto at = [&](double fraction) {
-        auto index = static_cast<std::size_t>(fraction * static_cast<double>(microseconds.size() - 1) + 0.5);
+        auto index =
+            static_cast<std::size_t>(fraction * static_cast<double>(microseconds.size() - 1) + 0.5);
         return microseconds[std::min(index, microseconds.size() - 1)];
     };
     stats.median_us = at(0.5);

@@ -35,12 +35,12 @@ enum class goal : std::uint8_t {
 };
 
 struct figure {
-    std::string name;   // e.g. "put_ingest"
+    std::string name; // e.g. "put_ingest"
     double value = 0;
-    std::string unit;   // e.g. "entries/s"
+    std::string unit; // e.g. "entries/s"
     goal direction = goal::none;
-    double target = 0;  // 0: none
-    double limit = 0;   // the physical limit or baseline it is compared with; 0: none
+    double target = 0;      // 0: none
+    double limit = 0;       // the physical limit or baseline it is compared with; 0: none
     std::string limit_name; // what `limit` is, e.g. "verify-bound"
     std::string note;
 };

@@ -9,15 +9,24 @@ namespace dave {
 
 constexpr std::string_view op_name(std::uint8_t code) noexcept {
     switch (code) {
-    case 0: return "ping";
-    case 1: return "pong";
-    case 2: return "put";
-    case 3: return "put_ack";
-    case 4: return "get";
-    case 5: return "get_ack";
-    case 6: return "getmyaddrport";
-    case 7: return "getmyaddrport_ack";
-    default: return "unknown";
+    case 0:
+        return "ping";
+    case 1:
+        return "pong";
+    case 2:
+        return "put";
+    case 3:
+        return "put_ack";
+    case 4:
+        return "get";
+    case 5:
+        return "get_ack";
+    case 6:
+        return "getmyaddrport";
+    case 7:
+        return "getmyaddrport_ack";
+    default:
+        return "unknown";
     }
 }
 

@@ -10,8 +10,7 @@
 
 namespace dave {
 
-template <class T>
-class result {
+template <class T> class result {
 public:
     result(T value) : state_(std::move(value)) {}
     result(errc code) : state_(code) { assert(code != errc::none); }

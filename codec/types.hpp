@@ -120,8 +120,8 @@ struct getmyaddrport_ack_message {
                            const getmyaddrport_ack_message&) = default;
 };
 
-using message = std::variant<ping_message, pong_message, put_message, get_message,
-                             get_ack_message, getmyaddrport_message, getmyaddrport_ack_message>;
+using message = std::variant<ping_message, pong_message, put_message, get_message, get_ack_message,
+                             getmyaddrport_message, getmyaddrport_ack_message>;
 
 // Node ID = first 8 bytes of the public key read as u64 little-endian.
 constexpr std::uint64_t node_id(const public_key_bytes& key) noexcept {

@@ -41,8 +41,8 @@ int main(int argc, char** argv) {
 
     // A dat belongs to whoever holds its key pair; here a fresh one.
     auto owner = dave::key_pair::generate();
-    auto value = dave::make_dat(owner, to_bytes("greeting"), to_bytes("hello from an embedded node"),
-                                dave::unix_time_ms(), 16);
+    auto value = dave::make_dat(owner, to_bytes("greeting"),
+                                to_bytes("hello from an embedded node"), dave::unix_time_ms(), 16);
     if (!value) {
         std::cerr << "cannot make the dat: " << dave::to_string(value.error()) << "\n";
         return 1;

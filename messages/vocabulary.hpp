@@ -83,32 +83,29 @@ struct node_status {
     std::uint64_t api_gets_remote = 0;            // API GETs answered by a peer
     std::uint64_t api_gets_not_found = 0;
     std::uint64_t api_gets_timed_out = 0;
-    std::uint64_t api_gets_widened = 0;           // rounds of further peers asked
-    std::vector<named_count> mailbox_depths;      // actor kind -> deepest mailbox
-    std::vector<named_count> pong_rejections;     // reason -> count
+    std::uint64_t api_gets_widened = 0;       // rounds of further peers asked
+    std::vector<named_count> mailbox_depths;  // actor kind -> deepest mailbox
+    std::vector<named_count> pong_rejections; // reason -> count
     // Trust (see PROTOCOL.md, "Trust").
-    std::vector<peer_trust_status> peer_trust;    // every peer in the table
-    std::uint64_t challenges_passed = 0;          // storage challenges judged, by us
+    std::vector<peer_trust_status> peer_trust; // every peer in the table
+    std::uint64_t challenges_passed = 0;       // storage challenges judged, by us
     std::uint64_t challenges_failed = 0;
-    std::uint64_t challenges_pending = 0;         // remembered, not yet judged
-    std::vector<named_count> challenge_failures;  // reason -> count
-    std::vector<named_count> api_gets_sent;       // peer -> GETs the getter sent it
+    std::uint64_t challenges_pending = 0;        // remembered, not yet judged
+    std::vector<named_count> challenge_failures; // reason -> count
+    std::vector<named_count> api_gets_sent;      // peer -> GETs the getter sent it
 };
 
-template <class Inspector>
-typename Inspector::result_type inspect(Inspector& f, datagram& x) {
+template <class Inspector> typename Inspector::result_type inspect(Inspector& f, datagram& x) {
     return f(caf::meta::type_name("datagram"), x.peer, x.payload);
 }
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, datagram_batch& x) {
     return f(caf::meta::type_name("datagram_batch"), x.items);
 }
-template <class Inspector>
-typename Inspector::result_type inspect(Inspector& f, peer_info& x) {
+template <class Inspector> typename Inspector::result_type inspect(Inspector& f, peer_info& x) {
     return f(caf::meta::type_name("peer_info"), x.id, x.endpoint, x.reliability);
 }
-template <class Inspector>
-typename Inspector::result_type inspect(Inspector& f, peer_snapshot& x) {
+template <class Inspector> typename Inspector::result_type inspect(Inspector& f, peer_snapshot& x) {
     return f(caf::meta::type_name("peer_snapshot"), x.self_id, x.active);
 }
 template <class Inspector>
@@ -120,15 +117,14 @@ template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, replication_order& x) {
     return f(caf::meta::type_name("replication_order"), x.item, x.targets);
 }
-template <class Inspector>
-typename Inspector::result_type inspect(Inspector& f, node_status& x) {
+template <class Inspector> typename Inspector::result_type inspect(Inspector& f, node_status& x) {
     return f(caf::meta::type_name("node_status"), x.node_id, x.public_key, x.listen, x.peers_total,
              x.peers_active, x.peers_edges, x.entries, x.used_bytes, x.capacity_bytes,
              x.network_used, x.network_capacity, x.datagrams_in, x.datagrams_out,
              x.datagrams_dropped, x.drops, x.puts_stored, x.puts_refused, x.backup_records,
              x.peers_inactive, x.peers_added, x.datagrams_in_by_op, x.datagrams_out_by_op,
-             x.put_refusals, x.gets_served, x.gets_missed, x.api_gets_remote,
-             x.api_gets_not_found, x.api_gets_timed_out, x.api_gets_widened, x.mailbox_depths, x.pong_rejections,
+             x.put_refusals, x.gets_served, x.gets_missed, x.api_gets_remote, x.api_gets_not_found,
+             x.api_gets_timed_out, x.api_gets_widened, x.mailbox_depths, x.pong_rejections,
              x.peer_trust, x.challenges_passed, x.challenges_failed, x.challenges_pending,
              x.challenge_failures, x.api_gets_sent);
 }

@@ -277,8 +277,8 @@ config_load parse_config(std::string_view text, const std::filesystem::path& nam
     node_config config;
     config.key_file = base_folder / "node.key";
     config.store.backup_file = base_folder / "dave.backup";
-    static constexpr std::array<std::string_view, 7> sections = {
-        "node", "store", "protocol", "log", "http", "trust", "limits"};
+    static constexpr std::array<std::string_view, 7> sections = {"node", "store", "protocol", "log",
+                                                                 "http", "trust", "limits"};
     for (auto&& [key, node] : root) {
         if (key.str() == "test" && node.is_table())
             continue; // test-only: read below, refused unless built with the hooks
@@ -399,9 +399,9 @@ config_load parse_config(std::string_view text, const std::filesystem::path& nam
     if (auto limits = section_of(in, root, "limits")) {
         auto& l = config.limits;
         in.only_known(*limits, "limits",
-                      {"ping_rate", "ping_burst", "get_rate", "get_burst", "put_rate",
-                       "put_burst", "ping_total_rate", "sources", "puts_in_flight",
-                       "shard_puts_in_flight", "stream_in_flight", "inbound_in_flight"});
+                      {"ping_rate", "ping_burst", "get_rate", "get_burst", "put_rate", "put_burst",
+                       "ping_total_rate", "sources", "puts_in_flight", "shard_puts_in_flight",
+                       "stream_in_flight", "inbound_in_flight"});
         constexpr std::int64_t most = 100000000;
         in.count(*limits, "limits", "ping_rate", l.ping_rate, 0, most);
         in.count(*limits, "limits", "ping_burst", l.ping_burst, 1, most);
@@ -419,8 +419,8 @@ config_load parse_config(std::string_view text, const std::filesystem::path& nam
     if (auto test = root.get("test"); test && test->is_table()) {
 #if DAVE_TEST_HOOKS
         in.only_known(*test->as_table(), "test", {"answer_get_not_found"});
-        if (auto liar = in.get<bool>(*test->as_table(), "test", "answer_get_not_found",
-                                     "true or false"))
+        if (auto liar =
+                in.get<bool>(*test->as_table(), "test", "answer_get_not_found", "true or false"))
             config.test.answer_get_not_found = *liar;
 #else
         in.fail(test->source(), "test", "",

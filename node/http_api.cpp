@@ -33,11 +33,16 @@ void reply_json(httplib::Response& response, int status, const nlohmann::json& b
 
 int http_status_for(const caf::error& error) {
     switch (errc_of(error)) {
-    case errc::not_found: return 404;
-    case errc::timeout: return 504;
-    case errc::no_peers: return 503;
-    case errc::io_error: return 500;
-    default: return 422; // the dat itself was refused
+    case errc::not_found:
+        return 404;
+    case errc::timeout:
+        return 504;
+    case errc::no_peers:
+        return 503;
+    case errc::io_error:
+        return 500;
+    default:
+        return 422; // the dat itself was refused
     }
 }
 
@@ -119,8 +124,7 @@ std::string render_metrics(const node_status& s) {
     out.sample("gets_missed_total", s.gets_missed);
     out.family("api_gets_total", "counter", "API GETs that went to the network, by outcome.");
     out.sample("api_gets_total", s.api_gets_remote, "outcome", "found");
-    out.sample("api_gets_total", s.api_gets_not_found, "outcome",
-               "not_found");
+    out.sample("api_gets_total", s.api_gets_not_found, "outcome", "not_found");
     out.sample("api_gets_total", s.api_gets_timed_out, "outcome", "timeout");
     out.family("api_get_widenings_total", "counter",
                "Rounds of further peers asked after the closest all said not found.");
@@ -153,8 +157,8 @@ std::string render_metrics(const node_status& s) {
     out.family("audit_challenges_total", "counter", "Storage challenges judged, by outcome.");
     out.sample("audit_challenges_total", s.challenges_passed, "outcome", "pass");
     out.sample("audit_challenges_total", s.challenges_failed, "outcome", "fail");
-    out.counts("audit_failures_total", "counter", "Storage challenges failed, by reason.",
-               "reason", s.challenge_failures);
+    out.counts("audit_failures_total", "counter", "Storage challenges failed, by reason.", "reason",
+               s.challenge_failures);
     out.family("audit_challenges_pending", "gauge", "Storage challenges not yet judged.");
     out.sample("audit_challenges_pending", s.challenges_pending);
     auto peer_label = [](const peer_trust_status& row) {
@@ -186,30 +190,34 @@ std::string render_status_json(const node_status& s) {
         {"node_id", s.node_id},
         {"public_key", s.public_key},
         {"listen", s.listen},
-        {"peers", {{"total", s.peers_total},
-                   {"active", s.peers_active},
-                   {"inactive", s.peers_inactive},
-                   {"added", s.peers_added},
-                   {"edges", s.peers_edges}}},
+        {"peers",
+         {{"total", s.peers_total},
+          {"active", s.peers_active},
+          {"inactive", s.peers_inactive},
+          {"added", s.peers_added},
+          {"edges", s.peers_edges}}},
         {"entries", s.entries},
         {"used_bytes", s.used_bytes},
         {"capacity_bytes", s.capacity_bytes},
         {"network", {{"used_bytes", s.network_used}, {"capacity_bytes", s.network_capacity}}},
-        {"datagrams", {{"in", s.datagrams_in},
-                       {"out", s.datagrams_out},
-                       {"dropped", s.datagrams_dropped},
-                       {"in_by_op", as_object(s.datagrams_in_by_op)},
-                       {"out_by_op", as_object(s.datagrams_out_by_op)},
-                       {"drops", as_object(s.drops)}}},
-        {"puts", {{"stored", s.puts_stored},
-                  {"refused", s.puts_refused},
-                  {"refusals", as_object(s.put_refusals)}}},
-        {"gets", {{"served", s.gets_served},
-                  {"missed", s.gets_missed},
-                  {"api_remote", s.api_gets_remote},
-                  {"api_not_found", s.api_gets_not_found},
-                  {"api_timed_out", s.api_gets_timed_out},
-                  {"api_widened", s.api_gets_widened}}},
+        {"datagrams",
+         {{"in", s.datagrams_in},
+          {"out", s.datagrams_out},
+          {"dropped", s.datagrams_dropped},
+          {"in_by_op", as_object(s.datagrams_in_by_op)},
+          {"out_by_op", as_object(s.datagrams_out_by_op)},
+          {"drops", as_object(s.drops)}}},
+        {"puts",
+         {{"stored", s.puts_stored},
+          {"refused", s.puts_refused},
+          {"refusals", as_object(s.put_refusals)}}},
+        {"gets",
+         {{"served", s.gets_served},
+          {"missed", s.gets_missed},
+          {"api_remote", s.api_gets_remote},
+          {"api_not_found", s.api_gets_not_found},
+          {"api_timed_out", s.api_gets_timed_out},
+          {"api_widened", s.api_gets_widened}}},
         {"pong_rejections", as_object(s.pong_rejections)},
         {"backup_records", s.backup_records},
         {"mailbox_depths", as_object(s.mailbox_depths)},
@@ -222,10 +230,11 @@ std::string render_status_json(const node_status& s) {
                          {"reliability", row.reliability},
                          {"passed", row.passed},
                          {"failed", row.failed}});
-    out["trust"] = {{"challenges", {{"passed", s.challenges_passed},
-                                    {"failed", s.challenges_failed},
-                                    {"pending", s.challenges_pending},
-                                    {"failures", as_object(s.challenge_failures)}}},
+    out["trust"] = {{"challenges",
+                     {{"passed", s.challenges_passed},
+                      {"failed", s.challenges_failed},
+                      {"pending", s.challenges_pending},
+                      {"failures", as_object(s.challenge_failures)}}},
                     {"peers", std::move(peers)}};
     return out.dump();
 }
@@ -266,8 +275,7 @@ result<std::unique_ptr<http_api>> http_api::start(caf::actor_system& system, nod
                               request.body.size());
         auto value = decode_dat(body);
         if (!value)
-            return reply_json(response, 400,
-                              {{"error", std::string(to_string(value.error()))}});
+            return reply_json(response, 400, {{"error", std::string(to_string(value.error()))}});
         auto stored = client(system, node).put(*value);
         if (!stored)
             return reply_json(response, http_status_for(stored.error()),
@@ -278,24 +286,25 @@ result<std::unique_ptr<http_api>> http_api::start(caf::actor_system& system, nod
                 replicas.push_back(id);
         reply_json(response, 200, {{"replicas", replicas}});
     });
-    server.Get("/get", [&system, node](const httplib::Request& request,
-                                       httplib::Response& response) {
-        auto public_key = from_hex(request.get_param_value("public_key"));
-        auto key = from_hex(request.get_param_value("key"));
-        if (!public_key || public_key->size() != 32 || !key || key->size() > 255)
-            return reply_json(response, 400,
-                              {{"error", "public_key (64 hex) and key (hex, <= 255 bytes) needed"}});
-        public_key_bytes owner{};
-        std::copy(public_key->begin(), public_key->end(), owner.begin());
-        auto found = client(system, node).get(owner, *key);
-        if (!found)
-            return reply_json(response, http_status_for(found.error()),
-                              {{"error", error_text(found.error())}});
-        bytes encoded;
-        encode_dat(found->data, encoded);
-        response.set_content(std::string(encoded.begin(), encoded.end()),
-                             "application/octet-stream");
-    });
+    server.Get("/get",
+               [&system, node](const httplib::Request& request, httplib::Response& response) {
+                   auto public_key = from_hex(request.get_param_value("public_key"));
+                   auto key = from_hex(request.get_param_value("key"));
+                   if (!public_key || public_key->size() != 32 || !key || key->size() > 255)
+                       return reply_json(
+                           response, 400,
+                           {{"error", "public_key (64 hex) and key (hex, <= 255 bytes) needed"}});
+                   public_key_bytes owner{};
+                   std::copy(public_key->begin(), public_key->end(), owner.begin());
+                   auto found = client(system, node).get(owner, *key);
+                   if (!found)
+                       return reply_json(response, http_status_for(found.error()),
+                                         {{"error", error_text(found.error())}});
+                   bytes encoded;
+                   encode_dat(found->data, encoded);
+                   response.set_content(std::string(encoded.begin(), encoded.end()),
+                                        "application/octet-stream");
+               });
     auto host_text = to_string(*endpoint); // "[ip]:port"
     auto close = host_text.rfind(']');
     std::string bind_host = host_text.substr(1, close - 1);

@@ -145,8 +145,12 @@ void collect_status(node_pointer self, std::function<void(const node_status&)> d
     };
     for (auto& reporter : reporters)
         self->request(reporter, caf::infinite, status_atom_v)
-            .then([=](const node_status& part) { merge_status(*merged, part); arrived(); },
-                  [=](const caf::error&) { arrived(); });
+            .then(
+                [=](const node_status& part) {
+                    merge_status(*merged, part);
+                    arrived();
+                },
+                [=](const caf::error&) { arrived(); });
 }
 
 void stop_children(node_pointer self) {
@@ -154,13 +158,11 @@ void stop_children(node_pointer self) {
     // Blocking actors poll for stop_atom; event-based ones take the exit.
     for (auto& source : children.inbound_sources)
         caf::anon_send(source, stop_atom_v);
-    std::vector<caf::actor> event_based{children.writer,     children.batch_writer,
-                                        children.peer_manager, children.getter,
-                                        children.replicator, children.pruner,
-                                        children.auditor};
+    std::vector<caf::actor> event_based{
+        children.writer,     children.batch_writer, children.peer_manager, children.getter,
+        children.replicator, children.pruner,       children.auditor};
     event_based.insert(event_based.end(), children.shards.begin(), children.shards.end());
-    event_based.insert(event_based.end(), children.dispatchers.begin(),
-                       children.dispatchers.end());
+    event_based.insert(event_based.end(), children.dispatchers.begin(), children.dispatchers.end());
     for (auto& child : event_based)
         self->send_exit(child, caf::exit_reason::user_shutdown);
     // Last, so that entries already on their way from shards are appended.
@@ -180,7 +182,7 @@ node_actor::behavior_type node_behavior(node_pointer self, node_config config,
     state.listen_text = std::move(listen_text);
     state.log->info("node {:016x} listening on {}", own_id, state.listen_text);
     caf::anon_send(state.children.peer_manager, changed_atom_v,
-               caf::actor_cast<caf::actor>(state.children.replicator));
+                   caf::actor_cast<caf::actor>(state.children.replicator));
     restore_backup(self);
     self->set_exit_handler([=](const caf::exit_msg& message) {
         self->state.log->info("node stopping");
@@ -211,9 +213,8 @@ node_actor::behavior_type node_behavior(node_pointer self, node_config config,
         },
         [=](status_atom) -> caf::result<node_status> {
             auto promise = self->make_response_promise<node_status>();
-            collect_status(self, [=](const node_status& status) mutable {
-                promise.deliver(status);
-            });
+            collect_status(self,
+                           [=](const node_status& status) mutable { promise.deliver(status); });
             return promise;
         },
         [=](wait_peers_atom, std::uint32_t count) -> caf::result<std::uint32_t> {
@@ -235,11 +236,11 @@ node_actor::behavior_type node_behavior(node_pointer self, node_config config,
                     for (auto& value : values)
                         write_dat(self, peers, std::move(value),
                                   [=](caf::expected<entry> outcome) mutable {
-                            if (outcome)
-                                ++*written;
-                            if (--*remaining == 0)
-                                promise.deliver(*written);
-                        });
+                                      if (outcome)
+                                          ++*written;
+                                      if (--*remaining == 0)
+                                          promise.deliver(*written);
+                                  });
                 });
             return promise;
         },
@@ -258,9 +259,9 @@ caf::behavior status_reporter(caf::event_based_actor* self, node_actor node,
                 // has a result.
                 std::string trust;
                 if (s.challenges_passed + s.challenges_failed + s.challenges_pending > 0) {
-                    trust = fmt::format(", challenges {} passed {} failed {} pending",
-                                        s.challenges_passed, s.challenges_failed,
-                                        s.challenges_pending);
+                    trust =
+                        fmt::format(", challenges {} passed {} failed {} pending",
+                                    s.challenges_passed, s.challenges_failed, s.challenges_pending);
                     const peer_trust_status* lowest = nullptr;
                     for (auto& row : s.peer_trust)
                         if (row.passed + row.failed > 0 &&
@@ -272,9 +273,8 @@ caf::behavior status_reporter(caf::event_based_actor* self, node_actor node,
                 }
                 log->info("peers {}/{} active, entries {}, used {}/{} bytes, in {} out {} "
                           "dropped {}{}",
-                          s.peers_active, s.peers_total, s.entries, s.used_bytes,
-                          s.capacity_bytes, s.datagrams_in, s.datagrams_out,
-                          s.datagrams_dropped, trust);
+                          s.peers_active, s.peers_total, s.entries, s.used_bytes, s.capacity_bytes,
+                          s.datagrams_in, s.datagrams_out, s.datagrams_dropped, trust);
             });
         },
     };
@@ -284,10 +284,11 @@ caf::behavior status_reporter(caf::event_based_actor* self, node_actor node,
 
 void add_node_types(caf::actor_system_config& config) {
     config.add_message_types<caf::id_block::dave>();
-    config.add_error_category(caf::atom("dave"), [](std::uint8_t code, caf::atom_value,
-                                                    const caf::message&) -> std::string {
-        return "dave::" + std::string(to_string(static_cast<errc>(code)));
-    });
+    config.add_error_category(
+        caf::atom("dave"),
+        [](std::uint8_t code, caf::atom_value, const caf::message&) -> std::string {
+            return "dave::" + std::string(to_string(static_cast<errc>(code)));
+        });
 }
 
 caf::expected<node_transport> open_socket_transport(caf::actor_system& system,
@@ -392,10 +393,9 @@ caf::expected<node_actor> spawn_node(caf::actor_system& system, const node_confi
         log->warn("[test] answer_get_not_found ignored: built without DAVE_TEST_HOOKS");
 #endif
     for (std::size_t i = 0; i < config.store.shard_count; ++i)
-        children.shards.push_back(spawn_shard(system, {store_config, protocol.min_work,
-                                                       protocol.fanout, children.writer,
-                                                       children.backup, wall_clock_ms,
-                                                       config.trust.floor, liar}));
+        children.shards.push_back(
+            spawn_shard(system, {store_config, protocol.min_work, protocol.fanout, children.writer,
+                                 children.backup, wall_clock_ms, config.trust.floor, liar}));
     peer_config peers;
     peers.ping_period = protocol.ping_period;
     peers.activate_after = protocol.activate_after;
@@ -417,10 +417,10 @@ caf::expected<node_actor> spawn_node(caf::actor_system& system, const node_confi
     // the peer manager learns the dispatchers afterwards (to tell them our address).
     children.peer_manager = spawn_peer_manager(
         system, {peers, keys, edges, children.writer, {}, monotonic, protocol.getmyaddrport_every});
-    children.getter = spawn_getter(system, {children.shards, children.peer_manager,
-                                            children.writer, protocol.fanout, protocol.min_work,
-                                            protocol.get_timeout, wall_clock_ms,
-                                            trust.get_later_after, protocol.get_widen_rounds});
+    children.getter =
+        spawn_getter(system, {children.shards, children.peer_manager, children.writer,
+                              protocol.fanout, protocol.min_work, protocol.get_timeout,
+                              wall_clock_ms, trust.get_later_after, protocol.get_widen_rounds});
     audit_config audit;
     audit.challenge_probability = trust.challenge_probability;
     audit.challenge_after = trust.challenge_after;
@@ -429,17 +429,17 @@ caf::expected<node_actor> spawn_node(caf::actor_system& system, const node_confi
     children.auditor = spawn_auditor(system, {audit, children.peer_manager, children.writer,
                                               protocol.min_work, monotonic, wall_clock_ms, 0});
     for (std::size_t i = 0; i < dispatcher_count; ++i)
-        children.dispatchers.push_back(spawn_dispatcher(
-            system, {children.shards, children.peer_manager, children.getter, children.writer,
-                     protocol.npeer_limit, children.auditor, config.limits, dispatcher_count,
-                     monotonic}));
+        children.dispatchers.push_back(
+            spawn_dispatcher(system, {children.shards, children.peer_manager, children.getter,
+                                      children.writer, protocol.npeer_limit, children.auditor,
+                                      config.limits, dispatcher_count, monotonic}));
     for (auto& dispatcher : children.dispatchers)
         caf::anon_send(children.peer_manager, own_addr_atom_v, dispatcher);
     // Our capacity is known now; PINGs carry it from the first round on
     // (the status reporter refreshes used space later).
-    caf::anon_send(children.peer_manager, status_atom_v, std::uint64_t{0},
-                   static_cast<std::uint64_t>(config.store.shard_capacity *
-                                              config.store.shard_count));
+    caf::anon_send(
+        children.peer_manager, status_atom_v, std::uint64_t{0},
+        static_cast<std::uint64_t>(config.store.shard_capacity * config.store.shard_count));
     children.replicator =
         spawn_replicator(system, {children.shards, children.peer_manager, children.batch_writer,
                                   std::chrono::milliseconds{0}, children.auditor});
@@ -452,10 +452,10 @@ caf::expected<node_actor> spawn_node(caf::actor_system& system, const node_confi
     auto node = system.spawn(node_behavior, config, std::move(children), keys.public_key,
                              to_string(transport.bound));
     auto reporter = system.spawn(status_reporter, node, peer_manager);
-    auto pruner = spawn_pruner(system, {peer_manager, shards, replicator, reporter,
-                                        protocol.ping_period, std::chrono::seconds(60),
-                                        protocol.replicate_every, config.status_log_every,
-                                        auditor, trust.audit_every});
+    auto pruner =
+        spawn_pruner(system, {peer_manager, shards, replicator, reporter, protocol.ping_period,
+                              std::chrono::seconds(60), protocol.replicate_every,
+                              config.status_log_every, auditor, trust.audit_every});
     // The reporter and pruner live as long as the node.
     node->attach_functor([reporter, pruner] {
         caf::anon_send_exit(pruner, caf::exit_reason::user_shutdown);

@@ -3,10 +3,10 @@
 //
 //   auto node = dave::spawn_node(sys, cfg);        // caf::expected<dave::node_actor>
 //   self->request(*node, timeout, dave::put_atom_v, signed_dat);   // -> entry (with replica set)
-//   self->request(*node, timeout, dave::get_atom_v, pubkey, key);  // -> entry, or not_found/timeout
-//   self->request(*node, timeout, dave::status_atom_v);            // -> node_status
-//   self->request(*node, timeout, dave::wait_peers_atom_v, n);     // -> active peer count >= n
-//   self->request(*node, timeout, dave::batch_write_atom_v, dats); // -> dats written
+//   self->request(*node, timeout, dave::get_atom_v, pubkey, key);  // -> entry, or
+//   not_found/timeout self->request(*node, timeout, dave::status_atom_v);            // ->
+//   node_status self->request(*node, timeout, dave::wait_peers_atom_v, n);     // -> active peer
+//   count >= n self->request(*node, timeout, dave::batch_write_atom_v, dats); // -> dats written
 //   caf::anon_send_exit(*node, caf::exit_reason::user_shutdown);   // flushes the backup, exits
 //
 // The host's actor_system_config must load the node's types first:
@@ -28,12 +28,12 @@
 
 namespace dave {
 
-using node_actor = caf::typed_actor<
-    caf::replies_to<put_atom, dat>::with<entry>,
-    caf::replies_to<get_atom, public_key_bytes, bytes>::with<entry>,
-    caf::replies_to<status_atom>::with<node_status>,
-    caf::replies_to<wait_peers_atom, std::uint32_t>::with<std::uint32_t>,
-    caf::replies_to<batch_write_atom, std::vector<dat>>::with<std::uint64_t>>;
+using node_actor =
+    caf::typed_actor<caf::replies_to<put_atom, dat>::with<entry>,
+                     caf::replies_to<get_atom, public_key_bytes, bytes>::with<entry>,
+                     caf::replies_to<status_atom>::with<node_status>,
+                     caf::replies_to<wait_peers_atom, std::uint32_t>::with<std::uint32_t>,
+                     caf::replies_to<batch_write_atom, std::vector<dat>>::with<std::uint64_t>>;
 
 // Registers the node's message types and its error category ("dave").
 void add_node_types(caf::actor_system_config& config);

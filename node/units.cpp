@@ -44,9 +44,17 @@ std::optional<std::uint64_t> parse_size(std::string_view text) {
         std::uint64_t factor;
     };
     static constexpr named_unit units[] = {
-        {"", 1},           {"B", 1},           {"KiB", 1ULL << 10}, {"MiB", 1ULL << 20},
-        {"GiB", 1ULL << 30}, {"TiB", 1ULL << 40}, {"KB", 1000},       {"kB", 1000},
-        {"MB", 1000000},   {"GB", 1000000000}, {"TB", 1000000000000ULL},
+        {"", 1},
+        {"B", 1},
+        {"KiB", 1ULL << 10},
+        {"MiB", 1ULL << 20},
+        {"GiB", 1ULL << 30},
+        {"TiB", 1ULL << 40},
+        {"KB", 1000},
+        {"kB", 1000},
+        {"MB", 1000000},
+        {"GB", 1000000000},
+        {"TB", 1000000000000ULL},
     };
     for (const auto& candidate : units) {
         std::uint64_t out = 0;

@@ -20,7 +20,9 @@ std::atomic<bool> model_enabled{false};
 std::mutex random_mutex;
 rng random_stream{0};
 
-const char* random_name() { return "dave-sim-deterministic"; }
+const char* random_name() {
+    return "dave-sim-deterministic";
+}
 
 std::uint32_t random_u32() {
     std::lock_guard guard(random_mutex);
@@ -32,8 +34,8 @@ void random_buf(void* const out, const size_t size) {
     random_stream.fill(static_cast<std::uint8_t*>(out), size);
 }
 
-randombytes_implementation deterministic_random{&random_name, &random_u32, nullptr, nullptr,
-                                                &random_buf, nullptr};
+randombytes_implementation deterministic_random{&random_name, &random_u32, nullptr,
+                                                nullptr,      &random_buf, nullptr};
 
 using sign_fn = int (*)(unsigned char*, unsigned long long*, const unsigned char*,
                         unsigned long long, const unsigned char*);
@@ -65,8 +67,12 @@ bool install_deterministic_random(std::uint64_t seed) {
     return randombytes_set_implementation(&deterministic_random) == 0;
 }
 
-void use_signature_model(bool model) { model_enabled.store(model); }
-bool signature_model_in_use() { return model_enabled.load(); }
+void use_signature_model(bool model) {
+    model_enabled.store(model);
+}
+bool signature_model_in_use() {
+    return model_enabled.load();
+}
 
 } // namespace dave::sim
 
@@ -76,8 +82,7 @@ extern "C" {
 int crypto_sign_detached(unsigned char* sig, unsigned long long* siglen_p, const unsigned char* m,
                          unsigned long long mlen, const unsigned char* sk) {
     if (!dave::sim::model_enabled.load(std::memory_order_relaxed)) {
-        static const auto real =
-            dave::sim::next_symbol<dave::sim::sign_fn>("crypto_sign_detached");
+        static const auto real = dave::sim::next_symbol<dave::sim::sign_fn>("crypto_sign_detached");
         return real(sig, siglen_p, m, mlen, sk);
     }
     // The secret key is seed ‖ public key.

@@ -19,7 +19,9 @@ std::uint64_t derive_seed(std::uint64_t seed, std::uint64_t stream) noexcept {
 
 namespace {
 
-std::uint64_t rotl(std::uint64_t x, int k) noexcept { return (x << k) | (x >> (64 - k)); }
+std::uint64_t rotl(std::uint64_t x, int k) noexcept {
+    return (x << k) | (x >> (64 - k));
+}
 
 } // namespace
 
@@ -43,7 +45,9 @@ std::uint64_t rng::next() noexcept {
     return result;
 }
 
-double rng::uniform() noexcept { return static_cast<double>(next() >> 11) * 0x1.0p-53; }
+double rng::uniform() noexcept {
+    return static_cast<double>(next() >> 11) * 0x1.0p-53;
+}
 
 std::uint64_t rng::below(std::uint64_t n) noexcept {
     if (n == 0)
@@ -199,8 +203,9 @@ void traffic_counters::on_frame_delivered(std::uint32_t to) {
 }
 
 std::string op_slot_name(std::size_t slot) {
-    static const char* names[] = {"PING", "PONG", "PUT", "PUT_ACK", "GET",
-                                  "GET_ACK", "GETMYADDRPORT", "GETMYADDRPORT_ACK", "other"};
+    static const char* names[] = {"PING", "PONG",    "PUT",           "PUT_ACK",
+                                  "GET",  "GET_ACK", "GETMYADDRPORT", "GETMYADDRPORT_ACK",
+                                  "other"};
     return slot < op_slots ? names[slot] : "other";
 }
 
@@ -225,7 +230,8 @@ summary summarize(std::vector<double> values) {
     out.p50 = percentile_sorted(values, 0.50);
     out.p90 = percentile_sorted(values, 0.90);
     out.p99 = percentile_sorted(values, 0.99);
-    out.mean = std::accumulate(values.begin(), values.end(), 0.0) / static_cast<double>(values.size());
+    out.mean =
+        std::accumulate(values.begin(), values.end(), 0.0) / static_cast<double>(values.size());
     return out;
 }
 

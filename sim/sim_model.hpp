@@ -18,10 +18,18 @@ namespace dave::sim {
 // Virtual time in microseconds since the simulation started.
 using sim_time = std::int64_t;
 
-constexpr sim_time from_ms(double ms) noexcept { return static_cast<sim_time>(ms * 1000.0); }
-constexpr sim_time from_s(double s) noexcept { return static_cast<sim_time>(s * 1e6); }
-constexpr double to_s(sim_time t) noexcept { return static_cast<double>(t) / 1e6; }
-constexpr double to_ms(sim_time t) noexcept { return static_cast<double>(t) / 1e3; }
+constexpr sim_time from_ms(double ms) noexcept {
+    return static_cast<sim_time>(ms * 1000.0);
+}
+constexpr sim_time from_s(double s) noexcept {
+    return static_cast<sim_time>(s * 1e6);
+}
+constexpr double to_s(sim_time t) noexcept {
+    return static_cast<double>(t) / 1e6;
+}
+constexpr double to_ms(sim_time t) noexcept {
+    return static_cast<double>(t) / 1e3;
+}
 
 // splitmix64's output function: a good 64-bit mixer for deriving seeds.
 std::uint64_t mix64(std::uint64_t x) noexcept;
@@ -51,14 +59,14 @@ private:
 enum class jitter_kind : std::uint8_t { uniform, exponential };
 
 struct link_config {
-    double latency_ms = 20;  // fixed one-way part
-    double jitter_ms = 10;   // random part: uniform in [0, jitter] or exponential with this mean
+    double latency_ms = 20; // fixed one-way part
+    double jitter_ms = 10;  // random part: uniform in [0, jitter] or exponential with this mean
     jitter_kind jitter = jitter_kind::uniform;
-    double loss = 0;         // each datagram copy is lost independently with this probability
-    double duplicate = 0;    // probability that a datagram arrives twice (independent delays)
-    double reorder = 0;      // probability that a datagram is held back reorder_ms extra
+    double loss = 0;      // each datagram copy is lost independently with this probability
+    double duplicate = 0; // probability that a datagram arrives twice (independent delays)
+    double reorder = 0;   // probability that a datagram is held back reorder_ms extra
     double reorder_ms = 50;
-    double quantum_ms = 1;   // delivery times are rounded up to a multiple of this
+    double quantum_ms = 1; // delivery times are rounded up to a multiple of this
     // Streams (the TCP path for PUTs): a connection costs a round trip before
     // the frame's one-way trip; each loss (at `loss`) costs a retransmission
     // timeout. Nothing is lost unless the target is down or cut off.
@@ -68,10 +76,10 @@ struct link_config {
 // What the link did to one datagram sent at `now`.
 struct route_decision {
     bool lost = false;
-    std::size_t copies = 0;          // 0 (lost), 1, or 2 (duplicated)
-    std::array<sim_time, 2> at{};    // delivery times of the copies
+    std::size_t copies = 0;       // 0 (lost), 1, or 2 (duplicated)
+    std::array<sim_time, 2> at{}; // delivery times of the copies
     bool duplicated = false;
-    bool reordered = false;          // at least one copy was held back
+    bool reordered = false; // at least one copy was held back
 };
 
 class link_model {
@@ -169,7 +177,7 @@ struct node_traffic {
     std::uint64_t received = 0;
     std::uint64_t received_bytes = 0;
     std::uint64_t pings_received = 0; // per second: how many peer tables list the node
-    std::uint64_t frames_sent = 0; // stream (TCP) frames
+    std::uint64_t frames_sent = 0;    // stream (TCP) frames
     std::uint64_t frames_received = 0;
 };
 
@@ -209,7 +217,9 @@ public:
 
 private:
     node_traffic& at(std::uint32_t index);
-    static std::size_t slot(std::uint8_t op) noexcept { return op < op_slots - 1 ? op : op_slots - 1; }
+    static std::size_t slot(std::uint8_t op) noexcept {
+        return op < op_slots - 1 ? op : op_slots - 1;
+    }
 
     traffic_totals totals_;
     std::vector<node_traffic> nodes_;

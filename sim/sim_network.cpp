@@ -213,8 +213,7 @@ void deliver_due(self_pointer self) {
             auto decoded = decode_message(item.payload);
             if (decoded)
                 if (auto* put = std::get_if<put_message>(&*decoded))
-                    add_hint(state,
-                             entry_key_hash(put->item.data.public_key, put->item.data.key),
+                    add_hint(state, entry_key_hash(put->item.data.public_key, put->item.data.key),
                              item.to);
         } else {
             state.counters.on_deliver(item.to, op_code, item.payload.size());

@@ -73,12 +73,10 @@ struct network_report {
     std::uint64_t hostile_rewrites = 0;
 };
 
-template <class Inspector>
-typename Inspector::result_type inspect(Inspector& f, partition& x) {
+template <class Inspector> typename Inspector::result_type inspect(Inspector& f, partition& x) {
     return f(caf::meta::type_name("partition"), x.start, x.end, x.fraction, x.salt, x.keep_below);
 }
-template <class Inspector>
-typename Inspector::result_type inspect(Inspector& f, node_traffic& x) {
+template <class Inspector> typename Inspector::result_type inspect(Inspector& f, node_traffic& x) {
     return f(caf::meta::type_name("node_traffic"), x.sent, x.sent_bytes, x.received,
              x.received_bytes, x.pings_received, x.frames_sent, x.frames_received);
 }

@@ -106,7 +106,11 @@ setter set_link_fraction(double link_config::*field) {
 
 const std::map<std::string, setter>& valued_options() {
     static const std::map<std::string, setter> table = {
-        {"--name", [](sim_options& o, const std::string& v) { o.scenario = v; return !v.empty(); }},
+        {"--name",
+         [](sim_options& o, const std::string& v) {
+             o.scenario = v;
+             return !v.empty();
+         }},
         {"--nodes", set_size(&sim_options::nodes)},
         {"--edges", set_size(&sim_options::edges)},
         {"--latency", set_link_number(&link_config::latency_ms)},
@@ -205,7 +209,11 @@ const std::map<std::string, setter>& valued_options() {
              o.crypto = v;
              return true;
          }},
-        {"--log-level", [](sim_options& o, const std::string& v) { o.log_level = v; return true; }},
+        {"--log-level",
+         [](sim_options& o, const std::string& v) {
+             o.log_level = v;
+             return true;
+         }},
     };
     return table;
 }
@@ -213,8 +221,7 @@ const std::map<std::string, setter>& valued_options() {
 bool apply(sim_options& options, const std::vector<std::string>& args, parse_outcome& out,
            int depth);
 
-bool apply_scenario(sim_options& options, const std::string& path, parse_outcome& out,
-                    int depth) {
+bool apply_scenario(sim_options& options, const std::string& path, parse_outcome& out, int depth) {
     if (depth > 4) {
         out.error = "scenario files nest too deep: " + path;
         return false;

@@ -25,24 +25,24 @@ struct sim_options {
     std::string scenario = "custom"; // a name for the report
     std::size_t nodes = 100;
     std::size_t edges = 3;
-    link_config link;                 // --latency --jitter --jitter-kind --loss --duplicate --reorder
-    double churn_per_hour = 0;        // share of the nodes replaced per hour-equivalent
-    double hour_s = 3600;             // seconds of virtual time that count as an hour
+    link_config link;          // --latency --jitter --jitter-kind --loss --duplicate --reorder
+    double churn_per_hour = 0; // share of the nodes replaced per hour-equivalent
+    double hour_s = 3600;      // seconds of virtual time that count as an hour
     std::vector<partition_spec> partitions;
-    double duration_s = 60;           // the workload phase, after convergence
+    double duration_s = 60; // the workload phase, after convergence
     std::uint64_t seed = 1;
     std::size_t puts = 100;
     std::size_t gets = 1000;
-    double put_window_s = -1;         // PUTs spread over this (default: a quarter of duration)
-    double get_start_s = -1;          // GETs start here (default: after the PUT window)
-    double get_window_s = -1;         // ... and are spread over this (default: to the end)
-    double hot_fraction = 0;          // share of GETs for the first entry (flash crowd)
-    std::size_t sybils = 0;           // eclipse: nodes ground near the first entry's key
+    double put_window_s = -1; // PUTs spread over this (default: a quarter of duration)
+    double get_start_s = -1;  // GETs start here (default: after the PUT window)
+    double get_window_s = -1; // ... and are spread over this (default: to the end)
+    double hot_fraction = 0;  // share of GETs for the first entry (flash crowd)
+    std::size_t sybils = 0;   // eclipse: nodes ground near the first entry's key
     std::size_t value_size = 64;
-    double join_window_s = 2;         // initial nodes join spread over this
+    double join_window_s = 2; // initial nodes join spread over this
     double converge_timeout_s = 120;
-    double settle_s = 5;              // after convergence, before the workload
-    double sample_every_s = 10;       // replica/peer samples
+    double settle_s = 5;        // after convergence, before the workload
+    double sample_every_s = 10; // replica/peer samples
     int min_work = 1;
     std::size_t shard_count = 4;
     std::size_t fanout = 5;
@@ -51,8 +51,8 @@ struct sim_options {
     std::string crypto = "model";     // model | real (see crypto_model.cpp)
     bool realtime = false;            // real scheduler and clock instead of the virtual clock
     std::string log_level = "error";
-    bool quiet = false;               // JSON line only
-    bool progress = false;            // progress lines on stderr
+    bool quiet = false;    // JSON line only
+    bool progress = false; // progress lines on stderr
 };
 
 struct parse_outcome {

@@ -106,9 +106,9 @@ struct sample_work {
     bool final = false;
     sim_time at = 0;
     std::size_t outstanding = 0;
-    std::vector<std::uint32_t> entries;                  // entry indices sampled
-    std::vector<std::vector<std::uint32_t>> closest;      // per sampled entry
-    std::vector<std::set<std::uint32_t>> holders;         // per sampled entry
+    std::vector<std::uint32_t> entries;              // entry indices sampled
+    std::vector<std::vector<std::uint32_t>> closest; // per sampled entry
+    std::vector<std::set<std::uint32_t>> holders;    // per sampled entry
     std::unordered_map<std::uint64_t, std::size_t> slot_by_hash;
     std::vector<double> peers_active;
     std::vector<double> inbound_per_s;
@@ -214,9 +214,10 @@ node_config config_for(driver_pointer self, std::uint32_t index) {
     auto origin = self->state.origin;
     auto base = self->state.wall_base_ms;
     config.wall_clock = [clock, origin, base] {
-        return base + static_cast<std::uint64_t>(
-                          std::chrono::duration_cast<std::chrono::milliseconds>(clock->now() - origin)
-                              .count());
+        return base +
+               static_cast<std::uint64_t>(
+                   std::chrono::duration_cast<std::chrono::milliseconds>(clock->now() - origin)
+                       .count());
     };
     config.monotonic_clock = [clock] {
         return std::chrono::duration_cast<std::chrono::milliseconds>(
@@ -262,8 +263,8 @@ bool spawn_sim_node(driver_pointer self, std::uint32_t index, const key_pair& ke
         self->send(state.network, net_hostile_v, index);
     auto handle = spawn_node(self->home_system(), config_for(self, index), keys, transport);
     if (!handle) {
-        state.report->error = "cannot spawn node " + std::to_string(index) + ": " +
-                              to_string(handle.error());
+        state.report->error =
+            "cannot spawn node " + std::to_string(index) + ": " + to_string(handle.error());
         return false;
     }
     auto& node = state.nodes[index];
@@ -279,8 +280,7 @@ bool spawn_sim_node(driver_pointer self, std::uint32_t index, const key_pair& ke
     if (initial)
         self->request(node.handle, caf::infinite, wait_peers_atom_v,
                       static_cast<std::uint32_t>(state.options.fanout))
-            .then([=](std::uint32_t) { note_converged(self, index); },
-                  [](const caf::error&) {});
+            .then([=](std::uint32_t) { note_converged(self, index); }, [](const caf::error&) {});
     return true;
 }
 
@@ -293,9 +293,9 @@ void note_converged(driver_pointer self, std::uint32_t index) {
     update_progress(self);
     if (++state.converged == state.initial_count && !state.workload_started) {
         state.convergence_at = *node.converged_at;
-        state.converge_wall_s = std::chrono::duration<double>(std::chrono::steady_clock::now() -
-                                                              state.wall_start)
-                                    .count();
+        state.converge_wall_s =
+            std::chrono::duration<double>(std::chrono::steady_clock::now() - state.wall_start)
+                .count();
         schedule(self, now_of(self) + from_s(state.options.settle_s),
                  event{event_kind::start_workload});
     }
@@ -339,8 +339,8 @@ void run_put(driver_pointer self, std::uint64_t number) {
     bytes value(state.options.value_size);
     state.random.fill(value.data(), value.size());
     auto wall_now = state.wall_base_ms + static_cast<std::uint64_t>(record.put_at / 1000);
-    auto made = make_dat(record.owner, record.key, std::move(value), wall_now,
-                         state.options.min_work, 1);
+    auto made =
+        make_dat(record.owner, record.key, std::move(value), wall_now, state.options.min_work, 1);
     if (!made) {
         record.done = true;
         return;
@@ -399,14 +399,14 @@ void run_get(driver_pointer self) {
     auto number = state.gets.size();
     state.gets.push_back(record);
     ++state.nodes[record.node].pending_gets;
-    self->request(state.nodes[record.node].handle, caf::infinite, get_atom_v,
-                  item.value.public_key, item.key)
+    self->request(state.nodes[record.node].handle, caf::infinite, get_atom_v, item.value.public_key,
+                  item.key)
         .then(
             [=](const entry& found) {
                 auto& r = self->state.gets[number];
                 finish_get(self, number,
                            found.data == self->state.entries[r.entry].value ? get_result::ok
-                                                                           : get_result::wrong);
+                                                                            : get_result::wrong);
             },
             [=](const caf::error& error) {
                 get_result result = get_result::error;
@@ -515,8 +515,7 @@ void start_sample(driver_pointer self, bool final) {
                                 static_cast<double>(received - std::min(received, last[i])) /
                                 window);
                             work.known_by.push_back(
-                                static_cast<double>(pinged - std::min(pinged, pings[i])) /
-                                window);
+                                static_cast<double>(pinged - std::min(pinged, pings[i])) / window);
                         }
                         last[i] = received;
                         pings[i] = pinged;
@@ -590,10 +589,9 @@ void finalize_sample(driver_pointer self) {
     out.known_by = summarize(work.known_by);
     state.last_sample_at = work.at;
     out.gets = state.gets_in_window;
-    out.get_success = state.gets_in_window == 0
-                          ? 1.0
-                          : static_cast<double>(state.gets_ok_in_window) /
-                                static_cast<double>(state.gets_in_window);
+    out.get_success = state.gets_in_window == 0 ? 1.0
+                                                : static_cast<double>(state.gets_ok_in_window) /
+                                                      static_cast<double>(state.gets_in_window);
     for (auto& part : state.partitions)
         if (part.active(work.at))
             out.partition_active = true;
@@ -626,9 +624,9 @@ void start_workload(driver_pointer self) {
         auto index = node.index;
         self->request(node.handle, caf::infinite, status_atom_v)
             .then([=](const node_status& status) {
-                self->state.report->unconverged.push_back(
-                    std::to_string(index) + ":" + std::to_string(status.peers_active) + "/" +
-                    std::to_string(status.peers_total));
+                self->state.report->unconverged.push_back(std::to_string(index) + ":" +
+                                                          std::to_string(status.peers_active) +
+                                                          "/" + std::to_string(status.peers_total));
             });
     }
     const auto& o = state.options;
@@ -671,13 +669,13 @@ void start_workload(driver_pointer self) {
                             static_cast<double>(state.entries.size())),
                  event{event_kind::put, j});
     for (std::size_t k = 0; k < o.gets; ++k)
-        schedule(self,
-                 w + from_s(get_start + get_window *
-                                            (static_cast<double>(k) + state.random.uniform()) /
-                                            static_cast<double>(o.gets)),
-                 event{event_kind::get, k});
-    const auto churns = static_cast<std::size_t>(std::llround(
-        o.churn_per_hour * static_cast<double>(o.nodes) * duration / o.hour_s));
+        schedule(
+            self,
+            w + from_s(get_start + get_window * (static_cast<double>(k) + state.random.uniform()) /
+                                       static_cast<double>(o.gets)),
+            event{event_kind::get, k});
+    const auto churns = static_cast<std::size_t>(
+        std::llround(o.churn_per_hour * static_cast<double>(o.nodes) * duration / o.hour_s));
     for (std::size_t c = 0; c < churns; ++c)
         schedule(self,
                  w + from_s(duration * (static_cast<double>(c) + state.random.uniform()) /
@@ -776,7 +774,7 @@ void finish(driver_pointer self) {
                     continue;
                 }
                 auto& counts = record.entry == 0 && state.options.sybils > 0 ? report.target_gets
-                                                                            : report.gets;
+                                                                             : report.gets;
                 switch (record.result) {
                 case get_result::ok:
                     ++counts.ok;
@@ -862,9 +860,9 @@ void finish(driver_pointer self) {
                                                     : 0) /
                                 static_cast<double>(live);
             report.virtual_s = to_s(now);
-            report.wall_s = std::chrono::duration<double>(std::chrono::steady_clock::now() -
-                                                          state.wall_start)
-                                .count();
+            report.wall_s =
+                std::chrono::duration<double>(std::chrono::steady_clock::now() - state.wall_start)
+                    .count();
             // Shut everything down.
             for (auto& node : state.nodes)
                 if (node.alive) {
@@ -1015,7 +1013,9 @@ std::uint64_t resident_bytes() {
     return 0;
 }
 
-double sim_report::put_success() const noexcept { return fraction(put_ok, puts); }
+double sim_report::put_success() const noexcept {
+    return fraction(put_ok, puts);
+}
 
 double sim_report::get_success() const noexcept {
     get_counts all = gets;
@@ -1047,14 +1047,13 @@ std::string sim_report::deterministic_json() const {
             out << (i ? "," : "") << json_string(unconverged[i]);
         out << "]";
     }
-    out
-        << ",\"node_convergence_s\":" << json_summary(node_convergence_s)
+    out << ",\"node_convergence_s\":" << json_summary(node_convergence_s)
         << ",\"workload_start_s\":" << json_number(workload_start_s) << ",\"puts\":" << puts
         << ",\"put_success\":" << json_number(put_success()) << ",\"gets\":" << gets.counted()
         << ",\"get_success\":" << json_number(get_success())
         << ",\"get_outcomes\":" << json_gets(gets)
-        << ",\"get_latency_ms\":" << json_summary(get_latency_ms) << ",\"get_hops\":{\"0\":"
-        << hops_local << ",\"1\":" << hops_remote << "}"
+        << ",\"get_latency_ms\":" << json_summary(get_latency_ms)
+        << ",\"get_hops\":{\"0\":" << hops_local << ",\"1\":" << hops_remote << "}"
         << ",\"replicas_p50\":" << json_number(f.closest.p50)
         << ",\"replicas_min\":" << json_number(f.closest.min)
         << ",\"holders_p50\":" << json_number(f.holders.p50)
@@ -1076,8 +1075,8 @@ std::string sim_report::deterministic_json() const {
             << ",\"in_per_node_s_max\":" << json_number(s.inbound_per_s.max)
             << ",\"known_by_p10\":" << json_number(s.known_by.p10)
             << ",\"known_by_p50\":" << json_number(s.known_by.p50)
-            << ",\"known_by_max\":" << json_number(s.known_by.max)
-            << ",\"gets\":" << s.gets << ",\"get_success\":" << json_number(s.get_success)
+            << ",\"known_by_max\":" << json_number(s.known_by.max) << ",\"gets\":" << s.gets
+            << ",\"get_success\":" << json_number(s.get_success)
             << ",\"partitioned\":" << (s.partition_active ? "true" : "false") << "}";
     }
     out << "]";
@@ -1088,8 +1087,8 @@ std::string sim_report::deterministic_json() const {
         << ",\"workload_s\":" << json_number(workload_s)
         << ",\"msgs_per_node_s\":" << json_number(msgs_per_node_s)
         << ",\"bytes_per_node_s\":" << json_number(bytes_per_node_s)
-        << ",\"in_per_node_s\":" << json_summary(in_per_node_s) << ",\"datagrams\":{\"sent\":"
-        << t.sent << ",\"delivered\":" << t.delivered
+        << ",\"in_per_node_s\":" << json_summary(in_per_node_s)
+        << ",\"datagrams\":{\"sent\":" << t.sent << ",\"delivered\":" << t.delivered
         << ",\"lost\":" << t.dropped[static_cast<std::size_t>(drop_reason::lost)]
         << ",\"partitioned\":" << t.dropped[static_cast<std::size_t>(drop_reason::partitioned)]
         << ",\"unreachable\":" << t.dropped[static_cast<std::size_t>(drop_reason::unreachable)]
@@ -1130,10 +1129,9 @@ std::string sim_report::json() const {
     // The signature implementation changes no outcome (see crypto_model.hpp),
     // so it is reported outside the digest: both give the same digest.
     out << "{" << deterministic_json() << ",\"crypto\":" << json_string(crypto)
-        << ",\"rss_bytes_per_node\":"
-        << json_number(rss_bytes_per_node) << ",\"rss_bytes\":" << rss_end
-        << ",\"rss_baseline_bytes\":" << rss_baseline << ",\"wall_s\":" << json_number(wall_s)
-        << ",\"cpu_s\":" << json_number(cpu_s)
+        << ",\"rss_bytes_per_node\":" << json_number(rss_bytes_per_node)
+        << ",\"rss_bytes\":" << rss_end << ",\"rss_baseline_bytes\":" << rss_baseline
+        << ",\"wall_s\":" << json_number(wall_s) << ",\"cpu_s\":" << json_number(cpu_s)
         << ",\"converge_wall_s\":" << json_number(converge_wall_s)
         << ",\"virtual_s\":" << json_number(virtual_s)
         << ",\"speedup\":" << json_number(wall_s > 0 ? virtual_s / wall_s : 0)
@@ -1162,15 +1160,13 @@ std::string sim_report::text() const {
     if (!error.empty())
         out << "  ERROR: " << error << "\n";
     out << "  convergence: ";
-    if (convergence_s < 0)
-    {
+    if (convergence_s < 0) {
         out << "not reached before the workload started (" << converged_nodes << "/"
             << nodes_initial << " nodes by the end; missing then, as node:active/known peers:";
         for (std::size_t i = 0; i < unconverged.size() && i < 20; ++i)
             out << " " << unconverged[i];
         out << ")\n";
-    }
-    else
+    } else
         out << convergence_s << " s until all " << nodes_initial << " nodes had >= " << o.fanout
             << " active peers (per node p50 " << node_convergence_s.p50 << " s, max "
             << node_convergence_s.max << " s)\n";
@@ -1186,8 +1182,9 @@ std::string sim_report::text() const {
         << hops_local << ", 1 (peer) " << hops_remote << "\n";
     if (o.sybils > 0)
         out << "  eclipse: target GETs " << target_gets.ok << "/" << target_gets.counted()
-            << " ok; sybils among its " << o.fanout << " closest live nodes: "
-            << target_replicas_sybil << "; answers rewritten " << hostile_rewrites << "\n";
+            << " ok; sybils among its " << o.fanout
+            << " closest live nodes: " << target_replicas_sybil << "; answers rewritten "
+            << hostile_rewrites << "\n";
     out << "  replicas (of FANOUT closest live nodes holding the entry) over time:\n";
     for (const auto& s : samples)
         out << "    t=" << std::setw(7) << s.t_s << " s live " << s.live_nodes << " entries "
@@ -1213,12 +1210,11 @@ std::string sim_report::text() const {
         if (traffic.sent_by_op[i])
             out << " " << op_slot_name(i) << " " << traffic.sent_by_op[i];
     out << "\n";
-    out << "  memory: " << rss_bytes_per_node / 1024.0 << " KiB per node (RSS " << rss_end / 1048576.0
-        << " MiB, baseline " << rss_baseline / 1048576.0 << " MiB)\n";
+    out << "  memory: " << rss_bytes_per_node / 1024.0 << " KiB per node (RSS "
+        << rss_end / 1048576.0 << " MiB, baseline " << rss_baseline / 1048576.0 << " MiB)\n";
     out << "  time: " << virtual_s << " s simulated in " << wall_s << " s wall ("
-        << (wall_s > 0 ? virtual_s / wall_s : 0) << "x; " << cpu_s
-        << " s CPU), convergence took " << converge_wall_s
-        << " s wall; digest " << digest() << "\n";
+        << (wall_s > 0 ? virtual_s / wall_s : 0) << "x; " << cpu_s << " s CPU), convergence took "
+        << converge_wall_s << " s wall; digest " << digest() << "\n";
     return out.str();
 }
 
@@ -1244,8 +1240,7 @@ sim_report run_simulation(const sim_options& options, std::ostream* progress) {
     {
         caf::actor_system system{config};
         if (!options.realtime) {
-            auto& scheduler =
-                dynamic_cast<caf::scheduler::test_coordinator&>(system.scheduler());
+            auto& scheduler = dynamic_cast<caf::scheduler::test_coordinator&>(system.scheduler());
             auto& clock = scheduler.clock();
             clock.current_time += std::chrono::hours(1); // the clock never reads 0
             const auto origin = clock.now();
@@ -1285,8 +1280,8 @@ sim_report run_simulation(const sim_options& options, std::ostream* progress) {
             scheduler.run();
         } else {
             const auto origin = system.clock().now();
-            auto driver_actor = system.spawn(driver, options, origin, unix_time_ms(), report,
-                                             done, progress_line);
+            auto driver_actor =
+                system.spawn(driver, options, origin, unix_time_ms(), report, done, progress_line);
             caf::scoped_actor self{system};
             self->monitor(driver_actor);
             self->receive([](const caf::down_msg&) {});

@@ -27,34 +27,34 @@ struct get_counts {
 
 // One look at every entry and every live node.
 struct replica_sample {
-    double t_s = 0;               // since the workload started
+    double t_s = 0; // since the workload started
     std::size_t live_nodes = 0;
     std::size_t entries = 0;
-    summary closest;              // per entry: of its FANOUT closest live nodes, how many hold it
-    summary holders;              // per entry: live nodes that hold it
-    summary honest_holders;       // the same, sybils not counted
-    std::size_t lost = 0;         // entries no live node holds
-    std::size_t below_three = 0;  // entries with fewer than 3 live holders
-    summary peers_active;         // per live node
-    summary inbound_per_s;        // datagrams received per live node per second since the last sample
-    summary known_by;             // PINGs received per live node per second since the last
-                                  // sample: how many peer tables list it
-    std::size_t gets = 0;         // GETs that finished since the previous sample
-    double get_success = 1;       // ... and their success
+    summary closest;             // per entry: of its FANOUT closest live nodes, how many hold it
+    summary holders;             // per entry: live nodes that hold it
+    summary honest_holders;      // the same, sybils not counted
+    std::size_t lost = 0;        // entries no live node holds
+    std::size_t below_three = 0; // entries with fewer than 3 live holders
+    summary peers_active;        // per live node
+    summary inbound_per_s;  // datagrams received per live node per second since the last sample
+    summary known_by;       // PINGs received per live node per second since the last
+                            // sample: how many peer tables list it
+    std::size_t gets = 0;   // GETs that finished since the previous sample
+    double get_success = 1; // ... and their success
     bool partition_active = false;
 };
 
 struct sim_report {
     sim_options options;
-    std::string mode;   // virtual | realtime
-    std::string crypto; // model | real
+    std::string mode;              // virtual | realtime
+    std::string crypto;            // model | real
     std::size_t nodes_initial = 0; // including sybils
     std::size_t nodes_spawned = 0; // including churn replacements
     std::size_t churn_events = 0;
 
-    double convergence_s = -1;    // first spawn until every initial node had >= FANOUT active peers
+    double convergence_s = -1; // first spawn until every initial node had >= FANOUT active peers
     std::size_t converged_nodes = 0;
-    summary node_convergence_s;   // per node, from its own start
+    summary node_convergence_s; // per node, from its own start
     // Nodes that had not converged when the workload started: "index:active/total".
     std::vector<std::string> unconverged;
     double workload_start_s = 0;
@@ -62,9 +62,9 @@ struct sim_report {
     std::size_t puts = 0;
     std::size_t put_ok = 0;
     get_counts gets;
-    summary get_latency_ms;       // successful GETs
-    std::size_t hops_local = 0;   // answered from the asking node's store
-    std::size_t hops_remote = 0;  // answered by a peer (Dave GETs are one hop)
+    summary get_latency_ms;      // successful GETs
+    std::size_t hops_local = 0;  // answered from the asking node's store
+    std::size_t hops_remote = 0; // answered by a peer (Dave GETs are one hop)
 
     std::vector<replica_sample> samples;
     replica_sample final_sample;
@@ -77,11 +77,11 @@ struct sim_report {
     std::size_t first_entry_holders = 0;
     std::size_t first_entry_honest_holders = 0;
 
-    traffic_totals traffic;       // during the workload
+    traffic_totals traffic; // during the workload
     double workload_s = 0;
-    double msgs_per_node_s = 0;   // datagrams + PUT frames sent, per node per second
+    double msgs_per_node_s = 0; // datagrams + PUT frames sent, per node per second
     double bytes_per_node_s = 0;
-    summary in_per_node_s;        // datagrams received per node per second
+    summary in_per_node_s; // datagrams received per node per second
     std::uint64_t peak_in_flight = 0;
     std::uint64_t hostile_rewrites = 0;
 

@@ -48,8 +48,7 @@ inline std::vector<std::uint8_t> from_hex(const std::string& hex) {
     return out;
 }
 
-template <std::size_t N>
-std::array<std::uint8_t, N> from_hex_array(const std::string& hex) {
+template <std::size_t N> std::array<std::uint8_t, N> from_hex_array(const std::string& hex) {
     auto v = from_hex(hex);
     if (v.size() != N)
         throw std::invalid_argument("hex of wrong length");
@@ -69,8 +68,7 @@ inline std::string to_hex(const std::uint8_t* data, std::size_t size) {
     return out;
 }
 
-template <class Container>
-std::string to_hex(const Container& c) {
+template <class Container> std::string to_hex(const Container& c) {
     return to_hex(c.data(), c.size());
 }
 

@@ -13,7 +13,8 @@ namespace dave::cli {
 config_load find_config(const std::string& explicit_path) {
     if (!explicit_path.empty())
         return load_config_file(explicit_path);
-    if (const char* from_environment = std::getenv("DAVE_CONFIG"); from_environment && *from_environment)
+    if (const char* from_environment = std::getenv("DAVE_CONFIG");
+        from_environment && *from_environment)
         return load_config_file(from_environment);
     for (const char* candidate : {"dave.toml", "conf/node.toml"})
         if (std::filesystem::exists(candidate))

@@ -52,8 +52,8 @@ int run_get(const get_options& options) {
         std::cerr << "dave get: " << options.key << ": " << error_of(reply) << "\n";
         return exit_failed;
     }
-    auto found = decode_dat(byte_span(reinterpret_cast<const std::uint8_t*>(reply.body.data()),
-                                      reply.body.size()));
+    auto found = decode_dat(
+        byte_span(reinterpret_cast<const std::uint8_t*>(reply.body.data()), reply.body.size()));
     if (!found) {
         std::cerr << "dave get: the node sent an undecodable dat: " << to_string(found.error())
                   << "\n";

@@ -39,8 +39,8 @@ int run_node(const node_options& options) {
         if (!config.http_listen.empty()) {
             auto endpoint = parse_endpoint(config.http_listen, false);
             if (!endpoint) {
-                std::cerr << "dave node: --http: not an [ip]:port address: \""
-                          << config.http_listen << "\"\n";
+                std::cerr << "dave node: --http: not an [ip]:port address: \"" << config.http_listen
+                          << "\"\n";
                 return exit_usage;
             }
             if (!is_loopback(*endpoint) && !config.http_allow_public) {
@@ -52,7 +52,8 @@ int run_node(const node_options& options) {
         }
     }
     if (!set_log_level(config.log_level)) {
-        std::cerr << "dave node: --log-level: must be one of trace, debug, info, warn, error, off\n";
+        std::cerr
+            << "dave node: --log-level: must be one of trace, debug, info, warn, error, off\n";
         return exit_usage;
     }
     set_log_json(config.log_json);

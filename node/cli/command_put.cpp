@@ -17,9 +17,9 @@ bytes to_bytes(const std::string& text) {
 void draw_progress(std::uint64_t done, std::uint64_t total, double seconds) {
     constexpr int width = 30;
     int filled = static_cast<int>(width * done / total);
-    std::fprintf(stderr, "\r[%.*s%*s] %llu/%llu  %.1f/s", filled,
-                 "##############################", width - filled, "",
-                 static_cast<unsigned long long>(done), static_cast<unsigned long long>(total),
+    std::fprintf(stderr, "\r[%.*s%*s] %llu/%llu  %.1f/s", filled, "##############################",
+                 width - filled, "", static_cast<unsigned long long>(done),
+                 static_cast<unsigned long long>(total),
                  seconds > 0 ? static_cast<double>(done) / seconds : 0.0);
     std::fflush(stderr);
 }
@@ -57,8 +57,8 @@ int run_put(const put_options& options) {
     std::uint64_t failures = 0;
     for (std::uint64_t i = 0; i < total; ++i) {
         auto key = many ? options.key + std::to_string(i) : options.key;
-        auto value = make_dat(*keys, to_bytes(key), to_bytes(options.value), unix_time_ms(),
-                              difficulty);
+        auto value =
+            make_dat(*keys, to_bytes(key), to_bytes(options.value), unix_time_ms(), difficulty);
         if (!value) {
             std::cerr << "dave put: " << key << ": " << to_string(value.error())
                       << " (key <= 255 bytes, key + value <= 1224 bytes)\n";

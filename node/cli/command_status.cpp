@@ -39,8 +39,8 @@ int run_status(const status_options& options) {
     // exception.
     try {
         std::cout << "node      " << s["node_id"] << " (public key "
-                  << s["public_key"].get<std::string>() << ") on "
-                  << s["listen"].get<std::string>() << "\n"
+                  << s["public_key"].get<std::string>() << ") on " << s["listen"].get<std::string>()
+                  << "\n"
                   << "peers     " << s["peers"]["active"] << " active / " << s["peers"]["total"]
                   << " total (" << s["peers"]["edges"] << " edges)\n"
                   << "store     " << s["entries"] << " entries, " << s["used_bytes"] << " of "

@@ -27,7 +27,7 @@ struct put_options {
     std::string key;
     std::string value;
     std::string data_key;
-    int difficulty = -1; // -1: the config's min_work
+    int difficulty = -1;     // -1: the config's min_work
     std::uint64_t count = 0; // 0: one put of KEY
 };
 int run_put(const put_options& options);

@@ -21,9 +21,9 @@ int main(int argc, char** argv) {
                              "trace, debug, info, warn, error or off (overrides [log] level)");
     node_command->add_flag("--log-json", node.log_json, "Log JSON lines");
     node_command->add_option("--listen", node.listen, "UDP [host]:port (overrides [node] listen)");
-    auto* http_option = node_command->add_option(
-        "--http", node.http_listen,
-        "HTTP [host]:port, or \"\" to disable (overrides [http] listen)");
+    auto* http_option =
+        node_command->add_option("--http", node.http_listen,
+                                 "HTTP [host]:port, or \"\" to disable (overrides [http] listen)");
 
     keygen_options keygen;
     auto* keygen_command = app.add_subcommand("keygen", "Create an Ed25519 key file (mode 0600)");
@@ -35,10 +35,12 @@ int main(int argc, char** argv) {
     put_command->add_option("key", put.key, "Key (text)")->required();
     put_command->add_option("value", put.value, "Value (text)")->required();
     put_command->add_option("--config", put.config, "The node's config (to find its API)");
-    put_command->add_option("--data-key", put.data_key, "Key file to sign with (default: the "
-                                                        "node's key file)");
-    put_command->add_option("-d,--difficulty", put.difficulty,
-                            "Proof-of-work difficulty in leading zero bits (default: min_work)")
+    put_command->add_option("--data-key", put.data_key,
+                            "Key file to sign with (default: the "
+                            "node's key file)");
+    put_command
+        ->add_option("-d,--difficulty", put.difficulty,
+                     "Proof-of-work difficulty in leading zero bits (default: min_work)")
         ->check(CLI::Range(0, 64));
     put_command->add_option("--count", put.count, "Write KEY0 .. KEY{N-1} with VALUE")
         ->check(CLI::Range(std::uint64_t{1}, std::uint64_t{100000000}));
@@ -47,22 +49,24 @@ int main(int argc, char** argv) {
     auto* get_command = app.add_subcommand("get", "Read a value (exit 1 when not found)");
     get_command->add_option("key", get.key, "Key (text)")->required();
     get_command->add_option("--config", get.config, "The node's config (to find its API)");
-    auto* data_key_option =
-        get_command->add_option("--data-key", get.data_key, "Owner key file (default: the "
-                                                            "node's key file)");
+    auto* data_key_option = get_command->add_option("--data-key", get.data_key,
+                                                    "Owner key file (default: the "
+                                                    "node's key file)");
     get_command->add_option("--pubkey", get.public_key_hex, "Owner public key, 64 hex digits")
         ->excludes(data_key_option);
 
     status_options status;
-    auto* status_command = app.add_subcommand("status", "Show the node's peers, store and counters");
+    auto* status_command =
+        app.add_subcommand("status", "Show the node's peers, store and counters");
     status_command->add_option("--config", status.config, "The node's config (to find its API)");
     status_command->add_flag("--json", status.json, "Print the raw JSON");
 
     import_options import;
     auto* import_command = app.add_subcommand(
         "import-godave-backup", "Verify the entries of a godave (or dave) backup and put them");
-    import_command->add_option("file", import.file, "Backup file")->required()->check(
-        CLI::ExistingFile);
+    import_command->add_option("file", import.file, "Backup file")
+        ->required()
+        ->check(CLI::ExistingFile);
     import_command->add_option("--config", import.config, "The node's config (to find its API)");
 
     app.add_subcommand("version", "Print the version");

@@ -12,7 +12,7 @@
 namespace dave::cli {
 
 struct api_reply {
-    int status = 0;       // HTTP status; 0 when the node could not be reached
+    int status = 0; // HTTP status; 0 when the node could not be reached
     std::string body;
 };
 

@@ -166,7 +166,9 @@ struct fixture : test_coordinator_fixture<test_config> {
     datagram get(std::size_t shard, std::uint8_t from = 1) {
         return {make_address(from), *encode_message(get_message{owner, key_on(shard, 0)})};
     }
-    datagram ping(std::uint8_t from) { return {make_address(from), *encode_message(ping_message{})}; }
+    datagram ping(std::uint8_t from) {
+        return {make_address(from), *encode_message(ping_message{})};
+    }
 
     void deliver(std::vector<datagram> items) {
         self->send(dispatcher, inbound_atom_v, datagram_batch{std::move(items)});
@@ -182,8 +184,9 @@ struct fixture : test_coordinator_fixture<test_config> {
         auto slot = std::make_shared<std::optional<node_status>>();
         auto dest = dispatcher;
         sys.spawn([=](caf::event_based_actor* asker) {
-            asker->request(dest, caf::infinite, status_atom_v)
-                .then([=](const node_status& value) { *slot = value; });
+            asker->request(dest, caf::infinite, status_atom_v).then([=](const node_status& value) {
+                *slot = value;
+            });
         });
         sched.run();
         CAF_REQUIRE(slot->has_value());
@@ -252,7 +255,8 @@ CAF_TEST(a GET overtakes the PUTs queued at its shard) {
     start(unlimited());
     // The shard's mailbox gets three PUTs, then a GET, in one batch; the
     // GET is sent with high priority and handled first.
-    self->send(dispatcher, inbound_atom_v, datagram_batch{{put(3, 0), put(3, 1), put(3, 2), get(3)}});
+    self->send(dispatcher, inbound_atom_v,
+               datagram_batch{{put(3, 0), put(3, 1), put(3, 2), get(3)}});
     // Run the dispatcher alone, then the shard.
     sched.run_once();
     sched.run();
@@ -260,7 +264,7 @@ CAF_TEST(a GET overtakes the PUTs queued at its shard) {
     CAF_CHECK_EQUAL(shard_logs[3]->order.front(), 1);
 }
 
-CAF_TEST(per-source token buckets drop floods as rate_limited by address and class) {
+CAF_TEST(per - source token buckets drop floods as rate_limited by address and class) {
     auto limits = unlimited();
     limits.ping_rate = 2;
     limits.ping_burst = 2;

@@ -179,8 +179,8 @@ struct fixture : test_coordinator_fixture<test_config> {
         return out;
     }
 
-    template <class T> static std::vector<std::pair<address, T>> decoded(
-        const std::vector<datagram>& items) {
+    template <class T>
+    static std::vector<std::pair<address, T>> decoded(const std::vector<datagram>& items) {
         std::vector<std::pair<address, T>> out;
         for (auto& item : items) {
             auto decoded = decode_message(item.payload);
@@ -661,7 +661,7 @@ CAF_TEST(a PONG lists at most npeer_limit active peers) {
     }
 }
 
-CAF_TEST(non-active peers are not listed in PONGs) {
+CAF_TEST(non - active peers are not listed in PONGs) {
     auto e = make_remote(2);
     auto p = make_remote(3);
     auto n = make_remote(4);

@@ -73,7 +73,21 @@ bytes to_bytes(const std::string& text) {
 // A distinct address for every node ID the tests use.
 address address_of(std::uint64_t id) {
     address out;
-    out.ip = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 10, 2, static_cast<std::uint8_t>(id >> 8),
+    out.ip = {0,
+              0,
+              0,
+              0,
+              0,
+              0,
+              0,
+              0,
+              0,
+              0,
+              0xff,
+              0xff,
+              10,
+              2,
+              static_cast<std::uint8_t>(id >> 8),
               static_cast<std::uint8_t>(id)};
     out.port = static_cast<std::uint16_t>(9000 + (id & 0xff));
     return out;
@@ -347,7 +361,8 @@ CAF_TEST(the replicator forwards the shards orders to the batch writer) {
     store(shard_x, dat_x);
     store(shard_y, dat_y);
     auto replicator = spawn_replicator(
-        sys, {{shard_x, shard_y}, manager, batch_writer, std::chrono::milliseconds{500}, caf::actor{}});
+        sys,
+        {{shard_x, shard_y}, manager, batch_writer, std::chrono::milliseconds{500}, caf::actor{}});
     sched.run();
     CAF_CHECK_EQUAL(*asked, 0);
     // A tick runs a pass now. With three nodes and fanout 5 both entries

@@ -207,7 +207,7 @@ CAF_TEST(a verified dat is stored and appended to the backup) {
     CAF_CHECK_EQUAL(st.puts_refused, 0u);
 }
 
-CAF_TEST(an identical dat is a no-op and is not verified again) {
+CAF_TEST(an identical dat is a no - op and is not verified again) {
     start();
     auto value = signed_dat(keys_for(1), "k", "v", base_time);
     require_stored(value);

@@ -55,7 +55,21 @@ constexpr std::uint64_t base_time = 1'700'000'000'000ULL;
 
 address make_address(std::uint16_t n) {
     address out;
-    out.ip = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 10, 3, static_cast<std::uint8_t>(n >> 8),
+    out.ip = {0,
+              0,
+              0,
+              0,
+              0,
+              0,
+              0,
+              0,
+              0,
+              0,
+              0xff,
+              0xff,
+              10,
+              3,
+              static_cast<std::uint8_t>(n >> 8),
               static_cast<std::uint8_t>(n)};
     out.port = static_cast<std::uint16_t>(5000 + n);
     return out;
@@ -324,7 +338,7 @@ CAF_TEST(the auditor passes valid answers and fails not found forged and silent 
         sched.run();
     };
     at(2100);
-    answer(replicas[0], value);                                                    // pass
+    answer(replicas[0], value);                                                 // pass
     answer(replicas[1], make_not_found(value.public_key, value.key).item.data); // fail
     auto forged = value;
     forged.value = text("not what was written");
@@ -497,8 +511,8 @@ CAF_TEST(a peer below the floor is no replica until it recovers) {
     CAF_CHECK(ask<bool>(shard, store_atom_v, stored));
     auto orders = ask<std::vector<replication_order>>(shard, replicate_atom_v, snapshot());
     for (auto& order : orders) {
-        CAF_CHECK(std::find(order.item.replicas.begin(), order.item.replicas.end(),
-                            victim.id()) == order.item.replicas.end());
+        CAF_CHECK(std::find(order.item.replicas.begin(), order.item.replicas.end(), victim.id()) ==
+                  order.item.replicas.end());
         for (auto& target : order.targets)
             CAF_CHECK(target != victim.addr);
     }
@@ -738,8 +752,8 @@ CAF_TEST(order_for_get lists the next closest as wider and closest first) {
     const auto target = node_id(owner.public_key);
     // IDs at XOR distance 1..8 from the key, listed in scrambled order.
     for (std::uint64_t distance : {5, 2, 8, 1, 7, 3, 6, 4})
-        peers.active.push_back({target ^ distance,
-                                make_address(static_cast<std::uint16_t>(distance)), 0.5});
+        peers.active.push_back(
+            {target ^ distance, make_address(static_cast<std::uint16_t>(distance)), 0.5});
     auto order = order_for_get(peers, owner.public_key, 3, 4);
     CAF_REQUIRE_EQUAL(order.first.size(), 3u);
     std::set<std::uint64_t> first;

@@ -74,7 +74,8 @@ struct replay_line {
 // T torn tail, C corrupt, I invalid, S superseded)".
 replay_line find_replay_line(const std::string& log) {
     replay_line line;
-    std::regex pattern(R"(replayed [^\n]*?: (\d+) entries \((\d+) records, (\d+) torn tail, (\d+) corrupt[^\n]*)");
+    std::regex pattern(
+        R"(replayed [^\n]*?: (\d+) entries \((\d+) records, (\d+) torn tail, (\d+) corrupt[^\n]*)");
     std::smatch match;
     if (std::regex_search(log, match, pattern)) {
         line.seen = true;
@@ -176,8 +177,9 @@ TEST_CASE("cluster: six processes and an embedded writer replicate, serve and su
         node->start(DAVE_BINARY);
     udp_client udp;
     for (auto& node : nodes)
-        REQUIRE_MESSAGE(wait_ready(udp, node->udp(), 15s),
-                        node->options().name << " does not answer; log:\n" << node->log());
+        REQUIRE_MESSAGE(wait_ready(udp, node->udp(), 15s), node->options().name
+                                                               << " does not answer; log:\n"
+                                                               << node->log());
 
     // The embedded writer.
     node_host_config host_config;
@@ -303,8 +305,9 @@ TEST_CASE("cluster: six processes and an embedded writer replicate, serve and su
         if (present[q])
             ++replica_load[query_node[q]];
     MESSAGE("replication: " << present_count << "/" << queries.size() << " (dat, replica) pairs "
-                            << "present after " << replication_s << " s (batch_write returned after "
-                            << batch_write_s << " s, " << sweeps << " UDP sweeps)");
+                            << "present after " << replication_s
+                            << " s (batch_write returned after " << batch_write_s << " s, "
+                            << sweeps << " UDP sweeps)");
     for (auto& [id, count] : replica_load)
         MESSAGE("  " << name_of[id] << " (" << hex_id(id) << ") holds " << count
                      << " as a replica");
@@ -405,9 +408,8 @@ TEST_CASE("cluster: six processes and an embedded writer replicate, serve and su
         // may be served (or replicated back) before its line is written.
         auto line = wait_for_replay_line(node, 20s);
         MESSAGE("SIGTERM restart of " << node.options().name << ": held " << held.size()
-                                      << " entries; all back after "
-                                      << seconds_since(restart) << " s (" << back_s
-                                      << " s after ready); log: " << line.text);
+                                      << " entries; all back after " << seconds_since(restart)
+                                      << " s (" << back_s << " s after ready); log: " << line.text);
         CHECK(back_s >= 0);
         CHECK_MESSAGE(missing.empty(), missing.size() << " entries missing after the restart");
         REQUIRE_MESSAGE(line.seen, "no replay line in the log:\n" << node.log_of_last_start());
@@ -441,8 +443,8 @@ TEST_CASE("cluster: six processes and an embedded writer replicate, serve and su
         std::thread streamer([&] {
             for (std::size_t offset = 0; offset < second.size(); offset += chunk) {
                 std::vector<dat> part(second.begin() + static_cast<std::ptrdiff_t>(offset),
-                                      second.begin() + static_cast<std::ptrdiff_t>(
-                                                           std::min(offset + chunk, second.size())));
+                                      second.begin() + static_cast<std::ptrdiff_t>(std::min(
+                                                           offset + chunk, second.size())));
                 auto done = writer.client().batch_write(std::move(part));
                 if (done)
                     second_written += *done;
@@ -476,8 +478,8 @@ TEST_CASE("cluster: six processes and an embedded writer replicate, serve and su
                               << " chunks of " << chunk << ": backup has " << on_disk->records_ok
                               << " records, torn tail " << on_disk->torn_tail << ", corrupt "
                               << on_disk->corrupt_records << "; " << held_in_file << "/"
-                              << held.size() << " first-batch entries it held, "
-                              << second_in_file << " second-batch entries");
+                              << held.size() << " first-batch entries it held, " << second_in_file
+                              << " second-batch entries");
         CHECK(held_in_file == held.size());
 
         std::this_thread::sleep_until(killed_at + 3s);
@@ -489,9 +491,10 @@ TEST_CASE("cluster: six processes and an embedded writer replicate, serve and su
         // The replay runs beside the node's start; under load the entries
         // may be served (or replicated back) before its line is written.
         auto line = wait_for_replay_line(node, 20s);
-        MESSAGE("restart after SIGKILL (down " << std::chrono::duration<double>(restart - killed_at).count()
-                                               << " s): " << held.size() << " first-batch entries back after "
-                                          << seconds_since(restart) << " s; log: " << line.text);
+        MESSAGE("restart after SIGKILL (down "
+                << std::chrono::duration<double>(restart - killed_at).count()
+                << " s): " << held.size() << " first-batch entries back after "
+                << seconds_since(restart) << " s; log: " << line.text);
         CHECK(back_s >= 0);
         CHECK_MESSAGE(missing.empty(), missing.size() << " first-batch entries lost");
         REQUIRE_MESSAGE(line.seen, "no replay line in the log:\n" << node.log_of_last_start());
@@ -578,7 +581,8 @@ TEST_CASE("cluster: six processes and an embedded writer replicate, serve and su
     for (auto& node : nodes) {
         auto status = node->stop();
         CHECK_MESSAGE(status == 0, node->options().name << " " << describe_wait_status(status)
-                                                        << "\n" << node->log_of_last_start());
+                                                        << "\n"
+                                                        << node->log_of_last_start());
     }
     MESSAGE("cluster test took " << seconds_since(test_start) << " s");
 }

@@ -66,8 +66,9 @@ std::vector<hostile_datagram> hostile_corpus(std::mt19937_64& rng) {
         // Every message must itself decode: the vectors are valid.
         REQUIRE_MESSAGE(decode_message(message, npeer_limit).has_value(), name);
         for (std::size_t length = 0; length < message.size(); ++length)
-            corpus.push_back({bytes(message.begin(), message.begin() + static_cast<std::ptrdiff_t>(length)),
-                              "truncation"});
+            corpus.push_back(
+                {bytes(message.begin(), message.begin() + static_cast<std::ptrdiff_t>(length)),
+                 "truncation"});
         for (std::size_t bit = 0; bit < 8 * message.size(); ++bit) {
             auto flipped = message;
             flipped[bit / 8] ^= static_cast<std::uint8_t>(1u << (bit % 8));
@@ -132,7 +133,7 @@ void tcp_send(int descriptor, const bytes& data) {
 struct close_seen {
     ssize_t recv_result = -2; // what recv returned: 0 is an orderly close
     int error = 0;
-    double after_s = -1;      // since the call started
+    double after_s = -1; // since the call started
 };
 
 // Waits up to `timeout` for the node to close the connection.
@@ -240,7 +241,8 @@ TEST_CASE("hostile input: the node drops and counts what does not parse and keep
             answered = reply.has_value();
             gets_answered += answered;
         }
-        barrier_us.push_back(std::chrono::duration<double, std::micro>(steady::now() - start).count());
+        barrier_us.push_back(
+            std::chrono::duration<double, std::micro>(steady::now() - start).count());
         barrier_failures += !answered;
         return answered;
     };
@@ -274,11 +276,11 @@ TEST_CASE("hostile input: the node drops and counts what does not parse and keep
                 // Name the datagrams since the last answered request.
                 for (std::size_t k = i + 1 - std::min(i + 1, barrier_every); k <= i; ++k) {
                     auto decoded = decode_message(corpus[k].payload, npeer_limit);
-                    MESSAGE("  sent #" << k << " (" << std::string(corpus[k].family) << ", "
-                                       << corpus[k].payload.size() << " bytes): "
-                                       << (decoded ? "op " + std::to_string(static_cast<int>(
-                                                                 op_of(*decoded)))
-                                                   : std::string(to_string(decoded.error()))));
+                    MESSAGE("  sent #"
+                            << k << " (" << std::string(corpus[k].family) << ", "
+                            << corpus[k].payload.size() << " bytes): "
+                            << (decoded ? "op " + std::to_string(static_cast<int>(op_of(*decoded)))
+                                        : std::string(to_string(decoded.error()))));
                 }
                 MESSAGE("no answer to the real request after hostile datagram " << i);
                 REQUIRE_MESSAGE(barrier(), "the node stopped answering after datagram " << i);
@@ -288,18 +290,17 @@ TEST_CASE("hostile input: the node drops and counts what does not parse and keep
     const double storm_s = seconds_since(storm_start);
     REQUIRE(send_failures == 0);
     auto barrier_latency = summarize_latencies(barrier_us);
-    MESSAGE("sent " << corpus.size() << " hostile datagrams in " << storm_s << " s; "
-                    << must_drop << " must be dropped, " << corpus.size() - must_drop
+    MESSAGE("sent " << corpus.size() << " hostile datagrams in " << storm_s << " s; " << must_drop
+                    << " must be dropped, " << corpus.size() - must_drop
                     << " decode (and go to the shards / peer manager)");
     for (auto& [family, count] : sent_by_family)
         MESSAGE("  " << family << ": " << count);
     for (auto& [op, count] : valid_by_op)
         MESSAGE("  decodable, op " << op << ": " << count);
-    MESSAGE("real requests interleaved: " << barrier_index << " (" << pings_answered
-                                          << " PONGs, " << gets_answered << " GET_ACKs, "
-                                          << barrier_failures << " unanswered); round trip median "
-                                          << barrier_latency.median_us << " us, p99 "
-                                          << barrier_latency.p99_us << " us");
+    MESSAGE("real requests interleaved: "
+            << barrier_index << " (" << pings_answered << " PONGs, " << gets_answered
+            << " GET_ACKs, " << barrier_failures << " unanswered); round trip median "
+            << barrier_latency.median_us << " us, p99 " << barrier_latency.p99_us << " us");
     CHECK(barrier_failures == 0);
 
     // ---- TCP, on port + 1 ----
@@ -310,8 +311,8 @@ TEST_CASE("hostile input: the node drops and counts what does not parse and keep
         frame.resize(2 + 16, 0x42);
         tcp_send(connection, frame);
         auto seen = wait_for_close(connection, 5s);
-        MESSAGE("TCP frame length " << length << ": recv returned " << seen.recv_result
-                                    << " after " << seen.after_s << " s");
+        MESSAGE("TCP frame length " << length << ": recv returned " << seen.recv_result << " after "
+                                    << seen.after_s << " s");
         CHECK(seen.recv_result == 0);
         CHECK(seen.after_s >= 0);
         CHECK(seen.after_s < 0.9); // closed for the length, not for idling
@@ -325,7 +326,7 @@ TEST_CASE("hostile input: the node drops and counts what does not parse and keep
         int connection = tcp_connect(tcp_port);
         auto seen = wait_for_close(connection, 5s);
         MESSAGE("TCP connection sending nothing: closed (recv " << seen.recv_result << ") after "
-                                                             << seen.after_s << " s");
+                                                                << seen.after_s << " s");
         CHECK(seen.recv_result == 0);
         CHECK(seen.after_s >= 0.8);
         CHECK(seen.after_s <= 3.0);
@@ -338,7 +339,7 @@ TEST_CASE("hostile input: the node drops and counts what does not parse and keep
         tcp_send(connection, partial);
         auto seen = wait_for_close(connection, 5s);
         MESSAGE("TCP partial frame then silence: closed (recv " << seen.recv_result << ") after "
-                                                             << seen.after_s << " s");
+                                                                << seen.after_s << " s");
         CHECK(seen.recv_result == 0);
         CHECK(seen.after_s >= 0.8);
         CHECK(seen.after_s <= 3.0);
@@ -346,8 +347,8 @@ TEST_CASE("hostile input: the node drops and counts what does not parse and keep
     }
     // The TCP path still works: one good PUT frame.
     {
-        auto fresh = make_dat(owner, text_bytes("over-tcp"), text_bytes("still served"),
-                              unix_time_ms(), 8);
+        auto fresh =
+            make_dat(owner, text_bytes("over-tcp"), text_bytes("still served"), unix_time_ms(), 8);
         REQUIRE(fresh.has_value());
         entry item;
         item.replicas[0] = node_id(node_keys.public_key);
@@ -389,11 +390,10 @@ TEST_CASE("hostile input: the node drops and counts what does not parse and keep
         },
         10s);
     REQUIRE(status.has_value());
-    MESSAGE("node status: datagrams_in " << status->datagrams_in << " (sent " << sent_total
-                                         << "), dropped " << status->datagrams_dropped
-                                         << " (expected " << must_drop << "), puts stored "
-                                         << status->puts_stored << ", refused "
-                                         << status->puts_refused);
+    MESSAGE("node status: datagrams_in "
+            << status->datagrams_in << " (sent " << sent_total << "), dropped "
+            << status->datagrams_dropped << " (expected " << must_drop << "), puts stored "
+            << status->puts_stored << ", refused " << status->puts_refused);
     for (auto& [reason, count] : status->drops)
         MESSAGE("  dropped " << reason << ": " << count << " (expected "
                              << expected_drops_by_reason[reason] << ")");

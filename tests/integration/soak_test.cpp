@@ -80,17 +80,17 @@ bytes text_bytes(const std::string& text) {
 
 // What one load process sent, written to the parent through a pipe.
 struct load_report {
-    std::uint64_t datagrams = 0;           // UDP datagrams the kernel took
-    std::array<std::uint64_t, 8> by_op{};  // ...that decode, by op
+    std::uint64_t datagrams = 0;               // UDP datagrams the kernel took
+    std::array<std::uint64_t, 8> by_op{};      // ...that decode, by op
     std::array<std::uint64_t, 64> by_reason{}; // ...that do not, by the codec's reason
-    std::uint64_t valid_puts = 0;          // valid dats sent (keys "<prefix><i>", i < this)
-    std::uint64_t bad_signature_puts = 0;  // PUTs whose signature does not verify
-    std::uint64_t frames = 0;              // TCP frames written whole (valid length)
-    std::uint64_t frames_empty = 0;        // connections sent a frame length of 0
-    std::uint64_t frames_too_long = 0;     // ... a frame length past 1424
-    std::uint64_t tcp_failures = 0;        // writes that failed (should be 0)
-    std::uint64_t send_failures = 0;       // UDP sends the kernel refused (not counted above)
-    int status = 0;                        // 0: ran to the end
+    std::uint64_t valid_puts = 0;              // valid dats sent (keys "<prefix><i>", i < this)
+    std::uint64_t bad_signature_puts = 0;      // PUTs whose signature does not verify
+    std::uint64_t frames = 0;                  // TCP frames written whole (valid length)
+    std::uint64_t frames_empty = 0;            // connections sent a frame length of 0
+    std::uint64_t frames_too_long = 0;         // ... a frame length past 1424
+    std::uint64_t tcp_failures = 0;            // writes that failed (should be 0)
+    std::uint64_t send_failures = 0;           // UDP sends the kernel refused (not counted above)
+    int status = 0;                            // 0: ran to the end
 };
 
 // Counts a message (a datagram's or a TCP frame's payload) by what the
@@ -173,8 +173,8 @@ bytes put_bytes(const entry& item) {
 
 // ---- load processes (run in forked children; no doctest macros here) ----
 
-void udp_load(int index, const address& node, std::uint64_t node_id, double seconds,
-              double rate, load_report& report) {
+void udp_load(int index, const address& node, std::uint64_t node_id, double seconds, double rate,
+              load_report& report) {
     std::vector<int> sockets;
     for (int i = 0; i < sockets_per_udp_child; ++i) {
         int descriptor = udp_socket_on_loopback();
@@ -186,7 +186,8 @@ void udp_load(int index, const address& node, std::uint64_t node_id, double seco
     }
     auto owner = deterministic_keys(owner_tag, static_cast<std::uint64_t>(index));
     const std::string prefix = "u" + std::to_string(index) + "-";
-    auto template_dat = make_dat(owner, text_bytes("template"), text_bytes("x"), unix_time_ms(), 8, 1);
+    auto template_dat =
+        make_dat(owner, text_bytes("template"), text_bytes("x"), unix_time_ms(), 8, 1);
     if (!template_dat) {
         report.status = 11;
         return;
@@ -230,8 +231,8 @@ void udp_load(int index, const address& node, std::uint64_t node_id, double seco
             } else {
                 // GETs, mostly for keys already sent.
                 auto wanted = report.valid_puts == 0 ? 0 : rng() % (report.valid_puts + 8);
-                send(*encode_message(get_message{owner.public_key,
-                                                 text_bytes(prefix + std::to_string(wanted))}));
+                send(*encode_message(
+                    get_message{owner.public_key, text_bytes(prefix + std::to_string(wanted))}));
             }
         }
         // Replies pile up in our sockets otherwise.
@@ -296,7 +297,8 @@ bool closed_by_peer(int descriptor) {
 void tcp_load(std::uint16_t tcp_port, std::uint64_t node_id, double seconds,
               std::uint64_t max_valid, load_report& report) {
     auto owner = deterministic_keys(owner_tag, 100);
-    auto template_dat = make_dat(owner, text_bytes("template"), text_bytes("y"), unix_time_ms(), 8, 1);
+    auto template_dat =
+        make_dat(owner, text_bytes("template"), text_bytes("y"), unix_time_ms(), 8, 1);
     if (!template_dat) {
         report.status = 20;
         return;
@@ -326,9 +328,8 @@ void tcp_load(std::uint16_t tcp_port, std::uint64_t node_id, double seconds,
                 item.data = std::move(*made);
                 ++report.valid_puts;
             } else {
-                item = bad_signature_entry(*template_dat,
-                                           "bad-t-" + std::to_string(report.bad_signature_puts),
-                                           node_id);
+                item = bad_signature_entry(
+                    *template_dat, "bad-t-" + std::to_string(report.bad_signature_puts), node_id);
                 ++report.bad_signature_puts;
             }
             auto message = put_bytes(item);
@@ -382,7 +383,8 @@ std::vector<bytes> hostile_corpus(std::uint64_t node_id) {
     }
     for (auto& message : templates) {
         for (std::size_t length = 0; length < message.size(); length += 1 + rng() % 3)
-            corpus.emplace_back(message.begin(), message.begin() + static_cast<std::ptrdiff_t>(length));
+            corpus.emplace_back(message.begin(),
+                                message.begin() + static_cast<std::ptrdiff_t>(length));
         for (int i = 0; i < 500; ++i) {
             auto flipped = message;
             auto bit = rng() % (8 * flipped.size());
@@ -568,8 +570,8 @@ TEST_CASE("soak: a flooded node sheds load by policy, keeps serving, loses nothi
 
     // A dat for the GET probes, stored before the flood.
     const auto probe_owner = deterministic_keys(owner_tag, 300);
-    auto probe_dat = make_dat(probe_owner, text_bytes("probe"), text_bytes("answered"),
-                              unix_time_ms(), 8, 1);
+    auto probe_dat =
+        make_dat(probe_owner, text_bytes("probe"), text_bytes("answered"), unix_time_ms(), 8, 1);
     REQUIRE(probe_dat.has_value());
     {
         entry item;
@@ -581,7 +583,8 @@ TEST_CASE("soak: a flooded node sheds load by policy, keeps serving, loses nothi
     auto probe_get = [&]() -> std::optional<double> {
         auto start = steady::now();
         ++probe_sent;
-        probe.send(node_address, *encode_message(get_message{probe_dat->public_key, probe_dat->key}));
+        probe.send(node_address,
+                   *encode_message(get_message{probe_dat->public_key, probe_dat->key}));
         auto reply = probe.receive_matching(
             [&](const received_datagram& got) {
                 auto decoded = decode_message(got.payload);
@@ -677,8 +680,8 @@ TEST_CASE("soak: a flooded node sheds load by policy, keeps serving, loses nothi
     // ---- after the flood: still alive, and the counters settle ----
     REQUIRE_MESSAGE(node.running(), "the node died: " << node.log_of_last_start());
     REQUIRE(poll_until([&] { return probe_ping().has_value(); }, 10s));
-    const std::uint64_t sent_total = total.datagrams + total.frames + total.frames_empty +
-                                     total.frames_too_long + probe_sent;
+    const std::uint64_t sent_total =
+        total.datagrams + total.frames + total.frames_empty + total.frames_too_long + probe_sent;
     std::optional<nlohmann::json> status;
     std::uint64_t kernel = 0;
     // Settled: everything sent is counted (or was dropped by the kernel) and
@@ -769,7 +772,8 @@ TEST_CASE("soak: a flooded node sheds load by policy, keeps serving, loses nothi
                                : deterministic_keys(owner_tag, std::stoull(load.name.substr(4)));
         const std::string prefix = tcp ? "t-" : "u" + load.name.substr(4) + "-";
         for (std::uint64_t i = 0; i < load.report.valid_puts; ++i) {
-            queries.push_back({node_address, owner.public_key, text_bytes(prefix + std::to_string(i))});
+            queries.push_back(
+                {node_address, owner.public_key, text_bytes(prefix + std::to_string(i))});
             from_tcp.push_back(tcp);
         }
     }
@@ -800,16 +804,14 @@ TEST_CASE("soak: a flooded node sheds load by policy, keeps serving, loses nothi
     auto idle_get = summarize_latencies(idle_get_us);
     auto flood_ping = summarize_latencies(flood_ping_us);
     auto flood_get = summarize_latencies(flood_get_us);
-    MESSAGE("PING round trip idle: median " << idle_ping.median_us << " us, p99 " << idle_ping.p99_us
-                                            << " us; during the flood: median "
-                                            << flood_ping.median_us << " us, p99 "
-                                            << flood_ping.p99_us << " us, max " << flood_ping.max_us
-                                            << " us");
+    MESSAGE("PING round trip idle: median "
+            << idle_ping.median_us << " us, p99 " << idle_ping.p99_us
+            << " us; during the flood: median " << flood_ping.median_us << " us, p99 "
+            << flood_ping.p99_us << " us, max " << flood_ping.max_us << " us");
     MESSAGE("GET round trip idle: median " << idle_get.median_us << " us, p99 " << idle_get.p99_us
                                            << " us; during the flood: median "
-                                           << flood_get.median_us << " us, p99 "
-                                           << flood_get.p99_us << " us, max " << flood_get.max_us
-                                           << " us");
+                                           << flood_get.median_us << " us, p99 " << flood_get.p99_us
+                                           << " us, max " << flood_get.max_us << " us");
     MESSAGE("probes during the flood: " << flood_probes << ", unanswered " << flood_unanswered);
 #if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
     // Sanitized, the node is several times slower; it must still answer.

@@ -89,7 +89,7 @@ bool wait_ready(udp_client& udp, const address& where, std::chrono::milliseconds
 struct trust_view {
     std::uint64_t peers_active = 0;
     std::uint64_t entries = 0;
-    std::map<std::uint64_t, double> reliability; // node ID -> score
+    std::map<std::uint64_t, double> reliability;    // node ID -> score
     std::map<std::string, std::uint64_t> gets_sent; // peer -> GETs the getter sent it
 };
 
@@ -136,9 +136,8 @@ std::optional<double> liar_ranked_last(const trust_view& view, std::uint64_t lia
 }
 
 // Share of `to`'s GETs in the growth of the per-peer counts from `before` to `after`.
-std::pair<std::uint64_t, std::uint64_t> gets_between(const trust_view& before,
-                                                     const trust_view& after,
-                                                     const std::string& to) {
+std::pair<std::uint64_t, std::uint64_t>
+gets_between(const trust_view& before, const trust_view& after, const std::string& to) {
     std::uint64_t total = 0;
     std::uint64_t to_liar = 0;
     for (auto& [peer, count] : after.gets_sent) {
@@ -188,8 +187,9 @@ TEST_CASE("trust: every honest node finds the liar, stops asking it first, and s
         node->start(DAVE_BINARY);
     udp_client udp;
     for (auto& node : nodes)
-        REQUIRE_MESSAGE(wait_ready(udp, node->udp(), 15s),
-                        node->options().name << " does not answer; log:\n" << node->log());
+        REQUIRE_MESSAGE(wait_ready(udp, node->udp(), 15s), node->options().name
+                                                               << " does not answer; log:\n"
+                                                               << node->log());
     auto& liar_node = *nodes[honest_count];
     const auto liar_id = liar_node.id();
     const auto liar_text = to_string(liar_node.udp());
@@ -207,9 +207,9 @@ TEST_CASE("trust: every honest node finds the liar, stops asking it first, and s
     caf::actor_system system{host_config};
     const auto writer_keys = deterministic_keys(node_tag, 100);
     const auto writer_id = node_id(writer_keys.public_key);
-    auto writer_config = embedded_config(dir / "writer", static_cast<std::uint16_t>(
-                                                              base + 2 * process_count),
-                                         writer_keys, {loopback_endpoint(base)}, false);
+    auto writer_config =
+        embedded_config(dir / "writer", static_cast<std::uint16_t>(base + 2 * process_count),
+                        writer_keys, {loopback_endpoint(base)}, false);
     writer_config.log_level = "warn";
     apply_trust(writer_config);
     embedded_node writer(system, writer_config);
@@ -297,8 +297,8 @@ TEST_CASE("trust: every honest node finds the liar, stops asking it first, and s
                 } else {
                     bytes body;
                     REQUIRE(encode_dat(value, body) == errc::none);
-                    auto response = http[w]->Post(
-                        "/put", std::string(body.begin(), body.end()), "application/octet-stream");
+                    auto response = http[w]->Post("/put", std::string(body.begin(), body.end()),
+                                                  "application/octet-stream");
                     REQUIRE(response);
                     REQUIRE_MESSAGE(response->status == 200, response->body);
                     auto json = nlohmann::json::parse(response->body);
@@ -333,7 +333,7 @@ TEST_CASE("trust: every honest node finds the liar, stops asking it first, and s
     for (auto& set : first_sets)
         liar_in_first += std::find(set.begin(), set.end(), liar_id) != set.end();
     CHECK(liar_in_first == first_sets.size()); // the liar is a replica of every owner
-    std::this_thread::sleep_for(300ms); // let the TCP writes land
+    std::this_thread::sleep_for(300ms);        // let the TCP writes land
     auto gets_start = writer_view();
     auto found_before = get_round(first_round);
     auto gets_before = writer_view();
@@ -341,8 +341,8 @@ TEST_CASE("trust: every honest node finds the liar, stops asking it first, and s
     auto [liar_gets_before, gets_total_before] = gets_between(gets_start, gets_before, liar_text);
     const double share_before =
         gets_total_before ? double(liar_gets_before) / double(gets_total_before) : 0.0;
-    MESSAGE("before: " << first_sets.size() << " dats written and read back ("
-                       << found_before << " found) in " << before_done_s
+    MESSAGE("before: " << first_sets.size() << " dats written and read back (" << found_before
+                       << " found) in " << before_done_s
                        << " s (challenges are asked from 3 s); the embedded node sent "
                        << gets_total_before << " GETs, " << liar_gets_before << " to the liar ("
                        << 100.0 * share_before << "%)");
@@ -433,8 +433,8 @@ TEST_CASE("trust: every honest node finds the liar, stops asking it first, and s
             auto answers = get_many(udp, queries);
             held = 0;
             for (std::size_t q = 0; q < answers.size(); ++q)
-                held += answers[q].outcome == get_outcome::found &&
-                        answers[q].item.data == expected[q];
+                held +=
+                    answers[q].outcome == get_outcome::found && answers[q].item.data == expected[q];
             return held == queries.size();
         },
         30s, 200ms);
@@ -445,13 +445,14 @@ TEST_CASE("trust: every honest node finds the liar, stops asking it first, and s
     auto gets_after_start = writer_view();
     auto found_after = get_round(second_round);
     auto gets_after = writer_view();
-    auto [liar_gets_after, gets_total_after] = gets_between(gets_after_start, gets_after, liar_text);
+    auto [liar_gets_after, gets_total_after] =
+        gets_between(gets_after_start, gets_after, liar_text);
     const double share_after =
         gets_total_after ? double(liar_gets_after) / double(gets_total_after) : 0.0;
-    MESSAGE("after: the embedded node sent " << gets_total_after << " GETs for "
-                                             << found_after << " found dats, " << liar_gets_after
-                                             << " to the liar (" << 100.0 * share_after
-                                             << "%; before: " << 100.0 * share_before << "%)");
+    MESSAGE("after: the embedded node sent "
+            << gets_total_after << " GETs for " << found_after << " found dats, " << liar_gets_after
+            << " to the liar (" << 100.0 * share_after << "%; before: " << 100.0 * share_before
+            << "%)");
     CHECK(found_after == second_sets.size());
     CHECK(share_after < share_before / 4);
 
@@ -474,7 +475,6 @@ TEST_CASE("trust: every honest node finds the liar, stops asking it first, and s
 
 #else
 
-TEST_CASE("trust: skipped, the liar needs a build with -DDAVE_TEST_HOOKS=ON" *
-          doctest::skip()) {}
+TEST_CASE("trust: skipped, the liar needs a build with -DDAVE_TEST_HOOKS=ON" * doctest::skip()) {}
 
 #endif

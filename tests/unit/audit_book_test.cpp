@@ -128,9 +128,8 @@ TEST_CASE("a valid answer at least as new passes; not found, older, invalid fail
     REQUIRE(newer.has_value());
     CHECK(newer->verdict == audit_verdict::pass);
     // "Not found".
-    auto missing =
-        book.on_answer(make_address(3), make_not_found(value.public_key, value.key).item.data,
-                       2100ms, verifies);
+    auto missing = book.on_answer(
+        make_address(3), make_not_found(value.public_key, value.key).item.data, 2100ms, verifies);
     REQUIRE(missing.has_value());
     CHECK(missing->verdict == audit_verdict::not_found);
     CHECK_FALSE(missing->passed());
@@ -189,8 +188,8 @@ TEST_CASE("a repeated offer keeps one challenge and checks the newest version se
     const auto new_value = signed_dat("a", base_time + 10);
     CHECK(book.offer(old_value.public_key, old_value.key, old_value.time_ms, targets({1}), 0ms) ==
           1);
-    CHECK(book.offer(new_value.public_key, new_value.key, new_value.time_ms, targets({1}),
-                     100ms) == 0);
+    CHECK(book.offer(new_value.public_key, new_value.key, new_value.time_ms, targets({1}), 100ms) ==
+          0);
     CHECK(book.size() == 1);
     REQUIRE(book.take_due(2000ms).size() == 1);
     // The old version is now stale.

@@ -377,7 +377,8 @@ TEST_CASE("the index finds every entry through growth, replacement, eviction and
         if (round % 4000 == 3999) {
             store.expire(clock);
             for (auto it = model.begin(); it != model.end();)
-                it = it->second.data.time_ms + config.ttl_ms <= clock ? model.erase(it) : std::next(it);
+                it = it->second.data.time_ms + config.ttl_ms <= clock ? model.erase(it)
+                                                                      : std::next(it);
         }
     }
     REQUIRE(store.size() == model.size());

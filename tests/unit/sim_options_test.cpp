@@ -11,9 +11,10 @@
 using namespace dave::sim;
 
 TEST_CASE("options: the issue's flags") {
-    auto out = parse_options({"--nodes", "2000", "--edges", "5", "--loss", "10%", "--latency",
-                              "40", "--churn", "0.3", "--partition", "0.3@10+20", "--duration",
-                              "2m", "--seed", "9", "--puts", "50", "--gets", "500"});
+    auto out = parse_options({"--nodes",     "2000",      "--edges",    "5",       "--loss",
+                              "10%",         "--latency", "40",         "--churn", "0.3",
+                              "--partition", "0.3@10+20", "--duration", "2m",      "--seed",
+                              "9",           "--puts",    "50",         "--gets",  "500"});
     REQUIRE(out.options);
     const auto& o = *out.options;
     CHECK(o.nodes == 2000);

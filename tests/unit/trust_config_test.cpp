@@ -72,7 +72,8 @@ TEST_CASE("[trust] defaults, integers as numbers, and ranges") {
           "node.toml:2: [trust] fail_step: expected a number");
     CHECK(problem_of("[trust]\naudit_every = \"0s\"\n") ==
           "node.toml:2: [trust] audit_every: must be positive: \"0s\"");
-    CHECK(problem_of("[trust]\nflor = 0.1\n").starts_with("node.toml:2: [trust] flor: unknown key"));
+    CHECK(
+        problem_of("[trust]\nflor = 0.1\n").starts_with("node.toml:2: [trust] flor: unknown key"));
 }
 
 TEST_CASE("[test] is accepted only by builds with the test hooks") {
@@ -81,7 +82,8 @@ TEST_CASE("[test] is accepted only by builds with the test hooks") {
         auto loaded = load(liar);
         REQUIRE(std::holds_alternative<node_config>(loaded));
         CHECK(std::get<node_config>(loaded).test.answer_get_not_found);
-        CHECK(problem_of("[test]\nliar = true\n").starts_with("node.toml:2: [test] liar: unknown key"));
+        CHECK(problem_of("[test]\nliar = true\n")
+                  .starts_with("node.toml:2: [test] liar: unknown key"));
     } else {
         CHECK(problem_of(liar) == "node.toml:1: [test]: test-only section, refused: this binary "
                                   "was built without DAVE_TEST_HOOKS");
@@ -93,9 +95,8 @@ TEST_CASE("[test] is accepted only by builds with the test hooks") {
 }
 
 TEST_CASE("conf/node.toml documents [trust] with the defaults") {
-    auto loaded =
-        load_config_file(std::filesystem::path(DAVE_TEST_DATA_DIR) / ".." / ".." / "conf" /
-                         "node.toml");
+    auto loaded = load_config_file(std::filesystem::path(DAVE_TEST_DATA_DIR) / ".." / ".." /
+                                   "conf" / "node.toml");
     if (auto* problem = std::get_if<config_problem>(&loaded))
         FAIL(problem->message);
     auto& trust = std::get<node_config>(loaded).trust;

@@ -10,8 +10,8 @@
 #include <variant>
 #include <vector>
 
-#include "codec/codec.hpp"
 #include "actors/backup_file.hpp"
+#include "codec/codec.hpp"
 #include "test_data.hpp"
 
 using namespace dave;

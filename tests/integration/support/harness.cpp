@@ -126,7 +126,8 @@ latency_summary summarize_latencies(std::vector<double> microseconds) {
         return summary;
     std::sort(microseconds.begin(), microseconds.end());
     auto at = [&](double fraction) {
-        auto index = static_cast<std::size_t>(fraction * static_cast<double>(microseconds.size() - 1) + 0.5);
+        auto index =
+            static_cast<std::size_t>(fraction * static_cast<double>(microseconds.size() - 1) + 0.5);
         return microseconds[std::min(index, microseconds.size() - 1)];
     };
     summary.median_us = at(0.5);

@@ -117,7 +117,6 @@ private:
 // A node_config for an in-process node on [::1]:port with short timers, its
 // key written to `key_file` first (so the test knows the node's ID).
 node_config embedded_config(const std::filesystem::path& folder, std::uint16_t port,
-                            const key_pair& keys, std::vector<std::string> edges,
-                            bool with_backup);
+                            const key_pair& keys, std::vector<std::string> edges, bool with_backup);
 
 } // namespace dave::itest

@@ -22,8 +22,7 @@ namespace dave::itest {
 node_process::node_process(node_process_options options) : options_(std::move(options)) {
     std::filesystem::create_directories(options_.dir);
     auto key_file = options_.dir / "node.key";
-    if (!std::filesystem::exists(key_file) &&
-        save_key_file(key_file, options_.keys) != errc::none)
+    if (!std::filesystem::exists(key_file) && save_key_file(key_file, options_.keys) != errc::none)
         throw std::runtime_error("cannot write " + key_file.string());
     std::ofstream config(config_path());
     config << "# " << options_.name << "\n"
@@ -55,8 +54,8 @@ void node_process::start(const std::string& binary) {
     if (pid_ > 0)
         throw std::runtime_error(options_.name + " is already running");
     std::error_code ignored;
-    log_offset_ = std::filesystem::exists(log_path()) ? std::filesystem::file_size(log_path(), ignored)
-                                                      : 0;
+    log_offset_ =
+        std::filesystem::exists(log_path()) ? std::filesystem::file_size(log_path(), ignored) : 0;
     posix_spawn_file_actions_t actions;
     posix_spawn_file_actions_init(&actions);
     auto log = log_path().string();

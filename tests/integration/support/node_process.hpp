@@ -17,15 +17,15 @@
 namespace dave::itest {
 
 struct node_process_options {
-    std::string name;           // for messages, e.g. "node-3"
-    std::filesystem::path dir;  // created if missing
-    std::uint16_t port = 0;     // UDP on [::1]; TCP on port + 1
+    std::string name;          // for messages, e.g. "node-3"
+    std::filesystem::path dir; // created if missing
+    std::uint16_t port = 0;    // UDP on [::1]; TCP on port + 1
     std::vector<std::string> edges;
     key_pair keys;
     bool backup = true;
     std::string log_level = "info";
     std::uint16_t http_port = 0; // [http] on [::1]:http_port; 0 disables it
-    std::string extra_toml;     // appended verbatim
+    std::string extra_toml;      // appended verbatim
 };
 
 class node_process {

@@ -76,8 +76,9 @@ std::optional<received_datagram> udp_client::receive(std::chrono::milliseconds t
     }
 }
 
-std::optional<received_datagram> udp_client::receive_matching(
-    const std::function<bool(const received_datagram&)>& match, std::chrono::milliseconds timeout) {
+std::optional<received_datagram>
+udp_client::receive_matching(const std::function<bool(const received_datagram&)>& match,
+                             std::chrono::milliseconds timeout) {
     auto deadline = steady::now() + timeout;
     for (;;) {
         auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - steady::now());
@@ -126,7 +127,7 @@ std::optional<pong_message> udp_client::ping(const address& to, std::chrono::mil
 }
 
 std::optional<address> udp_client::getmyaddrport(const address& to,
-                                                  std::chrono::milliseconds timeout) {
+                                                 std::chrono::milliseconds timeout) {
     auto encoded = encode_message(getmyaddrport_message{});
     if (!encoded || !send(to, *encoded))
         return std::nullopt;
@@ -188,8 +189,8 @@ std::vector<get_answer> get_many(udp_client& client, const std::vector<get_query
                 in_flight.emplace_back(index, steady::now() + timeout);
             }
             // Retire the oldest when answered or overdue.
-            while (!in_flight.empty() &&
-                   (answered(in_flight.front().first) || steady::now() >= in_flight.front().second)) {
+            while (!in_flight.empty() && (answered(in_flight.front().first) ||
+                                          steady::now() >= in_flight.front().second)) {
                 if (!answered(in_flight.front().first))
                     unanswered.push_back(in_flight.front().first);
                 in_flight.pop_front();
@@ -205,7 +206,8 @@ std::vector<get_answer> get_many(udp_client& client, const std::vector<get_query
             if (!decoded || !std::holds_alternative<get_ack_message>(*decoded))
                 continue;
             auto& ack = std::get<get_ack_message>(*decoded);
-            auto found = waiting.find(lookup_text(got->from, ack.item.data.public_key, ack.item.data.key));
+            auto found =
+                waiting.find(lookup_text(got->from, ack.item.data.public_key, ack.item.data.key));
             if (found == waiting.end())
                 continue;
             for (auto index : found->second) {

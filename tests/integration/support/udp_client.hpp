@@ -33,9 +33,9 @@ public:
     std::optional<received_datagram> receive(std::chrono::milliseconds timeout);
     // Receives until `match` accepts a datagram or `timeout` passes; the
     // others are counted in ignored().
-    std::optional<received_datagram> receive_matching(
-        const std::function<bool(const received_datagram&)>& match,
-        std::chrono::milliseconds timeout);
+    std::optional<received_datagram>
+    receive_matching(const std::function<bool(const received_datagram&)>& match,
+                     std::chrono::milliseconds timeout);
     // Reads whatever is queued without waiting; returns how many.
     std::size_t drain();
     std::uint64_t ignored() const noexcept { return ignored_; }
