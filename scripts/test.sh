@@ -5,9 +5,10 @@
 # in build-asan/, TSan in build-tsan/. Exit code is non-zero on any failure,
 # fuzzer finding or sanitizer report.
 #
-# DAVE_FUZZ_SECONDS (default 60) bounds the fuzzing; DAVE_SANITIZERS=1 adds
-# the sanitizer builds. They are off by default until their run time and
-# CAF's TSan reports are settled within CI's budget (see the issue notes).
+# DAVE_FUZZ_SECONDS (default 60) bounds the fuzzing; DAVE_SANITIZERS=0 skips
+# the two sanitizer builds. They run by default, as in CI, and add about 20
+# minutes on a 2-core machine (most of it compiling with ASan+UBSan; each
+# phase prints its wall and CPU time, see scripts/sanitize.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 start=$SECONDS
@@ -21,7 +22,7 @@ ctest --test-dir build-test --output-on-failure -j2
 phase "tests passed"
 bash scripts/fuzz.sh "${DAVE_FUZZ_SECONDS:-60}"
 phase "fuzzing done"
-if [[ "${DAVE_SANITIZERS:-0}" != 0 ]]; then
+if [[ "${DAVE_SANITIZERS:-1}" != 0 ]]; then
   bash scripts/sanitize.sh asan
   phase "ASan+UBSan build and tests passed"
   bash scripts/sanitize.sh tsan
