@@ -230,6 +230,48 @@ struct fixture : test_coordinator_fixture<test_config> {
         return *made;
     }
 
+    // -- a getter over a fixed peer snapshot --------------------------------------
+
+    // A getter (fanout 5, 2 s timeout) whose peer manager always answers
+    // with `snapshot`, over one empty shard; `adjust` changes the setup.
+    caf::actor spawn_test_getter(std::shared_ptr<peer_snapshot> snapshot,
+                                 const std::function<void(getter_setup&)>& adjust) {
+        auto updates = std::make_shared<std::vector<trust_update>>();
+        auto fake_manager = sys.spawn(recording_peer_manager, updates, snapshot);
+        shard_setup shard_config;
+        shard_config.writer = writer;
+        shard_config.wall_clock_ms = wall_clock();
+        auto shard = spawn_shard(sys, shard_config);
+        getter_setup setup;
+        setup.shards = {shard};
+        setup.peer_manager = fake_manager;
+        setup.writer = writer;
+        setup.fanout = 5;
+        setup.min_work = 0;
+        setup.timeout = milliseconds(2000);
+        setup.wall_clock_ms = wall_clock();
+        adjust(setup);
+        auto getter = spawn_getter(sys, setup);
+        sched.run();
+        for (auto& actor : {getter, shard, fake_manager})
+            stoppable.push_back(actor);
+        return getter;
+    }
+
+    // Starts an API GET; the slots fill with its entry or its error.
+    std::pair<std::shared_ptr<std::optional<entry>>, std::shared_ptr<std::optional<caf::error>>>
+    request_get(const caf::actor& getter, const dat& value) {
+        auto slot = std::make_shared<std::optional<entry>>();
+        auto failed = std::make_shared<std::optional<caf::error>>();
+        sys.spawn([=](caf::event_based_actor* asker) {
+            asker->request(getter, caf::infinite, get_atom_v, value.public_key, value.key)
+                .then([=](entry& found) { *slot = std::move(found); },
+                      [=](caf::error& error) { *failed = std::move(error); });
+        });
+        sched.run();
+        return {slot, failed};
+    }
+
     // -- a real peer manager with active peers ---------------------------------
 
     caf::actor manager;
@@ -543,35 +585,9 @@ CAF_TEST(the getter asks the most reliable first and poor peers only later) {
     snapshot->self_id = node_id(keys_for(1).public_key);
     for (auto& [peer, score] : peers)
         snapshot->active.push_back({peer.id(), peer.addr, score});
-    auto updates = std::make_shared<std::vector<trust_update>>();
-    auto fake_manager = sys.spawn(recording_peer_manager, updates, snapshot);
-    shard_setup shard_config;
-    shard_config.writer = writer;
-    shard_config.wall_clock_ms = wall_clock();
-    auto shard = spawn_shard(sys, shard_config);
-    getter_setup setup;
-    setup.shards = {shard};
-    setup.peer_manager = fake_manager;
-    setup.writer = writer;
-    setup.fanout = 5;
-    setup.min_work = 0;
-    setup.timeout = milliseconds(2000);
-    setup.wall_clock_ms = wall_clock();
-    setup.later_after = milliseconds(100);
-    auto getter = spawn_getter(sys, setup);
-    sched.run();
-
-    auto request = [&](const dat& value) {
-        auto slot = std::make_shared<std::optional<entry>>();
-        auto failed = std::make_shared<std::optional<caf::error>>();
-        auto probe = sys.spawn([=](caf::event_based_actor* asker) {
-            asker->request(getter, caf::infinite, get_atom_v, value.public_key, value.key)
-                .then([=](entry& found) { *slot = std::move(found); },
-                      [=](caf::error& error) { *failed = std::move(error); });
-        });
-        sched.run();
-        return std::make_pair(slot, failed);
-    };
+    auto getter = spawn_test_getter(
+        snapshot, [](getter_setup& setup) { setup.later_after = milliseconds(100); });
+    auto request = [&](const dat& value) { return request_get(getter, value); };
     auto order_of = [&](const std::vector<datagram>& items) {
         std::vector<address> out;
         for (auto& [to, get] : decoded<get_message>(items))
@@ -632,8 +648,6 @@ CAF_TEST(the getter asks the most reliable first and poor peers only later) {
     sched.advance_time(milliseconds(2000));
     sched.run();
     CAF_REQUIRE(slow_error->has_value());
-    for (auto& actor : {getter, shard, fake_manager})
-        stoppable.push_back(actor);
 }
 
 CAF_TEST(a GET the closest peers cannot answer asks the next closest in rounds) {
@@ -646,35 +660,8 @@ CAF_TEST(a GET the closest peers cannot answer asks the next closest in rounds) 
     snapshot->self_id = node_id(keys_for(1).public_key);
     for (auto& peer : peers)
         snapshot->active.push_back({peer.id(), peer.addr, 0.5});
-    auto updates = std::make_shared<std::vector<trust_update>>();
-    auto fake_manager = sys.spawn(recording_peer_manager, updates, snapshot);
-    shard_setup shard_config;
-    shard_config.writer = writer;
-    shard_config.wall_clock_ms = wall_clock();
-    auto shard = spawn_shard(sys, shard_config);
-    getter_setup setup;
-    setup.shards = {shard};
-    setup.peer_manager = fake_manager;
-    setup.writer = writer;
-    setup.fanout = 5;
-    setup.min_work = 0;
-    setup.timeout = milliseconds(2000);
-    setup.wall_clock_ms = wall_clock();
-    setup.widen_rounds = 2;
-    auto getter = spawn_getter(sys, setup);
-    sched.run();
-
-    auto request = [&](const dat& value) {
-        auto slot = std::make_shared<std::optional<entry>>();
-        auto failed = std::make_shared<std::optional<caf::error>>();
-        sys.spawn([=](caf::event_based_actor* asker) {
-            asker->request(getter, caf::infinite, get_atom_v, value.public_key, value.key)
-                .then([=](entry& found) { *slot = std::move(found); },
-                      [=](caf::error& error) { *failed = std::move(error); });
-        });
-        sched.run();
-        return std::make_pair(slot, failed);
-    };
+    auto getter = spawn_test_getter(snapshot, [](getter_setup& setup) { setup.widen_rounds = 2; });
+    auto request = [&](const dat& value) { return request_get(getter, value); };
     auto asked_set = [&] {
         std::set<address> out;
         for (auto& [to, get] : decoded<get_message>(drain()))
@@ -742,8 +729,6 @@ CAF_TEST(a GET the closest peers cannot answer asks the next closest in rounds) 
     auto status = ask<node_status>(getter, status_atom_v);
     CAF_CHECK_EQUAL(status.api_gets_widened, 3u);
     CAF_CHECK_EQUAL(status.api_gets_not_found, 1u);
-    for (auto& actor : {getter, shard, fake_manager})
-        stoppable.push_back(actor);
 }
 
 CAF_TEST(order_for_get lists the next closest as wider and closest first) {
