@@ -266,7 +266,9 @@ bool can_bind(int type, std::uint16_t port) {
 } // namespace
 
 std::uint16_t free_port_base(std::size_t count) {
-    const std::uint32_t low = 30000, span = 30000;
+    // Below Linux's ephemeral range (32768-60999): other sockets' source
+    // ports cannot take ours between this check and the bind.
+    const std::uint32_t low = 10000, span = 22000;
     const std::uint32_t width = static_cast<std::uint32_t>(2 * count + 2);
     std::uint32_t start = low + (static_cast<std::uint32_t>(::getpid()) * 97u) % span;
     for (std::uint32_t attempt = 0; attempt < 300; ++attempt) {
