@@ -254,12 +254,7 @@ caf::behavior dispatcher(self_pointer self, dispatcher_links links) {
         [=](status_atom) {
             auto& state = self->state;
             node_status status;
-            for (std::size_t code = 0; code < op_count; ++code) {
-                status.datagrams_in += state.in_by_op[code];
-                if (state.in_by_op[code] != 0)
-                    add_count(status.datagrams_in_by_op, op_name(static_cast<std::uint8_t>(code)),
-                              state.in_by_op[code]);
-            }
+            add_op_counts(state.in_by_op, status.datagrams_in, status.datagrams_in_by_op);
             for (std::size_t code = 0; code < errc_count; ++code) {
                 if (state.drops_by_code[code] == 0)
                     continue;

@@ -126,13 +126,7 @@ caf::behavior writer(caf::stateful_actor<writer_state>* self, std::shared_ptr<ud
     return {
         [=](status_atom) {
             node_status status;
-            for (std::size_t code = 0; code < self->state.out_by_op.size(); ++code) {
-                auto count = self->state.out_by_op[code];
-                status.datagrams_out += count;
-                if (count != 0)
-                    add_count(status.datagrams_out_by_op, op_name(static_cast<std::uint8_t>(code)),
-                              count);
-            }
+            add_op_counts(self->state.out_by_op, status.datagrams_out, status.datagrams_out_by_op);
             max_count(status.mailbox_depths, "udp_writer", self->mailbox().size());
             return status;
         },

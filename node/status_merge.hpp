@@ -4,8 +4,11 @@
 #pragma once
 
 #include <algorithm>
+#include <cstdint>
+#include <span>
 #include <string_view>
 
+#include "codec/op_name.hpp"
 #include "messages/vocabulary.hpp"
 
 namespace dave {
@@ -18,6 +21,18 @@ inline void add_count(std::vector<named_count>& counts, std::string_view name,
             return;
         }
     counts.emplace_back(std::string(name), count);
+}
+
+// Datagram counts indexed by op code (codes op_name does not know count as
+// one name): adds their sum to `total` and each non-zero one, by op name, to
+// `by_op`. The dispatcher (in), the UDP writer and the simulator (out) use it.
+inline void add_op_counts(std::span<const std::uint64_t> counts, std::uint64_t& total,
+                          std::vector<named_count>& by_op) {
+    for (std::size_t code = 0; code < counts.size(); ++code) {
+        total += counts[code];
+        if (counts[code] != 0)
+            add_count(by_op, op_name(static_cast<std::uint8_t>(code)), counts[code]);
+    }
 }
 
 inline void max_count(std::vector<named_count>& counts, std::string_view name,

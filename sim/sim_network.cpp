@@ -355,13 +355,7 @@ caf::behavior endpoint(caf::stateful_actor<endpoint_state>* self, caf::actor net
         },
         [=](status_atom) {
             node_status status;
-            for (std::size_t code = 0; code < self->state.out_by_op.size(); ++code) {
-                auto count = self->state.out_by_op[code];
-                status.datagrams_out += count;
-                if (count != 0)
-                    add_count(status.datagrams_out_by_op, op_name(static_cast<std::uint8_t>(code)),
-                              count);
-            }
+            add_op_counts(self->state.out_by_op, status.datagrams_out, status.datagrams_out_by_op);
             return status;
         },
     };
