@@ -282,6 +282,12 @@ TEST_CASE("counts out of range") {
           "node.toml:2: [protocol] min_work: must be between 0 and 256, not -1");
     CHECK(problem_of(lines({"[node]", "dispatchers = 65"})) ==
           "node.toml:2: [node] dispatchers: must be between 0 and 64, not 65");
+    CHECK(problem_of(lines({"[protocol]", "get_widen_rounds = 101"})) ==
+          "node.toml:2: [protocol] get_widen_rounds: must be between 0 and 100, not 101");
+    CHECK(problem_of(lines({"[protocol]", "get_widen_rounds = -1"})) ==
+          "node.toml:2: [protocol] get_widen_rounds: must be between 0 and 100, not -1");
+    CHECK(parsed(lines({"[protocol]", "get_widen_rounds = 0"})).protocol.get_widen_rounds == 0);
+    CHECK(node_config{}.protocol.get_widen_rounds == 2);
 }
 
 TEST_CASE("bad log level") {
