@@ -246,8 +246,10 @@ pong_outcome peer_table::on_pong(const address& from, const pong_message& pong, 
     // Our own key with a valid proof: we pinged ourselves (a PONG listed one
     // of our addresses we did not know). Drop that peer now and never ping
     // it again. Only a proof we made can do this, so no one else can make
-    // us forget a real peer's address.
-    if (out.verdict == pong_verdict::own_public_key &&
+    // us forget a real peer's address. Edges are kept: one at our listen
+    // address is refused at start, and a replayed PONG of ours must not
+    // make us forget a configured edge.
+    if (out.verdict == pong_verdict::own_public_key && !peer.is_edge &&
         verify_pong_proof(pong.public_key, pong.challenge, pong.salt, pong.signature)) {
         out.from_is_self = true;
         probe_history_.erase(from);

@@ -934,6 +934,15 @@ TEST_CASE("our own address is dropped at once and never pinged") {
         h.ping_round(2000ms);
         CHECK_FALSE(h.outstanding.contains(self));
     }
+    SUBCASE("an edge answering with our key is kept (a replay must not erase it)") {
+        const address edge = make_address(501);
+        h.table.add_edge(edge, 0ms);
+        h.ping_round(0ms);
+        const auto out = h.answer(edge, h.own, 0ms);
+        CHECK(out.verdict == pong_verdict::own_public_key);
+        CHECK_FALSE(out.from_is_self);
+        CHECK(h.table.find(edge) != nullptr);
+    }
     SUBCASE("our key without a valid proof proves nothing") {
         const address peer = h.add_answering(1, 0ms);
         h.round_trip(peer, make_keys(1), 500ms, {self});
