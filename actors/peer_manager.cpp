@@ -141,6 +141,8 @@ caf::behavior peer_manager(self_pointer self, peer_manager_setup setup) {
     if (state.setup.rng_seed != 0)
         state.rng.seed(state.setup.rng_seed);
     auto now = state.setup.now();
+    for (auto& own : state.setup.own_addresses)
+        state.table->add_own_address(own);
     for (auto& edge : state.setup.edges)
         state.table->add_edge(edge, now);
     state.log->info("peer manager started with {} edges", state.setup.edges.size());
@@ -153,6 +155,13 @@ caf::behavior peer_manager(self_pointer self, peer_manager_setup setup) {
         [=](inbound_atom, const address& from, const pong_message& pong) {
             auto& state = self->state;
             auto outcome = state.table->on_pong(from, pong, state.setup.now());
+            if (outcome.from_is_self) {
+                // Once per address: it is never added again.
+                state.log->info("{} is our own address (its PONG carries our key): dropped",
+                                to_string(from));
+                if (outcome.active_set_changed)
+                    active_set_changed(self);
+            }
             if (outcome.verdict != pong_verdict::accepted) {
                 ++state.pong_rejections[static_cast<std::size_t>(outcome.verdict)];
                 if (state.rejection_log.allow())

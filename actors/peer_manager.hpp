@@ -23,6 +23,8 @@ struct peer_manager_setup {
     std::function<std::chrono::milliseconds()> now;
     std::chrono::milliseconds getmyaddrport_every{10 * 60 * 1000};
     std::uint64_t rng_seed = 0; // PONG sampling; 0: from the node's random source
+    // Where we listen (see local_addresses): never added as peers or pinged.
+    std::vector<address> own_addresses;
 };
 
 // Messages:

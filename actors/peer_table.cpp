@@ -41,6 +41,15 @@ bool unreachable(const address& endpoint) noexcept {
     return endpoint.ip == any6 || endpoint.ip == any4;
 }
 
+// A PONG's size on the wire (PROTOCOL.md, Messages): op, address length,
+// the addresses, challenge(32), salt(16), public key(32), signature(64).
+std::size_t pong_length(std::size_t addresses) noexcept {
+    return 2 + address_length * addresses + 32 + 16 + 32 + 64;
+}
+
+// How many own addresses we remember besides the one an edge reported.
+constexpr std::size_t max_own_addresses = 64;
+
 double clamp01(double value) noexcept {
     return value < 0.0 ? 0.0 : (value > 1.0 ? 1.0 : value);
 }
@@ -123,14 +132,24 @@ ping_outcome peer_table::on_ping(const address& from, std::int64_t used_space,
                                  std::int64_t capacity, time now) {
     if (is_own_address(from))
         return ping_outcome::own_address;
+    credit_received(ping_length);
     auto outcome = ping_outcome::known;
     auto it = peers_.find(from);
     if (it == peers_.end()) {
-        if (!try_add(from, now))
+        switch (try_add(from, now, true)) {
+        case add_result::added:
+            break;
+        case add_result::table_full:
             return ping_outcome::table_full;
+        case add_result::backing_off:
+            return ping_outcome::backing_off;
+        case add_result::own_address:
+            return ping_outcome::own_address;
+        }
         it = peers_.find(from);
         outcome = ping_outcome::added;
     }
+    it->second.pinged_us = true;
     it->second.used_space = non_negative(used_space);
     it->second.capacity = non_negative(capacity);
     return outcome;
@@ -160,18 +179,50 @@ peer_table::pong_candidate_records(const address& asker) const {
 std::vector<ping_target> peer_table::ping_round(time now, const challenge_source& next) {
     std::vector<ping_target> out;
     out.reserve(peers_.size());
+    std::vector<peer_record*> unprobed;
     for (auto& [endpoint, peer] : peers_) {
+        if (!verified(peer)) {
+            if (!peer.probed_at)
+                unprobed.push_back(&peer);
+            continue;
+        }
         // A fresh challenge each round: an answer to an older one no longer
         // counts, so a peer must keep answering to stay active.
         peer.challenge = next();
         peer.challenge_sent_at = now;
         out.push_back({endpoint, *peer.challenge});
     }
+    // Unverified addresses cost the budget. Those that pinged us first (an
+    // honest newcomer does), then the longest waiting; the address breaks
+    // ties so the order is deterministic.
+    std::sort(unprobed.begin(), unprobed.end(), [](const peer_record* a, const peer_record* b) {
+        if (a->pinged_us != b->pinged_us)
+            return a->pinged_us;
+        if (a->added_at != b->added_at)
+            return a->added_at < b->added_at;
+        return a->endpoint < b->endpoint;
+    });
+    for (std::size_t i = 0; i < unprobed.size(); ++i) {
+        if (probe_budget_ < static_cast<double>(ping_length)) {
+            probes_.deferred_for_budget += unprobed.size() - i;
+            break;
+        }
+        peer_record& peer = *unprobed[i];
+        probe_budget_ -= static_cast<double>(ping_length);
+        peer.probed_at = now;
+        peer.challenge = next();
+        peer.challenge_sent_at = now;
+        out.push_back({peer.endpoint, *peer.challenge});
+        ++probes_.probes_sent;
+        probes_.probe_bytes_sent += ping_length;
+        remember_probe(peer.endpoint, now);
+    }
     return out;
 }
 
 pong_outcome peer_table::on_pong(const address& from, const pong_message& pong, time now) {
     pong_outcome out;
+    credit_received(pong_length(pong.peers.size()));
     auto it = peers_.find(from);
     if (it == peers_.end()) {
         out.verdict = pong_verdict::unknown_peer;
@@ -192,10 +243,26 @@ pong_outcome peer_table::on_pong(const address& from, const pong_message& pong, 
         out.verdict = pong_verdict::changed_public_key;
     else if (!verify_pong_proof(pong.public_key, pong.challenge, pong.salt, pong.signature))
         out.verdict = pong_verdict::bad_proof;
+    // Our own key with a valid proof: we pinged ourselves (a PONG listed one
+    // of our addresses we did not know). Drop that peer now and never ping
+    // it again. Only a proof we made can do this, so no one else can make
+    // us forget a real peer's address. Edges are kept: one at our listen
+    // address is refused at start, and a replayed PONG of ours must not
+    // make us forget a configured edge.
+    if (out.verdict == pong_verdict::own_public_key && !peer.is_edge &&
+        verify_pong_proof(pong.public_key, pong.challenge, pong.salt, pong.signature)) {
+        out.from_is_self = true;
+        probe_history_.erase(from);
+        const bool was_active = peer.state == peer_state::active;
+        add_own_address(from); // erases `peer`
+        out.active_set_changed = was_active;
+        return out;
+    }
     // A rejected PONG leaves the challenge outstanding, so a forged PONG
     // cannot spoil the genuine answer that may still arrive.
     if (out.verdict != pong_verdict::accepted)
         return out;
+    probe_history_.erase(from); // it answers: verified
 
     if (!peer.public_key) {
         peer.public_key = pong.public_key;
@@ -208,13 +275,33 @@ pong_outcome peer_table::on_pong(const address& from, const pong_message& pong, 
     out.active_set_changed = !was_active && peer.state == peer_state::active;
 
     // `peer` stays valid while adding: unordered_map never moves its nodes.
+    // The PONG pays for probing what it lists: at most as many PINGs as its
+    // own bytes (times the share) are worth.
+    const double share = std::clamp(config_.probe_budget_share, 0.0, 1.0);
+    const auto allowance = static_cast<std::size_t>(
+        share * static_cast<double>(pong_length(pong.peers.size())) / ping_length);
     for (const auto& listed : pong.peers) {
         if (unreachable(listed) || peers_.contains(listed))
             continue;
-        if (try_add(listed, now))
+        if (out.peers_added >= allowance) {
+            ++out.peers_unpaid;
+            ++probes_.unpaid;
+            continue;
+        }
+        switch (try_add(listed, now, false)) {
+        case add_result::added:
             ++out.peers_added;
-        else
+            break;
+        case add_result::table_full:
             ++out.peers_ignored;
+            break;
+        case add_result::backing_off:
+            ++out.peers_backing_off;
+            break;
+        case add_result::own_address:
+            ++out.own_addresses_skipped;
+            break;
+        }
     }
     if (out.active_set_changed)
         rebuild_active();
@@ -262,18 +349,41 @@ own_address_outcome peer_table::set_own_address(const address& observed, const a
         return out;
     out.accepted = true;
     own_address_ = observed;
+    probe_history_.erase(observed);
     // Other peers may have listed us before we knew our address.
-    if (auto self = peers_.find(observed); self != peers_.end()) {
-        out.active_set_changed = self->second.state == peer_state::active;
-        peers_.erase(self);
-        if (out.active_set_changed)
-            rebuild_active();
-    }
+    out.active_set_changed = erase_peer(observed);
     return out;
 }
 
 bool peer_table::is_own_address(const address& endpoint) const noexcept {
-    return own_address_ && *own_address_ == endpoint;
+    return (own_address_ && *own_address_ == endpoint) ||
+           std::find(own_addresses_.begin(), own_addresses_.end(), endpoint) !=
+               own_addresses_.end();
+}
+
+bool peer_table::add_own_address(const address& endpoint) {
+    if (!is_own_address(endpoint)) {
+        if (own_addresses_.size() >= max_own_addresses)
+            own_addresses_.erase(own_addresses_.begin());
+        own_addresses_.push_back(endpoint);
+    }
+    probe_history_.erase(endpoint);
+    if (!peers_.contains(endpoint))
+        return false;
+    erase_peer(endpoint);
+    ++probes_.own_addresses;
+    return true;
+}
+
+bool peer_table::erase_peer(const address& endpoint) {
+    const auto it = peers_.find(endpoint);
+    if (it == peers_.end())
+        return false;
+    const bool was_active = it->second.state == peer_state::active;
+    peers_.erase(it);
+    if (was_active)
+        rebuild_active();
+    return was_active;
 }
 
 const peer_record* peer_table::find(const address& endpoint) const {
@@ -408,19 +518,64 @@ std::vector<peer_trust_row> peer_table::trust_report(time now) const {
     return out;
 }
 
-bool peer_table::try_add(const address& endpoint, time now) {
-    if (is_own_address(endpoint))
-        return false;
+peer_table::add_result peer_table::try_add(const address& endpoint, time now, bool from_ping) {
+    if (is_own_address(endpoint)) {
+        ++probes_.own_addresses;
+        return add_result::own_address;
+    }
+    if (auto history = probe_history_.find(endpoint); history != probe_history_.end()) {
+        const auto since = now - history->second.last_probe;
+        const std::size_t unanswered = history->second.unanswered;
+        if (since >= config_.probe_memory) {
+            probe_history_.erase(history);
+        } else {
+            // Doubling per unanswered probe, capped; PONG listings of an
+            // address that never answered are ignored altogether, while its
+            // own PINGs may still earn a probe at the capped backoff.
+            auto backoff = config_.probe_backoff;
+            for (std::size_t i = 1; i < unanswered && backoff < config_.probe_backoff_cap; ++i)
+                backoff *= 2;
+            backoff = std::min(backoff, config_.probe_backoff_cap);
+            const bool given_up = !from_ping && unanswered >= config_.probe_attempts;
+            if (given_up || since < backoff) {
+                ++probes_.backing_off;
+                return add_result::backing_off;
+            }
+        }
+    }
     if (peers_.size() >= config_.max_peers) {
         ++ignored_for_size_;
-        return false;
+        return add_result::table_full;
     }
     peer_record peer;
     peer.endpoint = endpoint;
     peer.added_at = now;
     peer.trust.updated_at = now;
     peers_.emplace(endpoint, std::move(peer));
-    return true;
+    return add_result::added;
+}
+
+void peer_table::credit_received(std::size_t bytes) {
+    probes_.bytes_received += bytes;
+    const double share = std::clamp(config_.probe_budget_share, 0.0, 1.0);
+    probe_budget_ =
+        std::min(probe_budget_ + share * static_cast<double>(bytes), config_.probe_budget_cap);
+}
+
+void peer_table::remember_probe(const address& endpoint, time now) {
+    if (!probe_history_.contains(endpoint) && probe_history_.size() >= config_.max_probe_history &&
+        !probe_history_.empty()) {
+        // Full: forget the address probed longest ago (rare: probes are
+        // paced by the budget, so this scan is too).
+        auto oldest = probe_history_.begin();
+        for (auto it = probe_history_.begin(); it != probe_history_.end(); ++it)
+            if (it->second.last_probe < oldest->second.last_probe)
+                oldest = it;
+        probe_history_.erase(oldest);
+    }
+    auto& history = probe_history_[endpoint];
+    ++history.unanswered;
+    history.last_probe = now;
 }
 
 void peer_table::activate_if_due(peer_record& peer, time now) {

@@ -55,6 +55,26 @@ struct peer_config {
     // challenge result yet, picked uniformly, so newcomers can earn trust;
     // the other slots are drawn with probability weighted by reliability.
     double newcomer_share = 0.2;
+    // Ours, against reflection: an unverified peer (never solved a challenge,
+    // not an edge: an address a PONG listed or a PING claimed) gets one PING,
+    // a probe, until it answers; verified peers and edges get one every
+    // period. An unanswered address is probed again only when learned anew
+    // and after a backoff that doubles per unanswered probe (capped); after
+    // probe_attempts unanswered probes, PONGs listing it are ignored until
+    // probe_memory has passed since its last probe.
+    duration probe_backoff{30 * 1000}; // longer than drop_after: it outlives the entry
+    duration probe_backoff_cap{5 * 60 * 1000};
+    std::size_t probe_attempts = 4;
+    duration probe_memory{60 * 60 * 1000};
+    std::size_t max_probe_history = 4096; // addresses remembered; oldest go first
+    // Probe bytes per byte received, at most 1: no amplification. Applied
+    // twice. Per message: one PONG adds at most share * its size / 49 new
+    // addresses (7 of 12 at 1.0), so what its sender makes us send to
+    // others stays below what it sent us, however busy the node. Globally:
+    // probes spend a budget earned by the PING and PONG bytes received, at
+    // most probe_budget_cap bytes saved up.
+    double probe_budget_share = 1.0;
+    double probe_budget_cap = 4 * 1024;
 };
 
 enum class peer_state : std::uint8_t {
@@ -87,6 +107,10 @@ struct peer_record {
     // The challenge of our last PING, until a PONG solves it.
     std::optional<challenge_bytes> challenge;
     std::chrono::milliseconds challenge_sent_at{0};
+    // Unverified peers only: when the one probe went out, and whether the
+    // address came from its own PING (probed before addresses PONGs listed).
+    std::optional<std::chrono::milliseconds> probed_at;
+    bool pinged_us = false;
     // Last status from its PINGs (negative values are recorded as 0).
     std::uint64_t used_space = 0;
     std::uint64_t capacity = 0;
@@ -113,6 +137,7 @@ enum class ping_outcome : std::uint8_t {
     added,       // new peer; answer with a PONG
     table_full,  // not added (max_peers); still answer with a PONG
     own_address, // a datagram from ourselves: drop, do not answer
+    backing_off, // not added: probed lately without an answer; still answer
 };
 
 enum class pong_verdict : std::uint8_t {
@@ -131,13 +156,30 @@ std::string_view to_string(pong_verdict verdict) noexcept;
 struct pong_outcome {
     pong_verdict verdict = pong_verdict::accepted;
     bool active_set_changed = false;
-    std::size_t peers_added = 0;   // listed addresses that were new
-    std::size_t peers_ignored = 0; // new, but the table was full
+    std::size_t peers_added = 0;           // listed addresses that were new
+    std::size_t peers_ignored = 0;         // new, but the table was full
+    std::size_t peers_backing_off = 0;     // new, but probed lately without an answer
+    std::size_t peers_unpaid = 0;          // new, past what the PONG's size pays to probe
+    std::size_t own_addresses_skipped = 0; // listed one of our own addresses
+    // The PONG carried our own key: `from` is one of our own addresses. It
+    // is dropped at once and remembered as ours.
+    bool from_is_self = false;
 };
 
 struct ping_target {
     address endpoint;
     challenge_bytes challenge{};
+};
+
+// Bytes and datagrams sent to unverified addresses against bytes received.
+struct probe_counters {
+    std::uint64_t bytes_received = 0; // PING and PONG bytes seen by the table
+    std::uint64_t probes_sent = 0;
+    std::uint64_t probe_bytes_sent = 0;
+    std::uint64_t deferred_for_budget = 0; // a round skipped a probe: no budget
+    std::uint64_t unpaid = 0;              // listed addresses past a PONG's allowance
+    std::uint64_t backing_off = 0;         // addresses not added while backing off
+    std::uint64_t own_addresses = 0;       // peers dropped or skipped as ourselves
 };
 
 struct tick_outcome {
@@ -220,7 +262,9 @@ public:
         return pong_peers(asker, time{0}, rng);
     }
 
-    // One PING per known peer, each with a fresh challenge from `next`,
+    // One PING per verified peer and edge, and one probe per unverified peer
+    // not yet probed while the budget lasts (those that pinged us first,
+    // then the oldest). Each carries a fresh challenge from `next`,
     // remembered as that peer's outstanding challenge.
     std::vector<ping_target> ping_round(time now, const challenge_source& next);
 
@@ -240,6 +284,14 @@ public:
     own_address_outcome set_own_address(const address& observed, const address& reporter);
     bool is_own_address(const address& endpoint) const noexcept;
     const std::optional<address>& own_address() const noexcept { return own_address_; }
+    // An address we know is ours without an edge saying so (where we listen,
+    // or where a PONG carrying our own key came from). Never added or
+    // pinged; a peer there is dropped at once (true if one was).
+    bool add_own_address(const address& endpoint);
+
+    const probe_counters& probes() const noexcept { return probes_; }
+    // Probe budget in bytes, for tests.
+    double probe_budget() const noexcept { return probe_budget_; }
 
     // Queries.
     const peer_record* find(const address& endpoint) const;
@@ -279,8 +331,20 @@ private:
     std::vector<std::pair<address, const peer_record*>>
     pong_candidate_records(const address& asker) const;
     double reliability(const peer_record& peer, time now) const;
-    // Adds a non-edge peer if there is room; false (and counted) if not.
-    bool try_add(const address& endpoint, time now);
+    // Adds a non-edge peer if there is room and its probe backoff allows;
+    // false (and counted) if not. `from_ping`: it pinged us, rather than a
+    // PONG listing it.
+    enum class add_result : std::uint8_t { added, table_full, backing_off, own_address };
+    add_result try_add(const address& endpoint, time now, bool from_ping);
+    // Earns probe budget for `bytes` received.
+    void credit_received(std::size_t bytes);
+    bool verified(const peer_record& peer) const noexcept {
+        return peer.is_edge || peer.last_solved_at.has_value();
+    }
+    // Remembers an unanswered probe to `endpoint` sent at `now`.
+    void remember_probe(const address& endpoint, time now);
+    // Erases the peer at `endpoint`, if any; true if it was active.
+    bool erase_peer(const address& endpoint);
     void activate_if_due(peer_record& peer, time now);
     bool solved_within(const peer_record& peer, time window, time now) const;
     void update_trust(peer_record& peer, bool passed, time now) const;
@@ -312,6 +376,16 @@ private:
     std::vector<const peer_record*> active_records_;
     std::uint64_t ignored_for_size_ = 0;
     mutable pong_pool pong_pool_;
+    // Our own addresses besides own_address_ (see add_own_address).
+    std::vector<address> own_addresses_;
+    // Unverified addresses probed without an answer yet.
+    struct probe_history {
+        std::size_t unanswered = 0;
+        time last_probe{0};
+    };
+    std::unordered_map<address, probe_history, address_hash> probe_history_;
+    double probe_budget_ = 0;
+    probe_counters probes_;
 };
 
 template <class Rng>

@@ -1,8 +1,10 @@
 #include "actors/socket_address.hpp"
 
+#include <algorithm>
 #include <arpa/inet.h>
 #include <charconv>
 #include <cstring>
+#include <ifaddrs.h>
 #include <netdb.h>
 
 namespace dave {
@@ -120,6 +122,33 @@ bool is_unspecified(const address& value) {
         if (b != 0)
             return false;
     return true;
+}
+
+std::vector<address> local_addresses(const address& bound) {
+    if (!is_unspecified(bound) &&
+        !(std::memcmp(bound.ip.data(), v4_mapped_prefix, 12) == 0 && bound.ip[12] == 0 &&
+          bound.ip[13] == 0 && bound.ip[14] == 0 && bound.ip[15] == 0))
+        return {bound};
+    std::vector<address> out;
+    ifaddrs* list = nullptr;
+    if (getifaddrs(&list) != 0)
+        return out;
+    for (const ifaddrs* item = list; item; item = item->ifa_next) {
+        if (!item->ifa_addr)
+            continue;
+        const int family = item->ifa_addr->sa_family;
+        if (family != AF_INET && family != AF_INET6)
+            continue;
+        sockaddr_storage storage{};
+        std::memcpy(&storage, item->ifa_addr,
+                    family == AF_INET ? sizeof(sockaddr_in) : sizeof(sockaddr_in6));
+        address local = from_sockaddr(storage);
+        local.port = bound.port;
+        if (std::find(out.begin(), out.end(), local) == out.end())
+            out.push_back(local);
+    }
+    freeifaddrs(list);
+    return out;
 }
 
 } // namespace dave

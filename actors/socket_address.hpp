@@ -24,4 +24,8 @@ std::string to_string(const address& value);
 bool is_loopback(const address& value);
 bool is_unspecified(const address& value);
 
+// The addresses a socket bound to `bound` is reached at: `bound` itself, or
+// for a wildcard bind every address of every local interface with its port.
+std::vector<address> local_addresses(const address& bound);
+
 } // namespace dave

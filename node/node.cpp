@@ -415,8 +415,17 @@ caf::expected<node_actor> spawn_node(caf::actor_system& system, const node_confi
                                 : std::max(1u, std::thread::hardware_concurrency());
     // The peer manager and getter come before the dispatchers that feed them;
     // the peer manager learns the dispatchers afterwards (to tell them our address).
-    children.peer_manager = spawn_peer_manager(
-        system, {peers, keys, edges, children.writer, {}, monotonic, protocol.getmyaddrport_every});
+    peer_manager_setup peer_setup;
+    peer_setup.config = peers;
+    peer_setup.keys = keys;
+    peer_setup.edges = edges;
+    peer_setup.writer = children.writer;
+    peer_setup.now = monotonic;
+    peer_setup.getmyaddrport_every = protocol.getmyaddrport_every;
+    // Our own addresses are never peers: a PONG listing one must not make us
+    // ping ourselves.
+    peer_setup.own_addresses = local_addresses(transport.bound);
+    children.peer_manager = spawn_peer_manager(system, std::move(peer_setup));
     children.getter =
         spawn_getter(system, {children.shards, children.peer_manager, children.writer,
                               protocol.fanout, protocol.min_work, protocol.get_timeout,

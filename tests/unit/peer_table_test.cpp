@@ -71,8 +71,9 @@ struct harness {
 
     explicit harness(peer_config config = {}) : table(config, own.public_key) {}
 
+    // Remembers the challenge last sent to each peer (an unverified peer is
+    // probed once, not every round).
     void ping_round(ms now) {
-        outstanding.clear();
         for (const auto& target : table.ping_round(now, std::ref(challenges)))
             outstanding[target.endpoint] = target.challenge;
     }
@@ -80,6 +81,13 @@ struct harness {
     pong_outcome answer(const address& from, const key_pair& keys, ms now,
                         std::vector<address> listed = {}) {
         return table.on_pong(from, make_pong(keys, outstanding.at(from), std::move(listed)), now);
+    }
+
+    // A ping round at `now` answered at once by `from`.
+    pong_outcome round_trip(const address& from, const key_pair& keys, ms now,
+                            std::vector<address> listed = {}) {
+        ping_round(now);
+        return answer(from, keys, now, std::move(listed));
     }
 
     // Adds peer n (via its PING) and has it answer one round at `now`.
@@ -274,10 +282,13 @@ TEST_CASE("PONG rejections") {
               pong_verdict::wrong_challenge);
     }
     SUBCASE("an older round's challenge") {
-        h.ping_round(0ms);
-        const auto old = h.outstanding.at(peer);
+        // (An unverified peer keeps its one probe's challenge; a verified
+        // one gets a fresh challenge every round.)
+        REQUIRE(h.round_trip(peer, keys, 0ms).verdict == pong_verdict::accepted);
         h.ping_round(1000ms);
-        CHECK(h.table.on_pong(peer, make_pong(keys, old), 1000ms).verdict ==
+        const auto old = h.outstanding.at(peer);
+        h.ping_round(2000ms);
+        CHECK(h.table.on_pong(peer, make_pong(keys, old), 2000ms).verdict ==
               pong_verdict::wrong_challenge);
     }
     SUBCASE("replay of an accepted PONG") {
@@ -334,8 +345,10 @@ TEST_CASE("PONG rejections") {
         listed.pop_back(); // exactly npeer_limit is fine
         const auto out = h.answer(peer, keys, 0ms, listed);
         CHECK(out.verdict == pong_verdict::accepted);
-        CHECK(out.peers_added == 12);
-        CHECK(h.table.size() == 13);
+        // Accepted; its 362 bytes pay for probing 7 of the 12 (reflection).
+        CHECK(out.peers_added == 7);
+        CHECK(out.peers_unpaid == 5);
+        CHECK(h.table.size() == 8);
     }
     SUBCASE("our own public key") {
         h.ping_round(0ms);
@@ -708,4 +721,238 @@ TEST_CASE("reliability: neutral start, pass raises, fail lowers, bounded, decays
     CHECK(h.table.record_challenge(node_id(make_keys(2).public_key), true, 100 * hour));
     CHECK(h.table.reliability(b, 100 * hour) == doctest::Approx(0.55));
     CHECK_FALSE(h.table.record_challenge(std::uint64_t{12345}, true, 0ms));
+}
+
+// Reflection (issue 11, item 10): addresses a PONG lists, never heard from,
+// must not be made a stream of PINGs; the node sends unverified addresses
+// fewer bytes than it was sent.
+namespace {
+
+constexpr std::size_t ping_bytes = 49;
+std::size_t pong_bytes(std::size_t addresses) {
+    return 146 + 18 * addresses;
+}
+
+std::vector<address> victims(std::size_t count) {
+    std::vector<address> out;
+    for (std::size_t i = 0; i < count; ++i)
+        out.push_back(make_address(static_cast<std::uint16_t>(1000 + i)));
+    return out;
+}
+
+// PINGs sent to each address, counted over ping rounds.
+struct ping_counter {
+    std::map<address, std::vector<ms>> sent_at;
+    void count(harness& h, ms now) {
+        const auto before = h.outstanding;
+        h.ping_round(now);
+        for (const auto& [endpoint, challenge] : h.outstanding) {
+            auto it = before.find(endpoint);
+            if (it == before.end() || it->second != challenge)
+                sent_at[endpoint].push_back(now);
+        }
+    }
+    std::size_t pings(const address& endpoint) const {
+        auto it = sent_at.find(endpoint);
+        return it == sent_at.end() ? 0 : it->second.size();
+    }
+};
+
+} // namespace
+
+TEST_CASE("one PING and one PONG listing 12 strangers: each probed at most once, fewer bytes "
+          "than received") {
+    harness h;
+    ping_counter counter;
+    const address attacker = make_address(1);
+    const key_pair attacker_keys = make_keys(1);
+    const auto listed = victims(12);
+
+    CHECK(h.table.on_ping(attacker, 0, 0, 0ms) == ping_outcome::added);
+    counter.count(h, 0ms);
+    REQUIRE(counter.pings(attacker) == 1); // its PING paid for one probe
+    const auto out = h.answer(attacker, attacker_keys, 100ms, listed);
+    REQUIRE(out.verdict == pong_verdict::accepted);
+    // A 362-byte PONG pays for 7 probes of 49 bytes, no more.
+    CHECK(out.peers_added == 7);
+    CHECK(out.peers_unpaid == 5);
+    const std::size_t received = ping_bytes + pong_bytes(12);
+    CHECK(h.table.probes().bytes_received == received);
+
+    for (ms now = 1000ms; now <= 30000ms; now += 1000ms) {
+        counter.count(h, now);
+        h.table.tick(now);
+    }
+    std::size_t probed = 0;
+    for (const auto& victim : listed) {
+        CHECK(counter.pings(victim) <= 1);
+        probed += counter.pings(victim);
+        // Unanswered: dropped on the usual schedule.
+        CHECK(h.table.find(victim) == nullptr);
+    }
+    CHECK(probed == 7);
+    const std::size_t sent_to_victims = probed * ping_bytes;
+    CHECK(sent_to_victims < received);
+    CHECK(h.table.probes().probe_bytes_sent < h.table.probes().bytes_received);
+    MESSAGE("amplification: " << sent_to_victims << " bytes to the listed addresses for "
+                              << received << " received = "
+                              << static_cast<double>(sent_to_victims) /
+                                     static_cast<double>(received));
+}
+
+TEST_CASE("a probed address that answers is verified and then pinged every round") {
+    harness h;
+    ping_counter counter;
+    const address introducer = h.add_answering(1, 0ms);
+    const address newcomer = make_address(2);
+    REQUIRE(h.round_trip(introducer, make_keys(1), 500ms, {newcomer}).verdict ==
+            pong_verdict::accepted);
+    counter.count(h, 1000ms);
+    REQUIRE(counter.pings(newcomer) == 1);
+    counter.count(h, 2000ms); // unanswered so far: not pinged again
+    CHECK(counter.pings(newcomer) == 1);
+    REQUIRE(h.answer(newcomer, make_keys(2), 2500ms).verdict == pong_verdict::accepted);
+    for (ms now = 3000ms; now < 8000ms; now += 1000ms) {
+        counter.count(h, now);
+        h.answer(newcomer, make_keys(2), now);
+        h.table.tick(now);
+    }
+    CHECK(counter.pings(newcomer) == 6);
+    CHECK(h.state_of(newcomer) == peer_state::active);
+}
+
+TEST_CASE("an address listed again and again is re-probed with doubling backoff, then forgotten") {
+    harness h;
+    ping_counter counter;
+    const address attacker = make_address(1);
+    const key_pair attacker_keys = make_keys(1);
+    const address victim = make_address(2);
+    h.table.on_ping(attacker, 0, 0, 0ms);
+    counter.count(h, 0ms);
+    // The attacker answers every round and lists the victim every time.
+    std::size_t received = ping_bytes;
+    for (ms now = 0ms; now <= 1200000ms; now += 1000ms) {
+        if (now > 0ms)
+            counter.count(h, now);
+        REQUIRE(h.answer(attacker, attacker_keys, now, {victim}).verdict == pong_verdict::accepted);
+        received += pong_bytes(1);
+        h.table.tick(now);
+    }
+    const auto& probes = counter.sent_at[victim];
+    // 4 unanswered probes, then PONGs listing it are ignored.
+    REQUIRE(probes.size() == h.table.config().probe_attempts);
+    for (std::size_t i = 1; i < probes.size(); ++i) {
+        const ms gap = probes[i] - probes[i - 1];
+        const ms backoff = h.table.config().probe_backoff * (1 << (i - 1));
+        CHECK(gap >= backoff);
+    }
+    CHECK(h.table.probes().backing_off > 0);
+    CHECK(probes.size() * ping_bytes < received);
+}
+
+TEST_CASE(
+    "the probe budget: bytes to unverified addresses never exceed a share of those received") {
+    peer_config config;
+    config.probe_budget_share = 0.5;
+    harness h(config);
+    ping_counter counter;
+    const address newcomer = make_address(1);
+    h.table.on_ping(newcomer, 0, 0, 0ms); // 49 bytes earn 24.5
+    counter.count(h, 0ms);
+    CHECK(counter.pings(newcomer) == 0);
+    CHECK(h.table.probes().deferred_for_budget == 1);
+    h.table.on_ping(newcomer, 0, 0, 1000ms); // 49 more: one probe paid
+    counter.count(h, 1000ms);
+    CHECK(counter.pings(newcomer) == 1);
+    CHECK(h.table.probes().probe_bytes_sent * 2 <= h.table.probes().bytes_received);
+
+    // Many strangers pinging once each (spoofed sources): half of them probed.
+    for (std::uint16_t n = 10; n < 110; ++n)
+        h.table.on_ping(make_address(n), 0, 0, 2000ms);
+    counter.count(h, 2000ms);
+    std::size_t probed = 0;
+    for (std::uint16_t n = 10; n < 110; ++n)
+        probed += counter.pings(make_address(n));
+    CHECK(probed == 50);
+    CHECK(h.table.probes().probe_bytes_sent * 2 <= h.table.probes().bytes_received);
+}
+
+TEST_CASE("a PING from an address backing off is answered but not added") {
+    harness h;
+    const address victim = make_address(2);
+    const address introducer = h.add_answering(1, 0ms);
+    h.round_trip(introducer, make_keys(1), 500ms, {victim});
+    h.ping_round(1000ms);
+    REQUIRE(h.table.find(victim)->probed_at == 1000ms);
+    h.table.tick(13000ms); // never answered: dropped
+    REQUIRE(h.table.find(victim) == nullptr);
+    CHECK(h.table.on_ping(victim, 0, 0, 20000ms) == ping_outcome::backing_off);
+    CHECK(h.table.find(victim) == nullptr);
+    // After the backoff its PING brings it back for one more probe.
+    CHECK(h.table.on_ping(victim, 0, 0, 1000ms + h.table.config().probe_backoff) ==
+          ping_outcome::added);
+}
+
+TEST_CASE("our own address is dropped at once and never pinged") {
+    harness h;
+    const address self = make_address(500);
+
+    SUBCASE("known from where we listen: a PONG listing it adds nothing") {
+        CHECK_FALSE(h.table.add_own_address(self));
+        CHECK(h.table.is_own_address(self));
+        const address peer = h.add_answering(1, 0ms);
+        const auto out = h.round_trip(peer, make_keys(1), 500ms, {self, make_address(2)});
+        CHECK(out.verdict == pong_verdict::accepted);
+        CHECK(out.own_addresses_skipped == 1);
+        CHECK(out.peers_added == 1);
+        CHECK(h.table.find(self) == nullptr);
+        CHECK(h.table.on_ping(self, 0, 0, 0ms) == ping_outcome::own_address);
+        for (ms now = 1000ms; now < 20000ms; now += 1000ms) {
+            h.ping_round(now);
+            CHECK_FALSE(h.outstanding.contains(self));
+        }
+    }
+    SUBCASE("a peer there already is dropped when we learn the address") {
+        h.table.on_ping(self, 0, 0, 0ms);
+        REQUIRE(h.table.find(self) != nullptr);
+        CHECK(h.table.add_own_address(self));
+        CHECK(h.table.find(self) == nullptr);
+    }
+    SUBCASE("unknown until our own PONG comes back: dropped at once, remembered") {
+        const address peer = h.add_answering(1, 0ms);
+        REQUIRE(h.round_trip(peer, make_keys(1), 500ms, {self}).verdict == pong_verdict::accepted);
+        h.ping_round(1000ms);
+        REQUIRE(h.outstanding.contains(self));
+        // We answered our own PING: the PONG carries our key.
+        const auto out = h.answer(self, h.own, 1000ms);
+        CHECK(out.verdict == pong_verdict::own_public_key);
+        CHECK(out.from_is_self);
+        CHECK(h.table.find(self) == nullptr);
+        CHECK(h.table.is_own_address(self));
+        CHECK(h.round_trip(peer, make_keys(1), 1500ms, {self}).own_addresses_skipped == 1);
+        h.outstanding.erase(self);
+        h.ping_round(2000ms);
+        CHECK_FALSE(h.outstanding.contains(self));
+    }
+    SUBCASE("an edge answering with our key is kept (a replay must not erase it)") {
+        const address edge = make_address(501);
+        h.table.add_edge(edge, 0ms);
+        h.ping_round(0ms);
+        const auto out = h.answer(edge, h.own, 0ms);
+        CHECK(out.verdict == pong_verdict::own_public_key);
+        CHECK_FALSE(out.from_is_self);
+        CHECK(h.table.find(edge) != nullptr);
+    }
+    SUBCASE("our key without a valid proof proves nothing") {
+        const address peer = h.add_answering(1, 0ms);
+        h.round_trip(peer, make_keys(1), 500ms, {self});
+        h.ping_round(1000ms);
+        auto pong = make_pong(h.own, h.outstanding.at(self));
+        pong.signature[0] ^= 1;
+        const auto out = h.table.on_pong(self, pong, 1000ms);
+        CHECK(out.verdict == pong_verdict::own_public_key);
+        CHECK_FALSE(out.from_is_self);
+        CHECK(h.table.find(self) != nullptr);
+        CHECK_FALSE(h.table.is_own_address(self));
+    }
 }
