@@ -110,6 +110,7 @@ TEST_CASE("the frame deadline restarts with each new frame, and a stall mid-fram
     connections.record_read(id, t0 + 1500ms, 1, 500, true); // ends; frame 2 begins at 1.5 s
     CHECK(connections.expired(t0 + 2100ms).empty());
     connections.record_read(id, t0 + 2400ms, 0, 0, true); // frame 2 still dribbling
+    connections.record_read(id, t0 + 3000ms, 0, 0, true);
     CHECK(connections.expired(t0 + 3499ms).empty());
     CHECK(has_expiry(connections.expired(t0 + 3500ms), id, tcp_close_reason::frame_timeout));
     // Silence mid-frame for idle_timeout is a lost frame, not a plain idle close.
