@@ -139,6 +139,13 @@ bool route(self_pointer self, datagram& item, datagram_batch& replies, origin fr
         return true;
     }
     auto& message = *decoded;
+    // The TCP port takes writes only: anything else there (a PING, a GET, a
+    // GETMYADDRPORT...) is dropped, never answered: writers only send PUT
+    // frames there, and a reply would go over UDP to an unverified address.
+    if (from.stream && !std::holds_alternative<put_message>(message)) {
+        drop(state, item, errc::not_put_over_tcp);
+        return true;
+    }
     const auto code = static_cast<std::uint8_t>(op_of(message));
     const auto kind = classify(code);
     // TCP frames are bounded by the listener's credits instead of rates.

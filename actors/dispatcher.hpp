@@ -41,7 +41,8 @@ struct dispatcher_links {
 //       route, and return credits to the sender as (credit_atom, std::uint64_t
 //       count): a datagram's credit right after routing, a stream (TCP) PUT's
 //       once its shard has answered. Stream PUTs are never shed here: the
-//       listener bounds them with its credits.
+//       listener bounds them with its credits. A stream frame that is not a
+//       PUT is dropped (errc::not_put_over_tcp), never answered.
 //   (shed_atom, std::uint8_t errc, std::uint64_t count)
 //       datagrams a transport dropped itself, counted under that reason
 //   (own_addr_atom, address)                drop our own datagrams

@@ -3,6 +3,7 @@
 #include <cerrno>
 #include <cstring>
 #include <fcntl.h>
+#include <map>
 #include <netinet/in.h>
 #include <poll.h>
 #include <sys/socket.h>
@@ -10,6 +11,7 @@
 
 #include <caf/all.hpp>
 
+#include "actors/admission.hpp"
 #include "actors/log.hpp"
 #include "actors/socket_address.hpp"
 #include "codec/errc.hpp"
@@ -20,58 +22,128 @@ namespace {
 
 using clock_type = std::chrono::steady_clock;
 
+// Connections accepted per turn of the loop at most, so that a flood of
+// connects cannot starve the reads.
+constexpr int accepts_per_turn = 64;
+
 struct connection {
+    tcp_connection_table::connection_id id = 0;
     int descriptor = -1;
     address peer;
     bytes pending; // bytes received but not yet a whole frame
-    clock_type::time_point last_activity;
 };
 
-// Splits complete frames off the front of `pending` into `out`. Returns the
+// What one read produced: frames split off, and how many of their bytes were
+// PUT frames (the only useful ones on this port).
+struct frames_taken {
+    std::size_t frames = 0;
+    std::size_t useful_bytes = 0;
+    errc problem = errc::none;
+};
+
+// Splits complete frames off the front of `pending` into `out`. Reports the
 // reason when a frame length is invalid (the connection must be closed):
 // empty_datagram for 0, too_long past max_message_length.
-errc take_frames(connection& conn, datagram_batch& out) {
+frames_taken take_frames(connection& conn, datagram_batch& out) {
+    frames_taken taken;
     std::size_t offset = 0;
-    errc problem = errc::none;
     while (conn.pending.size() - offset >= 2) {
         std::size_t length = conn.pending[offset] | (std::size_t{conn.pending[offset + 1]} << 8);
         if (length == 0 || length > max_message_length) {
-            problem = length == 0 ? errc::empty_datagram : errc::too_long;
+            taken.problem = length == 0 ? errc::empty_datagram : errc::too_long;
             break;
         }
         if (conn.pending.size() - offset - 2 < length)
             break;
         auto begin = conn.pending.begin() + static_cast<std::ptrdiff_t>(offset + 2);
-        out.items.push_back({conn.peer, bytes(begin, begin + static_cast<std::ptrdiff_t>(length))});
+        bytes payload(begin, begin + static_cast<std::ptrdiff_t>(length));
+        ++taken.frames;
+        if (classify(payload) == traffic_class::put)
+            taken.useful_bytes += 2 + length;
+        out.items.push_back({conn.peer, std::move(payload)});
         offset += 2 + length;
     }
     conn.pending.erase(conn.pending.begin(),
                        conn.pending.begin() + static_cast<std::ptrdiff_t>(offset));
-    return problem;
+    return taken;
 }
 
 void listener_loop(caf::blocking_actor* self, int listen_descriptor,
                    std::vector<caf::actor> dispatchers, tcp_listener_options options) {
     auto log = logger_for("tcp");
-    log->info("listener started");
+    log->info("listener started (at most {} connections, {} per source; frames within {} ms)",
+              options.connections.max_connections, options.connections.max_per_source,
+              options.connections.frame_timeout.count());
+    tcp_connection_table table(options.connections);
     std::vector<connection> connections;
     std::size_t next_dispatcher = 0;
-    std::uint64_t oversize_closed = 0;
     std::uint64_t idle_closed = 0;
-    rate_limited_log refused_log;
+    std::uint64_t policy_closed = 0; // bad length, deadline, refused, shed
+    rate_limited_log policy_log;
     std::array<std::uint8_t, 16384> buffer{};
     bool running = true;
     // Frames handed to dispatchers and not yet credited back.
     const std::size_t limit = options.in_flight_limit * dispatchers.size();
     std::size_t in_flight = 0;
     std::uint64_t pauses = 0;
-    std::array<std::uint64_t, 2> bad_frames{}; // empty, too long: not yet reported
+    // Drops not yet reported to a dispatcher, by reason.
+    std::map<errc, std::uint64_t> unreported;
     auto saturated = [&] { return limit != 0 && in_flight >= limit; };
 
+    auto count_drop = [&](errc reason, const address& peer) {
+        ++unreported[reason];
+        ++policy_closed;
+        if (policy_log.allow())
+            log->warn("TCP {}: {} ({} more dropped since last line, {} in all)", to_string(peer),
+                      to_string(reason), policy_log.take_suppressed(), policy_closed);
+    };
     auto close_at = [&](std::size_t index) {
+        table.remove(connections[index].id);
         ::close(connections[index].descriptor);
         connections[index] = std::move(connections.back());
         connections.pop_back();
+    };
+    auto index_of = [&](tcp_connection_table::connection_id id) {
+        for (std::size_t i = 0; i < connections.size(); ++i)
+            if (connections[i].id == id)
+                return i;
+        return connections.size();
+    };
+    auto accept_new = [&](clock_type::time_point now) {
+        for (int turn = 0; turn < accepts_per_turn; ++turn) {
+            sockaddr_storage peer_storage{};
+            socklen_t length = sizeof peer_storage;
+            int accepted = ::accept4(listen_descriptor, reinterpret_cast<sockaddr*>(&peer_storage),
+                                     &length, SOCK_NONBLOCK | SOCK_CLOEXEC);
+            if (accepted < 0)
+                return; // EAGAIN: none left (or a transient error: next turn)
+            auto peer = from_sockaddr(peer_storage);
+            auto admitted = table.admit(peer, now);
+            switch (admitted.outcome) {
+            case tcp_admission::refused_source:
+                ::close(accepted);
+                count_drop(errc::tcp_source_limit, peer);
+                continue;
+            case tcp_admission::refused_full:
+                ::close(accepted);
+                count_drop(errc::tcp_listener_full, peer);
+                continue;
+            case tcp_admission::admitted_shed: {
+                // Already forgotten by the table: close its socket.
+                auto index = index_of(*admitted.shed);
+                if (index < connections.size()) {
+                    count_drop(errc::tcp_connection_shed, connections[index].peer);
+                    ::close(connections[index].descriptor);
+                    connections[index] = std::move(connections.back());
+                    connections.pop_back();
+                }
+                break;
+            }
+            case tcp_admission::admitted:
+                break;
+            }
+            connections.push_back({admitted.id, accepted, peer, {}});
+        }
     };
     // Credits and a stop; waits up to `wait` for the first message.
     auto take_messages = [&](std::chrono::milliseconds wait) {
@@ -88,15 +160,13 @@ void listener_loop(caf::blocking_actor* self, int listen_descriptor,
 
     while (running) {
         // Saturated: read nothing (the kernel's buffers fill and TCP slows the
-        // writers), wait for credits instead. Idle time does not run meanwhile.
+        // writers), wait for credits instead. No deadline runs meanwhile.
         if (saturated()) {
             ++pauses;
             auto paused_at = clock_type::now();
             while (running && saturated())
                 take_messages(std::chrono::milliseconds(5));
-            auto paused_for = clock_type::now() - paused_at;
-            for (auto& conn : connections)
-                conn.last_activity += paused_for;
+            table.shift(clock_type::now() - paused_at);
             continue;
         }
         std::vector<pollfd> watched;
@@ -122,37 +192,30 @@ void listener_loop(caf::blocking_actor* self, int listen_descriptor,
                     close_at(i);
                     continue;
                 }
-                conn.last_activity = now;
                 conn.pending.insert(conn.pending.end(), buffer.data(), buffer.data() + count);
-                auto problem = take_frames(conn, frames);
-                if (problem != errc::none) {
-                    ++oversize_closed;
-                    ++bad_frames[problem == errc::empty_datagram ? 0 : 1];
-                    if (refused_log.allow())
-                        log->warn("closed {}: frame length out of range ({} closed so far)",
-                                  to_string(conn.peer), oversize_closed);
+                auto taken = take_frames(conn, frames);
+                if (taken.problem != errc::none) {
+                    count_drop(taken.problem, conn.peer);
                     close_at(i);
+                    continue;
                 }
+                table.record_read(conn.id, now, taken.frames, taken.useful_bytes,
+                                  !conn.pending.empty());
             }
-            if (watched[0].revents & POLLIN) {
-                sockaddr_storage peer{};
-                socklen_t length = sizeof peer;
-                int accepted = ::accept4(listen_descriptor, reinterpret_cast<sockaddr*>(&peer),
-                                         &length, SOCK_NONBLOCK | SOCK_CLOEXEC);
-                if (accepted >= 0) {
-                    if (connections.size() >= options.max_connections) {
-                        ::close(accepted);
-                    } else {
-                        connections.push_back({accepted, from_sockaddr(peer), {}, now});
-                    }
-                }
-            }
+            if (watched[0].revents & POLLIN)
+                accept_new(now);
         }
-        for (std::size_t i = connections.size(); i-- > 0;) {
-            if (now - connections[i].last_activity >= options.idle_timeout) {
-                ++idle_closed;
-                close_at(i);
+        for (auto& expired : table.expired(now)) {
+            auto index = index_of(expired.id);
+            if (index == connections.size()) {
+                table.remove(expired.id);
+                continue;
             }
+            if (expired.reason == tcp_close_reason::frame_timeout)
+                count_drop(errc::tcp_frame_timeout, connections[index].peer);
+            else
+                ++idle_closed;
+            close_at(index);
         }
         if (!dispatchers.empty()) {
             auto& target = dispatchers[next_dispatcher];
@@ -162,14 +225,11 @@ void listener_loop(caf::blocking_actor* self, int listen_descriptor,
                 self->send(target, inbound_atom_v, std::move(frames), true);
                 used = true;
             }
-            for (std::size_t k = 0; k < bad_frames.size(); ++k) {
-                if (bad_frames[k] == 0)
-                    continue;
-                auto reason = k == 0 ? errc::empty_datagram : errc::too_long;
-                self->send(target, shed_atom_v, static_cast<std::uint8_t>(reason), bad_frames[k]);
-                bad_frames[k] = 0;
+            for (auto& [reason, count] : unreported) {
+                self->send(target, shed_atom_v, static_cast<std::uint8_t>(reason), count);
                 used = true;
             }
+            unreported.clear();
             if (used)
                 next_dispatcher = (next_dispatcher + 1) % dispatchers.size();
         }
@@ -178,9 +238,9 @@ void listener_loop(caf::blocking_actor* self, int listen_descriptor,
     for (auto& conn : connections)
         ::close(conn.descriptor);
     ::close(listen_descriptor);
-    log->info("listener stopped ({} idle and {} bad-frame connections closed, {} pauses for "
-              "credit)",
-              idle_closed, oversize_closed, pauses);
+    log->info("listener stopped ({} idle connections closed, {} dropped by policy, {} pauses "
+              "for credit)",
+              idle_closed, policy_closed, pauses);
 }
 
 } // namespace

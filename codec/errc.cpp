@@ -68,6 +68,16 @@ std::string_view to_string(errc code) noexcept {
         return "overloaded";
     case errc::rate_limited:
         return "rate_limited";
+    case errc::not_put_over_tcp:
+        return "not_put_over_tcp";
+    case errc::tcp_frame_timeout:
+        return "tcp_frame_timeout";
+    case errc::tcp_source_limit:
+        return "tcp_source_limit";
+    case errc::tcp_listener_full:
+        return "tcp_listener_full";
+    case errc::tcp_connection_shed:
+        return "tcp_connection_shed";
     }
     return "unknown";
 }

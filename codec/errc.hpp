@@ -46,6 +46,12 @@ enum class errc : std::uint8_t {
     from_own_address, // loopback: a datagram we sent ourselves
     overloaded,       // shed by backpressure policy
     rate_limited,     // over its source address's token bucket
+    // TCP port (writes from other nodes)
+    not_put_over_tcp,    // a frame that decodes but is not a PUT: never answered
+    tcp_frame_timeout,   // a frame not whole within its deadline: connection closed
+    tcp_source_limit,    // a connection refused: its source holds the most allowed
+    tcp_listener_full,   // a connection refused: full, and no connection may be shed
+    tcp_connection_shed, // a connection closed to make room for a newcomer
 };
 
 std::string_view to_string(errc code) noexcept;

@@ -26,7 +26,10 @@ struct protocol_config {
     milliseconds ttl{365LL * 24 * 3600 * 1000};
     milliseconds get_timeout{2000};      // ours: bound on a network GET
     milliseconds tcp_idle_timeout{1000}; // receiver closes idle connections
-    std::size_t max_peers = 1000;        // ours: bound on the peer table
+    // Ours: a TCP frame must be whole this long after its first byte, however
+    // steadily its bytes trickle in (slowloris writers).
+    milliseconds tcp_frame_timeout{2000};
+    std::size_t max_peers = 1000; // ours: bound on the peer table
     // Ours: after a unanimous "not found", a GET asks the next FANOUT
     // closest peers, up to this many times.
     std::size_t get_widen_rounds = 2;
@@ -91,6 +94,11 @@ struct limits_config {
     // TCP frames per dispatcher read and not yet stored: past it the listener
     // stops reading and TCP flow control slows the writers (nothing is lost).
     std::size_t stream_in_flight = 128;
+    // TCP write connections open at once; when full, a newcomer displaces
+    // the connection making the least progress. And per source (an IPv4
+    // address or an IPv6 /64; 0: no per-source limit).
+    std::size_t tcp_connections = 256;
+    std::size_t tcp_connections_per_source = 8;
     // Datagrams per dispatcher the UDP reader handed over and not yet routed:
     // past it PUTs are shed, past twice it GETs, past three times everything.
     std::size_t inbound_in_flight = 1024;

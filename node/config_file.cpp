@@ -327,7 +327,8 @@ config_load parse_config(std::string_view text, const std::filesystem::path& nam
         in.only_known(*protocol, "protocol",
                       {"fanout", "npeer_limit", "min_work", "ping", "activate_after",
                        "deactivate_after", "drop_after", "getmyaddrport_every", "replicate_every",
-                       "get_timeout", "tcp_idle_timeout", "max_peers", "get_widen_rounds"});
+                       "get_timeout", "tcp_idle_timeout", "tcp_frame_timeout", "max_peers",
+                       "get_widen_rounds"});
         in.count(*protocol, "protocol", "fanout", p.fanout, 1, 5);
         in.count(*protocol, "protocol", "npeer_limit", p.npeer_limit, 1, 78);
         std::size_t min_work = static_cast<std::size_t>(p.min_work);
@@ -341,6 +342,7 @@ config_load parse_config(std::string_view text, const std::filesystem::path& nam
         in.duration(*protocol, "protocol", "replicate_every", p.replicate_every);
         in.duration(*protocol, "protocol", "get_timeout", p.get_timeout);
         in.duration(*protocol, "protocol", "tcp_idle_timeout", p.tcp_idle_timeout);
+        in.duration(*protocol, "protocol", "tcp_frame_timeout", p.tcp_frame_timeout);
         in.count(*protocol, "protocol", "max_peers", p.max_peers, 1, 1000000);
         in.count(*protocol, "protocol", "get_widen_rounds", p.get_widen_rounds, 0, 100);
     }
@@ -401,7 +403,8 @@ config_load parse_config(std::string_view text, const std::filesystem::path& nam
         in.only_known(*limits, "limits",
                       {"ping_rate", "ping_burst", "get_rate", "get_burst", "put_rate", "put_burst",
                        "ping_total_rate", "sources", "puts_in_flight", "shard_puts_in_flight",
-                       "stream_in_flight", "inbound_in_flight"});
+                       "stream_in_flight", "inbound_in_flight", "tcp_connections",
+                       "tcp_connections_per_source"});
         constexpr std::int64_t most = 100000000;
         in.count(*limits, "limits", "ping_rate", l.ping_rate, 0, most);
         in.count(*limits, "limits", "ping_burst", l.ping_burst, 1, most);
@@ -415,6 +418,9 @@ config_load parse_config(std::string_view text, const std::filesystem::path& nam
         in.count(*limits, "limits", "shard_puts_in_flight", l.shard_puts_in_flight, 0, 1000000);
         in.count(*limits, "limits", "stream_in_flight", l.stream_in_flight, 0, 1000000);
         in.count(*limits, "limits", "inbound_in_flight", l.inbound_in_flight, 0, 1000000);
+        in.count(*limits, "limits", "tcp_connections", l.tcp_connections, 1, 100000);
+        in.count(*limits, "limits", "tcp_connections_per_source", l.tcp_connections_per_source, 0,
+                 100000);
     }
     if (auto test = root.get("test"); test && test->is_table()) {
 #if DAVE_TEST_HOOKS

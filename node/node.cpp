@@ -318,14 +318,18 @@ caf::expected<node_transport> open_socket_transport(caf::actor_system& system,
     transport.stream_writer = spawn_batch_writer(system);
     auto socket = udp->socket;
     auto listener = *tcp;
-    auto idle = config.protocol.tcp_idle_timeout;
     auto limits = config.limits;
-    transport.start_inbound = [&system, socket, listener, idle,
+    tcp_listener_options tcp_options;
+    tcp_options.connections.max_connections = limits.tcp_connections;
+    tcp_options.connections.max_per_source = limits.tcp_connections_per_source;
+    tcp_options.connections.idle_timeout = config.protocol.tcp_idle_timeout;
+    tcp_options.connections.frame_timeout = config.protocol.tcp_frame_timeout;
+    tcp_options.in_flight_limit = limits.stream_in_flight;
+    transport.start_inbound = [&system, socket, listener, tcp_options,
                                limits](const std::vector<caf::actor>& dispatchers) {
         return std::vector<caf::actor>{
             spawn_udp_reader(system, socket, dispatchers, limits.inbound_in_flight),
-            spawn_tcp_listener(system, listener, dispatchers,
-                               {idle, 256, limits.stream_in_flight})};
+            spawn_tcp_listener(system, listener, dispatchers, tcp_options)};
     };
     return transport;
 }

@@ -302,9 +302,11 @@ caf::behavior network(self_pointer self, network_setup setup) {
                 return;
             datagram_batch batch;
             batch.items.push_back({probe_address(), std::move(*request)});
-            // As a stream frame: inspection is exempt from the node's rate limits.
+            // As a datagram (a node drops GETs arriving as stream frames: its
+            // TCP port takes PUTs only). One sample's probes stay far below
+            // the per-source GET burst, so the rate limits do not bite.
             self->send(slot->dispatchers[slot->next_dispatcher++ % slot->dispatchers.size()],
-                       inbound_atom_v, std::move(batch), true);
+                       inbound_atom_v, std::move(batch));
         },
         [=](net_hints_atom, const std::vector<std::uint64_t>& hashes) {
             std::vector<std::vector<std::uint32_t>> out;

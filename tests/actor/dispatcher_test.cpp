@@ -4,7 +4,8 @@
 // and the credit comes back when the shard answers; GETs and PINGs still go
 // through; per-source token buckets (dropped as rate_limited) with the
 // clock as a fixture variable; TCP (stream) PUTs are never shed and are
-// credited to the listener only once stored; drops a transport reports
+// credited to the listener only once stored, other stream frames are
+// dropped unanswered; drops a transport reports
 // (shed_atom) are counted; and every datagram is counted exactly once.
 #define CAF_SUITE dispatcher
 
@@ -323,17 +324,44 @@ CAF_TEST(stream PUTs are never shed and are credited once their shard answers) {
     self->send(relay, inbound_atom_v, batch);
     sched.run();
     // All three PUTs reached the shard despite a UDP credit of one; the GET
-    // was credited at once, the PUTs are not yet.
+    // (not a PUT: dropped) was credited at once, the PUTs are not yet.
     CAF_CHECK_EQUAL(shard_logs[0]->stores, 3u);
-    CAF_CHECK_EQUAL(shard_logs[1]->serves, 1u);
+    CAF_CHECK_EQUAL(shard_logs[1]->serves, 0u);
     CAF_CHECK_EQUAL(listener_log->credits, 1u);
     auto s = status();
     CAF_CHECK_EQUAL(drops(s, errc::overloaded), 0u);
+    CAF_CHECK_EQUAL(drops(s, errc::not_put_over_tcp), 1u);
     answer_all();
     CAF_CHECK_EQUAL(listener_log->credits, 4u);
     // A UDP PUT meanwhile still finds the UDP credit free.
     deliver({put(2, 0)});
     CAF_CHECK_EQUAL(shard_logs[2]->stores, 1u);
+}
+
+CAF_TEST(stream frames other than PUTs are dropped and never answered) {
+    start(unlimited());
+    auto getmyaddrport = datagram{make_address(2), *encode_message(getmyaddrport_message{})};
+    auto pong = datagram{make_address(2), *encode_message(pong_message{})};
+    self->send(dispatcher, inbound_atom_v,
+               datagram_batch{{ping(2), get(1, 2), getmyaddrport, pong, put(0, 0, 2)}}, true);
+    sched.run();
+    // Only the PUT went anywhere: no PONG from the peer manager, no GET_ACK
+    // from a shard, no GETMYADDRPORT_ACK from the writer.
+    CAF_CHECK_EQUAL(peers->messages, 0u);
+    CAF_CHECK_EQUAL(shard_logs[1]->serves, 0u);
+    CAF_CHECK_EQUAL(writes->messages, 0u);
+    CAF_CHECK_EQUAL(shard_logs[0]->stores, 1u);
+    auto s = status();
+    CAF_CHECK_EQUAL(drops(s, errc::not_put_over_tcp), 4u);
+    CAF_CHECK_EQUAL(routed(s, "put"), 1u);
+    CAF_CHECK_EQUAL(routed(s, "ping"), 0u);
+    CAF_CHECK_EQUAL(s.datagrams_in, 5u);
+    // The same as datagrams are routed as before.
+    deliver({ping(2), get(1, 2), getmyaddrport});
+    CAF_CHECK_EQUAL(peers->messages, 1u);
+    CAF_CHECK_EQUAL(shard_logs[1]->serves, 1u);
+    CAF_CHECK_EQUAL(writes->messages, 1u);
+    answer_all();
 }
 
 CAF_TEST(drops a transport reports are counted under their reason) {

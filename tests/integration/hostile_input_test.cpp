@@ -6,7 +6,7 @@
 // answered. Over TCP: frames too long, an idle connection, a partial frame.
 // Afterwards the node's drop counters must account for exactly the
 // datagrams that do not decode (and the TCP frames whose length is out of
-// range, counted as too long).
+// range, counted as too long, or that never completed).
 #include <doctest/doctest.h>
 
 #include <cerrno>
@@ -344,6 +344,10 @@ TEST_CASE("hostile input: the node drops and counts what does not parse and keep
         CHECK(seen.after_s >= 0.8);
         CHECK(seen.after_s <= 3.0);
         ::close(connection);
+        // The unfinished frame is counted as dropped.
+        ++sent_total;
+        ++must_drop;
+        ++expected_drops_by_reason["tcp_frame_timeout"];
     }
     // The TCP path still works: one good PUT frame.
     {

@@ -290,6 +290,22 @@ TEST_CASE("counts out of range") {
     CHECK(node_config{}.protocol.get_widen_rounds == 2);
 }
 
+TEST_CASE("the TCP frame deadline and connection limits") {
+    node_config defaults;
+    CHECK(defaults.protocol.tcp_frame_timeout == 2s);
+    CHECK(defaults.limits.tcp_connections == 256);
+    CHECK(defaults.limits.tcp_connections_per_source == 8);
+    auto config = parsed(lines({"[protocol]", "tcp_frame_timeout = \"500ms\"", "[limits]",
+                                "tcp_connections = 64", "tcp_connections_per_source = 0"}));
+    CHECK(config.protocol.tcp_frame_timeout == 500ms);
+    CHECK(config.limits.tcp_connections == 64);
+    CHECK(config.limits.tcp_connections_per_source == 0);
+    CHECK(problem_of(lines({"[protocol]", "tcp_frame_timeout = \"0s\""})) ==
+          "node.toml:2: [protocol] tcp_frame_timeout: must be positive: \"0s\"");
+    CHECK(problem_of(lines({"[limits]", "tcp_connections = 0"})) ==
+          "node.toml:2: [limits] tcp_connections: must be between 1 and 100000, not 0");
+}
+
 TEST_CASE("bad log level") {
     CHECK(
         problem_of(lines({"[log]", "level = \"loud\""})) ==
