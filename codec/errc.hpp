@@ -46,6 +46,8 @@ enum class errc : std::uint8_t {
     from_own_address, // loopback: a datagram we sent ourselves
     overloaded,       // shed by backpressure policy
     rate_limited,     // over its source address's token bucket
+    // dat verification (added later; kept at the end so codes stay stable)
+    expired, // the dat's time + TTL has passed: the store would drop it at once
 };
 
 std::string_view to_string(errc code) noexcept;

@@ -99,7 +99,8 @@ void write_dat(node_pointer self, const peer_snapshot& peers, dat value, write_d
         return;
     }
     // Not a replica ourselves: still refuse what no replica would accept.
-    auto verdict = verify_dat(item.data, wall_clock(state.config), state.config.protocol.min_work);
+    auto verdict = verify_dat(item.data, wall_clock(state.config), state.config.protocol.min_work,
+                              static_cast<std::uint64_t>(state.config.protocol.ttl.count()));
     if (verdict != errc::none) {
         done(make_error(verdict));
         return;

@@ -71,8 +71,8 @@ int run_put(const put_options& options) {
         }
         if (reply.status != 200) {
             ++failures;
-            std::cerr << (many ? "\n" : "") << "dave put: " << key << ": " << error_of(reply)
-                      << "\n";
+            std::cerr << (many ? "\n" : "") << "dave put: " << key << ": "
+                      << explain_refusal(error_of(reply)) << "\n";
             if (!many)
                 return exit_failed;
         }
