@@ -8,6 +8,7 @@
 #include "actors/socket_address.hpp"
 #include "cli_common.hpp"
 #include "commands.hpp"
+#include "crypto/key_file.hpp"
 #include "node/client.hpp"
 #include "node/http_api.hpp"
 #include "node/node.hpp"
@@ -65,6 +66,16 @@ int run_node(const node_options& options) {
     sigaddset(&signals, SIGINT);
     sigaddset(&signals, SIGTERM);
     pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+
+    // Every key-file problem is the operator's to fix: one line, exit 2. (The
+    // node loads the file again; this first load creates it when missing.)
+    initialize_crypto();
+    if (auto keys = load_or_create_key_file(config.key_file); !keys) {
+        std::cerr << "dave node: key file " << config.key_file.string() << ": "
+                  << describe_key_file_problem(config.key_file, keys.error()) << "; "
+                  << key_file_expected << "\n";
+        return exit_usage;
+    }
 
     caf::actor_system_config system_config;
     add_node_types(system_config);

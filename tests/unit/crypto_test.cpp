@@ -460,6 +460,67 @@ TEST_CASE("key file: refusals") {
     }
 }
 
+TEST_CASE("key file: describe_key_file_problem says what is wrong with each bad file") {
+    temporary_directory directory;
+    fs::path path = directory.path / "node.key";
+    key_pair keys = key_pair::generate();
+    auto describe = [&](const fs::path& file) {
+        auto loaded = load_key_file(file);
+        REQUIRE(!loaded);
+        return describe_key_file_problem(file, loaded.error());
+    };
+    CHECK(std::string(key_file_expected) ==
+          "expected 64 bytes (the raw Ed25519 seed and public key, as godave writes) with mode "
+          "0600");
+    SUBCASE("missing, or its folder missing") {
+        CHECK(describe(path) == "does not exist");
+        CHECK(describe(directory.path / "no" / "node.key") ==
+              "its folder " + (directory.path / "no").string() + " does not exist");
+    }
+    SUBCASE("a directory") {
+        CHECK(describe(directory.path) == "is a directory");
+    }
+    SUBCASE("a dangling symlink") {
+        fs::create_symlink(directory.path / "gone.key", path);
+        CHECK(describe(path) ==
+              "is a dangling symlink to " + (directory.path / "gone.key").string());
+    }
+    SUBCASE("a symlink to a good key file loads") {
+        REQUIRE(save_key_file(directory.path / "real.key", keys) == errc::none);
+        fs::create_symlink(directory.path / "real.key", path);
+        CHECK(load_key_file(path));
+    }
+    SUBCASE("wrong sizes") {
+        write_raw(path, {}, 0600);
+        CHECK(describe(path) == "is 0 bytes");
+        write_raw(path, bytes(63, 1), 0600);
+        CHECK(describe(path) == "is 63 bytes");
+        write_raw(path, bytes(65, 1), 0600);
+        CHECK(describe(path) == "is 65 bytes");
+    }
+    SUBCASE("64 bytes of garbage") {
+        bytes content(keys.secret_key.begin(), keys.secret_key.end());
+        content[40] ^= 1;
+        write_raw(path, content, 0600);
+        CHECK(describe(path) == "is not an Ed25519 key (its last 32 bytes are not the public key "
+                                "of the first 32)");
+    }
+    SUBCASE("group or others may access it") {
+        REQUIRE(save_key_file(path, keys) == errc::none);
+        REQUIRE(::chmod(path.c_str(), 0644) == 0);
+        CHECK(describe(path) == "has mode 0644 (group or others may access it)");
+        REQUIRE(::chmod(path.c_str(), 0604) == 0);
+        CHECK(describe(path) == "has mode 0604 (group or others may access it)");
+    }
+    SUBCASE("save onto an existing file or a directory") {
+        REQUIRE(save_key_file(path, keys) == errc::none);
+        CHECK(describe_key_file_problem(path, save_key_file(path, keys)) == "already exists");
+        auto onto_directory = save_key_file(directory.path, keys, true);
+        REQUIRE(onto_directory != errc::none);
+        CHECK(describe_key_file_problem(directory.path, onto_directory) == "is a directory");
+    }
+}
+
 TEST_CASE("key file: load_or_create creates once, then loads") {
     temporary_directory directory;
     fs::path path = directory.path / "node.key";
