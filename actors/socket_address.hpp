@@ -2,6 +2,8 @@
 // of "[host]:port" / "host:port" endpoints.
 #pragma once
 
+#include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -23,5 +25,9 @@ std::string to_string(const address& value);
 
 bool is_loopback(const address& value);
 bool is_unspecified(const address& value);
+
+// The TCP port a node at UDP port `udp_port` listens on for writes: the next
+// one (PROTOCOL.md, Writing). None for 65535, where the sum would wrap to 0.
+std::optional<std::uint16_t> tcp_port_of(std::uint16_t udp_port);
 
 } // namespace dave

@@ -306,7 +306,13 @@ caf::expected<node_transport> open_socket_transport(caf::actor_system& system,
         return make_error(udp.error());
     }
     auto tcp_address = udp->bound;
-    tcp_address.port = static_cast<std::uint16_t>(tcp_address.port + 1);
+    auto tcp_port = tcp_port_of(udp->bound.port);
+    if (!tcp_port) {
+        // Only a kernel-chosen port ("port 0") gets here; the config refuses 65535.
+        log->error("UDP bound to port 65535, which leaves no TCP port (UDP port + 1) for writes");
+        return make_error(errc::config_error);
+    }
+    tcp_address.port = *tcp_port;
     auto tcp = open_tcp_listener(tcp_address);
     if (!tcp) {
         // (The UDP socket closes as `udp` goes.)

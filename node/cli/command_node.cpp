@@ -27,9 +27,14 @@ int run_node(const node_options& options) {
     if (options.log_json)
         config.log_json = true;
     if (!options.listen.empty()) {
-        if (!parse_endpoint(options.listen, true)) {
+        auto listen = parse_endpoint(options.listen, true);
+        if (!listen) {
             std::cerr << "dave node: --listen: not a [host]:port address: \"" << options.listen
                       << "\"\n";
+            return exit_usage;
+        }
+        if (auto problem = listen_port_problem(*listen); !problem.empty()) {
+            std::cerr << "dave node: --listen: " << problem << ": \"" << options.listen << "\"\n";
             return exit_usage;
         }
         config.listen = options.listen;
@@ -48,6 +53,22 @@ int run_node(const node_options& options) {
                 std::cerr << "dave node: --http: a non-loopback address needs [http] "
                              "allow_public = true: \""
                           << config.http_listen << "\"\n";
+                return exit_usage;
+            }
+        }
+    }
+    // The file's ports were checked against each other; an override may
+    // bring a new pair (--listen beside the file's [http] listen, or --http).
+    if ((!options.listen.empty() || options.http_given) && !config.http_listen.empty()) {
+        auto http = parse_endpoint(config.http_listen, false);
+        auto listen = parse_endpoint(config.listen, true);
+        if (http && listen) {
+            if (auto problem = http_port_problem(*http, *listen); !problem.empty()) {
+                std::cerr << "dave node: "
+                          << (options.http_given
+                                  ? std::string("--http")
+                                  : "[http] listen with --listen \"" + options.listen + "\"")
+                          << ": " << problem << ": \"" << config.http_listen << "\"\n";
                 return exit_usage;
             }
         }

@@ -495,6 +495,18 @@ TEST_CASE("config errors: exit 2 with one line naming the file, line, section an
              "2: [http] listen: a non-loopback address needs allow_public = true"},
             {"[node]\nlisten = \"[::1]:1618\"\nedges = [\"[::1]:1619\"\n[store]\n",
              "4: not valid TOML: "},
+            // Port 65535 would put the node's TCP port (UDP port + 1) at 0.
+            {"[node]\nlisten = \"[::1]:65535\"\n",
+             "2: [node] listen: port must be a number from 0 to 65534, since a node also listens "
+             "on TCP at port + 1: \"[::1]:65535\"\n"},
+            {"[node]\nedges = [\"[::1]:65535\"]\n",
+             "2: [node] edges: port must be a number from 1 to 65534, since a node also listens "
+             "on TCP at port + 1: \"[::1]:65535\"\n"},
+            {"[node]\nlisten = \"[::1]:4000\"\n[http]\nlisten = \"[::1]:4001\"\n",
+             "4: [http] listen: port 4001 is the node's TCP port ([node] listen port + 1): "
+             "\"[::1]:4001\"\n"},
+            {"[http]\nlisten = \"127.0.0.1:0\"\n",
+             "2: [http] listen: port must be a number from 1 to 65535: \"127.0.0.1:0\"\n"},
         };
         int index = 0;
         for (auto& bad : cases) {
@@ -540,6 +552,49 @@ TEST_CASE("config errors: exit 2 with one line naming the file, line, section an
         CHECK(result.status == 2);
         result = run({"node", "--config", file.string(), "--listen", "nonsense"}, dir.path());
         CHECK(result.status == 2);
+    }
+    SUBCASE("--listen and --http: the same port rules as the file, exactly") {
+        auto file = dir / "good.toml";
+        write_file(file, config_text(free_node_port(), free_http_port()));
+        struct bad_flag {
+            std::vector<std::string> flags;
+            std::string line;
+        };
+        const std::vector<bad_flag> cases = {
+            {{"--listen", "[::1]:65535"},
+             "dave node: --listen: port must be a number from 0 to 65534, since a node also "
+             "listens on TCP at port + 1: \"[::1]:65535\"\n"},
+            {{"--listen", "[::1]:4000", "--http", "[::1]:4001"},
+             "dave node: --http: port 4001 is the node's TCP port ([node] listen port + 1): "
+             "\"[::1]:4001\"\n"},
+            {{"--http", "[::1]:0"},
+             "dave node: --http: port must be a number from 1 to 65535 (the dave command finds "
+             "the API by it): \"[::1]:0\"\n"},
+            {{"--listen", "127.0.0.1:4000", "--http", "127.0.0.1:4001"},
+             "dave node: --http: port 4001 is the node's TCP port ([node] listen port + 1): "
+             "\"127.0.0.1:4001\"\n"},
+        };
+        for (auto& bad : cases) {
+            std::vector<std::string> args{"node", "--config", file.string()};
+            args.insert(args.end(), bad.flags.begin(), bad.flags.end());
+            auto result = run(args, dir.path(), 30s);
+            INFO(describe(args, result));
+            CHECK(result.status == 2);
+            CHECK(result.err == bad.line);
+            CHECK(result.out.empty());
+        }
+        // --listen beside the file's [http] listen.
+        auto http_port = free_http_port();
+        write_file(file, config_text(free_node_port(), http_port));
+        auto listen = "127.0.0.1:" + std::to_string(http_port - 1);
+        std::vector<std::string> args{"node", "--config", file.string(), "--listen", listen};
+        auto result = run(args, dir.path(), 30s);
+        INFO(describe(args, result));
+        CHECK(result.status == 2);
+        CHECK(result.err == "dave node: [http] listen with --listen \"" + listen + "\": port " +
+                                std::to_string(http_port) +
+                                " is the node's TCP port ([node] listen port + 1): \"127.0.0.1:" +
+                                std::to_string(http_port) + "\"\n");
     }
 }
 
