@@ -343,8 +343,9 @@ caf::expected<node_actor> spawn_node(caf::actor_system& system, const node_confi
         return make_error(errc::config_error);
     auto keys = load_or_create_key_file(config.key_file);
     if (!keys) {
-        logger_for("node")->error("key file {}: {}", config.key_file.string(),
-                                  to_string(keys.error()));
+        logger_for("node")->error("key file {}: {}; {}", config.key_file.string(),
+                                  describe_key_file_problem(config.key_file, keys.error()),
+                                  key_file_expected);
         return make_error(keys.error());
     }
     // Resolve edges before binding, so a bad edge leaves no socket behind.
