@@ -6,6 +6,7 @@
 #include <map>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <optional>
 #include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -40,8 +41,13 @@ struct writer_state {
     static inline const char* name = "batch_writer";
 };
 
-address tcp_address(address udp) {
-    udp.port = static_cast<std::uint16_t>(udp.port + 1);
+// None for a peer at UDP port 65535: it has no TCP port to write to, and
+// port 0 must not be dialled.
+std::optional<address> tcp_address(address udp) {
+    auto port = tcp_port_of(udp.port);
+    if (!port)
+        return std::nullopt;
+    udp.port = *port;
     return udp;
 }
 
@@ -99,7 +105,8 @@ bool write_frame(writer_state& state, const address& target, const bytes& frame)
     for (int attempt = 0; attempt < 2; ++attempt) {
         auto found = state.connections.find(target);
         if (found == state.connections.end()) {
-            int descriptor = connect_to(tcp_address(target));
+            auto tcp = tcp_address(target);
+            int descriptor = tcp ? connect_to(*tcp) : -1;
             if (descriptor < 0)
                 return false;
             found = state.connections.emplace(target, open_connection{descriptor, {}}).first;

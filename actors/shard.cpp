@@ -44,7 +44,7 @@ caf::result<bool> store_entry(self_pointer self, entry& item) {
     if (auto size_error = check_sizes(item.data); size_error != errc::none)
         return refuse(state, size_error);
     if (state.store->needs_verification(item.data)) {
-        auto verdict = verify_dat(item.data, now, state.setup.min_work);
+        auto verdict = verify_dat(item.data, now, state.setup.min_work, state.setup.config.ttl_ms);
         if (verdict != errc::none) {
             if (state.refusal_log.allow())
                 state.log->warn("refused dat: {} ({} more since last line)", to_string(verdict),

@@ -117,6 +117,12 @@ bool is_loopback(const address& value) {
     return std::memcmp(value.ip.data(), v4_mapped_prefix, 12) == 0 && value.ip[12] == 127;
 }
 
+std::optional<std::uint16_t> tcp_port_of(std::uint16_t udp_port) {
+    if (udp_port == UINT16_MAX)
+        return std::nullopt;
+    return static_cast<std::uint16_t>(udp_port + 1);
+}
+
 bool is_unspecified(const address& value) {
     for (auto b : value.ip)
         if (b != 0)

@@ -2,6 +2,8 @@
 // of "[host]:port" / "host:port" endpoints.
 #pragma once
 
+#include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -27,5 +29,8 @@ bool is_unspecified(const address& value);
 // The addresses a socket bound to `bound` is reached at: `bound` itself, or
 // for a wildcard bind every address of every local interface with its port.
 std::vector<address> local_addresses(const address& bound);
+// The TCP port a node at UDP port `udp_port` listens on for writes: the next
+// one (PROTOCOL.md, Writing). None for 65535, where the sum would wrap to 0.
+std::optional<std::uint16_t> tcp_port_of(std::uint16_t udp_port);
 
 } // namespace dave

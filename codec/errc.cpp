@@ -78,6 +78,8 @@ std::string_view to_string(errc code) noexcept {
         return "tcp_listener_full";
     case errc::tcp_connection_shed:
         return "tcp_connection_shed";
+    case errc::expired:
+        return "expired";
     }
     return "unknown";
 }

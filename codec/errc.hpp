@@ -52,6 +52,8 @@ enum class errc : std::uint8_t {
     tcp_source_limit,    // a connection refused: its source holds the most allowed
     tcp_listener_full,   // a connection refused: full, and no connection may be shed
     tcp_connection_shed, // a connection closed to make room for a newcomer
+    // dat verification (added later; kept at the end so codes stay stable)
+    expired, // the dat's time + TTL has passed: the store would drop it at once
 };
 
 std::string_view to_string(errc code) noexcept;

@@ -49,9 +49,24 @@ void sign_dat(dat& value, const key_pair& keys) {
     value.signature = sign(keys, dat_sign_hash(value));
 }
 
-errc verify_dat(const dat& value, std::uint64_t now_ms, int min_work) {
-    if (value.time_ms > now_ms)
+errc check_dat_time(std::uint64_t time_ms, std::uint64_t now_ms, std::uint64_t ttl_ms) noexcept {
+    // Both sums saturate: a time near 2^64 must not wrap into the past.
+    constexpr std::uint64_t max = std::numeric_limits<std::uint64_t>::max();
+    const std::uint64_t latest =
+        now_ms > max - max_clock_skew_ms ? max : now_ms + max_clock_skew_ms;
+    if (time_ms > latest)
         return errc::time_in_future;
+    if (ttl_ms == no_ttl)
+        return errc::none;
+    const std::uint64_t expiry = time_ms > max - ttl_ms ? max : time_ms + ttl_ms;
+    if (expiry <= now_ms)
+        return errc::expired;
+    return errc::none;
+}
+
+errc verify_dat(const dat& value, std::uint64_t now_ms, int min_work, std::uint64_t ttl_ms) {
+    if (auto time = check_dat_time(value.time_ms, now_ms, ttl_ms); time != errc::none)
+        return time;
     // The cheap hash checks come before the ~50 µs signature check, so junk
     // costs a receiver little.
     const hash_bytes work = work_hash(value.salt, value.signature);

@@ -2,6 +2,7 @@
 
 #include <cerrno>
 #include <cstdio>
+#include <cstring>
 #include <string>
 
 #include <fcntl.h>
@@ -160,6 +161,50 @@ errc save_key_file(const std::filesystem::path& path, const key_pair& keys, bool
     if (!sync_directory(directory_of(path)))
         return errc::key_file_io;
     return errc::none;
+}
+
+std::string describe_key_file_problem(const std::filesystem::path& path, errc error) {
+    struct stat link {};
+    if (::lstat(path.c_str(), &link) != 0) {
+        if (errno != ENOENT && errno != ENOTDIR)
+            return std::string("cannot be inspected: ") + std::strerror(errno);
+        const std::filesystem::path folder = directory_of(path);
+        struct stat folder_status {};
+        if (::stat(folder.c_str(), &folder_status) != 0 || !S_ISDIR(folder_status.st_mode))
+            return "its folder " + folder.string() + " does not exist";
+        if (error != errc::key_file_size && error != errc::key_file_mode &&
+            ::access(folder.c_str(), W_OK) != 0)
+            return "does not exist, and its folder " + folder.string() + " is not writable";
+        return "does not exist";
+    }
+    struct stat status {};
+    if (::stat(path.c_str(), &status) != 0) {
+        if (S_ISLNK(link.st_mode)) {
+            std::error_code ignored;
+            return "is a dangling symlink to " +
+                   std::filesystem::read_symlink(path, ignored).string();
+        }
+        return std::string("cannot be inspected: ") + std::strerror(errno);
+    }
+    if (S_ISDIR(status.st_mode))
+        return "is a directory";
+    if (!S_ISREG(status.st_mode))
+        return "is not a regular file";
+    if (error == errc::key_file_exists)
+        return "already exists";
+    if ((status.st_mode & group_and_other_bits) != 0) {
+        char mode[8];
+        std::snprintf(mode, sizeof mode, "%04o", static_cast<unsigned>(status.st_mode & 07777));
+        return std::string("has mode ") + mode + " (group or others may access it)";
+    }
+    if (status.st_size != static_cast<off_t>(secret_key_bytes{}.size()))
+        return "is " + std::to_string(status.st_size) + " bytes";
+    if (error == errc::key_file_size)
+        return "is not an Ed25519 key (its last 32 bytes are not the public key of the first 32)";
+    file_descriptor fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+    if (!fd.valid())
+        return std::string("cannot be read: ") + std::strerror(errno);
+    return "cannot be read or written";
 }
 
 result<key_pair> load_or_create_key_file(const std::filesystem::path& path) {

@@ -3,6 +3,8 @@
 #pragma once
 
 #include <filesystem>
+#include <string>
+#include <string_view>
 
 #include "codec/result.hpp"
 #include "crypto/ed25519.hpp"
@@ -16,5 +18,15 @@ result<key_pair> load_key_file(const std::filesystem::path& path);
 errc save_key_file(const std::filesystem::path& path, const key_pair& keys, bool overwrite = false);
 // Loads, or generates and saves when the file does not exist.
 result<key_pair> load_or_create_key_file(const std::filesystem::path& path);
+
+// What every key file must be; the end of each key-file error line.
+inline constexpr std::string_view key_file_expected =
+    "expected 64 bytes (the raw Ed25519 seed and public key, as godave writes) with mode 0600";
+// What is wrong with the key file at `path` after `error` from one of the
+// functions above, for a person: "is a directory", "is 63 bytes", "has mode
+// 0644 (group or others may access it)", "is a dangling symlink to x.key",
+// "does not exist", "its folder /x does not exist", ... The file is looked at
+// again to say which; only the wording depends on it.
+std::string describe_key_file_problem(const std::filesystem::path& path, errc error);
 
 } // namespace dave

@@ -1,5 +1,6 @@
 #include "node/config_file.hpp"
 
+#include <algorithm>
 #include <array>
 #include <cerrno>
 #include <charconv>
@@ -52,6 +53,25 @@ std::optional<host_port> split_endpoint(std::string_view text) {
     if (colon == std::string_view::npos || text.find(':') != colon)
         return std::nullopt;
     return host_port{std::string(text.substr(0, colon)), text.substr(colon + 1)};
+}
+
+bool is_v4_unspecified(const address& value) {
+    static constexpr std::array<std::uint8_t, 16> v4_any{0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+    return value.ip == v4_any;
+}
+
+bool is_v4(const address& value) {
+    static constexpr std::array<std::uint8_t, 12> prefix{0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+    return std::equal(prefix.begin(), prefix.end(), value.ip.begin());
+}
+
+// Could sockets bound to these two hosts (same port) collide? The node's
+// sockets are dual-stack, so "[::]" takes every address and "0.0.0.0" every
+// IPv4 one.
+bool hosts_overlap(const address& a, const address& b) {
+    if (a.ip == b.ip || is_unspecified(a) || is_unspecified(b))
+        return true;
+    return (is_v4_unspecified(a) && is_v4(b)) || (is_v4_unspecified(b) && is_v4(a));
 }
 
 bool valid_port(std::string_view text) {
@@ -187,9 +207,11 @@ struct reader {
     }
 
     // `resolve`: host names are allowed (and must resolve); `peer`: port 0,
-    // "any port" when binding, is no address to send to.
+    // "any port" when binding, is refused: it is no address to send to (nor
+    // one where the dave command finds the HTTP API). Node addresses (ours
+    // and peers') also take port + 1 for TCP, so 65535 is none.
     bool endpoint(const toml::node& node, std::string_view section, std::string_view key,
-                  bool resolve, bool peer, std::string& out) {
+                  bool resolve, bool peer, std::string& out, bool node_address = true) {
         auto text = node.value<std::string>();
         if (!text || !node.is_string()) {
             fail(node.source(), section, key, "expected a string \"[host]:port\"");
@@ -214,6 +236,13 @@ struct reader {
         if (peer && address->port == 0) {
             fail(node.source(), section, key,
                  "port must be a number from 1 to 65535: " + in_quotes(*text));
+            return false;
+        }
+        if (node_address && !tcp_port_of(address->port)) {
+            fail(
+                node.source(), section, key,
+                "port must be a number from " + std::string(peer ? "1" : "0") +
+                    " to 65534, since a node also listens on TCP at port + 1: " + in_quotes(*text));
             return false;
         }
         out = *text;
@@ -369,13 +398,19 @@ config_load parse_config(std::string_view text, const std::filesystem::path& nam
         if (auto listen = http->get("listen")) {
             if (listen->is_string() && listen->value<std::string>()->empty()) {
                 config.http_listen.clear();
-            } else if (in.endpoint(*listen, "http", "listen", false, false, config.http_listen)) {
+            } else if (in.endpoint(*listen, "http", "listen", false, true, config.http_listen,
+                                   false)) {
                 // The API can write: only loopback unless asked for explicitly.
                 auto address = parse_endpoint(config.http_listen, false);
+                auto node_listen = parse_endpoint(config.listen, true);
+                auto ports = node_listen ? http_port_problem(*address, *node_listen) : "";
                 if (!config.http_allow_public && !is_loopback(*address))
                     in.fail(listen->source(), "http", "listen",
                             "a non-loopback address needs allow_public = true: " +
                                 in_quotes(config.http_listen));
+                else if (!ports.empty())
+                    in.fail(listen->source(), "http", "listen",
+                            ports + ": " + in_quotes(config.http_listen));
             }
         }
     }
@@ -436,6 +471,23 @@ config_load parse_config(std::string_view text, const std::filesystem::path& nam
     if (in.problem)
         return *in.problem;
     return config;
+}
+
+std::string listen_port_problem(const address& listen) {
+    if (!tcp_port_of(listen.port))
+        return "port must be a number from 0 to 65534, since a node also listens on TCP at "
+               "port + 1";
+    return "";
+}
+
+std::string http_port_problem(const address& http, const address& listen) {
+    if (http.port == 0)
+        return "port must be a number from 1 to 65535 (the dave command finds the API by it)";
+    auto tcp = tcp_port_of(listen.port);
+    if (listen.port != 0 && tcp && http.port == *tcp && hosts_overlap(http, listen))
+        return "port " + std::to_string(http.port) +
+               " is the node's TCP port ([node] listen port + 1)";
+    return "";
 }
 
 bool test_hooks_enabled() noexcept {

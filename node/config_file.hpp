@@ -8,6 +8,7 @@
 #include <string>
 #include <variant>
 
+#include "codec/types.hpp"
 #include "node/config.hpp"
 
 namespace dave {
@@ -22,6 +23,15 @@ using config_load = std::variant<node_config, config_problem>;
 config_load load_config_file(const std::filesystem::path& path);
 config_load parse_config(std::string_view text, const std::filesystem::path& name,
                          const std::filesystem::path& base_folder);
+
+// Port rules beyond "[host]:port", shared by the file and the --listen and
+// --http flags of `dave node`: why the address cannot serve, or "" when it
+// can. A node also listens on TCP at its UDP port + 1 (PROTOCOL.md, Writing),
+// so UDP port 65535 would leave it none (the sum wraps to 0, "any port").
+std::string listen_port_problem(const address& listen);
+// The HTTP API: port 0 would hide it from the `dave` command, which finds it
+// by the config's port; and it must not take the node's own TCP port.
+std::string http_port_problem(const address& http, const address& listen);
 
 // True only in builds configured with -DDAVE_TEST_HOOKS=ON (tests, never
 // release): then the test-only [test] section is accepted and honoured.

@@ -99,7 +99,8 @@ void write_dat(node_pointer self, const peer_snapshot& peers, dat value, write_d
         return;
     }
     // Not a replica ourselves: still refuse what no replica would accept.
-    auto verdict = verify_dat(item.data, wall_clock(state.config), state.config.protocol.min_work);
+    auto verdict = verify_dat(item.data, wall_clock(state.config), state.config.protocol.min_work,
+                              static_cast<std::uint64_t>(state.config.protocol.ttl.count()));
     if (verdict != errc::none) {
         done(make_error(verdict));
         return;
@@ -305,7 +306,13 @@ caf::expected<node_transport> open_socket_transport(caf::actor_system& system,
         return make_error(udp.error());
     }
     auto tcp_address = udp->bound;
-    tcp_address.port = static_cast<std::uint16_t>(tcp_address.port + 1);
+    auto tcp_port = tcp_port_of(udp->bound.port);
+    if (!tcp_port) {
+        // Only a kernel-chosen port ("port 0") gets here; the config refuses 65535.
+        log->error("UDP bound to port 65535, which leaves no TCP port (UDP port + 1) for writes");
+        return make_error(errc::config_error);
+    }
+    tcp_address.port = *tcp_port;
     auto tcp = open_tcp_listener(tcp_address);
     if (!tcp) {
         // (The UDP socket closes as `udp` goes.)
@@ -340,8 +347,9 @@ caf::expected<node_actor> spawn_node(caf::actor_system& system, const node_confi
         return make_error(errc::config_error);
     auto keys = load_or_create_key_file(config.key_file);
     if (!keys) {
-        logger_for("node")->error("key file {}: {}", config.key_file.string(),
-                                  to_string(keys.error()));
+        logger_for("node")->error("key file {}: {}; {}", config.key_file.string(),
+                                  describe_key_file_problem(config.key_file, keys.error()),
+                                  key_file_expected);
         return make_error(keys.error());
     }
     // Resolve edges before binding, so a bad edge leaves no socket behind.

@@ -40,14 +40,17 @@ std::optional<http_target> http_target_of(const node_config& config) {
     return http_target{host, endpoint->port};
 }
 
-std::optional<key_pair> load_data_key(const std::string& path, const node_config& config) {
+std::optional<key_pair> load_data_key(std::string_view command, const std::string& path,
+                                      const node_config& config) {
     std::filesystem::path file = path.empty() ? config.key_file : std::filesystem::path(path);
     auto keys = load_key_file(file);
     if (!keys) {
-        std::cerr << "dave: data key " << file.string() << ": " << to_string(keys.error())
-                  << (keys.error() == errc::key_file_io
-                          ? " (create one with 'dave keygen FILE', or start the node once)"
-                          : "")
+        std::error_code ignored;
+        bool missing = !std::filesystem::exists(std::filesystem::symlink_status(file, ignored));
+        std::cerr << command << ": data key " << file.string() << ": "
+                  << describe_key_file_problem(file, keys.error()) << "; " << key_file_expected
+                  << (missing ? " (create one with 'dave keygen FILE', or start the node once)"
+                              : "")
                   << "\n";
         return std::nullopt;
     }

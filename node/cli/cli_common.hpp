@@ -4,6 +4,7 @@
 
 #include <optional>
 #include <string>
+#include <string_view>
 #include <variant>
 
 #include "codec/result.hpp"
@@ -27,9 +28,11 @@ struct http_target {
 };
 std::optional<http_target> http_target_of(const node_config& config);
 
-// Loads the data key for put/get: `path`, or the node's key file. Prints a
-// clear error and returns nullopt when missing or unusable.
-std::optional<key_pair> load_data_key(const std::string& path, const node_config& config);
+// Loads the data key for put/get: `path`, or the node's key file. Prints one
+// line, "COMMAND: data key PATH: what is wrong; what is expected", and
+// returns nullopt when missing or unusable (the caller exits with exit_usage).
+std::optional<key_pair> load_data_key(std::string_view command, const std::string& path,
+                                      const node_config& config);
 
 // Public key from 64 hex digits.
 std::optional<public_key_bytes> parse_public_key(const std::string& hex);

@@ -29,9 +29,9 @@ int run_get(const get_options& options) {
         owner = *parsed;
     } else {
         initialize_crypto();
-        auto keys = load_data_key(options.data_key, config);
+        auto keys = load_data_key("dave get", options.data_key, config);
         if (!keys)
-            return exit_failed;
+            return exit_usage;
         owner = keys->public_key;
     }
     if (options.key.size() > 255) {

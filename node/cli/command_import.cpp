@@ -1,4 +1,6 @@
 #include <iostream>
+#include <map>
+#include <string>
 
 #include "actors/backup_file.hpp"
 #include "cli_common.hpp"
@@ -33,18 +35,27 @@ int run_import(const import_options& options) {
     node_api_client api(*target);
     std::uint64_t stored = 0;
     std::uint64_t refused = 0;
+    std::map<std::string, std::uint64_t> refused_by_reason; // e.g. "expired" of old backups
     for (auto& item : replay->entries) {
         auto reply = api.put(item.data);
         if (reply.status == 0) {
             std::cerr << "dave import-godave-backup: " << api.unreachable_message() << "\n";
             return exit_failed;
         }
-        if (reply.status == 200)
+        if (reply.status == 200) {
             ++stored;
-        else
+        } else {
             ++refused;
+            ++refused_by_reason[error_of(reply)];
+        }
     }
-    std::cout << "imported " << stored << ", refused " << refused << "\n";
+    std::cout << "imported " << stored << ", refused " << refused;
+    const char* separator = " (";
+    for (auto& [reason, count] : refused_by_reason) {
+        std::cout << separator << reason << ": " << count;
+        separator = ", ";
+    }
+    std::cout << (refused_by_reason.empty() ? "" : ")") << "\n";
     return refused == 0 ? exit_ok : exit_failed;
 }
 

@@ -1,3 +1,4 @@
+#include <filesystem>
 #include <iostream>
 
 #include "cli_common.hpp"
@@ -11,17 +12,18 @@ int run_keygen(const keygen_options& options) {
     initialize_crypto();
     auto keys = key_pair::generate();
     auto error = save_key_file(options.file, keys, options.force);
-    if (error == errc::key_file_exists) {
-        std::cerr << "dave keygen: " << options.file << " exists; use --force to overwrite\n";
-        return exit_failed;
+    if (error == errc::none) {
+        std::cout << "public key " << to_hex(keys.public_key) << "\n";
+        return exit_ok;
     }
-    if (error != errc::none) {
-        std::cerr << "dave keygen: cannot write " << options.file << ": " << to_string(error)
-                  << "\n";
-        return exit_failed;
-    }
-    std::cout << "public key " << to_hex(keys.public_key) << "\n";
-    return exit_ok;
+    // Every refusal is about the path the user gave: a usage error.
+    std::error_code ignored;
+    if (error == errc::key_file_exists && std::filesystem::is_regular_file(options.file, ignored))
+        std::cerr << "dave keygen: " << options.file << " exists; use --force to overwrite it\n";
+    else
+        std::cerr << "dave keygen: cannot create " << options.file << ": "
+                  << describe_key_file_problem(options.file, error) << "\n";
+    return exit_usage;
 }
 
 } // namespace dave::cli

@@ -8,6 +8,7 @@
 #include "actors/socket_address.hpp"
 #include "cli_common.hpp"
 #include "commands.hpp"
+#include "crypto/key_file.hpp"
 #include "node/client.hpp"
 #include "node/http_api.hpp"
 #include "node/node.hpp"
@@ -26,9 +27,14 @@ int run_node(const node_options& options) {
     if (options.log_json)
         config.log_json = true;
     if (!options.listen.empty()) {
-        if (!parse_endpoint(options.listen, true)) {
+        auto listen = parse_endpoint(options.listen, true);
+        if (!listen) {
             std::cerr << "dave node: --listen: not a [host]:port address: \"" << options.listen
                       << "\"\n";
+            return exit_usage;
+        }
+        if (auto problem = listen_port_problem(*listen); !problem.empty()) {
+            std::cerr << "dave node: --listen: " << problem << ": \"" << options.listen << "\"\n";
             return exit_usage;
         }
         config.listen = options.listen;
@@ -51,6 +57,22 @@ int run_node(const node_options& options) {
             }
         }
     }
+    // The file's ports were checked against each other; an override may
+    // bring a new pair (--listen beside the file's [http] listen, or --http).
+    if ((!options.listen.empty() || options.http_given) && !config.http_listen.empty()) {
+        auto http = parse_endpoint(config.http_listen, false);
+        auto listen = parse_endpoint(config.listen, true);
+        if (http && listen) {
+            if (auto problem = http_port_problem(*http, *listen); !problem.empty()) {
+                std::cerr << "dave node: "
+                          << (options.http_given
+                                  ? std::string("--http")
+                                  : "[http] listen with --listen \"" + options.listen + "\"")
+                          << ": " << problem << ": \"" << config.http_listen << "\"\n";
+                return exit_usage;
+            }
+        }
+    }
     if (!set_log_level(config.log_level)) {
         std::cerr
             << "dave node: --log-level: must be one of trace, debug, info, warn, error, off\n";
@@ -65,6 +87,16 @@ int run_node(const node_options& options) {
     sigaddset(&signals, SIGINT);
     sigaddset(&signals, SIGTERM);
     pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+
+    // Every key-file problem is the operator's to fix: one line, exit 2. (The
+    // node loads the file again; this first load creates it when missing.)
+    initialize_crypto();
+    if (auto keys = load_or_create_key_file(config.key_file); !keys) {
+        std::cerr << "dave node: key file " << config.key_file.string() << ": "
+                  << describe_key_file_problem(config.key_file, keys.error()) << "; "
+                  << key_file_expected << "\n";
+        return exit_usage;
+    }
 
     caf::actor_system_config system_config;
     add_node_types(system_config);

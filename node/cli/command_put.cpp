@@ -39,9 +39,9 @@ int run_put(const put_options& options) {
         return exit_usage;
     }
     initialize_crypto();
-    auto keys = load_data_key(options.data_key, config);
+    auto keys = load_data_key("dave put", options.data_key, config);
     if (!keys)
-        return exit_failed;
+        return exit_usage;
     int difficulty = options.difficulty >= 0 ? options.difficulty : config.protocol.min_work;
     if (difficulty < config.protocol.min_work)
         std::cerr << "dave put: warning: difficulty " << difficulty << " is below min_work "
@@ -71,8 +71,8 @@ int run_put(const put_options& options) {
         }
         if (reply.status != 200) {
             ++failures;
-            std::cerr << (many ? "\n" : "") << "dave put: " << key << ": " << error_of(reply)
-                      << "\n";
+            std::cerr << (many ? "\n" : "") << "dave put: " << key << ": "
+                      << explain_refusal(error_of(reply)) << "\n";
             if (!many)
                 return exit_failed;
         }

@@ -4,6 +4,7 @@
 
 #include "codec/codec.hpp"
 #include "codec/hex.hpp"
+#include "crypto/dat_crypto.hpp"
 
 namespace dave::cli {
 namespace {
@@ -49,6 +50,16 @@ std::string error_of(const api_reply& reply) {
     if (parsed.is_object() && parsed.contains("error") && parsed["error"].is_string())
         return parsed["error"].get<std::string>();
     return reply.body;
+}
+
+std::string explain_refusal(const std::string& reason) {
+    if (reason == "expired")
+        return reason + " (the dat's time is older than the node's TTL, [store] ttl)";
+    if (reason == "time_in_future")
+        return reason + " (the dat's time is more than " +
+               std::to_string(max_clock_skew_ms / 1000) +
+               " s ahead of the node's clock; check both clocks)";
+    return reason;
 }
 
 } // namespace dave::cli

@@ -34,5 +34,8 @@ private:
 
 // The "error" field of a JSON error reply, or the body itself.
 std::string error_of(const api_reply& reply);
+// A refusal reason with what it means when that is not obvious:
+// "expired (the dat's time is older than the node's TTL, [store] ttl)".
+std::string explain_refusal(const std::string& reason);
 
 } // namespace dave::cli

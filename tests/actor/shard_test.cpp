@@ -68,6 +68,13 @@ entry as_entry(dat value) {
     return out;
 }
 
+std::uint64_t count_named(const std::vector<named_count>& counts, const std::string& name) {
+    for (auto& [counted, count] : counts)
+        if (counted == name)
+            return count;
+    return 0;
+}
+
 std::string name_of(errc code) {
     return std::string(to_string(code));
 }
@@ -211,9 +218,9 @@ CAF_TEST(an identical dat is a no - op and is not verified again) {
     start();
     auto value = signed_dat(keys_for(1), "k", "v", base_time);
     require_stored(value);
-    // Move the clock to before the dat's time: verifying it now would fail
-    // with time_in_future, as a fresh dat shows.
-    *wall = base_time - 1000;
+    // Move the clock to well before the dat's time: verifying it now would
+    // fail with time_in_future, as a fresh dat shows.
+    *wall = base_time - max_clock_skew_ms - 1000;
     check_refused(signed_dat(keys_for(1), "other", "v", base_time), errc::time_in_future);
     auto reply = store(value);
     CAF_CHECK_EQUAL(name_of(reply.error), name_of(errc::none));
@@ -300,8 +307,8 @@ CAF_TEST(invalid dats are refused and not stored) {
     }
     CAF_REQUIRE(weak.has_value());
     check_refused(*weak, errc::insufficient_work);
-    // From the future.
-    auto future = signed_dat(keys, "future", "v", *wall + 1, 16);
+    // From further in the future than the allowed clock skew.
+    auto future = signed_dat(keys, "future", "v", *wall + max_clock_skew_ms + 1, 16);
     check_refused(future, errc::time_in_future);
     // Larger than one datagram allows (checked before anything else).
     dat oversize = signed_dat(keys, "big", "v", base_time, 16);
@@ -320,6 +327,36 @@ CAF_TEST(invalid dats are refused and not stored) {
 }
 
 // -- eviction by priority ----------------------------------------------------------
+
+CAF_TEST(dats older than the TTL are refused and counted and a few seconds ahead are stored) {
+    start();
+    const std::uint64_t ttl = default_ttl_ms;
+    auto keys = keys_for(1);
+    // time 0, and exactly time + TTL = now: both expired.
+    auto zero = signed_dat(keys, "zero", "v", 0);
+    auto just_expired = signed_dat(keys, "just", "v", *wall - ttl);
+    check_refused(zero, errc::expired);
+    check_refused(just_expired, errc::expired);
+    // One millisecond younger is still alive.
+    require_stored(signed_dat(keys, "alive", "v", *wall - ttl + 1));
+    // A writer whose clock is 5 s (or the whole skew) ahead is not refused.
+    require_stored(signed_dat(keys, "ahead", "v", *wall + 5000));
+    require_stored(signed_dat(keys, "skew", "v", *wall + max_clock_skew_ms));
+    check_refused(signed_dat(keys, "beyond", "v", *wall + max_clock_skew_ms + 1),
+                  errc::time_in_future);
+    // Once "alive" has aged past the TTL (before the pruner removes it), a
+    // newer but also expired version of it is refused too, not stored.
+    const std::uint64_t newer_time = *wall - ttl + 2;
+    *wall += 10;
+    check_refused(signed_dat(keys, "alive", "v2", newer_time), errc::expired);
+    CAF_CHECK(!get(zero).has_value());
+    CAF_CHECK(!get(just_expired).has_value());
+    auto st = status();
+    CAF_CHECK_EQUAL(st.entries, 3u);
+    CAF_CHECK_EQUAL(st.puts_refused, 4u);
+    CAF_CHECK_EQUAL(count_named(st.put_refusals, "expired"), 3u);
+    CAF_CHECK_EQUAL(count_named(st.put_refusals, "time_in_future"), 1u);
+}
 
 CAF_TEST(when full a newcomer evicts only entries of lower priority by distance) {
     // Four owners, same time: priority falls with the XOR distance between

@@ -495,6 +495,18 @@ TEST_CASE("config errors: exit 2 with one line naming the file, line, section an
              "2: [http] listen: a non-loopback address needs allow_public = true"},
             {"[node]\nlisten = \"[::1]:1618\"\nedges = [\"[::1]:1619\"\n[store]\n",
              "4: not valid TOML: "},
+            // Port 65535 would put the node's TCP port (UDP port + 1) at 0.
+            {"[node]\nlisten = \"[::1]:65535\"\n",
+             "2: [node] listen: port must be a number from 0 to 65534, since a node also listens "
+             "on TCP at port + 1: \"[::1]:65535\"\n"},
+            {"[node]\nedges = [\"[::1]:65535\"]\n",
+             "2: [node] edges: port must be a number from 1 to 65534, since a node also listens "
+             "on TCP at port + 1: \"[::1]:65535\"\n"},
+            {"[node]\nlisten = \"[::1]:4000\"\n[http]\nlisten = \"[::1]:4001\"\n",
+             "4: [http] listen: port 4001 is the node's TCP port ([node] listen port + 1): "
+             "\"[::1]:4001\"\n"},
+            {"[http]\nlisten = \"127.0.0.1:0\"\n",
+             "2: [http] listen: port must be a number from 1 to 65535: \"127.0.0.1:0\"\n"},
         };
         int index = 0;
         for (auto& bad : cases) {
@@ -541,6 +553,49 @@ TEST_CASE("config errors: exit 2 with one line naming the file, line, section an
         result = run({"node", "--config", file.string(), "--listen", "nonsense"}, dir.path());
         CHECK(result.status == 2);
     }
+    SUBCASE("--listen and --http: the same port rules as the file, exactly") {
+        auto file = dir / "good.toml";
+        write_file(file, config_text(free_node_port(), free_http_port()));
+        struct bad_flag {
+            std::vector<std::string> flags;
+            std::string line;
+        };
+        const std::vector<bad_flag> cases = {
+            {{"--listen", "[::1]:65535"},
+             "dave node: --listen: port must be a number from 0 to 65534, since a node also "
+             "listens on TCP at port + 1: \"[::1]:65535\"\n"},
+            {{"--listen", "[::1]:4000", "--http", "[::1]:4001"},
+             "dave node: --http: port 4001 is the node's TCP port ([node] listen port + 1): "
+             "\"[::1]:4001\"\n"},
+            {{"--http", "[::1]:0"},
+             "dave node: --http: port must be a number from 1 to 65535 (the dave command finds "
+             "the API by it): \"[::1]:0\"\n"},
+            {{"--listen", "127.0.0.1:4000", "--http", "127.0.0.1:4001"},
+             "dave node: --http: port 4001 is the node's TCP port ([node] listen port + 1): "
+             "\"127.0.0.1:4001\"\n"},
+        };
+        for (auto& bad : cases) {
+            std::vector<std::string> args{"node", "--config", file.string()};
+            args.insert(args.end(), bad.flags.begin(), bad.flags.end());
+            auto result = run(args, dir.path(), 30s);
+            INFO(describe(args, result));
+            CHECK(result.status == 2);
+            CHECK(result.err == bad.line);
+            CHECK(result.out.empty());
+        }
+        // --listen beside the file's [http] listen.
+        auto http_port = free_http_port();
+        write_file(file, config_text(free_node_port(), http_port));
+        auto listen = "127.0.0.1:" + std::to_string(http_port - 1);
+        std::vector<std::string> args{"node", "--config", file.string(), "--listen", listen};
+        auto result = run(args, dir.path(), 30s);
+        INFO(describe(args, result));
+        CHECK(result.status == 2);
+        CHECK(result.err == "dave node: [http] listen with --listen \"" + listen + "\": port " +
+                                std::to_string(http_port) +
+                                " is the node's TCP port ([node] listen port + 1): \"127.0.0.1:" +
+                                std::to_string(http_port) + "\"\n");
+    }
 }
 
 TEST_CASE("keygen creates a private key file and will not overwrite it by accident") {
@@ -557,8 +612,8 @@ TEST_CASE("keygen creates a private key file and will not overwrite it by accide
     std::string before((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
 
     auto again = run({"keygen", file}, dir.path());
-    CHECK(again.status == 1);
-    CHECK(again.err.find("exists; use --force to overwrite") != std::string::npos);
+    CHECK(again.status == 2);
+    CHECK(again.err == "dave keygen: " + file + " exists; use --force to overwrite it\n");
     std::ifstream unchanged(file, std::ios::binary);
     CHECK(std::string((std::istreambuf_iterator<char>(unchanged)),
                       std::istreambuf_iterator<char>()) == before);
@@ -572,8 +627,105 @@ TEST_CASE("keygen creates a private key file and will not overwrite it by accide
     CHECK((info.st_mode & 0777) == 0600);
 
     auto nowhere = run({"keygen", (dir / "no" / "such" / "folder.key").string()}, dir.path());
-    CHECK(nowhere.status == 1);
-    CHECK(nowhere.err.find("cannot write") != std::string::npos);
+    CHECK(nowhere.status == 2);
+    CHECK(nowhere.err == "dave keygen: cannot create " + (dir / "no/such/folder.key").string() +
+                             ": its folder " + (dir / "no/such").string() + " does not exist\n");
+
+    auto onto_directory = run({"keygen", dir.path().string(), "--force"}, dir.path());
+    CHECK(onto_directory.status == 2);
+    CHECK(onto_directory.err ==
+          "dave keygen: cannot create " + dir.path().string() + ": is a directory\n");
+    auto onto_directory_unforced = run({"keygen", dir.path().string()}, dir.path());
+    CHECK(onto_directory_unforced.status == 2);
+    CHECK(onto_directory_unforced.err ==
+          "dave keygen: cannot create " + dir.path().string() + ": is a directory\n");
+}
+
+TEST_CASE("every key-file problem: exit 2, one line with the path and what is expected") {
+    temp_folder dir;
+    const std::string expected =
+        "; expected 64 bytes (the raw Ed25519 seed and public key, as godave writes) with mode "
+        "0600";
+    REQUIRE(run({"keygen", (dir / "good.key").string()}, dir.path()).status == 0);
+    std::ifstream good_in(dir / "good.key", std::ios::binary);
+    const std::string good((std::istreambuf_iterator<char>(good_in)),
+                           std::istreambuf_iterator<char>());
+    REQUIRE(good.size() == 64);
+    auto make_file = [&](const std::string& name, const std::string& content, mode_t mode) {
+        auto path = dir / name;
+        write_file(path, content);
+        REQUIRE(::chmod(path.c_str(), mode) == 0);
+        return path.string();
+    };
+    auto garbage = good;
+    garbage[40] = static_cast<char>(garbage[40] ^ 1);
+    struct bad_key {
+        std::string path;
+        std::string problem;
+    };
+    std::vector<bad_key> cases = {
+        {make_file("short.key", std::string(10, 'k'), 0600), "is 10 bytes"},
+        {make_file("empty.key", "", 0600), "is 0 bytes"},
+        {make_file("long.key", good + "x", 0600), "is 65 bytes"},
+        {make_file("readable.key", good, 0644), "has mode 0644 (group or others may access it)"},
+        {make_file("group.key", good, 0660), "has mode 0660 (group or others may access it)"},
+        {make_file("garbage.key", garbage, 0600),
+         "is not an Ed25519 key (its last 32 bytes are not the public key of the first 32)"},
+        {(dir / "folder.key").string(), "is a directory"},
+        {(dir / "dangling.key").string(),
+         "is a dangling symlink to " + (dir / "nowhere.key").string()},
+        {(dir / "missing" / "node.key").string(),
+         "its folder " + (dir / "missing").string() + " does not exist"},
+    };
+    fs::create_directory(dir / "folder.key");
+    fs::create_symlink(dir / "nowhere.key", dir / "dangling.key");
+
+    SUBCASE("dave node") {
+        for (auto& bad : cases) {
+            // A good config, but for key_file pointing at the bad file.
+            auto config = dir / "node.toml";
+            std::string text = config_text(free_node_port(), free_http_port());
+            auto at = text.find("key_file = \"node.key\"");
+            REQUIRE(at != std::string::npos);
+            text.replace(at, std::string("key_file = \"node.key\"").size(),
+                         "key_file = \"" + bad.path + "\"");
+            write_file(config, text);
+            std::vector<std::string> args{"node", "--config", config.string()};
+            auto result = run(args, dir.path(), 30s);
+            INFO(describe(args, result));
+            CHECK(result.status == 2);
+            CHECK(result.err ==
+                  "dave node: key file " + bad.path + ": " + bad.problem + expected + "\n");
+            CHECK(result.out.empty());
+        }
+        // Nothing was created or replaced in their place.
+        CHECK(fs::is_symlink(dir / "dangling.key"));
+        CHECK(!fs::exists(dir / "nowhere.key"));
+        CHECK(fs::file_size(dir / "short.key") == 10);
+    }
+    SUBCASE("dave put and dave get --data-key") {
+        auto config = (dir / "node.toml").string();
+        write_file(config, config_text(free_node_port(), free_http_port()));
+        cases.push_back({(dir / "none.key").string(), "does not exist"});
+        for (auto& bad : cases) {
+            for (auto command : {"put", "get"}) {
+                std::vector<std::string> args{command, "k"};
+                if (std::string(command) == "put")
+                    args.push_back("v");
+                args.insert(args.end(), {"--data-key", bad.path, "--config", config});
+                auto result = run(args, dir.path());
+                INFO(describe(args, result));
+                CHECK(result.status == 2);
+                const std::string hint =
+                    bad.problem == "does not exist" || bad.problem.starts_with("its folder")
+                        ? " (create one with 'dave keygen FILE', or start the node once)"
+                        : "";
+                CHECK(result.err == "dave " + std::string(command) + ": data key " + bad.path +
+                                        ": " + bad.problem + expected + hint + "\n");
+                CHECK(result.out.empty());
+            }
+        }
+    }
 }
 
 TEST_CASE("put, get and status without a node: exit 1, cannot reach") {
@@ -602,11 +754,11 @@ TEST_CASE("put, get and status without a node: exit 1, cannot reach") {
             run({"get", "x", "--pubkey", std::string(62, 'a'), "--config", config}, dir.path());
         CHECK(result.status == 2);
     }
-    SUBCASE("a missing data key is a failure with a hint") {
+    SUBCASE("a missing data key is a usage error with a hint") {
         auto result =
             run({"put", "k", "v", "--data-key", (dir / "none.key").string(), "--config", config},
                 dir.path());
-        CHECK(result.status == 1);
+        CHECK(result.status == 2);
         CHECK(result.err.find("dave keygen") != std::string::npos);
     }
 }

@@ -12,6 +12,7 @@
 
 #include <unistd.h>
 
+#include "actors/socket_address.hpp"
 #include "node/config_file.hpp"
 #include "node/units.hpp"
 
@@ -221,8 +222,80 @@ TEST_CASE("bad addresses") {
           "node.toml:2: [http] listen: not an IP address (host names are not allowed here): "
           "\"localhost:8080\"");
     CHECK(problem_of(lines({"[http]", "listen = \"127.0.0.1:80800\""})) ==
-          "node.toml:2: [http] listen: port must be a number from 0 to 65535: "
+          "node.toml:2: [http] listen: port must be a number from 1 to 65535: "
           "\"127.0.0.1:80800\"");
+}
+
+TEST_CASE("ports that leave no room for the node's TCP port (UDP port + 1) are refused") {
+    SUBCASE("[node] listen 65535: the TCP port would wrap to 0") {
+        CHECK(problem_of(lines({"[node]", "listen = \"[::1]:65535\""})) ==
+              "node.toml:2: [node] listen: port must be a number from 0 to 65534, since a node "
+              "also listens on TCP at port + 1: \"[::1]:65535\"");
+        CHECK(problem_of(lines({"[node]", "listen = \"0.0.0.0:65535\""})) ==
+              "node.toml:2: [node] listen: port must be a number from 0 to 65534, since a node "
+              "also listens on TCP at port + 1: \"0.0.0.0:65535\"");
+        CHECK(parsed(lines({"[node]", "listen = \"[::1]:65534\""})).listen == "[::1]:65534");
+        CHECK(parsed(lines({"[node]", "listen = \"[::1]:0\""})).listen == "[::1]:0");
+    }
+    SUBCASE("an edge at 65535 has no TCP port to write to") {
+        CHECK(problem_of(lines({"[node]", "edges = [\"[::1]:1619\", \"[::1]:65535\"]"})) ==
+              "node.toml:2: [node] edges: port must be a number from 1 to 65534, since a node "
+              "also listens on TCP at port + 1: \"[::1]:65535\"");
+        CHECK(parsed(lines({"[node]", "edges = [\"[::1]:65534\"]"})).edges.size() == 1);
+    }
+    SUBCASE("[http] listen on port 0: the dave command could not find it") {
+        CHECK(problem_of(lines({"[http]", "listen = \"127.0.0.1:0\""})) ==
+              "node.toml:2: [http] listen: port must be a number from 1 to 65535: "
+              "\"127.0.0.1:0\"");
+        // The API itself may use 65535: it is TCP only.
+        CHECK(parsed(lines({"[http]", "listen = \"127.0.0.1:65535\""})).http_listen ==
+              "127.0.0.1:65535");
+    }
+    SUBCASE("[http] listen on the node's own TCP port") {
+        CHECK(problem_of(lines(
+                  {"[node]", "listen = \"[::1]:4000\"", "[http]", "listen = \"[::1]:4001\""})) ==
+              "node.toml:4: [http] listen: port 4001 is the node's TCP port ([node] listen port "
+              "+ 1): \"[::1]:4001\"");
+        // The default [node] listen, [::]:1618, takes TCP 1619 on every address.
+        CHECK(problem_of(lines({"[http]", "listen = \"127.0.0.1:1619\""})) ==
+              "node.toml:2: [http] listen: port 1619 is the node's TCP port ([node] listen port "
+              "+ 1): \"127.0.0.1:1619\"");
+        // 0.0.0.0 takes every IPv4 address.
+        CHECK(problem_of(lines({"[node]", "listen = \"0.0.0.0:4000\"", "[http]",
+                                "listen = \"127.0.0.1:4001\""}))
+                  .starts_with("node.toml:4: [http] listen: port 4001 is the node's TCP port"));
+        // Other hosts, or other ports, do not collide; nor does the UDP port.
+        CHECK(parsed(lines({"[node]", "listen = \"[::1]:4000\"", "[http]",
+                            "listen = \"127.0.0.1:4001\""}))
+                  .http_listen == "127.0.0.1:4001");
+        CHECK(parsed(lines({"[node]", "listen = \"0.0.0.0:4000\"", "[http]",
+                            "listen = \"[::1]:4001\""}))
+                  .http_listen == "[::1]:4001");
+        CHECK(parsed(
+                  lines({"[node]", "listen = \"[::1]:4000\"", "[http]", "listen = \"[::1]:4000\""}))
+                  .http_listen == "[::1]:4000");
+        CHECK(parsed(lines({"[node]", "listen = \"[::1]:0\"", "[http]", "listen = \"[::1]:1\""}))
+                  .http_listen == "[::1]:1");
+    }
+    SUBCASE("tcp_port_of: the next port, none after 65535") {
+        CHECK(tcp_port_of(1618) == std::optional<std::uint16_t>(1619));
+        CHECK(tcp_port_of(65534) == std::optional<std::uint16_t>(65535));
+        CHECK(!tcp_port_of(65535).has_value());
+    }
+    SUBCASE("the rules as functions, for the command-line overrides") {
+        auto at = [](const char* text) { return *parse_endpoint(text, false); };
+        CHECK(
+            listen_port_problem(at("[::1]:65535")) ==
+            "port must be a number from 0 to 65534, since a node also listens on TCP at port + 1");
+        CHECK(listen_port_problem(at("[::1]:65534")).empty());
+        CHECK(listen_port_problem(at("[::1]:0")).empty());
+        CHECK(http_port_problem(at("[::1]:0"), at("[::1]:4000")) ==
+              "port must be a number from 1 to 65535 (the dave command finds the API by it)");
+        CHECK(http_port_problem(at("[::1]:4001"), at("[::]:4000")) ==
+              "port 4001 is the node's TCP port ([node] listen port + 1)");
+        CHECK(http_port_problem(at("[::1]:4002"), at("[::]:4000")).empty());
+        CHECK(http_port_problem(at("[::1]:1"), at("[::]:65535")).empty());
+    }
 }
 
 TEST_CASE("a public HTTP address needs allow_public") {

@@ -7,6 +7,7 @@
 #include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <limits>
 #include <string>
 #include <vector>
 
@@ -139,13 +140,30 @@ TEST_CASE("verify_dat: a made dat verifies") {
 TEST_CASE("verify_dat: each failure has its own errc, in the documented order") {
     dat valid = made_dat(8);
 
-    SUBCASE("time after now") {
-        CHECK(verify_dat(valid, a_time - 1, 8) == errc::time_in_future);
+    SUBCASE("time after now by more than the allowed clock skew") {
+        const std::uint64_t too_early = a_time - max_clock_skew_ms - 1;
+        CHECK(verify_dat(valid, too_early, 8) == errc::time_in_future);
         // Time is checked first: even a dat that is wrong in every other way.
         dat broken = valid;
         broken.work[0] ^= 1;
         broken.signature[0] ^= 1;
-        CHECK(verify_dat(broken, a_time - 1, 8) == errc::time_in_future);
+        CHECK(verify_dat(broken, too_early, 8) == errc::time_in_future);
+    }
+    SUBCASE("time after now, within the allowed clock skew") {
+        CHECK(verify_dat(valid, a_time - 1, 8) == errc::none);
+        CHECK(verify_dat(valid, a_time - 5000, 8) == errc::none);
+        CHECK(verify_dat(valid, a_time - max_clock_skew_ms, 8) == errc::none);
+    }
+    SUBCASE("expired: time + ttl reached, checked before the work") {
+        const std::uint64_t ttl = 60'000;
+        CHECK(verify_dat(valid, a_time + ttl - 1, 8, ttl) == errc::none);
+        CHECK(verify_dat(valid, a_time + ttl, 8, ttl) == errc::expired);
+        CHECK(verify_dat(valid, a_time + 10 * ttl, 8, ttl) == errc::expired);
+        dat broken = valid;
+        broken.work[0] ^= 1;
+        CHECK(verify_dat(broken, a_time + ttl, 8, ttl) == errc::expired);
+        // Without a TTL (GET answers, the backup replay) age does not matter.
+        CHECK(verify_dat(valid, a_time + 10 * ttl, 8) == errc::none);
     }
     SUBCASE("flipped work byte") {
         dat broken = valid;
@@ -192,6 +210,42 @@ TEST_CASE("verify_dat: each failure has its own errc, in the documented order") 
         forged.salt = found.salt;
         forged.work = found.work;
         CHECK(verify_dat(forged, a_time, 8) == errc::bad_signature);
+    }
+}
+
+TEST_CASE("check_dat_time: the skew and TTL bounds, at the edges and near 2^64") {
+    constexpr std::uint64_t now = 1'800'000'000'000;
+    constexpr std::uint64_t year = 365ULL * 24 * 3600 * 1000;
+    constexpr std::uint64_t max = std::numeric_limits<std::uint64_t>::max();
+    SUBCASE("the future: up to max_clock_skew_ms ahead is accepted") {
+        CHECK(max_clock_skew_ms == 30'000);
+        CHECK(check_dat_time(now, now, year) == errc::none);
+        CHECK(check_dat_time(now + 3000, now, year) == errc::none);
+        CHECK(check_dat_time(now + max_clock_skew_ms, now, year) == errc::none);
+        CHECK(check_dat_time(now + max_clock_skew_ms + 1, now, year) == errc::time_in_future);
+        CHECK(check_dat_time(max, now, year) == errc::time_in_future);
+        CHECK(check_dat_time(max, now) == errc::time_in_future);
+    }
+    SUBCASE("the past: expired once time + ttl <= now, as the store expires") {
+        CHECK(check_dat_time(0, now, year) == errc::expired);
+        CHECK(check_dat_time(1, now, year) == errc::expired);
+        CHECK(check_dat_time(now - year, now, year) == errc::expired);
+        CHECK(check_dat_time(now - year + 1, now, year) == errc::none);
+        CHECK(check_dat_time(now - 1, now, 1) == errc::expired);
+        CHECK(check_dat_time(now, now, 1) == errc::none);
+    }
+    SUBCASE("no TTL: only the future is refused") {
+        CHECK(check_dat_time(0, now) == errc::none);
+        CHECK(check_dat_time(0, now, no_ttl) == errc::none);
+        CHECK(check_dat_time(now + max_clock_skew_ms, now) == errc::none);
+    }
+    SUBCASE("sums saturate instead of wrapping") {
+        // now near 2^64: now + skew must not wrap to a small number.
+        CHECK(check_dat_time(max - 1, max - 10) == errc::none);
+        CHECK(check_dat_time(max, max) == errc::none);
+        // time near 2^64 with a TTL: time + ttl must not wrap into the past.
+        CHECK(check_dat_time(max - 5, max - 10, year) == errc::none);
+        CHECK(check_dat_time(max - 5, max, 3) == errc::expired);
     }
 }
 
@@ -403,6 +457,67 @@ TEST_CASE("key file: refusals") {
     }
     SUBCASE("save into a missing directory") {
         CHECK(save_key_file(directory.path / "missing" / "node.key", keys) == errc::key_file_io);
+    }
+}
+
+TEST_CASE("key file: describe_key_file_problem says what is wrong with each bad file") {
+    temporary_directory directory;
+    fs::path path = directory.path / "node.key";
+    key_pair keys = key_pair::generate();
+    auto describe = [&](const fs::path& file) {
+        auto loaded = load_key_file(file);
+        REQUIRE(!loaded);
+        return describe_key_file_problem(file, loaded.error());
+    };
+    CHECK(std::string(key_file_expected) ==
+          "expected 64 bytes (the raw Ed25519 seed and public key, as godave writes) with mode "
+          "0600");
+    SUBCASE("missing, or its folder missing") {
+        CHECK(describe(path) == "does not exist");
+        CHECK(describe(directory.path / "no" / "node.key") ==
+              "its folder " + (directory.path / "no").string() + " does not exist");
+    }
+    SUBCASE("a directory") {
+        CHECK(describe(directory.path) == "is a directory");
+    }
+    SUBCASE("a dangling symlink") {
+        fs::create_symlink(directory.path / "gone.key", path);
+        CHECK(describe(path) ==
+              "is a dangling symlink to " + (directory.path / "gone.key").string());
+    }
+    SUBCASE("a symlink to a good key file loads") {
+        REQUIRE(save_key_file(directory.path / "real.key", keys) == errc::none);
+        fs::create_symlink(directory.path / "real.key", path);
+        CHECK(load_key_file(path));
+    }
+    SUBCASE("wrong sizes") {
+        write_raw(path, {}, 0600);
+        CHECK(describe(path) == "is 0 bytes");
+        write_raw(path, bytes(63, 1), 0600);
+        CHECK(describe(path) == "is 63 bytes");
+        write_raw(path, bytes(65, 1), 0600);
+        CHECK(describe(path) == "is 65 bytes");
+    }
+    SUBCASE("64 bytes of garbage") {
+        bytes content(keys.secret_key.begin(), keys.secret_key.end());
+        content[40] ^= 1;
+        write_raw(path, content, 0600);
+        CHECK(describe(path) == "is not an Ed25519 key (its last 32 bytes are not the public key "
+                                "of the first 32)");
+    }
+    SUBCASE("group or others may access it") {
+        REQUIRE(save_key_file(path, keys) == errc::none);
+        REQUIRE(::chmod(path.c_str(), 0644) == 0);
+        CHECK(describe(path) == "has mode 0644 (group or others may access it)");
+        REQUIRE(::chmod(path.c_str(), 0604) == 0);
+        CHECK(describe(path) == "has mode 0604 (group or others may access it)");
+    }
+    SUBCASE("save onto an existing file or a directory") {
+        REQUIRE(save_key_file(path, keys) == errc::none);
+        CHECK(describe_key_file_problem(path, save_key_file(path, keys)) == "already exists");
+        auto onto_directory = save_key_file(directory.path, keys, true);
+        REQUIRE(onto_directory != errc::none);
+        CHECK(describe_key_file_problem(directory.path, onto_directory) == "is a directory");
     }
 }
 
