@@ -46,6 +46,7 @@ enum class errc : std::uint8_t {
     from_own_address, // loopback: a datagram we sent ourselves
     overloaded,       // shed by backpressure policy
     rate_limited,     // over its source address's token bucket
+    address_in_use,   // another socket is bound to the port (e.g. another node's HTTP API)
 };
 
 std::string_view to_string(errc code) noexcept;
