@@ -111,8 +111,10 @@ using namespace std::chrono_literals;
 
 // A node with its HTTP API on 127.0.0.1:`http_port` (0: any).
 struct api_fixture {
-    std::filesystem::path folder = std::filesystem::temp_directory_path() /
-                                   ("dave-http-conn-test-" + std::to_string(::getpid()));
+    static inline int made = 0; // a folder of its own each, SUBCASE reruns included
+    std::filesystem::path folder =
+        std::filesystem::temp_directory_path() /
+        ("dave-http-conn-test-" + std::to_string(::getpid()) + "-" + std::to_string(++made));
     caf::actor_system_config system_config;
     std::unique_ptr<caf::actor_system> system;
     std::optional<node_actor> node;
@@ -128,7 +130,7 @@ struct api_fixture {
         config.store.backup_file.clear();
         config.log_level = "warn";
         auto spawned = spawn_node(*system, config);
-        REQUIRE(spawned);
+        REQUIRE_MESSAGE(spawned, system->render(spawned.error()));
         node = *spawned;
         auto started = http_api::start(*system, *node, "127.0.0.1:0", false);
         REQUIRE(started);
