@@ -399,7 +399,11 @@ result<std::unique_ptr<http_api>> http_api::start(caf::actor_system& system, nod
 http_api::http_api(std::unique_ptr<implementation> impl) : impl_(std::move(impl)) {}
 
 http_api::~http_api() {
+    auto counts = impl_->connections->counts();
     impl_->connections.reset(); // waits for running handlers
+    logger_for("http")->info("HTTP API stopped: {} connections, {} shed at the cap, {} timed out, "
+                             "{} requests refused before routing",
+                             counts.accepted, counts.shed, counts.timed_out, counts.refused);
 }
 
 std::uint16_t http_api::port() const noexcept {
