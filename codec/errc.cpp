@@ -80,6 +80,8 @@ std::string_view to_string(errc code) noexcept {
         return "tcp_connection_shed";
     case errc::expired:
         return "expired";
+    case errc::address_in_use:
+        return "address_in_use";
     }
     return "unknown";
 }

@@ -53,7 +53,8 @@ enum class errc : std::uint8_t {
     tcp_listener_full,   // a connection refused: full, and no connection may be shed
     tcp_connection_shed, // a connection closed to make room for a newcomer
     // dat verification (added later; kept at the end so codes stay stable)
-    expired, // the dat's time + TTL has passed: the store would drop it at once
+    expired,        // the dat's time + TTL has passed: the store would drop it at once
+    address_in_use, // another socket is bound to the port (e.g. another node's HTTP API)
 };
 
 std::string_view to_string(errc code) noexcept;

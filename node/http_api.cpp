@@ -1,10 +1,13 @@
 #include "node/http_api.hpp"
 
-#include <atomic>
 #include <concepts>
+#include <cstring>
 #include <iomanip>
 #include <sstream>
-#include <thread>
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 
 #include <httplib.h>
 #include <nlohmann/json.hpp>
@@ -14,14 +17,81 @@
 #include "codec/codec.hpp"
 #include "codec/hex.hpp"
 #include "node/client.hpp"
+#include "node/http_connections.hpp"
 
 namespace dave {
 
+namespace {
+
+// cpp-httplib parses a request and routes it to our handlers; its own
+// listening socket and thread pool are unused (see node/http_connections.hpp).
+class request_router : public httplib::Server {
+public:
+    // Answers the one request on `stream`; true if the connection may stay open.
+    bool answer(httplib::Stream& stream, bool last) {
+        bool closed = false;
+        return process_request(stream, last, closed, nullptr) && !closed;
+    }
+};
+
+std::string endpoint_of(int socket, bool remote, int& port) {
+    sockaddr_storage address{};
+    socklen_t size = sizeof address;
+    port = 0;
+    if ((remote ? ::getpeername : ::getsockname)(socket, reinterpret_cast<sockaddr*>(&address),
+                                                 &size) != 0)
+        return {};
+    char text[INET6_ADDRSTRLEN] = {};
+    if (address.ss_family == AF_INET6) {
+        auto* v6 = reinterpret_cast<sockaddr_in6*>(&address);
+        ::inet_ntop(AF_INET6, &v6->sin6_addr, text, sizeof text);
+        port = ntohs(v6->sin6_port);
+    } else {
+        auto* v4 = reinterpret_cast<sockaddr_in*>(&address);
+        ::inet_ntop(AF_INET, &v4->sin_addr, text, sizeof text);
+        port = ntohs(v4->sin_port);
+    }
+    return text;
+}
+
+// One complete request already read by the connection loop, as the stream
+// cpp-httplib reads it from; the answer is collected for the loop to send.
+class exchange_stream final : public httplib::Stream {
+public:
+    explicit exchange_stream(const http_exchange& exchange) : exchange_(exchange) {}
+
+    bool is_readable() const override { return read_ < exchange_.request.size(); }
+    bool is_writable() const override { return true; }
+    ssize_t read(char* out, size_t size) override {
+        size = std::min(size, exchange_.request.size() - read_);
+        std::memcpy(out, exchange_.request.data() + read_, size);
+        read_ += size;
+        return static_cast<ssize_t>(size);
+    }
+    ssize_t write(const char* data, size_t size) override {
+        exchange_.answer->append(data, size);
+        return static_cast<ssize_t>(size);
+    }
+    void get_remote_ip_and_port(std::string& ip, int& port) const override {
+        ip = endpoint_of(exchange_.socket, true, port);
+    }
+    void get_local_ip_and_port(std::string& ip, int& port) const override {
+        ip = endpoint_of(exchange_.socket, false, port);
+    }
+    // The library uses the descriptor only to refuse one select() could not
+    // watch (>= FD_SETSIZE); this stream never selects, so it has none to show.
+    socket_t socket() const override { return INVALID_SOCKET; }
+
+private:
+    const http_exchange& exchange_;
+    std::size_t read_ = 0;
+};
+
+} // namespace
+
 struct http_api::implementation {
-    httplib::Server server;
-    std::thread runner;
-    std::atomic<bool> finished{false};
-    int port = 0;
+    request_router router;
+    std::unique_ptr<http_connections> connections; // last: stops before the router goes
 };
 
 namespace {
@@ -251,11 +321,15 @@ result<std::unique_ptr<http_api>> http_api::start(caf::actor_system& system, nod
         return errc::config_error;
     }
     auto impl = std::make_unique<implementation>();
-    auto& server = impl->server;
-    server.set_payload_max_length(64 * 1024);
-    server.set_tcp_nodelay(true); // small request/reply pairs: no delayed-ACK stalls
-    server.set_read_timeout(std::chrono::seconds(5));
-    // Each request blocks its own server thread on a scoped actor; the node's
+    auto& server = impl->router;
+    http_connection_options options;
+    server.set_payload_max_length(options.limits.max_body_bytes);
+    // Only the header of answers: the connection loop enforces both.
+    server.set_keep_alive_timeout(
+        std::chrono::duration_cast<std::chrono::seconds>(options.idle_timeout).count());
+    server.set_keep_alive_max_count(
+        options.max_requests_per_connection); // Each request blocks its own server thread on a
+                                              // scoped actor; the node's
     // actors are never blocked.
     server.Get("/status", [&system, node](const httplib::Request&, httplib::Response& response) {
         auto status = client(system, node).status();
@@ -309,39 +383,31 @@ result<std::unique_ptr<http_api>> http_api::start(caf::actor_system& system, nod
     auto close = host_text.rfind(']');
     std::string bind_host = host_text.substr(1, close - 1);
     if (bind_host.rfind("::ffff:", 0) == 0)
-        bind_host = bind_host.substr(7); // httplib binds IPv4 text for v4-mapped
-    int port = endpoint->port;
-    if (port == 0)
-        port = server.bind_to_any_port(bind_host);
-    else if (!server.bind_to_port(bind_host, port))
-        port = -1;
-    if (port <= 0) {
-        logger_for("http")->error("cannot bind the HTTP API to {}", listen);
-        return errc::io_error;
-    }
-    impl->port = port;
-    impl->runner = std::thread([&server, &finished = impl->finished] {
-        server.listen_after_bind();
-        finished = true;
-    });
-    // httplib's stop() does nothing until the server runs: a http_api destroyed
-    // right after start() would otherwise wait for a server that never stops.
-    while (!server.is_running() && !impl->finished)
-        std::this_thread::sleep_for(std::chrono::milliseconds(1));
-    logger_for("http")->info("HTTP API on {} (port {})", listen, port);
+        bind_host = bind_host.substr(7); // bind IPv4 for v4-mapped
+    auto connections = http_connections::open(bind_host, endpoint->port, options,
+                                              [&server](const http_exchange& exchange) {
+                                                  exchange_stream stream(exchange);
+                                                  return server.answer(stream, exchange.last);
+                                              });
+    if (!connections) // the caller says it in one line (`dave node` exits 2)
+        return connections.error();
+    impl->connections = std::move(*connections);
+    logger_for("http")->info("HTTP API on {} (port {})", listen, impl->connections->port());
     return std::unique_ptr<http_api>(new http_api(std::move(impl)));
 }
 
 http_api::http_api(std::unique_ptr<implementation> impl) : impl_(std::move(impl)) {}
 
 http_api::~http_api() {
-    impl_->server.stop();
-    if (impl_->runner.joinable())
-        impl_->runner.join();
+    auto counts = impl_->connections->counts();
+    impl_->connections.reset(); // waits for running handlers
+    logger_for("http")->info("HTTP API stopped: {} connections, {} shed at the cap, {} timed out, "
+                             "{} requests refused before routing",
+                             counts.accepted, counts.shed, counts.timed_out, counts.refused);
 }
 
 std::uint16_t http_api::port() const noexcept {
-    return static_cast<std::uint16_t>(impl_->port);
+    return impl_->connections->port();
 }
 
 } // namespace dave

@@ -7,8 +7,9 @@
 //   POST /put        body: a Dat        200 JSON {"replicas":[...]} | 4xx/5xx JSON {"error":...}
 //   GET  /get?public_key=HEX&key=HEX    200 body: the Dat | 404 not found | 504 timeout
 //
-// It runs on its own threads (cpp-httplib) and reaches the node only through
-// dave::client, i.e. by messages.
+// It runs on its own threads (node/http_connections: one connection loop and
+// worker lanes; cpp-httplib only parses and routes) and reaches the node only
+// through dave::client, i.e. by messages.
 #pragma once
 
 #include <memory>
@@ -21,8 +22,9 @@ namespace dave {
 
 class http_api {
 public:
-    // Binds `listen` ("127.0.0.1:8080"). A non-loopback address is refused
-    // (errc::config_error) unless allow_public.
+    // Binds `listen` ("127.0.0.1:8080") exclusively. A non-loopback address is
+    // refused (errc::config_error) unless allow_public; a port another socket
+    // holds (e.g. another node's API) is errc::address_in_use.
     static result<std::unique_ptr<http_api>> start(caf::actor_system& system, node_actor node,
                                                    const std::string& listen, bool allow_public);
     ~http_api();

@@ -113,10 +113,14 @@ int run_node(const node_options& options) {
             std::cerr << "dave node: HTTP API on " << config.http_listen << ": "
                       << (started.error() == errc::config_error
                               ? "a non-loopback address needs [http] allow_public = true"
-                              : "cannot bind (in use?)")
+                          : started.error() == errc::address_in_use
+                              ? "address in use (another process, perhaps another node, "
+                                "listens there); choose another [http] listen or --http"
+                              : "cannot bind")
                       << "\n";
             client(system, *node).shutdown();
-            return started.error() == errc::config_error ? exit_usage : exit_failed;
+            system.await_all_actors_done();
+            return exit_usage;
         }
         http = std::move(*started);
     }

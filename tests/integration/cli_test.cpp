@@ -831,3 +831,41 @@ TEST_CASE("a live node: put, get, status, metrics, SIGTERM") {
     CHECK(after.status == 1);
     CHECK(after.err.find("cannot reach") != std::string::npos);
 }
+
+TEST_CASE("a second node on the same HTTP port exits 2 with one line; the first keeps it") {
+    temp_folder dir;
+    auto http_port = free_http_port();
+    fs::create_directories(dir / "first");
+    fs::create_directories(dir / "second");
+    auto first_config = (dir / "first" / "node.toml").string();
+    auto second_config = (dir / "second" / "node.toml").string();
+    write_file(first_config, config_text(free_node_port(), http_port));
+    write_file(second_config, config_text(free_node_port(), http_port));
+    background_node first({"node", "--config", first_config}, dir / "first", dir / "first.log");
+    auto deadline = std::chrono::steady_clock::now() + 60s;
+    while (run({"status", "--config", first_config}, dir / "first").status != 0) {
+        auto code = first.exited();
+        REQUIRE_MESSAGE(!code, "dave node exited with ", *code, ":\n", first.log());
+        REQUIRE_MESSAGE(std::chrono::steady_clock::now() < deadline, first.log());
+        std::this_thread::sleep_for(100ms);
+    }
+    auto node_id = [&] {
+        auto json = run({"status", "--json", "--config", first_config}, dir / "first");
+        REQUIRE(json.status == 0);
+        auto at = json.out.find("\"node_id\":");
+        REQUIRE(at != std::string::npos);
+        return json.out.substr(at, json.out.find(',', at) - at);
+    };
+    auto first_id = node_id();
+
+    auto second =
+        run({"node", "--config", second_config, "--log-level", "error"}, dir / "second", 30s);
+    CHECK_MESSAGE(second.status == 2, describe({"node (second)"}, second));
+    CHECK_MESSAGE(one_line(second.err), second.err);
+    CHECK(second.err.find("127.0.0.1:" + std::to_string(http_port)) != std::string::npos);
+    CHECK(second.err.find("address in use") != std::string::npos);
+
+    // Every request still reaches the first node.
+    for (int i = 0; i < 10; ++i)
+        CHECK(node_id() == first_id);
+}
