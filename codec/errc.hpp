@@ -46,6 +46,8 @@ enum class errc : std::uint8_t {
     from_own_address, // loopback: a datagram we sent ourselves
     overloaded,       // shed by backpressure policy
     rate_limited,     // over its source address's token bucket
+    // durability
+    backup_unavailable, // the backup file cannot be written (disk full, I/O error): refused
 };
 
 std::string_view to_string(errc code) noexcept;

@@ -148,6 +148,7 @@ caf::behavior ignore_all(caf::event_based_actor*) {
     return {
         [=](send_atom, const datagram_batch&) {},
         [=](append_atom, const entry&) {},
+        [=](changed_atom) {}, // a shard asking to hear about the backup's state
     };
 }
 
