@@ -255,8 +255,14 @@ void stop_compaction(backup_state& state, const char* what, errc fault) {
 // new file while appends go on to the old one; then copy what was appended
 // meanwhile, fdatasync and rename.
 void compact_step(caf::blocking_actor* self, backup_state& state) {
-    if (!state.can_compact || !state.appender || !state.writable)
+    if (!state.can_compact || !state.appender)
         return;
+    if (!state.writable) {
+        // The new file would only take space the backup needs.
+        if (state.job)
+            stop_compaction(state, "a failed write of the backup", errc::backup_unavailable);
+        return;
+    }
     if (!state.job) {
         if (steady::now() < state.next_compaction ||
             !compaction_due(state.liveness, state.setup.compact_min_dead_bytes))
