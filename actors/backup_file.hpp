@@ -132,6 +132,9 @@ public:
     errc close();
 
     std::size_t buffered_bytes() const noexcept { return buffer_.size(); }
+    // Drops the buffered records (after a failed flush, so that the buffer
+    // stays bounded: the writer refuses what it could not write).
+    void discard_buffered() noexcept { buffer_.clear(); }
     // Bytes of complete records (and header) in the file.
     std::uint64_t file_bytes() const noexcept { return file_bytes_; }
 

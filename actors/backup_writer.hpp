@@ -1,8 +1,23 @@
 // The backup writer owns the backup file. On start it replays the file
 // (verifying every dat), compacts it atomically (unless it is already
-// compact) and opens it for appending;
-// then it appends every accepted entry, flushes on a short interval and on
-// shutdown, where it also fsyncs.
+// compact) and opens it for appending; then it appends every accepted entry.
+//
+// Group commit: each turn of its loop drains every queued record, writes
+// them with one write(2) and, when a put waits and fsync is on, one
+// fdatasync, then answers every waiting put. A put is acknowledged only once
+// its record is in the file (and with fsync, on disk).
+//
+// When a write fails (disk full, I/O error) the unwritten records are
+// dropped and refused (the buffer stays bounded), and the shards are told
+// the backup is unwritable: they refuse puts with errc::backup_unavailable
+// before storing them. Every retry_every the writer checks for free space
+// and, when there is some, tells the shards it is writable again.
+//
+// Online compaction: the writer knows where the newest record of each
+// (public key, key) lies; once the dead bytes (older versions) exceed the
+// live ones and compact_min_dead_bytes, it copies the live records to a new
+// file step by step while appends go on, then copies the tail appended
+// meanwhile, fdatasyncs and renames (see backup_compaction.hpp).
 #pragma once
 
 #include <chrono>
@@ -20,16 +35,26 @@ struct backup_setup {
     bool fsync_on_flush = false;
     int min_work = 8;
     std::function<std::uint64_t()> wall_clock_ms;
+    std::uint64_t compact_min_dead_bytes = 4 << 20;
+    std::chrono::milliseconds retry_every{1000};
+    // Free space in the backup's folder that ends an unwritable spell.
+    std::uint64_t resume_free_bytes = 256 * 1024;
+    // Live bytes copied per turn of the loop while compacting.
+    std::size_t compact_step_bytes = 4 << 20;
 };
 
 // Detached (file I/O blocks); a blocking actor that drains its mailbox every
 // 2 ms while entries arrive, so that senders need not wake it per entry.
 // Messages:
 //   (restore_atom) -> std::vector<entry>   the replayed entries (once)
-//   (append_atom, entry)
+//   (changed_atom)                         from a shard: send it (changed_atom, bool
+//                                          writable) now and whenever that changes
+//   (append_atom, entry)                   a peer's entry: written, not answered
 //   (append_atom, std::vector<entry>)
+//   (put_atom, entry) -> bool              answered once written (and fdatasynced with
+//                                          fsync on), or errc::backup_unavailable
 //   (flush_atom) -> bool                   flushed and fsynced
-//   (status_atom) -> node_status           records appended since start
+//   (status_atom) -> node_status           records written since start, lost, ...
 caf::actor spawn_backup_writer(caf::actor_system& system, backup_setup setup);
 
 } // namespace dave

@@ -26,6 +26,9 @@ struct shard_state {
     std::uint64_t gets_served = 0;
     std::uint64_t gets_missed = 0;
     rate_limited_log refusal_log;
+    // As the backup writer last told us; while false, puts are refused
+    // before they are stored (nothing unwritable is acknowledged).
+    bool backup_writable = true;
     std::shared_ptr<spdlog::logger> log = logger_for("shard");
     static inline const char* name = "shard";
 };
@@ -38,8 +41,18 @@ caf::error refuse(shard_state& state, errc reason) {
     return make_error(reason);
 }
 
-caf::result<bool> store_entry(self_pointer self, entry& item) {
+// Stores a PUT. `durable` (an API put): answered only once the backup
+// writer has written the record (write_and_answer); otherwise (a peer's PUT)
+// answered at once and the record handed to the writer.
+caf::result<bool> store_entry(self_pointer self, entry& item, bool durable) {
     auto& state = self->state;
+    if (state.setup.backup && !state.backup_writable) {
+        if (state.refusal_log.allow())
+            state.log->warn("refused dat: backup_unavailable, the backup cannot be written ({} "
+                            "more since last line)",
+                            state.refusal_log.take_suppressed());
+        return refuse(state, errc::backup_unavailable);
+    }
     auto now = state.setup.wall_clock_ms();
     if (auto size_error = check_sizes(item.data); size_error != errc::none)
         return refuse(state, size_error);
@@ -53,22 +66,38 @@ caf::result<bool> store_entry(self_pointer self, entry& item) {
         }
     }
     auto outcome = state.store->put(item, now);
-    if (outcome.status == put_status::identical)
-        return false;
-    if (!outcome.stored())
+    const bool identical = outcome.status == put_status::identical;
+    if (!identical && !outcome.stored())
         return refuse(state, outcome.error());
-    ++state.puts_stored;
-    if (state.setup.backup)
-        self->send(state.setup.backup, append_atom_v, std::move(item));
-    return true;
+    if (!identical)
+        ++state.puts_stored;
+    if (!state.setup.backup)
+        return !identical;
+    if (!durable) {
+        if (!identical)
+            self->send(state.setup.backup, append_atom_v, std::move(item));
+        return !identical;
+    }
+    // An identical API put is written again too: the first one's record may
+    // not be in the file yet (or may have failed), and this answer promises it is.
+    auto promise = self->make_response_promise<bool>();
+    self->request(state.setup.backup, caf::infinite, put_atom_v, std::move(item))
+        .then([promise, identical](bool) mutable { promise.deliver(!identical); },
+              [promise](const caf::error& error) mutable { promise.deliver(error); });
+    return promise;
 }
 
 caf::behavior shard(self_pointer self, shard_setup setup) {
     auto& state = self->state;
     state.setup = std::move(setup);
     state.store.emplace(state.setup.config);
+    // Ask to be told when the backup cannot (or can again) be written.
+    if (state.setup.backup)
+        self->send(state.setup.backup, changed_atom_v);
     return {
-        [=](store_atom, entry& item) { return store_entry(self, item); },
+        [=](store_atom, entry& item) { return store_entry(self, item, false); },
+        [=](put_atom, entry& item) { return store_entry(self, item, true); },
+        [=](changed_atom, bool writable) { self->state.backup_writable = writable; },
         [=](restore_atom, std::vector<entry>& items) {
             auto now = self->state.setup.wall_clock_ms();
             for (const auto& item : items)

@@ -19,7 +19,7 @@ struct shard_setup {
     int min_work = 8;
     std::size_t fanout = 5;
     caf::actor writer; // transport, for GET_ACK replies
-    caf::actor backup; // (append_atom, entry); may be null
+    caf::actor backup; // the backup writer; may be null (no durability)
     std::function<std::uint64_t()> wall_clock_ms;
     // Active peers scoring below this are not made replicas (see peer_choice).
     double replica_floor = 0.0;
@@ -29,7 +29,13 @@ struct shard_setup {
 };
 
 // Messages:
-//   (store_atom, entry) -> bool (true stored, false identical) or errc error
+//   (store_atom, entry) -> bool (true stored, false identical) or errc error;
+//                                             a peer's PUT: answered once stored in memory
+//   (put_atom, entry) -> bool or errc error   an API put: answered once the backup writer
+//                                             wrote the record (errc::backup_unavailable
+//                                             if it cannot); identical puts are written too
+//   (changed_atom, bool writable)             from the backup writer: while false, every
+//                                             PUT is refused (backup_unavailable) unstored
 //   (restore_atom, std::vector<entry>)        already verified; no backup append
 //   (serve_atom, address, get_message)        answers with GET_ACK via the writer
 //   (get_atom, public_key_bytes, bytes) -> entry or errc::not_found

@@ -52,7 +52,8 @@ std::string short_number(double value) {
 } // namespace
 
 int run_all() {
-    const std::vector<std::string> order{"pow", "verify", "node", "latency", "memory", "replay"};
+    const std::vector<std::string> order{"pow",    "verify", "node",   "latency",
+                                         "memory", "replay", "durable"};
     std::vector<row> rows;
     std::vector<std::string> failed;
     const auto start = std::chrono::steady_clock::now();

@@ -13,6 +13,7 @@ int run_node();    // PUT ingest over TCP, GET serving, PING/PONG, mailbox depth
 int run_latency(); // GET latency in a 5-node loopback network
 int run_memory();  // memory per stored entry, 1M entries
 int run_replay();  // backup replay at start-up and compaction
+int run_durable(); // acknowledged (durable) puts/s with fsync off and on
 int run_load();    // hidden: the load generator child process
 int run_all();     // every measuring subcommand, each in its own process, then a table
 

@@ -35,6 +35,9 @@ constexpr command commands[] = {
      dave::bench::run_memory},
     {"replay", "backup replay rate at start-up and compaction time, 200k entries",
      dave::bench::run_replay},
+    {"durable",
+     "acknowledged puts/s through the node API, fsync off and on (group commit), 20k puts",
+     dave::bench::run_durable},
     {"_load", "load generator child process", dave::bench::run_load, true, true},
 };
 

@@ -82,6 +82,8 @@ std::string_view to_string(errc code) noexcept {
         return "expired";
     case errc::address_in_use:
         return "address_in_use";
+    case errc::backup_unavailable:
+        return "backup_unavailable";
     }
     return "unknown";
 }

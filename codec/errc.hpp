@@ -55,6 +55,8 @@ enum class errc : std::uint8_t {
     // dat verification (added later; kept at the end so codes stay stable)
     expired,        // the dat's time + TTL has passed: the store would drop it at once
     address_in_use, // another socket is bound to the port (e.g. another node's HTTP API)
+    // durability
+    backup_unavailable, // the backup file cannot be written (disk full, I/O error): refused
 };
 
 std::string_view to_string(errc code) noexcept;

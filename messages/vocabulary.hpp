@@ -93,6 +93,12 @@ struct node_status {
     std::uint64_t challenges_pending = 0;        // remembered, not yet judged
     std::vector<named_count> challenge_failures; // reason -> count
     std::vector<named_count> api_gets_sent;      // peer -> GETs the getter sent it
+    // The backup writer (backup_records above counts records written).
+    std::uint64_t backup_records_lost = 0; // accepted, not written: the backup was unwritable
+    std::uint64_t backup_unwritable = 0;   // 1 while puts are refused for the backup
+    std::uint64_t backup_file_bytes = 0;
+    std::uint64_t backup_live_bytes = 0;  // newest record per (public key, key)
+    std::uint64_t backup_compactions = 0; // online, since start
 };
 
 template <class Inspector> typename Inspector::result_type inspect(Inspector& f, datagram& x) {
@@ -126,7 +132,8 @@ template <class Inspector> typename Inspector::result_type inspect(Inspector& f,
              x.put_refusals, x.gets_served, x.gets_missed, x.api_gets_remote, x.api_gets_not_found,
              x.api_gets_timed_out, x.api_gets_widened, x.mailbox_depths, x.pong_rejections,
              x.peer_trust, x.challenges_passed, x.challenges_failed, x.challenges_pending,
-             x.challenge_failures, x.api_gets_sent);
+             x.challenge_failures, x.api_gets_sent, x.backup_records_lost, x.backup_unwritable,
+             x.backup_file_bytes, x.backup_live_bytes, x.backup_compactions);
 }
 
 } // namespace dave

@@ -41,6 +41,9 @@ struct store_config {
     std::filesystem::path backup_file = "dave.backup"; // empty disables
     milliseconds backup_flush_every{200};
     bool fsync_on_flush = false; // fsync is always done on shutdown and compaction
+    // Online compaction once the backup's dead bytes (older versions) exceed
+    // its live bytes and this.
+    std::size_t backup_compact_after = 4 * 1024 * 1024;
 };
 
 // Trust (PROTOCOL.md, "Trust"): storage challenges and the scores they

@@ -111,6 +111,8 @@ int http_status_for(const caf::error& error) {
         return 503;
     case errc::io_error:
         return 500;
+    case errc::backup_unavailable:
+        return 507; // Insufficient Storage: nothing was acknowledged
     default:
         return 422; // the dat itself was refused
     }
@@ -217,8 +219,19 @@ std::string render_metrics(const node_status& s) {
     out.sample("network_used_bytes", s.network_used);
     out.family("network_capacity_bytes", "gauge", "Capacity the active peers report, plus ours.");
     out.sample("network_capacity_bytes", s.network_capacity);
-    out.family("backup_records_total", "counter", "Records appended to the backup file.");
+    out.family("backup_records_total", "counter", "Records written to the backup file.");
     out.sample("backup_records_total", s.backup_records);
+    out.family("backup_records_lost_total", "counter",
+               "Accepted records not written: the backup was unwritable.");
+    out.sample("backup_records_lost_total", s.backup_records_lost);
+    out.family("backup_unwritable", "gauge", "1 while puts are refused for the backup.");
+    out.sample("backup_unwritable", s.backup_unwritable);
+    out.family("backup_file_bytes", "gauge", "Size of the backup file.");
+    out.sample("backup_file_bytes", s.backup_file_bytes);
+    out.family("backup_live_bytes", "gauge", "Bytes of the newest record per key in the backup.");
+    out.sample("backup_live_bytes", s.backup_live_bytes);
+    out.family("backup_compactions_total", "counter", "Online compactions of the backup.");
+    out.sample("backup_compactions_total", s.backup_compactions);
     out.counts("mailbox_depth", "gauge", "Deepest mailbox per actor kind.", "actor",
                s.mailbox_depths);
     out.counts("api_gets_sent_total", "counter", "GETs sent to peers for API GETs, by peer.",
@@ -290,6 +303,13 @@ std::string render_status_json(const node_status& s) {
           {"api_widened", s.api_gets_widened}}},
         {"pong_rejections", as_object(s.pong_rejections)},
         {"backup_records", s.backup_records},
+        {"backup",
+         {{"records", s.backup_records},
+          {"records_lost", s.backup_records_lost},
+          {"writable", s.backup_unwritable == 0},
+          {"file_bytes", s.backup_file_bytes},
+          {"live_bytes", s.backup_live_bytes},
+          {"compactions", s.backup_compactions}}},
         {"mailbox_depths", as_object(s.mailbox_depths)},
     };
     out["gets"]["api_sent_by_peer"] = as_object(s.api_gets_sent);
@@ -351,6 +371,12 @@ result<std::unique_ptr<http_api>> http_api::start(caf::actor_system& system, nod
         if (!value)
             return reply_json(response, 400, {{"error", std::string(to_string(value.error()))}});
         auto stored = client(system, node).put(*value);
+        if (!stored && errc_of(stored.error()) == errc::backup_unavailable)
+            return reply_json(response, 507,
+                              {{"error", error_text(stored.error())},
+                               {"reason", "the node cannot write its backup file (disk full or an "
+                                          "I/O error); the put was refused, not stored durably; "
+                                          "writing resumes by itself when space returns"}});
         if (!stored)
             return reply_json(response, http_status_for(stored.error()),
                               {{"error", error_text(stored.error())}});

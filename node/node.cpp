@@ -93,8 +93,9 @@ void write_dat(node_pointer self, const peer_snapshot& peers, dat value, write_d
         done(stored);
     };
     if (includes(item.replicas, peers.self_id)) {
+        // put_atom: the shard answers once the record is in the backup file.
         self->request(shard_for(state, item.data.public_key, item.data.key), caf::infinite,
-                      store_atom_v, item)
+                      put_atom_v, item)
             .then([=](bool) { send_remote(item); }, [=](const caf::error& error) { done(error); });
         return;
     }
@@ -386,10 +387,12 @@ caf::expected<node_actor> spawn_node(caf::actor_system& system, const node_confi
     node_children children;
     children.writer = transport.datagram_writer;
     children.batch_writer = transport.stream_writer;
-    if (!config.store.backup_file.empty())
-        children.backup = spawn_backup_writer(
-            system, {config.store.backup_file, config.store.backup_flush_every,
-                     config.store.fsync_on_flush, protocol.min_work, wall_clock_ms});
+    if (!config.store.backup_file.empty()) {
+        backup_setup backup{config.store.backup_file, config.store.backup_flush_every,
+                            config.store.fsync_on_flush, protocol.min_work, wall_clock_ms};
+        backup.compact_min_dead_bytes = config.store.backup_compact_after;
+        children.backup = spawn_backup_writer(system, std::move(backup));
+    }
     shard_config store_config;
     store_config.own_node_id = node_id(keys.public_key);
     store_config.capacity_bytes = config.store.shard_capacity;

@@ -64,6 +64,11 @@ inline void merge_status(node_status& into, const node_status& part) {
     into.puts_stored += part.puts_stored;
     into.puts_refused += part.puts_refused;
     into.backup_records += part.backup_records;
+    into.backup_records_lost += part.backup_records_lost;
+    into.backup_unwritable += part.backup_unwritable;
+    into.backup_file_bytes += part.backup_file_bytes;
+    into.backup_live_bytes += part.backup_live_bytes;
+    into.backup_compactions += part.backup_compactions;
     into.gets_served += part.gets_served;
     into.gets_missed += part.gets_missed;
     into.api_gets_remote += part.api_gets_remote;

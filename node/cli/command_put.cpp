@@ -69,6 +69,16 @@ int run_put(const put_options& options) {
             std::cerr << (many ? "\n" : "") << "dave put: " << api.unreachable_message() << "\n";
             return exit_failed;
         }
+        if (reply.status == 507) {
+            // Nothing more can be written until the node's disk has room.
+            std::cerr << (many ? "\n" : "") << "dave put: " << key
+                      << ": refused: the node cannot write its backup file (disk full or an I/O "
+                         "error), so it acknowledges no put until it can"
+                      << (many ? "; stopped after " + std::to_string(i - failures) + " written"
+                               : std::string())
+                      << "\n";
+            return exit_failed;
+        }
         if (reply.status != 200) {
             ++failures;
             std::cerr << (many ? "\n" : "") << "dave put: " << key << ": "
@@ -81,6 +91,7 @@ int run_put(const put_options& options) {
     }
     if (many) {
         std::fprintf(stderr, "\n");
+        // "wrote": acknowledged, so in the node's backup file (see README).
         std::cout << "wrote " << total - failures << " of " << total << " in " << elapsed()
                   << " s (" << static_cast<double>(total) / elapsed() << " puts/s)\n";
     }

@@ -55,7 +55,15 @@ int run_status(const status_options& options) {
                   << " refused\n";
         for (auto& [reason, count] : s["puts"]["refusals"].items())
             std::cout << "  refused " << reason << ": " << count << "\n";
-        std::cout << "backup    " << s["backup_records"] << " records written\n";
+        std::cout << "backup    " << s["backup_records"] << " records written";
+        if (s.contains("backup")) {
+            auto& backup = s["backup"];
+            std::cout << ", " << backup["file_bytes"] << " bytes (" << backup["live_bytes"]
+                      << " live), " << backup["compactions"] << " online compactions";
+            if (backup["writable"] == false)
+                std::cout << "; UNWRITABLE: puts are refused until it can be written";
+        }
+        std::cout << "\n";
     } catch (const nlohmann::json::exception&) {
         std::cerr << "dave status: unreadable reply\n";
         return exit_failed;

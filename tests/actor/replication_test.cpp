@@ -146,8 +146,8 @@ caf::behavior fake_peer_manager(caf::event_based_actor*, std::shared_ptr<peer_sn
 
 caf::behavior ignore_all(caf::event_based_actor*) {
     return {
-        [=](send_atom, const datagram_batch&) {},
-        [=](append_atom, const entry&) {},
+        [=](send_atom, const datagram_batch&) {}, [=](append_atom, const entry&) {},
+        [=](changed_atom) {}, // a shard asking to hear about the backup's state
     };
 }
 

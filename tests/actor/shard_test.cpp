@@ -89,9 +89,20 @@ caf::behavior recording_writer(caf::event_based_actor*,
     };
 }
 
-caf::behavior recording_backup(caf::event_based_actor*, std::shared_ptr<std::vector<entry>> out) {
+// A backup writer that records what it is given: peers' entries
+// (append_atom) and API puts (put_atom), which it answers true, or
+// backup_unavailable while *full.
+caf::behavior recording_backup(caf::event_based_actor*, std::shared_ptr<std::vector<entry>> out,
+                               std::shared_ptr<bool> full) {
     return {
         [=](append_atom, const entry& item) { out->push_back(item); },
+        [=](put_atom, const entry& item) -> caf::result<bool> {
+            if (*full)
+                return make_error(errc::backup_unavailable);
+            out->push_back(item);
+            return true;
+        },
+        [=](changed_atom) {},
     };
 }
 
@@ -110,6 +121,7 @@ struct fixture : test_coordinator_fixture<test_config> {
     std::shared_ptr<std::uint64_t> wall = std::make_shared<std::uint64_t>(base_time + 60'000);
     std::shared_ptr<std::vector<datagram>> sent = std::make_shared<std::vector<datagram>>();
     std::shared_ptr<std::vector<entry>> appended = std::make_shared<std::vector<entry>>();
+    std::shared_ptr<bool> backup_full = std::make_shared<bool>(false);
     caf::actor writer;
     caf::actor backup;
     caf::actor shard;
@@ -120,7 +132,7 @@ struct fixture : test_coordinator_fixture<test_config> {
         initialize_crypto();
         set_log_level("off");
         writer = sys.spawn(recording_writer, sent);
-        backup = sys.spawn(recording_backup, appended);
+        backup = sys.spawn(recording_backup, appended, backup_full);
         sched.run();
     }
 
@@ -149,8 +161,10 @@ struct fixture : test_coordinator_fixture<test_config> {
         return std::move(*slot);
     }
 
-    store_reply store(const entry& item) {
-        auto reply = ask<bool>(store_atom_v, item);
+    store_reply store(const entry& item) { return store_as(store_atom_v, item); }
+    // put_atom: an API put, answered once the backup wrote it.
+    template <class Atom> store_reply store_as(Atom atom, const entry& item) {
+        auto reply = ask<bool>(atom, item);
         store_reply out;
         if (reply.value)
             out.stored = *reply.value;
@@ -212,6 +226,46 @@ CAF_TEST(a verified dat is stored and appended to the backup) {
     CAF_CHECK_EQUAL(st.used_bytes, stored_size(item));
     CAF_CHECK_EQUAL(st.puts_stored, 1u);
     CAF_CHECK_EQUAL(st.puts_refused, 0u);
+}
+
+CAF_TEST(an API put is answered only after the backup wrote it) {
+    start();
+    auto value = signed_dat(keys_for(1), "durable", "v", base_time);
+    auto reply = store_as(put_atom_v, as_entry(value));
+    CAF_REQUIRE(reply.stored.has_value());
+    CAF_CHECK(*reply.stored);
+    CAF_REQUIRE_EQUAL(appended->size(), 1u);
+    // The same put again: written again (its first record might not be in
+    // the file), answered false (nothing new stored).
+    reply = store_as(put_atom_v, as_entry(value));
+    CAF_REQUIRE(reply.stored.has_value());
+    CAF_CHECK(!*reply.stored);
+    CAF_CHECK_EQUAL(appended->size(), 2u);
+    // A backup that cannot write: the put is not acknowledged.
+    *backup_full = true;
+    reply = store_as(put_atom_v, as_entry(signed_dat(keys_for(1), "lost", "v", base_time)));
+    CAF_CHECK(!reply.stored.has_value());
+    CAF_CHECK_EQUAL(name_of(reply.error), name_of(errc::backup_unavailable));
+}
+
+CAF_TEST(while the backup is unwritable every PUT is refused before it is stored) {
+    start();
+    caf::anon_send(shard, changed_atom_v, false);
+    sched.run();
+    auto value = signed_dat(keys_for(1), "k", "v", base_time);
+    check_refused(value, errc::backup_unavailable); // a peer's PUT
+    auto reply = store_as(put_atom_v, as_entry(value));
+    CAF_CHECK_EQUAL(name_of(reply.error), name_of(errc::backup_unavailable));
+    CAF_CHECK(!get(value).has_value());
+    CAF_CHECK(appended->empty());
+    auto st = status();
+    CAF_CHECK_EQUAL(st.puts_refused, 2u);
+    CAF_CHECK_EQUAL(st.puts_stored, 0u);
+    // Writable again: accepted.
+    caf::anon_send(shard, changed_atom_v, true);
+    sched.run();
+    require_stored(value);
+    CAF_CHECK_EQUAL(appended->size(), 1u);
 }
 
 CAF_TEST(an identical dat is a no - op and is not verified again) {

@@ -138,8 +138,8 @@ caf::behavior recording_ack_sink(caf::event_based_actor*,
 
 caf::behavior ignore_all(caf::event_based_actor*) {
     return {
-        [=](send_atom, const datagram_batch&) {},
-        [=](append_atom, const entry&) {},
+        [=](send_atom, const datagram_batch&) {}, [=](append_atom, const entry&) {},
+        [=](changed_atom) {}, // a shard asking to hear about the backup's state
     };
 }
 

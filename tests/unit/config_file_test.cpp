@@ -158,7 +158,9 @@ TEST_CASE("unknown keys and sections are refused, not ignored") {
           "node.toml:3: [node] lisen: unknown key (known: key_file, listen, edges, dispatchers)");
     CHECK(problem_of(lines({"[store]", "", "capacity = \"4 MiB\""})) ==
           "node.toml:3: [store] capacity: unknown key (known: shard_capacity, backup_file, ttl, "
-          "backup_flush_every, fsync)");
+          "backup_flush_every, fsync, backup_compact_after)");
+    CHECK(parsed(lines({"[store]", "backup_compact_after = \"256 KiB\""}))
+              .store.backup_compact_after == 256 * 1024);
     CHECK(problem_of(lines({"[node]", "listen = \"[::1]:1618\"", "[nodes]", "listen = 1"})) ==
           "node.toml:3: [nodes]: unknown section (known: node, store, protocol, log, http, trust, "
           "limits)");

@@ -34,7 +34,8 @@ node_process::node_process(node_process_options options) : options_(std::move(op
         config << (i ? ", " : "") << "\"" << options_.edges[i] << "\"";
     config << "]\n\n"
            << "[store]\n"
-           << "backup_file = \"" << (options_.backup ? "dave.backup" : "") << "\"\n\n"
+           << "backup_file = \"" << (options_.backup ? options_.backup_file.string() : "") << "\"\n"
+           << options_.store_toml << "\n"
            << short_timers_toml(options_.log_level) << "status_every = \"2s\"\n\n"
            << "[http]\n"
            << "listen = \""

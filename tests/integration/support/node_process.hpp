@@ -23,9 +23,11 @@ struct node_process_options {
     std::vector<std::string> edges;
     key_pair keys;
     bool backup = true;
+    std::filesystem::path backup_file = "dave.backup"; // relative to dir, or absolute
     std::string log_level = "info";
     std::uint16_t http_port = 0; // [http] on [::1]:http_port; 0 disables it
     std::string extra_toml;      // appended verbatim
+    std::string store_toml;      // more [store] lines, e.g. "fsync = true\n"
 };
 
 class node_process {
@@ -57,7 +59,7 @@ public:
     std::uint64_t id() const noexcept { return node_id(options_.keys.public_key); }
     address udp() const;
     std::filesystem::path config_path() const { return options_.dir / "node.toml"; }
-    std::filesystem::path backup_path() const { return options_.dir / "dave.backup"; }
+    std::filesystem::path backup_path() const { return options_.dir / options_.backup_file; }
     std::filesystem::path log_path() const { return options_.dir / "node.log"; }
     pid_t pid() const noexcept { return pid_; }
 
