@@ -10,6 +10,7 @@
 #include "actors/peer_choice.hpp"
 #include "actors/peer_table.hpp"
 #include "actors/shard_store.hpp"
+#include "actors/silent_peers.hpp"
 #include "actors/socket_address.hpp"
 #include "codec/codec.hpp"
 #include "crypto/dat_crypto.hpp"
@@ -24,14 +25,18 @@ using lookup_key = std::pair<public_key_bytes, bytes>;
 // Private timer atom: the delayed second round of a GET.
 using later_timer = caf::atom_constant<caf::atom("getlater")>;
 constexpr later_timer later_timer_v{};
+// Private timer atom: the per-peer deadline of the peers a GET asked so far.
+using silent_timer = caf::atom_constant<caf::atom("getsilent")>;
+constexpr silent_timer silent_timer_v{};
 
 struct pending_get {
     std::uint64_t id = 0;
     std::vector<caf::response_promise> waiters;
     std::vector<address> asked;
     std::vector<address> said_not_found;
-    std::vector<address> later; // less reliable peers, not asked yet
-    std::vector<address> wider; // the next closest, closest first, not asked yet
+    std::vector<address> silent; // asked, no answer within silent_after (yet)
+    std::vector<address> later;  // less reliable peers, not asked yet
+    std::vector<address> wider;  // the next closest, closest first, not asked yet
 };
 
 struct getter_state {
@@ -44,6 +49,7 @@ struct getter_state {
     std::uint64_t invalid_answers = 0;
     std::uint64_t widened = 0; // rounds of further peers asked
     std::unordered_map<address, std::uint64_t, address_hash> sent_to; // GETs per peer
+    silent_peers silent; // peers that left a GET unanswered lately
     std::shared_ptr<spdlog::logger> log = logger_for("get");
     static inline const char* name = "getter";
 };
@@ -63,7 +69,17 @@ void finish(self_pointer self, std::map<lookup_key, pending_get>::iterator it, c
     self->state.pending.erase(it);
 }
 
-// Sends the GET for `lookup` to `peers` (in that order) that were not asked yet.
+bool contains(const std::vector<address>& peers, const address& peer) {
+    return std::find(peers.begin(), peers.end(), peer) != peers.end();
+}
+
+// Every peer asked so far said "not found" or missed its deadline.
+bool settled(const pending_get& pending) {
+    return pending.said_not_found.size() + pending.silent.size() == pending.asked.size();
+}
+
+// Sends the GET for `lookup` to `peers` (in that order) that were not asked
+// yet, and arms their deadline.
 void send_gets(self_pointer self, const lookup_key& lookup, pending_get& pending,
                const std::vector<address>& peers) {
     auto& state = self->state;
@@ -78,8 +94,11 @@ void send_gets(self_pointer self, const lookup_key& lookup, pending_get& pending
         ++state.sent_to[peer];
         batch.items.push_back({peer, *request});
     }
-    if (!batch.items.empty())
-        self->send(state.setup.writer, send_atom_v, std::move(batch));
+    if (batch.items.empty())
+        return;
+    self->send(state.setup.writer, send_atom_v, std::move(batch));
+    self->delayed_send(self, state.setup.silent_after, silent_timer_v, pending.id,
+                       static_cast<std::uint64_t>(pending.asked.size()));
 }
 
 // The next FANOUT of the wider peers, asked now. False when none are left.
@@ -115,6 +134,10 @@ void ask_peers(self_pointer self, const lookup_key& lookup) {
             // answer within later_after (or all say "not found").
             auto order = order_for_get(peers, lookup.first, state.setup.fanout,
                                        state.setup.fanout * state.setup.widen_rounds);
+            // Peers that left a GET unanswered lately only after the others.
+            const auto now = self->clock().now();
+            demote_silent(order,
+                          [&](const address& peer) { return state.silent.is_silent(peer, now); });
             std::vector<address> first;
             for (auto& peer : order.first)
                 first.push_back(peer.endpoint);
@@ -167,20 +190,24 @@ caf::behavior getter(self_pointer self, getter_setup setup) {
             if (it == state.pending.end())
                 return;
             auto& pending = it->second;
-            if (std::find(pending.asked.begin(), pending.asked.end(), from) == pending.asked.end())
+            if (!contains(pending.asked, from))
                 return; // not asked: ignore unsolicited answers
+            state.silent.answered(from);
+            // A late answer: the peer is no longer counted as silent here.
+            pending.silent.erase(std::remove(pending.silent.begin(), pending.silent.end(), from),
+                                 pending.silent.end());
             if (is_not_found(answer)) {
-                if (std::find(pending.said_not_found.begin(), pending.said_not_found.end(), from) ==
-                    pending.said_not_found.end())
+                if (!contains(pending.said_not_found, from))
                     pending.said_not_found.push_back(from);
-                if (pending.said_not_found.size() == pending.asked.size()) {
+                if (settled(pending)) {
                     if (!pending.later.empty()) {
                         ask_later_peers(self, it); // the reliable ones do not have it
                         return;
                     }
                     if (ask_wider_peers(self, it))
                         return; // the closest we know do not have it; farther ones may
-
+                    if (!pending.silent.empty())
+                        return; // a silent peer may still answer before the deadline
                     ++state.not_found;
                     finish(self, it, make_error(errc::not_found));
                 }
@@ -219,6 +246,35 @@ caf::behavior getter(self_pointer self, getter_setup setup) {
                     ask_later_peers(self, it);
                     return;
                 }
+        },
+        [=](silent_timer, std::uint64_t id, std::uint64_t asked_count) {
+            // The first `asked_count` peers asked had silent_after to answer.
+            auto& state = self->state;
+            auto it = std::find_if(state.pending.begin(), state.pending.end(),
+                                   [id](const auto& item) { return item.second.id == id; });
+            if (it == state.pending.end())
+                return; // answered already
+            auto& pending = it->second;
+            const auto now = self->clock().now();
+            bool newly_silent = false;
+            const auto count = std::min<std::size_t>(asked_count, pending.asked.size());
+            for (std::size_t i = 0; i < count; ++i) {
+                const auto& peer = pending.asked[i];
+                if (contains(pending.said_not_found, peer) || contains(pending.silent, peer))
+                    continue;
+                pending.silent.push_back(peer);
+                state.silent.mark(peer, now);
+                newly_silent = true;
+                state.log->debug("GET: no answer from {} within {} ms, asking on", to_string(peer),
+                                 state.setup.silent_after.count());
+            }
+            if (!newly_silent)
+                return;
+            // Do not wait for them: ask who would be asked after a "not found".
+            if (!pending.later.empty())
+                ask_later_peers(self, it);
+            else if (settled(pending))
+                ask_wider_peers(self, it);
         },
         [=](tick_atom, std::uint64_t id) {
             auto& state = self->state;

@@ -70,4 +70,30 @@ get_order order_for_get(const peer_snapshot& peers, const public_key_bytes& key,
     return out;
 }
 
+void demote_silent(get_order& order, const std::function<bool(const address&)>& is_silent) {
+    auto answers = [&](const peer_info& peer) { return !is_silent(peer.endpoint); };
+    auto answering_wider = std::stable_partition(order.wider.begin(), order.wider.end(), answers);
+    auto answering_first = std::stable_partition(order.first.begin(), order.first.end(), answers);
+    if (answering_first == order.first.end())
+        return; // no one silent among the first
+    if (answering_first == order.first.begin() && answering_wider == order.wider.begin() &&
+        std::none_of(order.later.begin(), order.later.end(), answers))
+        return; // all silent: nothing to prefer (stable_partition kept every order)
+    std::vector<peer_info> demoted(answering_first, order.first.end());
+    order.first.erase(answering_first, order.first.end());
+    // Fill the freed places with the closest answering wider peers.
+    const auto fill = std::min<std::ptrdiff_t>(static_cast<std::ptrdiff_t>(demoted.size()),
+                                               answering_wider - order.wider.begin());
+    order.first.insert(order.first.end(), order.wider.begin(), order.wider.begin() + fill);
+    order.wider.erase(order.wider.begin(), order.wider.begin() + fill);
+    // The less reliable but answering peers still come before the silent ones.
+    auto answering_later = std::stable_partition(order.later.begin(), order.later.end(), answers);
+    if (order.first.empty()) {
+        // Only less reliable peers answer: ask them at once, the silent later.
+        order.first.assign(order.later.begin(), answering_later);
+        order.later.erase(order.later.begin(), answering_later);
+    }
+    order.later.insert(order.later.end(), demoted.begin(), demoted.end());
+}
+
 } // namespace dave

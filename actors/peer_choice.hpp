@@ -5,6 +5,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <vector>
 
 #include "actors/shard_store.hpp"
@@ -49,5 +50,12 @@ struct get_order {
 // `wider_count` more, the next closest, in `wider`.
 get_order order_for_get(const peer_snapshot& peers, const public_key_bytes& key, std::size_t fanout,
                         std::size_t wider_count = 0);
+
+// Peers that left a GET unanswered lately go last: each such peer in
+// `order.first` moves to the end of `order.later` (asked after later_after),
+// and its place in `first` goes to the closest peer of `order.wider` that is
+// not silent, so a GET still asks as many answering peers at once. Silent
+// peers in `wider` move to its end. If every peer is silent the order is kept.
+void demote_silent(get_order& order, const std::function<bool(const address&)>& is_silent);
 
 } // namespace dave

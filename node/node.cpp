@@ -444,7 +444,9 @@ caf::expected<node_actor> spawn_node(caf::actor_system& system, const node_confi
     children.getter =
         spawn_getter(system, {children.shards, children.peer_manager, children.writer,
                               protocol.fanout, protocol.min_work, protocol.get_timeout,
-                              wall_clock_ms, trust.get_later_after, protocol.get_widen_rounds});
+                              wall_clock_ms, trust.get_later_after, protocol.get_widen_rounds,
+                              // a peer silent for a quarter of the deadline is not waited for
+                              protocol.get_timeout / 4});
     audit_config audit;
     audit.challenge_probability = trust.challenge_probability;
     audit.challenge_after = trust.challenge_after;

@@ -1,4 +1,5 @@
 #include <iostream>
+#include <string>
 
 #include "cli_common.hpp"
 #include "codec/codec.hpp"
@@ -34,33 +35,44 @@ int run_get(const get_options& options) {
             return exit_usage;
         owner = keys->public_key;
     }
-    if (options.key.size() > 255) {
+    const bool many = options.count != 0;
+    const std::uint64_t total = many ? options.count : 1;
+    if (options.key.size() + (many ? std::to_string(total - 1).size() : 0) > 255) {
         std::cerr << "dave get: key longer than 255 bytes\n";
         return exit_usage;
     }
+    // One process and one connection for all N keys: reading many entries
+    // costs N requests, not N process starts.
     node_api_client api(*target);
-    auto reply = api.get(owner, bytes(options.key.begin(), options.key.end()));
-    if (reply.status == 0) {
-        std::cerr << "dave get: " << api.unreachable_message() << "\n";
-        return exit_failed;
+    std::uint64_t missing = 0;
+    for (std::uint64_t i = 0; i < total; ++i) {
+        auto key = many ? options.key + std::to_string(i) : options.key;
+        auto reply = api.get(owner, bytes(key.begin(), key.end()));
+        if (reply.status == 0) {
+            std::cerr << "dave get: " << api.unreachable_message() << "\n";
+            return exit_failed;
+        }
+        if (reply.status != 200) {
+            ++missing;
+            std::cerr << "dave get: " << key << ": "
+                      << (reply.status == 404 ? "not found" : error_of(reply)) << "\n";
+            continue;
+        }
+        auto found = decode_dat(
+            byte_span(reinterpret_cast<const std::uint8_t*>(reply.body.data()), reply.body.size()));
+        if (!found) {
+            ++missing;
+            std::cerr << "dave get: " << key
+                      << ": the node sent an undecodable dat: " << to_string(found.error()) << "\n";
+            continue;
+        }
+        if (many)
+            std::cout << key << "\t";
+        std::cout << std::string(found->value.begin(), found->value.end()) << "\n";
     }
-    if (reply.status == 404) {
-        std::cerr << "dave get: " << options.key << ": not found\n";
-        return exit_failed;
-    }
-    if (reply.status != 200) {
-        std::cerr << "dave get: " << options.key << ": " << error_of(reply) << "\n";
-        return exit_failed;
-    }
-    auto found = decode_dat(
-        byte_span(reinterpret_cast<const std::uint8_t*>(reply.body.data()), reply.body.size()));
-    if (!found) {
-        std::cerr << "dave get: the node sent an undecodable dat: " << to_string(found.error())
-                  << "\n";
-        return exit_failed;
-    }
-    std::cout << std::string(found->value.begin(), found->value.end()) << "\n";
-    return exit_ok;
+    if (many && missing != 0)
+        std::cerr << "dave get: " << missing << " of " << total << " not read\n";
+    return missing == 0 ? exit_ok : exit_failed;
 }
 
 } // namespace dave::cli

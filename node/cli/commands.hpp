@@ -37,6 +37,7 @@ struct get_options {
     std::string key;
     std::string data_key;
     std::string public_key_hex;
+    std::uint64_t count = 0; // 0: KEY itself; N: KEY0 .. KEY{N-1}
 };
 int run_get(const get_options& options);
 

@@ -54,6 +54,11 @@ int main(int argc, char** argv) {
                                                     "node's key file)");
     get_command->add_option("--pubkey", get.public_key_hex, "Owner public key, 64 hex digits")
         ->excludes(data_key_option);
+    get_command
+        ->add_option("--count", get.count,
+                     "Read KEY0 .. KEY{N-1}: one 'KEYi<TAB>VALUE' line each, exit 1 if any is "
+                     "missing")
+        ->check(CLI::Range(std::uint64_t{1}, std::uint64_t{100000000}));
 
     status_options status;
     auto* status_command =

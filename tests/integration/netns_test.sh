@@ -13,13 +13,20 @@
 #      reach new replicas, so the four hold at least 3 x KEYS entries between
 #      them again (right after the cut they held 3 x KEYS minus the cut
 #      host's share); and keep serving: every entry is read back through
-#      each of them (`dave get` inside its namespace).
+#      each of them (one `dave get --count KEYS` inside its namespace: one
+#      process per node, not one per entry, which under ASan on a loaded
+#      machine cost about a second each and took the test past its timeout).
 #
 #   netns_test.sh DAVE_BINARY
 #
 # Needs root and `ip netns`; otherwise it prints why and exits 77 (ctest
-# reports the test as skipped). Namespaces and processes are removed on any
-# exit. DAVE_KEEP_TMP=1 keeps the folder with configs and logs.
+# reports the test as skipped). Namespaces are named davenetns-PID-* (PID:
+# this script's) and nothing is created in the host's own namespace; they
+# and the nodes are removed on any exit, and a run first removes those of
+# earlier runs whose script is gone (killed by a ctest timeout, say).
+# Deadlines are sized for a loaded 2-core machine under sanitizers; waits
+# end as soon as their condition holds. DAVE_KEEP_TMP=1 keeps the folder
+# with configs and logs.
 set -euo pipefail
 
 dave=${1:?usage: netns_test.sh DAVE_BINARY}
@@ -33,7 +40,27 @@ skip() {
 command -v ip >/dev/null || skip "the ip command (iproute2) is missing"
 command -v python3 >/dev/null || skip "python3 is missing (reads the status JSON)"
 
-tag="dv$$"
+prefix=davenetns
+# Namespaces of earlier runs whose script no longer runs: davenetns-PID-*,
+# and dvPID-* from before this naming. A live run's PID still runs this
+# script, so concurrent runs keep theirs.
+remove_stale_namespaces() {
+  local ns pid
+  while read -r ns _; do
+    [[ $ns =~ ^$prefix-([0-9]+)- || $ns =~ ^dv([0-9]+)-(hub|n[0-9]+)$ ]] || continue
+    pid=${BASH_REMATCH[1]}
+    [[ $pid != "$$" ]] || continue
+    if [[ -r /proc/$pid/cmdline ]] && tr '\0' ' ' </proc/"$pid"/cmdline | grep -q netns_test; then
+      continue
+    fi
+    # Its nodes may have outlived the script (SIGKILL does not run traps).
+    for p in $(ip netns pids "$ns" 2>/dev/null); do kill -KILL "$p" 2>/dev/null || true; done
+    ip netns del "$ns" 2>/dev/null && echo "== removed stale namespace $ns"
+  done < <(ip netns list 2>/dev/null)
+}
+remove_stale_namespaces
+
+tag="$prefix-$$"
 hub="$tag-hub"
 work=$(mktemp -d "${TMPDIR:-/tmp}/dave-netns.XXXXXX")
 pids=()
@@ -45,7 +72,10 @@ cleanup() {
     for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
     kill -KILL "$pid" 2>/dev/null || true
   done
-  for ns in "${namespaces[@]}"; do ip netns del "$ns" 2>/dev/null || true; done
+  for ns in "${namespaces[@]}"; do
+    for pid in $(ip netns pids "$ns" 2>/dev/null); do kill -KILL "$pid" 2>/dev/null || true; done
+    ip netns del "$ns" 2>/dev/null || true
+  done
   if [[ $code != 0 && $code != 77 ]]; then
     for log in "$work"/n*/node.log; do
       [[ -f $log ]] && { echo "---- $log (last 30 lines)"; tail -30 "$log"; }
@@ -55,7 +85,8 @@ cleanup() {
   exit "$code"
 }
 trap cleanup EXIT
-trap 'exit 130' INT TERM
+trap 'exit 130' INT
+trap 'exit 143' TERM HUP
 
 ip netns add "$hub" 2>"$work/netns.err" || skip "ip netns add failed: $(cat "$work/netns.err")"
 namespaces+=("$hub")
@@ -68,10 +99,9 @@ for i in 1 2 3 4 5; do
   ns="$tag-n$i"
   ip netns add "$ns"
   namespaces+=("$ns")
-  ip link add "v$tag$i" type veth peer name "h$tag$i"
-  ip link set "v$tag$i" netns "$ns" name eth0
-  ip link set "h$tag$i" netns "$hub"
-  ip -n "$hub" link set "h$tag$i" master br0 up
+  # Both ends are made inside the namespaces: nothing is left in the host's.
+  ip -n "$hub" link add "h$i" type veth peer name eth0 netns "$ns"
+  ip -n "$hub" link set "h$i" master br0 up
   ip -n "$ns" link set lo up
   ip -n "$ns" addr add "10.77.0.$i/24" dev eth0
   ip -n "$ns" link set eth0 up
@@ -131,21 +161,20 @@ all_active() { # COUNT NODES...
   shift
   for n in "$@"; do (($(status_field "$n" "s['peers']['active']") >= want)) || return 1; done
 }
-wait_for 60 "every node to see its 4 peers active" all_active 4 1 2 3 4 5
+wait_for 120 "every node to see its 4 peers active" all_active 4 1 2 3 4 5
 echo "== all five nodes see 4 active peers ($(($(date +%s) - start)) s)"
 
 # 1. Write through node 2 (its HTTP API, from inside its namespace).
 ip netns exec "$tag-n2" "$dave" put --config "$work/n2/node.toml" --data-key "$work/data.key" \
   --count "$keys" key "value across hosts" >/dev/null 2>"$work/put.err" ||
   { cat "$work/put.err"; echo "FAILED: dave put in node 2's namespace"; exit 1; }
-read_all() { # NODE
-  local missing=0
-  for k in $(seq 0 $((keys - 1))); do
-    out=$(ip netns exec "$tag-n$1" "$dave" get --config "$work/n$1/node.toml" \
-      --data-key "$work/data.key" "key$k" 2>&1) || { missing=$((missing + 1)); continue; }
-    [[ $out == *"value across hosts"* ]] || missing=$((missing + 1))
-  done
-  echo "$missing"
+read_all() { # NODE: prints how many of the KEYS entries it did not serve
+  local out
+  out=$(ip netns exec "$tag-n$1" "$dave" get --config "$work/n$1/node.toml" \
+    --data-key "$work/data.key" --count "$keys" key 2>"$work/get$1.err") || true
+  local served
+  served=$(grep -c $'^key[0-9]*\tvalue across hosts$' <<<"$out" || true)
+  echo $((keys - served))
 }
 total_entries() { # NODES...
   local sum=0
@@ -155,7 +184,7 @@ total_entries() { # NODES...
 # Reading through a node stores what it fetched there too, so the replica
 # counts are taken before any read.
 replicated() { (($(total_entries 1 2 3 4 5) >= 3 * keys)); }
-wait_for 30 "3 replicas of every entry" replicated
+wait_for 90 "3 replicas of every entry" replicated
 declare -A held
 for n in 1 2 3 4 5; do held[$n]=$(status_field "$n" "s['entries']"); done
 echo "== entries per node: 1:${held[1]} 2:${held[2]} 3:${held[3]} 4:${held[4]} 5:${held[5]}" \
@@ -167,20 +196,24 @@ for n in 4 5; do ((held[$n] > held[$cut])) && cut=$n; done
 alive=()
 for n in 1 2 3 4 5; do [[ $n != "$cut" ]] && alive+=("$n"); done
 before=$(total_entries "${alive[@]}")
-ip -n "$hub" link set "h$tag$cut" down
+ip -n "$hub" link set "h$cut" down
 ip -n "$tag-n$cut" link set eth0 down
 echo "== cut node $cut off (it held ${held[$cut]}); the other four hold $before"
 
 # 3. The rest deactivate it, keep serving, and re-replicate.
 active_three() { for n in "${alive[@]}"; do (($(status_field "$n" "s['peers']['active']") == 3)) || return 1; done; }
-wait_for 30 "nodes ${alive[*]} to count node $cut inactive" active_three
+wait_for 90 "nodes ${alive[*]} to count node $cut inactive" active_three
 rereplicated() { (($(total_entries "${alive[@]}") >= 3 * keys)); }
-wait_for 60 "re-replication to 3 replicas among the 4 left" rereplicated
+wait_for 120 "re-replication to 3 replicas among the 4 left" rereplicated
 after=$(total_entries "${alive[@]}")
 echo "== re-replicated: the four left hold $after entries (before the cut $before, 3 x $keys = $((3 * keys)))"
 for n in "${alive[@]}"; do
   missing=$(read_all "$n")
-  [[ $missing == 0 ]] || { echo "FAILED: after the cut node $n could not read $missing of $keys entries"; exit 1; }
+  [[ $missing == 0 ]] || {
+    head -5 "$work/get$n.err"
+    echo "FAILED: after the cut node $n could not read $missing of $keys entries"
+    exit 1
+  }
 done
 echo "== $keys entries written on node 2 read back through nodes ${alive[*]} after the cut"
 for i in "${!pids[@]}"; do
