@@ -68,6 +68,10 @@ std::string_view to_string(errc code) noexcept {
         return "overloaded";
     case errc::rate_limited:
         return "rate_limited";
+    case errc::source_share_exceeded:
+        return "source_share_exceeded";
+    case errc::owner_share_exceeded:
+        return "owner_share_exceeded";
     }
     return "unknown";
 }

@@ -46,6 +46,9 @@ enum class errc : std::uint8_t {
     from_own_address, // loopback: a datagram we sent ourselves
     overloaded,       // shed by backpressure policy
     rate_limited,     // over its source address's token bucket
+    // store shares (store_quota.hpp): a put that would evict other entries
+    source_share_exceeded, // while its source address (or /64) holds over its share
+    owner_share_exceeded,  // while its owner key holds over its share
 };
 
 std::string_view to_string(errc code) noexcept;
