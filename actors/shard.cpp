@@ -26,6 +26,7 @@ struct shard_state {
     std::uint64_t gets_served = 0;
     std::uint64_t gets_missed = 0;
     rate_limited_log refusal_log;
+    rate_limited_log share_log;
     std::shared_ptr<spdlog::logger> log = logger_for("shard");
     static inline const char* name = "shard";
 };
@@ -38,7 +39,9 @@ caf::error refuse(shard_state& state, errc reason) {
     return make_error(reason);
 }
 
-caf::result<bool> store_entry(self_pointer self, entry& item) {
+// `source`: the peer the PUT came from; none for the node's own writes.
+caf::result<bool> store_entry(self_pointer self, entry& item,
+                              const std::optional<address>& source = std::nullopt) {
     auto& state = self->state;
     auto now = state.setup.wall_clock_ms();
     if (auto size_error = check_sizes(item.data); size_error != errc::none)
@@ -52,9 +55,18 @@ caf::result<bool> store_entry(self_pointer self, entry& item) {
             return refuse(state, verdict);
         }
     }
-    auto outcome = state.store->put(item, now);
+    auto outcome = state.store->put(item, now, source);
     if (outcome.status == put_status::identical)
         return false;
+    if (outcome.status == put_status::refused_source_share ||
+        outcome.status == put_status::refused_owner_share) {
+        if (state.share_log.allow())
+            state.log->warn("refused a put that would evict others: {} from {} ({} more since "
+                            "last line)",
+                            to_string(outcome.error()),
+                            source ? to_string(*source) : std::string("this node"),
+                            state.share_log.take_suppressed());
+    }
     if (!outcome.stored())
         return refuse(state, outcome.error());
     ++state.puts_stored;
@@ -69,6 +81,9 @@ caf::behavior shard(self_pointer self, shard_setup setup) {
     state.store.emplace(state.setup.config);
     return {
         [=](store_atom, entry& item) { return store_entry(self, item); },
+        [=](store_atom, entry& item, const address& source) {
+            return store_entry(self, item, source);
+        },
         [=](restore_atom, std::vector<entry>& items) {
             auto now = self->state.setup.wall_clock_ms();
             for (const auto& item : items)
