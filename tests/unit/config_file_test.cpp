@@ -157,7 +157,7 @@ TEST_CASE("unknown keys and sections are refused, not ignored") {
           "node.toml:3: [node] lisen: unknown key (known: key_file, listen, edges, dispatchers)");
     CHECK(problem_of(lines({"[store]", "", "capacity = \"4 MiB\""})) ==
           "node.toml:3: [store] capacity: unknown key (known: shard_capacity, backup_file, ttl, "
-          "backup_flush_every, fsync)");
+          "backup_flush_every, fsync, max_share_per_source, max_share_per_owner)");
     CHECK(problem_of(lines({"[node]", "listen = \"[::1]:1618\"", "[nodes]", "listen = 1"})) ==
           "node.toml:3: [nodes]: unknown section (known: node, store, protocol, log, http, trust, "
           "limits)");
@@ -288,6 +288,21 @@ TEST_CASE("counts out of range") {
           "node.toml:2: [protocol] get_widen_rounds: must be between 0 and 100, not -1");
     CHECK(parsed(lines({"[protocol]", "get_widen_rounds = 0"})).protocol.get_widen_rounds == 0);
     CHECK(node_config{}.protocol.get_widen_rounds == 2);
+}
+
+TEST_CASE("store shares: fractions of a shard, 0 disables, 0.1 by default") {
+    CHECK(node_config{}.store.max_share_per_source == 0.1);
+    CHECK(node_config{}.store.max_share_per_owner == 0.1);
+    auto config =
+        parsed(lines({"[store]", "max_share_per_source = 0.25", "max_share_per_owner = 0"}));
+    CHECK(config.store.max_share_per_source == 0.25);
+    CHECK(config.store.max_share_per_owner == 0);
+    CHECK(problem_of(lines({"[store]", "max_share_per_source = 1.5"})) ==
+          "node.toml:2: [store] max_share_per_source: must be between 0 and 1, not 1.5");
+    CHECK(problem_of(lines({"[store]", "max_share_per_owner = -0.1"})) ==
+          "node.toml:2: [store] max_share_per_owner: must be between 0 and 1, not -0.1");
+    CHECK(problem_of(lines({"[store]", "max_share_per_owner = \"10%\""})) ==
+          "node.toml:2: [store] max_share_per_owner: expected a number");
 }
 
 TEST_CASE("bad log level") {
