@@ -26,7 +26,9 @@ struct shard_state {
     std::uint64_t gets_served = 0;
     std::uint64_t gets_missed = 0;
     rate_limited_log refusal_log;
-    rate_limited_log share_log;
+    // Each of the 256 shards logs share refusals: once a minute each, so a
+    // flood that reaches them all writes a few lines a second at most.
+    rate_limited_log share_log{std::chrono::minutes(1)};
     std::shared_ptr<spdlog::logger> log = logger_for("shard");
     static inline const char* name = "shard";
 };

@@ -364,7 +364,7 @@ CAF_TEST(every PUT reaches its shard with the address it came from) {
     CAF_CHECK(shard_logs[0]->sources[1] == make_address(4));
 }
 
-CAF_TEST(stream PUTs over their source's PUT rate wait for tokens in order and are never shed) {
+CAF_TEST(stream PUTs over the PUT rate of their source wait for tokens in order and are never shed) {
     auto limits = unlimited();
     limits.put_rate = 2;
     limits.put_burst = 2;

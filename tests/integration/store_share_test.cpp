@@ -236,8 +236,8 @@ attack_result run_attack(flood_over transport, bool shares) {
     result.owner_refusals =
         count_of(status->put_refusals, "owner_share_exceeded") - owner_refusals_before;
     result.tcp_over_rate = count_of(status->mailbox_depths, "dispatcher_tcp_puts_over_rate_peak");
-    MESSAGE((transport == flood_over::tcp ? "TCP" : "UDP")
-            << " flood, shares " << (shares ? "on" : "off") << ": honest entries kept "
+    MESSAGE(std::string(transport == flood_over::tcp ? "TCP" : "UDP")
+            << " flood, shares " << std::string(shares ? "on" : "off") << ": honest entries kept "
             << result.honest_kept << " of " << result.honest_stored << " stored (" << honest_count
             << " written); key ground in " << result.key_tries << " tries; flood entries stored "
             << result.flood_stored << " of " << flood_count << "; refused by source share "
