@@ -373,8 +373,8 @@ CAF_TEST(stream PUTs over the PUT rate of their source wait for tokens in order 
     // Source 1 over two connections (other ports: the same source), four
     // frames; source 2 one frame, with a bucket of its own.
     auto other_port = [](datagram item) {
-    item.peer.port = 40000;
-    return item;
+        item.peer.port = 40000;
+        return item;
     };
     self->send(relay, inbound_atom_v,
                datagram_batch{{put(0, 0, 1), other_port(put(0, 1, 1)), put(0, 2, 1),
