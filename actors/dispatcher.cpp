@@ -1,7 +1,9 @@
 #include "actors/dispatcher.hpp"
 
 #include <algorithm>
+#include <deque>
 #include <optional>
+#include <unordered_map>
 
 #include <caf/all.hpp>
 
@@ -9,6 +11,7 @@
 #include "actors/log.hpp"
 #include "actors/shard_store.hpp"
 #include "actors/socket_address.hpp"
+#include "actors/store_quota.hpp"
 #include "codec/codec.hpp"
 #include "codec/op_name.hpp"
 #include "messages/type_ids.hpp"
@@ -23,10 +26,22 @@ constexpr std::size_t errc_count = 64;
 // mailbox runs empty, whichever comes first.
 constexpr std::uint64_t credit_flush_at = 64;
 
+// How often PUT frames held for their source's token bucket are retried.
+constexpr auto held_retry_every = std::chrono::milliseconds(10);
+
 // A transport that asked for credits: the UDP reader or the TCP listener.
 struct credit_source {
     caf::actor actor;
     std::uint64_t pending = 0;
+};
+
+// A TCP PUT frame over its source's rate, waiting (with its credit, so the
+// listener reads less and TCP flow control slows the writer) for a token.
+struct held_put {
+    entry item;
+    address peer;   // as received
+    address source; // quota_source(peer): the bucket's key
+    std::ptrdiff_t credit_source = -1;
 };
 
 struct dispatcher_state {
@@ -41,6 +56,12 @@ struct dispatcher_state {
     std::optional<put_credit> udp_puts;
     std::uint64_t stream_puts_in_flight = 0;
     std::uint64_t stream_puts_deepest = 0;
+    // TCP PUT frames over their source's rate, in arrival order, and how
+    // many each source has waiting (later frames of it wait behind them).
+    std::deque<held_put> held_puts;
+    std::unordered_map<address, std::size_t, source_address_hash> held_by_source;
+    bool held_retry_scheduled = false;
+    std::uint64_t stream_puts_held_peak = 0; // most frames held at once (status)
     std::vector<credit_source> sources;
     rate_limited_log malformed_log;
     rate_limited_log shed_log;
@@ -124,6 +145,56 @@ struct origin {
     std::ptrdiff_t source = -1;
 };
 
+// Hands a stream (TCP) PUT to its shard; its credit goes back to the
+// transport once the shard has answered.
+void send_stream_put(self_pointer self, entry item, const address& peer, std::ptrdiff_t source) {
+    auto& state = self->state;
+    auto index = shard_index(item.data.public_key, item.data.key, state.links.shards.size());
+    ++state.stream_puts_in_flight;
+    state.stream_puts_deepest = std::max(state.stream_puts_deepest, state.stream_puts_in_flight);
+    auto done = [self, source] {
+        --self->state.stream_puts_in_flight;
+        if (source >= 0)
+            ++self->state.sources[static_cast<std::size_t>(source)].pending;
+        flush_credits(self);
+    };
+    self->request(state.links.shards[index], caf::infinite, store_atom_v, std::move(item), peer)
+        .then([done](bool) { done(); }, [done](const caf::error&) { done(); });
+}
+
+void schedule_held_retry(self_pointer self) {
+    auto& state = self->state;
+    if (state.held_puts.empty() || state.held_retry_scheduled)
+        return;
+    state.held_retry_scheduled = true;
+    self->delayed_send(self, held_retry_every, tick_atom_v);
+}
+
+// Sends the held frames whose sources have tokens again, keeping each
+// source's frames in order.
+void release_held(self_pointer self, std::int64_t now) {
+    auto& state = self->state;
+    std::deque<held_put> still;
+    for (auto& held : state.held_puts) {
+        auto count = state.held_by_source.find(held.source);
+        // A source refused earlier in this pass has no token now either.
+        bool blocked = false;
+        for (auto& kept : still)
+            if (kept.source == held.source) {
+                blocked = true;
+                break;
+            }
+        if (blocked || !state.limiter->admit(held.source, traffic_class::put, now)) {
+            still.push_back(std::move(held));
+            continue;
+        }
+        if (count != state.held_by_source.end() && --count->second == 0)
+            state.held_by_source.erase(count);
+        send_stream_put(self, std::move(held.item), held.peer, held.credit_source);
+    }
+    state.held_puts = std::move(still);
+}
+
 // Routes one datagram. Returns false when its credit is returned later (a
 // stream PUT handed to its shard), true when it may be returned now.
 bool route(self_pointer self, datagram& item, datagram_batch& replies, origin from,
@@ -178,25 +249,31 @@ bool route(self_pointer self, datagram& item, datagram_batch& replies, origin fr
                 // The shard answers bool, or an error for a refused dat (it
                 // counts refusals itself); either way the PUT is done.
                 if (from.stream) {
-                    auto source = from.source;
-                    ++state.stream_puts_in_flight;
-                    state.stream_puts_deepest =
-                        std::max(state.stream_puts_deepest, state.stream_puts_in_flight);
-                    auto done = [self, source] {
-                        --self->state.stream_puts_in_flight;
-                        if (source >= 0)
-                            ++self->state.sources[static_cast<std::size_t>(source)].pending;
-                        flush_credits(self);
-                    };
-                    self->request(shard, caf::infinite, store_atom_v, std::move(body.item))
-                        .then([done](bool) { done(); }, [done](const caf::error&) { done(); });
-                    credit_now = source < 0;
+                    // The same per-source PUT bucket as datagrams, keyed by
+                    // the source (a connection's port is ephemeral). Over
+                    // it the frame waits instead of being shed: TCP writes
+                    // are flow controlled, never lost.
+                    auto source = quota_source(item.peer);
+                    auto waiting = state.held_by_source.find(source);
+                    if (waiting == state.held_by_source.end() &&
+                        state.limiter->admit(source, traffic_class::put, now)) {
+                        send_stream_put(self, std::move(body.item), item.peer, from.source);
+                    } else {
+                        ++state.held_by_source[source];
+                        state.held_puts.push_back(
+                            {std::move(body.item), item.peer, source, from.source});
+                        state.stream_puts_held_peak = std::max<std::uint64_t>(
+                            state.stream_puts_held_peak, state.held_puts.size());
+                        schedule_held_retry(self);
+                    }
+                    credit_now = from.source < 0;
                 } else if (state.udp_puts->try_acquire(index)) {
                     auto done = [self, index] {
                         self->state.udp_puts->release(index);
                         flush_credits(self);
                     };
-                    self->request(shard, caf::infinite, store_atom_v, std::move(body.item))
+                    self->request(shard, caf::infinite, store_atom_v, std::move(body.item),
+                                  item.peer)
                         .then([done](bool) { done(); }, [done](const caf::error&) { done(); });
                 } else {
                     shed(state, item, errc::overloaded);
@@ -257,6 +334,11 @@ caf::behavior dispatcher(self_pointer self, dispatcher_links links) {
             if (reason < errc_count)
                 self->state.drops_by_code[reason] += count;
         },
+        [=](tick_atom) {
+            self->state.held_retry_scheduled = false;
+            release_held(self, now_ms(self->state));
+            schedule_held_retry(self);
+        },
         [=](own_addr_atom, const address& own) { self->state.own_address = own; },
         [=](status_atom) {
             auto& state = self->state;
@@ -280,6 +362,11 @@ caf::behavior dispatcher(self_pointer self, dispatcher_links links) {
                       state.stream_puts_in_flight);
             max_count(status.mailbox_depths, "dispatcher_tcp_puts_waiting_peak",
                       state.stream_puts_deepest);
+            // TCP PUT frames waiting for their source's rate, now and at most.
+            max_count(status.mailbox_depths, "dispatcher_tcp_puts_over_rate",
+                      state.held_puts.size());
+            max_count(status.mailbox_depths, "dispatcher_tcp_puts_over_rate_peak",
+                      state.stream_puts_held_peak);
             return status;
         },
     };

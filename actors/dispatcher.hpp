@@ -5,8 +5,9 @@
 //
 // It also applies the load-shedding policy (actors/admission.hpp, DESIGN.md
 // Defences): per-source token buckets for PING, GET and PUT datagrams
-// (dropped as rate_limited), a bound on the UDP PUTs waiting for
-// verification at the shards (beyond it dropped as overloaded), GETs sent to
+// (dropped as rate_limited; TCP PUT frames wait instead), a bound on the UDP
+// PUTs waiting for verification at the shards (beyond it dropped as
+// overloaded), GETs sent to
 // shards ahead of their queued PUTs, and credits back to the transports so
 // that they can bound what they hand over.
 #pragma once
@@ -40,9 +41,12 @@ struct dispatcher_links {
 //   (inbound_atom, datagram_batch, bool stream)
 //       route, and return credits to the sender as (credit_atom, std::uint64_t
 //       count): a datagram's credit right after routing, a stream (TCP) PUT's
-//       once its shard has answered. Stream PUTs are never shed here: the
-//       listener bounds them with its credits. A stream frame that is not a
-//       PUT is dropped (errc::not_put_over_tcp), never answered.
+//       once its shard has answered. Stream PUTs take a token from their
+//       source's PUT bucket (the source being quota_source of the peer: a
+//       connection's port is ephemeral) but are never shed: over the rate
+//       they wait here, keeping their credit, so the listener reads less.
+//       A stream frame that is not a PUT is dropped (errc::not_put_over_tcp),
+//       never answered.
 //   (shed_atom, std::uint8_t errc, std::uint64_t count)
 //       datagrams a transport dropped itself, counted under that reason
 //   (own_addr_atom, address)                drop our own datagrams

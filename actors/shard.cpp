@@ -29,6 +29,9 @@ struct shard_state {
     // As the backup writer last told us; while false, puts are refused
     // before they are stored (nothing unwritable is acknowledged).
     bool backup_writable = true;
+    // Each of the 256 shards logs share refusals: once a minute each, so a
+    // flood that reaches them all writes a few lines a second at most.
+    rate_limited_log share_log{std::chrono::minutes(1)};
     std::shared_ptr<spdlog::logger> log = logger_for("shard");
     static inline const char* name = "shard";
 };
@@ -43,8 +46,10 @@ caf::error refuse(shard_state& state, errc reason) {
 
 // Stores a PUT. `durable` (an API put): answered only once the backup
 // writer has written the record (write_and_answer); otherwise (a peer's PUT)
-// answered at once and the record handed to the writer.
-caf::result<bool> store_entry(self_pointer self, entry& item, bool durable) {
+// answered at once and the record handed to the writer. `source`: the peer
+// the PUT came from; none for the node's own writes.
+caf::result<bool> store_entry(self_pointer self, entry& item, bool durable,
+                              const std::optional<address>& source = std::nullopt) {
     auto& state = self->state;
     if (state.setup.backup && !state.backup_writable) {
         if (state.refusal_log.allow())
@@ -65,8 +70,17 @@ caf::result<bool> store_entry(self_pointer self, entry& item, bool durable) {
             return refuse(state, verdict);
         }
     }
-    auto outcome = state.store->put(item, now);
+    auto outcome = state.store->put(item, now, source);
     const bool identical = outcome.status == put_status::identical;
+    if (outcome.status == put_status::refused_source_share ||
+        outcome.status == put_status::refused_owner_share) {
+        if (state.share_log.allow())
+            state.log->warn("refused a put that would evict others: {} from {} ({} more since "
+                            "last line)",
+                            to_string(outcome.error()),
+                            source ? to_string(*source) : std::string("this node"),
+                            state.share_log.take_suppressed());
+    }
     if (!identical && !outcome.stored())
         return refuse(state, outcome.error());
     if (!identical)
@@ -96,6 +110,9 @@ caf::behavior shard(self_pointer self, shard_setup setup) {
         self->send(state.setup.backup, changed_atom_v);
     return {
         [=](store_atom, entry& item) { return store_entry(self, item, false); },
+        [=](store_atom, entry& item, const address& source) {
+            return store_entry(self, item, false, source);
+        },
         [=](put_atom, entry& item) { return store_entry(self, item, true); },
         [=](changed_atom, bool writable) { self->state.backup_writable = writable; },
         [=](restore_atom, std::vector<entry>& items) {

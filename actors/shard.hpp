@@ -36,6 +36,8 @@ struct shard_setup {
 //                                             if it cannot); identical puts are written too
 //   (changed_atom, bool writable)             from the backup writer: while false, every
 //                                             PUT is refused (backup_unavailable) unstored
+//   (store_atom, entry, address) -> the same, for a PUT from that peer: its
+//                                source (store_quota.hpp) is held to its share
 //   (restore_atom, std::vector<entry>)        already verified; no backup append
 //   (serve_atom, address, get_message)        answers with GET_ACK via the writer
 //   (get_atom, public_key_bytes, bytes) -> entry or errc::not_found

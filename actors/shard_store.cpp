@@ -116,6 +116,10 @@ errc put_outcome::error() const noexcept {
         return errc::older_than_stored;
     case put_status::refused_full:
         return errc::store_full;
+    case put_status::refused_source_share:
+        return errc::source_share_exceeded;
+    case put_status::refused_owner_share:
+        return errc::owner_share_exceeded;
     default:
         return errc::none;
     }
@@ -125,7 +129,8 @@ errc put_outcome::error() const noexcept {
 
 namespace {
 
-constexpr std::size_t heap_index_length = sizeof(std::uint32_t);
+// heap_index, source_slot
+constexpr std::size_t record_header_length = 2 * sizeof(std::uint32_t);
 constexpr std::size_t replicas_length = wire_replica_count * 8;
 // Offsets in an encoded Dat (PROTOCOL.md).
 constexpr std::size_t public_key_at = 120;
@@ -135,13 +140,14 @@ constexpr std::size_t key_at = 153;
 } // namespace
 
 struct shard_store::record {
-    std::uint32_t heap_index; // the record's payload follows in the same allocation
+    std::uint32_t heap_index;
+    store_quota::slot source_slot; // the record's payload follows in the same allocation
 
     const std::uint8_t* payload() const noexcept {
-        return reinterpret_cast<const std::uint8_t*>(this) + heap_index_length;
+        return reinterpret_cast<const std::uint8_t*>(this) + record_header_length;
     }
     std::uint8_t* payload() noexcept {
-        return reinterpret_cast<std::uint8_t*>(this) + heap_index_length;
+        return reinterpret_cast<std::uint8_t*>(this) + record_header_length;
     }
     const std::uint8_t* dat() const noexcept { return payload() + replicas_length; }
     std::size_t key_length() const noexcept { return dat()[key_length_at]; }
@@ -182,11 +188,12 @@ struct shard_store::record {
 };
 
 shard_store::record* shard_store::make_record(const replica_ids& replicas, byte_span encoded_dat) {
-    void* memory = std::malloc(heap_index_length + replicas_length + encoded_dat.size());
+    void* memory = std::malloc(record_header_length + replicas_length + encoded_dat.size());
     if (memory == nullptr)
         throw std::bad_alloc();
     auto* stored = static_cast<record*>(memory);
     stored->heap_index = 0;
+    stored->source_slot = store_quota::no_source;
     stored->set_replicas(replicas);
     std::memcpy(stored->payload() + replicas_length, encoded_dat.data(), encoded_dat.size());
     return stored;
@@ -315,7 +322,9 @@ void shard_store::index_erase(std::uint64_t hash, const record* stored) {
 
 // ---- the store ---------------------------------------------------------------
 
-shard_store::shard_store(const shard_config& config) : config_(config) {}
+shard_store::shard_store(const shard_config& config)
+    : config_(config), source_limit_(share_limit(config.shares.per_source, config.capacity_bytes)),
+      owner_limit_(share_limit(config.shares.per_owner, config.capacity_bytes)) {}
 
 shard_store::~shard_store() {
     clear();
@@ -325,7 +334,9 @@ shard_store::shard_store(shard_store&& other) noexcept
     : config_(other.config_), slots_(std::move(other.slots_)), tags_(std::move(other.tags_)),
       used_bytes_(std::exchange(other.used_bytes_, 0)), heap_(std::move(other.heap_)),
       heap_time_ms_(other.heap_time_ms_), victims_(std::move(other.victims_)),
-      scratch_(std::move(other.scratch_)) {
+      quota_(std::move(other.quota_)), source_limit_(other.source_limit_),
+      owner_limit_(other.owner_limit_), scratch_(std::move(other.scratch_)) {
+    other.quota_.clear();
     other.slots_.clear();
     other.tags_.clear();
     other.heap_.clear();
@@ -341,7 +352,11 @@ shard_store& shard_store::operator=(shard_store&& other) noexcept {
         heap_ = std::move(other.heap_);
         heap_time_ms_ = other.heap_time_ms_;
         victims_ = std::move(other.victims_);
+        quota_ = std::move(other.quota_);
+        source_limit_ = other.source_limit_;
+        owner_limit_ = other.owner_limit_;
         scratch_ = std::move(other.scratch_);
+        other.quota_.clear();
         other.slots_.clear();
         other.tags_.clear();
         other.heap_.clear();
@@ -356,9 +371,14 @@ void shard_store::clear() noexcept {
     slots_.clear();
     tags_.clear();
     used_bytes_ = 0;
+    quota_.clear();
 }
 
-put_outcome shard_store::put(const entry& item, std::uint64_t now_ms) {
+put_outcome shard_store::put(const entry& item, std::uint64_t now_ms,
+                             const std::optional<address>& from) {
+    std::optional<address> source;
+    if (from)
+        source = quota_source(*from);
     const dat& value = item.data;
     scratch_.clear();
     // An entry the wire cannot carry cannot be stored (nor sent back).
@@ -391,9 +411,19 @@ put_outcome shard_store::put(const entry& item, std::uint64_t now_ms) {
             heap_push(existing);
         if (!room)
             return {put_status::refused_full, {}};
+        const share_verdict verdict = judge_share(value, source, existing, size);
+        if (verdict != share_verdict::allowed) {
+            for (record* victim : victims_)
+                heap_push(victim);
+            victims_.clear();
+            return {verdict == share_verdict::source_over ? put_status::refused_source_share
+                                                          : put_status::refused_owner_share,
+                    {}};
+        }
         outcome.evicted.reserve(victims_.size());
         for (record* victim : victims_) {
             used_bytes_ -= victim->counted_size();
+            quota_.remove(victim->source_slot, victim->public_key_id(), victim->counted_size());
             outcome.evicted.push_back(decode(victim));
             index_erase(record_hash(victim), victim);
             free_record(victim);
@@ -402,6 +432,9 @@ put_outcome shard_store::put(const entry& item, std::uint64_t now_ms) {
     }
 
     record* fresh = make_record(item.replicas, scratch_);
+    if (existing != nullptr)
+        quota_.remove(existing->source_slot, existing->public_key_id(), existing->counted_size());
+    fresh->source_slot = quota_.add(source, node_id(value.public_key), size);
     if (existing != nullptr) {
         used_bytes_ = used_bytes_ - existing->counted_size() + size;
         slots_[slot_of(hash, existing)] = fresh; // same identity: same hash, same tag
@@ -444,6 +477,36 @@ bool shard_store::make_room(std::size_t needed, double newcomer_priority, std::u
         freed += lowest->counted_size();
     }
     return true;
+}
+
+// What this put would leave its source and owner holding, net of the
+// victims (and the replaced entry) that are their own.
+share_verdict shard_store::judge_share(const dat& value, const std::optional<address>& source,
+                                       const record* existing, std::size_t size) const {
+    if (source_limit_ == 0 && owner_limit_ == 0)
+        return share_verdict::allowed;
+    const store_quota::slot incoming = quota_.find(source);
+    const std::uint64_t owner = node_id(value.public_key);
+    displacement change;
+    change.has_source = source.has_value();
+    change.source_held_after = quota_.held_by_source(incoming) + size;
+    change.owner_held_after = quota_.held_by_owner(owner) + size;
+    if (existing != nullptr) {
+        change.owner_held_after -= existing->counted_size(); // same owner, always
+        if (incoming != store_quota::no_source && existing->source_slot == incoming)
+            change.source_held_after -= existing->counted_size();
+    }
+    for (const record* victim : victims_) {
+        if (incoming != store_quota::no_source && victim->source_slot == incoming)
+            change.source_held_after -= victim->counted_size();
+        else
+            change.evicts_other_sources = true;
+        if (victim->public_key_id() == owner)
+            change.owner_held_after -= victim->counted_size();
+        else
+            change.evicts_other_owners = true;
+    }
+    return judge_displacement(change, source_limit_, owner_limit_);
 }
 
 bool shard_store::is_identical(const entry& item) const {
@@ -493,6 +556,7 @@ std::size_t shard_store::expire(std::uint64_t now_ms) {
         const std::uint64_t expiry = saturated_expiry(stored->time_ms());
         if (expiry <= now_ms) {
             used_bytes_ -= stored->counted_size();
+            quota_.remove(stored->source_slot, stored->public_key_id(), stored->counted_size());
             index_erase(record_hash(stored), stored);
             free_record(stored);
             ++removed;

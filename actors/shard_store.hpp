@@ -8,10 +8,12 @@
 #include <array>
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <span>
 #include <utility>
 #include <vector>
 
+#include "actors/store_quota.hpp"
 #include "codec/errc.hpp"
 #include "codec/types.hpp"
 
@@ -61,15 +63,21 @@ struct shard_config {
     // the true minimum (priorities range up to TTL in seconds, 31.5 million
     // for 365 days). 0 re-keys at every eviction that happens at a new time.
     std::uint64_t rekey_after_ms = 10'000;
+    // Most of the capacity one source and one owner may hold and still
+    // displace others (store_quota.hpp). Disabled here; the node's defaults
+    // are in node/config.hpp.
+    store_shares shares;
 };
 
 enum class put_status : std::uint8_t {
-    stored_new,         // a new (public key, key)
-    replaced,           // a newer time replaced the stored entry
-    identical,          // the same dat is stored: nothing changed
-    refused_older,      // not newer than the stored one (errc::older_than_stored)
-    refused_full,       // no room and nothing of lower priority (errc::store_full)
-    evicted_and_stored, // a new (public key, key) stored after evicting others
+    stored_new,           // a new (public key, key)
+    replaced,             // a newer time replaced the stored entry
+    identical,            // the same dat is stored: nothing changed
+    refused_older,        // not newer than the stored one (errc::older_than_stored)
+    refused_full,         // no room and nothing of lower priority (errc::store_full)
+    evicted_and_stored,   // a new (public key, key) stored after evicting others
+    refused_source_share, // would evict others while its source is over its share
+    refused_owner_share,  // would evict others while its owner is over its share
 };
 
 struct put_outcome {
@@ -135,9 +143,16 @@ public:
     //   entries are evicted, but only while each has a lower priority than
     //   the newcomer; otherwise nothing changes and the put is refused_full;
     // - an entry larger than the whole capacity, or one that cannot be
-    //   encoded (key or value over the wire's limits), is refused_full.
+    //   encoded (key or value over the wire's limits), is refused_full;
+    // - a put that would evict entries of other sources (or owners) is
+    //   refused_source_share (refused_owner_share) when its source (owner)
+    //   would then hold more than its share of the capacity. While there is
+    //   room, shares do not matter.
+    // `source` is the peer the PUT came from (any address: quota_source is
+    // applied); none for the node's own writes and its backup.
     // The stored entry keeps the replica set `item` carries.
-    put_outcome put(const entry& item, std::uint64_t now_ms);
+    put_outcome put(const entry& item, std::uint64_t now_ms,
+                    const std::optional<address>& source = std::nullopt);
 
     // True when exactly this dat is stored, so a PUT of it is a no-op.
     bool is_identical(const entry& item) const;
@@ -173,13 +188,21 @@ public:
     std::size_t used_bytes() const noexcept { return used_bytes_; }
     std::size_t capacity_bytes() const noexcept { return config_.capacity_bytes; }
     const shard_config& config() const noexcept { return config_; }
+    // Bytes held by the source of `from` (quota_source), and by an owner.
+    std::size_t held_by_source(const address& from) const {
+        return quota_.held_by_source(quota_.find(quota_source(from)));
+    }
+    std::size_t held_by_owner(const public_key_bytes& public_key) const {
+        return quota_.held_by_owner(node_id(public_key));
+    }
+    std::size_t sources() const noexcept { return quota_.sources(); }
 
 private:
-    // One stored entry in one allocation: its position in the heap, then the
-    // Entry as on the wire without the dat length (derivable): 5 × u64 LE
-    // replica IDs ‖ the encoded Dat. For a 16-byte key and value that is
-    // 4 + 40 + 187 bytes, where an `entry` object with two vectors took
-    // three allocations and about 300 bytes.
+    // One stored entry in one allocation: its position in the heap and its
+    // source's quota slot, then the Entry as on the wire without the dat
+    // length (derivable): 5 × u64 LE replica IDs ‖ the encoded Dat. For a
+    // 16-byte key and value that is 8 + 40 + 187 bytes, where an `entry` object with two vectors
+    // took three allocations and about 300 bytes.
     struct record;
 
     // Open-addressing index (linear probing) of records by entry_key_hash,
@@ -204,6 +227,9 @@ private:
     double priority_now(const record* stored, std::uint64_t now_ms) const noexcept;
     double heap_key_at(const record* stored, std::uint64_t time_ms) const noexcept;
     bool make_room(std::size_t needed, double newcomer_priority, std::uint64_t now_ms);
+    // Whether evicting victims_ for this put stays within the shares.
+    share_verdict judge_share(const dat& value, const std::optional<address>& source,
+                              const record* existing, std::size_t size) const;
 
     // Min-heap of records by their priority at heap_time_ms_ (computed from
     // the record, not stored), each record knowing its index.
@@ -227,7 +253,10 @@ private:
     std::vector<record*> heap_;
     std::uint64_t heap_time_ms_ = 0;
     std::vector<record*> victims_; // scratch for make_room, reused
-    mutable bytes scratch_;        // the Dat being put, encoded; reused
+    store_quota quota_;            // bytes per source and per owner
+    std::size_t source_limit_ = 0; // share_limit of the shares (0: none)
+    std::size_t owner_limit_ = 0;
+    mutable bytes scratch_; // the Dat being put, encoded; reused
 };
 
 } // namespace dave

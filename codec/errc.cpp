@@ -84,6 +84,10 @@ std::string_view to_string(errc code) noexcept {
         return "address_in_use";
     case errc::backup_unavailable:
         return "backup_unavailable";
+    case errc::source_share_exceeded:
+        return "source_share_exceeded";
+    case errc::owner_share_exceeded:
+        return "owner_share_exceeded";
     }
     return "unknown";
 }

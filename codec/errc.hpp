@@ -57,6 +57,9 @@ enum class errc : std::uint8_t {
     address_in_use, // another socket is bound to the port (e.g. another node's HTTP API)
     // durability
     backup_unavailable, // the backup file cannot be written (disk full, I/O error): refused
+    // store shares (store_quota.hpp): a put that would evict other entries
+    source_share_exceeded, // while its source address (or /64) holds over its share
+    owner_share_exceeded,  // while its owner key holds over its share
 };
 
 std::string_view to_string(errc code) noexcept;

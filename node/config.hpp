@@ -44,6 +44,12 @@ struct store_config {
     // Online compaction once the backup's dead bytes (older versions) exceed
     // its live bytes and this.
     std::size_t backup_compact_after = 4 * 1024 * 1024;
+    // Most of a shard's capacity one source (IPv4 address, IPv6 /64) and one
+    // owner key may hold and still evict others' entries to store more (a
+    // full store refuses them instead). Ours (DESIGN.md, Defences); 0 or 1
+    // disables a bound.
+    double max_share_per_source = 0.1;
+    double max_share_per_owner = 0.1;
 };
 
 // Trust (PROTOCOL.md, "Trust"): storage challenges and the scores they
@@ -83,7 +89,8 @@ struct limits_config {
     // ...GET and GET_ACK...
     std::size_t get_rate = 20000;
     std::size_t get_burst = 20000;
-    // ...and PUT datagrams. TCP frames are bounded by flow control instead.
+    // ...and PUTs. TCP PUT frames use the same rate per source (IP or IPv6
+    // /64, not port); over it they wait for a token (flow control), never shed.
     std::size_t put_rate = 2000;
     std::size_t put_burst = 4000;
     // PING-class datagrams from all sources together (each PING costs a signature).

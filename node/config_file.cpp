@@ -344,7 +344,7 @@ config_load parse_config(std::string_view text, const std::filesystem::path& nam
     if (auto store = section_of(in, root, "store")) {
         in.only_known(*store, "store",
                       {"shard_capacity", "backup_file", "ttl", "backup_flush_every", "fsync",
-                       "backup_compact_after"});
+                       "backup_compact_after", "max_share_per_source", "max_share_per_owner"});
         in.size(*store, "store", "shard_capacity", config.store.shard_capacity);
         in.path(*store, "store", "backup_file", true, config.store.backup_file);
         in.duration(*store, "store", "ttl", config.protocol.ttl);
@@ -352,6 +352,9 @@ config_load parse_config(std::string_view text, const std::filesystem::path& nam
         if (auto fsync = in.get<bool>(*store, "store", "fsync", "true or false"))
             config.store.fsync_on_flush = *fsync;
         in.size(*store, "store", "backup_compact_after", config.store.backup_compact_after);
+        in.fraction(*store, "store", "max_share_per_source", config.store.max_share_per_source, 0,
+                    1);
+        in.fraction(*store, "store", "max_share_per_owner", config.store.max_share_per_owner, 0, 1);
     }
     if (auto protocol = section_of(in, root, "protocol")) {
         auto& p = config.protocol;

@@ -397,6 +397,7 @@ caf::expected<node_actor> spawn_node(caf::actor_system& system, const node_confi
     store_config.own_node_id = node_id(keys.public_key);
     store_config.capacity_bytes = config.store.shard_capacity;
     store_config.ttl_ms = static_cast<std::uint64_t>(protocol.ttl.count());
+    store_config.shares = {config.store.max_share_per_source, config.store.max_share_per_owner};
     bool liar = false;
 #if DAVE_TEST_HOOKS
     liar = config.test.answer_get_not_found;

@@ -53,14 +53,18 @@ struct shard_log {
     std::vector<caf::typed_response_promise<bool>> held;
     std::size_t stores = 0;
     std::size_t serves = 0;
-    std::vector<int> order; // 0 store, 1 serve, in arrival order
+    std::vector<int> order;       // 0 store, 1 serve, in arrival order
+    std::vector<address> sources; // of each PUT, in arrival order
+    std::vector<bytes> keys;      // of each PUT, in arrival order
 };
 
 caf::behavior holding_shard(caf::event_based_actor* self, std::shared_ptr<shard_log> log) {
     return {
-        [=](store_atom, entry&) -> caf::result<bool> {
+        [=](store_atom, entry& item, const address& source) -> caf::result<bool> {
             ++log->stores;
             log->order.push_back(0);
+            log->sources.push_back(source);
+            log->keys.push_back(item.data.key);
             auto promise = self->make_response_promise<bool>();
             log->held.push_back(promise);
             return promise;
@@ -169,6 +173,30 @@ struct fixture : test_coordinator_fixture<test_config> {
     }
     datagram ping(std::uint8_t from) {
         return {make_address(from), *encode_message(ping_message{})};
+    }
+
+    // A stand-in for the TCP listener: it sends stream batches itself (so
+    // that it is the sender credits go back to) and counts the credits.
+    caf::actor spawn_relay() {
+        return sys.spawn([dest = dispatcher,
+                          log = listener_log](caf::event_based_actor* relay_self) -> caf::behavior {
+            return {
+                [=](inbound_atom, datagram_batch& items) {
+                    relay_self->send(dest, inbound_atom_v, std::move(items), true);
+                },
+                [=](credit_atom, std::uint64_t count) {
+                    log->credits += count;
+                    ++log->credit_messages;
+                },
+            };
+        });
+    }
+
+    static std::uint64_t depth(const node_status& s, const std::string& name) {
+        for (auto& [key, count] : s.mailbox_depths)
+            if (key == name)
+                return count;
+        return 0;
     }
 
     void deliver(std::vector<datagram> items) {
@@ -309,18 +337,7 @@ CAF_TEST(stream PUTs are never shed and are credited once their shard answers) {
     // A stand-in for the TCP listener: it sends the stream batch itself (so
     // that it is the sender credits go back to) and counts the credits.
     auto batch = datagram_batch{{put(0, 0), put(0, 1), put(0, 2), get(1)}};
-    auto relay = sys.spawn([dest = dispatcher, log = listener_log](
-                               caf::event_based_actor* relay_self) -> caf::behavior {
-        return {
-            [=](inbound_atom, datagram_batch& items) {
-                relay_self->send(dest, inbound_atom_v, std::move(items), true);
-            },
-            [=](credit_atom, std::uint64_t count) {
-                log->credits += count;
-                ++log->credit_messages;
-            },
-        };
-    });
+    auto relay = spawn_relay();
     self->send(relay, inbound_atom_v, batch);
     sched.run();
     // All three PUTs reached the shard despite a UDP credit of one; the GET
@@ -362,6 +379,64 @@ CAF_TEST(stream frames other than PUTs are dropped and never answered) {
     CAF_CHECK_EQUAL(shard_logs[1]->serves, 1u);
     CAF_CHECK_EQUAL(writes->messages, 1u);
     answer_all();
+}
+
+CAF_TEST(every PUT reaches its shard with the address it came from) {
+    start(unlimited());
+    deliver({put(0, 0, 3)});
+    auto relay = spawn_relay();
+    self->send(relay, inbound_atom_v, datagram_batch{{put(0, 1, 4)}});
+    sched.run();
+    CAF_REQUIRE_EQUAL(shard_logs[0]->sources.size(), 2u);
+    CAF_CHECK(shard_logs[0]->sources[0] == make_address(3));
+    CAF_CHECK(shard_logs[0]->sources[1] == make_address(4));
+}
+
+CAF_TEST(stream PUTs over the PUT rate of their source wait for tokens in order and are never shed) {
+    auto limits = unlimited();
+    limits.put_rate = 2;
+    limits.put_burst = 2;
+    start(limits);
+    auto relay = spawn_relay();
+    // Source 1 over two connections (other ports: the same source), four
+    // frames; source 2 one frame, with a bucket of its own.
+    auto other_port = [](datagram item) {
+        item.peer.port = 40000;
+        return item;
+    };
+    self->send(relay, inbound_atom_v,
+               datagram_batch{{put(0, 0, 1), other_port(put(0, 1, 1)), put(0, 2, 1),
+                               other_port(put(0, 3, 1)), put(1, 0, 2)}});
+    sched.run();
+    CAF_CHECK_EQUAL(shard_logs[0]->stores, 2u);
+    CAF_CHECK_EQUAL(shard_logs[1]->stores, 1u);
+    auto s = status();
+    CAF_CHECK_EQUAL(drops(s, errc::rate_limited), 0u);
+    CAF_CHECK_EQUAL(depth(s, "dispatcher_tcp_puts_over_rate"), 2u);
+    CAF_CHECK_EQUAL(routed(s, "put"), 5u);
+    // A later frame of source 1 waits behind its earlier ones, even with a
+    // token back.
+    *now_ms += 500; // one token (2 per second)
+    self->send(relay, inbound_atom_v, datagram_batch{{put(0, 4, 1)}});
+    sched.run();
+    CAF_CHECK_EQUAL(shard_logs[0]->stores, 2u);
+    sched.trigger_timeouts();
+    sched.run();
+    CAF_CHECK_EQUAL(shard_logs[0]->stores, 3u);
+    *now_ms += 1000; // two more tokens
+    sched.trigger_timeouts();
+    sched.run();
+    CAF_REQUIRE_EQUAL(shard_logs[0]->stores, 5u);
+    for (int nth = 0; nth < 5; ++nth)
+        CAF_CHECK(shard_logs[0]->keys[static_cast<std::size_t>(nth)] == key_on(0, nth));
+    // Credits come back only once the shards answer, for every frame.
+    CAF_CHECK_EQUAL(listener_log->credits, 0u);
+    answer_all();
+    CAF_CHECK_EQUAL(listener_log->credits, 6u);
+    s = status();
+    CAF_CHECK_EQUAL(drops(s, errc::rate_limited), 0u);
+    CAF_CHECK_EQUAL(depth(s, "dispatcher_tcp_puts_over_rate"), 0u);
+    CAF_CHECK_EQUAL(depth(s, "dispatcher_tcp_puts_over_rate_peak"), 3u);
 }
 
 CAF_TEST(drops a transport reports are counted under their reason) {

@@ -158,7 +158,8 @@ TEST_CASE("unknown keys and sections are refused, not ignored") {
           "node.toml:3: [node] lisen: unknown key (known: key_file, listen, edges, dispatchers)");
     CHECK(problem_of(lines({"[store]", "", "capacity = \"4 MiB\""})) ==
           "node.toml:3: [store] capacity: unknown key (known: shard_capacity, backup_file, ttl, "
-          "backup_flush_every, fsync, backup_compact_after)");
+          "backup_flush_every, fsync, backup_compact_after, max_share_per_source, "
+          "max_share_per_owner)");
     CHECK(parsed(lines({"[store]", "backup_compact_after = \"256 KiB\""}))
               .store.backup_compact_after == 256 * 1024);
     CHECK(problem_of(lines({"[node]", "listen = \"[::1]:1618\"", "[nodes]", "listen = 1"})) ==
@@ -379,6 +380,21 @@ TEST_CASE("the TCP frame deadline and connection limits") {
           "node.toml:2: [protocol] tcp_frame_timeout: must be positive: \"0s\"");
     CHECK(problem_of(lines({"[limits]", "tcp_connections = 0"})) ==
           "node.toml:2: [limits] tcp_connections: must be between 1 and 100000, not 0");
+}
+
+TEST_CASE("store shares: fractions of a shard, 0 disables, 0.1 by default") {
+    CHECK(node_config{}.store.max_share_per_source == 0.1);
+    CHECK(node_config{}.store.max_share_per_owner == 0.1);
+    auto config =
+        parsed(lines({"[store]", "max_share_per_source = 0.25", "max_share_per_owner = 0"}));
+    CHECK(config.store.max_share_per_source == 0.25);
+    CHECK(config.store.max_share_per_owner == 0);
+    CHECK(problem_of(lines({"[store]", "max_share_per_source = 1.5"})) ==
+          "node.toml:2: [store] max_share_per_source: must be between 0 and 1, not 1.5");
+    CHECK(problem_of(lines({"[store]", "max_share_per_owner = -0.1"})) ==
+          "node.toml:2: [store] max_share_per_owner: must be between 0 and 1, not -0.1");
+    CHECK(problem_of(lines({"[store]", "max_share_per_owner = \"10%\""})) ==
+          "node.toml:2: [store] max_share_per_owner: expected a number");
 }
 
 TEST_CASE("bad log level") {
