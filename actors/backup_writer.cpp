@@ -7,6 +7,7 @@
 #include <caf/all.hpp>
 
 #include "actors/backup_file.hpp"
+#include "actors/backup_open.hpp"
 #include "actors/log.hpp"
 #include "messages/type_ids.hpp"
 #include "node/status_merge.hpp"
@@ -17,7 +18,6 @@ namespace {
 struct backup_state {
     backup_setup setup;
     std::optional<backup_appender> appender;
-    std::vector<entry> replayed;
     std::uint64_t appended = 0;
     std::uint64_t failures = 0;
     rate_limited_log failure_log;
@@ -31,43 +31,13 @@ void report_failure(backup_state& state, const char* what, errc code) {
                          state.failures);
 }
 
-// Replays, compacts, opens for appending. Leaves `appender` empty on failure:
-// the node then runs without durability and says so loudly.
+// Takes over the file open_backup replayed, compacted and opened (spawn_node
+// restored its entries into the shards): the writer never runs without a
+// backup it can append to.
 void start(backup_state& state) {
-    auto replay =
-        replay_and_verify(state.setup.path, state.setup.wall_clock_ms(), state.setup.min_work);
-    if (!replay) {
-        state.log->error("cannot read backup {}: {}; not appending to it",
-                         state.setup.path.string(), to_string(replay.error()));
-        return;
-    }
-    state.log->info("replayed {}: {} entries ({} records, {} torn tail, {} corrupt, {} invalid, "
-                    "{} superseded)",
-                    state.setup.path.string(), replay->entries.size(), replay->records_ok,
-                    replay->torn_tail, replay->corrupt_records, replay->invalid_dats,
-                    replay->superseded);
-    // A file of ours that held exactly the live entries, nothing torn,
-    // corrupt, invalid or superseded, is already what compaction would
-    // write: rewriting and fsyncing it would only delay the start.
-    const bool already_compact = replay->format == backup_format::ours && replay->torn_tail == 0 &&
-                                 replay->corrupt_records == 0 && replay->invalid_dats == 0 &&
-                                 replay->superseded == 0 &&
-                                 replay->records_ok == replay->entries.size();
-    if (replay->format != backup_format::missing && !already_compact) {
-        if (auto error = compact_backup(state.setup.path, replay->entries); error != errc::none) {
-            state.log->error("cannot compact backup {}: {}", state.setup.path.string(),
-                             to_string(error));
-            return;
-        }
-    }
-    state.replayed = std::move(replay->entries);
-    auto opened = backup_appender::open(state.setup.path);
-    if (!opened) {
-        state.log->error("cannot open backup {}: {}", state.setup.path.string(),
-                         to_string(opened.error()));
-        return;
-    }
-    state.appender.emplace(std::move(*opened));
+    opened_backup& opened = *state.setup.opened;
+    state.appender = std::move(opened.appender);
+    state.setup.opened.reset();
 }
 
 // How long the writer sleeps between draining its mailbox while entries keep
@@ -108,10 +78,6 @@ void backup_writer(caf::blocking_actor* self, backup_setup setup) {
     };
     // The handlers, shared by the draining receive and the waiting one.
     bool more = false;
-    auto on_restore = [&](restore_atom) {
-        more = true;
-        return std::move(state.replayed);
-    };
     auto on_append = [&](append_atom, const entry& item) {
         more = true;
         append(item);
@@ -142,7 +108,7 @@ void backup_writer(caf::blocking_actor* self, backup_setup setup) {
         while (running && !self->mailbox().empty()) {
             more = false;
             self->receive(
-                on_restore, on_append, on_append_many, on_flush, on_status, on_exit,
+                on_append, on_append_many, on_flush, on_status, on_exit,
                 caf::after(std::chrono::seconds(0)) >> [] {});
             handled = handled || more;
             if (!more)
@@ -163,8 +129,7 @@ void backup_writer(caf::blocking_actor* self, backup_setup setup) {
         const auto wait = std::chrono::duration_cast<std::chrono::milliseconds>(
             std::max(next_flush - clock::now(), clock::duration::zero()));
         self->receive(
-            on_restore, on_append, on_append_many, on_flush, on_status, on_exit,
-            caf::after(wait) >> [] {});
+            on_append, on_append_many, on_flush, on_status, on_exit, caf::after(wait) >> [] {});
     }
     if (state.appender) {
         auto error = state.appender->sync();

@@ -1,6 +1,6 @@
-// The backup writer owns the backup file. On start it replays the file
-// (verifying every dat), compacts it atomically (unless it is already
-// compact) and opens it for appending;
+// The backup writer owns the backup file. It starts with the file already
+// replayed, compacted and opened for appending by open_backup (spawn_node
+// does that before it spawns anything, and refuses to start when it fails);
 // then it appends every accepted entry, flushes on a short interval and on
 // shutdown, where it also fsyncs.
 #pragma once
@@ -8,11 +8,14 @@
 #include <chrono>
 #include <filesystem>
 #include <functional>
+#include <memory>
 
 #include <caf/actor.hpp>
 #include <caf/actor_system.hpp>
 
 namespace dave {
+
+struct opened_backup;
 
 struct backup_setup {
     std::filesystem::path path;
@@ -20,12 +23,13 @@ struct backup_setup {
     bool fsync_on_flush = false;
     int min_work = 8;
     std::function<std::uint64_t()> wall_clock_ms;
+    // The open file and its replayed entries (from open_backup); required.
+    std::shared_ptr<opened_backup> opened;
 };
 
 // Detached (file I/O blocks); a blocking actor that drains its mailbox every
 // 2 ms while entries arrive, so that senders need not wake it per entry.
 // Messages:
-//   (restore_atom) -> std::vector<entry>   the replayed entries (once)
 //   (append_atom, entry)
 //   (append_atom, std::vector<entry>)
 //   (flush_atom) -> bool                   flushed and fsynced

@@ -68,6 +68,8 @@ std::string_view to_string(errc code) noexcept {
         return "overloaded";
     case errc::rate_limited:
         return "rate_limited";
+    case errc::backup_unusable:
+        return "backup_unusable";
     }
     return "unknown";
 }

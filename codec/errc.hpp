@@ -46,6 +46,8 @@ enum class errc : std::uint8_t {
     from_own_address, // loopback: a datagram we sent ourselves
     overloaded,       // shed by backpressure policy
     rate_limited,     // over its source address's token bucket
+    // start-up
+    backup_unusable, // the backup cannot be opened, read or appended to: the node refuses to start
 };
 
 std::string_view to_string(errc code) noexcept;

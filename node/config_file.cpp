@@ -314,13 +314,23 @@ config_load parse_config(std::string_view text, const std::filesystem::path& nam
     }
     if (auto store = section_of(in, root, "store")) {
         in.only_known(*store, "store",
-                      {"shard_capacity", "backup_file", "ttl", "backup_flush_every", "fsync"});
+                      {"shard_capacity", "backup_file", "ttl", "backup_flush_every", "fsync",
+                       "backup_recovery"});
         in.size(*store, "store", "shard_capacity", config.store.shard_capacity);
         in.path(*store, "store", "backup_file", true, config.store.backup_file);
         in.duration(*store, "store", "ttl", config.protocol.ttl);
         in.duration(*store, "store", "backup_flush_every", config.store.backup_flush_every);
         if (auto fsync = in.get<bool>(*store, "store", "fsync", "true or false"))
             config.store.fsync_on_flush = *fsync;
+        if (auto recovery = in.get<std::string>(*store, "store", "backup_recovery", "a string")) {
+            if (*recovery == "refuse")
+                config.store.recovery = backup_recovery::refuse;
+            else if (*recovery == "salvage")
+                config.store.recovery = backup_recovery::salvage;
+            else
+                in.fail(store->get("backup_recovery")->source(), "store", "backup_recovery",
+                        "must be \"refuse\" or \"salvage\": " + in_quotes(*recovery));
+        }
     }
     if (auto protocol = section_of(in, root, "protocol")) {
         auto& p = config.protocol;

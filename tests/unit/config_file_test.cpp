@@ -157,7 +157,7 @@ TEST_CASE("unknown keys and sections are refused, not ignored") {
           "node.toml:3: [node] lisen: unknown key (known: key_file, listen, edges, dispatchers)");
     CHECK(problem_of(lines({"[store]", "", "capacity = \"4 MiB\""})) ==
           "node.toml:3: [store] capacity: unknown key (known: shard_capacity, backup_file, ttl, "
-          "backup_flush_every, fsync)");
+          "backup_flush_every, fsync, backup_recovery)");
     CHECK(problem_of(lines({"[node]", "listen = \"[::1]:1618\"", "[nodes]", "listen = 1"})) ==
           "node.toml:3: [nodes]: unknown section (known: node, store, protocol, log, http, trust, "
           "limits)");
@@ -297,6 +297,18 @@ TEST_CASE("bad log level") {
     CHECK(
         problem_of(lines({"[log]", "level = \"INFO\""})) ==
         "node.toml:2: [log] level: must be one of trace, debug, info, warn, error, off: \"INFO\"");
+}
+
+TEST_CASE("[store] backup_recovery: refuse by default, salvage when chosen") {
+    CHECK(parsed("").store.recovery == backup_recovery::refuse);
+    CHECK(parsed(lines({"[store]", "backup_recovery = \"refuse\""})).store.recovery ==
+          backup_recovery::refuse);
+    CHECK(parsed(lines({"[store]", "backup_recovery = \"salvage\""})).store.recovery ==
+          backup_recovery::salvage);
+    CHECK(problem_of(lines({"[store]", "backup_recovery = \"ignore\""})) ==
+          "node.toml:2: [store] backup_recovery: must be \"refuse\" or \"salvage\": \"ignore\"");
+    CHECK(problem_of(lines({"[store]", "backup_recovery = true"})) ==
+          "node.toml:2: [store] backup_recovery: expected a string");
 }
 
 TEST_CASE("an empty key_file is refused; an empty backup_file disables") {

@@ -24,8 +24,9 @@ struct node_process_options {
     key_pair keys;
     bool backup = true;
     std::string log_level = "info";
-    std::uint16_t http_port = 0; // [http] on [::1]:http_port; 0 disables it
-    std::string extra_toml;      // appended verbatim
+    std::uint16_t http_port = 0;         // [http] on [::1]:http_port; 0 disables it
+    std::string extra_toml;              // appended verbatim
+    std::vector<std::string> extra_args; // after `node --config FILE`
 };
 
 class node_process {
