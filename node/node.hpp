@@ -44,7 +44,7 @@ void add_node_types(caf::actor_system_config& config);
 // Errors (bad address, port in use, unreadable key file) come back as a
 // caf::error with a dave::errc; a backup that cannot be opened, read or
 // appended to is dave::backup_unusable, its context one line naming the path
-// and the reason (dave::error_text), and nothing is left running.
+// and the reason (dave::error_explanation), and nothing is left running.
 caf::expected<node_actor> spawn_node(caf::actor_system& system, const node_config& config);
 
 // How a node reaches the network. The real one is UDP plus TCP sockets

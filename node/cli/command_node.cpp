@@ -76,7 +76,7 @@ int run_node(const node_options& options) {
         // A backup the node cannot keep writes in is a problem of its
         // configuration or its files: one line naming the path, exit 2.
         if (errc_of(node.error()) == errc::backup_unusable) {
-            std::cerr << "dave node: " << error_text(node.error()) << "\n";
+            std::cerr << "dave node: " << error_explanation(node.error()) << "\n";
             return exit_usage;
         }
         std::cerr << "dave node: cannot start: " << system.render(node.error()) << "\n";
