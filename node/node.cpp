@@ -414,18 +414,21 @@ caf::expected<node_actor> spawn_node_graph(caf::actor_system& system, const node
     node_children children;
     children.writer = transport.datagram_writer;
     children.batch_writer = transport.stream_writer;
-    if (backup)
+    // The entries go to the shards, the open file to the writer (taken here,
+    // before the writer's thread owns the rest).
+    const bool with_backup = backup != nullptr;
+    std::vector<entry> restored;
+    if (with_backup) {
+        restored = std::move(backup->entries);
         children.backup =
             spawn_backup_writer(system, {config.store.backup_file, config.store.backup_flush_every,
                                          config.store.fsync_on_flush, protocol.min_work,
                                          wall_clock_ms, std::move(backup)});
+    }
     shard_config store_config;
     store_config.own_node_id = node_id(keys.public_key);
     store_config.capacity_bytes = config.store.shard_capacity;
     store_config.ttl_ms = static_cast<std::uint64_t>(protocol.ttl.count());
-    std::vector<entry> restored;
-    if (backup)
-        restored = std::move(backup->entries);
     bool liar = false;
 #if DAVE_TEST_HOOKS
     liar = config.test.answer_get_not_found;
@@ -440,7 +443,7 @@ caf::expected<node_actor> spawn_node_graph(caf::actor_system& system, const node
         children.shards.push_back(
             spawn_shard(system, {store_config, protocol.min_work, protocol.fanout, children.writer,
                                  children.backup, wall_clock_ms, config.trust.floor, liar}));
-    if (backup)
+    if (with_backup)
         restore_into_shards(children.shards, std::move(restored));
     peer_config peers;
     peers.ping_period = protocol.ping_period;
