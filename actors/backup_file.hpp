@@ -1,9 +1,9 @@
 // The durable backup of accepted entries, in a format of ours that survives
-// torn writes and restarts, and import of godave v0.0.51's backups.
+// torn writes, damage and restarts, and import of godave v0.0.51's backups.
 // A pure model: plain file I/O, no actors (replay_and_verify checks the
 // signatures on every core with plain threads it joins before returning);
-// the backup_writer actor drives an appender, start-up calls
-// replay_and_verify then compact_backup.
+// the backup_writer actor drives an appender; start-up (open_backup in
+// backup_open.hpp) replays, keeps a damaged file beside, and compacts.
 //
 // Format (all integers little-endian):
 //
