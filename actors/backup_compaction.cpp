@@ -10,6 +10,8 @@
 #include <unistd.h>
 #include <xxhash.h>
 
+#include "actors/backup_file.hpp"
+
 namespace dave {
 
 identity_hash identity_of(const public_key_bytes& public_key, byte_span key) noexcept {
@@ -217,6 +219,20 @@ std::uint64_t compaction_job::new_offset(std::uint64_t old_offset) const {
     if (found == live_.end() || found->offset != old_offset)
         return old_offset; // not a live record of the snapshot: cannot happen
     return new_offsets_[static_cast<std::size_t>(found - live_.begin())];
+}
+
+result<std::vector<replayed_record>> replayed_records_of(std::span<const entry> entries) {
+    std::vector<replayed_record> records;
+    records.reserve(entries.size());
+    bytes scratch;
+    for (const entry& item : entries) {
+        scratch.clear();
+        if (auto fault = encode_backup_record(item, scratch); fault != errc::none)
+            return fault;
+        records.push_back({identity_of(item.data.public_key, item.data.key),
+                           static_cast<std::uint32_t>(scratch.size())});
+    }
+    return records;
 }
 
 } // namespace dave

@@ -17,6 +17,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <span>
 #include <utility>
 #include <vector>
 
@@ -85,6 +86,17 @@ private:
 // (so the file is over twice what compaction would leave) and a floor (so a
 // small file is not rewritten over and over).
 bool compaction_due(const backup_liveness& liveness, std::uint64_t min_dead_bytes) noexcept;
+
+// One record start-up left in the file: whose it is and how long it is.
+struct replayed_record {
+    identity_hash identity;
+    std::uint32_t length = 0;
+};
+
+// The records a file holds after start-up wrote (or found) exactly
+// `entries`, in order: what the writer indexes to compact online later.
+// None if an entry cannot be encoded (then online compaction stays off).
+result<std::vector<replayed_record>> replayed_records_of(std::span<const entry> entries);
 
 class compaction_job {
 public:

@@ -9,6 +9,7 @@
 
 #include "actors/backup_compaction.hpp"
 #include "actors/backup_file.hpp"
+#include "actors/backup_open.hpp"
 #include "actors/log.hpp"
 #include "messages/type_ids.hpp"
 #include "node/status_merge.hpp"
@@ -28,7 +29,6 @@ struct buffered_record {
 struct backup_state {
     backup_setup setup;
     std::optional<backup_appender> appender;
-    std::vector<entry> replayed;
     std::uint64_t appended = 0; // records written to the file (exact)
     std::uint64_t lost = 0;     // records not written: the backup was unwritable
     std::uint64_t failures = 0;
@@ -57,43 +57,13 @@ void report_failure(backup_state& state, const char* what, errc code) {
                          state.failures);
 }
 
-// Replays, compacts, opens for appending. Leaves `appender` empty on failure:
-// the node then runs without durability and says so loudly.
+// Takes over the file open_backup replayed, compacted and opened (spawn_node
+// restored its entries into the shards): the writer never runs without a
+// backup it can append to.
 void start(backup_state& state) {
-    auto replay =
-        replay_and_verify(state.setup.path, state.setup.wall_clock_ms(), state.setup.min_work);
-    if (!replay) {
-        state.log->error("cannot read backup {}: {}; not appending to it",
-                         state.setup.path.string(), to_string(replay.error()));
-        return;
-    }
-    state.log->info("replayed {}: {} entries ({} records, {} torn tail, {} corrupt, {} invalid, "
-                    "{} superseded)",
-                    state.setup.path.string(), replay->entries.size(), replay->records_ok,
-                    replay->torn_tail, replay->corrupt_records, replay->invalid_dats,
-                    replay->superseded);
-    // A file of ours that held exactly the live entries, nothing torn,
-    // corrupt, invalid or superseded, is already what compaction would
-    // write: rewriting and fsyncing it would only delay the start.
-    const bool already_compact = replay->format == backup_format::ours && replay->torn_tail == 0 &&
-                                 replay->corrupt_records == 0 && replay->invalid_dats == 0 &&
-                                 replay->superseded == 0 &&
-                                 replay->records_ok == replay->entries.size();
-    if (replay->format != backup_format::missing && !already_compact) {
-        if (auto error = compact_backup(state.setup.path, replay->entries); error != errc::none) {
-            state.log->error("cannot compact backup {}: {}", state.setup.path.string(),
-                             to_string(error));
-            return;
-        }
-    }
-    state.replayed = std::move(replay->entries);
-    auto opened = backup_appender::open(state.setup.path);
-    if (!opened) {
-        state.log->error("cannot open backup {}: {}", state.setup.path.string(),
-                         to_string(opened.error()));
-        return;
-    }
-    state.appender.emplace(std::move(*opened));
+    opened_backup& opened = *state.setup.opened;
+    state.appender = std::move(opened.appender);
+    state.setup.opened.reset();
 }
 
 // The liveness of the records start() left in the file: exactly the
@@ -104,30 +74,23 @@ void start(backup_state& state) {
 void index_replayed(backup_state& state) {
     if (!state.appender)
         return;
-    bytes scratch;
+    const auto& sizes = state.setup.replayed_records;
     std::uint64_t records = 0;
-    std::vector<std::pair<identity_hash, std::uint32_t>> sizes;
-    sizes.reserve(state.replayed.size());
-    for (const entry& item : state.replayed) {
-        scratch.clear();
-        if (encode_backup_record(item, scratch) != errc::none)
-            return;
-        sizes.emplace_back(identity_of(item.data.public_key, item.data.key),
-                           static_cast<std::uint32_t>(scratch.size()));
-        records += scratch.size();
-    }
+    for (const auto& record : sizes)
+        records += record.length;
     const std::uint64_t file = state.appender->file_bytes();
     if (file < records || file - records != backup_header_length) {
         state.log->warn("backup {}: {} bytes do not match its {} replayed records; online "
                         "compaction off until the next start",
-                        state.setup.path.string(), file, state.replayed.size());
+                        state.setup.path.string(), file, sizes.size());
         return;
     }
     std::uint64_t offset = backup_header_length;
-    for (auto& [identity, length] : sizes) {
-        state.liveness.record(identity, {offset, length});
-        offset += length;
+    for (const auto& record : sizes) {
+        state.liveness.record(record.identity, {offset, record.length});
+        offset += record.length;
     }
+    state.setup.replayed_records = {};
     state.header_length = backup_header_length;
     state.can_compact = true;
 }
@@ -362,10 +325,6 @@ void backup_writer(caf::blocking_actor* self, backup_setup setup) {
     // The handlers, shared by the draining receive and the waiting one.
     bool more = false;
     bool waiters = false;
-    auto on_restore = [&](restore_atom) {
-        more = true;
-        return std::move(state.replayed);
-    };
     auto on_watch = [&](changed_atom) {
         more = true;
         state.watchers.push_back(caf::actor_cast<caf::actor_addr>(self->current_sender()));
@@ -413,8 +372,8 @@ void backup_writer(caf::blocking_actor* self, backup_setup setup) {
         while (running && !self->mailbox().empty()) {
             more = false;
             self->receive(
-                on_restore, on_watch, on_append, on_append_many, on_put, on_flush, on_status,
-                on_exit, caf::after(std::chrono::seconds(0)) >> [] {});
+                on_watch, on_append, on_append_many, on_put, on_flush, on_status, on_exit,
+                caf::after(std::chrono::seconds(0)) >> [] {});
             handled = handled || more;
             if (!more)
                 break; // only messages none of the handlers take
@@ -442,7 +401,7 @@ void backup_writer(caf::blocking_actor* self, backup_setup setup) {
         const auto wait = std::chrono::duration_cast<std::chrono::milliseconds>(
             std::max(next - steady::now(), steady::duration::zero()));
         self->receive(
-            on_restore, on_watch, on_append, on_append_many, on_put, on_flush, on_status, on_exit,
+            on_watch, on_append, on_append_many, on_put, on_flush, on_status, on_exit,
             caf::after(wait) >> [] {});
     }
     commit(self, state);

@@ -1,6 +1,7 @@
-// The backup writer owns the backup file. On start it replays the file
-// (verifying every dat), compacts it atomically (unless it is already
-// compact) and opens it for appending; then it appends every accepted entry.
+// The backup writer owns the backup file. It starts with the file already
+// replayed, compacted and opened for appending by open_backup (spawn_node
+// does that before it spawns anything, and refuses to start when it fails);
+// then it appends every accepted entry.
 //
 // Group commit: each turn of its loop drains every queued record, writes
 // them with one write(2) and, when a put waits and fsync is on, one
@@ -23,11 +24,17 @@
 #include <chrono>
 #include <filesystem>
 #include <functional>
+#include <memory>
+#include <vector>
 
 #include <caf/actor.hpp>
 #include <caf/actor_system.hpp>
 
+#include "actors/backup_compaction.hpp"
+
 namespace dave {
+
+struct opened_backup;
 
 struct backup_setup {
     std::filesystem::path path;
@@ -41,12 +48,17 @@ struct backup_setup {
     std::uint64_t resume_free_bytes = 256 * 1024;
     // Live bytes copied per turn of the loop while compacting.
     std::size_t compact_step_bytes = 4 << 20;
+    // The open file and its replayed entries (from open_backup); required.
+    std::shared_ptr<opened_backup> opened;
+    // The identity and record length of each entry open_backup left in the
+    // file, in file order (replayed_records_of): where online compaction
+    // starts from.
+    std::vector<replayed_record> replayed_records;
 };
 
 // Detached (file I/O blocks); a blocking actor that drains its mailbox every
 // 2 ms while entries arrive, so that senders need not wake it per entry.
 // Messages:
-//   (restore_atom) -> std::vector<entry>   the replayed entries (once)
 //   (changed_atom)                         from a shard: send it (changed_atom, bool
 //                                          writable) now and whenever that changes
 //   (append_atom, entry)                   a peer's entry: written, not answered

@@ -88,6 +88,8 @@ std::string_view to_string(errc code) noexcept {
         return "source_share_exceeded";
     case errc::owner_share_exceeded:
         return "owner_share_exceeded";
+    case errc::backup_unusable:
+        return "backup_unusable";
     }
     return "unknown";
 }

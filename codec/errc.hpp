@@ -60,6 +60,8 @@ enum class errc : std::uint8_t {
     // store shares (store_quota.hpp): a put that would evict other entries
     source_share_exceeded, // while its source address (or /64) holds over its share
     owner_share_exceeded,  // while its owner key holds over its share
+    // start-up
+    backup_unusable, // the backup cannot be opened, read or appended to: the node refuses to start
 };
 
 std::string_view to_string(errc code) noexcept;

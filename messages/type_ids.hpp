@@ -74,6 +74,20 @@ inline caf::error make_error(errc code) {
     return caf::error{static_cast<std::uint8_t>(code), caf::atom("dave")};
 }
 
+// The same with a one-line explanation for the operator (error_explanation reads it).
+inline caf::error make_error(errc code, std::string explanation) {
+    return caf::error{static_cast<std::uint8_t>(code), caf::atom("dave"),
+                      caf::make_message(std::move(explanation))};
+}
+
+// The explanation a make_error(code, text) carries, or "".
+inline std::string error_explanation(const caf::error& error) {
+    const caf::message& context = error.context();
+    if (context.match_elements<std::string>())
+        return context.get_as<std::string>(0);
+    return {};
+}
+
 inline errc errc_of(const caf::error& error) {
     if (error.category() == caf::atom("dave"))
         return static_cast<errc>(error.code());

@@ -35,6 +35,11 @@ struct protocol_config {
     std::size_t get_widen_rounds = 2;
 };
 
+// What a start does with a backup whose header cannot be read (bad magic, an
+// unknown version): refuse to start (the default), or salvage every intact
+// record found by scanning into a new file, keeping the original beside it.
+enum class backup_recovery : std::uint8_t { refuse, salvage };
+
 struct store_config {
     std::size_t shard_count = 256;
     std::size_t shard_capacity = 4 * 1024 * 1024;
@@ -50,6 +55,7 @@ struct store_config {
     // disables a bound.
     double max_share_per_source = 0.1;
     double max_share_per_owner = 0.1;
+    backup_recovery recovery = backup_recovery::refuse; // [store] backup_recovery
 };
 
 // Trust (PROTOCOL.md, "Trust"): storage challenges and the scores they

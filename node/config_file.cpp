@@ -344,7 +344,8 @@ config_load parse_config(std::string_view text, const std::filesystem::path& nam
     if (auto store = section_of(in, root, "store")) {
         in.only_known(*store, "store",
                       {"shard_capacity", "backup_file", "ttl", "backup_flush_every", "fsync",
-                       "backup_compact_after", "max_share_per_source", "max_share_per_owner"});
+                       "backup_compact_after", "max_share_per_source", "max_share_per_owner",
+                       "backup_recovery"});
         in.size(*store, "store", "shard_capacity", config.store.shard_capacity);
         in.path(*store, "store", "backup_file", true, config.store.backup_file);
         in.duration(*store, "store", "ttl", config.protocol.ttl);
@@ -355,6 +356,15 @@ config_load parse_config(std::string_view text, const std::filesystem::path& nam
         in.fraction(*store, "store", "max_share_per_source", config.store.max_share_per_source, 0,
                     1);
         in.fraction(*store, "store", "max_share_per_owner", config.store.max_share_per_owner, 0, 1);
+        if (auto recovery = in.get<std::string>(*store, "store", "backup_recovery", "a string")) {
+            if (*recovery == "refuse")
+                config.store.recovery = backup_recovery::refuse;
+            else if (*recovery == "salvage")
+                config.store.recovery = backup_recovery::salvage;
+            else
+                in.fail(store->get("backup_recovery")->source(), "store", "backup_recovery",
+                        "must be \"refuse\" or \"salvage\": " + in_quotes(*recovery));
+        }
     }
     if (auto protocol = section_of(in, root, "protocol")) {
         auto& p = config.protocol;

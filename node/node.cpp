@@ -5,6 +5,7 @@
 #include <caf/all.hpp>
 
 #include "actors/auditor.hpp"
+#include "actors/backup_open.hpp"
 #include "actors/backup_writer.hpp"
 #include "actors/batch_writer.hpp"
 #include "actors/dispatcher.hpp"
@@ -109,22 +110,19 @@ void write_dat(node_pointer self, const peer_snapshot& peers, dat value, write_d
     send_remote(item);
 }
 
-void restore_backup(node_pointer self) {
-    if (!self->state.children.backup)
-        return;
-    self->request(self->state.children.backup, caf::infinite, restore_atom_v)
-        .then([=](std::vector<entry>& entries) {
-            auto& state = self->state;
-            std::vector<std::vector<entry>> per_shard(state.children.shards.size());
-            for (auto& item : entries)
-                per_shard[shard_index(item.data.public_key, item.data.key, per_shard.size())]
-                    .push_back(std::move(item));
-            for (std::size_t i = 0; i < per_shard.size(); ++i)
-                if (!per_shard[i].empty())
-                    caf::anon_send(state.children.shards[i], restore_atom_v,
-                                   std::move(per_shard[i]));
-            state.log->info("restored {} entries from the backup", entries.size());
-        });
+// Hands the backup's entries to their shards. Called before any dispatcher
+// exists, so these messages come first in every shard's mailbox: no GET is
+// answered "not found" for an entry the backup holds.
+void restore_into_shards(const std::vector<caf::actor>& shards, std::vector<entry> entries) {
+    const std::size_t count = entries.size();
+    std::vector<std::vector<entry>> per_shard(shards.size());
+    for (auto& item : entries)
+        per_shard[shard_index(item.data.public_key, item.data.key, per_shard.size())].push_back(
+            std::move(item));
+    for (std::size_t i = 0; i < per_shard.size(); ++i)
+        if (!per_shard[i].empty())
+            caf::anon_send(shards[i], restore_atom_v, std::move(per_shard[i]));
+    logger_for("node")->info("restored {} entries from the backup", count);
 }
 
 // Asks every child that keeps counters and merges the answers.
@@ -185,7 +183,6 @@ node_actor::behavior_type node_behavior(node_pointer self, node_config config,
     state.log->info("node {:016x} listening on {}", own_id, state.listen_text);
     caf::anon_send(state.children.peer_manager, changed_atom_v,
                    caf::actor_cast<caf::actor>(state.children.replicator));
-    restore_backup(self);
     self->set_exit_handler([=](const caf::exit_msg& message) {
         self->state.log->info("node stopping");
         stop_children(self);
@@ -282,14 +279,41 @@ caf::behavior status_reporter(caf::event_based_actor* self, node_actor node,
     };
 }
 
+using backup_handle = std::shared_ptr<opened_backup>;
+
+// Opens the backup before anything is spawned (see backup_open.hpp): a node
+// that cannot keep what it acknowledges does not start. Null when disabled.
+caf::expected<backup_handle> open_node_backup(const node_config& config) {
+    if (config.store.backup_file.empty())
+        return backup_handle{};
+    auto outcome =
+        open_backup({config.store.backup_file, wall_clock(config), config.protocol.min_work,
+                     config.store.recovery == backup_recovery::salvage});
+    if (auto* refusal = std::get_if<backup_refusal>(&outcome))
+        return make_error(refusal->code, std::move(refusal->reason));
+    auto opened = std::make_shared<opened_backup>(std::move(std::get<opened_backup>(outcome)));
+    auto log = logger_for("backup");
+    log->info("{}", describe_replay(*opened));
+    if (!opened->damaged_copy.empty())
+        log->warn("{}", describe_damage_kept(*opened));
+    return opened;
+}
+
+caf::expected<node_actor> spawn_node_graph(caf::actor_system& system, const node_config& config,
+                                           const key_pair& keys, node_transport transport,
+                                           backup_handle backup);
+
 } // namespace
 
 void add_node_types(caf::actor_system_config& config) {
     config.add_message_types<caf::id_block::dave>();
     config.add_error_category(
         caf::atom("dave"),
-        [](std::uint8_t code, caf::atom_value, const caf::message&) -> std::string {
-            return "dave::" + std::string(to_string(static_cast<errc>(code)));
+        [](std::uint8_t code, caf::atom_value, const caf::message& context) -> std::string {
+            std::string text = "dave::" + std::string(to_string(static_cast<errc>(code)));
+            if (context.match_elements<std::string>())
+                text += ": " + context.get_as<std::string>(0);
+            return text;
         });
 }
 
@@ -359,14 +383,30 @@ caf::expected<node_actor> spawn_node(caf::actor_system& system, const node_confi
             logger_for("node")->error("edge '{}' is not a reachable [host]:port", text);
             return make_error(errc::config_error);
         }
+    // The backup first: a refusal leaves no socket or actor behind.
+    auto backup = open_node_backup(config);
+    if (!backup)
+        return backup.error();
     auto transport = open_socket_transport(system, config);
     if (!transport)
         return transport.error();
-    return spawn_node(system, config, *keys, std::move(*transport));
+    return spawn_node_graph(system, config, *keys, std::move(*transport), std::move(*backup));
 }
 
 caf::expected<node_actor> spawn_node(caf::actor_system& system, const node_config& config,
                                      const key_pair& keys, node_transport transport) {
+    initialize_crypto();
+    auto backup = open_node_backup(config);
+    if (!backup)
+        return backup.error();
+    return spawn_node_graph(system, config, keys, std::move(transport), std::move(*backup));
+}
+
+namespace {
+
+caf::expected<node_actor> spawn_node_graph(caf::actor_system& system, const node_config& config,
+                                           const key_pair& keys, node_transport transport,
+                                           backup_handle backup) {
     initialize_crypto();
     auto log = logger_for("node");
     std::vector<address> edges;
@@ -387,11 +427,20 @@ caf::expected<node_actor> spawn_node(caf::actor_system& system, const node_confi
     node_children children;
     children.writer = transport.datagram_writer;
     children.batch_writer = transport.stream_writer;
-    if (!config.store.backup_file.empty()) {
-        backup_setup backup{config.store.backup_file, config.store.backup_flush_every,
-                            config.store.fsync_on_flush, protocol.min_work, wall_clock_ms};
-        backup.compact_min_dead_bytes = config.store.backup_compact_after;
-        children.backup = spawn_backup_writer(system, std::move(backup));
+    // The entries go to the shards, the open file to the writer (taken here,
+    // before the writer's thread owns the rest). The writer compacts the
+    // file the link (if any) points to, so that the link stays a link.
+    const bool with_backup = backup != nullptr;
+    std::vector<entry> restored;
+    if (with_backup) {
+        backup_setup setup{backup->real_path, config.store.backup_flush_every,
+                           config.store.fsync_on_flush, protocol.min_work, wall_clock_ms};
+        setup.compact_min_dead_bytes = config.store.backup_compact_after;
+        if (auto records = replayed_records_of(backup->entries))
+            setup.replayed_records = std::move(*records);
+        restored = std::move(backup->entries);
+        setup.opened = std::move(backup);
+        children.backup = spawn_backup_writer(system, std::move(setup));
     }
     shard_config store_config;
     store_config.own_node_id = node_id(keys.public_key);
@@ -412,6 +461,8 @@ caf::expected<node_actor> spawn_node(caf::actor_system& system, const node_confi
         children.shards.push_back(
             spawn_shard(system, {store_config, protocol.min_work, protocol.fanout, children.writer,
                                  children.backup, wall_clock_ms, config.trust.floor, liar}));
+    if (with_backup)
+        restore_into_shards(children.shards, std::move(restored));
     peer_config peers;
     peers.ping_period = protocol.ping_period;
     peers.activate_after = protocol.activate_after;
@@ -490,5 +541,7 @@ caf::expected<node_actor> spawn_node(caf::actor_system& system, const node_confi
     });
     return node;
 }
+
+} // namespace
 
 } // namespace dave

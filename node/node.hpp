@@ -38,9 +38,13 @@ using node_actor =
 // Registers the node's message types and its error category ("dave").
 void add_node_types(caf::actor_system_config& config);
 
-// Loads (or creates) the key, binds the UDP socket and the TCP listener,
-// spawns every actor and starts the backup replay. Errors (bad address, port
-// in use, unreadable key file) come back as a caf::error with a dave::errc.
+// Loads (or creates) the key, opens the backup (replays and verifies it,
+// compacts it, restores its entries; this blocks for as long as the replay
+// takes), binds the UDP socket and the TCP listener and spawns every actor.
+// Errors (bad address, port in use, unreadable key file) come back as a
+// caf::error with a dave::errc; a backup that cannot be opened, read or
+// appended to is dave::backup_unusable, its context one line naming the path
+// and the reason (dave::error_explanation), and nothing is left running.
 caf::expected<node_actor> spawn_node(caf::actor_system& system, const node_config& config);
 
 // How a node reaches the network. The real one is UDP plus TCP sockets
@@ -62,7 +66,8 @@ struct node_transport {
 caf::expected<node_transport> open_socket_transport(caf::actor_system& system,
                                                     const node_config& config);
 
-// A node on a given transport and key (no key file is read or written).
+// A node on a given transport and key (no key file is read or written); its
+// backup is opened as above.
 caf::expected<node_actor> spawn_node(caf::actor_system& system, const node_config& config,
                                      const key_pair& keys, node_transport transport);
 

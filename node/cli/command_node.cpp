@@ -26,6 +26,8 @@ int run_node(const node_options& options) {
         config.log_level = options.log_level;
     if (options.log_json)
         config.log_json = true;
+    if (options.salvage_backup)
+        config.store.recovery = backup_recovery::salvage;
     if (!options.listen.empty()) {
         auto listen = parse_endpoint(options.listen, true);
         if (!listen) {
@@ -103,6 +105,12 @@ int run_node(const node_options& options) {
     caf::actor_system system{system_config};
     auto node = spawn_node(system, config);
     if (!node) {
+        // A backup the node cannot keep writes in is a problem of its
+        // configuration or its files: one line naming the path, exit 2.
+        if (errc_of(node.error()) == errc::backup_unusable) {
+            std::cerr << "dave node: " << error_explanation(node.error()) << "\n";
+            return exit_usage;
+        }
         std::cerr << "dave node: cannot start: " << system.render(node.error()) << "\n";
         return exit_failed;
     }

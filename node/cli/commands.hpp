@@ -13,6 +13,7 @@ struct node_options {
     std::string http_listen;
     bool http_given = false; // --http was given, maybe empty
     bool log_json = false;
+    bool salvage_backup = false; // --salvage-backup
 };
 int run_node(const node_options& options);
 

@@ -20,6 +20,10 @@ int main(int argc, char** argv) {
     node_command->add_option("--log-level", node.log_level,
                              "trace, debug, info, warn, error or off (overrides [log] level)");
     node_command->add_flag("--log-json", node.log_json, "Log JSON lines");
+    node_command->add_flag("--salvage-backup", node.salvage_backup,
+                           "If the backup's header is unreadable, read every intact record into a "
+                           "new file and keep the old one beside it (overrides [store] "
+                           "backup_recovery)");
     node_command->add_option("--listen", node.listen, "UDP [host]:port (overrides [node] listen)");
     auto* http_option =
         node_command->add_option("--http", node.http_listen,

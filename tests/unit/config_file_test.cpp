@@ -159,7 +159,7 @@ TEST_CASE("unknown keys and sections are refused, not ignored") {
     CHECK(problem_of(lines({"[store]", "", "capacity = \"4 MiB\""})) ==
           "node.toml:3: [store] capacity: unknown key (known: shard_capacity, backup_file, ttl, "
           "backup_flush_every, fsync, backup_compact_after, max_share_per_source, "
-          "max_share_per_owner)");
+          "max_share_per_owner, backup_recovery)");
     CHECK(parsed(lines({"[store]", "backup_compact_after = \"256 KiB\""}))
               .store.backup_compact_after == 256 * 1024);
     CHECK(problem_of(lines({"[node]", "listen = \"[::1]:1618\"", "[nodes]", "listen = 1"})) ==
@@ -404,6 +404,18 @@ TEST_CASE("bad log level") {
     CHECK(
         problem_of(lines({"[log]", "level = \"INFO\""})) ==
         "node.toml:2: [log] level: must be one of trace, debug, info, warn, error, off: \"INFO\"");
+}
+
+TEST_CASE("[store] backup_recovery: refuse by default, salvage when chosen") {
+    CHECK(parsed("").store.recovery == backup_recovery::refuse);
+    CHECK(parsed(lines({"[store]", "backup_recovery = \"refuse\""})).store.recovery ==
+          backup_recovery::refuse);
+    CHECK(parsed(lines({"[store]", "backup_recovery = \"salvage\""})).store.recovery ==
+          backup_recovery::salvage);
+    CHECK(problem_of(lines({"[store]", "backup_recovery = \"ignore\""})) ==
+          "node.toml:2: [store] backup_recovery: must be \"refuse\" or \"salvage\": \"ignore\"");
+    CHECK(problem_of(lines({"[store]", "backup_recovery = true"})) ==
+          "node.toml:2: [store] backup_recovery: expected a string");
 }
 
 TEST_CASE("an empty key_file is refused; an empty backup_file disables") {

@@ -80,6 +80,7 @@ void node_process::start(const std::string& binary) {
     posix_spawnattr_setflags(&attributes, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
     auto config = config_path().string();
     std::vector<std::string> arguments{binary, "node", "--config", config};
+    arguments.insert(arguments.end(), options_.extra_args.begin(), options_.extra_args.end());
     std::vector<char*> argv;
     for (auto& argument : arguments)
         argv.push_back(argument.data());

@@ -25,9 +25,10 @@ struct node_process_options {
     bool backup = true;
     std::filesystem::path backup_file = "dave.backup"; // relative to dir, or absolute
     std::string log_level = "info";
-    std::uint16_t http_port = 0; // [http] on [::1]:http_port; 0 disables it
-    std::string extra_toml;      // appended verbatim
-    std::string store_toml;      // more [store] lines, e.g. "fsync = true\n"
+    std::uint16_t http_port = 0;         // [http] on [::1]:http_port; 0 disables it
+    std::string extra_toml;              // appended verbatim
+    std::string store_toml;              // more [store] lines, e.g. "fsync = true\n"
+    std::vector<std::string> extra_args; // after `node --config FILE`
 };
 
 class node_process {
