@@ -433,8 +433,12 @@ caf::expected<node_actor> spawn_node_graph(caf::actor_system& system, const node
     const bool with_backup = backup != nullptr;
     std::vector<entry> restored;
     if (with_backup) {
-        backup_setup setup{backup->real_path, config.store.backup_flush_every,
-                           config.store.fsync_on_flush, protocol.min_work, wall_clock_ms};
+        backup_setup setup;
+        setup.path = backup->real_path;
+        setup.flush_every = config.store.backup_flush_every;
+        setup.fsync_on_flush = config.store.fsync_on_flush;
+        setup.min_work = protocol.min_work;
+        setup.wall_clock_ms = wall_clock_ms;
         setup.compact_min_dead_bytes = config.store.backup_compact_after;
         if (auto records = replayed_records_of(backup->entries))
             setup.replayed_records = std::move(*records);
