@@ -75,35 +75,7 @@ bool compaction_due(const backup_liveness& liveness, std::uint64_t min_dead_byte
 
 // ---- compaction_job --------------------------------------------------------
 
-namespace {
-
-errc write_all(int fd, const std::uint8_t* data, std::size_t size) {
-    while (size > 0) {
-        const ssize_t n = ::write(fd, data, size);
-        if (n < 0) {
-            if (errno == EINTR)
-                continue;
-            return errc::io_error;
-        }
-        data += n;
-        size -= static_cast<std::size_t>(n);
-    }
-    return errc::none;
-}
-
-errc sync_folder_of(const std::filesystem::path& path) {
-    std::filesystem::path folder = path.parent_path();
-    if (folder.empty())
-        folder = ".";
-    const int fd = ::open(folder.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (fd < 0)
-        return errc::io_error;
-    const bool ok = ::fsync(fd) == 0;
-    ::close(fd);
-    return ok ? errc::none : errc::io_error;
-}
-
-} // namespace
+namespace {} // namespace
 
 result<compaction_job> compaction_job::start(const std::filesystem::path& backup,
                                              std::uint64_t header_length,
@@ -207,7 +179,7 @@ errc compaction_job::finish(std::uint64_t end) {
     if (::rename(temporary_.c_str(), backup_.c_str()) != 0)
         return errc::io_error;
     renamed_ = true;
-    return sync_folder_of(backup_);
+    return sync_directory_of(backup_);
 }
 
 std::uint64_t compaction_job::new_offset(std::uint64_t old_offset) const {

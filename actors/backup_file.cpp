@@ -430,6 +430,8 @@ void keep_newest_valid(replay_result& out, std::uint64_t now_ms, int min_work) {
 
 // ---- writing ---------------------------------------------------------------
 
+} // namespace
+
 errc write_all(int fd, const std::uint8_t* data, std::size_t size) {
     while (size > 0) {
         const ssize_t n = ::write(fd, data, size);
@@ -455,6 +457,8 @@ errc sync_directory_of(const std::filesystem::path& path) {
     ::close(fd);
     return ok ? errc::none : errc::io_error;
 }
+
+namespace {
 
 // Checks (or writes) the header of a file just opened by backup_appender.
 // Returns the size of the file's complete content.

@@ -204,6 +204,13 @@ private:
     bytes buffer_;
 };
 
+// Writes all of `data` to `fd`, retrying interrupted writes; io_error on
+// any other failure (a full disk among them). Shared by every writer of
+// backup files (appender, compaction at start and online).
+errc write_all(int fd, const std::uint8_t* data, std::size_t size);
+// fsyncs the directory holding `path`, so that a rename into it is durable.
+errc sync_directory_of(const std::filesystem::path& path);
+
 using entry_visitor = std::function<void(const entry&)>;
 
 // Rewrites `path` to hold exactly `live` (format version 2), atomically:
