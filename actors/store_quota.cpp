@@ -4,8 +4,6 @@
 #include <cmath>
 #include <cstring>
 
-#include <xxhash.h>
-
 namespace dave {
 
 address quota_source(const address& from) noexcept {
@@ -33,10 +31,6 @@ share_verdict judge_displacement(const displacement& change, std::size_t source_
     if (owner_limit != 0 && change.owner_held_after > owner_limit && change.evicts_other_owners)
         return share_verdict::owner_over;
     return share_verdict::allowed;
-}
-
-std::size_t store_quota::address_hash::operator()(const address& value) const noexcept {
-    return static_cast<std::size_t>(XXH3_64bits(value.ip.data(), value.ip.size()));
 }
 
 store_quota::slot store_quota::find(const std::optional<address>& source) const {

@@ -19,6 +19,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "actors/admission.hpp" // source_address_hash
 #include "codec/types.hpp"
 
 namespace dave {
@@ -83,12 +84,9 @@ private:
         std::size_t bytes = 0;
         std::size_t entries = 0;
     };
-    struct address_hash {
-        std::size_t operator()(const address& value) const noexcept;
-    };
     std::vector<source_account> accounts_{1}; // slot 0 is "no source"
     std::vector<slot> free_slots_;
-    std::unordered_map<address, slot, address_hash> by_address_;
+    std::unordered_map<address, slot, source_address_hash> by_address_;
     std::unordered_map<std::uint64_t, std::size_t> by_owner_;
 };
 

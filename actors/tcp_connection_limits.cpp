@@ -5,13 +5,6 @@
 namespace dave {
 namespace {
 
-bool is_v4_mapped(const address& peer) noexcept {
-    for (std::size_t i = 0; i < 10; ++i)
-        if (peer.ip[i] != 0)
-            return false;
-    return peer.ip[10] == 0xff && peer.ip[11] == 0xff;
-}
-
 std::uint64_t age_ms(tcp_connection_table::time_point since, tcp_connection_table::time_point now) {
     auto age = std::chrono::duration_cast<std::chrono::milliseconds>(now - since).count();
     return static_cast<std::uint64_t>(std::max<std::int64_t>(age, 1));
@@ -19,36 +12,18 @@ std::uint64_t age_ms(tcp_connection_table::time_point since, tcp_connection_tabl
 
 } // namespace
 
-connection_source connection_source_of(const address& peer) noexcept {
-    connection_source source;
-    // IPv4: the whole address. IPv6: the first 64 bits.
-    const std::size_t kept = is_v4_mapped(peer) ? 16 : 8;
-    std::copy_n(peer.ip.begin(), kept, source.prefix.begin());
-    return source;
-}
-
-std::size_t
-tcp_connection_table::source_hash::operator()(const connection_source& value) const noexcept {
-    std::uint64_t hash = 1469598103934665603ull; // FNV-1a
-    for (auto byte : value.prefix) {
-        hash ^= byte;
-        hash *= 1099511628211ull;
-    }
-    return static_cast<std::size_t>(hash);
-}
-
 tcp_connection_table::tcp_connection_table(tcp_connection_limits_options options)
     : options_(options) {}
 
 std::size_t tcp_connection_table::count_from(const address& peer) const {
-    auto found = per_source_.find(connection_source_of(peer));
+    auto found = per_source_.find(quota_source(peer));
     return found == per_source_.end() ? 0 : found->second;
 }
 
 tcp_connection_table::admission_result tcp_connection_table::admit(const address& peer,
                                                                    time_point now) {
     admission_result result;
-    auto source = connection_source_of(peer);
+    auto source = quota_source(peer);
     if (options_.max_per_source != 0) {
         auto found = per_source_.find(source);
         if (found != per_source_.end() && found->second >= options_.max_per_source) {

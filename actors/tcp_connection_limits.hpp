@@ -23,17 +23,11 @@
 #include <unordered_map>
 #include <vector>
 
+#include "actors/admission.hpp"   // source_address_hash
+#include "actors/store_quota.hpp" // quota_source: what a connection is charged to
 #include "codec/types.hpp"
 
 namespace dave {
-
-// What connections are charged to: the address for IPv4 (v4-mapped on the
-// wire), its /64 prefix for IPv6 (one host usually holds a whole /64).
-struct connection_source {
-    std::array<std::uint8_t, 16> prefix{};
-    friend bool operator==(const connection_source&, const connection_source&) = default;
-};
-connection_source connection_source_of(const address& peer) noexcept;
 
 struct tcp_connection_limits_options {
     std::size_t max_connections = 256;
@@ -94,15 +88,12 @@ public:
 
 private:
     struct record {
-        connection_source source;
+        address source; // quota_source(peer): an IPv4 address or an IPv6 /64
         time_point opened;
         time_point last_byte;
         time_point last_useful;                  // last complete PUT frame, or when it opened
         std::optional<time_point> frame_started; // an incomplete frame pending
         std::uint64_t useful_bytes = 0;
-    };
-    struct source_hash {
-        std::size_t operator()(const connection_source& value) const noexcept;
     };
 
     std::optional<connection_id> pick_victim(time_point now) const;
@@ -110,7 +101,7 @@ private:
 
     tcp_connection_limits_options options_;
     std::unordered_map<connection_id, record> connections_;
-    std::unordered_map<connection_source, std::size_t, source_hash> per_source_;
+    std::unordered_map<address, std::size_t, source_address_hash> per_source_;
     connection_id next_id_ = 1;
 };
 

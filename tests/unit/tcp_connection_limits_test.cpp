@@ -55,10 +55,10 @@ bool has_expiry(const std::vector<table::expiry>& list, table::connection_id id,
 } // namespace
 
 TEST_CASE("a source is an IPv4 address or an IPv6 /64") {
-    CHECK(connection_source_of(v4(1, 1)) == connection_source_of(v4(1, 2)));
-    CHECK_FALSE(connection_source_of(v4(1)) == connection_source_of(v4(2)));
-    CHECK(connection_source_of(v6(1, 1)) == connection_source_of(v6(1, 200)));
-    CHECK_FALSE(connection_source_of(v6(1, 1)) == connection_source_of(v6(2, 1)));
+    CHECK(quota_source(v4(1, 1)) == quota_source(v4(1, 2)));
+    CHECK_FALSE(quota_source(v4(1)) == quota_source(v4(2)));
+    CHECK(quota_source(v6(1, 1)) == quota_source(v6(1, 200)));
+    CHECK_FALSE(quota_source(v6(1, 1)) == quota_source(v6(2, 1)));
 }
 
 TEST_CASE("connections beyond the per-source limit are refused, others still admitted") {
