@@ -134,7 +134,19 @@ int run_latency() {
         std::this_thread::sleep_for(20ms);
     }
     if (auto status = clients[0]->status(); !status || status->entries < entry_count) {
-        std::fprintf(stderr, "latency bench: node 0 did not store the entries\n");
+        std::fprintf(stderr, "latency bench: node 0 did not store the entries");
+        if (status) {
+            std::fprintf(stderr, " (%llu of %zu;", static_cast<unsigned long long>(status->entries),
+                         entry_count);
+            for (const auto& refusal : status->put_refusals)
+                std::fprintf(stderr, " refused %s: %llu;", refusal.first.c_str(),
+                             static_cast<unsigned long long>(refusal.second));
+            for (const auto& drop : status->drops)
+                std::fprintf(stderr, " dropped %s: %llu;", drop.first.c_str(),
+                             static_cast<unsigned long long>(drop.second));
+            std::fprintf(stderr, ")");
+        }
+        std::fprintf(stderr, "\n");
         return 1;
     }
     std::printf("latency bench: %zu nodes, %zu entries on node 0, load %.2f\n", node_count,
