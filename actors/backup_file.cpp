@@ -8,7 +8,6 @@
 #include <ctime>
 #include <numeric>
 #include <optional>
-#include <random>
 #include <thread>
 #include <utility>
 
@@ -19,6 +18,7 @@
 
 #include "codec/codec.hpp"
 #include "crypto/dat_crypto.hpp"
+#include "crypto/ed25519.hpp" // random_seed
 
 namespace dave {
 
@@ -489,13 +489,9 @@ result<std::uint64_t> prepare_header(int fd) {
 
 // A fresh name for a temporary file: `<prefix><pid>-<random>`.
 std::string random_suffix() {
-    static std::atomic<std::uint64_t> counter{0};
-    std::random_device seed;
-    const std::uint64_t mix = (static_cast<std::uint64_t>(seed()) << 32) ^ seed() ^
-                              counter.fetch_add(1, std::memory_order_relaxed);
     char text[40];
     std::snprintf(text, sizeof text, "%d-%016llx", static_cast<int>(::getpid()),
-                  static_cast<unsigned long long>(mix));
+                  static_cast<unsigned long long>(random_seed()));
     return text;
 }
 
