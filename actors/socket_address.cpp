@@ -109,12 +109,16 @@ std::string to_string(const address& value) {
     return "[" + std::string(text) + "]:" + std::to_string(value.port);
 }
 
+bool is_v4_mapped(const address& value) {
+    return std::memcmp(value.ip.data(), v4_mapped_prefix, 12) == 0;
+}
+
 bool is_loopback(const address& value) {
     static constexpr std::uint8_t v6_loopback[16] = {0, 0, 0, 0, 0, 0, 0, 0,
                                                      0, 0, 0, 0, 0, 0, 0, 1};
     if (std::memcmp(value.ip.data(), v6_loopback, 16) == 0)
         return true;
-    return std::memcmp(value.ip.data(), v4_mapped_prefix, 12) == 0 && value.ip[12] == 127;
+    return is_v4_mapped(value) && value.ip[12] == 127;
 }
 
 std::optional<std::uint16_t> tcp_port_of(std::uint16_t udp_port) {

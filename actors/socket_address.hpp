@@ -24,6 +24,8 @@ result<address> parse_endpoint(const std::string& text, bool resolve = false);
 std::string to_string(const address& value);
 
 bool is_loopback(const address& value);
+// An IPv4 address, as the wire carries it (::ffff:a.b.c.d).
+bool is_v4_mapped(const address& value);
 bool is_unspecified(const address& value);
 
 // The addresses a socket bound to `bound` is reached at: `bound` itself, or

@@ -4,15 +4,14 @@
 #include <cmath>
 #include <cstring>
 
+#include "actors/socket_address.hpp"
+
 namespace dave {
 
 address quota_source(const address& from) noexcept {
-    static constexpr std::array<std::uint8_t, 12> v4_mapped{0, 0, 0, 0, 0,    0,
-                                                            0, 0, 0, 0, 0xff, 0xff};
     address source;
     source.ip = from.ip;
-    const bool ipv4 = std::equal(v4_mapped.begin(), v4_mapped.end(), from.ip.begin());
-    if (!ipv4)
+    if (!is_v4_mapped(from))
         std::fill(source.ip.begin() + 8, source.ip.end(), std::uint8_t{0}); // the /64
     return source;
 }
