@@ -17,7 +17,7 @@
 #include <caf/actor.hpp>
 #include <caf/actor_system.hpp>
 
-#include "actors/audit_book.hpp"
+#include "model/audit_book.hpp"
 
 namespace dave {
 

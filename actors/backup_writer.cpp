@@ -7,12 +7,12 @@
 #include <caf/all.hpp>
 #include <sys/statvfs.h>
 
-#include "actors/backup_compaction.hpp"
-#include "actors/backup_file.hpp"
-#include "actors/backup_open.hpp"
+#include "model/backup_compaction.hpp"
+#include "model/backup_file.hpp"
+#include "model/backup_open.hpp"
 #include "actors/log.hpp"
 #include "messages/type_ids.hpp"
-#include "node/status_merge.hpp"
+#include "model/status_merge.hpp"
 
 namespace dave {
 namespace {

@@ -30,7 +30,7 @@
 #include <caf/actor.hpp>
 #include <caf/actor_system.hpp>
 
-#include "actors/backup_compaction.hpp"
+#include "model/backup_compaction.hpp"
 
 namespace dave {
 

@@ -14,7 +14,7 @@
 #include <caf/all.hpp>
 
 #include "actors/log.hpp"
-#include "actors/socket_address.hpp"
+#include "model/socket_address.hpp"
 #include "codec/codec.hpp"
 #include "messages/type_ids.hpp"
 

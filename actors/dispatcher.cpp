@@ -7,15 +7,15 @@
 
 #include <caf/all.hpp>
 
-#include "actors/admission.hpp"
+#include "model/admission.hpp"
 #include "actors/log.hpp"
-#include "actors/shard_store.hpp"
-#include "actors/socket_address.hpp"
-#include "actors/store_quota.hpp"
+#include "model/shard_store.hpp"
+#include "model/socket_address.hpp"
+#include "model/store_quota.hpp"
 #include "codec/codec.hpp"
 #include "codec/op_name.hpp"
 #include "messages/type_ids.hpp"
-#include "node/status_merge.hpp"
+#include "model/status_merge.hpp"
 
 namespace dave {
 namespace {

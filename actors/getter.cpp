@@ -7,15 +7,15 @@
 #include <caf/all.hpp>
 
 #include "actors/log.hpp"
-#include "actors/peer_choice.hpp"
-#include "actors/peer_table.hpp"
-#include "actors/shard_store.hpp"
-#include "actors/silent_peers.hpp"
-#include "actors/socket_address.hpp"
+#include "model/peer_choice.hpp"
+#include "model/peer_table.hpp"
+#include "model/shard_store.hpp"
+#include "model/silent_peers.hpp"
+#include "model/socket_address.hpp"
 #include "codec/codec.hpp"
 #include "crypto/dat_crypto.hpp"
 #include "messages/type_ids.hpp"
-#include "node/status_merge.hpp"
+#include "model/status_merge.hpp"
 
 namespace dave {
 namespace {

@@ -10,7 +10,7 @@
 #include <caf/actor.hpp>
 #include <caf/actor_system.hpp>
 
-#include "actors/shard_store.hpp"
+#include "model/shard_store.hpp"
 
 namespace dave {
 

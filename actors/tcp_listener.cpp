@@ -11,9 +11,9 @@
 
 #include <caf/all.hpp>
 
-#include "actors/admission.hpp"
+#include "model/admission.hpp"
 #include "actors/log.hpp"
-#include "actors/socket_address.hpp"
+#include "model/socket_address.hpp"
 #include "codec/errc.hpp"
 #include "messages/type_ids.hpp"
 

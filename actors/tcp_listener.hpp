@@ -13,7 +13,7 @@
 #include <caf/actor.hpp>
 #include <caf/actor_system.hpp>
 
-#include "actors/tcp_connection_limits.hpp"
+#include "model/tcp_connection_limits.hpp"
 #include "codec/result.hpp"
 #include "codec/types.hpp"
 

@@ -7,12 +7,12 @@
 
 #include <caf/all.hpp>
 
-#include "actors/admission.hpp"
+#include "model/admission.hpp"
 #include "actors/log.hpp"
-#include "actors/socket_address.hpp"
+#include "model/socket_address.hpp"
 #include "codec/op_name.hpp"
 #include "messages/type_ids.hpp"
-#include "node/status_merge.hpp"
+#include "model/status_merge.hpp"
 
 namespace dave {
 namespace {

@@ -17,7 +17,7 @@
 
 #include <caf/all.hpp>
 
-#include "actors/socket_address.hpp"
+#include "model/socket_address.hpp"
 #include "bench_commands.hpp"
 #include "codec/codec.hpp"
 #include "crypto/dat_crypto.hpp"

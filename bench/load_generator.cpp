@@ -29,7 +29,7 @@
 #include <unistd.h>
 #include <vector>
 
-#include "actors/socket_address.hpp"
+#include "model/socket_address.hpp"
 #include "bench_commands.hpp"
 #include "support.hpp"
 

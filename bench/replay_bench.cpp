@@ -10,7 +10,7 @@
 
 #include <caf/all.hpp>
 
-#include "actors/backup_file.hpp"
+#include "model/backup_file.hpp"
 #include "bench_commands.hpp"
 #include "crypto/dat_crypto.hpp"
 #include "limits.hpp"

@@ -22,8 +22,8 @@
 #include <caf/atom.hpp>
 #include <caf/timespan.hpp>
 
-#include "actors/backup_file.hpp"
-#include "actors/socket_address.hpp"
+#include "model/backup_file.hpp"
+#include "model/socket_address.hpp"
 #include "crypto/dat_crypto.hpp"
 #include "node/node.hpp"
 

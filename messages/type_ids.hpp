@@ -12,7 +12,7 @@
 
 #include "codec/errc.hpp"
 #include "messages/inspect.hpp"
-#include "messages/vocabulary.hpp"
+#include "model/vocabulary.hpp"
 
 CAF_BEGIN_TYPE_ID_BLOCK(dave, caf::first_custom_type_id)
 

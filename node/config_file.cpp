@@ -11,7 +11,7 @@
 
 #include <toml++/toml.h>
 
-#include "actors/socket_address.hpp"
+#include "model/socket_address.hpp"
 #include "node/units.hpp"
 
 namespace dave {

@@ -13,7 +13,7 @@
 #include <nlohmann/json.hpp>
 
 #include "actors/log.hpp"
-#include "actors/socket_address.hpp"
+#include "model/socket_address.hpp"
 #include "codec/codec.hpp"
 #include "codec/hex.hpp"
 #include "node/client.hpp"

@@ -5,25 +5,25 @@
 #include <caf/all.hpp>
 
 #include "actors/auditor.hpp"
-#include "actors/backup_open.hpp"
+#include "model/backup_open.hpp"
 #include "actors/backup_writer.hpp"
 #include "actors/batch_writer.hpp"
 #include "actors/dispatcher.hpp"
 #include "actors/getter.hpp"
 #include "actors/log.hpp"
-#include "actors/peer_choice.hpp"
+#include "model/peer_choice.hpp"
 #include "actors/peer_manager.hpp"
 #include "actors/pruner.hpp"
 #include "actors/replicator.hpp"
 #include "actors/shard.hpp"
-#include "actors/socket_address.hpp"
+#include "model/socket_address.hpp"
 #include "actors/tcp_listener.hpp"
 #include "actors/udp_socket.hpp"
 #include "codec/codec.hpp"
 #include "codec/hex.hpp"
 #include "crypto/dat_crypto.hpp"
 #include "crypto/key_file.hpp"
-#include "node/status_merge.hpp"
+#include "model/status_merge.hpp"
 
 namespace dave {
 namespace {

@@ -6,11 +6,11 @@
 
 #include <caf/all.hpp>
 
-#include "actors/peer_table.hpp"
-#include "actors/shard_store.hpp"
+#include "model/peer_table.hpp"
+#include "model/shard_store.hpp"
 #include "codec/codec.hpp"
 #include "codec/op_name.hpp"
-#include "node/status_merge.hpp"
+#include "model/status_merge.hpp"
 
 namespace dave::sim {
 namespace {

@@ -17,8 +17,8 @@
 #include <caf/scheduler/test_coordinator.hpp>
 
 #include "actors/log.hpp"
-#include "actors/shard_store.hpp"
-#include "actors/socket_address.hpp"
+#include "model/shard_store.hpp"
+#include "model/socket_address.hpp"
 #include "crypto/dat_crypto.hpp"
 #include "sim/crypto_model.hpp"
 #include "sim/sim_network.hpp"

@@ -4,7 +4,7 @@
 #include <filesystem>
 #include <iostream>
 
-#include "actors/socket_address.hpp"
+#include "model/socket_address.hpp"
 #include "codec/hex.hpp"
 #include "crypto/key_file.hpp"
 

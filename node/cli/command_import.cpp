@@ -2,7 +2,7 @@
 #include <map>
 #include <string>
 
-#include "actors/backup_file.hpp"
+#include "model/backup_file.hpp"
 #include "cli_common.hpp"
 #include "commands.hpp"
 #include "crypto/dat_crypto.hpp"

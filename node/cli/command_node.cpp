@@ -5,7 +5,7 @@
 #include <caf/all.hpp>
 
 #include "actors/log.hpp"
-#include "actors/socket_address.hpp"
+#include "model/socket_address.hpp"
 #include "cli_common.hpp"
 #include "commands.hpp"
 #include "crypto/key_file.hpp"

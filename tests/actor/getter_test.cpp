@@ -18,7 +18,7 @@
 #include "actors/getter.hpp"
 #include "actors/log.hpp"
 #include "actors/shard.hpp"
-#include "actors/socket_address.hpp"
+#include "model/socket_address.hpp"
 #include "codec/codec.hpp"
 #include "crypto/dat_crypto.hpp"
 #include "crypto/ed25519.hpp"

@@ -15,7 +15,7 @@
 #include <string>
 #include <vector>
 
-#include "actors/backup_file.hpp"
+#include "model/backup_file.hpp"
 #include "crypto/dat_crypto.hpp"
 #include "support/harness.hpp"
 #include "support/node_process.hpp"

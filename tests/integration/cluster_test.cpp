@@ -19,8 +19,8 @@
 
 #include <caf/all.hpp>
 
-#include "actors/backup_file.hpp"
-#include "actors/shard_store.hpp"
+#include "model/backup_file.hpp"
+#include "model/shard_store.hpp"
 #include "codec/codec.hpp"
 #include "crypto/dat_crypto.hpp"
 #include "crypto/proof_of_work.hpp"

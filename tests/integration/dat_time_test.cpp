@@ -19,7 +19,7 @@
 #include <httplib.h>
 #include <nlohmann/json.hpp>
 
-#include "actors/socket_address.hpp"
+#include "model/socket_address.hpp"
 #include "codec/codec.hpp"
 #include "codec/hex.hpp"
 #include "crypto/dat_crypto.hpp"

@@ -50,7 +50,7 @@
 #include <httplib.h>
 #include <nlohmann/json.hpp>
 
-#include "actors/socket_address.hpp"
+#include "model/socket_address.hpp"
 #include "codec/codec.hpp"
 #include "crypto/dat_crypto.hpp"
 #include "support/harness.hpp"

@@ -17,7 +17,7 @@
 
 #include <caf/all.hpp>
 
-#include "actors/socket_address.hpp"
+#include "model/socket_address.hpp"
 #include "codec/codec.hpp"
 #include "crypto/dat_crypto.hpp"
 #include "support/harness.hpp"

@@ -34,8 +34,8 @@
 #include <httplib.h>
 #include <nlohmann/json.hpp>
 
-#include "actors/shard_store.hpp"
-#include "actors/socket_address.hpp"
+#include "model/shard_store.hpp"
+#include "model/socket_address.hpp"
 #include "codec/codec.hpp"
 #include "crypto/dat_crypto.hpp"
 #include "support/harness.hpp"

@@ -4,7 +4,7 @@
 // sheds PUTs before GETs before PING/PONG.
 #include <doctest/doctest.h>
 
-#include "actors/admission.hpp"
+#include "model/admission.hpp"
 
 using namespace dave;
 

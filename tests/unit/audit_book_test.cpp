@@ -6,7 +6,7 @@
 
 #include <set>
 
-#include "actors/audit_book.hpp"
+#include "model/audit_book.hpp"
 #include "codec/codec.hpp"
 #include "crypto/dat_crypto.hpp"
 #include "crypto/ed25519.hpp"

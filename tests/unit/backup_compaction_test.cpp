@@ -9,8 +9,8 @@
 #include <string>
 #include <unistd.h>
 
-#include "actors/backup_compaction.hpp"
-#include "actors/backup_file.hpp"
+#include "model/backup_compaction.hpp"
+#include "model/backup_file.hpp"
 
 using namespace dave;
 

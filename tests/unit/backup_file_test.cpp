@@ -11,7 +11,7 @@
 
 #include <unistd.h>
 
-#include "actors/backup_file.hpp"
+#include "model/backup_file.hpp"
 #include "codec/codec.hpp"
 #include "crypto/dat_crypto.hpp"
 #include "crypto/ed25519.hpp"

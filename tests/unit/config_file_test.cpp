@@ -12,7 +12,7 @@
 
 #include <unistd.h>
 
-#include "actors/socket_address.hpp"
+#include "model/socket_address.hpp"
 #include "node/config_file.hpp"
 #include "node/units.hpp"
 

@@ -7,7 +7,7 @@
 #include <random>
 #include <set>
 
-#include "actors/peer_table.hpp"
+#include "model/peer_table.hpp"
 #include "crypto/dat_crypto.hpp"
 #include "crypto/ed25519.hpp"
 

@@ -11,7 +11,7 @@
 
 #include <xxhash.h>
 
-#include "actors/shard_store.hpp"
+#include "model/shard_store.hpp"
 #include "codec/codec.hpp"
 #include "test_data.hpp"
 

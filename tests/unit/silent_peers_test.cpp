@@ -4,8 +4,8 @@
 
 #include <set>
 
-#include "actors/peer_choice.hpp"
-#include "actors/silent_peers.hpp"
+#include "model/peer_choice.hpp"
+#include "model/silent_peers.hpp"
 
 using namespace dave;
 using namespace std::chrono_literals;

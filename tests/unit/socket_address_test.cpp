@@ -4,7 +4,7 @@
 
 #include <algorithm>
 
-#include "actors/socket_address.hpp"
+#include "model/socket_address.hpp"
 
 using namespace dave;
 

@@ -8,8 +8,8 @@
 #include <string>
 #include <vector>
 
-#include "actors/shard_store.hpp"
-#include "actors/store_quota.hpp"
+#include "model/shard_store.hpp"
+#include "model/store_quota.hpp"
 
 using namespace dave;
 

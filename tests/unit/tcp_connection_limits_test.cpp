@@ -4,7 +4,7 @@
 // shedding the least useful connection (never a young one) when full.
 #include <doctest/doctest.h>
 
-#include "actors/tcp_connection_limits.hpp"
+#include "model/tcp_connection_limits.hpp"
 
 using namespace dave;
 using namespace std::chrono_literals;

@@ -8,7 +8,7 @@
 #include <nlohmann/json.hpp>
 
 #include "node/http_api.hpp"
-#include "node/status_merge.hpp"
+#include "model/status_merge.hpp"
 
 using namespace dave;
 

@@ -10,7 +10,7 @@
 #include <variant>
 #include <vector>
 
-#include "actors/backup_file.hpp"
+#include "model/backup_file.hpp"
 #include "codec/codec.hpp"
 #include "test_data.hpp"
 

@@ -9,7 +9,7 @@
 
 #include <caf/all.hpp>
 
-#include "actors/socket_address.hpp"
+#include "model/socket_address.hpp"
 #include "crypto/key_file.hpp"
 
 namespace dave::itest {

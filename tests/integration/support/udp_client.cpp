@@ -10,7 +10,7 @@
 #include <unistd.h>
 #include <unordered_map>
 
-#include "actors/socket_address.hpp"
+#include "model/socket_address.hpp"
 #include "codec/codec.hpp"
 #include "crypto/ed25519.hpp"
 #include "support/harness.hpp"

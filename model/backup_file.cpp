@@ -1,4 +1,4 @@
-#include "actors/backup_file.hpp"
+#include "model/backup_file.hpp"
 
 #include <algorithm>
 #include <atomic>

@@ -1,4 +1,4 @@
-#include "actors/shard_store.hpp"
+#include "model/shard_store.hpp"
 
 #include <algorithm>
 #include <cassert>

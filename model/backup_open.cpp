@@ -1,4 +1,4 @@
-#include "actors/backup_open.hpp"
+#include "model/backup_open.hpp"
 
 #include <cerrno>
 #include <cstring>

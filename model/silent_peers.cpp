@@ -1,4 +1,4 @@
-#include "actors/silent_peers.hpp"
+#include "model/silent_peers.hpp"
 
 #include <algorithm>
 

@@ -19,7 +19,7 @@
 #include <unordered_map>
 #include <vector>
 
-#include "actors/admission.hpp" // source_address_hash
+#include "model/admission.hpp" // source_address_hash
 #include "codec/types.hpp"
 
 namespace dave {

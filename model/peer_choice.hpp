@@ -8,8 +8,8 @@
 #include <functional>
 #include <vector>
 
-#include "actors/shard_store.hpp"
-#include "messages/vocabulary.hpp"
+#include "model/shard_store.hpp"
+#include "model/vocabulary.hpp"
 
 namespace dave {
 

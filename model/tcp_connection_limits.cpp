@@ -1,4 +1,4 @@
-#include "actors/tcp_connection_limits.hpp"
+#include "model/tcp_connection_limits.hpp"
 
 #include <algorithm>
 

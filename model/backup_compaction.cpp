@@ -1,4 +1,4 @@
-#include "actors/backup_compaction.hpp"
+#include "model/backup_compaction.hpp"
 
 #include <algorithm>
 #include <array>
@@ -10,7 +10,7 @@
 #include <unistd.h>
 #include <xxhash.h>
 
-#include "actors/backup_file.hpp"
+#include "model/backup_file.hpp"
 
 namespace dave {
 

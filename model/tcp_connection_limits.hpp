@@ -23,8 +23,8 @@
 #include <unordered_map>
 #include <vector>
 
-#include "actors/admission.hpp"   // source_address_hash
-#include "actors/store_quota.hpp" // quota_source: what a connection is charged to
+#include "model/admission.hpp"   // source_address_hash
+#include "model/store_quota.hpp" // quota_source: what a connection is charged to
 #include "codec/types.hpp"
 
 namespace dave {

@@ -1,4 +1,4 @@
-#include "actors/socket_address.hpp"
+#include "model/socket_address.hpp"
 
 #include <algorithm>
 #include <arpa/inet.h>

@@ -1,4 +1,4 @@
-#include "actors/peer_choice.hpp"
+#include "model/peer_choice.hpp"
 
 #include <algorithm>
 

@@ -1,4 +1,4 @@
-#include "actors/peer_table.hpp"
+#include "model/peer_table.hpp"
 
 #include <cmath>
 #include <cstring>

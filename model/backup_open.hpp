@@ -25,7 +25,7 @@
 #include <variant>
 #include <vector>
 
-#include "actors/backup_file.hpp"
+#include "model/backup_file.hpp"
 
 namespace dave {
 

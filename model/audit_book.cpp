@@ -1,4 +1,4 @@
-#include "actors/audit_book.hpp"
+#include "model/audit_book.hpp"
 
 #include <algorithm>
 

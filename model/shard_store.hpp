@@ -13,7 +13,7 @@
 #include <utility>
 #include <vector>
 
-#include "actors/store_quota.hpp"
+#include "model/store_quota.hpp"
 #include "codec/errc.hpp"
 #include "codec/types.hpp"
 

@@ -11,7 +11,7 @@
 #include <cstddef>
 #include <unordered_map>
 
-#include "actors/peer_table.hpp" // address_hash
+#include "model/peer_table.hpp" // address_hash
 
 namespace dave {
 

@@ -9,7 +9,7 @@
 #include <string_view>
 
 #include "codec/op_name.hpp"
-#include "messages/vocabulary.hpp"
+#include "model/vocabulary.hpp"
 
 namespace dave {
 

@@ -1,4 +1,4 @@
-#include "actors/admission.hpp"
+#include "model/admission.hpp"
 
 #include <algorithm>
 #include <cmath>

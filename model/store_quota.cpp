@@ -1,10 +1,10 @@
-#include "actors/store_quota.hpp"
+#include "model/store_quota.hpp"
 
 #include <algorithm>
 #include <cmath>
 #include <cstring>
 
-#include "actors/socket_address.hpp"
+#include "model/socket_address.hpp"
 
 namespace dave {
 
