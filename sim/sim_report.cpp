@@ -4,42 +4,24 @@
 #include <iomanip>
 #include <sstream>
 
+#include <nlohmann/json.hpp>
+
+#include "codec/json_text.hpp"
+
 namespace dave::sim {
 namespace {
 
-std::string json_number(double value) {
-    if (!std::isfinite(value))
-        return "null";
-    std::ostringstream out;
-    out << std::setprecision(6) << value;
-    return out.str();
+// Doubles are written at full precision (they round-trip), NaN and
+// infinities as null.
+nlohmann::ordered_json json_summary(const summary& s) {
+    return {{"n", s.count}, {"min", s.min}, {"p50", s.p50},  {"p90", s.p90},
+            {"p99", s.p99}, {"max", s.max}, {"mean", s.mean}};
 }
 
-std::string json_summary(const summary& s) {
-    std::ostringstream out;
-    out << "{\"n\":" << s.count << ",\"min\":" << json_number(s.min)
-        << ",\"p50\":" << json_number(s.p50) << ",\"p90\":" << json_number(s.p90)
-        << ",\"p99\":" << json_number(s.p99) << ",\"max\":" << json_number(s.max)
-        << ",\"mean\":" << json_number(s.mean) << "}";
-    return out.str();
-}
-
-std::string json_gets(const get_counts& g) {
-    std::ostringstream out;
-    out << "{\"ok\":" << g.ok << ",\"not_found\":" << g.not_found << ",\"timeout\":" << g.timeout
-        << ",\"wrong\":" << g.wrong << ",\"error\":" << g.error << ",\"aborted\":" << g.aborted
-        << ",\"skipped\":" << g.skipped << "}";
-    return out.str();
-}
-
-std::string json_string(const std::string& text) {
-    std::string out = "\"";
-    for (char c : text) {
-        if (c == '"' || c == '\\')
-            out += '\\';
-        out += c;
-    }
-    return out + "\"";
+nlohmann::ordered_json json_gets(const get_counts& g) {
+    return {{"ok", g.ok},          {"not_found", g.not_found}, {"timeout", g.timeout},
+            {"wrong", g.wrong},    {"error", g.error},         {"aborted", g.aborted},
+            {"skipped", g.skipped}};
 }
 
 std::string partition_text(const sim_options& o) {
@@ -57,6 +39,114 @@ double fraction(std::size_t part, std::size_t whole) {
     return whole == 0 ? 1.0 : static_cast<double>(part) / static_cast<double>(whole);
 }
 
+// Every figure that is a function of the options (seed included) in virtual
+// mode, in a fixed order.
+nlohmann::ordered_json deterministic_object(const sim_report& r) {
+    const auto& o = r.options;
+    const auto& f = r.final_sample;
+    nlohmann::ordered_json out;
+    out["scenario"] = o.scenario;
+    out["nodes"] = o.nodes;
+    out["edges"] = o.edges;
+    out["sybils"] = o.sybils;
+    out["seed"] = o.seed;
+    out["mode"] = r.mode;
+    out["max_peers"] = o.max_peers;
+    out["get_widen_rounds"] = o.get_widen_rounds;
+    out["loss"] = o.link.loss;
+    out["latency_ms"] = o.link.latency_ms;
+    out["jitter_ms"] = o.link.jitter_ms;
+    out["duplicate"] = o.link.duplicate;
+    out["reorder"] = o.link.reorder;
+    out["churn_per_hour"] = o.churn_per_hour;
+    out["hour_s"] = o.hour_s;
+    out["partition"] = partition_text(o);
+    out["duration_s"] = o.duration_s;
+    out["convergence_s"] = r.convergence_s < 0 ? nlohmann::ordered_json(nullptr)
+                                               : nlohmann::ordered_json(r.convergence_s);
+    out["converged_nodes"] = r.converged_nodes;
+    out["nodes_initial"] = r.nodes_initial;
+    if (!r.unconverged.empty()) {
+        auto& list = out["unconverged"] = nlohmann::ordered_json::array();
+        for (std::size_t i = 0; i < r.unconverged.size() && i < 20; ++i)
+            list.push_back(r.unconverged[i]);
+    }
+    out["node_convergence_s"] = json_summary(r.node_convergence_s);
+    out["workload_start_s"] = r.workload_start_s;
+    out["puts"] = r.puts;
+    out["put_success"] = r.put_success();
+    out["gets"] = r.gets.counted();
+    out["get_success"] = r.get_success();
+    out["get_outcomes"] = json_gets(r.gets);
+    out["get_latency_ms"] = json_summary(r.get_latency_ms);
+    out["get_hops"] = {{"0", r.hops_local}, {"1", r.hops_remote}};
+    out["replicas_p50"] = f.closest.p50;
+    out["replicas_min"] = f.closest.min;
+    out["holders_p50"] = f.holders.p50;
+    out["holders_min"] = f.holders.min;
+    out["entries_below_3"] = f.below_three;
+    out["lost_entries"] = f.lost;
+    auto& over_time = out["replicas_over_time"] = nlohmann::ordered_json::array();
+    for (const auto& s : r.samples)
+        over_time.push_back({{"t", s.t_s},
+                             {"live", s.live_nodes},
+                             {"entries", s.entries},
+                             {"replicas_p50", s.closest.p50},
+                             {"replicas_min", s.closest.min},
+                             {"holders_p50", s.holders.p50},
+                             {"holders_min", s.holders.min},
+                             {"honest_holders_min", s.honest_holders.min},
+                             {"lost", s.lost},
+                             {"below_3", s.below_three},
+                             {"peers_active_p50", s.peers_active.p50},
+                             {"peers_active_min", s.peers_active.min},
+                             {"in_per_node_s_p50", s.inbound_per_s.p50},
+                             {"in_per_node_s_max", s.inbound_per_s.max},
+                             {"known_by_p10", s.known_by.p10},
+                             {"known_by_p50", s.known_by.p50},
+                             {"known_by_max", s.known_by.max},
+                             {"gets", s.gets},
+                             {"get_success", s.get_success},
+                             {"partitioned", s.partition_active}});
+    if (r.incomplete_samples)
+        out["incomplete_samples"] = r.incomplete_samples;
+    const auto& t = r.traffic;
+    out["churn_events"] = r.churn_events;
+    out["nodes_spawned"] = r.nodes_spawned;
+    out["workload_s"] = r.workload_s;
+    out["msgs_per_node_s"] = r.msgs_per_node_s;
+    out["bytes_per_node_s"] = r.bytes_per_node_s;
+    out["in_per_node_s"] = json_summary(r.in_per_node_s);
+    out["datagrams"] = {
+        {"sent", t.sent},
+        {"delivered", t.delivered},
+        {"lost", t.dropped[static_cast<std::size_t>(drop_reason::lost)]},
+        {"partitioned", t.dropped[static_cast<std::size_t>(drop_reason::partitioned)]},
+        {"unreachable", t.dropped[static_cast<std::size_t>(drop_reason::unreachable)]},
+        {"duplicated", t.duplicated},
+        {"reordered", t.reordered},
+        {"bytes", t.sent_bytes}};
+    out["frames"] = {{"sent", t.frames_sent},
+                     {"delivered", t.frames_delivered},
+                     {"failed", t.frames_failed},
+                     {"bytes", t.frame_bytes}};
+    auto& by_op = out["sent_by_op"] = nlohmann::ordered_json::object();
+    for (std::size_t i = 0; i < op_slots; ++i)
+        by_op[op_slot_name(i)] = t.sent_by_op[i];
+    out["peak_in_flight"] = r.peak_in_flight;
+    out["first_entry_holders"] = r.first_entry_holders;
+    out["first_entry_honest_holders"] = r.first_entry_honest_holders;
+    if (o.sybils > 0)
+        out["eclipse"] = {
+            {"target_get_success", fraction(r.target_gets.ok, r.target_gets.counted())},
+            {"target_gets", json_gets(r.target_gets)},
+            {"target_sybil_replicas", r.target_replicas_sybil},
+            {"hostile_rewrites", r.hostile_rewrites}};
+    if (!r.error.empty())
+        out["error"] = r.error;
+    return out;
+}
+
 } // namespace
 
 double sim_report::put_success() const noexcept {
@@ -69,93 +159,7 @@ double sim_report::get_success() const noexcept {
 }
 
 std::string sim_report::deterministic_json() const {
-    const auto& o = options;
-    const auto& f = final_sample;
-    std::ostringstream out;
-    out << "\"scenario\":" << json_string(o.scenario) << ",\"nodes\":" << o.nodes
-        << ",\"edges\":" << o.edges << ",\"sybils\":" << o.sybils << ",\"seed\":" << o.seed
-        << ",\"mode\":" << json_string(mode) << ",\"max_peers\":" << o.max_peers
-        << ",\"get_widen_rounds\":" << o.get_widen_rounds
-        << ",\"loss\":" << json_number(o.link.loss)
-        << ",\"latency_ms\":" << json_number(o.link.latency_ms)
-        << ",\"jitter_ms\":" << json_number(o.link.jitter_ms)
-        << ",\"duplicate\":" << json_number(o.link.duplicate)
-        << ",\"reorder\":" << json_number(o.link.reorder)
-        << ",\"churn_per_hour\":" << json_number(o.churn_per_hour)
-        << ",\"hour_s\":" << json_number(o.hour_s)
-        << ",\"partition\":" << json_string(partition_text(o))
-        << ",\"duration_s\":" << json_number(o.duration_s)
-        << ",\"convergence_s\":" << (convergence_s < 0 ? "null" : json_number(convergence_s))
-        << ",\"converged_nodes\":" << converged_nodes << ",\"nodes_initial\":" << nodes_initial;
-    if (!unconverged.empty()) {
-        out << ",\"unconverged\":[";
-        for (std::size_t i = 0; i < unconverged.size() && i < 20; ++i)
-            out << (i ? "," : "") << json_string(unconverged[i]);
-        out << "]";
-    }
-    out << ",\"node_convergence_s\":" << json_summary(node_convergence_s)
-        << ",\"workload_start_s\":" << json_number(workload_start_s) << ",\"puts\":" << puts
-        << ",\"put_success\":" << json_number(put_success()) << ",\"gets\":" << gets.counted()
-        << ",\"get_success\":" << json_number(get_success())
-        << ",\"get_outcomes\":" << json_gets(gets)
-        << ",\"get_latency_ms\":" << json_summary(get_latency_ms)
-        << ",\"get_hops\":{\"0\":" << hops_local << ",\"1\":" << hops_remote << "}"
-        << ",\"replicas_p50\":" << json_number(f.closest.p50)
-        << ",\"replicas_min\":" << json_number(f.closest.min)
-        << ",\"holders_p50\":" << json_number(f.holders.p50)
-        << ",\"holders_min\":" << json_number(f.holders.min)
-        << ",\"entries_below_3\":" << f.below_three << ",\"lost_entries\":" << f.lost
-        << ",\"replicas_over_time\":[";
-    for (std::size_t i = 0; i < samples.size(); ++i) {
-        const auto& s = samples[i];
-        out << (i ? "," : "") << "{\"t\":" << json_number(s.t_s) << ",\"live\":" << s.live_nodes
-            << ",\"entries\":" << s.entries << ",\"replicas_p50\":" << json_number(s.closest.p50)
-            << ",\"replicas_min\":" << json_number(s.closest.min)
-            << ",\"holders_p50\":" << json_number(s.holders.p50)
-            << ",\"holders_min\":" << json_number(s.holders.min)
-            << ",\"honest_holders_min\":" << json_number(s.honest_holders.min)
-            << ",\"lost\":" << s.lost << ",\"below_3\":" << s.below_three
-            << ",\"peers_active_p50\":" << json_number(s.peers_active.p50)
-            << ",\"peers_active_min\":" << json_number(s.peers_active.min)
-            << ",\"in_per_node_s_p50\":" << json_number(s.inbound_per_s.p50)
-            << ",\"in_per_node_s_max\":" << json_number(s.inbound_per_s.max)
-            << ",\"known_by_p10\":" << json_number(s.known_by.p10)
-            << ",\"known_by_p50\":" << json_number(s.known_by.p50)
-            << ",\"known_by_max\":" << json_number(s.known_by.max) << ",\"gets\":" << s.gets
-            << ",\"get_success\":" << json_number(s.get_success)
-            << ",\"partitioned\":" << (s.partition_active ? "true" : "false") << "}";
-    }
-    out << "]";
-    if (incomplete_samples)
-        out << ",\"incomplete_samples\":" << incomplete_samples;
-    const auto& t = traffic;
-    out << ",\"churn_events\":" << churn_events << ",\"nodes_spawned\":" << nodes_spawned
-        << ",\"workload_s\":" << json_number(workload_s)
-        << ",\"msgs_per_node_s\":" << json_number(msgs_per_node_s)
-        << ",\"bytes_per_node_s\":" << json_number(bytes_per_node_s)
-        << ",\"in_per_node_s\":" << json_summary(in_per_node_s)
-        << ",\"datagrams\":{\"sent\":" << t.sent << ",\"delivered\":" << t.delivered
-        << ",\"lost\":" << t.dropped[static_cast<std::size_t>(drop_reason::lost)]
-        << ",\"partitioned\":" << t.dropped[static_cast<std::size_t>(drop_reason::partitioned)]
-        << ",\"unreachable\":" << t.dropped[static_cast<std::size_t>(drop_reason::unreachable)]
-        << ",\"duplicated\":" << t.duplicated << ",\"reordered\":" << t.reordered
-        << ",\"bytes\":" << t.sent_bytes << "},\"frames\":{\"sent\":" << t.frames_sent
-        << ",\"delivered\":" << t.frames_delivered << ",\"failed\":" << t.frames_failed
-        << ",\"bytes\":" << t.frame_bytes << "},\"sent_by_op\":{";
-    for (std::size_t i = 0; i < op_slots; ++i)
-        out << (i ? "," : "") << json_string(op_slot_name(i)) << ":" << t.sent_by_op[i];
-    out << "},\"peak_in_flight\":" << peak_in_flight
-        << ",\"first_entry_holders\":" << first_entry_holders
-        << ",\"first_entry_honest_holders\":" << first_entry_honest_holders;
-    if (options.sybils > 0)
-        out << ",\"eclipse\":{\"target_get_success\":"
-            << json_number(fraction(target_gets.ok, target_gets.counted()))
-            << ",\"target_gets\":" << json_gets(target_gets)
-            << ",\"target_sybil_replicas\":" << target_replicas_sybil
-            << ",\"hostile_rewrites\":" << hostile_rewrites << "}";
-    if (!error.empty())
-        out << ",\"error\":" << json_string(error);
-    return out.str();
+    return json_text(deterministic_object(*this));
 }
 
 std::string sim_report::digest() const {
@@ -171,18 +175,20 @@ std::string sim_report::digest() const {
 }
 
 std::string sim_report::json() const {
-    std::ostringstream out;
+    auto out = deterministic_object(*this);
     // The signature implementation changes no outcome (see crypto_model.hpp),
     // so it is reported outside the digest: both give the same digest.
-    out << "{" << deterministic_json() << ",\"crypto\":" << json_string(crypto)
-        << ",\"rss_bytes_per_node\":" << json_number(rss_bytes_per_node)
-        << ",\"rss_bytes\":" << rss_end << ",\"rss_baseline_bytes\":" << rss_baseline
-        << ",\"wall_s\":" << json_number(wall_s) << ",\"cpu_s\":" << json_number(cpu_s)
-        << ",\"converge_wall_s\":" << json_number(converge_wall_s)
-        << ",\"virtual_s\":" << json_number(virtual_s)
-        << ",\"speedup\":" << json_number(wall_s > 0 ? virtual_s / wall_s : 0)
-        << ",\"digest\":" << json_string(digest()) << "}";
-    return out.str();
+    out["crypto"] = crypto;
+    out["rss_bytes_per_node"] = rss_bytes_per_node;
+    out["rss_bytes"] = rss_end;
+    out["rss_baseline_bytes"] = rss_baseline;
+    out["wall_s"] = wall_s;
+    out["cpu_s"] = cpu_s;
+    out["converge_wall_s"] = converge_wall_s;
+    out["virtual_s"] = virtual_s;
+    out["speedup"] = wall_s > 0 ? virtual_s / wall_s : 0;
+    out["digest"] = digest();
+    return json_text(out);
 }
 
 std::string sim_report::text() const {

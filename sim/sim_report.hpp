@@ -95,9 +95,11 @@ struct sim_report {
 
     double put_success() const noexcept;
     double get_success() const noexcept;
-    // The JSON line. Every figure except rss_*, wall_s and speedup is a
-    // function of the options (seed included) in virtual mode; `digest`
-    // hashes exactly those.
+    // The JSON line (one object, rendered by nlohmann::json: valid JSON
+    // whatever the strings hold). Every figure except crypto, rss_*, wall_s,
+    // cpu_s, converge_wall_s, virtual_s and speedup is a function of the
+    // options (seed included) in virtual mode: deterministic_json() is the
+    // object of exactly those, and `digest` hashes it.
     std::string json() const;
     std::string deterministic_json() const;
     std::string digest() const;
