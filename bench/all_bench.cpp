@@ -8,6 +8,8 @@
 #include <sys/wait.h>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
 #include "bench_commands.hpp"
 #include "support.hpp"
 
@@ -20,18 +22,16 @@ struct row {
     bool met = true;
 };
 
-std::string json_text(const std::string& line, const std::string& key) {
-    const std::string pattern = "\"" + key + "\":\"";
-    std::size_t at = line.find(pattern);
-    if (at == std::string::npos)
-        return {};
-    std::string out;
-    for (std::size_t i = at + pattern.size(); i < line.size() && line[i] != '"'; ++i) {
-        if (line[i] == '\\' && i + 1 < line.size())
-            ++i;
-        out += line[i];
-    }
-    return out;
+// A field of a figure line; "" or 0 when missing or of another type (a
+// figure that was not a number is null).
+std::string text_field(const nlohmann::json& line, const char* key) {
+    auto field = line.find(key);
+    return field != line.end() && field->is_string() ? field->get<std::string>() : "";
+}
+
+double number_field(const nlohmann::json& line, const char* key) {
+    auto field = line.find(key);
+    return field != line.end() && field->is_number() ? field->get<double>() : 0;
 }
 
 std::string short_number(double value) {
@@ -79,20 +79,21 @@ int run_all() {
                 end = output.size();
             std::string line = output.substr(at, end - at);
             at = end + 1;
-            if (line.rfind("{\"figure\":", 0) != 0)
+            const auto parsed = nlohmann::json::parse(line, nullptr, false);
+            if (!parsed.is_object() || !parsed.contains("figure"))
                 continue;
             row r;
-            r.name = json_text(line, "figure");
-            r.unit = json_text(line, "unit");
-            r.goal = json_text(line, "goal");
-            r.limit_name = json_text(line, "limit_name");
-            r.note = json_text(line, "note");
-            r.value = json_number(line, "value").value_or(0);
-            r.target = json_number(line, "target").value_or(0);
-            r.limit = json_number(line, "limit").value_or(0);
-            r.ratio = json_number(line, "ratio").value_or(0);
-            r.load = json_number(line, "load").value_or(0);
-            r.met = line.find("\"met\":true") != std::string::npos;
+            r.name = text_field(parsed, "figure");
+            r.unit = text_field(parsed, "unit");
+            r.goal = text_field(parsed, "goal");
+            r.limit_name = text_field(parsed, "limit_name");
+            r.note = text_field(parsed, "note");
+            r.value = number_field(parsed, "value");
+            r.target = number_field(parsed, "target");
+            r.limit = number_field(parsed, "limit");
+            r.ratio = number_field(parsed, "ratio");
+            r.load = number_field(parsed, "load");
+            r.met = parsed.contains("met") && parsed["met"] == true;
             rows.push_back(r);
         }
     }

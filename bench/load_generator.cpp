@@ -114,10 +114,11 @@ int tcp_load(std::uint16_t port, const bytes& data, unsigned connections) {
         ::shutdown(descriptor, SHUT_WR);
         ::close(descriptor);
     }
-    std::printf("{\"load\":\"tcp\",\"frames\":%zu,\"bytes\":%zu,\"connected_ns\":%lld,"
-                "\"finished_ns\":%lld}\n",
-                frames.size(), total, static_cast<long long>(connected),
-                static_cast<long long>(finished));
+    print_json_line({{"load", "tcp"},
+                     {"frames", frames.size()},
+                     {"bytes", total},
+                     {"connected_ns", connected},
+                     {"finished_ns", finished}});
     return total == data.size() ? 0 : 1;
 }
 
@@ -268,17 +269,18 @@ int udp_load(std::uint16_t port, const bytes& data, std::size_t window, double s
     const double elapsed = std::chrono::duration<double>(steady::now() - measure_from).count();
     for (auto& each : sources)
         ::close(each.descriptor);
-    std::printf("{\"load\":\"udp\",\"seconds\":%.3f,\"window\":%zu,\"sockets\":%zu,"
-                "\"answered_per_s\":%.1f,\"sent\":%llu,\"answered\":%llu,\"found\":%llu,"
-                "\"not_found\":%llu,\"pongs\":%llu,\"other\":%llu,\"presumed_lost\":%llu}\n",
-                elapsed, window, socket_count, static_cast<double>(measured.answered) / elapsed,
-                static_cast<unsigned long long>(measured.sent),
-                static_cast<unsigned long long>(measured.answered),
-                static_cast<unsigned long long>(measured.found),
-                static_cast<unsigned long long>(measured.not_found),
-                static_cast<unsigned long long>(measured.pongs),
-                static_cast<unsigned long long>(measured.other),
-                static_cast<unsigned long long>(measured.presumed_lost));
+    print_json_line({{"load", "udp"},
+                     {"seconds", elapsed},
+                     {"window", window},
+                     {"sockets", socket_count},
+                     {"answered_per_s", static_cast<double>(measured.answered) / elapsed},
+                     {"sent", measured.sent},
+                     {"answered", measured.answered},
+                     {"found", measured.found},
+                     {"not_found", measured.not_found},
+                     {"pongs", measured.pongs},
+                     {"other", measured.other},
+                     {"presumed_lost", measured.presumed_lost}});
     return 0;
 }
 
@@ -295,8 +297,7 @@ int udp_echo(std::uint16_t port, double seconds) {
     auto local = to_sockaddr(loopback(port));
     if (::bind(descriptor, reinterpret_cast<sockaddr*>(&local), sizeof local) != 0)
         return 1;
-    std::printf("{\"echo\":\"ready\"}\n");
-    std::fflush(stdout);
+    print_json_line({{"echo", "ready"}});
     constexpr std::size_t batch = 64;
     std::vector<std::array<std::uint8_t, 2048>> buffers(batch);
     std::vector<sockaddr_in6> sources(batch);
@@ -331,7 +332,7 @@ int udp_echo(std::uint16_t port, double seconds) {
         echoed += static_cast<std::uint64_t>(got);
     }
     ::close(descriptor);
-    std::printf("{\"echoed\":%llu}\n", static_cast<unsigned long long>(echoed));
+    print_json_line({{"echoed", echoed}});
     return 0;
 }
 

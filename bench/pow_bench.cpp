@@ -1,6 +1,7 @@
 // dave-bench pow: how fast proof-of-work is searched, per lane kernel on one
 // core, through search_work on one core and on all cores, and how long a
 // difficulty-16 proof takes.
+#include <cmath>
 #include <cstdio>
 #include <string>
 #include <thread>
@@ -76,9 +77,11 @@ void report_search(unsigned threads, std::chrono::seconds window) {
                 "cores); median difficulty-%d proof %.2f ms over %d runs\n",
                 threads, threads == 1 ? "" : "s", attempts_per_s / 1e6,
                 attempts_per_s / godave_attempts_per_s, proof_difficulty, median_ms, proof_runs);
-    std::printf("{\"bench\":\"pow\",\"threads\":%u,\"attempts_per_s\":%.0f,\"median_ms_d16\":%.3f,"
-                "\"lanes\":\"%s\"}\n",
-                threads, attempts_per_s, median_ms, work_lanes_name());
+    print_json_line({{"bench", "pow"},
+                     {"threads", threads},
+                     {"attempts_per_s", std::llround(attempts_per_s)},
+                     {"median_ms_d16", median_ms},
+                     {"lanes", work_lanes_name()}});
     if (threads > 1)
         report(
             {"pow_attempts_all_cores", attempts_per_s, "attempts/s", goal::at_least,
@@ -98,9 +101,10 @@ int run_pow() {
         double attempts_per_s = kernel_attempts_per_s(kernels[i]);
         std::printf("kernel %-8s %2zu lanes: %.1f M attempts/s on one core\n", kernels[i].name,
                     kernels[i].lanes, attempts_per_s / 1e6);
-        std::printf("{\"bench\":\"pow_kernel\",\"threads\":1,\"attempts_per_s\":%.0f,"
-                    "\"lanes\":\"%s\"}\n",
-                    attempts_per_s, kernels[i].name);
+        print_json_line({{"bench", "pow_kernel"},
+                         {"threads", 1},
+                         {"attempts_per_s", std::llround(attempts_per_s)},
+                         {"lanes", kernels[i].name}});
     }
 
     report_search(1, std::chrono::seconds(2));

@@ -24,6 +24,7 @@
 
 #include "model/backup_file.hpp"
 #include "model/socket_address.hpp"
+#include "codec/json_text.hpp"
 #include "crypto/dat_crypto.hpp"
 #include "node/node.hpp"
 
@@ -45,16 +46,6 @@ std::string number_text(double value) {
     else
         std::snprintf(text, sizeof text, "%.3g", value);
     return text;
-}
-
-std::string json_escape(std::string_view text) {
-    std::string out;
-    for (char c : text) {
-        if (c == '"' || c == '\\')
-            out += '\\';
-        out += c;
-    }
-    return out;
 }
 
 } // namespace
@@ -118,16 +109,19 @@ void report(const figure& f) {
     std::printf("%s: %s %s (%s)%s%s%s\n", f.name.c_str(), number_text(f.value).c_str(),
                 f.unit.c_str(), details.c_str(), verdict.c_str(), f.note.empty() ? "" : " - ",
                 f.note.c_str());
-    std::printf("{\"figure\":\"%s\",\"value\":%.6g,\"unit\":\"%s\",\"goal\":\"%s\",\"target\":%.6g,"
-                "\"limit\":%.6g,\"limit_name\":\"%s\",\"ratio\":%.4f,\"met\":%s,\"load\":%.2f,"
-                "\"note\":\"%s\"}\n",
-                json_escape(f.name).c_str(), f.value, json_escape(f.unit).c_str(),
-                f.direction == goal::at_least  ? "at_least"
-                : f.direction == goal::at_most ? "at_most"
-                                               : "none",
-                f.target, f.limit, json_escape(f.limit_name).c_str(), ratio,
-                meets(f) ? "true" : "false", load, json_escape(f.note).c_str());
-    std::fflush(stdout);
+    print_json_line({{"figure", f.name},
+                     {"value", f.value},
+                     {"unit", f.unit},
+                     {"goal", f.direction == goal::at_least  ? "at_least"
+                              : f.direction == goal::at_most ? "at_most"
+                                                             : "none"},
+                     {"target", f.target},
+                     {"limit", f.limit},
+                     {"limit_name", f.limit_name},
+                     {"ratio", ratio},
+                     {"met", meets(f)},
+                     {"load", load},
+                     {"note", f.note}});
 }
 
 double load_average() {
@@ -237,16 +231,25 @@ std::string child_process::finish(int* status, bool echo) {
 }
 
 std::optional<double> json_number(std::string_view output, std::string_view key) {
-    const std::string pattern = "\"" + std::string(key) + "\":";
-    std::size_t at = output.find(pattern);
-    if (at == std::string_view::npos)
-        return std::nullopt;
-    std::string rest(output.substr(at + pattern.size(), 40));
-    char* end = nullptr;
-    double value = std::strtod(rest.c_str(), &end);
-    if (end == rest.c_str())
-        return std::nullopt;
-    return value;
+    for (std::size_t at = 0; at < output.size();) {
+        auto end = std::min(output.find('\n', at), output.size());
+        auto line = output.substr(at, end - at);
+        at = end + 1;
+        if (!line.starts_with('{'))
+            continue;
+        const auto parsed = nlohmann::json::parse(line, nullptr, false);
+        if (!parsed.is_object())
+            continue;
+        const auto value = parsed.find(std::string(key));
+        if (value != parsed.end() && value->is_number())
+            return value->get<double>();
+    }
+    return std::nullopt;
+}
+
+void print_json_line(const nlohmann::ordered_json& line) {
+    std::printf("%s\n", json_text(line).c_str());
+    std::fflush(stdout);
 }
 
 // ---- network ---------------------------------------------------------------

@@ -16,6 +16,7 @@
 #include <vector>
 
 #include <caf/actor_system_config.hpp>
+#include <nlohmann/json.hpp>
 
 #include "codec/types.hpp"
 #include "crypto/ed25519.hpp"
@@ -84,6 +85,10 @@ private:
 
 // The first JSON line of `output` with "key":number, that number.
 std::optional<double> json_number(std::string_view output, std::string_view key);
+
+// Prints `line` as one line of JSON on stdout and flushes (what the parent
+// dave-bench, or a script, reads).
+void print_json_line(const nlohmann::ordered_json& line);
 
 // ---- network ---------------------------------------------------------------
 

@@ -1,6 +1,7 @@
 // dave-bench verify: Dat verifications per second on one core, next to
 // libsodium's bare Ed25519 verify of the same signatures, to show what the
 // hashing and checks around the signature cost.
+#include <cmath>
 #include <cstdio>
 #include <string>
 #include <vector>
@@ -9,6 +10,7 @@
 
 #include "bench_commands.hpp"
 #include "crypto/dat_crypto.hpp"
+#include "support.hpp"
 #include "timing.hpp"
 
 namespace dave::bench {
@@ -75,10 +77,11 @@ int run_verify() {
     std::printf("libsodium crypto_sign_verify_detached: %.0f/s on one core (%.1f us each)\n",
                 sodium_rate, 1e6 / sodium_rate);
     std::printf("verify_dat runs at %.3f of bare signature verification\n", ratio);
-    std::printf("{\"bench\":\"verify\",\"threads\":1,\"dat_verifications_per_s\":%.0f,"
-                "\"sodium_verifications_per_s\":%.0f,\"ratio\":%.4f}\n",
-                dat_rate, sodium_rate, ratio);
-    std::fflush(stdout);
+    print_json_line({{"bench", "verify"},
+                     {"threads", 1},
+                     {"dat_verifications_per_s", std::llround(dat_rate)},
+                     {"sodium_verifications_per_s", std::llround(sodium_rate)},
+                     {"ratio", ratio}});
     return 0;
 }
 

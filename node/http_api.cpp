@@ -16,6 +16,7 @@
 #include "model/socket_address.hpp"
 #include "codec/codec.hpp"
 #include "codec/hex.hpp"
+#include "codec/json_text.hpp"
 #include "node/client.hpp"
 #include "node/http_connections.hpp"
 
@@ -98,7 +99,7 @@ namespace {
 
 void reply_json(httplib::Response& response, int status, const nlohmann::json& body) {
     response.status = status;
-    response.set_content(body.dump(), "application/json");
+    response.set_content(json_text(body), "application/json");
 }
 
 int http_status_for(const caf::error& error) {
@@ -326,7 +327,7 @@ std::string render_status_json(const node_status& s) {
                       {"pending", s.challenges_pending},
                       {"failures", as_object(s.challenge_failures)}}},
                     {"peers", std::move(peers)}};
-    return out.dump();
+    return json_text(out);
 }
 
 result<std::unique_ptr<http_api>> http_api::start(caf::actor_system& system, node_actor node,

@@ -17,6 +17,10 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <nlohmann/json.hpp>
+
+#include "codec/json_text.hpp"
+
 namespace dave {
 
 using clock_type = std::chrono::steady_clock;
@@ -46,10 +50,9 @@ const char* status_text(int status) {
     }
 }
 
-// The answer the loop itself gives before closing; the reason is our own text
-// (no quotes or backslashes), so it is valid JSON as it is.
+// The answer the loop itself gives before closing, {"error": reason}.
 std::string error_response(int status, std::string_view reason) {
-    std::string body = "{\"error\":\"" + std::string(reason) + "\"}";
+    std::string body = json_text(nlohmann::json{{"error", reason}});
     return "HTTP/1.1 " + std::to_string(status) + " " + status_text(status) +
            "\r\nContent-Type: application/json\r\nContent-Length: " + std::to_string(body.size()) +
            "\r\nConnection: close\r\n\r\n" + body;

@@ -1,115 +1,24 @@
 // A whole simulation: N unchanged nodes on the simulated network, a workload
 // through their public API, measurements, and the report (human-readable and
 // one JSON line). Used by dave-sim and by the CI simulation test.
+//
+// The parts: sim_driver.cpp (the driver actor and its timeline),
+// sim_node_lifecycle.cpp (spawning, convergence, churn, sybils),
+// sim_workload.cpp (PUTs and GETs), sim_sampling.cpp (who holds what, now and
+// then), sim_aggregation.cpp (the report's figures at the end),
+// sim_report.cpp (rendering) and this file's run_simulation (the host: actor
+// system and virtual clock).
 #pragma once
 
-#include <cstddef>
-#include <cstdint>
 #include <iosfwd>
-#include <string>
-#include <vector>
 
-#include "sim/sim_model.hpp"
 #include "sim/sim_options.hpp"
+#include "sim/sim_report.hpp"
 
 namespace dave::sim {
-
-struct get_counts {
-    std::size_t ok = 0;
-    std::size_t not_found = 0;
-    std::size_t timeout = 0;
-    std::size_t wrong = 0;   // an answer with another dat than the one put
-    std::size_t error = 0;   // any other error
-    std::size_t aborted = 0; // the asking node left while waiting (not counted)
-    std::size_t skipped = 0; // nothing stored yet to ask for
-    std::size_t counted() const noexcept { return ok + not_found + timeout + wrong + error; }
-};
-
-// One look at every entry and every live node.
-struct replica_sample {
-    double t_s = 0; // since the workload started
-    std::size_t live_nodes = 0;
-    std::size_t entries = 0;
-    summary closest;             // per entry: of its FANOUT closest live nodes, how many hold it
-    summary holders;             // per entry: live nodes that hold it
-    summary honest_holders;      // the same, sybils not counted
-    std::size_t lost = 0;        // entries no live node holds
-    std::size_t below_three = 0; // entries with fewer than 3 live holders
-    summary peers_active;        // per live node
-    summary inbound_per_s;  // datagrams received per live node per second since the last sample
-    summary known_by;       // PINGs received per live node per second since the last
-                            // sample: how many peer tables list it
-    std::size_t gets = 0;   // GETs that finished since the previous sample
-    double get_success = 1; // ... and their success
-    bool partition_active = false;
-};
-
-struct sim_report {
-    sim_options options;
-    std::string mode;              // virtual | realtime
-    std::string crypto;            // model | real
-    std::size_t nodes_initial = 0; // including sybils
-    std::size_t nodes_spawned = 0; // including churn replacements
-    std::size_t churn_events = 0;
-
-    double convergence_s = -1; // first spawn until every initial node had >= FANOUT active peers
-    std::size_t converged_nodes = 0;
-    summary node_convergence_s; // per node, from its own start
-    // Nodes that had not converged when the workload started: "index:active/total".
-    std::vector<std::string> unconverged;
-    double workload_start_s = 0;
-
-    std::size_t puts = 0;
-    std::size_t put_ok = 0;
-    get_counts gets;
-    summary get_latency_ms;      // successful GETs
-    std::size_t hops_local = 0;  // answered from the asking node's store
-    std::size_t hops_remote = 0; // answered by a peer (Dave GETs are one hop)
-
-    std::vector<replica_sample> samples;
-    replica_sample final_sample;
-    std::uint64_t incomplete_samples = 0; // samples cut short (an answer never came)
-
-    // Eclipse: GETs of the first entry, and who holds it.
-    get_counts target_gets;
-    std::size_t target_replicas_sybil = 0; // sybils among its FANOUT closest live nodes
-    // The first entry (the hot key of a flash crowd, the eclipsed key) at the end.
-    std::size_t first_entry_holders = 0;
-    std::size_t first_entry_honest_holders = 0;
-
-    traffic_totals traffic; // during the workload
-    double workload_s = 0;
-    double msgs_per_node_s = 0; // datagrams + PUT frames sent, per node per second
-    double bytes_per_node_s = 0;
-    summary in_per_node_s; // datagrams received per node per second
-    std::uint64_t peak_in_flight = 0;
-    std::uint64_t hostile_rewrites = 0;
-
-    std::uint64_t rss_baseline = 0;
-    std::uint64_t rss_end = 0;
-    double rss_bytes_per_node = 0;
-    double wall_s = 0;
-    double cpu_s = 0; // user + system CPU time of the process during the run
-    double converge_wall_s = 0;
-    double virtual_s = 0;
-    std::string error; // set when the run could not be completed
-
-    double put_success() const noexcept;
-    double get_success() const noexcept;
-    // The JSON line. Every figure except rss_*, wall_s and speedup is a
-    // function of the options (seed included) in virtual mode; `digest`
-    // hashes exactly those.
-    std::string json() const;
-    std::string deterministic_json() const;
-    std::string digest() const;
-    std::string text() const;
-};
 
 // Runs one simulation to the end. `progress`, when given, gets a line now
 // and then (wall-clock paced).
 sim_report run_simulation(const sim_options& options, std::ostream* progress = nullptr);
-
-// Resident set size of this process, from /proc/self/status (0 if unknown).
-std::uint64_t resident_bytes();
 
 } // namespace dave::sim

@@ -1,0 +1,130 @@
+// Every JSON the node writes is valid JSON whatever the strings in it hold:
+// the /status rendering and the JSON log lines, fed quotes, backslashes, tabs,
+// newlines, control characters, non-ASCII text and bytes that are not UTF-8,
+// each parsed back with nlohmann::json::parse. (The simulator's report has
+// the same test in sim_report_test.cpp.)
+#include <doctest/doctest.h>
+
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <nlohmann/json.hpp>
+
+#include "actors/log.hpp"
+#include "node/http_api.hpp"
+
+using namespace dave;
+
+namespace {
+
+// Quotes, backslashes, a tab, a newline, control characters (NUL, 0x01,
+// 0x1f, DEL) and non-ASCII text (Latin, CJK, an emoji outside the BMP).
+const std::string hostile = std::string("say \"hi\" C:\\dir\\ tab\there\nline ") + '\0' +
+                            "\x01\x1f\x7f caf\xC3\xA9 \xE6\x97\xA5\xE6\x9C\xAC \xF0\x9F\x98\x80";
+// Bytes that are not UTF-8 (a lone 0xff, a truncated sequence); rendered as
+// U+FFFD each.
+const std::string not_utf8 = "bad \xff bytes \xC3";
+const std::string not_utf8_replaced = "bad \xEF\xBF\xBD bytes \xEF\xBF\xBD";
+
+// Runs `write` with this process's stderr (fd 2) going to a file; returns
+// what was written.
+template <class Write> std::string capture_stderr(Write write) {
+    auto path = std::filesystem::temp_directory_path() /
+                ("dave-json-output-test-" + std::to_string(::getpid()));
+    std::fflush(stderr);
+    int saved = ::dup(2);
+    int file = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    REQUIRE(saved >= 0);
+    REQUIRE(file >= 0);
+    ::dup2(file, 2);
+    ::close(file);
+    write();
+    std::fflush(stderr);
+    ::dup2(saved, 2);
+    ::close(saved);
+    std::ifstream in(path);
+    std::stringstream text;
+    text << in.rdbuf();
+    std::filesystem::remove(path);
+    return text.str();
+}
+
+std::vector<std::string> lines_of(const std::string& text) {
+    std::vector<std::string> out;
+    std::istringstream in(text);
+    for (std::string line; std::getline(in, line);)
+        out.push_back(line);
+    return out;
+}
+
+} // namespace
+
+TEST_CASE("/status JSON: every string comes back as it went in") {
+    node_status status;
+    status.node_id = 42;
+    status.public_key = hostile;
+    status.listen = hostile + " listen";
+    status.drops = {{hostile, 3}};
+    status.put_refusals = {{"too_old", 1}};
+    status.api_gets_sent = {{hostile + " peer", 5}};
+    status.peer_trust.push_back({});
+    status.peer_trust.back().peer = hostile + " trust";
+    const auto parsed = nlohmann::json::parse(render_status_json(status));
+    CHECK(parsed.at("node_id") == 42);
+    CHECK(parsed.at("public_key") == hostile);
+    CHECK(parsed.at("listen") == hostile + " listen");
+    CHECK(parsed.at("datagrams").at("drops").at(hostile) == 3);
+    CHECK(parsed.at("puts").at("refusals").at("too_old") == 1);
+    CHECK(parsed.at("gets").at("api_sent_by_peer").at(hostile + " peer") == 5);
+    CHECK(parsed.at("trust").at("peers").at(0).at("peer") == hostile + " trust");
+}
+
+TEST_CASE("/status JSON: bytes that are not UTF-8 are replaced, not thrown") {
+    node_status status;
+    status.listen = not_utf8;
+    status.drops = {{not_utf8, 1}};
+    std::string text;
+    REQUIRE_NOTHROW(text = render_status_json(status));
+    const auto parsed = nlohmann::json::parse(text);
+    CHECK(parsed.at("listen") == not_utf8_replaced);
+    CHECK(parsed.at("datagrams").at("drops").at(not_utf8_replaced) == 1);
+}
+
+TEST_CASE("JSON log lines: one object a line, message and actor as they were") {
+    set_log_level("info");
+    const auto text = capture_stderr([] {
+        set_log_json(true);
+        auto log = logger_for("json \"test\"\tactor");
+        log->info("plain");
+        log->info("{}", hostile);
+        log->warn("{}", not_utf8);
+        log->flush();
+        set_log_json(false);
+        log->info("back to text");
+        log->flush();
+    });
+    const auto lines = lines_of(text);
+    REQUIRE(lines.size() == 4);
+    std::vector<nlohmann::json> parsed;
+    for (std::size_t i = 0; i < 3; ++i) {
+        CAPTURE(lines[i]);
+        REQUIRE_NOTHROW(parsed.push_back(nlohmann::json::parse(lines[i])));
+        CHECK(parsed.back().at("actor") == "json \"test\"\tactor");
+        CHECK(parsed.back().at("time").is_string());
+    }
+    CHECK(parsed[0].at("msg") == "plain");
+    CHECK(parsed[0].at("level") == "info");
+    CHECK(parsed[1].at("msg") == hostile);
+    CHECK(parsed[2].at("msg") == not_utf8_replaced);
+    CHECK(parsed[2].at("level") == "warning");
+    // Plain text again after set_log_json(false).
+    CHECK(lines[3].find("[json \"test\"\tactor] back to text") != std::string::npos);
+    CHECK(lines[3].front() != '{');
+}
