@@ -770,8 +770,10 @@ TEST_CASE("a second node on the same HTTP port exits 2 with one line; the first 
     fs::create_directories(dir / "second");
     auto first_config = (dir / "first" / "node.toml").string();
     auto second_config = (dir / "second" / "node.toml").string();
-    write_text(first_config, config_text(pick_port_base(1), http_port));
-    write_text(second_config, config_text(pick_port_base(1), http_port));
+    // Two nodes' UDP/TCP ports, distinct; only the HTTP port is shared.
+    const auto node_ports = pick_port_base(2);
+    write_text(first_config, config_text(node_ports, http_port));
+    write_text(second_config, config_text(static_cast<std::uint16_t>(node_ports + 2), http_port));
     background_node first({"node", "--config", first_config}, dir / "first", dir / "first.log");
     auto deadline = std::chrono::steady_clock::now() + 60s;
     while (run({"status", "--config", first_config}, dir / "first").status != 0) {
