@@ -9,6 +9,7 @@
 #include <caf/actor_system_config.hpp>
 
 #include "codec/types.hpp"
+#include "crypto/ed25519.hpp"
 #include "testing/counts.hpp"
 #include "testing/dats.hpp"
 
@@ -17,6 +18,13 @@ namespace dave::testing {
 // The configuration for test_coordinator_fixture<node_test_config>.
 struct node_test_config : caf::actor_system_config {
     node_test_config();
+};
+
+// A simulated remote node: its key pair and where it sends from.
+struct remote {
+    key_pair keys;
+    address addr;
+    std::uint64_t id() const { return node_id(keys.public_key); }
 };
 
 // The IPv4-mapped address a.b.c.d (::ffff:a.b.c.d) at `port`.
