@@ -1,6 +1,8 @@
-// Keys and dats for tests and benches, made the same way every run.
+// Keys and dats for tests and benches: key pairs derived from numbers only
+// (a run is reproducible), and signed dats with work.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <string>
 #include <string_view>
