@@ -16,6 +16,7 @@
 #include "actors/log.hpp"
 #include "model/socket_address.hpp"
 #include "codec/codec.hpp"
+#include "codec/tcp_frame.hpp"
 #include "messages/type_ids.hpp"
 
 namespace dave {
@@ -133,12 +134,9 @@ caf::behavior batch_writer(caf::stateful_actor<writer_state>* self) {
     return {
         [=](write_atom, const entry& item, const std::vector<address>& targets) -> std::uint32_t {
             auto& state = self->state;
-            bytes frame{0, 0};
-            if (encode_message(put_message{item}, frame) != errc::none)
+            bytes frame;
+            if (append_message_frame(put_message{item}, frame) != errc::none)
                 return 0;
-            auto length = frame.size() - 2;
-            frame[0] = static_cast<std::uint8_t>(length);
-            frame[1] = static_cast<std::uint8_t>(length >> 8);
             std::uint32_t written = 0;
             for (const auto& target : targets) {
                 if (write_frame(state, target, frame)) {

@@ -15,6 +15,7 @@
 #include "actors/log.hpp"
 #include "model/socket_address.hpp"
 #include "codec/errc.hpp"
+#include "codec/tcp_frame.hpp"
 #include "messages/type_ids.hpp"
 
 namespace dave {
@@ -30,7 +31,7 @@ struct connection {
     tcp_connection_table::connection_id id = 0;
     int descriptor = -1;
     address peer;
-    bytes pending; // bytes received but not yet a whole frame
+    frame_reader frames; // bytes received but not yet a whole frame
 };
 
 // What one read produced: frames split off, and how many of their bytes were
@@ -41,30 +42,18 @@ struct frames_taken {
     errc problem = errc::none;
 };
 
-// Splits complete frames off the front of `pending` into `out`. Reports the
-// reason when a frame length is invalid (the connection must be closed):
-// empty_datagram for 0, too_long past max_message_length.
+// Takes the complete frames `conn` has received into `out`. Reports the
+// reader's problem when a frame length is invalid (the connection must be
+// closed): empty_datagram for 0, too_long past max_message_length.
 frames_taken take_frames(connection& conn, datagram_batch& out) {
     frames_taken taken;
-    std::size_t offset = 0;
-    while (conn.pending.size() - offset >= 2) {
-        std::size_t length = conn.pending[offset] | (std::size_t{conn.pending[offset + 1]} << 8);
-        if (length == 0 || length > max_message_length) {
-            taken.problem = length == 0 ? errc::empty_datagram : errc::too_long;
-            break;
-        }
-        if (conn.pending.size() - offset - 2 < length)
-            break;
-        auto begin = conn.pending.begin() + static_cast<std::ptrdiff_t>(offset + 2);
-        bytes payload(begin, begin + static_cast<std::ptrdiff_t>(length));
+    while (auto payload = conn.frames.next()) {
         ++taken.frames;
-        if (classify(payload) == traffic_class::put)
-            taken.useful_bytes += 2 + length;
-        out.items.push_back({conn.peer, std::move(payload)});
-        offset += 2 + length;
+        if (classify(*payload) == traffic_class::put)
+            taken.useful_bytes += frame_header_length + payload->size();
+        out.items.push_back({conn.peer, std::move(*payload)});
     }
-    conn.pending.erase(conn.pending.begin(),
-                       conn.pending.begin() + static_cast<std::ptrdiff_t>(offset));
+    taken.problem = conn.frames.problem();
     return taken;
 }
 
@@ -192,7 +181,7 @@ void listener_loop(caf::blocking_actor* self, int listen_descriptor,
                     close_at(i);
                     continue;
                 }
-                conn.pending.insert(conn.pending.end(), buffer.data(), buffer.data() + count);
+                conn.frames.feed(byte_span(buffer.data(), static_cast<std::size_t>(count)));
                 auto taken = take_frames(conn, frames);
                 if (taken.problem != errc::none) {
                     count_drop(taken.problem, conn.peer);
@@ -200,7 +189,7 @@ void listener_loop(caf::blocking_actor* self, int listen_descriptor,
                     continue;
                 }
                 table.record_read(conn.id, now, taken.frames, taken.useful_bytes,
-                                  !conn.pending.empty());
+                                  conn.frames.buffered() != 0);
             }
             if (watched[0].revents & POLLIN)
                 accept_new(now);

@@ -28,10 +28,6 @@ using namespace std::chrono_literals;
 constexpr std::size_t clients = 32;
 constexpr std::size_t batch_size = 1000;
 
-double seconds_since(steady::time_point start) {
-    return std::chrono::duration<double>(steady::now() - start).count();
-}
-
 struct run_result {
     double puts_per_second = 0;
     std::uint64_t acknowledged = 0;
@@ -41,12 +37,12 @@ struct run_result {
 enum class style { concurrent, batches, single };
 
 run_result measure(const std::vector<dat>& dats, bool fsync, style how) {
-    temp_folder folder("dave-bench-durable");
+    temp_dir folder("dave-bench-durable");
     node_host_config host;
     caf::actor_system system{host};
     node_config config;
     config.key_file = folder.path() / "node.key";
-    config.listen = loopback_text(free_port_base(1));
+    config.listen = loopback_endpoint(pick_port_base(1));
     config.store.backup_file = folder.path() / "dave.backup";
     config.store.fsync_on_flush = fsync;
     config.log_level = "error";

@@ -24,6 +24,7 @@
 #include "node/client.hpp"
 #include "node/node.hpp"
 #include "support.hpp"
+#include "testing/udp_client.hpp"
 
 namespace dave::bench {
 namespace {
@@ -41,38 +42,14 @@ double micros_since(steady::time_point start) {
     return std::chrono::duration<double, std::micro>(steady::now() - start).count();
 }
 
-class raw_socket {
-public:
-    raw_socket() {
-        descriptor_ = ::socket(AF_INET6, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-        auto local = to_sockaddr(loopback(0));
-        ::bind(descriptor_, reinterpret_cast<sockaddr*>(&local), sizeof local);
-        timeval timeout{1, 0};
-        ::setsockopt(descriptor_, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof timeout);
-    }
-    ~raw_socket() { ::close(descriptor_); }
-    void send(const address& to, byte_span payload) {
-        auto target = to_sockaddr(to);
-        ::sendto(descriptor_, payload.data(), payload.size(), 0,
-                 reinterpret_cast<sockaddr*>(&target), sizeof target);
-    }
-    // The next datagram's length, or -1 after the timeout.
-    long receive(std::uint8_t* buffer, std::size_t size) {
-        return ::recv(descriptor_, buffer, size, 0);
-    }
-
-private:
-    int descriptor_ = -1;
-};
-
 } // namespace
 
 int run_latency() {
     initialize_crypto();
-    temp_folder folder("dave-bench-latency");
+    temp_dir folder("dave-bench-latency");
     node_host_config host;
     caf::actor_system system{host};
-    const std::uint16_t base = free_port_base(node_count);
+    const std::uint16_t base = pick_port_base(node_count);
     std::vector<node_actor> nodes;
     std::vector<std::unique_ptr<client>> clients;
     for (std::size_t i = 0; i < node_count; ++i) {
@@ -80,11 +57,11 @@ int run_latency() {
         auto dir = folder.path() / ("node-" + std::to_string(i));
         std::filesystem::create_directories(dir);
         config.key_file = dir / "node.key";
-        config.listen = loopback_text(static_cast<std::uint16_t>(base + 2 * i));
+        config.listen = loopback_endpoint(static_cast<std::uint16_t>(base + 2 * i));
         if (i > 0)
-            config.edges = {loopback_text(base)};
+            config.edges = {loopback_endpoint(base)};
         else
-            config.edges = {loopback_text(static_cast<std::uint16_t>(base + 2))};
+            config.edges = {loopback_endpoint(static_cast<std::uint16_t>(base + 2))};
         config.store.backup_file.clear();
         config.log_level = "error";
         config.http_listen.clear();
@@ -121,9 +98,9 @@ int run_latency() {
                              bench_difficulty, 0);
         dats.push_back(std::move(*made));
     }
-    raw_socket socket;
+    udp_client socket;
     for (std::size_t i = 0; i < dats.size(); ++i) {
-        socket.send(loopback(base), *encode_message(put_message{entry{{}, dats[i]}}));
+        socket.send(loopback_address(base), *encode_message(put_message{entry{{}, dats[i]}}));
         if (i % 32 == 31)
             std::this_thread::sleep_for(1ms); // no burst for the socket buffers to drop
     }
@@ -156,22 +133,21 @@ int run_latency() {
     // UDP GETs to node 0, one at a time.
     std::vector<double> udp_us;
     std::size_t udp_missing = 0;
-    std::uint8_t buffer[2048];
     std::vector<bytes> gets;
     for (auto& each : dats)
         gets.push_back(*encode_message(get_message{each.public_key, each.key}));
     for (std::size_t i = 0; i < udp_samples; ++i) {
         const auto& get = gets[i % gets.size()];
         auto start = steady::now();
-        socket.send(loopback(base), get);
-        long length = socket.receive(buffer, sizeof buffer);
+        socket.send(loopback_address(base), get);
+        auto answer = socket.receive(1s);
         double us = micros_since(start);
-        if (length <= 0 || buffer[0] != 5 || static_cast<std::size_t>(length) < 200)
+        if (!answer || answer->payload.size() < 200 || answer->payload[0] != 5)
             ++udp_missing;
         else if (i >= 100) // the first ones warm caches
             udp_us.push_back(us);
     }
-    auto udp = summarize(udp_us);
+    auto udp = summarize_latencies(udp_us);
 
     // API GETs on the nodes that lack the entries.
     std::vector<double> api_us;
@@ -186,7 +162,7 @@ int run_latency() {
         else
             api_us.push_back(us);
     }
-    auto api = summarize(api_us);
+    auto api = summarize_latencies(api_us);
 
     // The same API on node 0, where every entry is local.
     std::vector<double> local_us;
@@ -196,7 +172,7 @@ int run_latency() {
         if (found)
             local_us.push_back(micros_since(start));
     }
-    auto local = summarize(local_us);
+    auto local = summarize_latencies(local_us);
 
     char note[200];
     std::snprintf(note, sizeof note,

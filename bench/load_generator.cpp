@@ -31,7 +31,9 @@
 
 #include "model/socket_address.hpp"
 #include "bench_commands.hpp"
+#include "codec/tcp_frame.hpp"
 #include "support.hpp"
+#include "testing/tcp_client.hpp"
 
 namespace dave::bench {
 namespace {
@@ -43,22 +45,8 @@ std::int64_t steady_ns() {
         .count();
 }
 
-// Offsets of the frames in `data`.
-std::vector<std::pair<std::size_t, std::size_t>> split_frames(const bytes& data) {
-    std::vector<std::pair<std::size_t, std::size_t>> frames;
-    std::size_t at = 0;
-    while (at + 2 <= data.size()) {
-        std::size_t length = data[at] | (std::size_t{data[at + 1]} << 8);
-        if (at + 2 + length > data.size())
-            break;
-        frames.emplace_back(at, length);
-        at += 2 + length;
-    }
-    return frames;
-}
-
 int tcp_load(std::uint16_t port, const bytes& data, unsigned connections) {
-    auto frames = split_frames(data);
+    auto frames = frame_spans(data);
     if (frames.empty() || connections == 0)
         return 2;
     // Contiguous slices of whole frames, one per connection.
@@ -68,16 +56,15 @@ int tcp_load(std::uint16_t port, const bytes& data, unsigned connections) {
         std::size_t last = frames.size() * (c + 1) / connections;
         if (first == last)
             continue;
-        std::size_t begin = frames[first].first;
-        std::size_t end = last < frames.size() ? frames[last].first : data.size();
+        std::size_t begin = frames[first].offset - frame_header_length;
+        std::size_t end =
+            last < frames.size() ? frames[last].offset - frame_header_length : data.size();
         slices.emplace_back(begin, end);
     }
     std::vector<int> sockets;
-    auto target = to_sockaddr(loopback(port));
     for (std::size_t c = 0; c < slices.size(); ++c) {
-        int descriptor = ::socket(AF_INET6, SOCK_STREAM | SOCK_CLOEXEC, 0);
-        if (descriptor < 0 ||
-            ::connect(descriptor, reinterpret_cast<sockaddr*>(&target), sizeof target) != 0) {
+        int descriptor = tcp_connect(port);
+        if (descriptor < 0) {
             std::fprintf(stderr, "_load tcp: connect [::1]:%u: %s\n", port, std::strerror(errno));
             return 1;
         }
@@ -88,20 +75,13 @@ int tcp_load(std::uint16_t port, const bytes& data, unsigned connections) {
     std::vector<std::size_t> sent(slices.size(), 0);
     for (std::size_t c = 0; c < slices.size(); ++c)
         senders.emplace_back([&, c] {
-            std::size_t at = slices[c].first;
-            while (at < slices[c].second) {
-                ssize_t n =
-                    ::send(sockets[c], data.data() + at,
-                           std::min<std::size_t>(slices[c].second - at, 64 * 1024), MSG_NOSIGNAL);
-                if (n < 0) {
-                    if (errno == EINTR)
-                        continue;
-                    std::fprintf(stderr, "_load tcp: send: %s\n", std::strerror(errno));
-                    return;
-                }
-                at += static_cast<std::size_t>(n);
+            auto slice =
+                byte_span(data).subspan(slices[c].first, slices[c].second - slices[c].first);
+            if (!send_all(sockets[c], slice)) {
+                std::fprintf(stderr, "_load tcp: send: %s\n", std::strerror(errno));
+                return;
             }
-            sent[c] = at - slices[c].first;
+            sent[c] = slice.size();
         });
     for (auto& sender : senders)
         sender.join();
@@ -155,7 +135,7 @@ void classify(const std::uint8_t* payload, std::size_t length, udp_counts& count
 
 int udp_load(std::uint16_t port, const bytes& data, std::size_t window, double seconds,
              std::size_t socket_count) {
-    auto frames = split_frames(data);
+    auto frames = frame_spans(data);
     if (frames.empty() || window == 0 || socket_count == 0)
         return 2;
     socket_count = std::min(socket_count, window);
@@ -171,13 +151,13 @@ int udp_load(std::uint16_t port, const bytes& data, std::size_t window, double s
         int size = 4 * 1024 * 1024;
         ::setsockopt(descriptor, SOL_SOCKET, SO_RCVBUF, &size, sizeof size);
         ::setsockopt(descriptor, SOL_SOCKET, SO_SNDBUF, &size, sizeof size);
-        auto local = to_sockaddr(loopback(0));
+        auto local = to_sockaddr(loopback_address(0));
         if (::bind(descriptor, reinterpret_cast<sockaddr*>(&local), sizeof local) != 0)
             return 1;
         sources[s].descriptor = descriptor;
         sources[s].window = window / socket_count + (s < window % socket_count ? 1 : 0);
     }
-    auto target = to_sockaddr(loopback(port));
+    auto target = to_sockaddr(loopback_address(port));
     constexpr std::size_t batch = 64;
     std::vector<iovec> send_vectors(batch);
     std::vector<mmsghdr> send_headers(batch);
@@ -218,7 +198,7 @@ int udp_load(std::uint16_t port, const bytes& data, std::size_t window, double s
                 for (std::size_t i = 0; i < n; ++i) {
                     auto [offset, length] = frames[next];
                     next = (next + 1) % frames.size();
-                    send_vectors[i] = {const_cast<std::uint8_t*>(data.data() + offset + 2), length};
+                    send_vectors[i] = {const_cast<std::uint8_t*>(data.data() + offset), length};
                     send_headers[i] = {};
                     send_headers[i].msg_hdr.msg_name = &target;
                     send_headers[i].msg_hdr.msg_namelen = sizeof target;
@@ -294,7 +274,7 @@ int udp_echo(std::uint16_t port, double seconds) {
     ::setsockopt(descriptor, SOL_SOCKET, SO_SNDBUF, &size, sizeof size);
     timeval timeout{0, 50 * 1000};
     ::setsockopt(descriptor, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof timeout);
-    auto local = to_sockaddr(loopback(port));
+    auto local = to_sockaddr(loopback_address(port));
     if (::bind(descriptor, reinterpret_cast<sockaddr*>(&local), sizeof local) != 0)
         return 1;
     print_json_line({{"echo", "ready"}});
@@ -353,7 +333,7 @@ int run_load() {
         return usage();
     std::string mode = args[0];
     auto port = static_cast<std::uint16_t>(std::atoi(args[1]));
-    bytes data = read_file(args[2]);
+    bytes data = read_bytes(args[2]);
     if (mode == "tcp" && args.size() == 4)
         return tcp_load(port, data, static_cast<unsigned>(std::atoi(args[3])));
     if (mode == "udp" && args.size() == 6)

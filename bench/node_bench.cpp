@@ -19,6 +19,7 @@
 
 #include "bench_commands.hpp"
 #include "codec/codec.hpp"
+#include "codec/tcp_frame.hpp"
 #include "crypto/dat_crypto.hpp"
 #include "limits.hpp"
 #include "node/client.hpp"
@@ -81,26 +82,24 @@ std::string poll_while(child_process& child, client& node, std::chrono::millisec
 
 int run_node() {
     initialize_crypto();
-    temp_folder folder("dave-bench-node");
+    temp_dir folder("dave-bench-node");
     std::vector<dat> dats = bench_dats(ingest_count);
 
     // Frames and messages for the load generator, made before any timing.
     bytes put_frames, get_frames, ping_frames;
     put_frames.reserve(ingest_count * 260);
     for (const dat& each : dats) {
-        auto message = encode_message(put_message{entry{{}, each}});
-        append_frame(put_frames, *message);
-        auto get = encode_message(get_message{each.public_key, each.key});
-        append_frame(get_frames, *get);
+        append_message_frame(put_message{entry{{}, each}}, put_frames);
+        append_message_frame(get_message{each.public_key, each.key}, get_frames);
     }
     for (int i = 0; i < 1024; ++i) {
         ping_message ping;
         random_bytes(ping.challenge);
-        append_frame(ping_frames, *encode_message(ping));
+        append_message_frame(ping, ping_frames);
     }
-    write_file(folder.path() / "puts.bin", put_frames);
-    write_file(folder.path() / "gets.bin", get_frames);
-    write_file(folder.path() / "pings.bin", ping_frames);
+    write_bytes(folder.path() / "puts.bin", put_frames);
+    write_bytes(folder.path() / "gets.bin", get_frames);
+    write_bytes(folder.path() / "pings.bin", ping_frames);
     put_frames = {};
     get_frames = {};
 
@@ -112,10 +111,10 @@ int run_node() {
 
     node_host_config host;
     caf::actor_system system{host};
-    const std::uint16_t port = free_port_base(1);
+    const std::uint16_t port = pick_port_base(1);
     node_config config;
     config.key_file = folder.path() / "node.key";
-    config.listen = loopback_text(port);
+    config.listen = loopback_endpoint(port);
     config.store.backup_file = folder.path() / "dave.backup";
     config.log_level = "error";
     config.http_listen.clear();
@@ -211,7 +210,7 @@ int run_node() {
     // client allow on this machine.
     double echo_limit = 0;
     {
-        const std::uint16_t echo_port = free_port_base(1);
+        const std::uint16_t echo_port = pick_port_base(1);
         child_process echo(
             {"_load", "echo", std::to_string(echo_port), std::to_string(get_seconds + 2)});
         std::this_thread::sleep_for(300ms);

@@ -27,15 +27,11 @@ using namespace std::chrono_literals;
 constexpr std::size_t replay_count = 200'000;
 constexpr double replay_target = 30'000;
 
-double seconds_since(steady::time_point start) {
-    return std::chrono::duration<double>(steady::now() - start).count();
-}
-
 } // namespace
 
 int run_replay() {
     initialize_crypto();
-    temp_folder folder("dave-bench-replay");
+    temp_dir folder("dave-bench-replay");
     const auto path = folder.path() / "dave.backup";
     {
         std::vector<dat> dats = bench_dats(replay_count);
@@ -73,7 +69,7 @@ int run_replay() {
     caf::actor_system system{host};
     node_config config;
     config.key_file = folder.path() / "node.key";
-    config.listen = loopback_text(free_port_base(1));
+    config.listen = loopback_endpoint(pick_port_base(1));
     config.store.backup_file = path;
     config.log_level = "error";
     config.http_listen.clear();

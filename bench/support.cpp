@@ -22,11 +22,9 @@
 #include <caf/atom.hpp>
 #include <caf/timespan.hpp>
 
-#include "model/backup_file.hpp"
-#include "model/socket_address.hpp"
 #include "codec/json_text.hpp"
+#include "model/backup_file.hpp"
 #include "crypto/dat_crypto.hpp"
-#include "node/node.hpp"
 
 extern char** environ;
 
@@ -252,59 +250,9 @@ void print_json_line(const nlohmann::ordered_json& line) {
     std::fflush(stdout);
 }
 
-// ---- network ---------------------------------------------------------------
-
-namespace {
-
-bool can_bind(int type, std::uint16_t port) {
-    int descriptor = ::socket(AF_INET6, type | SOCK_CLOEXEC, 0);
-    if (descriptor < 0)
-        return false;
-    auto target = to_sockaddr(loopback(port));
-    bool ok = ::bind(descriptor, reinterpret_cast<sockaddr*>(&target), sizeof target) == 0;
-    ::close(descriptor);
-    return ok;
-}
-
-} // namespace
-
-std::uint16_t free_port_base(std::size_t count) {
-    // Below Linux's ephemeral range (32768-60999): other sockets' source
-    // ports cannot take ours between this check and the bind.
-    const std::uint32_t low = 10000, span = 22000;
-    const std::uint32_t width = static_cast<std::uint32_t>(2 * count + 2);
-    std::uint32_t start = low + (static_cast<std::uint32_t>(::getpid()) * 97u) % span;
-    for (std::uint32_t attempt = 0; attempt < 300; ++attempt) {
-        std::uint32_t base = low + (start - low + attempt * width) % (span - width);
-        bool free = true;
-        for (std::size_t i = 0; i < count && free; ++i) {
-            auto port = static_cast<std::uint16_t>(base + 2 * i);
-            free = can_bind(SOCK_DGRAM, port) && can_bind(SOCK_STREAM, port + 1) &&
-                   can_bind(SOCK_DGRAM, port + 1);
-        }
-        if (free)
-            return static_cast<std::uint16_t>(base);
-    }
-    throw std::runtime_error("no free loopback ports");
-}
-
-address loopback(std::uint16_t port) {
-    address value;
-    value.ip[15] = 1;
-    value.port = port;
-    return value;
-}
-
-std::string loopback_text(std::uint16_t port) {
-    return "[::1]:" + std::to_string(port);
-}
+// ---- embedding nodes -------------------------------------------------------
 
 node_host_config::node_host_config() {
-    add_node_types(*this);
-    set("logger.console", caf::atom("none"));
-    // Experiments with CAF's scheduler (the figures are quoted with CAF's
-    // defaults, as `dave node` runs): worker threads, and how long an idle
-    // worker sleeps between polls in its "moderate" phase.
     if (const char* threads = std::getenv("DAVE_BENCH_CAF_THREADS"); threads && *threads)
         set("scheduler.max-threads", static_cast<std::size_t>(std::atol(threads)));
     if (const char* sleep = std::getenv("DAVE_BENCH_CAF_MODERATE_SLEEP_US"); sleep && *sleep)
@@ -395,59 +343,6 @@ std::vector<dat> bench_dats(std::size_t count) {
         out->close();
     }
     return dats;
-}
-
-void append_frame(bytes& out, byte_span message) {
-    out.push_back(static_cast<std::uint8_t>(message.size()));
-    out.push_back(static_cast<std::uint8_t>(message.size() >> 8));
-    out.insert(out.end(), message.begin(), message.end());
-}
-
-void write_file(const std::filesystem::path& path, byte_span data) {
-    std::ofstream out(path, std::ios::binary | std::ios::trunc);
-    out.write(reinterpret_cast<const char*>(data.data()),
-              static_cast<std::streamsize>(data.size()));
-    if (!out)
-        throw std::runtime_error("cannot write " + path.string());
-}
-
-bytes read_file(const std::filesystem::path& path) {
-    std::ifstream in(path, std::ios::binary);
-    if (!in)
-        throw std::runtime_error("cannot read " + path.string());
-    return bytes(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
-}
-
-temp_folder::temp_folder(const std::string& prefix) {
-    const char* base = std::getenv("TMPDIR");
-    std::string pattern = std::string(base && *base ? base : "/tmp") + "/" + prefix + "-XXXXXX";
-    std::vector<char> buffer(pattern.begin(), pattern.end());
-    buffer.push_back('\0');
-    if (::mkdtemp(buffer.data()) == nullptr)
-        throw std::runtime_error("mkdtemp: " + std::string(std::strerror(errno)));
-    path_ = buffer.data();
-}
-
-temp_folder::~temp_folder() {
-    std::error_code ignored;
-    std::filesystem::remove_all(path_, ignored);
-}
-
-latency_stats summarize(std::vector<double> microseconds) {
-    latency_stats stats;
-    stats.count = microseconds.size();
-    if (microseconds.empty())
-        return stats;
-    std::sort(microseconds.begin(), microseconds.end());
-    auto at = [&](double fraction) {
-        auto index =
-            static_cast<std::size_t>(fraction * static_cast<double>(microseconds.size() - 1) + 0.5);
-        return microseconds[std::min(index, microseconds.size() - 1)];
-    };
-    stats.median_us = at(0.5);
-    stats.p99_us = at(0.99);
-    stats.max_us = microseconds.back();
-    return stats;
 }
 
 } // namespace dave::bench

@@ -1,8 +1,9 @@
-// What the node benchmarks share: reporting a figure next to its target and
-// limit, machine load and memory, child processes of dave-bench itself, free
-// loopback ports, an actor system for embedded nodes, and a cache of valid,
-// worked dats (signing and working 200,000 of them takes a while; they stay
-// valid for a year, so later runs read them back).
+// What the node benchmarks share beyond the test support library (testing/:
+// free ports, temporary folders, files, sockets, latency summaries):
+// reporting a figure next to its target and limit, machine load and memory,
+// child processes of dave-bench itself, the actor system for embedded nodes,
+// and a cache of valid, worked dats (signing and working 200,000 of them
+// takes a while; they stay valid for a year, so later runs read them back).
 #pragma once
 
 #include <chrono>
@@ -15,13 +16,18 @@
 #include <sys/types.h>
 #include <vector>
 
-#include <caf/actor_system_config.hpp>
 #include <nlohmann/json.hpp>
 
 #include "codec/types.hpp"
 #include "crypto/ed25519.hpp"
+#include "testing/embedded_node.hpp"
+#include "testing/loopback.hpp"
+#include "testing/temp_dir.hpp"
+#include "testing/timing.hpp"
 
 namespace dave::bench {
+
+using namespace dave::testing;
 
 // The arguments after the subcommand name (for the hidden helper subcommands).
 std::span<char* const> arguments();
@@ -90,17 +96,14 @@ std::optional<double> json_number(std::string_view output, std::string_view key)
 // dave-bench, or a script, reads).
 void print_json_line(const nlohmann::ordered_json& line);
 
-// ---- network ---------------------------------------------------------------
-
-// A port p such that UDP p, TCP p+1 (and UDP p+1) are free on [::1], for
-// `count` consecutive pairs p, p+2, ...
-std::uint16_t free_port_base(std::size_t count);
-address loopback(std::uint16_t port);
-std::string loopback_text(std::uint16_t port);
-
 // ---- embedding nodes -------------------------------------------------------
 
-class node_host_config : public caf::actor_system_config {
+// testing::node_host_config, plus two experiments with CAF's scheduler read
+// from the environment (the figures are quoted with CAF's defaults, as `dave
+// node` runs): DAVE_BENCH_CAF_THREADS worker threads, and
+// DAVE_BENCH_CAF_MODERATE_SLEEP_US, how long an idle worker sleeps between
+// polls in its "moderate" phase.
+class node_host_config : public testing::node_host_config {
 public:
     node_host_config();
 };
@@ -113,33 +116,5 @@ public:
 // when it holds enough young enough dats, else made on all cores and saved.
 std::vector<dat> bench_dats(std::size_t count);
 inline constexpr int bench_difficulty = 8;
-
-// Frames `u16 length ‖ message` for the given messages, concatenated.
-void append_frame(bytes& out, byte_span message);
-
-// Writes `data` to `path` (truncating).
-void write_file(const std::filesystem::path& path, byte_span data);
-bytes read_file(const std::filesystem::path& path);
-
-// A fresh folder under $TMPDIR or /tmp, removed with its contents on exit.
-class temp_folder {
-public:
-    explicit temp_folder(const std::string& prefix);
-    ~temp_folder();
-    temp_folder(const temp_folder&) = delete;
-    temp_folder& operator=(const temp_folder&) = delete;
-    const std::filesystem::path& path() const noexcept { return path_; }
-
-private:
-    std::filesystem::path path_;
-};
-
-struct latency_stats {
-    std::size_t count = 0;
-    double median_us = 0;
-    double p99_us = 0;
-    double max_us = 0;
-};
-latency_stats summarize(std::vector<double> microseconds);
 
 } // namespace dave::bench

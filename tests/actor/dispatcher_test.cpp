@@ -21,6 +21,7 @@
 #include "codec/codec.hpp"
 #include "messages/type_ids.hpp"
 #include "node/node.hpp"
+#include "testing/actor_fixture.hpp"
 
 #include <caf/all.hpp>
 
@@ -28,24 +29,14 @@
 #include "caf/test/unit_test_impl.hpp"
 
 using namespace dave;
+using namespace dave::testing;
 
 namespace {
-
-struct test_config : caf::actor_system_config {
-    test_config() { add_node_types(*this); }
-};
 
 constexpr std::size_t shard_count = 4;
 
 address make_address(std::uint8_t n) {
-    address out;
-    out.ip = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 10, 0, 0, n};
-    out.port = static_cast<std::uint16_t>(9000 + n);
-    return out;
-}
-
-bytes to_bytes(const std::string& text) {
-    return {text.begin(), text.end()};
+    return v4_mapped_address(10, 0, 0, n, static_cast<std::uint16_t>(9000 + n));
 }
 
 // What a stand-in shard saw, and the answers it holds back.
@@ -101,7 +92,7 @@ caf::behavior counting(caf::event_based_actor*, std::shared_ptr<counter_log> log
     };
 }
 
-struct fixture : test_coordinator_fixture<test_config> {
+struct fixture : test_coordinator_fixture<node_test_config> {
     std::shared_ptr<std::int64_t> now_ms = std::make_shared<std::int64_t>(1'000'000);
     std::vector<std::shared_ptr<shard_log>> shard_logs;
     std::vector<caf::actor> shards;
@@ -155,7 +146,7 @@ struct fixture : test_coordinator_fixture<test_config> {
     // A key whose entry lands on `shard` (the shards hash public key ‖ key).
     bytes key_on(std::size_t shard, int nth) {
         for (int i = 0;; ++i) {
-            auto key = to_bytes("k" + std::to_string(i));
+            auto key = text_bytes("k" + std::to_string(i));
             if (shard_index(owner, key, shard_count) == shard && nth-- == 0)
                 return key;
         }
@@ -165,7 +156,7 @@ struct fixture : test_coordinator_fixture<test_config> {
         entry item;
         item.data.public_key = owner;
         item.data.key = key_on(shard, nth);
-        item.data.value = to_bytes("v");
+        item.data.value = text_bytes("v");
         return {make_address(from), *encode_message(put_message{item})};
     }
     datagram get(std::size_t shard, std::uint8_t from = 1) {

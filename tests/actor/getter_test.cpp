@@ -24,6 +24,7 @@
 #include "crypto/ed25519.hpp"
 #include "messages/type_ids.hpp"
 #include "node/node.hpp"
+#include "testing/actor_fixture.hpp"
 
 // After the project headers: dsl.hpp defines macros (allow, expect, ...)
 // that would clash with their member names.
@@ -33,28 +34,20 @@
 #include "caf/test/unit_test_impl.hpp"
 
 using namespace dave;
+using namespace dave::testing;
 using std::chrono::milliseconds;
 
 namespace {
 
-struct test_config : caf::actor_system_config {
-    test_config() { add_node_types(*this); }
-};
-
 constexpr std::uint64_t base_time = 1'700'000'000'000ULL;
 
 address make_address(std::uint16_t n) {
-    address out;
-    out.ip = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 10, 4, 0, static_cast<std::uint8_t>(n)};
-    out.port = static_cast<std::uint16_t>(6000 + n);
-    return out;
+    return v4_mapped_address(10, 4, 0, static_cast<std::uint8_t>(n),
+                             static_cast<std::uint16_t>(6000 + n));
 }
 
 key_pair keys_for(std::uint16_t n) {
-    seed_bytes seed{};
-    seed.fill(0x5a);
-    seed[0] = static_cast<std::uint8_t>(n);
-    return key_pair::from_seed(seed);
+    return seeded_keys(0x5a, n);
 }
 
 caf::behavior recording_writer(caf::event_based_actor*,
@@ -77,7 +70,7 @@ struct get_outcome {
     bool done() const { return found->has_value() || failed->has_value(); }
 };
 
-struct fixture : test_coordinator_fixture<test_config> {
+struct fixture : test_coordinator_fixture<node_test_config> {
     std::shared_ptr<std::vector<datagram_batch>> sent =
         std::make_shared<std::vector<datagram_batch>>();
     std::vector<caf::actor> stoppable;

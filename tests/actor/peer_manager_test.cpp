@@ -28,6 +28,7 @@
 #include "crypto/ed25519.hpp"
 #include "messages/type_ids.hpp"
 #include "node/node.hpp"
+#include "testing/actor_fixture.hpp"
 
 // After the project headers: dsl.hpp defines macros (allow, expect, ...)
 // that would clash with their member names.
@@ -37,33 +38,17 @@
 #include "caf/test/unit_test_impl.hpp"
 
 using namespace dave;
+using namespace dave::testing;
 using std::chrono::milliseconds;
 
 namespace {
 
-struct test_config : caf::actor_system_config {
-    test_config() { add_node_types(*this); }
-};
-
-// A simulated remote node: its key pair and where it sends from.
-struct remote {
-    key_pair keys;
-    address addr;
-    std::uint64_t id() const { return node_id(keys.public_key); }
-};
-
 address make_address(std::uint8_t a, std::uint8_t b, std::uint16_t port) {
-    address out;
-    out.ip = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 10, 0, a, b};
-    out.port = port;
-    return out;
+    return v4_mapped_address(10, 0, a, b, port);
 }
 
 key_pair keys_for(std::uint8_t n) {
-    seed_bytes seed{};
-    seed.fill(0x5a);
-    seed[0] = n;
-    return key_pair::from_seed(seed);
+    return seeded_keys(0x5a, n);
 }
 
 remote make_remote(std::uint8_t n) {
@@ -104,7 +89,7 @@ template <class T> struct reply_slot {
     bool done() const { return value.has_value() || error.has_value(); }
 };
 
-struct fixture : test_coordinator_fixture<test_config> {
+struct fixture : test_coordinator_fixture<node_test_config> {
     std::shared_ptr<std::int64_t> clock = std::make_shared<std::int64_t>(0);
     std::shared_ptr<std::vector<datagram>> sent = std::make_shared<std::vector<datagram>>();
     caf::actor writer;

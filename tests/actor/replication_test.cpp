@@ -26,6 +26,7 @@
 #include "crypto/ed25519.hpp"
 #include "messages/type_ids.hpp"
 #include "node/node.hpp"
+#include "testing/actor_fixture.hpp"
 
 // After the project headers: dsl.hpp defines macros (allow, expect, ...)
 // that would clash with their member names.
@@ -35,62 +36,29 @@
 #include "caf/test/unit_test_impl.hpp"
 
 using namespace dave;
+using namespace dave::testing;
 
 namespace {
-
-struct test_config : caf::actor_system_config {
-    test_config() { add_node_types(*this); }
-};
 
 constexpr std::uint64_t base_time = 1'700'000'000'000ULL;
 
 // The first seed index from `start` whose key pair's node ID ends in byte 0.
 std::uint32_t round_seed_index(std::uint32_t start) {
     for (std::uint32_t i = start;; ++i) {
-        seed_bytes seed{};
-        seed.fill(0x77);
-        seed[0] = static_cast<std::uint8_t>(i);
-        seed[1] = static_cast<std::uint8_t>(i >> 8);
-        seed[2] = static_cast<std::uint8_t>(i >> 16);
-        if (key_pair::from_seed(seed).public_key[0] == 0)
+        if (seeded_keys(0x77, i, 3).public_key[0] == 0)
             return i;
     }
 }
 
 key_pair seed_key(std::uint32_t i) {
-    seed_bytes seed{};
-    seed.fill(0x77);
-    seed[0] = static_cast<std::uint8_t>(i);
-    seed[1] = static_cast<std::uint8_t>(i >> 8);
-    seed[2] = static_cast<std::uint8_t>(i >> 16);
-    return key_pair::from_seed(seed);
-}
-
-bytes to_bytes(const std::string& text) {
-    return {text.begin(), text.end()};
+    return seeded_keys(0x77, i, 3);
 }
 
 // A distinct address for every node ID the tests use.
 address address_of(std::uint64_t id) {
-    address out;
-    out.ip = {0,
-              0,
-              0,
-              0,
-              0,
-              0,
-              0,
-              0,
-              0,
-              0,
-              0xff,
-              0xff,
-              10,
-              2,
-              static_cast<std::uint8_t>(id >> 8),
-              static_cast<std::uint8_t>(id)};
-    out.port = static_cast<std::uint16_t>(9000 + (id & 0xff));
-    return out;
+    return v4_mapped_address(10, 2, static_cast<std::uint8_t>(id >> 8),
+                             static_cast<std::uint8_t>(id),
+                             static_cast<std::uint16_t>(9000 + (id & 0xff)));
 }
 
 peer_snapshot make_snapshot(std::uint64_t self_id, const std::vector<std::uint64_t>& active) {
@@ -151,7 +119,7 @@ caf::behavior ignore_all(caf::event_based_actor*) {
     };
 }
 
-struct fixture : test_coordinator_fixture<test_config> {
+struct fixture : test_coordinator_fixture<node_test_config> {
     std::shared_ptr<std::uint64_t> wall = std::make_shared<std::uint64_t>(base_time + 60'000);
     caf::actor sink;
     key_pair own = seed_key(0xffffff); // only its ID matters (to priorities)
@@ -168,8 +136,8 @@ struct fixture : test_coordinator_fixture<test_config> {
         set_log_level("off");
         sink = sys.spawn(ignore_all);
         sched.run();
-        auto x = make_dat(owner_x, to_bytes("x"), to_bytes("value of x"), base_time, 8, 1);
-        auto y = make_dat(owner_y, to_bytes("y"), to_bytes("value of y"), base_time, 8, 1);
+        auto x = make_dat(owner_x, text_bytes("x"), text_bytes("value of x"), base_time, 8, 1);
+        auto y = make_dat(owner_y, text_bytes("y"), text_bytes("value of y"), base_time, 8, 1);
         CAF_REQUIRE(x.has_value() && y.has_value());
         dat_x = *x;
         dat_y = *y;

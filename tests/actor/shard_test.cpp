@@ -18,6 +18,7 @@
 #include "crypto/ed25519.hpp"
 #include "messages/type_ids.hpp"
 #include "node/node.hpp"
+#include "testing/actor_fixture.hpp"
 
 // After the project headers: dsl.hpp defines macros (allow, expect, ...)
 // that would clash with their member names.
@@ -27,52 +28,25 @@
 #include "caf/test/unit_test_impl.hpp"
 
 using namespace dave;
+using namespace dave::testing;
 
 namespace {
-
-struct test_config : caf::actor_system_config {
-    test_config() { add_node_types(*this); }
-};
 
 constexpr std::uint64_t base_time = 1'700'000'000'000ULL; // ms since the epoch
 constexpr std::uint64_t day_ms = 24ULL * 60 * 60 * 1000;
 
 key_pair keys_for(std::uint8_t n) {
-    seed_bytes seed{};
-    seed.fill(0x33);
-    seed[0] = n;
-    return key_pair::from_seed(seed);
-}
-
-bytes to_bytes(const std::string& text) {
-    return {text.begin(), text.end()};
+    return seeded_keys(0x33, n);
 }
 
 address make_address(std::uint8_t n) {
-    address out;
-    out.ip = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 192, 168, 0, n};
-    out.port = static_cast<std::uint16_t>(7000 + n);
-    return out;
-}
-
-dat signed_dat(const key_pair& keys, const std::string& key, const std::string& value,
-               std::uint64_t time_ms, int difficulty = 8) {
-    auto made = make_dat(keys, to_bytes(key), to_bytes(value), time_ms, difficulty, 1);
-    CAF_REQUIRE(made.has_value());
-    return std::move(*made);
+    return v4_mapped_address(192, 168, 0, n, static_cast<std::uint16_t>(7000 + n));
 }
 
 entry as_entry(dat value) {
     entry out;
     out.data = std::move(value);
     return out;
-}
-
-std::uint64_t count_named(const std::vector<named_count>& counts, const std::string& name) {
-    for (auto& [counted, count] : counts)
-        if (counted == name)
-            return count;
-    return 0;
 }
 
 std::string name_of(errc code) {
@@ -117,7 +91,7 @@ struct store_reply {
     errc error = errc::none;
 };
 
-struct fixture : test_coordinator_fixture<test_config> {
+struct fixture : test_coordinator_fixture<node_test_config> {
     std::shared_ptr<std::uint64_t> wall = std::make_shared<std::uint64_t>(base_time + 60'000);
     std::shared_ptr<std::vector<datagram>> sent = std::make_shared<std::vector<datagram>>();
     std::shared_ptr<std::vector<entry>> appended = std::make_shared<std::vector<entry>>();
@@ -327,11 +301,11 @@ CAF_TEST(a dat that is not newer is refused without verification) {
     // An older dat with a broken signature: the outcome does not depend on
     // the signature, so it is refused as older, not as a bad signature.
     auto older = signed_dat(keys, "k", "older", base_time);
-    older.value = to_bytes("tampered");
+    older.value = text_bytes("tampered");
     check_refused(older, errc::older_than_stored);
     // A newer one with a broken signature must be verified and refused.
     auto newer = signed_dat(keys, "k", "newer", base_time + 2000);
-    newer.value = to_bytes("tampered");
+    newer.value = text_bytes("tampered");
     check_refused(newer, errc::bad_signature);
     CAF_CHECK(get(stored)->data == stored);
     CAF_CHECK_EQUAL(appended->size(), 1u);
@@ -342,7 +316,7 @@ CAF_TEST(invalid dats are refused and not stored) {
     auto keys = keys_for(1);
     // Changing the value keeps the work valid but breaks the signature.
     auto bad_signature = signed_dat(keys, "sig", "v", base_time, 16);
-    bad_signature.value = to_bytes("w");
+    bad_signature.value = text_bytes("w");
     check_refused(bad_signature, errc::bad_signature);
     // A work that is not BLAKE3(salt ‖ BLAKE3(sig)).
     auto bad_work = signed_dat(keys, "work", "v", base_time, 16);
@@ -490,7 +464,7 @@ CAF_TEST(a GET is answered through the writer with the entry or not found) {
     item.replicas = {5, 4, 3, 2, 1};
     CAF_REQUIRE(store(item).stored.value_or(false));
     auto asker = make_address(9);
-    self->send(shard, serve_atom_v, asker, get_message{keys.public_key, to_bytes("present")});
+    self->send(shard, serve_atom_v, asker, get_message{keys.public_key, text_bytes("present")});
     sched.run();
     CAF_REQUIRE_EQUAL(sent->size(), 1u);
     CAF_CHECK((*sent)[0].peer == asker);
@@ -504,7 +478,7 @@ CAF_TEST(a GET is answered through the writer with the entry or not found) {
     sent->clear();
     // A key that is not stored: the "not found" GET_ACK for that key.
     auto other = make_address(10);
-    self->send(shard, serve_atom_v, other, get_message{keys.public_key, to_bytes("absent")});
+    self->send(shard, serve_atom_v, other, get_message{keys.public_key, text_bytes("absent")});
     sched.run();
     CAF_REQUIRE_EQUAL(sent->size(), 1u);
     CAF_CHECK((*sent)[0].peer == other);
@@ -514,13 +488,13 @@ CAF_TEST(a GET is answered through the writer with the entry or not found) {
     CAF_REQUIRE(ack != nullptr);
     CAF_CHECK(is_not_found(ack->item.data));
     CAF_CHECK(ack->item.data.public_key == keys.public_key);
-    CAF_CHECK(ack->item.data.key == to_bytes("absent"));
+    CAF_CHECK(ack->item.data.key == text_bytes("absent"));
     CAF_CHECK(ack->item.data.value.empty());
-    CAF_CHECK(*ack == make_not_found(keys.public_key, to_bytes("absent")));
+    CAF_CHECK(*ack == make_not_found(keys.public_key, text_bytes("absent")));
     // Same key, another owner: not found either.
     sent->clear();
     auto stranger = keys_for(2);
-    self->send(shard, serve_atom_v, other, get_message{stranger.public_key, to_bytes("present")});
+    self->send(shard, serve_atom_v, other, get_message{stranger.public_key, text_bytes("present")});
     sched.run();
     CAF_REQUIRE_EQUAL(sent->size(), 1u);
     decoded = decode_message((*sent)[0].payload);

@@ -34,6 +34,7 @@
 #include "crypto/ed25519.hpp"
 #include "messages/type_ids.hpp"
 #include "node/node.hpp"
+#include "testing/actor_fixture.hpp"
 
 // After the project headers: dsl.hpp defines macros (allow, expect, ...)
 // that would clash with their member names.
@@ -43,59 +44,24 @@
 #include "caf/test/unit_test_impl.hpp"
 
 using namespace dave;
+using namespace dave::testing;
 using std::chrono::milliseconds;
 
 namespace {
 
-struct test_config : caf::actor_system_config {
-    test_config() { add_node_types(*this); }
-};
-
 constexpr std::uint64_t base_time = 1'700'000'000'000ULL;
 
 address make_address(std::uint16_t n) {
-    address out;
-    out.ip = {0,
-              0,
-              0,
-              0,
-              0,
-              0,
-              0,
-              0,
-              0,
-              0,
-              0xff,
-              0xff,
-              10,
-              3,
-              static_cast<std::uint8_t>(n >> 8),
-              static_cast<std::uint8_t>(n)};
-    out.port = static_cast<std::uint16_t>(5000 + n);
-    return out;
+    return v4_mapped_address(10, 3, static_cast<std::uint8_t>(n >> 8), static_cast<std::uint8_t>(n),
+                             static_cast<std::uint16_t>(5000 + n));
 }
 
 key_pair keys_for(std::uint16_t n) {
-    seed_bytes seed{};
-    seed.fill(0x3c);
-    seed[0] = static_cast<std::uint8_t>(n);
-    seed[1] = static_cast<std::uint8_t>(n >> 8);
-    return key_pair::from_seed(seed);
+    return seeded_keys(0x3c, n, 2);
 }
-
-// A simulated remote node.
-struct remote {
-    key_pair keys;
-    address addr;
-    std::uint64_t id() const { return node_id(keys.public_key); }
-};
 
 remote make_remote(std::uint16_t n) {
     return {keys_for(n), make_address(n)};
-}
-
-bytes text(const std::string& value) {
-    return {value.begin(), value.end()};
 }
 
 caf::behavior recording_writer(caf::event_based_actor*,
@@ -169,7 +135,7 @@ pong_message make_pong(const key_pair& keys, const challenge_bytes& challenge) {
     return pong;
 }
 
-struct fixture : test_coordinator_fixture<test_config> {
+struct fixture : test_coordinator_fixture<node_test_config> {
     std::shared_ptr<std::int64_t> clock = std::make_shared<std::int64_t>(0);
     std::shared_ptr<std::uint64_t> wall = std::make_shared<std::uint64_t>(base_time + 60'000);
     std::shared_ptr<std::vector<datagram_batch>> sent =
@@ -225,7 +191,7 @@ struct fixture : test_coordinator_fixture<test_config> {
     }
 
     dat owner_dat(const std::string& key, std::uint64_t time_ms = base_time) {
-        auto made = make_dat(owner, text(key), text("value of " + key), time_ms, 0, 1);
+        auto made = make_dat(owner, text_bytes(key), text_bytes("value of " + key), time_ms, 0, 1);
         CAF_REQUIRE(made.has_value());
         return *made;
     }
@@ -383,7 +349,7 @@ CAF_TEST(the auditor passes valid answers and fails not found forged and silent 
     answer(replicas[0], value);                                                 // pass
     answer(replicas[1], make_not_found(value.public_key, value.key).item.data); // fail
     auto forged = value;
-    forged.value = text("not what was written");
+    forged.value = text_bytes("not what was written");
     answer(replicas[2], forged); // fail: the signature does not verify
     // An answer from a peer nobody asked changes nothing.
     answer(make_remote(99), value);

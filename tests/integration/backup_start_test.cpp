@@ -17,21 +17,17 @@
 
 #include "model/backup_file.hpp"
 #include "crypto/dat_crypto.hpp"
-#include "support/harness.hpp"
-#include "support/node_process.hpp"
-#include "support/udp_client.hpp"
+#include "testing/harness.hpp"
+#include "testing/node_process.hpp"
+#include "testing/udp_client.hpp"
 
 using namespace dave;
-using namespace dave::itest;
+using namespace dave::testing;
 namespace fs = std::filesystem;
 
 namespace {
 
 constexpr std::size_t entry_count = 1500;
-
-bytes as_bytes(const std::string& text) {
-    return {text.begin(), text.end()};
-}
 
 // 1,500 signed entries the node's replay accepts (min_work 8), made once.
 const std::vector<entry>& signed_entries() {
@@ -40,8 +36,8 @@ const std::vector<entry>& signed_entries() {
         const std::uint64_t now = unix_time_ms();
         std::vector<entry> out;
         for (std::size_t i = 0; i < entry_count; ++i) {
-            auto made = make_dat(keys, as_bytes("start-" + std::to_string(i)),
-                                 as_bytes("value-" + std::to_string(i)), now - 60'000 + i, 8);
+            auto made = make_dat(keys, text_bytes("start-" + std::to_string(i)),
+                                 text_bytes("value-" + std::to_string(i)), now - 60'000 + i, 8);
             REQUIRE(made.has_value());
             entry item;
             item.data = std::move(*made);
@@ -67,18 +63,6 @@ layout backup_of(const std::vector<entry>& entries) {
     }
     out.offsets.push_back(out.file.size());
     return out;
-}
-
-void write_bytes(const fs::path& path, const bytes& data) {
-    std::ofstream out(path, std::ios::binary | std::ios::trunc);
-    out.write(reinterpret_cast<const char*>(data.data()),
-              static_cast<std::streamsize>(data.size()));
-    REQUIRE(out.good());
-}
-
-bytes read_bytes(const fs::path& path) {
-    std::ifstream in(path, std::ios::binary);
-    return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
 }
 
 node_process_options options_in(const fs::path& dir, std::vector<std::string> extra_args = {}) {

@@ -33,7 +33,11 @@
 
 #include <httplib.h>
 
+#include "testing/loopback.hpp"
+#include "testing/temp_dir.hpp"
+
 namespace fs = std::filesystem;
+using namespace dave::testing;
 using namespace std::chrono_literals;
 
 namespace {
@@ -199,79 +203,6 @@ private:
 
 // --- files and ports ----------------------------------------------------------
 
-class temp_folder {
-public:
-    temp_folder() {
-        auto base = fs::temp_directory_path() / "dave-cli-test-XXXXXX";
-        std::string pattern = base.string();
-        REQUIRE(::mkdtemp(pattern.data()) != nullptr);
-        path_ = pattern;
-    }
-    ~temp_folder() {
-        if (!std::getenv("DAVE_KEEP_TEST_DIRS")) {
-            std::error_code ignored;
-            fs::remove_all(path_, ignored);
-        }
-    }
-    const fs::path& path() const { return path_; }
-    fs::path operator/(const std::string& name) const { return path_ / name; }
-
-private:
-    fs::path path_;
-};
-
-void write_file(const fs::path& path, const std::string& text) {
-    std::ofstream out(path);
-    out << text;
-    REQUIRE(out.good());
-}
-
-// A port the kernel hands out for `type` on `host`, or 0.
-std::uint16_t bindable(int family, int type, std::uint16_t port) {
-    int fd = ::socket(family, type, 0);
-    if (fd < 0)
-        return 0;
-    sockaddr_storage storage{};
-    socklen_t length = 0;
-    if (family == AF_INET6) {
-        auto& a = reinterpret_cast<sockaddr_in6&>(storage);
-        a.sin6_family = AF_INET6;
-        a.sin6_addr = in6addr_loopback;
-        a.sin6_port = htons(port);
-        length = sizeof a;
-    } else {
-        auto& a = reinterpret_cast<sockaddr_in&>(storage);
-        a.sin_family = AF_INET;
-        a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-        a.sin_port = htons(port);
-        length = sizeof a;
-    }
-    std::uint16_t out = 0;
-    if (::bind(fd, reinterpret_cast<sockaddr*>(&storage), length) == 0 &&
-        ::getsockname(fd, reinterpret_cast<sockaddr*>(&storage), &length) == 0)
-        out = ntohs(family == AF_INET6 ? reinterpret_cast<sockaddr_in6&>(storage).sin6_port
-                                       : reinterpret_cast<sockaddr_in&>(storage).sin_port);
-    ::close(fd);
-    return out;
-}
-
-// UDP port P on [::1] with TCP P + 1 free too (the node listens on both).
-std::uint16_t free_node_port() {
-    for (int attempt = 0; attempt < 100; ++attempt) {
-        auto port = bindable(AF_INET6, SOCK_DGRAM, 0);
-        if (port != 0 && port < 65535 && bindable(AF_INET6, SOCK_STREAM, port + 1) != 0)
-            return port;
-    }
-    FAIL("no free port pair");
-    return 0;
-}
-
-std::uint16_t free_http_port() {
-    auto port = bindable(AF_INET, SOCK_STREAM, 0);
-    REQUIRE(port != 0);
-    return port;
-}
-
 // --- the Prometheus text format ----------------------------------------------
 
 struct sample {
@@ -431,7 +362,7 @@ bool one_line(const std::string& text) {
 } // namespace
 
 TEST_CASE("usage errors exit 2") {
-    temp_folder dir;
+    temp_dir dir("dave-cli-test");
     SUBCASE("no subcommand") {
         auto result = run({}, dir.path());
         CHECK_MESSAGE(result.status == 2, describe({}, result));
@@ -463,7 +394,7 @@ TEST_CASE("usage errors exit 2") {
 }
 
 TEST_CASE("config errors: exit 2 with one line naming the file, line, section and key") {
-    temp_folder dir;
+    temp_dir dir("dave-cli-test");
     struct bad_config {
         std::string text;
         std::string expected; // after "FILE:"
@@ -491,7 +422,7 @@ TEST_CASE("config errors: exit 2 with one line naming the file, line, section an
              "2: [log] level: must be one of trace, debug, info, warn"},
             {"[http]\nlisten = \"nonsense\"\n",
              "2: [http] listen: not a [host]:port address: \"nonsense\""},
-            {"[http]\nlisten = \"0.0.0.0:" + std::to_string(free_http_port()) + "\"\n",
+            {"[http]\nlisten = \"0.0.0.0:" + std::to_string(free_tcp_port_v4()) + "\"\n",
              "2: [http] listen: a non-loopback address needs allow_public = true"},
             {"[node]\nlisten = \"[::1]:1618\"\nedges = [\"[::1]:1619\"\n[store]\n",
              "4: not valid TOML: "},
@@ -511,7 +442,7 @@ TEST_CASE("config errors: exit 2 with one line naming the file, line, section an
         int index = 0;
         for (auto& bad : cases) {
             auto file = dir / ("bad-" + std::to_string(index++) + ".toml");
-            write_file(file, bad.text);
+            write_text(file, bad.text);
             std::vector<std::string> args{"node", "--config", file.string()};
             auto result = run(args, dir.path(), 30s);
             INFO(describe(args, result));
@@ -528,7 +459,7 @@ TEST_CASE("config errors: exit 2 with one line naming the file, line, section an
     }
     SUBCASE("the other commands refuse a bad config the same way") {
         auto file = dir / "bad.toml";
-        write_file(file, "[node]\nlisten = 5\n");
+        write_text(file, "[node]\nlisten = 5\n");
         for (auto command : {"put", "get", "status"}) {
             std::vector<std::string> args{command};
             if (std::string(command) == "put")
@@ -544,7 +475,7 @@ TEST_CASE("config errors: exit 2 with one line naming the file, line, section an
     }
     SUBCASE("--http overrides are checked like the file") {
         auto file = dir / "good.toml";
-        write_file(file, config_text(free_node_port(), free_http_port()));
+        write_text(file, config_text(pick_port_base(1), free_tcp_port_v4()));
         auto result = run({"node", "--config", file.string(), "--http", "0.0.0.0:1"}, dir.path());
         CHECK(result.status == 2);
         CHECK(result.err.find("non-loopback") != std::string::npos);
@@ -555,7 +486,7 @@ TEST_CASE("config errors: exit 2 with one line naming the file, line, section an
     }
     SUBCASE("--listen and --http: the same port rules as the file, exactly") {
         auto file = dir / "good.toml";
-        write_file(file, config_text(free_node_port(), free_http_port()));
+        write_text(file, config_text(pick_port_base(1), free_tcp_port_v4()));
         struct bad_flag {
             std::vector<std::string> flags;
             std::string line;
@@ -584,8 +515,8 @@ TEST_CASE("config errors: exit 2 with one line naming the file, line, section an
             CHECK(result.out.empty());
         }
         // --listen beside the file's [http] listen.
-        auto http_port = free_http_port();
-        write_file(file, config_text(free_node_port(), http_port));
+        auto http_port = free_tcp_port_v4();
+        write_text(file, config_text(pick_port_base(1), http_port));
         auto listen = "127.0.0.1:" + std::to_string(http_port - 1);
         std::vector<std::string> args{"node", "--config", file.string(), "--listen", listen};
         auto result = run(args, dir.path(), 30s);
@@ -599,7 +530,7 @@ TEST_CASE("config errors: exit 2 with one line naming the file, line, section an
 }
 
 TEST_CASE("keygen creates a private key file and will not overwrite it by accident") {
-    temp_folder dir;
+    temp_dir dir("dave-cli-test");
     auto file = (dir / "my.key").string();
     auto created = run({"keygen", file}, dir.path());
     REQUIRE_MESSAGE(created.status == 0, describe({"keygen", file}, created));
@@ -642,7 +573,7 @@ TEST_CASE("keygen creates a private key file and will not overwrite it by accide
 }
 
 TEST_CASE("every key-file problem: exit 2, one line with the path and what is expected") {
-    temp_folder dir;
+    temp_dir dir("dave-cli-test");
     const std::string expected =
         "; expected 64 bytes (the raw Ed25519 seed and public key, as godave writes) with mode "
         "0600";
@@ -653,7 +584,7 @@ TEST_CASE("every key-file problem: exit 2, one line with the path and what is ex
     REQUIRE(good.size() == 64);
     auto make_file = [&](const std::string& name, const std::string& content, mode_t mode) {
         auto path = dir / name;
-        write_file(path, content);
+        write_text(path, content);
         REQUIRE(::chmod(path.c_str(), mode) == 0);
         return path.string();
     };
@@ -684,12 +615,12 @@ TEST_CASE("every key-file problem: exit 2, one line with the path and what is ex
         for (auto& bad : cases) {
             // A good config, but for key_file pointing at the bad file.
             auto config = dir / "node.toml";
-            std::string text = config_text(free_node_port(), free_http_port());
+            std::string text = config_text(pick_port_base(1), free_tcp_port_v4());
             auto at = text.find("key_file = \"node.key\"");
             REQUIRE(at != std::string::npos);
             text.replace(at, std::string("key_file = \"node.key\"").size(),
                          "key_file = \"" + bad.path + "\"");
-            write_file(config, text);
+            write_text(config, text);
             std::vector<std::string> args{"node", "--config", config.string()};
             auto result = run(args, dir.path(), 30s);
             INFO(describe(args, result));
@@ -705,7 +636,7 @@ TEST_CASE("every key-file problem: exit 2, one line with the path and what is ex
     }
     SUBCASE("dave put and dave get --data-key") {
         auto config = (dir / "node.toml").string();
-        write_file(config, config_text(free_node_port(), free_http_port()));
+        write_text(config, config_text(pick_port_base(1), free_tcp_port_v4()));
         cases.push_back({(dir / "none.key").string(), "does not exist"});
         for (auto& bad : cases) {
             for (auto command : {"put", "get"}) {
@@ -729,10 +660,10 @@ TEST_CASE("every key-file problem: exit 2, one line with the path and what is ex
 }
 
 TEST_CASE("put, get and status without a node: exit 1, cannot reach") {
-    temp_folder dir;
+    temp_dir dir("dave-cli-test");
     REQUIRE(run({"keygen", (dir / "node.key").string()}, dir.path()).status == 0);
     auto config = (dir / "node.toml").string();
-    write_file(config, config_text(free_node_port(), free_http_port()));
+    write_text(config, config_text(pick_port_base(1), free_tcp_port_v4()));
 
     std::vector<std::vector<std::string>> commands = {
         {"put", "hello", "world", "--config", config},
@@ -764,11 +695,11 @@ TEST_CASE("put, get and status without a node: exit 1, cannot reach") {
 }
 
 TEST_CASE("a live node: put, get, status, metrics, SIGTERM") {
-    temp_folder dir;
-    auto node_port = free_node_port();
-    auto http_port = free_http_port();
+    temp_dir dir("dave-cli-test");
+    auto node_port = pick_port_base(1);
+    auto http_port = free_tcp_port_v4();
     auto config = (dir / "node.toml").string();
-    write_file(config, config_text(node_port, http_port));
+    write_text(config, config_text(node_port, http_port));
     background_node node({"node", "--config", config}, dir.path(), dir / "node.log");
 
     // Ready once `dave status` reaches it.
@@ -833,14 +764,16 @@ TEST_CASE("a live node: put, get, status, metrics, SIGTERM") {
 }
 
 TEST_CASE("a second node on the same HTTP port exits 2 with one line; the first keeps it") {
-    temp_folder dir;
-    auto http_port = free_http_port();
+    temp_dir dir("dave-cli-test");
+    auto http_port = free_tcp_port_v4();
     fs::create_directories(dir / "first");
     fs::create_directories(dir / "second");
     auto first_config = (dir / "first" / "node.toml").string();
     auto second_config = (dir / "second" / "node.toml").string();
-    write_file(first_config, config_text(free_node_port(), http_port));
-    write_file(second_config, config_text(free_node_port(), http_port));
+    // Two nodes' UDP/TCP ports, distinct; only the HTTP port is shared.
+    const auto node_ports = pick_port_base(2);
+    write_text(first_config, config_text(node_ports, http_port));
+    write_text(second_config, config_text(static_cast<std::uint16_t>(node_ports + 2), http_port));
     background_node first({"node", "--config", first_config}, dir / "first", dir / "first.log");
     auto deadline = std::chrono::steady_clock::now() + 60s;
     while (run({"status", "--config", first_config}, dir / "first").status != 0) {

@@ -24,12 +24,12 @@
 #include "codec/codec.hpp"
 #include "crypto/dat_crypto.hpp"
 #include "crypto/proof_of_work.hpp"
-#include "support/harness.hpp"
-#include "support/node_process.hpp"
-#include "support/udp_client.hpp"
+#include "testing/harness.hpp"
+#include "testing/node_process.hpp"
+#include "testing/udp_client.hpp"
 
 using namespace dave;
-using namespace dave::itest;
+using namespace dave::testing;
 
 namespace {
 
@@ -40,10 +40,6 @@ constexpr std::size_t owner_count = 4;
 constexpr int difficulty = 8;
 constexpr std::uint64_t node_tag = 0xc105'7e40;
 constexpr std::uint64_t owner_tag = 0x0d7e'a000;
-
-bytes text_bytes(const std::string& text) {
-    return {text.begin(), text.end()};
-}
 
 std::vector<dat> make_batch(const std::vector<key_pair>& owners, const std::string& prefix,
                             std::size_t count) {
@@ -141,16 +137,6 @@ replay_line wait_for_replay_line(const node_process& node, std::chrono::millisec
         },
         timeout);
     return line;
-}
-
-std::string hex_id(std::uint64_t id) {
-    char text[17];
-    std::snprintf(text, sizeof text, "%016llx", static_cast<unsigned long long>(id));
-    return text;
-}
-
-bool wait_ready(udp_client& udp, const address& where, std::chrono::milliseconds timeout) {
-    return poll_until([&] { return udp.getmyaddrport(where, 200ms).has_value(); }, timeout, 20ms);
 }
 
 } // namespace
@@ -309,7 +295,7 @@ TEST_CASE("cluster: six processes and an embedded writer replicate, serve and su
                             << " s (batch_write returned after " << batch_write_s << " s, "
                             << sweeps << " UDP sweeps)");
     for (auto& [id, count] : replica_load)
-        MESSAGE("  " << name_of[id] << " (" << hex_id(id) << ") holds " << count
+        MESSAGE("  " << name_of[id] << " (" << node_id_hex(id) << ") holds " << count
                      << " as a replica");
     CHECK_MESSAGE(replicated, "not every dat reached all of its 5 closest nodes within 60 s");
     REQUIRE(present_count == queries.size());

@@ -23,26 +23,22 @@
 #include "codec/codec.hpp"
 #include "codec/hex.hpp"
 #include "crypto/dat_crypto.hpp"
-#include "support/harness.hpp"
-#include "support/node_process.hpp"
-#include "support/udp_client.hpp"
+#include "testing/harness.hpp"
+#include "testing/http_status.hpp"
+#include "testing/node_process.hpp"
+#include "testing/tcp_client.hpp"
+#include "testing/udp_client.hpp"
 
 using namespace dave;
-using namespace dave::itest;
+using namespace dave::testing;
 
 namespace {
 
 constexpr std::uint64_t test_tag = 0xda7e;
 constexpr std::uint64_t year_ms = 365ULL * 24 * 3600 * 1000; // the default [store] ttl
 
-bytes text_bytes(const std::string& text) {
-    return {text.begin(), text.end()};
-}
-
 dat signed_at(const key_pair& owner, const std::string& key, std::uint64_t time_ms) {
-    auto made = make_dat(owner, text_bytes(key), text_bytes("value of " + key), time_ms, 8, 1);
-    REQUIRE(made.has_value());
-    return *made;
+    return signed_dat(owner, key, "value of " + key, time_ms);
 }
 
 struct http_reply {
@@ -60,19 +56,6 @@ http_reply post_put(std::uint16_t http_port, const dat& value) {
                            "application/octet-stream");
     REQUIRE(reply);
     return {reply->status, reply->body};
-}
-
-std::optional<nlohmann::json> status_json(std::uint16_t http_port) {
-    httplib::Client http("::1", http_port);
-    http.set_connection_timeout(5, 0);
-    http.set_read_timeout(30, 0);
-    auto reply = http.Get("/status");
-    if (!reply || reply->status != 200)
-        return std::nullopt;
-    auto parsed = nlohmann::json::parse(reply->body, nullptr, false);
-    if (parsed.is_discarded())
-        return std::nullopt;
-    return parsed;
 }
 
 std::uint64_t refusals(std::uint16_t http_port, const std::string& reason) {
@@ -97,23 +80,10 @@ bytes put_message_of(const dat& value) {
 }
 
 void send_tcp_frame(std::uint16_t tcp_port, const bytes& message) {
-    int descriptor = ::socket(AF_INET6, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    int descriptor = tcp_connect(tcp_port);
     REQUIRE(descriptor >= 0);
-    auto target = to_sockaddr(loopback_address(tcp_port));
-    REQUIRE(::connect(descriptor, reinterpret_cast<sockaddr*>(&target), sizeof target) == 0);
-    bytes frame{static_cast<std::uint8_t>(message.size()),
-                static_cast<std::uint8_t>(message.size() >> 8)};
-    frame.insert(frame.end(), message.begin(), message.end());
-    CHECK(::send(descriptor, frame.data(), frame.size(), MSG_NOSIGNAL) ==
-          static_cast<ssize_t>(frame.size()));
+    CHECK(send_frame(descriptor, message));
     ::close(descriptor);
-}
-
-std::string read_text(const std::filesystem::path& path) {
-    std::ifstream in(path);
-    std::stringstream text;
-    text << in.rdbuf();
-    return text.str();
 }
 
 } // namespace

@@ -24,19 +24,15 @@
 #include "codec/codec.hpp"
 #include "codec/hex.hpp"
 #include "crypto/dat_crypto.hpp"
-#include "support/harness.hpp"
-#include "support/node_process.hpp"
+#include "testing/harness.hpp"
+#include "testing/node_process.hpp"
 
 using namespace dave;
-using namespace dave::itest;
+using namespace dave::testing;
 
 namespace {
 
 constexpr int min_work = 8; // the default [protocol] min_work
-
-bytes text_bytes(const std::string& text) {
-    return {text.begin(), text.end()};
-}
 
 dat signed_dat(const key_pair& keys, const std::string& key, const std::string& value,
                std::uint64_t time_ms) {

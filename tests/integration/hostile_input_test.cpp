@@ -21,22 +21,21 @@
 
 #include "model/socket_address.hpp"
 #include "codec/codec.hpp"
+#include "codec/tcp_frame.hpp"
 #include "crypto/dat_crypto.hpp"
-#include "support/harness.hpp"
-#include "support/udp_client.hpp"
 #include "test_data.hpp"
+#include "testing/counts.hpp"
+#include "testing/harness.hpp"
+#include "testing/tcp_client.hpp"
+#include "testing/udp_client.hpp"
 
 using namespace dave;
-using namespace dave::itest;
+using namespace dave::testing;
 
 namespace {
 
 constexpr std::size_t npeer_limit = 12;
 constexpr std::size_t barrier_every = 32;
-
-bytes text_bytes(const std::string& text) {
-    return {text.begin(), text.end()};
-}
 
 struct hostile_datagram {
     bytes payload;
@@ -116,60 +115,6 @@ std::vector<hostile_datagram> hostile_corpus(std::mt19937_64& rng) {
 }
 
 // ---- TCP ----
-
-int tcp_connect(std::uint16_t port) {
-    int descriptor = ::socket(AF_INET6, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    REQUIRE(descriptor >= 0);
-    auto target = to_sockaddr(loopback_address(port));
-    REQUIRE(::connect(descriptor, reinterpret_cast<sockaddr*>(&target), sizeof target) == 0);
-    return descriptor;
-}
-
-void tcp_send(int descriptor, const bytes& data) {
-    REQUIRE(::send(descriptor, data.data(), data.size(), MSG_NOSIGNAL) ==
-            static_cast<ssize_t>(data.size()));
-}
-
-struct close_seen {
-    ssize_t recv_result = -2; // what recv returned: 0 is an orderly close
-    int error = 0;
-    double after_s = -1; // since the call started
-};
-
-// Waits up to `timeout` for the node to close the connection.
-close_seen wait_for_close(int descriptor, std::chrono::milliseconds timeout) {
-    close_seen seen;
-    auto start = steady::now();
-    pollfd watched{descriptor, POLLIN, 0};
-    while (steady::now() - start < timeout) {
-        int ready = ::poll(&watched, 1, 20);
-        if (ready <= 0)
-            continue;
-        std::uint8_t buffer[4096];
-        auto count = ::recv(descriptor, buffer, sizeof buffer, 0);
-        if (count > 0)
-            continue; // the node never writes on this connection, but do not hang on it
-        seen.recv_result = count;
-        seen.error = count < 0 ? errno : 0;
-        seen.after_s = seconds_since(start);
-        break;
-    }
-    return seen;
-}
-
-bytes frame_of(const bytes& message) {
-    bytes frame{static_cast<std::uint8_t>(message.size()),
-                static_cast<std::uint8_t>(message.size() >> 8)};
-    frame.insert(frame.end(), message.begin(), message.end());
-    return frame;
-}
-
-std::uint64_t drops_for(const node_status& status, const std::string& reason) {
-    for (auto& [name, count] : status.drops)
-        if (name == reason)
-            return count;
-    return 0;
-}
 
 } // namespace
 
@@ -307,9 +252,11 @@ TEST_CASE("hostile input: the node drops and counts what does not parse and keep
     const auto tcp_port = static_cast<std::uint16_t>(port + 1);
     for (std::uint16_t length : {std::uint16_t{1425}, std::uint16_t{0xffff}}) {
         int connection = tcp_connect(tcp_port);
-        bytes frame{static_cast<std::uint8_t>(length), static_cast<std::uint8_t>(length >> 8)};
-        frame.resize(2 + 16, 0x42);
-        tcp_send(connection, frame);
+        REQUIRE(connection >= 0);
+        auto header = frame_header(length);
+        bytes frame(header.begin(), header.end());
+        frame.resize(frame_header_length + 16, 0x42);
+        REQUIRE(send_all(connection, frame));
         auto seen = wait_for_close(connection, 5s);
         MESSAGE("TCP frame length " << length << ": recv returned " << seen.recv_result << " after "
                                     << seen.after_s << " s");
@@ -324,6 +271,7 @@ TEST_CASE("hostile input: the node drops and counts what does not parse and keep
     }
     {
         int connection = tcp_connect(tcp_port);
+        REQUIRE(connection >= 0);
         auto seen = wait_for_close(connection, 5s);
         MESSAGE("TCP connection sending nothing: closed (recv " << seen.recv_result << ") after "
                                                                 << seen.after_s << " s");
@@ -334,9 +282,11 @@ TEST_CASE("hostile input: the node drops and counts what does not parse and keep
     }
     {
         int connection = tcp_connect(tcp_port);
-        bytes partial{200, 0};
-        partial.resize(2 + 50, 0x17);
-        tcp_send(connection, partial);
+        REQUIRE(connection >= 0);
+        auto header = frame_header(200);
+        bytes partial(header.begin(), header.end());
+        partial.resize(frame_header_length + 50, 0x17);
+        REQUIRE(send_all(connection, partial));
         auto seen = wait_for_close(connection, 5s);
         MESSAGE("TCP partial frame then silence: closed (recv " << seen.recv_result << ") after "
                                                                 << seen.after_s << " s");
@@ -360,7 +310,8 @@ TEST_CASE("hostile input: the node drops and counts what does not parse and keep
         auto put = encode_message(put_message{item});
         REQUIRE(put.has_value());
         int connection = tcp_connect(tcp_port);
-        tcp_send(connection, frame_of(*put));
+        REQUIRE(connection >= 0);
+        REQUIRE(send_frame(connection, *put));
         ++sent_total;
         bool stored_over_tcp = poll_until(
             [&] {
@@ -405,7 +356,7 @@ TEST_CASE("hostile input: the node drops and counts what does not parse and keep
     CHECK(status->datagrams_in == sent_total);
     CHECK(status->datagrams_dropped == must_drop);
     for (auto& [reason, count] : expected_drops_by_reason)
-        CHECK_MESSAGE(drops_for(*status, reason) == count, reason);
+        CHECK_MESSAGE(count_named(status->drops, reason) == count, reason);
     CHECK(status->entries >= stored.size() + 1);
     MESSAGE("hostile input test took " << seconds_since(test_start) << " s; " << udp.ignored()
                                        << " other datagrams received (PONGs, GET_ACKs, PINGs from "

@@ -20,11 +20,12 @@
 
 #include "codec/codec.hpp"
 #include "crypto/dat_crypto.hpp"
-#include "support/harness.hpp"
-#include "support/udp_client.hpp"
+#include "testing/counts.hpp"
+#include "testing/harness.hpp"
+#include "testing/udp_client.hpp"
 
 using namespace dave;
-using namespace dave::itest;
+using namespace dave::testing;
 
 namespace {
 
@@ -81,13 +82,6 @@ node_config godave_timed_config(const temp_dir& dir, std::uint16_t port) {
     config.protocol = protocol_config{}; // godave's timers, as in the report
     config.log_level = "warn";
     return config;
-}
-
-std::uint64_t count_of(const std::vector<named_count>& counts, std::string_view name) {
-    for (const auto& [key, count] : counts)
-        if (key == name)
-            return count;
-    return 0;
 }
 
 } // namespace
@@ -163,8 +157,8 @@ TEST_CASE("a PONG listing the node's own address: it never pings itself") {
         }
     auto status = node.client().status();
     REQUIRE(static_cast<bool>(status));
-    const auto pings_out = count_of(status->datagrams_out_by_op, "ping");
-    const auto pings_in = count_of(status->datagrams_in_by_op, "ping");
+    const auto pings_out = count_named(status->datagrams_out_by_op, "ping");
+    const auto pings_in = count_named(status->datagrams_in_by_op, "ping");
     MESSAGE("node sent " << pings_out << " PINGs (" << pings_to_attacker
                          << " reached the attacker) and received " << pings_in);
     CHECK(pings_in == 1);                  // only the attacker's

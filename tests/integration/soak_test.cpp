@@ -52,13 +52,16 @@
 
 #include "model/socket_address.hpp"
 #include "codec/codec.hpp"
+#include "codec/tcp_frame.hpp"
 #include "crypto/dat_crypto.hpp"
-#include "support/harness.hpp"
-#include "support/node_process.hpp"
-#include "support/udp_client.hpp"
+#include "testing/harness.hpp"
+#include "testing/http_status.hpp"
+#include "testing/node_process.hpp"
+#include "testing/tcp_client.hpp"
+#include "testing/udp_client.hpp"
 
 using namespace dave;
-using namespace dave::itest;
+using namespace dave::testing;
 
 namespace {
 
@@ -74,11 +77,6 @@ std::uint64_t env_number(const char* name, std::uint64_t fallback) {
     return std::strtoull(text, nullptr, 10);
 }
 
-bytes text_bytes(const std::string& text) {
-    return {text.begin(), text.end()};
-}
-
-// What one load process sent, written to the parent through a pipe.
 struct load_report {
     std::uint64_t datagrams = 0;               // UDP datagrams the kernel took
     std::array<std::uint64_t, 8> by_op{};      // ...that decode, by op
@@ -245,55 +243,6 @@ void udp_load(int index, const address& node, std::uint64_t node_id, double seco
         ::close(descriptor);
 }
 
-int tcp_connect(std::uint16_t port) {
-    int descriptor = ::socket(AF_INET6, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    if (descriptor < 0)
-        return -1;
-    auto target = to_sockaddr(loopback_address(port));
-    if (::connect(descriptor, reinterpret_cast<sockaddr*>(&target), sizeof target) != 0) {
-        ::close(descriptor);
-        return -1;
-    }
-    timeval timeout{5, 0};
-    ::setsockopt(descriptor, SOL_SOCKET, SO_SNDTIMEO, &timeout, sizeof timeout);
-    return descriptor;
-}
-
-bool tcp_send_all(int descriptor, const bytes& data) {
-    std::size_t sent = 0;
-    while (sent < data.size()) {
-        auto count = ::send(descriptor, data.data() + sent, data.size() - sent, MSG_NOSIGNAL);
-        if (count < 0 && errno == EINTR)
-            continue;
-        if (count <= 0)
-            return false;
-        sent += static_cast<std::size_t>(count);
-    }
-    return true;
-}
-
-bytes frame_of(const bytes& message) {
-    bytes frame(2 + message.size());
-    frame[0] = static_cast<std::uint8_t>(message.size());
-    frame[1] = static_cast<std::uint8_t>(message.size() >> 8);
-    std::copy(message.begin(), message.end(), frame.begin() + 2);
-    return frame;
-}
-
-// Waits for the node to close a connection we sent a bad frame length on.
-bool closed_by_peer(int descriptor) {
-    pollfd watched{descriptor, POLLIN, 0};
-    for (int i = 0; i < 100; ++i) {
-        if (::poll(&watched, 1, 50) > 0) {
-            std::uint8_t buffer[64];
-            auto count = ::recv(descriptor, buffer, sizeof buffer, 0);
-            if (count <= 0)
-                return true;
-        }
-    }
-    return false;
-}
-
 void tcp_load(std::uint16_t tcp_port, std::uint64_t node_id, double seconds,
               std::uint64_t max_valid, load_report& report) {
     auto owner = deterministic_keys(owner_tag, 100);
@@ -303,7 +252,10 @@ void tcp_load(std::uint16_t tcp_port, std::uint64_t node_id, double seconds,
         report.status = 20;
         return;
     }
-    std::array<int, 2> connections{tcp_connect(tcp_port), tcp_connect(tcp_port)};
+    // A send that blocks past 5 s counts as a failure instead of hanging the load.
+    const tcp_connect_options blocking_at_most{.send_timeout = std::chrono::seconds(5)};
+    std::array<int, 2> connections{tcp_connect(tcp_port, blocking_at_most),
+                                   tcp_connect(tcp_port, blocking_at_most)};
     if (connections[0] < 0 || connections[1] < 0) {
         report.status = 21;
         return;
@@ -333,22 +285,24 @@ void tcp_load(std::uint16_t tcp_port, std::uint64_t node_id, double seconds,
                 ++report.bad_signature_puts;
             }
             auto message = put_bytes(item);
-            auto frame = frame_of(message);
-            stream.insert(stream.end(), frame.begin(), frame.end());
+            if (append_frame(message, stream) != errc::none) {
+                ++report.tcp_failures;
+                continue;
+            }
             count_message(report, message);
             ++report.frames;
         }
-        if (!tcp_send_all(connections[step / 32 % 2], stream))
+        if (!send_all(connections[step / 32 % 2], stream))
             ++report.tcp_failures;
         // Twice a second: a connection with a frame length out of range.
         if (steady::now() >= next_bad_frame) {
             next_bad_frame += std::chrono::milliseconds(500);
             bool empty = report.frames_empty <= report.frames_too_long;
-            int bad = tcp_connect(tcp_port);
+            int bad = tcp_connect(tcp_port, blocking_at_most);
             std::uint16_t length = empty ? 0 : static_cast<std::uint16_t>(1425 + rng() % 60000);
-            bytes header{static_cast<std::uint8_t>(length), static_cast<std::uint8_t>(length >> 8),
-                         0x42, 0x42};
-            if (bad >= 0 && tcp_send_all(bad, header) && closed_by_peer(bad))
+            auto header = frame_header(length);
+            bytes frame{header[0], header[1], 0x42, 0x42};
+            if (bad >= 0 && send_all(bad, frame) && wait_for_close(bad, 5s).closed())
                 ++(empty ? report.frames_empty : report.frames_too_long);
             else
                 ++report.tcp_failures;
@@ -514,19 +468,6 @@ std::optional<std::uint64_t> kernel_drops(pid_t pid, std::uint16_t port) {
     return std::nullopt;
 }
 
-std::optional<nlohmann::json> node_status_json(std::uint16_t http_port) {
-    httplib::Client http("::1", http_port);
-    http.set_connection_timeout(5, 0);
-    http.set_read_timeout(30, 0);
-    auto reply = http.Get("/status");
-    if (!reply || reply->status != 200)
-        return std::nullopt;
-    auto parsed = nlohmann::json::parse(reply->body, nullptr, false);
-    if (parsed.is_discarded())
-        return std::nullopt;
-    return parsed;
-}
-
 std::uint64_t count_of(const nlohmann::json& object, const std::string& name) {
     if (!object.is_object() || !object.contains(name))
         return 0;
@@ -563,7 +504,7 @@ TEST_CASE("soak: a flooded node sheds load by policy, keeps serving, loses nothi
     // Count from here on: PINGs sent before the node listened left no trace.
     std::this_thread::sleep_for(200ms);
     std::optional<nlohmann::json> baseline;
-    REQUIRE(poll_until([&] { return (baseline = node_status_json(http_port)).has_value(); }, 30s));
+    REQUIRE(poll_until([&] { return (baseline = status_json(http_port)).has_value(); }, 30s));
     const auto in_before = (*baseline)["datagrams"]["in"].get<std::uint64_t>();
     const auto kernel_before = kernel_drops(node.pid(), port).value_or(0);
     std::uint64_t probe_sent = 0; // datagrams this process sends the node from here on
@@ -688,7 +629,7 @@ TEST_CASE("soak: a flooded node sheds load by policy, keeps serving, loses nothi
     // the shards have answered every routed PUT.
     bool settled = poll_until(
         [&] {
-            status = node_status_json(http_port);
+            status = status_json(http_port);
             auto drops = kernel_drops(node.pid(), port);
             if (!status || !drops)
                 return false;

@@ -19,12 +19,15 @@
 
 #include "model/socket_address.hpp"
 #include "codec/codec.hpp"
+#include "codec/tcp_frame.hpp"
 #include "crypto/dat_crypto.hpp"
-#include "support/harness.hpp"
-#include "support/udp_client.hpp"
+#include "testing/counts.hpp"
+#include "testing/harness.hpp"
+#include "testing/tcp_client.hpp"
+#include "testing/udp_client.hpp"
 
 using namespace dave;
-using namespace dave::itest;
+using namespace dave::testing;
 
 namespace {
 
@@ -36,10 +39,6 @@ constexpr std::size_t shard_capacity = 1792;
 // Top bits of the ground key's node ID equal to the node's: 2^11 = 2048
 // tries on average.
 constexpr int ground_bits = 11;
-
-bytes text_bytes(const std::string& text) {
-    return {text.begin(), text.end()};
-}
 
 std::string numbered(const char* prefix, std::size_t i) {
     char buffer[32];
@@ -58,36 +57,10 @@ key_pair ground_key(std::uint64_t target, int bits, std::uint64_t tag, std::size
     }
 }
 
-int tcp_connect(std::uint16_t port) {
-    int descriptor = ::socket(AF_INET6, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    REQUIRE(descriptor >= 0);
-    auto target = to_sockaddr(loopback_address(port));
-    REQUIRE(::connect(descriptor, reinterpret_cast<sockaddr*>(&target), sizeof target) == 0);
-    return descriptor;
-}
-
-bool tcp_send_all(int descriptor, const bytes& data) {
-    std::size_t sent = 0;
-    while (sent < data.size()) {
-        auto count = ::send(descriptor, data.data() + sent, data.size() - sent, MSG_NOSIGNAL);
-        if (count <= 0)
-            return false;
-        sent += static_cast<std::size_t>(count);
-    }
-    return true;
-}
-
 bytes put_message_bytes(const dat& value) {
     auto encoded = encode_message(put_message{entry{{}, value}});
     REQUIRE(encoded.has_value());
     return *encoded;
-}
-
-std::uint64_t count_of(const std::vector<named_count>& counts, const std::string& name) {
-    for (auto& [key, count] : counts)
-        if (key == name)
-            return count;
-    return 0;
 }
 
 enum class flood_over { tcp, udp };
@@ -169,8 +142,8 @@ attack_result run_attack(flood_over transport, bool shares) {
     REQUIRE(static_cast<bool>(status));
     const auto puts_before = status->puts_stored + status->puts_refused;
     const auto stored_before = status->puts_stored;
-    const auto source_refusals_before = count_of(status->put_refusals, "source_share_exceeded");
-    const auto owner_refusals_before = count_of(status->put_refusals, "owner_share_exceeded");
+    const auto source_refusals_before = count_named(status->put_refusals, "source_share_exceeded");
+    const auto owner_refusals_before = count_named(status->put_refusals, "owner_share_exceeded");
 
     // The ground key, and the flood signed with it.
     const auto attacker = ground_key(own_id, ground_bits, 0xa77ac7, result.key_tries);
@@ -185,13 +158,11 @@ attack_result run_attack(flood_over transport, bool shares) {
     const auto flood_start = steady::now();
     if (transport == flood_over::tcp) {
         bytes stream;
-        for (auto& message : flood) {
-            stream.push_back(static_cast<std::uint8_t>(message.size()));
-            stream.push_back(static_cast<std::uint8_t>(message.size() >> 8));
-            stream.insert(stream.end(), message.begin(), message.end());
-        }
+        for (auto& message : flood)
+            REQUIRE(append_frame(message, stream) == errc::none);
         int connection = tcp_connect(static_cast<std::uint16_t>(port + 1));
-        CHECK(tcp_send_all(connection, stream));
+        REQUIRE(connection >= 0);
+        CHECK(send_all(connection, stream));
         // Every frame is handled (stored or refused), none shed: TCP is flow
         // controlled. The connection stays open meanwhile (frames keep their
         // credit while they wait for the source's bucket).
@@ -232,10 +203,11 @@ attack_result run_attack(flood_over transport, bool shares) {
     REQUIRE(static_cast<bool>(status));
     result.flood_stored = status->puts_stored - stored_before;
     result.source_refusals =
-        count_of(status->put_refusals, "source_share_exceeded") - source_refusals_before;
+        count_named(status->put_refusals, "source_share_exceeded") - source_refusals_before;
     result.owner_refusals =
-        count_of(status->put_refusals, "owner_share_exceeded") - owner_refusals_before;
-    result.tcp_over_rate = count_of(status->mailbox_depths, "dispatcher_tcp_puts_over_rate_peak");
+        count_named(status->put_refusals, "owner_share_exceeded") - owner_refusals_before;
+    result.tcp_over_rate =
+        count_named(status->mailbox_depths, "dispatcher_tcp_puts_over_rate_peak");
     MESSAGE(std::string(transport == flood_over::tcp ? "TCP" : "UDP")
             << " flood, shares " << std::string(shares ? "on" : "off") << ": honest entries kept "
             << result.honest_kept << " of " << result.honest_stored << " stored (" << honest_count

@@ -29,12 +29,15 @@
 
 #include "model/socket_address.hpp"
 #include "codec/codec.hpp"
+#include "codec/tcp_frame.hpp"
 #include "crypto/dat_crypto.hpp"
-#include "support/harness.hpp"
-#include "support/udp_client.hpp"
+#include "testing/counts.hpp"
+#include "testing/harness.hpp"
+#include "testing/tcp_client.hpp"
+#include "testing/udp_client.hpp"
 
 using namespace dave;
-using namespace dave::itest;
+using namespace dave::testing;
 
 namespace {
 
@@ -42,29 +45,10 @@ constexpr std::size_t attack_sources = 32;
 constexpr std::size_t attack_per_source = 8; // the default per-source limit
 constexpr auto dribble_every = 400ms;
 
-bytes text_bytes(const std::string& text) {
-    return {text.begin(), text.end()};
-}
-
-bytes frame_of(const bytes& message) {
-    bytes frame(2 + message.size());
-    frame[0] = static_cast<std::uint8_t>(message.size());
-    frame[1] = static_cast<std::uint8_t>(message.size() >> 8);
-    std::copy(message.begin(), message.end(), frame.begin() + 2);
-    return frame;
-}
-
-std::uint64_t drops_for(const node_status& status, const std::string& reason) {
-    for (auto& [name, count] : status.drops)
-        if (name == reason)
-            return count;
-    return 0;
-}
-
 std::uint64_t drops_now(embedded_node& node, const std::string& reason) {
     auto status = node.client().status();
     REQUIRE(static_cast<bool>(status));
-    return drops_for(*status, reason);
+    return count_named(status->drops, reason);
 }
 
 // A TCP connection to 127.0.0.1:port from 127.0.0.`source` (0: any), or to
@@ -97,40 +81,9 @@ int connect_v4(std::uint8_t source, std::uint16_t port, bool nonblocking) {
 
 // To [::1]:port, from [::1]:local_port when given (0: any).
 int connect_v6(std::uint16_t port, std::uint16_t local_port = 0) {
-    int descriptor = ::socket(AF_INET6, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    int descriptor = tcp_connect(port, {.local_port = local_port});
     REQUIRE(descriptor >= 0);
-    if (local_port != 0) {
-        auto local = to_sockaddr(loopback_address(local_port));
-        REQUIRE(::bind(descriptor, reinterpret_cast<sockaddr*>(&local), sizeof local) == 0);
-    }
-    auto target = to_sockaddr(loopback_address(port));
-    REQUIRE(::connect(descriptor, reinterpret_cast<sockaddr*>(&target), sizeof target) == 0);
     return descriptor;
-}
-
-bool send_all(int descriptor, const bytes& data) {
-    std::size_t sent = 0;
-    while (sent < data.size()) {
-        auto count = ::send(descriptor, data.data() + sent, data.size() - sent, MSG_NOSIGNAL);
-        if (count < 0 && errno == EINTR)
-            continue;
-        if (count <= 0)
-            return false;
-        sent += static_cast<std::size_t>(count);
-    }
-    return true;
-}
-
-// True once the peer has closed the connection (EOF or reset); never waits.
-bool closed_by_peer(int descriptor) {
-    pollfd watched{descriptor, POLLIN | POLLRDHUP, 0};
-    if (::poll(&watched, 1, 0) <= 0)
-        return false;
-    if (watched.revents & (POLLHUP | POLLERR | POLLRDHUP))
-        return true;
-    std::uint8_t buffer[256];
-    auto count = ::recv(descriptor, buffer, sizeof buffer, MSG_DONTWAIT);
-    return count == 0 || (count < 0 && errno != EAGAIN && errno != EINTR);
 }
 
 // The slowloris: `attack_sources` × `attack_per_source` connections, each
@@ -240,7 +193,7 @@ struct tcp_node {
         item.data = *made;
         auto message = encode_message(put_message{item});
         REQUIRE(message.has_value());
-        return {*made, frame_of(*message)};
+        return {*made, *encode_frame(*message)};
     }
 
     bool stored(const dat& value) {
@@ -292,16 +245,16 @@ TEST_CASE("slowloris: an honest writer's frames are stored while 256 connections
             << refused_sends << " sends failed); attack still held " << open_at_end
             << " connections, " << reconnects << " connects in all");
     MESSAGE("drops: tcp_frame_timeout "
-            << drops_for(*status, "tcp_frame_timeout") << ", tcp_connection_shed "
-            << drops_for(*status, "tcp_connection_shed") << ", tcp_listener_full "
-            << drops_for(*status, "tcp_listener_full") << ", tcp_source_limit "
-            << drops_for(*status, "tcp_source_limit"));
+            << count_named(status->drops, "tcp_frame_timeout") << ", tcp_connection_shed "
+            << count_named(status->drops, "tcp_connection_shed") << ", tcp_listener_full "
+            << count_named(status->drops, "tcp_listener_full") << ", tcp_source_limit "
+            << count_named(status->drops, "tcp_source_limit"));
     CHECK(stored == honest_frames);
     CHECK(open_at_end >= attack_sources * attack_per_source - 16);
     // The dribblers were closed at their frame deadline, and room was made
     // for the honest writer by shedding them.
-    CHECK(drops_for(*status, "tcp_frame_timeout") > 0);
-    CHECK(drops_for(*status, "tcp_connection_shed") > 0);
+    CHECK(count_named(status->drops, "tcp_frame_timeout") > 0);
+    CHECK(count_named(status->drops, "tcp_connection_shed") > 0);
 }
 
 TEST_CASE("one source holds at most 8 TCP connections; the extra ones are closed at once") {
@@ -426,7 +379,7 @@ TEST_CASE("framed PING, GET and GETMYADDRPORT on the TCP port get no answer and 
     REQUIRE(get_bytes.has_value());
     REQUIRE(getmyaddrport_bytes.has_value());
     for (auto* message : {&*ping_bytes, &*get_bytes, &*getmyaddrport_bytes})
-        REQUIRE(send_all(connection, frame_of(*message)));
+        REQUIRE(send_all(connection, *encode_frame(*message)));
     // A PUT right behind them on the same connection.
     auto [later, later_frame] = fixture.put_frame(owner, "after-the-pings");
     REQUIRE(send_all(connection, later_frame));

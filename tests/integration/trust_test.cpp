@@ -38,12 +38,12 @@
 #include "model/socket_address.hpp"
 #include "codec/codec.hpp"
 #include "crypto/dat_crypto.hpp"
-#include "support/harness.hpp"
-#include "support/node_process.hpp"
-#include "support/udp_client.hpp"
+#include "testing/harness.hpp"
+#include "testing/node_process.hpp"
+#include "testing/udp_client.hpp"
 
 using namespace dave;
-using namespace dave::itest;
+using namespace dave::testing;
 
 #if DAVE_TEST_HOOKS
 
@@ -75,14 +75,6 @@ void apply_trust(node_config& config) {
     config.trust.audit_every = 250ms;
     config.trust.audit_timeout = 1s;
     config.trust.floor = floor_score;
-}
-
-bytes text_bytes(const std::string& text) {
-    return {text.begin(), text.end()};
-}
-
-bool wait_ready(udp_client& udp, const address& where, std::chrono::milliseconds timeout) {
-    return poll_until([&] { return udp.getmyaddrport(where, 200ms).has_value(); }, timeout, 20ms);
 }
 
 // The parts of a status this test reads.
@@ -147,12 +139,6 @@ gets_between(const trust_view& before, const trust_view& after, const std::strin
             to_liar += count - old;
     }
     return {to_liar, total};
-}
-
-std::string hex_id(std::uint64_t id) {
-    char text[17];
-    std::snprintf(text, sizeof text, "%016llx", static_cast<unsigned long long>(id));
-    return text;
 }
 
 } // namespace
@@ -465,8 +451,8 @@ TEST_CASE("trust: every honest node finds the liar, stops asking it first, and s
                               << " when found out)");
     CHECK(liar_later->entries == liar_entries);
     for (std::size_t i = 0; i < honest_count; ++i)
-        MESSAGE(names[i] << " (" << hex_id(nodes[i]->id()) << ")");
-    MESSAGE("liar (" << hex_id(liar_id) << "), embedded (" << hex_id(writer_id) << ")");
+        MESSAGE(names[i] << " (" << node_id_hex(nodes[i]->id()) << ")");
+    MESSAGE("liar (" << node_id_hex(liar_id) << "), embedded (" << node_id_hex(writer_id) << ")");
 
     writer.shutdown();
     for (auto& node : nodes)

@@ -12,11 +12,11 @@
 #include "actors/udp_socket.hpp"
 #include "messages/type_ids.hpp"
 #include "node/node.hpp"
-#include "support/harness.hpp"
-#include "support/udp_client.hpp"
+#include "testing/harness.hpp"
+#include "testing/udp_client.hpp"
 
 using namespace dave;
-using namespace dave::itest;
+using namespace dave::testing;
 
 namespace {
 

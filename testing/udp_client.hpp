@@ -11,7 +11,7 @@
 
 #include "codec/types.hpp"
 
-namespace dave::itest {
+namespace dave::testing {
 
 struct received_datagram {
     address from;
@@ -51,6 +51,10 @@ private:
     std::uint64_t ignored_ = 0;
 };
 
+// Waits until the node at `where` answers GETMYADDRPORT (it is up and
+// reading), asking every 200 ms for at most `timeout`.
+bool wait_ready(udp_client& client, const address& where, std::chrono::milliseconds timeout);
+
 // One GET for the pipelined lookup below.
 struct get_query {
     address node;
@@ -78,4 +82,4 @@ std::vector<get_answer> get_many(udp_client& client, const std::vector<get_query
                                  std::chrono::milliseconds timeout = std::chrono::milliseconds(500),
                                  int attempts = 3);
 
-} // namespace dave::itest
+} // namespace dave::testing

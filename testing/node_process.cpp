@@ -1,4 +1,4 @@
-#include "support/node_process.hpp"
+#include "testing/node_process.hpp"
 
 #include <cerrno>
 #include <csignal>
@@ -13,11 +13,13 @@
 #include <unistd.h>
 
 #include "crypto/key_file.hpp"
-#include "support/harness.hpp"
+#include "testing/loopback.hpp"
+#include "testing/short_timers.hpp"
+#include "testing/timing.hpp"
 
 extern char** environ;
 
-namespace dave::itest {
+namespace dave::testing {
 
 node_process::node_process(node_process_options options) : options_(std::move(options)) {
     std::filesystem::create_directories(options_.dir);
@@ -163,4 +165,4 @@ std::string describe_wait_status(int status) {
     return "status " + std::to_string(status);
 }
 
-} // namespace dave::itest
+} // namespace dave::testing

@@ -14,7 +14,7 @@
 #include "codec/types.hpp"
 #include "crypto/ed25519.hpp"
 
-namespace dave::itest {
+namespace dave::testing {
 
 struct node_process_options {
     std::string name;          // for messages, e.g. "node-3"
@@ -76,4 +76,4 @@ private:
 // "exited 0", "killed by signal 9", ...
 std::string describe_wait_status(int status);
 
-} // namespace dave::itest
+} // namespace dave::testing

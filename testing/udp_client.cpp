@@ -1,4 +1,4 @@
-#include "support/udp_client.hpp"
+#include "testing/udp_client.hpp"
 
 #include <cerrno>
 #include <cstring>
@@ -13,9 +13,10 @@
 #include "model/socket_address.hpp"
 #include "codec/codec.hpp"
 #include "crypto/ed25519.hpp"
-#include "support/harness.hpp"
+#include "testing/loopback.hpp"
+#include "testing/timing.hpp"
 
-namespace dave::itest {
+namespace dave::testing {
 
 udp_client::udp_client() {
     descriptor_ = ::socket(AF_INET6, SOCK_DGRAM | SOCK_CLOEXEC, 0);
@@ -161,6 +162,11 @@ std::string lookup_text(const address& node, const public_key_bytes& public_key,
 
 } // namespace
 
+bool wait_ready(udp_client& client, const address& where, std::chrono::milliseconds timeout) {
+    return poll_until([&] { return client.getmyaddrport(where, 200ms).has_value(); }, timeout,
+                      20ms);
+}
+
 std::vector<get_answer> get_many(udp_client& client, const std::vector<get_query>& queries,
                                  std::size_t window, std::chrono::milliseconds timeout,
                                  int attempts) {
@@ -228,4 +234,4 @@ std::vector<get_answer> get_many(udp_client& client, const std::vector<get_query
     return answers;
 }
 
-} // namespace dave::itest
+} // namespace dave::testing
