@@ -21,12 +21,13 @@ struct group_watch_state {
 
 caf::behavior group_watch(caf::stateful_actor<group_watch_state>* self,
                           std::shared_ptr<spdlog::logger> log, std::string plural,
-                          std::vector<caf::actor_addr> members) {
+                          std::vector<caf::strong_actor_ptr> members) {
     self->state.members = members.size();
     self->state.running = members.size();
     self->state.keep_alive = caf::actor_cast<caf::actor>(self);
     log->info("{} {} running", members.size(), plural);
-    // A member that is already gone still sends its down message.
+    // A member that already stopped still sends its down message. The
+    // references go at the end of this function: monitors hold none.
     for (auto& member : members)
         self->monitor(member);
     self->set_down_handler([=](caf::down_msg&) {
@@ -47,7 +48,7 @@ caf::behavior group_watch(caf::stateful_actor<group_watch_state>* self,
 } // namespace
 
 void watch_group(caf::actor_system& system, std::shared_ptr<spdlog::logger> log, std::string plural,
-                 std::vector<caf::actor_addr> members) {
+                 std::vector<caf::strong_actor_ptr> members) {
     system.spawn(group_watch, std::move(log), std::move(plural), std::move(members));
 }
 

@@ -9,7 +9,8 @@
 #include <string>
 #include <vector>
 
-#include <caf/actor_addr.hpp>
+#include <caf/actor_cast.hpp>
+#include <caf/actor_control_block.hpp>
 #include <caf/actor_system.hpp>
 #include <spdlog/spdlog.h>
 
@@ -17,18 +18,20 @@ namespace dave {
 
 // Logs "<n> <plural> running" now and "<n> <plural> stopped" once every
 // member has terminated (the watcher monitors them and then quits itself).
+// Strong references, so that no member is destroyed before the watcher
+// monitors it; the watcher lets go of them once it has.
 void watch_group(caf::actor_system& system, std::shared_ptr<spdlog::logger> log, std::string plural,
-                 std::vector<caf::actor_addr> members);
+                 std::vector<caf::strong_actor_ptr> members);
 
 // The same for handles of any actor type.
 template <class Handle>
 void watch_group(caf::actor_system& system, std::shared_ptr<spdlog::logger> log, std::string plural,
                  const std::vector<Handle>& members) {
-    std::vector<caf::actor_addr> addresses;
-    addresses.reserve(members.size());
+    std::vector<caf::strong_actor_ptr> pointers;
+    pointers.reserve(members.size());
     for (const auto& member : members)
-        addresses.push_back(member.address());
-    watch_group(system, std::move(log), std::move(plural), std::move(addresses));
+        pointers.push_back(caf::actor_cast<caf::strong_actor_ptr>(member));
+    watch_group(system, std::move(log), std::move(plural), std::move(pointers));
 }
 
 } // namespace dave
