@@ -5,6 +5,7 @@
 
 #include <caf/all.hpp>
 
+#include "actors/lifecycle_log.hpp"
 #include "actors/log.hpp"
 #include "model/socket_address.hpp"
 #include "codec/codec.hpp"
@@ -89,7 +90,7 @@ caf::behavior auditor(self_pointer self, auditor_setup setup) {
         "write, answer within {} ms",
         state.setup.config.challenge_probability, state.setup.config.challenge_after.count(),
         2 * state.setup.config.challenge_after.count(), state.setup.config.timeout.count());
-    self->attach_functor([log = state.log] { log->info("auditor stopped"); });
+    log_stop(self, state.log, "auditor");
     return {
         [=](audit_atom, const public_key_bytes& public_key, const bytes& key, std::uint64_t time_ms,
             const std::vector<peer_info>& targets) {

@@ -314,6 +314,8 @@ void backup_writer(caf::blocking_actor* self, backup_setup setup) {
     backup_state state;
     state.setup = std::move(setup);
     start(state);
+    state.log->info("backup writer started on {} ({} replayed records)", state.setup.path.string(),
+                    state.setup.replayed_records.size());
     index_replayed(state);
     state.writable = state.appender.has_value();
     if (!state.writable)

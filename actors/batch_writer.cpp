@@ -13,6 +13,7 @@
 
 #include <caf/all.hpp>
 
+#include "actors/lifecycle_log.hpp"
 #include "actors/log.hpp"
 #include "model/socket_address.hpp"
 #include "codec/codec.hpp"
@@ -35,7 +36,7 @@ struct open_connection {
 
 struct writer_state {
     std::map<address, open_connection> connections;
-    std::shared_ptr<spdlog::logger> log = logger_for("tcp");
+    std::shared_ptr<spdlog::logger> log = logger_for("tcp_out");
     rate_limited_log failure_log;
     std::uint64_t frames_written = 0;
     std::uint64_t failures = 0;
@@ -123,7 +124,7 @@ bool write_frame(writer_state& state, const address& target, const bytes& frame)
 
 caf::behavior batch_writer(caf::stateful_actor<writer_state>* self) {
     self->state.log->info("batch writer started");
-    self->attach_functor([log = self->state.log] { log->info("batch writer stopped"); });
+    log_stop(self, self->state.log, "batch writer");
     self->set_exit_handler([=](const caf::exit_msg& message) {
         for (auto& [target, conn] : self->state.connections)
             ::close(conn.descriptor);

@@ -8,6 +8,7 @@
 #include <caf/all.hpp>
 
 #include "model/admission.hpp"
+#include "actors/lifecycle_log.hpp"
 #include "actors/log.hpp"
 #include "model/shard_store.hpp"
 #include "model/socket_address.hpp"
@@ -66,6 +67,7 @@ struct dispatcher_state {
     rate_limited_log malformed_log;
     rate_limited_log shed_log;
     std::shared_ptr<spdlog::logger> log = logger_for("dispatch");
+    std::string tag; // "dispatcher 2/4"
     static inline const char* name = "dispatcher";
 };
 
@@ -104,8 +106,9 @@ void setup_policy(dispatcher_state& state) {
 void drop(dispatcher_state& state, const datagram& item, errc reason) {
     ++state.drops_by_code[static_cast<std::size_t>(reason)];
     if (state.malformed_log.allow())
-        state.log->warn("dropped datagram from {} ({} bytes): {} ({} more dropped since last line)",
-                        to_string(item.peer), item.payload.size(), to_string(reason),
+        state.log->warn("{}: dropped datagram from {} ({} bytes): {} ({} more dropped since "
+                        "last line)",
+                        state.tag, to_string(item.peer), item.payload.size(), to_string(reason),
                         state.malformed_log.take_suppressed());
 }
 
@@ -113,7 +116,7 @@ void drop(dispatcher_state& state, const datagram& item, errc reason) {
 void shed(dispatcher_state& state, const datagram& item, errc reason, std::uint64_t count = 1) {
     state.drops_by_code[static_cast<std::size_t>(reason)] += count;
     if (state.shed_log.allow())
-        state.log->warn("shedding load: {} from {} ({} more shed since last line)",
+        state.log->warn("{}: shedding load: {} from {} ({} more shed since last line)", state.tag,
                         to_string(reason), to_string(item.peer), state.shed_log.take_suppressed());
 }
 
@@ -296,7 +299,7 @@ bool route(self_pointer self, datagram& item, datagram_batch& replies, origin fr
     if (routed) {
         ++state.in_by_op[code];
         if (state.log->should_log(spdlog::level::debug))
-            state.log->debug("{} from {}", op_name(code), to_string(item.peer));
+            state.log->debug("{}: {} from {}", state.tag, op_name(code), to_string(item.peer));
     }
     return credit_now;
 }
@@ -321,7 +324,11 @@ void route_batch(self_pointer self, datagram_batch& batch, origin from) {
 caf::behavior dispatcher(self_pointer self, dispatcher_links links) {
     self->state.links = std::move(links);
     setup_policy(self->state);
-    self->state.log->debug("dispatcher started");
+    // One per core: start and stop at debug; group_watch says it once at info.
+    self->state.tag = fmt::format("dispatcher {}/{}", self->state.links.index + 1,
+                                  self->state.links.dispatcher_count);
+    self->state.log->debug("{} started", self->state.tag);
+    log_stop(self, self->state.log, self->state.tag, spdlog::level::debug);
     return {
         [=](inbound_atom, datagram_batch& batch) {
             route_batch(self, batch, {false, -1});

@@ -34,6 +34,7 @@ struct dispatcher_links {
     std::size_t dispatcher_count = 1; // ...over this many dispatchers
     // Monotonic milliseconds for the token buckets; empty = steady_clock.
     std::function<std::chrono::milliseconds()> monotonic_clock;
+    std::size_t index = 0; // which of the dispatcher_count, for log lines
 };
 
 // Messages:

@@ -6,6 +6,7 @@
 
 #include <caf/all.hpp>
 
+#include "actors/lifecycle_log.hpp"
 #include "actors/log.hpp"
 #include "model/peer_choice.hpp"
 #include "model/peer_table.hpp"
@@ -160,7 +161,7 @@ void ask_peers(self_pointer self, const lookup_key& lookup) {
 caf::behavior getter(self_pointer self, getter_setup setup) {
     self->state.setup = std::move(setup);
     self->state.log->info("getter started");
-    self->attach_functor([log = self->state.log] { log->info("getter stopped"); });
+    log_stop(self, self->state.log, "getter");
     return {
         [=](get_atom, const public_key_bytes& public_key, const bytes& key) {
             auto promise = self->make_response_promise();

@@ -4,6 +4,7 @@
 
 #include <caf/all.hpp>
 
+#include "actors/lifecycle_log.hpp"
 #include "actors/log.hpp"
 #include "model/socket_address.hpp"
 #include "codec/codec.hpp"
@@ -75,14 +76,23 @@ void answer_ping(self_pointer self, const address& from, const ping_message& pin
     }
 }
 
+// "[::1]:1619 0123456789abcdef": the address, and the node ID once a PONG
+// has told it.
+std::string describe_peer(const peer_table& table, const address& endpoint) {
+    const peer_record* record = table.find(endpoint);
+    if (record && record->public_key)
+        return fmt::format("{} {:016x}", to_string(endpoint), record->id);
+    return to_string(endpoint);
+}
+
 void ping_round(self_pointer self) {
     auto& state = self->state;
     auto now = state.setup.now();
     auto tick = state.table->tick(now);
     for (auto& endpoint : tick.activated)
-        state.log->info("peer {} active", to_string(endpoint));
+        state.log->info("peer {} active", describe_peer(*state.table, endpoint));
     for (auto& endpoint : tick.deactivated)
-        state.log->info("peer {} inactive", to_string(endpoint));
+        state.log->info("peer {} inactive", describe_peer(*state.table, endpoint));
     for (auto& endpoint : tick.dropped)
         state.log->info("peer {} dropped", to_string(endpoint));
     if (tick.active_set_changed)
@@ -146,7 +156,7 @@ caf::behavior peer_manager(self_pointer self, peer_manager_setup setup) {
     for (auto& edge : state.setup.edges)
         state.table->add_edge(edge, now);
     state.log->info("peer manager started with {} edges", state.setup.edges.size());
-    self->attach_functor([log = state.log] { log->info("peer manager stopped"); });
+    log_stop(self, state.log, "peer manager");
     ask_edges_for_our_address(self);
     return {
         [=](inbound_atom, const address& from, const ping_message& ping) {
@@ -170,6 +180,8 @@ caf::behavior peer_manager(self_pointer self, peer_manager_setup setup) {
                                     state.rejection_log.take_suppressed());
                 return;
             }
+            if (outcome.activated)
+                state.log->info("peer {} active", describe_peer(*state.table, from));
             if (outcome.active_set_changed)
                 active_set_changed(self);
         },

@@ -2,6 +2,8 @@
 
 #include <caf/all.hpp>
 
+#include "actors/lifecycle_log.hpp"
+#include "actors/log.hpp"
 #include "messages/type_ids.hpp"
 
 namespace dave {
@@ -20,6 +22,16 @@ constexpr status_timer status_timer_v{};
 constexpr audit_timer audit_timer_v{};
 
 caf::behavior pruner(caf::event_based_actor* self, pruner_setup setup) {
+    auto log = logger_for("pruner");
+    auto every = [](bool on, std::chrono::milliseconds period) {
+        return on ? fmt::format("every {} ms", period.count()) : std::string("off");
+    };
+    log->info("pruner started: ping {}, expire {}, replicate {}, status {}, audit {}",
+              every(true, setup.ping_period), every(true, setup.expire_every),
+              every(true, setup.replicate_every),
+              every(bool(setup.status_sink), setup.status_every),
+              every(bool(setup.auditor), setup.audit_every));
+    log_stop(self, log, "pruner");
     self->send(self, ping_timer_v);
     self->delayed_send(self, setup.expire_every, expire_timer_v);
     self->delayed_send(self, setup.replicate_every, replicate_timer_v);

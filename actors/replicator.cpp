@@ -2,6 +2,7 @@
 
 #include <caf/all.hpp>
 
+#include "actors/lifecycle_log.hpp"
 #include "actors/log.hpp"
 #include "messages/type_ids.hpp"
 
@@ -62,7 +63,7 @@ void run_pass(self_pointer self) {
 caf::behavior replicator(self_pointer self, replicator_setup setup) {
     self->state.setup = std::move(setup);
     self->state.log->info("replicator started");
-    self->attach_functor([log = self->state.log] { log->info("replicator stopped"); });
+    log_stop(self, self->state.log, "replicator");
     return {
         [=](tick_atom) { run_pass(self); },
         [=](changed_atom) {

@@ -6,6 +6,7 @@
 
 #include <caf/all.hpp>
 
+#include "actors/lifecycle_log.hpp"
 #include "actors/log.hpp"
 #include "model/peer_choice.hpp"
 #include "model/socket_address.hpp"
@@ -33,6 +34,7 @@ struct shard_state {
     // flood that reaches them all writes a few lines a second at most.
     rate_limited_log share_log{std::chrono::minutes(1)};
     std::shared_ptr<spdlog::logger> log = logger_for("shard");
+    std::string tag; // "shard 17/256": which of the 256 a line is about
     static inline const char* name = "shard";
 };
 
@@ -53,9 +55,9 @@ caf::result<bool> store_entry(self_pointer self, entry& item, bool durable,
     auto& state = self->state;
     if (state.setup.backup && !state.backup_writable) {
         if (state.refusal_log.allow())
-            state.log->warn("refused dat: backup_unavailable, the backup cannot be written ({} "
-                            "more since last line)",
-                            state.refusal_log.take_suppressed());
+            state.log->warn("{}: refused dat: backup_unavailable, the backup cannot be written "
+                            "({} more since last line)",
+                            state.tag, state.refusal_log.take_suppressed());
         return refuse(state, errc::backup_unavailable);
     }
     auto now = state.setup.wall_clock_ms();
@@ -65,8 +67,8 @@ caf::result<bool> store_entry(self_pointer self, entry& item, bool durable,
         auto verdict = verify_dat(item.data, now, state.setup.min_work, state.setup.config.ttl_ms);
         if (verdict != errc::none) {
             if (state.refusal_log.allow())
-                state.log->warn("refused dat: {} ({} more since last line)", to_string(verdict),
-                                state.refusal_log.take_suppressed());
+                state.log->warn("{}: refused dat: {} ({} more since last line)", state.tag,
+                                to_string(verdict), state.refusal_log.take_suppressed());
             return refuse(state, verdict);
         }
     }
@@ -75,9 +77,9 @@ caf::result<bool> store_entry(self_pointer self, entry& item, bool durable,
     if (outcome.status == put_status::refused_source_share ||
         outcome.status == put_status::refused_owner_share) {
         if (state.share_log.allow())
-            state.log->warn("refused a put that would evict others: {} from {} ({} more since "
-                            "last line)",
-                            to_string(outcome.error()),
+            state.log->warn("{}: refused a put that would evict others: {} from {} ({} more "
+                            "since last line)",
+                            state.tag, to_string(outcome.error()),
                             source ? to_string(*source) : std::string("this node"),
                             state.share_log.take_suppressed());
     }
@@ -105,6 +107,10 @@ caf::behavior shard(self_pointer self, shard_setup setup) {
     auto& state = self->state;
     state.setup = std::move(setup);
     state.store.emplace(state.setup.config);
+    // 256 of them: start and stop at debug; group_watch says it once at info.
+    state.tag = fmt::format("shard {}/{}", state.setup.index + 1, state.setup.count);
+    state.log->debug("{} started", state.tag);
+    log_stop(self, state.log, state.tag, spdlog::level::debug);
     // Ask to be told when the backup cannot (or can again) be written.
     if (state.setup.backup)
         self->send(state.setup.backup, changed_atom_v);
@@ -148,7 +154,7 @@ caf::behavior shard(self_pointer self, shard_setup setup) {
         [=](expire_atom) {
             auto removed = self->state.store->expire(self->state.setup.wall_clock_ms());
             if (removed > 0)
-                self->state.log->debug("expired {} entries", removed);
+                self->state.log->debug("{}: expired {} entries", self->state.tag, removed);
         },
         [=](replicate_atom, const peer_snapshot& peers) {
             // Peers below the reliability floor are no replica candidates.

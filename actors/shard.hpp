@@ -26,6 +26,9 @@ struct shard_setup {
     // Test-only: answer every GET "not found" (a liar for the trust tests).
     // Honoured only in builds with -DDAVE_TEST_HOOKS=ON; ignored otherwise.
     bool answer_get_not_found = false;
+    // Which shard of how many, for its log lines ("shard 17/256").
+    std::size_t index = 0;
+    std::size_t count = 1;
 };
 
 // Messages:

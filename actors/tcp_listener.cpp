@@ -59,7 +59,7 @@ frames_taken take_frames(connection& conn, datagram_batch& out) {
 
 void listener_loop(caf::blocking_actor* self, int listen_descriptor,
                    std::vector<caf::actor> dispatchers, tcp_listener_options options) {
-    auto log = logger_for("tcp");
+    auto log = logger_for("tcp_in");
     log->info("listener started (at most {} connections, {} per source; frames within {} ms)",
               options.connections.max_connections, options.connections.max_per_source,
               options.connections.frame_timeout.count());

@@ -8,6 +8,7 @@
 #include <caf/all.hpp>
 
 #include "model/admission.hpp"
+#include "actors/lifecycle_log.hpp"
 #include "actors/log.hpp"
 #include "model/socket_address.hpp"
 #include "codec/op_name.hpp"
@@ -30,7 +31,7 @@ void set_buffer_sizes(int descriptor) {
 void reader_loop(caf::blocking_actor* self, std::shared_ptr<udp_socket> socket,
                  std::vector<caf::actor> dispatchers, std::size_t in_flight_limit) {
     const int descriptor = socket->descriptor();
-    auto log = logger_for("udp");
+    auto log = logger_for("udp_in");
     log->info("reader started");
     timeval timeout{0, 50 * 1000};
     setsockopt(descriptor, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof timeout);
@@ -120,9 +121,9 @@ struct writer_state {
 
 caf::behavior writer(caf::stateful_actor<writer_state>* self, std::shared_ptr<udp_socket> socket) {
     self->state.socket = std::move(socket);
-    auto log = logger_for("udp");
+    auto log = logger_for("udp_out");
     log->info("writer started");
-    self->attach_functor([log] { log->info("writer stopped"); });
+    log_stop(self, log, "writer");
     return {
         [=](status_atom) {
             node_status status;

@@ -272,7 +272,8 @@ pong_outcome peer_table::on_pong(const address& from, const pong_message& pong, 
     peer.challenge.reset(); // solved once: a replay is a wrong challenge
     const bool was_active = peer.state == peer_state::active;
     activate_if_due(peer, now);
-    out.active_set_changed = !was_active && peer.state == peer_state::active;
+    out.activated = !was_active && peer.state == peer_state::active;
+    out.active_set_changed = out.activated;
 
     // `peer` stays valid while adding: unordered_map never moves its nodes.
     // The PONG pays for probing what it lists: at most as many PINGs as its

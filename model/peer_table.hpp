@@ -156,6 +156,7 @@ std::string_view to_string(pong_verdict verdict) noexcept;
 struct pong_outcome {
     pong_verdict verdict = pong_verdict::accepted;
     bool active_set_changed = false;
+    bool activated = false;                // this PONG made `from` an active peer
     std::size_t peers_added = 0;           // listed addresses that were new
     std::size_t peers_ignored = 0;         // new, but the table was full
     std::size_t peers_backing_off = 0;     // new, but probed lately without an answer

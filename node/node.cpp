@@ -10,6 +10,8 @@
 #include "actors/batch_writer.hpp"
 #include "actors/dispatcher.hpp"
 #include "actors/getter.hpp"
+#include "actors/group_watch.hpp"
+#include "actors/lifecycle_log.hpp"
 #include "actors/log.hpp"
 #include "model/peer_choice.hpp"
 #include "actors/peer_manager.hpp"
@@ -24,6 +26,7 @@
 #include "crypto/dat_crypto.hpp"
 #include "crypto/key_file.hpp"
 #include "model/status_merge.hpp"
+#include "node/status_line.hpp"
 
 namespace dave {
 namespace {
@@ -183,6 +186,7 @@ node_actor::behavior_type node_behavior(node_pointer self, node_config config,
     state.log->info("node {:016x} listening on {}", own_id, state.listen_text);
     caf::anon_send(state.children.peer_manager, changed_atom_v,
                    caf::actor_cast<caf::actor>(state.children.replicator));
+    log_stop(self, state.log, "node");
     self->set_exit_handler([=](const caf::exit_msg& message) {
         self->state.log->info("node stopping");
         stop_children(self);
@@ -246,34 +250,29 @@ node_actor::behavior_type node_behavior(node_pointer self, node_config config,
     };
 }
 
-// The periodic one-line status at info, and our usage for PINGs.
-caf::behavior status_reporter(caf::event_based_actor* self, node_actor node,
+struct status_reporter_state {
+    std::string last_key; // status_change_key of the last line logged at info
+    static inline const char* name = "status_reporter";
+};
+
+// The periodic one-line status, and our usage for PINGs. The line is at info
+// only when something in it changed (status_line.hpp); a repeat is at debug,
+// so an idle node does not print the same line every period.
+caf::behavior status_reporter(caf::stateful_actor<status_reporter_state>* self, node_actor node,
                               caf::actor peer_manager) {
-    auto log = logger_for("node");
+    auto log = logger_for("status");
+    log->info("status reporter started (a line when the status changes; repeats at debug)");
+    log_stop(self, log, "status reporter");
     return {
         [=](tick_atom) {
             self->request(node, caf::infinite, status_atom_v).then([=](const node_status& s) {
                 self->send(peer_manager, status_atom_v, s.used_bytes, s.capacity_bytes);
-                // Trust: challenge totals and the least reliable peer, if any
-                // has a result.
-                std::string trust;
-                if (s.challenges_passed + s.challenges_failed + s.challenges_pending > 0) {
-                    trust =
-                        fmt::format(", challenges {} passed {} failed {} pending",
-                                    s.challenges_passed, s.challenges_failed, s.challenges_pending);
-                    const peer_trust_status* lowest = nullptr;
-                    for (auto& row : s.peer_trust)
-                        if (row.passed + row.failed > 0 &&
-                            (!lowest || row.reliability < lowest->reliability))
-                            lowest = &row;
-                    if (lowest)
-                        trust += fmt::format(", least reliable {} at {:.3f}", lowest->peer,
-                                             lowest->reliability);
-                }
-                log->info("peers {}/{} active, entries {}, used {}/{} bytes, in {} out {} "
-                          "dropped {}{}",
-                          s.peers_active, s.peers_total, s.entries, s.used_bytes, s.capacity_bytes,
-                          s.datagrams_in, s.datagrams_out, s.datagrams_dropped, trust);
+                auto key = status_change_key(s);
+                const bool changed = key != self->state.last_key;
+                log->log(changed ? spdlog::level::info : spdlog::level::debug, "{}",
+                         status_line(s));
+                if (changed)
+                    self->state.last_key = std::move(key);
             });
         },
     };
@@ -464,7 +463,9 @@ caf::expected<node_actor> spawn_node_graph(caf::actor_system& system, const node
     for (std::size_t i = 0; i < config.store.shard_count; ++i)
         children.shards.push_back(
             spawn_shard(system, {store_config, protocol.min_work, protocol.fanout, children.writer,
-                                 children.backup, wall_clock_ms, config.trust.floor, liar}));
+                                 children.backup, wall_clock_ms, config.trust.floor, liar, i,
+                                 config.store.shard_count}));
+    watch_group(system, logger_for("shard"), "shards", children.shards);
     if (with_backup)
         restore_into_shards(children.shards, std::move(restored));
     peer_config peers;
@@ -514,7 +515,8 @@ caf::expected<node_actor> spawn_node_graph(caf::actor_system& system, const node
         children.dispatchers.push_back(
             spawn_dispatcher(system, {children.shards, children.peer_manager, children.getter,
                                       children.writer, protocol.npeer_limit, children.auditor,
-                                      config.limits, dispatcher_count, monotonic}));
+                                      config.limits, dispatcher_count, monotonic, i}));
+    watch_group(system, logger_for("dispatch"), "dispatchers", children.dispatchers);
     for (auto& dispatcher : children.dispatchers)
         caf::anon_send(children.peer_manager, own_addr_atom_v, dispatcher);
     // Our capacity is known now; PINGs carry it from the first round on

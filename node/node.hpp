@@ -1,13 +1,25 @@
 // The public embedding API: spawn a node's actor graph inside any CAF
 // application and talk to it through a typed handle.
 //
-//   auto node = dave::spawn_node(sys, cfg);        // caf::expected<dave::node_actor>
-//   self->request(*node, timeout, dave::put_atom_v, signed_dat);   // -> entry (with replica set)
-//   self->request(*node, timeout, dave::get_atom_v, pubkey, key);  // -> entry, or
-//   not_found/timeout self->request(*node, timeout, dave::status_atom_v);            // ->
-//   node_status self->request(*node, timeout, dave::wait_peers_atom_v, n);     // -> active peer
-//   count >= n self->request(*node, timeout, dave::batch_write_atom_v, dats); // -> dats written
-//   caf::anon_send_exit(*node, caf::exit_reason::user_shutdown);   // flushes the backup, exits
+//   auto node = dave::spawn_node(sys, cfg);  // caf::expected<dave::node_actor>
+//
+//   self->request(*node, timeout, dave::put_atom_v, signed_dat);
+//       -> entry (the dat with its replica set)
+//   self->request(*node, timeout, dave::get_atom_v, public_key, key);
+//       -> entry, or an error: dave::not_found, or a timeout
+//   self->request(*node, timeout, dave::status_atom_v);
+//       -> node_status
+//   self->request(*node, timeout, dave::wait_peers_atom_v, n);
+//       -> the number of active peers, once it is at least n
+//   self->request(*node, timeout, dave::batch_write_atom_v, dats);
+//       -> how many of the dats were written
+//   self->send_exit(*node, caf::exit_reason::user_shutdown);
+//       flushes the backup and stops the node and all of its actors
+//
+// A host actor may monitor the node (self->monitor(*node)) to learn from
+// the down message when it has stopped. examples/host_actor.cpp does all of
+// this from an event-based actor; examples/embed_node.cpp uses the blocking
+// dave::client instead.
 //
 // The host's actor_system_config must load the node's types first:
 // dave::add_node_types(cfg) (or cfg.add_message_types<caf::id_block::dave>()).

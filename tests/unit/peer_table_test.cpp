@@ -236,6 +236,7 @@ TEST_CASE("edges are kept forever and active as soon as they answer") {
     const auto pong = h.answer(edge, keys, 100500ms);
     CHECK(pong.verdict == pong_verdict::accepted);
     CHECK(pong.active_set_changed);
+    CHECK(pong.activated); // the peer manager logs "peer ... active" for it
     CHECK(h.state_of(edge) == peer_state::active);
 
     // Silent again: inactive, never dropped; active again when it answers.
@@ -245,6 +246,9 @@ TEST_CASE("edges are kept forever and active as soon as they answer") {
     h.ping_round(1000000ms);
     CHECK(h.answer(edge, keys, 1000000ms).active_set_changed);
     CHECK(h.state_of(edge) == peer_state::active);
+    // A PONG from a peer already active activates nothing.
+    h.ping_round(1000500ms);
+    CHECK_FALSE(h.answer(edge, keys, 1000500ms).activated);
 }
 
 TEST_CASE("an edge learned earlier as an ordinary peer becomes an edge") {
