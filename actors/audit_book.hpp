@@ -23,7 +23,7 @@
 #include <tuple>
 #include <vector>
 
-#include "actors/defaults.hpp"
+#include "codec/defaults.hpp"
 #include "codec/types.hpp"
 
 namespace dave {

@@ -18,7 +18,7 @@
 #include <caf/actor_system.hpp>
 
 #include "actors/audit_book.hpp"
-#include "actors/defaults.hpp"
+#include "codec/defaults.hpp"
 
 namespace dave {
 

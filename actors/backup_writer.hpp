@@ -31,7 +31,7 @@
 #include <caf/actor_system.hpp>
 
 #include "actors/backup_compaction.hpp"
-#include "actors/defaults.hpp"
+#include "codec/defaults.hpp"
 
 namespace dave {
 

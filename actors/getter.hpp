@@ -19,7 +19,7 @@
 #include <caf/actor.hpp>
 #include <caf/actor_system.hpp>
 
-#include "actors/defaults.hpp"
+#include "codec/defaults.hpp"
 
 namespace dave {
 

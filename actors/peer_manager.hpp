@@ -9,8 +9,8 @@
 #include <caf/actor.hpp>
 #include <caf/actor_system.hpp>
 
-#include "actors/defaults.hpp"
 #include "actors/peer_table.hpp"
+#include "codec/defaults.hpp"
 #include "crypto/ed25519.hpp"
 
 namespace dave {

@@ -19,7 +19,7 @@
 #include <utility>
 #include <vector>
 
-#include "actors/defaults.hpp"
+#include "codec/defaults.hpp"
 #include "codec/types.hpp"
 
 namespace dave {

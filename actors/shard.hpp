@@ -10,8 +10,8 @@
 #include <caf/actor.hpp>
 #include <caf/actor_system.hpp>
 
-#include "actors/defaults.hpp"
 #include "actors/shard_store.hpp"
+#include "codec/defaults.hpp"
 
 namespace dave {
 

@@ -13,8 +13,8 @@
 #include <utility>
 #include <vector>
 
-#include "actors/defaults.hpp"
 #include "actors/store_quota.hpp"
+#include "codec/defaults.hpp"
 #include "codec/errc.hpp"
 #include "codec/types.hpp"
 

@@ -20,7 +20,7 @@
 #include <vector>
 
 #include "actors/admission.hpp" // source_address_hash
-#include "actors/defaults.hpp"
+#include "codec/defaults.hpp"
 #include "codec/types.hpp"
 
 namespace dave {

@@ -23,9 +23,9 @@
 #include <unordered_map>
 #include <vector>
 
-#include "actors/admission.hpp" // source_address_hash
-#include "actors/defaults.hpp"
+#include "actors/admission.hpp"   // source_address_hash
 #include "actors/store_quota.hpp" // quota_source: what a connection is charged to
+#include "codec/defaults.hpp"
 #include "codec/types.hpp"
 
 namespace dave {

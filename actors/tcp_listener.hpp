@@ -13,8 +13,8 @@
 #include <caf/actor.hpp>
 #include <caf/actor_system.hpp>
 
-#include "actors/defaults.hpp"
 #include "actors/tcp_connection_limits.hpp"
+#include "codec/defaults.hpp"
 #include "codec/result.hpp"
 #include "codec/types.hpp"
 

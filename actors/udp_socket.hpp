@@ -14,7 +14,7 @@
 #include <caf/actor.hpp>
 #include <caf/actor_system.hpp>
 
-#include "actors/defaults.hpp"
+#include "codec/defaults.hpp"
 
 #include "codec/result.hpp"
 #include "codec/types.hpp"

@@ -3,7 +3,7 @@
 // config (and the clocks the config may inject); the actor handles and the
 // node's identity are left for spawn_node to fill in. A setting reaches its
 // actor only through here, and its default is node_config's, which is
-// actors/defaults.hpp's (tests/unit/setting_defaults_test.cpp checks both).
+// codec/defaults.hpp's (tests/unit/setting_defaults_test.cpp checks both).
 #pragma once
 
 #include <chrono>

@@ -1,4 +1,4 @@
-// Everything a node is configured with. Every default is in actors/defaults.hpp
+// Everything a node is configured with. Every default is in codec/defaults.hpp
 // (godave v0.0.51's protocol values, so a default config talks to the
 // reference network); tests shrink the timers. node/actor_settings.hpp turns
 // a node_config into the actors' setup structs.
@@ -11,7 +11,7 @@
 #include <string>
 #include <vector>
 
-#include "actors/defaults.hpp"
+#include "codec/defaults.hpp"
 
 namespace dave {
 

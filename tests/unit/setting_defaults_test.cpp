@@ -1,4 +1,4 @@
-// One default per setting: node_config's defaults (from actors/defaults.hpp)
+// One default per setting: node_config's defaults (from codec/defaults.hpp)
 // are what conf/node.toml, the README's configuration table and
 // docs/protocol.md's constants state; the translation spawn_node uses
 // (node/actor_settings.hpp) carries every setting to its actor; and a setup

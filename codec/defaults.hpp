@@ -8,7 +8,9 @@
 // Values marked godave are godave v0.0.51's (PROTOCOL.md, Constants), so a
 // default node talks to the reference network; the others are ours.
 //
-// Pure constants (no CAF): below the model and the actors in the layering.
+// Pure constants (no CAF), in the lowest layer so that the model, the actors
+// and node/ can all include it; installed with the public headers, since
+// node_config's initialisers (node/config.hpp, the embedding API) use it.
 #pragma once
 
 #include <chrono>
