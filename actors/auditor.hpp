@@ -18,6 +18,7 @@
 #include <caf/actor_system.hpp>
 
 #include "model/audit_book.hpp"
+#include "codec/defaults.hpp"
 
 namespace dave {
 
@@ -25,7 +26,7 @@ struct auditor_setup {
     audit_config config;
     caf::actor peer_manager; // gets (trust_atom, address, std::uint64_t id, bool passed)
     caf::actor writer;       // transport: (send_atom, datagram_batch)
-    int min_work = 8;
+    int min_work = defaults::min_work;
     std::function<std::chrono::milliseconds()> now; // monotonic
     std::function<std::uint64_t()> wall_clock_ms;   // for verifying dats
     std::uint64_t seed = 0;                         // 0: from the node's random source

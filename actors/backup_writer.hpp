@@ -31,6 +31,7 @@
 #include <caf/actor_system.hpp>
 
 #include "model/backup_compaction.hpp"
+#include "codec/defaults.hpp"
 
 namespace dave {
 
@@ -38,11 +39,11 @@ struct opened_backup;
 
 struct backup_setup {
     std::filesystem::path path;
-    std::chrono::milliseconds flush_every{200};
-    bool fsync_on_flush = false;
-    int min_work = 8;
+    std::chrono::milliseconds flush_every = defaults::backup_flush_every;
+    bool fsync_on_flush = defaults::fsync_on_flush;
+    int min_work = defaults::min_work;
     std::function<std::uint64_t()> wall_clock_ms;
-    std::uint64_t compact_min_dead_bytes = 4 << 20;
+    std::uint64_t compact_min_dead_bytes = defaults::backup_compact_after;
     std::chrono::milliseconds retry_every{1000};
     // Free space in the backup's folder that ends an unwritable spell.
     std::uint64_t resume_free_bytes = 256 * 1024;

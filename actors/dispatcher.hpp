@@ -19,18 +19,38 @@
 #include <caf/actor.hpp>
 #include <caf/actor_system.hpp>
 
-#include "node/config.hpp"
+#include "codec/defaults.hpp"
 
 namespace dave {
+
+// The node's [limits] a dispatcher applies (node/config.hpp's limits_config
+// has the rest: those of the transports). Rates are per second, for the
+// whole node; 0 disables a bound.
+struct dispatcher_limits {
+    // Token buckets per source address: PING-class, GET-class, PUT datagrams.
+    std::size_t ping_rate = defaults::ping_rate;
+    std::size_t ping_burst = defaults::ping_burst;
+    std::size_t get_rate = defaults::get_rate;
+    std::size_t get_burst = defaults::get_burst;
+    std::size_t put_rate = defaults::put_rate;
+    std::size_t put_burst = defaults::put_burst;
+    // PING-class datagrams from all sources together.
+    std::size_t ping_total_rate = defaults::ping_total_rate;
+    // Source addresses tracked; beyond it, new ones share a bucket.
+    std::size_t sources = defaults::sources;
+    // UDP PUTs waiting at the shards, in all and per shard.
+    std::size_t puts_in_flight = defaults::puts_in_flight;
+    std::size_t shard_puts_in_flight = defaults::shard_puts_in_flight;
+};
 
 struct dispatcher_links {
     std::vector<caf::actor> shards;
     caf::actor peer_manager;
     caf::actor getter;
     caf::actor writer; // transport: (send_atom, datagram_batch)
-    std::size_t npeer_limit = 12;
+    std::size_t npeer_limit = defaults::npeer_limit;
     caf::actor auditor;               // also gets every GET_ACK (storage challenges); may be null
-    limits_config limits;             // node-wide; per-source rates are split...
+    dispatcher_limits limits;         // node-wide; per-source rates are split...
     std::size_t dispatcher_count = 1; // ...over this many dispatchers
     // Monotonic milliseconds for the token buckets; empty = steady_clock.
     std::function<std::chrono::milliseconds()> monotonic_clock;

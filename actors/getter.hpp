@@ -19,28 +19,30 @@
 #include <caf/actor.hpp>
 #include <caf/actor_system.hpp>
 
+#include "codec/defaults.hpp"
+
 namespace dave {
 
 struct getter_setup {
     std::vector<caf::actor> shards;
     caf::actor peer_manager;
     caf::actor writer;
-    std::size_t fanout = 5;
-    int min_work = 8;
-    std::chrono::milliseconds timeout{2000};
+    std::size_t fanout = defaults::fanout;
+    int min_work = defaults::min_work;
+    std::chrono::milliseconds timeout = defaults::get_timeout;
     std::function<std::uint64_t()> wall_clock_ms;
     // Peers that failed more storage challenges than they passed lately are
     // asked this long after the others, and only if no answer came by then.
-    std::chrono::milliseconds later_after{100};
+    std::chrono::milliseconds later_after = defaults::get_later_after;
     // Ours: rounds of FANOUT further peers asked after a unanimous "not
     // found". A node that knows only part of the network (max_peers) sees
     // other closest peers than the writer did; in a 2,000-node simulation
     // with 250-peer tables, 1.8% of GETs failed this way with no widening.
-    std::size_t widen_rounds = 2;
+    std::size_t widen_rounds = defaults::get_widen_rounds;
     // Ours: how long a GET waits for one peer's answer before it asks the
     // next ones without it (the peer may still answer until `timeout`). A few
     // round trips on a loaded host; a quarter of the default timeout.
-    std::chrono::milliseconds silent_after{500};
+    std::chrono::milliseconds silent_after = defaults::get_silent_after(defaults::get_timeout);
 };
 
 // Messages:

@@ -10,6 +10,7 @@
 #include <caf/actor_system.hpp>
 
 #include "model/peer_table.hpp"
+#include "codec/defaults.hpp"
 #include "crypto/ed25519.hpp"
 
 namespace dave {
@@ -21,7 +22,7 @@ struct peer_manager_setup {
     caf::actor writer;                   // transport
     std::vector<caf::actor> dispatchers; // told our own address once learned
     std::function<std::chrono::milliseconds()> now;
-    std::chrono::milliseconds getmyaddrport_every{10 * 60 * 1000};
+    std::chrono::milliseconds getmyaddrport_every = defaults::getmyaddrport_every;
     std::uint64_t rng_seed = 0; // PONG sampling; 0: from the node's random source
     // Where we listen (see local_addresses): never added as peers or pinged.
     std::vector<address> own_addresses;

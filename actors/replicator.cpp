@@ -39,7 +39,8 @@ void offer_challenges(self_pointer self, const peer_snapshot& peers,
                std::move(targets));
 }
 
-void run_pass(self_pointer self) {
+// `why` is for the log: "periodic" or "after a change".
+void run_pass(self_pointer self, const char* why) {
     self->request(self->state.setup.peer_manager, caf::infinite, peers_atom_v)
         .then([=](const peer_snapshot& peers) {
             ++self->state.passes;
@@ -55,8 +56,8 @@ void run_pass(self_pointer self) {
                         }
                     });
             }
-            self->state.log->debug("replication pass {} over {} active peers", self->state.passes,
-                                   peers.active.size());
+            self->state.log->debug("replication pass {} ({}) over {} active peers",
+                                   self->state.passes, why, peers.active.size());
         });
 }
 
@@ -65,16 +66,18 @@ caf::behavior replicator(self_pointer self, replicator_setup setup) {
     self->state.log->info("replicator started");
     log_stop(self, self->state.log, "replicator");
     return {
-        [=](tick_atom) { run_pass(self); },
+        [=](tick_atom) { run_pass(self, "periodic"); },
         [=](changed_atom) {
             if (self->state.scheduled)
                 return;
             self->state.scheduled = true;
+            self->state.log->debug("active peers changed: replication pass in {} ms",
+                                   self->state.setup.settle.count());
             self->delayed_send(self, self->state.setup.settle, replicate_atom_v);
         },
         [=](replicate_atom) {
             self->state.scheduled = false;
-            run_pass(self);
+            run_pass(self, "after a change");
         },
     };
 }

@@ -10,6 +10,8 @@
 #include <caf/actor.hpp>
 #include <caf/actor_system.hpp>
 
+#include "codec/defaults.hpp"
+
 namespace dave {
 
 struct replicator_setup {
@@ -17,8 +19,9 @@ struct replicator_setup {
     caf::actor peer_manager;
     caf::actor batch_writer;
     // Active-set changes come in bursts while a network forms; wait this long
-    // after the first before re-evaluating, so one pass covers the burst.
-    std::chrono::milliseconds settle{500};
+    // after the first before re-evaluating, so one pass covers the burst
+    // ([protocol] replicate_settle).
+    std::chrono::milliseconds settle = defaults::replicate_settle;
     caf::actor auditor; // offered every entry sent (storage challenges); may be null
 };
 

@@ -11,18 +11,19 @@
 #include <caf/actor_system.hpp>
 
 #include "model/shard_store.hpp"
+#include "codec/defaults.hpp"
 
 namespace dave {
 
 struct shard_setup {
     shard_config config;
-    int min_work = 8;
-    std::size_t fanout = 5;
+    int min_work = defaults::min_work;
+    std::size_t fanout = defaults::fanout;
     caf::actor writer; // transport, for GET_ACK replies
     caf::actor backup; // the backup writer; may be null (no durability)
     std::function<std::uint64_t()> wall_clock_ms;
     // Active peers scoring below this are not made replicas (see peer_choice).
-    double replica_floor = 0.0;
+    double replica_floor = defaults::floor;
     // Test-only: answer every GET "not found" (a liar for the trust tests).
     // Honoured only in builds with -DDAVE_TEST_HOOKS=ON; ignored otherwise.
     bool answer_get_not_found = false;

@@ -14,6 +14,7 @@
 #include <caf/actor_system.hpp>
 
 #include "model/tcp_connection_limits.hpp"
+#include "codec/defaults.hpp"
 #include "codec/result.hpp"
 #include "codec/types.hpp"
 
@@ -24,8 +25,8 @@ struct tcp_listener_options {
     // Frames per dispatcher handed over and not yet credited back (a PUT is
     // credited once its shard has answered); past it the listener stops
     // reading until credits return, and TCP flow control slows the writers.
-    // 0: unlimited.
-    std::size_t in_flight_limit = 0;
+    // 0: unlimited. ([limits] stream_in_flight)
+    std::size_t in_flight_limit = defaults::stream_in_flight;
 };
 
 result<int> open_tcp_listener(const address& listen);

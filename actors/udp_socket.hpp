@@ -14,6 +14,8 @@
 #include <caf/actor.hpp>
 #include <caf/actor_system.hpp>
 
+#include "codec/defaults.hpp"
+
 #include "codec/result.hpp"
 #include "codec/types.hpp"
 
@@ -53,7 +55,8 @@ result<udp_socket_handle> open_udp_socket(const address& listen);
 // three times everything (see inbound_gate), and reports what it shed to a
 // dispatcher as (shed_atom, errc::overloaded, count).
 caf::actor spawn_udp_reader(caf::actor_system& system, std::shared_ptr<udp_socket> socket,
-                            std::vector<caf::actor> dispatchers, std::size_t in_flight_limit = 0);
+                            std::vector<caf::actor> dispatchers,
+                            std::size_t in_flight_limit = defaults::inbound_in_flight);
 // The writer sends (send_atom, datagram_batch) and counts what it sent;
 // (status_atom) -> node_status with datagrams out by op.
 caf::actor spawn_udp_writer(caf::actor_system& system, std::shared_ptr<udp_socket> socket);

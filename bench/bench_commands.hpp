@@ -16,5 +16,7 @@ int run_replay();  // backup replay at start-up and compaction
 int run_durable(); // acknowledged (durable) puts/s with fsync off and on
 int run_load();    // hidden: the load generator child process
 int run_all();     // every measuring subcommand, each in its own process, then a table
+// One replication pass over 100k stored entries: time, CPU, frames.
+int run_replication();
 
 } // namespace dave::bench

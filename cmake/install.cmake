@@ -28,7 +28,9 @@ foreach(directory IN ITEMS codec crypto model messages node)
   install(DIRECTORY ${PROJECT_SOURCE_DIR}/${directory}/
     DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}/dave/${directory}
     FILES_MATCHING PATTERN "*.hpp"
-    PATTERN "cli" EXCLUDE)
+    PATTERN "cli" EXCLUDE
+    # spawn_node's translation to the actors' setup structs: internal.
+    PATTERN "actor_settings.hpp" EXCLUDE)
 endforeach()
 
 install(EXPORT daveTargets NAMESPACE dave:: DESTINATION ${DAVE_CMAKE_INSTALL_DIR})

@@ -23,6 +23,7 @@
 #include <tuple>
 #include <vector>
 
+#include "codec/defaults.hpp"
 #include "codec/types.hpp"
 
 namespace dave {
@@ -30,17 +31,17 @@ namespace dave {
 struct audit_config {
     using duration = std::chrono::milliseconds;
     // Chance that one (entry, replica) pair we send becomes a challenge.
-    double challenge_probability = 0.01;
+    double challenge_probability = defaults::challenge_probability;
     // A challenge is asked at a random time in [challenge_after,
     // 2 × challenge_after) after the entry was sent, so a replica cannot tell
     // when (or whether) it will be checked.
-    duration challenge_after{10 * 60 * 1000};
+    duration challenge_after = defaults::challenge_after;
     // How long the replica has to answer once asked.
-    duration timeout{2000};
+    duration timeout = defaults::audit_timeout;
     // Most challenges remembered; offers beyond it are not taken.
-    std::size_t max_pending = 100000;
+    std::size_t max_pending = defaults::max_pending;
     // Most GETs sent per round; the rest wait for the next round.
-    std::size_t max_per_round = 256;
+    std::size_t max_per_round = 256; // not a setting
 };
 
 // Why a challenge ended as it did.

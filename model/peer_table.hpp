@@ -19,6 +19,7 @@
 #include <utility>
 #include <vector>
 
+#include "codec/defaults.hpp"
 #include "codec/types.hpp"
 
 namespace dave {
@@ -31,30 +32,30 @@ struct address_hash {
 struct peer_config {
     using duration = std::chrono::milliseconds;
     // godave v0.0.51 defaults (PROTOCOL.md, Constants).
-    duration ping_period{1000};
-    duration activate_after{5000};
-    duration deactivate_after{3000};
-    duration drop_after{12000};
-    std::size_t npeer_limit = 12; // most addresses in one PONG
-    std::size_t fanout = 5;       // replicas per entry
+    duration ping_period = defaults::ping_period;
+    duration activate_after = defaults::activate_after;
+    duration deactivate_after = defaults::deactivate_after;
+    duration drop_after = defaults::drop_after;
+    std::size_t npeer_limit = defaults::npeer_limit; // most addresses in one PONG
+    std::size_t fanout = defaults::fanout;           // replicas per entry
     // Ours: peers beyond this, learned from PINGs or PONGs, are ignored so a
     // flood of made-up addresses cannot grow the table without bound. Edges
     // are always added.
-    std::size_t max_peers = 1000;
+    std::size_t max_peers = defaults::max_peers;
     // Trust: a score decays toward neutral with this half-life, so old
     // evidence fades and a peer can recover (or lose) standing over time.
-    duration reliability_half_life{60 * 60 * 1000};
+    duration reliability_half_life = defaults::half_life;
     // Fraction of the way to 1 (pass) or 0 (fail) one challenge moves the
     // score. A fail weighs more: trust should be slow to earn, quick to lose.
-    double reliability_pass_step = 0.1;
-    double reliability_fail_step = 0.2;
+    double reliability_pass_step = defaults::pass_step;
+    double reliability_fail_step = defaults::fail_step;
     // Below this score a peer is not chosen as a replica (the node and the
     // shards apply it to peer snapshots); here it only marks the crossing.
-    double reliability_floor = 0.25;
+    double reliability_floor = defaults::floor;
     // Share of a PONG's slots (rounded up) kept for peers without any
     // challenge result yet, picked uniformly, so newcomers can earn trust;
     // the other slots are drawn with probability weighted by reliability.
-    double newcomer_share = 0.2;
+    double newcomer_share = defaults::newcomer_share;
     // Ours, against reflection: an unverified peer (never solved a challenge,
     // not an edge: an address a PONG listed or a PING claimed) gets one PING,
     // a probe, until it answers; verified peers and edges get one every

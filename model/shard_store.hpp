@@ -14,13 +14,14 @@
 #include <vector>
 
 #include "model/store_quota.hpp"
+#include "codec/defaults.hpp"
 #include "codec/errc.hpp"
 #include "codec/types.hpp"
 
 namespace dave {
 
-inline constexpr std::size_t default_shard_count = 256;
-inline constexpr std::uint64_t default_ttl_ms = 365ULL * 24 * 60 * 60 * 1000;
+inline constexpr std::size_t default_shard_count = defaults::shard_count;
+inline constexpr std::uint64_t default_ttl_ms = static_cast<std::uint64_t>(defaults::ttl.count());
 
 // XXH3-64 of public key ‖ key: the identity hash of an entry.
 std::uint64_t entry_key_hash(const public_key_bytes& public_key, byte_span key) noexcept;
@@ -54,7 +55,7 @@ double entry_priority(const dat& value, std::uint64_t own_node_id, std::uint64_t
 
 struct shard_config {
     std::uint64_t own_node_id = 0;
-    std::size_t capacity_bytes = (std::size_t{1} << 30) / default_shard_count;
+    std::size_t capacity_bytes = defaults::shard_capacity;
     std::uint64_t ttl_ms = default_ttl_ms;
     // Priorities fall as time passes at rates that differ per entry, so the
     // heap's order is only exact at the time it was keyed. It is re-keyed
@@ -64,8 +65,7 @@ struct shard_config {
     // for 365 days). 0 re-keys at every eviction that happens at a new time.
     std::uint64_t rekey_after_ms = 10'000;
     // Most of the capacity one source and one owner may hold and still
-    // displace others (store_quota.hpp). Disabled here; the node's defaults
-    // are in node/config.hpp.
+    // displace others (store_quota.hpp).
     store_shares shares;
 };
 

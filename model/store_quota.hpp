@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "model/admission.hpp" // source_address_hash
+#include "codec/defaults.hpp"
 #include "codec/types.hpp"
 
 namespace dave {
@@ -29,10 +30,10 @@ namespace dave {
 address quota_source(const address& from) noexcept;
 
 // Shares of a shard's capacity, each in (0, 1]; 0 (or 1 and above) disables
-// that bound. The defaults are node_config's (see node/config.hpp).
+// that bound ([store] max_share_per_source, max_share_per_owner).
 struct store_shares {
-    double per_source = 0;
-    double per_owner = 0;
+    double per_source = defaults::max_share_per_source;
+    double per_owner = defaults::max_share_per_owner;
 };
 
 // Bytes one source may hold before it may no longer displace others: `share`

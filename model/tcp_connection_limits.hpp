@@ -25,16 +25,17 @@
 
 #include "model/admission.hpp"   // source_address_hash
 #include "model/store_quota.hpp" // quota_source: what a connection is charged to
+#include "codec/defaults.hpp"
 #include "codec/types.hpp"
 
 namespace dave {
 
 struct tcp_connection_limits_options {
-    std::size_t max_connections = 256;
-    std::size_t max_per_source = 8; // 0: no per-source limit
-    std::chrono::milliseconds idle_timeout{1000};
-    std::chrono::milliseconds frame_timeout{2000};
-    std::chrono::milliseconds shed_grace{250};
+    std::size_t max_connections = defaults::tcp_connections;
+    std::size_t max_per_source = defaults::tcp_connections_per_source; // 0: no limit
+    std::chrono::milliseconds idle_timeout = defaults::tcp_idle_timeout;
+    std::chrono::milliseconds frame_timeout = defaults::tcp_frame_timeout;
+    std::chrono::milliseconds shed_grace{250}; // not a setting
 };
 
 enum class tcp_admission : std::uint8_t {

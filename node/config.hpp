@@ -1,5 +1,7 @@
-// Everything a node is configured with. Defaults are godave v0.0.51's values,
-// so a default config talks to the reference network; tests shrink the timers.
+// Everything a node is configured with. Every default is in codec/defaults.hpp
+// (godave v0.0.51's protocol values, so a default config talks to the
+// reference network); tests shrink the timers. node/actor_settings.hpp turns
+// a node_config into the actors' setup structs.
 #pragma once
 
 #include <chrono>
@@ -9,30 +11,35 @@
 #include <string>
 #include <vector>
 
+#include "codec/defaults.hpp"
+
 namespace dave {
 
 using milliseconds = std::chrono::milliseconds;
 
 struct protocol_config {
-    std::size_t fanout = 5;
-    std::size_t npeer_limit = 12;
-    int min_work = 8;
-    milliseconds ping_period{1000};
-    milliseconds activate_after{5000};
-    milliseconds deactivate_after{3000};
-    milliseconds drop_after{12000};
-    milliseconds getmyaddrport_every{10 * 60 * 1000};
-    milliseconds replicate_every{10 * 60 * 1000};
-    milliseconds ttl{365LL * 24 * 3600 * 1000};
-    milliseconds get_timeout{2000};      // ours: bound on a network GET
-    milliseconds tcp_idle_timeout{1000}; // receiver closes idle connections
+    std::size_t fanout = defaults::fanout;
+    std::size_t npeer_limit = defaults::npeer_limit;
+    int min_work = defaults::min_work;
+    milliseconds ping_period = defaults::ping_period;
+    milliseconds activate_after = defaults::activate_after;
+    milliseconds deactivate_after = defaults::deactivate_after;
+    milliseconds drop_after = defaults::drop_after;
+    milliseconds getmyaddrport_every = defaults::getmyaddrport_every;
+    milliseconds replicate_every = defaults::replicate_every;
+    // Ours: after the active peer set changes, wait this long before the
+    // replication pass, so that one pass covers a burst of changes.
+    milliseconds replicate_settle = defaults::replicate_settle;
+    milliseconds ttl = defaults::ttl;
+    milliseconds get_timeout = defaults::get_timeout;           // ours: bound on a network GET
+    milliseconds tcp_idle_timeout = defaults::tcp_idle_timeout; // receiver closes idle connections
     // Ours: a TCP frame must be whole this long after its first byte, however
     // steadily its bytes trickle in (slowloris writers).
-    milliseconds tcp_frame_timeout{2000};
-    std::size_t max_peers = 1000; // ours: bound on the peer table
+    milliseconds tcp_frame_timeout = defaults::tcp_frame_timeout;
+    std::size_t max_peers = defaults::max_peers; // ours: bound on the peer table
     // Ours: after a unanimous "not found", a GET asks the next FANOUT
     // closest peers, up to this many times.
-    std::size_t get_widen_rounds = 2;
+    std::size_t get_widen_rounds = defaults::get_widen_rounds;
 };
 
 // What a start does with a backup whose header cannot be read (bad magic, an
@@ -41,20 +48,21 @@ struct protocol_config {
 enum class backup_recovery : std::uint8_t { refuse, salvage };
 
 struct store_config {
-    std::size_t shard_count = 256;
-    std::size_t shard_capacity = 4 * 1024 * 1024;
-    std::filesystem::path backup_file = "dave.backup"; // empty disables
-    milliseconds backup_flush_every{200};
-    bool fsync_on_flush = false; // fsync is always done on shutdown and compaction
+    std::size_t shard_count = defaults::shard_count;
+    std::size_t shard_capacity = defaults::shard_capacity;
+    std::filesystem::path backup_file = defaults::backup_file; // empty disables
+    milliseconds backup_flush_every = defaults::backup_flush_every;
+    bool fsync_on_flush =
+        defaults::fsync_on_flush; // fsync is always done on shutdown and compaction
     // Online compaction once the backup's dead bytes (older versions) exceed
     // its live bytes and this.
-    std::size_t backup_compact_after = 4 * 1024 * 1024;
+    std::size_t backup_compact_after = defaults::backup_compact_after;
     // Most of a shard's capacity one source (IPv4 address, IPv6 /64) and one
     // owner key may hold and still evict others' entries to store more (a
     // full store refuses them instead). Ours (DESIGN.md, Defences); 0 or 1
     // disables a bound.
-    double max_share_per_source = 0.1;
-    double max_share_per_owner = 0.1;
+    double max_share_per_source = defaults::max_share_per_source;
+    double max_share_per_owner = defaults::max_share_per_owner;
     backup_recovery recovery = backup_recovery::refuse; // [store] backup_recovery
 };
 
@@ -62,27 +70,27 @@ struct store_config {
 // build. Scores are kept locally and never sent.
 struct trust_config {
     // Chance that an entry we send to a replica is later asked back from it.
-    double challenge_probability = 0.01;
+    double challenge_probability = defaults::challenge_probability;
     // A challenge is asked at a random time between this and twice this after
     // the entry was sent.
-    milliseconds challenge_after{10 * 60 * 1000};
+    milliseconds challenge_after = defaults::challenge_after;
     // How often the auditor asks the due challenges (and judges silence).
-    milliseconds audit_every{10000};
+    milliseconds audit_every = defaults::audit_every;
     // How long a challenged peer has to answer.
-    milliseconds audit_timeout{2000};
+    milliseconds audit_timeout = defaults::audit_timeout;
     // Scores decay toward neutral (0.5) with this half-life.
-    milliseconds half_life{60 * 60 * 1000};
+    milliseconds half_life = defaults::half_life;
     // Below this score a peer is not chosen as a replica until it recovers.
-    double floor = 0.25;
+    double floor = defaults::floor;
     // Fraction of the way to 1 (pass) or to 0 (fail) one result moves a score.
-    double pass_step = 0.1;
-    double fail_step = 0.2;
+    double pass_step = defaults::pass_step;
+    double fail_step = defaults::fail_step;
     // Share of a PONG's peer slots kept for peers without results yet.
-    double newcomer_share = 0.2;
+    double newcomer_share = defaults::newcomer_share;
     // A GET asks peers with a poor record this long after the others.
-    milliseconds get_later_after{100};
+    milliseconds get_later_after = defaults::get_later_after;
     // Most challenges remembered at once.
-    std::size_t max_pending = 100000;
+    std::size_t max_pending = defaults::max_pending;
 };
 
 // Load shedding (DESIGN.md, Defences). Rates are per second; a rate or
@@ -90,34 +98,34 @@ struct trust_config {
 // port) and split evenly over the dispatchers.
 struct limits_config {
     // Token buckets per source address: PING, PONG and GETMYADDRPORT(_ACK)...
-    std::size_t ping_rate = 100;
-    std::size_t ping_burst = 200;
+    std::size_t ping_rate = defaults::ping_rate;
+    std::size_t ping_burst = defaults::ping_burst;
     // ...GET and GET_ACK...
-    std::size_t get_rate = 20000;
-    std::size_t get_burst = 20000;
+    std::size_t get_rate = defaults::get_rate;
+    std::size_t get_burst = defaults::get_burst;
     // ...and PUTs. TCP PUT frames use the same rate per source (IP or IPv6
     // /64, not port); over it they wait for a token (flow control), never shed.
-    std::size_t put_rate = 2000;
-    std::size_t put_burst = 4000;
+    std::size_t put_rate = defaults::put_rate;
+    std::size_t put_burst = defaults::put_burst;
     // PING-class datagrams from all sources together (each PING costs a signature).
-    std::size_t ping_total_rate = 20000;
+    std::size_t ping_total_rate = defaults::ping_total_rate;
     // Source addresses tracked per dispatcher; beyond it, new ones share a bucket.
-    std::size_t sources = 16384;
+    std::size_t sources = defaults::sources;
     // UDP PUTs one dispatcher may have waiting at the shards, in all and per
     // shard: bounds the verification backlog, and so GET and PING latency.
-    std::size_t puts_in_flight = 64;
-    std::size_t shard_puts_in_flight = 16;
+    std::size_t puts_in_flight = defaults::puts_in_flight;
+    std::size_t shard_puts_in_flight = defaults::shard_puts_in_flight;
     // TCP frames per dispatcher read and not yet stored: past it the listener
     // stops reading and TCP flow control slows the writers (nothing is lost).
-    std::size_t stream_in_flight = 128;
+    std::size_t stream_in_flight = defaults::stream_in_flight;
     // TCP write connections open at once; when full, a newcomer displaces
     // the connection making the least progress. And per source (an IPv4
     // address or an IPv6 /64; 0: no per-source limit).
-    std::size_t tcp_connections = 256;
-    std::size_t tcp_connections_per_source = 8;
+    std::size_t tcp_connections = defaults::tcp_connections;
+    std::size_t tcp_connections_per_source = defaults::tcp_connections_per_source;
     // Datagrams per dispatcher the UDP reader handed over and not yet routed:
     // past it PUTs are shed, past twice it GETs, past three times everything.
-    std::size_t inbound_in_flight = 1024;
+    std::size_t inbound_in_flight = defaults::inbound_in_flight;
 };
 
 // Test-only switches. Honoured only by builds configured with
@@ -129,22 +137,22 @@ struct test_hooks_config {
 };
 
 struct node_config {
-    std::filesystem::path key_file = "node.key";
-    std::string listen = "[::]:1618";
+    std::filesystem::path key_file = defaults::key_file;
+    std::string listen = defaults::listen;
     std::vector<std::string> edges;
-    std::size_t dispatchers = 0; // 0 = one per core
+    std::size_t dispatchers = defaults::dispatchers; // 0 = one per core
     protocol_config protocol;
     store_config store;
     trust_config trust;
     limits_config limits;
     test_hooks_config test;
-    std::string log_level = "info";
-    bool log_json = false;
+    std::string log_level = defaults::log_level;
+    bool log_json = defaults::log_json;
     // Status, metrics and the local put/get API the CLI uses; empty disables.
-    std::string http_listen = "127.0.0.1:8080";
+    std::string http_listen = defaults::http_listen;
     // The HTTP API can write: a non-loopback address needs this set explicitly.
-    bool http_allow_public = false;
-    milliseconds status_log_every{10000};
+    bool http_allow_public = defaults::http_allow_public;
+    milliseconds status_log_every = defaults::status_log_every;
     // Wall clock in milliseconds since the epoch (dat times, TTL); empty = system clock.
     std::function<std::uint64_t()> wall_clock;
     // Monotonic milliseconds (peer lifecycle); empty = steady_clock.

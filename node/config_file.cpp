@@ -80,6 +80,41 @@ bool valid_port(std::string_view text) {
     return !text.empty() && ec == std::errc{} && end == text.data() + text.size() && value <= 65535;
 }
 
+// The keys each section takes; the parser refuses others.
+// clang-format off
+constexpr std::string_view node_keys[] = {
+    "key_file", "listen", "edges", "dispatchers"
+};
+constexpr std::string_view store_keys[] = {
+    "shard_capacity", "backup_file", "ttl", "backup_flush_every", "fsync", "backup_compact_after",
+    "max_share_per_source", "max_share_per_owner", "backup_recovery"
+};
+constexpr std::string_view protocol_keys[] = {
+    "fanout", "npeer_limit", "min_work", "ping", "activate_after", "deactivate_after", "drop_after",
+    "getmyaddrport_every", "replicate_every", "replicate_settle", "get_timeout", "tcp_idle_timeout",
+    "tcp_frame_timeout", "max_peers", "get_widen_rounds"
+};
+constexpr std::string_view log_keys[] = {
+    "level", "status_every", "json"
+};
+constexpr std::string_view http_keys[] = {
+    "listen", "allow_public"
+};
+constexpr std::string_view trust_keys[] = {
+    "challenge_probability", "challenge_after", "audit_every", "audit_timeout", "half_life",
+    "floor", "pass_step", "fail_step", "newcomer_share", "get_later_after", "max_pending"
+};
+constexpr std::string_view limits_keys[] = {
+    "ping_rate", "ping_burst", "get_rate", "get_burst", "put_rate", "put_burst", "ping_total_rate",
+    "sources", "puts_in_flight", "shard_puts_in_flight", "stream_in_flight", "inbound_in_flight",
+    "tcp_connections", "tcp_connections_per_source"
+};
+// clang-format on
+constexpr config_section_keys section_keys[] = {
+    {"node", node_keys}, {"store", store_keys}, {"protocol", protocol_keys}, {"log", log_keys},
+    {"http", http_keys}, {"trust", trust_keys}, {"limits", limits_keys},
+};
+
 struct reader {
     std::filesystem::path name;
     std::filesystem::path base;
@@ -266,8 +301,16 @@ struct reader {
 
     // Refuses keys this version does not know: a typo must not silently fall
     // back to a default.
+    void only_known(const toml::table& table, std::string_view section) {
+        std::span<const std::string_view> known;
+        for (auto& each : section_keys)
+            if (each.section == section)
+                known = each.keys;
+        only_known(table, section, known);
+    }
+
     void only_known(const toml::table& table, std::string_view section,
-                    std::initializer_list<std::string_view> known) {
+                    std::span<const std::string_view> known) {
         for (auto&& [key, node] : table) {
             bool found = false;
             for (auto name : known)
@@ -304,8 +347,8 @@ config_load parse_config(std::string_view text, const std::filesystem::path& nam
     }
     reader in{name, base_folder, std::nullopt};
     node_config config;
-    config.key_file = base_folder / "node.key";
-    config.store.backup_file = base_folder / "dave.backup";
+    config.key_file = base_folder / defaults::key_file;
+    config.store.backup_file = base_folder / defaults::backup_file;
     static constexpr std::array<std::string_view, 7> sections = {"node", "store", "protocol", "log",
                                                                  "http", "trust", "limits"};
     for (auto&& [key, node] : root) {
@@ -324,7 +367,7 @@ config_load parse_config(std::string_view text, const std::filesystem::path& nam
     }
 
     if (auto node = section_of(in, root, "node")) {
-        in.only_known(*node, "node", {"key_file", "listen", "edges", "dispatchers"});
+        in.only_known(*node, "node");
         in.path(*node, "node", "key_file", false, config.key_file);
         if (auto listen = node->get("listen"))
             in.endpoint(*listen, "node", "listen", true, false, config.listen);
@@ -342,10 +385,7 @@ config_load parse_config(std::string_view text, const std::filesystem::path& nam
         in.count(*node, "node", "dispatchers", config.dispatchers, 0, 64);
     }
     if (auto store = section_of(in, root, "store")) {
-        in.only_known(*store, "store",
-                      {"shard_capacity", "backup_file", "ttl", "backup_flush_every", "fsync",
-                       "backup_compact_after", "max_share_per_source", "max_share_per_owner",
-                       "backup_recovery"});
+        in.only_known(*store, "store");
         in.size(*store, "store", "shard_capacity", config.store.shard_capacity);
         in.path(*store, "store", "backup_file", true, config.store.backup_file);
         in.duration(*store, "store", "ttl", config.protocol.ttl);
@@ -368,11 +408,7 @@ config_load parse_config(std::string_view text, const std::filesystem::path& nam
     }
     if (auto protocol = section_of(in, root, "protocol")) {
         auto& p = config.protocol;
-        in.only_known(*protocol, "protocol",
-                      {"fanout", "npeer_limit", "min_work", "ping", "activate_after",
-                       "deactivate_after", "drop_after", "getmyaddrport_every", "replicate_every",
-                       "get_timeout", "tcp_idle_timeout", "tcp_frame_timeout", "max_peers",
-                       "get_widen_rounds"});
+        in.only_known(*protocol, "protocol");
         in.count(*protocol, "protocol", "fanout", p.fanout, 1, 5);
         in.count(*protocol, "protocol", "npeer_limit", p.npeer_limit, 1, 78);
         std::size_t min_work = static_cast<std::size_t>(p.min_work);
@@ -384,6 +420,7 @@ config_load parse_config(std::string_view text, const std::filesystem::path& nam
         in.duration(*protocol, "protocol", "drop_after", p.drop_after);
         in.duration(*protocol, "protocol", "getmyaddrport_every", p.getmyaddrport_every);
         in.duration(*protocol, "protocol", "replicate_every", p.replicate_every);
+        in.duration(*protocol, "protocol", "replicate_settle", p.replicate_settle);
         in.duration(*protocol, "protocol", "get_timeout", p.get_timeout);
         in.duration(*protocol, "protocol", "tcp_idle_timeout", p.tcp_idle_timeout);
         in.duration(*protocol, "protocol", "tcp_frame_timeout", p.tcp_frame_timeout);
@@ -391,7 +428,7 @@ config_load parse_config(std::string_view text, const std::filesystem::path& nam
         in.count(*protocol, "protocol", "get_widen_rounds", p.get_widen_rounds, 0, 100);
     }
     if (auto log = section_of(in, root, "log")) {
-        in.only_known(*log, "log", {"level", "status_every", "json"});
+        in.only_known(*log, "log");
         if (auto json = in.get<bool>(*log, "log", "json", "true or false"))
             config.log_json = *json;
         if (auto level = in.get<std::string>(*log, "log", "level", "a string")) {
@@ -407,7 +444,7 @@ config_load parse_config(std::string_view text, const std::filesystem::path& nam
         in.duration(*log, "log", "status_every", config.status_log_every);
     }
     if (auto http = section_of(in, root, "http")) {
-        in.only_known(*http, "http", {"listen", "allow_public"});
+        in.only_known(*http, "http");
         if (auto allow = in.get<bool>(*http, "http", "allow_public", "true or false"))
             config.http_allow_public = *allow;
         if (auto listen = http->get("listen")) {
@@ -431,10 +468,7 @@ config_load parse_config(std::string_view text, const std::filesystem::path& nam
     }
     if (auto trust = section_of(in, root, "trust")) {
         auto& t = config.trust;
-        in.only_known(*trust, "trust",
-                      {"challenge_probability", "challenge_after", "audit_every", "audit_timeout",
-                       "half_life", "floor", "pass_step", "fail_step", "newcomer_share",
-                       "get_later_after", "max_pending"});
+        in.only_known(*trust, "trust");
         in.fraction(*trust, "trust", "challenge_probability", t.challenge_probability, 0, 1);
         in.duration(*trust, "trust", "challenge_after", t.challenge_after);
         in.duration(*trust, "trust", "audit_every", t.audit_every);
@@ -450,11 +484,7 @@ config_load parse_config(std::string_view text, const std::filesystem::path& nam
     }
     if (auto limits = section_of(in, root, "limits")) {
         auto& l = config.limits;
-        in.only_known(*limits, "limits",
-                      {"ping_rate", "ping_burst", "get_rate", "get_burst", "put_rate", "put_burst",
-                       "ping_total_rate", "sources", "puts_in_flight", "shard_puts_in_flight",
-                       "stream_in_flight", "inbound_in_flight", "tcp_connections",
-                       "tcp_connections_per_source"});
+        in.only_known(*limits, "limits");
         constexpr std::int64_t most = 100000000;
         in.count(*limits, "limits", "ping_rate", l.ping_rate, 0, most);
         in.count(*limits, "limits", "ping_burst", l.ping_burst, 1, most);
@@ -474,7 +504,8 @@ config_load parse_config(std::string_view text, const std::filesystem::path& nam
     }
     if (auto test = root.get("test"); test && test->is_table()) {
 #if DAVE_TEST_HOOKS
-        in.only_known(*test->as_table(), "test", {"answer_get_not_found"});
+        static constexpr std::string_view test_keys[] = {"answer_get_not_found"};
+        in.only_known(*test->as_table(), "test", test_keys);
         if (auto liar =
                 in.get<bool>(*test->as_table(), "test", "answer_get_not_found", "true or false"))
             config.test.answer_get_not_found = *liar;
@@ -503,6 +534,10 @@ std::string http_port_problem(const address& http, const address& listen) {
         return "port " + std::to_string(http.port) +
                " is the node's TCP port ([node] listen port + 1)";
     return "";
+}
+
+std::span<const config_section_keys> config_file_keys() noexcept {
+    return section_keys;
 }
 
 bool test_hooks_enabled() noexcept {

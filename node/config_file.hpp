@@ -5,6 +5,7 @@
 #pragma once
 
 #include <filesystem>
+#include <span>
 #include <string>
 #include <variant>
 
@@ -32,6 +33,14 @@ std::string listen_port_problem(const address& listen);
 // The HTTP API: port 0 would hide it from the `dave` command, which finds it
 // by the config's port; and it must not take the node's own TCP port.
 std::string http_port_problem(const address& http, const address& listen);
+
+// The keys each section of the file takes ([test] aside): what the parser
+// accepts, and what conf/node.toml must state with its default.
+struct config_section_keys {
+    std::string_view section;
+    std::span<const std::string_view> keys;
+};
+std::span<const config_section_keys> config_file_keys() noexcept;
 
 // True only in builds configured with -DDAVE_TEST_HOOKS=ON (tests, never
 // release): then the test-only [test] section is accepted and honoured.

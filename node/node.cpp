@@ -27,6 +27,7 @@
 #include "crypto/key_file.hpp"
 #include "model/status_merge.hpp"
 #include "node/status_line.hpp"
+#include "node/actor_settings.hpp"
 
 namespace dave {
 namespace {
@@ -349,17 +350,12 @@ caf::expected<node_transport> open_socket_transport(caf::actor_system& system,
     transport.stream_writer = spawn_batch_writer(system);
     auto socket = udp->socket;
     auto listener = *tcp;
-    auto limits = config.limits;
-    tcp_listener_options tcp_options;
-    tcp_options.connections.max_connections = limits.tcp_connections;
-    tcp_options.connections.max_per_source = limits.tcp_connections_per_source;
-    tcp_options.connections.idle_timeout = config.protocol.tcp_idle_timeout;
-    tcp_options.connections.frame_timeout = config.protocol.tcp_frame_timeout;
-    tcp_options.in_flight_limit = limits.stream_in_flight;
+    auto tcp_options = tcp_listener_settings(config);
+    auto udp_in_flight = udp_reader_in_flight_limit(config);
     transport.start_inbound = [&system, socket, listener, tcp_options,
-                               limits](const std::vector<caf::actor>& dispatchers) {
+                               udp_in_flight](const std::vector<caf::actor>& dispatchers) {
         return std::vector<caf::actor>{
-            spawn_udp_reader(system, socket, dispatchers, limits.inbound_in_flight),
+            spawn_udp_reader(system, socket, dispatchers, udp_in_flight),
             spawn_tcp_listener(system, listener, dispatchers, tcp_options)};
     };
     return transport;
@@ -417,12 +413,6 @@ caf::expected<node_actor> spawn_node_graph(caf::actor_system& system, const node
         }
         edges.push_back(*edge);
     }
-    auto wall_clock_ms = [config] { return wall_clock(config); };
-    auto monotonic = config.monotonic_clock ? config.monotonic_clock : [] {
-        return std::chrono::duration_cast<std::chrono::milliseconds>(
-            std::chrono::steady_clock::now().time_since_epoch());
-    };
-    const auto& protocol = config.protocol;
     node_children children;
     children.writer = transport.datagram_writer;
     children.batch_writer = transport.stream_writer;
@@ -432,28 +422,20 @@ caf::expected<node_actor> spawn_node_graph(caf::actor_system& system, const node
     const bool with_backup = backup != nullptr;
     std::vector<entry> restored;
     if (with_backup) {
-        backup_setup setup;
+        auto setup = backup_settings(config);
         setup.path = backup->real_path;
-        setup.flush_every = config.store.backup_flush_every;
-        setup.fsync_on_flush = config.store.fsync_on_flush;
-        setup.min_work = protocol.min_work;
-        setup.wall_clock_ms = wall_clock_ms;
-        setup.compact_min_dead_bytes = config.store.backup_compact_after;
         if (auto records = replayed_records_of(backup->entries))
             setup.replayed_records = std::move(*records);
         restored = std::move(backup->entries);
         setup.opened = std::move(backup);
         children.backup = spawn_backup_writer(system, std::move(setup));
     }
-    shard_config store_config;
-    store_config.own_node_id = node_id(keys.public_key);
-    store_config.capacity_bytes = config.store.shard_capacity;
-    store_config.ttl_ms = static_cast<std::uint64_t>(protocol.ttl.count());
-    store_config.shares = {config.store.max_share_per_source, config.store.max_share_per_owner};
-    bool liar = false;
+    auto shard = shard_settings(config);
+    shard.config.own_node_id = node_id(keys.public_key);
+    shard.writer = children.writer;
+    shard.backup = children.backup;
 #if DAVE_TEST_HOOKS
-    liar = config.test.answer_get_not_found;
-    if (liar)
+    if (shard.answer_get_not_found)
         log->warn("TEST HOOK [test] answer_get_not_found: this node stores PUTs but answers "
                   "every GET \"not found\" (a test build; never use in production)");
 #else
@@ -461,61 +443,45 @@ caf::expected<node_actor> spawn_node_graph(caf::actor_system& system, const node
         log->warn("[test] answer_get_not_found ignored: built without DAVE_TEST_HOOKS");
 #endif
     for (std::size_t i = 0; i < config.store.shard_count; ++i)
-        children.shards.push_back(
-            spawn_shard(system, {store_config, protocol.min_work, protocol.fanout, children.writer,
-                                 children.backup, wall_clock_ms, config.trust.floor, liar, i,
-                                 config.store.shard_count}));
+    {
+        shard.index = i;
+        shard.count = config.store.shard_count;
+        children.shards.push_back(spawn_shard(system, shard));
+    }
     watch_group(system, logger_for("shard"), "shards", children.shards);
     if (with_backup)
         restore_into_shards(children.shards, std::move(restored));
-    peer_config peers;
-    peers.ping_period = protocol.ping_period;
-    peers.activate_after = protocol.activate_after;
-    peers.deactivate_after = protocol.deactivate_after;
-    peers.drop_after = protocol.drop_after;
-    peers.npeer_limit = protocol.npeer_limit;
-    peers.fanout = protocol.fanout;
-    peers.max_peers = protocol.max_peers;
-    const auto& trust = config.trust;
-    peers.reliability_half_life = trust.half_life;
-    peers.reliability_pass_step = trust.pass_step;
-    peers.reliability_fail_step = trust.fail_step;
-    peers.reliability_floor = trust.floor;
-    peers.newcomer_share = trust.newcomer_share;
-    auto dispatcher_count = config.dispatchers != 0
-                                ? config.dispatchers
-                                : std::max(1u, std::thread::hardware_concurrency());
+    auto dispatcher_count = dispatcher_count_of(config);
     // The peer manager and getter come before the dispatchers that feed them;
     // the peer manager learns the dispatchers afterwards (to tell them our address).
-    peer_manager_setup peer_setup;
-    peer_setup.config = peers;
+    auto peer_setup = peer_manager_settings(config);
     peer_setup.keys = keys;
     peer_setup.edges = edges;
     peer_setup.writer = children.writer;
-    peer_setup.now = monotonic;
-    peer_setup.getmyaddrport_every = protocol.getmyaddrport_every;
     // Our own addresses are never peers: a PONG listing one must not make us
     // ping ourselves.
     peer_setup.own_addresses = local_addresses(transport.bound);
     children.peer_manager = spawn_peer_manager(system, std::move(peer_setup));
-    children.getter =
-        spawn_getter(system, {children.shards, children.peer_manager, children.writer,
-                              protocol.fanout, protocol.min_work, protocol.get_timeout,
-                              wall_clock_ms, trust.get_later_after, protocol.get_widen_rounds,
-                              // a peer silent for a quarter of the deadline is not waited for
-                              protocol.get_timeout / 4});
-    audit_config audit;
-    audit.challenge_probability = trust.challenge_probability;
-    audit.challenge_after = trust.challenge_after;
-    audit.timeout = trust.audit_timeout;
-    audit.max_pending = trust.max_pending;
-    children.auditor = spawn_auditor(system, {audit, children.peer_manager, children.writer,
-                                              protocol.min_work, monotonic, wall_clock_ms, 0});
+    auto getter = getter_settings(config);
+    getter.shards = children.shards;
+    getter.peer_manager = children.peer_manager;
+    getter.writer = children.writer;
+    children.getter = spawn_getter(system, std::move(getter));
+    auto audit = auditor_settings(config);
+    audit.peer_manager = children.peer_manager;
+    audit.writer = children.writer;
+    children.auditor = spawn_auditor(system, std::move(audit));
+    auto routing = dispatcher_settings(config);
+    routing.shards = children.shards;
+    routing.peer_manager = children.peer_manager;
+    routing.getter = children.getter;
+    routing.writer = children.writer;
+    routing.auditor = children.auditor;
     for (std::size_t i = 0; i < dispatcher_count; ++i)
-        children.dispatchers.push_back(
-            spawn_dispatcher(system, {children.shards, children.peer_manager, children.getter,
-                                      children.writer, protocol.npeer_limit, children.auditor,
-                                      config.limits, dispatcher_count, monotonic, i}));
+    {
+        routing.index = i;
+        children.dispatchers.push_back(spawn_dispatcher(system, routing));
+    }
     watch_group(system, logger_for("dispatch"), "dispatchers", children.dispatchers);
     for (auto& dispatcher : children.dispatchers)
         caf::anon_send(children.peer_manager, own_addr_atom_v, dispatcher);
@@ -524,9 +490,12 @@ caf::expected<node_actor> spawn_node_graph(caf::actor_system& system, const node
     caf::anon_send(
         children.peer_manager, status_atom_v, std::uint64_t{0},
         static_cast<std::uint64_t>(config.store.shard_capacity * config.store.shard_count));
-    children.replicator =
-        spawn_replicator(system, {children.shards, children.peer_manager, children.batch_writer,
-                                  std::chrono::milliseconds{0}, children.auditor});
+    auto replication = replicator_settings(config);
+    replication.shards = children.shards;
+    replication.peer_manager = children.peer_manager;
+    replication.batch_writer = children.batch_writer;
+    replication.auditor = children.auditor;
+    children.replicator = spawn_replicator(system, std::move(replication));
     if (transport.start_inbound)
         children.inbound_sources = transport.start_inbound(children.dispatchers);
     auto peer_manager = children.peer_manager;
@@ -536,10 +505,13 @@ caf::expected<node_actor> spawn_node_graph(caf::actor_system& system, const node
     auto node = system.spawn(node_behavior, config, std::move(children), keys.public_key,
                              to_string(transport.bound));
     auto reporter = system.spawn(status_reporter, node, peer_manager);
-    auto pruner =
-        spawn_pruner(system, {peer_manager, shards, replicator, reporter, protocol.ping_period,
-                              std::chrono::seconds(60), protocol.replicate_every,
-                              config.status_log_every, auditor, trust.audit_every});
+    auto timers = pruner_settings(config);
+    timers.peer_manager = peer_manager;
+    timers.shards = shards;
+    timers.replicator = replicator;
+    timers.status_sink = reporter;
+    timers.auditor = auditor;
+    auto pruner = spawn_pruner(system, std::move(timers));
     // The reporter and pruner live as long as the node.
     node->attach_functor([reporter, pruner] {
         caf::anon_send_exit(pruner, caf::exit_reason::user_shutdown);

@@ -130,7 +130,7 @@ struct fixture : test_coordinator_fixture<node_test_config> {
         sched.run();
     }
 
-    void start(limits_config limits) {
+    void start(dispatcher_limits limits) {
         dispatcher_links links;
         links.shards = shards;
         links.peer_manager = peer_manager;
@@ -227,10 +227,10 @@ struct fixture : test_coordinator_fixture<node_test_config> {
     }
 };
 
-limits_config unlimited() {
-    limits_config l;
+dispatcher_limits unlimited() {
+    dispatcher_limits l;
     l.ping_rate = l.get_rate = l.put_rate = l.ping_total_rate = 0;
-    l.puts_in_flight = l.shard_puts_in_flight = l.stream_in_flight = l.inbound_in_flight = 0;
+    l.puts_in_flight = l.shard_puts_in_flight = 0;
     return l;
 }
 

@@ -25,6 +25,7 @@
 #include "crypto/dat_crypto.hpp"
 #include "crypto/ed25519.hpp"
 #include "messages/type_ids.hpp"
+#include "node/actor_settings.hpp"
 #include "node/node.hpp"
 #include "testing/actor_fixture.hpp"
 
@@ -382,6 +383,51 @@ CAF_TEST(the replicator forwards the shards orders to the batch writer) {
     sched.run();
     CAF_CHECK_EQUAL(*asked, 4);
     CAF_CHECK_EQUAL(writes->size(), 4u);
+}
+
+CAF_TEST(the replicator as spawn_node sets it up waits its settle delay after a change) {
+    // Built through the translation spawn_node uses, from the default
+    // config: production once passed a settle delay of 0, so every change of
+    // the active peer set started a full pass over every stored entry.
+    auto c = [&](std::uint64_t k) { return tx + k; };
+    auto snapshot = std::make_shared<peer_snapshot>(make_snapshot(c(5), {c(1), c(2)}));
+    auto asked = std::make_shared<int>(0);
+    auto writes = std::make_shared<std::vector<recorded_write>>();
+    auto shard = make_shard(5);
+    store(shard, dat_x);
+    auto setup = replicator_settings(node_config{});
+    CAF_CHECK_EQUAL(setup.settle.count(), 500);
+    setup.shards = {shard};
+    setup.peer_manager = sys.spawn(fake_peer_manager, snapshot, asked);
+    setup.batch_writer = sys.spawn(recording_batch_writer, writes);
+    auto replicator = spawn_replicator(sys, std::move(setup));
+    sched.run();
+    self->send(replicator, tick_atom_v);
+    sched.run();
+    CAF_REQUIRE_EQUAL(*asked, 1);
+    CAF_REQUIRE_EQUAL(writes->size(), 1u);
+    // c3 becomes active, and 250 ms later c4: one pass, 500 ms after the first.
+    *snapshot = make_snapshot(c(5), {c(1), c(2), c(3)});
+    self->send(replicator, changed_atom_v);
+    sched.run();
+    CAF_CHECK_EQUAL(*asked, 1);
+    advance_time(std::chrono::milliseconds{250});
+    sched.run();
+    *snapshot = make_snapshot(c(5), {c(1), c(2), c(3), c(4)});
+    self->send(replicator, changed_atom_v);
+    sched.run();
+    advance_time(std::chrono::milliseconds{249});
+    sched.run();
+    CAF_CHECK_EQUAL(*asked, 1);
+    CAF_CHECK_EQUAL(writes->size(), 1u);
+    advance_time(std::chrono::milliseconds{1});
+    sched.run();
+    CAF_CHECK_EQUAL(*asked, 2);
+    CAF_REQUIRE_EQUAL(writes->size(), 2u);
+    CAF_CHECK(as_set((*writes)[1].targets) == addresses_of({c(3), c(4)}));
+    CAF_CHECK_EQUAL(advance_time(std::chrono::seconds{10}), 0u);
+    sched.run();
+    CAF_CHECK_EQUAL(*asked, 2);
 }
 
 CAF_TEST_FIXTURE_SCOPE_END()

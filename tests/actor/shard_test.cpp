@@ -114,6 +114,9 @@ struct fixture : test_coordinator_fixture<node_test_config> {
         shard_setup setup;
         setup.config.own_node_id = own_id;
         setup.config.capacity_bytes = capacity;
+        // Eviction by priority alone: these shards hold a few entries, each
+        // past the default shares (store_quota_test tests those).
+        setup.config.shares = {0, 0};
         setup.min_work = min_work;
         setup.writer = writer;
         setup.backup = backup;

@@ -151,6 +151,9 @@ TEST_CASE("when full, lower-priority entries are evicted and a lower-priority ne
     shard_config config;
     config.own_node_id = 0;
     config.capacity_bytes = 3 * stored_size(near);
+    // Eviction by priority alone: each owner here holds a third of the
+    // shard, past the default shares (those are store_quota_test's).
+    config.shares = {0, 0};
     shard_store store(config);
     REQUIRE(store.put(middle, now).status == put_status::stored_new);
     REQUIRE(store.put(far, now).status == put_status::stored_new);

@@ -1,0 +1,105 @@
+// The default of every node setting, written once. node_config's initialisers
+// (node/config.hpp), the config file's parser (which starts from node_config),
+// and the setup structs and model configs of the actors all take their
+// defaults from here, so a setting cannot default to one value in the config
+// and to another in the actor it reaches (tests/unit/setting_defaults_test.cpp
+// checks that, and that conf/node.toml and the docs state these values).
+//
+// Values marked godave are godave v0.0.51's (PROTOCOL.md, Constants), so a
+// default node talks to the reference network; the others are ours.
+//
+// Pure constants (no CAF), in the lowest layer so that the model, the actors
+// and node/ can all include it; installed with the public headers, since
+// node_config's initialisers (node/config.hpp, the embedding API) use it.
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+
+#include "codec/types.hpp"
+
+namespace dave::defaults {
+
+using std::chrono::milliseconds;
+inline constexpr std::size_t mebibyte = 1024 * 1024;
+
+// ---- [node] ----------------------------------------------------------------
+inline constexpr const char* key_file = "node.key";
+inline constexpr const char* listen = "[::]:1618";
+inline constexpr std::size_t dispatchers = 0; // 0 = one per core
+
+// ---- [protocol] ------------------------------------------------------------
+inline constexpr std::size_t fanout = 5;                               // godave FANOUT
+inline constexpr std::size_t npeer_limit = default_max_pong_addresses; // godave NPEER_LIMIT
+inline constexpr int min_work = 8;                                     // godave MIN_WORK
+inline constexpr milliseconds ping_period{1000};                       // godave PING
+inline constexpr milliseconds activate_after{5000};                    // godave
+inline constexpr milliseconds deactivate_after{3000};                  // godave
+inline constexpr milliseconds drop_after{12000};                       // godave
+inline constexpr milliseconds getmyaddrport_every{10 * 60 * 1000};     // godave
+inline constexpr milliseconds replicate_every{10 * 60 * 1000};         // godave
+inline constexpr milliseconds ttl{365LL * 24 * 3600 * 1000};           // godave
+// Ours: how long the replicator waits after the first change of the active
+// peer set before its pass, so that the changes of one ping round (PONGs
+// arrive within a round trip of the round's PINGs) cost one pass, not one
+// each. Below the ping period, so repair still starts within that round.
+inline constexpr milliseconds replicate_settle{500};
+inline constexpr milliseconds get_timeout{2000};
+// Ours: a GET does not wait for a peer silent this long: a quarter of the
+// GET deadline (derived from get_timeout, not a setting of its own).
+constexpr milliseconds get_silent_after(milliseconds get_deadline) {
+    return get_deadline / 4;
+}
+inline constexpr milliseconds tcp_idle_timeout{1000};
+inline constexpr milliseconds tcp_frame_timeout{2000};
+inline constexpr std::size_t max_peers = 1000;
+inline constexpr std::size_t get_widen_rounds = 2;
+
+// ---- [store] ---------------------------------------------------------------
+inline constexpr std::size_t shard_count = 256; // fixed: not in the config file
+inline constexpr std::size_t shard_capacity = 4 * mebibyte;
+inline constexpr const char* backup_file = "dave.backup";
+inline constexpr milliseconds backup_flush_every{200};
+inline constexpr bool fsync_on_flush = false;
+inline constexpr std::size_t backup_compact_after = 4 * mebibyte;
+inline constexpr double max_share_per_source = 0.1;
+inline constexpr double max_share_per_owner = 0.1;
+
+// ---- [trust] ---------------------------------------------------------------
+inline constexpr double challenge_probability = 0.01;
+inline constexpr milliseconds challenge_after{10 * 60 * 1000};
+inline constexpr milliseconds audit_every{10000};
+inline constexpr milliseconds audit_timeout{2000};
+inline constexpr milliseconds half_life{60 * 60 * 1000};
+inline constexpr double floor = 0.25;
+inline constexpr double pass_step = 0.1;
+inline constexpr double fail_step = 0.2;
+inline constexpr double newcomer_share = 0.2;
+inline constexpr milliseconds get_later_after{100};
+inline constexpr std::size_t max_pending = 100000;
+
+// ---- [limits] --------------------------------------------------------------
+inline constexpr std::size_t ping_rate = 100;
+inline constexpr std::size_t ping_burst = 200;
+inline constexpr std::size_t get_rate = 20000;
+inline constexpr std::size_t get_burst = 20000;
+inline constexpr std::size_t put_rate = 2000;
+inline constexpr std::size_t put_burst = 4000;
+inline constexpr std::size_t ping_total_rate = 20000;
+inline constexpr std::size_t sources = 16384;
+inline constexpr std::size_t puts_in_flight = 64;
+inline constexpr std::size_t shard_puts_in_flight = 16;
+inline constexpr std::size_t stream_in_flight = 128;
+inline constexpr std::size_t tcp_connections = 256;
+inline constexpr std::size_t tcp_connections_per_source = 8;
+inline constexpr std::size_t inbound_in_flight = 1024;
+
+// ---- [log] and [http] --------------------------------------------------------
+inline constexpr const char* log_level = "info";
+inline constexpr bool log_json = false;
+inline constexpr milliseconds status_log_every{10000};
+inline constexpr const char* http_listen = "127.0.0.1:8080";
+inline constexpr bool http_allow_public = false;
+
+} // namespace dave::defaults
