@@ -51,9 +51,15 @@ double now_seconds() {
 struct depth_tracker {
     std::map<std::string, std::uint64_t> deepest;
     void add(const node_status& status) {
-        for (auto& [name, depth] : status.mailbox_depths)
-            if (!name.ends_with("_peak")) // peaks since start, not depths now
-                deepest[name] = std::max(deepest[name], depth);
+        auto note = [&](const std::string& name, std::int64_t depth) {
+            deepest[name] = std::max(deepest[name], static_cast<std::uint64_t>(depth));
+        };
+        // Depths now (peaks since start are families of their own).
+        for (auto& [name, depth] : status.metrics.by_label("dave_mailbox_depth", "actor"))
+            note(name, depth);
+        for (auto& [transport, depth] : status.metrics.by_label("dave_puts_waiting", "transport"))
+            note("dispatcher_" + transport + "_puts_waiting", depth);
+        note("dispatcher_tcp_puts_over_rate", status.metrics.total("dave_tcp_puts_over_rate"));
     }
 };
 
@@ -146,9 +152,12 @@ int run_node() {
             {"_load", "tcp", std::to_string(port + 1), (folder.path() / "puts.bin").string(), "1"});
         std::string output = poll_while(load, node, 20ms, [&](const node_status& status) {
             ingest_depths.add(status);
-            if (status.entries > entries || status.puts_refused > refused) {
-                entries = status.entries;
-                refused = status.puts_refused;
+            auto now_entries = static_cast<std::uint64_t>(status.metrics.total("dave_entries"));
+            auto now_refused =
+                static_cast<std::uint64_t>(status.metrics.total("dave_puts_refused_total"));
+            if (now_entries > entries || now_refused > refused) {
+                entries = now_entries;
+                refused = now_refused;
                 done_at = now_seconds();
             }
         });

@@ -5,25 +5,25 @@
 #include <caf/all.hpp>
 
 #include "actors/auditor.hpp"
-#include "model/backup_open.hpp"
 #include "actors/backup_writer.hpp"
 #include "actors/batch_writer.hpp"
 #include "actors/dispatcher.hpp"
 #include "actors/getter.hpp"
 #include "actors/log.hpp"
-#include "model/peer_choice.hpp"
 #include "actors/peer_manager.hpp"
 #include "actors/pruner.hpp"
 #include "actors/replicator.hpp"
 #include "actors/shard.hpp"
-#include "model/socket_address.hpp"
 #include "actors/tcp_listener.hpp"
 #include "actors/udp_socket.hpp"
 #include "codec/codec.hpp"
 #include "codec/hex.hpp"
 #include "crypto/dat_crypto.hpp"
 #include "crypto/key_file.hpp"
-#include "model/status_merge.hpp"
+#include "model/backup_open.hpp"
+#include "model/metrics.hpp"
+#include "model/peer_choice.hpp"
+#include "model/socket_address.hpp"
 
 namespace dave {
 namespace {
@@ -125,7 +125,7 @@ void restore_into_shards(const std::vector<caf::actor>& shards, std::vector<entr
     logger_for("node")->info("restored {} entries from the backup", count);
 }
 
-// Asks every child that keeps counters and merges the answers.
+// Asks every child that keeps counters for its metric_report and merges them.
 void collect_status(node_pointer self, std::function<void(const node_status&)> done) {
     auto& children = self->state.children;
     std::vector<caf::actor> reporters{children.peer_manager, children.getter, children.writer,
@@ -134,20 +134,23 @@ void collect_status(node_pointer self, std::function<void(const node_status&)> d
     reporters.insert(reporters.end(), children.dispatchers.begin(), children.dispatchers.end());
     if (children.backup)
         reporters.push_back(children.backup);
-    auto merged = std::make_shared<node_status>();
-    merged->node_id = self->state.own_id;
-    merged->listen = self->state.listen_text;
-    merged->public_key = self->state.public_key_hex;
+    auto merger = std::make_shared<metric_merger>();
     auto outstanding = std::make_shared<std::size_t>(reporters.size());
     auto arrived = [=] {
-        if (--*outstanding == 0)
-            done(*merged);
+        if (--*outstanding != 0)
+            return;
+        node_status status;
+        status.node_id = self->state.own_id;
+        status.listen = self->state.listen_text;
+        status.public_key = self->state.public_key_hex;
+        status.metrics = merger->merged();
+        done(status);
     };
     for (auto& reporter : reporters)
-        self->request(reporter, caf::infinite, status_atom_v)
+        self->request(reporter, caf::infinite, metrics_atom_v)
             .then(
-                [=](const node_status& part) {
-                    merge_status(*merged, part);
+                [=](const metric_report& part) {
+                    merger->add(part);
                     arrived();
                 },
                 [=](const caf::error&) { arrived(); });
@@ -253,27 +256,37 @@ caf::behavior status_reporter(caf::event_based_actor* self, node_actor node,
     return {
         [=](tick_atom) {
             self->request(node, caf::infinite, status_atom_v).then([=](const node_status& s) {
-                self->send(peer_manager, status_atom_v, s.used_bytes, s.capacity_bytes);
+                auto& m = s.metrics;
+                auto used = m.total("dave_used_bytes");
+                auto capacity = m.total("dave_capacity_bytes");
+                self->send(peer_manager, status_atom_v, static_cast<std::uint64_t>(used),
+                           static_cast<std::uint64_t>(capacity));
                 // Trust: challenge totals and the least reliable peer, if any
                 // has a result.
                 std::string trust;
-                if (s.challenges_passed + s.challenges_failed + s.challenges_pending > 0) {
-                    trust =
-                        fmt::format(", challenges {} passed {} failed {} pending",
-                                    s.challenges_passed, s.challenges_failed, s.challenges_pending);
-                    const peer_trust_status* lowest = nullptr;
-                    for (auto& row : s.peer_trust)
-                        if (row.passed + row.failed > 0 &&
-                            (!lowest || row.reliability < lowest->reliability))
+                auto passed = m.total("dave_audit_challenges_total", {{"outcome", "pass"}});
+                auto failed = m.total("dave_audit_challenges_total", {{"outcome", "fail"}});
+                auto pending = m.total("dave_audit_challenges_pending");
+                if (passed + failed + pending > 0) {
+                    trust = fmt::format(", challenges {} passed {} failed {} pending", passed,
+                                        failed, pending);
+                    const metric_sample* lowest = nullptr;
+                    for (auto& row : m.samples)
+                        if (row.family == "dave_peer_reliability" &&
+                            m.total("dave_peer_challenges_total", {row.labels.front()}) > 0 &&
+                            (!lowest || row.fraction < lowest->fraction))
                             lowest = &row;
                     if (lowest)
-                        trust += fmt::format(", least reliable {} at {:.3f}", lowest->peer,
-                                             lowest->reliability);
+                        trust += fmt::format(", least reliable {} at {:.3f}",
+                                             lowest->labels.front().second, lowest->fraction);
                 }
+                auto dropped = m.total("dave_datagrams_dropped_total");
                 log->info("peers {}/{} active, entries {}, used {}/{} bytes, in {} out {} "
                           "dropped {}{}",
-                          s.peers_active, s.peers_total, s.entries, s.used_bytes, s.capacity_bytes,
-                          s.datagrams_in, s.datagrams_out, s.datagrams_dropped, trust);
+                          m.total("dave_peers", {{"state", "active"}}), m.total("dave_peers"),
+                          m.total("dave_entries"), used, capacity,
+                          m.total("dave_datagrams_in_total") + dropped,
+                          m.total("dave_datagrams_out_total"), dropped, trust);
             });
         },
     };

@@ -5,7 +5,7 @@
 //   self->request(*node, timeout, dave::put_atom_v, signed_dat);   // -> entry (with replica set)
 //   self->request(*node, timeout, dave::get_atom_v, pubkey, key);  // -> entry, or
 //   not_found/timeout self->request(*node, timeout, dave::status_atom_v);            // ->
-//   node_status self->request(*node, timeout, dave::wait_peers_atom_v, n);     // -> active peer
+//   node_status (node id, key, address + merged metric_report) self->request(*node, timeout, dave::wait_peers_atom_v, n);     // -> active peer
 //   count >= n self->request(*node, timeout, dave::batch_write_atom_v, dats); // -> dats written
 //   caf::anon_send_exit(*node, caf::exit_reason::user_shutdown);   // flushes the backup, exits
 //

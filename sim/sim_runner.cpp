@@ -17,9 +17,9 @@
 #include <caf/scheduler/test_coordinator.hpp>
 
 #include "actors/log.hpp"
+#include "crypto/dat_crypto.hpp"
 #include "model/shard_store.hpp"
 #include "model/socket_address.hpp"
-#include "crypto/dat_crypto.hpp"
 #include "sim/crypto_model.hpp"
 #include "sim/sim_network.hpp"
 
@@ -530,7 +530,8 @@ void start_sample(driver_pointer self, bool final) {
                         [=](const node_status& status) {
                             if (!self->state.sample)
                                 return;
-                            self->state.sample->peers_active.push_back(status.peers_active);
+                            self->state.sample->peers_active.push_back(static_cast<std::uint32_t>(
+                                status.metrics.total("dave_peers", {{"state", "active"}})));
                             if (--self->state.sample->outstanding == 0)
                                 finalize_sample(self);
                         },
@@ -624,9 +625,10 @@ void start_workload(driver_pointer self) {
         auto index = node.index;
         self->request(node.handle, caf::infinite, status_atom_v)
             .then([=](const node_status& status) {
-                self->state.report->unconverged.push_back(std::to_string(index) + ":" +
-                                                          std::to_string(status.peers_active) +
-                                                          "/" + std::to_string(status.peers_total));
+                self->state.report->unconverged.push_back(
+                    std::to_string(index) + ":" +
+                    std::to_string(status.metrics.total("dave_peers", {{"state", "active"}})) +
+                    "/" + std::to_string(status.metrics.total("dave_peers")));
             });
     }
     const auto& o = state.options;

@@ -19,10 +19,10 @@
 #include <httplib.h>
 #include <nlohmann/json.hpp>
 
-#include "model/socket_address.hpp"
 #include "codec/codec.hpp"
 #include "codec/hex.hpp"
 #include "crypto/dat_crypto.hpp"
+#include "model/socket_address.hpp"
 #include "support/harness.hpp"
 #include "support/node_process.hpp"
 #include "support/udp_client.hpp"
@@ -78,7 +78,7 @@ std::optional<nlohmann::json> status_json(std::uint16_t http_port) {
 std::uint64_t refusals(std::uint16_t http_port, const std::string& reason) {
     auto status = status_json(http_port);
     REQUIRE(status.has_value());
-    auto& by_reason = (*status)["puts"]["refusals"];
+    auto& by_reason = (*status)["puts_refused_total"];
     return by_reason.contains(reason) ? by_reason[reason].get<std::uint64_t>() : 0;
 }
 

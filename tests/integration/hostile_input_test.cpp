@@ -19,9 +19,9 @@
 
 #include <caf/all.hpp>
 
-#include "model/socket_address.hpp"
 #include "codec/codec.hpp"
 #include "crypto/dat_crypto.hpp"
+#include "model/socket_address.hpp"
 #include "support/harness.hpp"
 #include "support/udp_client.hpp"
 #include "test_data.hpp"
@@ -165,10 +165,18 @@ bytes frame_of(const bytes& message) {
 }
 
 std::uint64_t drops_for(const node_status& status, const std::string& reason) {
-    for (auto& [name, count] : status.drops)
-        if (name == reason)
-            return count;
-    return 0;
+    return static_cast<std::uint64_t>(
+        status.metrics.total("dave_datagrams_dropped_total", {{"reason", reason}}));
+}
+
+std::uint64_t count_of(const node_status& status, const char* family) {
+    return static_cast<std::uint64_t>(status.metrics.total(family));
+}
+
+// Every datagram that came in: routed by op, or dropped.
+std::uint64_t datagrams_in(const node_status& status) {
+    return count_of(status, "dave_datagrams_in_total") +
+           count_of(status, "dave_datagrams_dropped_total");
 }
 
 } // namespace
@@ -390,23 +398,25 @@ TEST_CASE("hostile input: the node drops and counts what does not parse and keep
             if (!current)
                 return false;
             status = *current;
-            return status->datagrams_in >= sent_total;
+            return datagrams_in(*status) >= sent_total;
         },
         10s);
     REQUIRE(status.has_value());
     MESSAGE("node status: datagrams_in "
-            << status->datagrams_in << " (sent " << sent_total << "), dropped "
-            << status->datagrams_dropped << " (expected " << must_drop << "), puts stored "
-            << status->puts_stored << ", refused " << status->puts_refused);
-    for (auto& [reason, count] : status->drops)
-        MESSAGE("  dropped " << reason << ": " << count << " (expected "
-                             << expected_drops_by_reason[reason] << ")");
+            << datagrams_in(*status) << " (sent " << sent_total << "), dropped "
+            << count_of(*status, "dave_datagrams_dropped_total") << " (expected " << must_drop
+            << "), puts stored " << count_of(*status, "dave_puts_accepted_total") << ", refused "
+            << count_of(*status, "dave_puts_refused_total"));
+    for (auto& [reason, count] : status->metrics.by_label("dave_datagrams_dropped_total", "reason"))
+        if (count != 0)
+            MESSAGE("  dropped " << reason << ": " << count << " (expected "
+                                 << expected_drops_by_reason[reason] << ")");
     CHECK(settled);
-    CHECK(status->datagrams_in == sent_total);
-    CHECK(status->datagrams_dropped == must_drop);
+    CHECK(datagrams_in(*status) == sent_total);
+    CHECK(count_of(*status, "dave_datagrams_dropped_total") == must_drop);
     for (auto& [reason, count] : expected_drops_by_reason)
         CHECK_MESSAGE(drops_for(*status, reason) == count, reason);
-    CHECK(status->entries >= stored.size() + 1);
+    CHECK(count_of(*status, "dave_entries") >= stored.size() + 1);
     MESSAGE("hostile input test took " << seconds_since(test_start) << " s; " << udp.ignored()
                                        << " other datagrams received (PONGs, GET_ACKs, PINGs from "
                                           "the node)");

@@ -27,9 +27,9 @@
 
 #include <caf/all.hpp>
 
-#include "model/socket_address.hpp"
 #include "codec/codec.hpp"
 #include "crypto/dat_crypto.hpp"
+#include "model/socket_address.hpp"
 #include "support/harness.hpp"
 #include "support/udp_client.hpp"
 
@@ -55,10 +55,8 @@ bytes frame_of(const bytes& message) {
 }
 
 std::uint64_t drops_for(const node_status& status, const std::string& reason) {
-    for (auto& [name, count] : status.drops)
-        if (name == reason)
-            return count;
-    return 0;
+    return static_cast<std::uint64_t>(
+        status.metrics.total("dave_datagrams_dropped_total", {{"reason", reason}}));
 }
 
 std::uint64_t drops_now(embedded_node& node, const std::string& reason) {
