@@ -250,8 +250,18 @@ std::string render_metrics_text(const metric_report& report) {
                    value_text(*family.front()) + "\n";
             continue;
         }
+        // The labels still at 0 are left out: a person reads what happened.
+        bool any = std::any_of(family.begin(), family.end(), [](const metric_sample* s) {
+            return s->is_fraction || s->value != 0;
+        });
+        if (!any) {
+            out += name + std::string(name.size() < 34 ? 34 - name.size() : 1, ' ') + "0\n";
+            continue;
+        }
         out += name + "\n";
         for (auto* sample : family) {
+            if (!sample->is_fraction && sample->value == 0)
+                continue;
             std::string labels;
             for (auto& [label, value] : sample->labels)
                 labels += (labels.empty() ? "" : " ") + label + "=" + value;

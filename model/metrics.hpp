@@ -116,8 +116,8 @@ std::string render_prometheus(const metric_report& report);
 // value, and one with several labels an array of objects (labels and "value").
 nlohmann::json render_metrics_json(const metric_report& report);
 
-// Human text for `dave status`: one line per family without labels, and a
-// line per sample under a family with labels.
+// Human text for `dave status`: one line per family without labels or whose
+// samples are all 0, else a line per non-zero sample under the family name.
 std::string render_metrics_text(const metric_report& report);
 
 // "dave_x" -> "x".

@@ -128,29 +128,35 @@ void restore_into_shards(const std::vector<caf::actor>& shards, std::vector<entr
 // Asks every child that keeps counters for its metric_report and merges them.
 void collect_status(node_pointer self, std::function<void(const node_status&)> done) {
     auto& children = self->state.children;
-    std::vector<caf::actor> reporters{children.peer_manager, children.getter, children.writer,
-                                      children.auditor};
-    reporters.insert(reporters.end(), children.shards.begin(), children.shards.end());
+    // Store first, then traffic, peers, GETs, trust and the backup.
+    std::vector<caf::actor> reporters(children.shards.begin(), children.shards.end());
     reporters.insert(reporters.end(), children.dispatchers.begin(), children.dispatchers.end());
+    for (auto& child : {children.writer, children.peer_manager, children.getter, children.auditor})
+        reporters.push_back(child);
     if (children.backup)
         reporters.push_back(children.backup);
-    auto merger = std::make_shared<metric_merger>();
+    // Merged in the order of `reporters` once all answered, so that the
+    // families come out in the same order every time.
+    auto parts = std::make_shared<std::vector<metric_report>>(reporters.size());
     auto outstanding = std::make_shared<std::size_t>(reporters.size());
     auto arrived = [=] {
         if (--*outstanding != 0)
             return;
+        metric_merger merger;
+        for (auto& part : *parts)
+            merger.add(part);
         node_status status;
         status.node_id = self->state.own_id;
         status.listen = self->state.listen_text;
         status.public_key = self->state.public_key_hex;
-        status.metrics = merger->merged();
+        status.metrics = merger.merged();
         done(status);
     };
-    for (auto& reporter : reporters)
-        self->request(reporter, caf::infinite, metrics_atom_v)
+    for (std::size_t i = 0; i < reporters.size(); ++i)
+        self->request(reporters[i], caf::infinite, metrics_atom_v)
             .then(
-                [=](const metric_report& part) {
-                    merger->add(part);
+                [=](metric_report& part) {
+                    (*parts)[i] = std::move(part);
                     arrived();
                 },
                 [=](const caf::error&) { arrived(); });

@@ -78,7 +78,7 @@ TEST_CASE("status text: the identity line, then every metric") {
     status.public_key = "ab";
     status.listen = "[::1]:1618";
     status.metrics.gauge("dave_entries", "Entries stored.", 7);
-    status.metrics.counter("dave_puts_refused_total", "Refused.", 0, {{"reason", "store_full"}});
+    status.metrics.counter("dave_puts_refused_total", "Refused.", 3, {{"reason", "store_full"}});
     auto text = render_status_text(status);
     CHECK(text.starts_with("node 42 (public key ab) on [::1]:1618\n"));
     CHECK(text.find("entries") != std::string::npos);

@@ -194,7 +194,12 @@ TEST_CASE("text: a line per plain family, a line per sample under a labelled one
     metric_report report;
     report.gauge("dave_entries", "Entries.", 12);
     report.counter("dave_puts_refused_total", "Refused.", 4, {{"reason", "bad_signature"}});
+    report.counter("dave_puts_refused_total", "Refused.", 0, {{"reason", "store_full"}});
+    report.counter("dave_pongs_rejected_total", "Rejected.", 0, {{"reason", "bad_proof"}});
     auto text = render_metrics_text(report);
+    CHECK(text.find("store_full") == std::string::npos); // zeros left out
+    CHECK(text.find("pongs_rejected_total") != std::string::npos);
+    CHECK(text.find("bad_proof") == std::string::npos);
     CHECK(text.find("entries") == 0);
     CHECK(text.find(" 12\n") != std::string::npos);
     CHECK(text.find("puts_refused_total\n  reason=bad_signature") != std::string::npos);
