@@ -7,13 +7,13 @@
 
 #include "actors/lifecycle_log.hpp"
 #include "actors/log.hpp"
-#include "model/socket_address.hpp"
 #include "codec/codec.hpp"
 #include "codec/hex.hpp"
 #include "crypto/dat_crypto.hpp"
 #include "crypto/ed25519.hpp"
 #include "messages/type_ids.hpp"
-#include "model/status_merge.hpp"
+#include "model/metrics.hpp"
+#include "model/socket_address.hpp"
 
 namespace dave {
 namespace {
@@ -111,18 +111,24 @@ caf::behavior auditor(self_pointer self, auditor_setup setup) {
             if (result)
                 report(self, *result);
         },
-        [=](status_atom) {
+        [=](metrics_atom) {
             auto& state = self->state;
-            node_status status;
-            status.challenges_passed = state.passed;
-            status.challenges_failed = state.failed;
-            status.challenges_pending = state.book->size();
+            metric_report report;
+            constexpr auto judged = "Storage challenges judged, by outcome.";
+            report.counter("dave_audit_challenges_total", judged, state.passed,
+                           {{"outcome", "pass"}});
+            report.counter("dave_audit_challenges_total", judged, state.failed,
+                           {{"outcome", "fail"}});
+            std::array<audit_verdict, verdict_count - 1> failures{};
             for (std::size_t i = 1; i < verdict_count; ++i)
-                if (state.by_verdict[i] != 0)
-                    add_count(status.challenge_failures, to_string(static_cast<audit_verdict>(i)),
-                              state.by_verdict[i]);
-            max_count(status.mailbox_depths, "auditor", self->mailbox().size());
-            return status;
+                failures[i - 1] = static_cast<audit_verdict>(i);
+            add_counts_by_code(report, "dave_audit_failures_total",
+                               "Storage challenges failed, by reason.", "reason", state.by_verdict,
+                               failures, [](audit_verdict verdict) { return to_string(verdict); });
+            report.gauge("dave_audit_challenges_pending", "Storage challenges not yet judged.",
+                         static_cast<std::int64_t>(state.book->size()));
+            report.mailbox("auditor", self->mailbox().size());
+            return report;
         },
     };
 }

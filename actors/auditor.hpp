@@ -37,7 +37,7 @@ struct auditor_setup {
 //    std::vector<peer_info> targets)            an entry was sent to targets
 //   (tick_atom)                                  one audit round
 //   (inbound_atom, address, get_ack_message)     from the dispatchers
-//   (status_atom) -> node_status                 challenge counters
+//   (metrics_atom) -> metric_report              challenge counters
 caf::actor spawn_auditor(caf::actor_system& system, auditor_setup setup);
 
 } // namespace dave

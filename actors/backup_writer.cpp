@@ -7,12 +7,12 @@
 #include <caf/all.hpp>
 #include <sys/statvfs.h>
 
+#include "actors/log.hpp"
+#include "messages/type_ids.hpp"
 #include "model/backup_compaction.hpp"
 #include "model/backup_file.hpp"
 #include "model/backup_open.hpp"
-#include "actors/log.hpp"
-#include "messages/type_ids.hpp"
-#include "model/status_merge.hpp"
+#include "model/metrics.hpp"
 
 namespace dave {
 namespace {
@@ -352,17 +352,23 @@ void backup_writer(caf::blocking_actor* self, backup_setup setup) {
         commit(self, state);
         return state.appender && state.writable && state.appender->sync() == errc::none;
     };
-    auto on_status = [&](status_atom) {
+    auto on_metrics = [&](metrics_atom) {
         more = true;
-        node_status status;
-        status.backup_records = state.appended;
-        status.backup_records_lost = state.lost;
-        status.backup_unwritable = state.writable ? 0 : 1;
-        status.backup_file_bytes = state.appender ? state.appender->file_bytes() : 0;
-        status.backup_live_bytes = state.liveness.live_bytes();
-        status.backup_compactions = state.compactions;
-        max_count(status.mailbox_depths, "backup_writer", self->mailbox().size());
-        return status;
+        metric_report report;
+        report.counter("dave_backup_records_total", "Records written to the backup file.",
+                       state.appended);
+        report.counter("dave_backup_records_lost_total",
+                       "Accepted records not written: the backup was unwritable.", state.lost);
+        report.gauge("dave_backup_unwritable", "1 while puts are refused for the backup.",
+                     state.writable ? 0 : 1);
+        report.gauge("dave_backup_file_bytes", "Size of the backup file.",
+                     static_cast<std::int64_t>(state.appender ? state.appender->file_bytes() : 0));
+        report.gauge("dave_backup_live_bytes", "Bytes of the newest record per key in the backup.",
+                     static_cast<std::int64_t>(state.liveness.live_bytes()));
+        report.counter("dave_backup_compactions_total", "Online compactions of the backup.",
+                       state.compactions);
+        report.mailbox("backup_writer", self->mailbox().size());
+        return report;
     };
     auto on_exit = [&](caf::exit_msg&) { running = false; };
     while (running) {
@@ -374,7 +380,7 @@ void backup_writer(caf::blocking_actor* self, backup_setup setup) {
         while (running && !self->mailbox().empty()) {
             more = false;
             self->receive(
-                on_watch, on_append, on_append_many, on_put, on_flush, on_status, on_exit,
+                on_watch, on_append, on_append_many, on_put, on_flush, on_metrics, on_exit,
                 caf::after(std::chrono::seconds(0)) >> [] {});
             handled = handled || more;
             if (!more)
@@ -403,7 +409,7 @@ void backup_writer(caf::blocking_actor* self, backup_setup setup) {
         const auto wait = std::chrono::duration_cast<std::chrono::milliseconds>(
             std::max(next - steady::now(), steady::duration::zero()));
         self->receive(
-            on_watch, on_append, on_append_many, on_put, on_flush, on_status, on_exit,
+            on_watch, on_append, on_append_many, on_put, on_flush, on_metrics, on_exit,
             caf::after(wait) >> [] {});
     }
     commit(self, state);

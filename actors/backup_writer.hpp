@@ -67,7 +67,7 @@ struct backup_setup {
 //   (put_atom, entry) -> bool              answered once written (and fdatasynced with
 //                                          fsync on), or errc::backup_unavailable
 //   (flush_atom) -> bool                   flushed and fsynced
-//   (status_atom) -> node_status           records written since start, lost, ...
+//   (metrics_atom) -> metric_report        records written since start, lost, ...
 caf::actor spawn_backup_writer(caf::actor_system& system, backup_setup setup);
 
 } // namespace dave

@@ -10,18 +10,28 @@
 #include "model/admission.hpp"
 #include "actors/lifecycle_log.hpp"
 #include "actors/log.hpp"
-#include "model/shard_store.hpp"
-#include "model/socket_address.hpp"
-#include "model/store_quota.hpp"
 #include "codec/codec.hpp"
 #include "codec/op_name.hpp"
 #include "messages/type_ids.hpp"
-#include "model/status_merge.hpp"
+#include "model/metrics.hpp"
+#include "model/shard_store.hpp"
+#include "model/socket_address.hpp"
+#include "model/store_quota.hpp"
 
 namespace dave {
 namespace {
 
 constexpr std::size_t op_count = 8;
+
+// The reasons inbound traffic is dropped for, each reported (0 at first) in
+// dave_datagrams_dropped_total; another reason appears once it has counted.
+constexpr std::array known_drops{
+    errc::truncated,          errc::length_past_end,   errc::trailing_bytes,
+    errc::too_long,           errc::unknown_op,        errc::reserved_op,
+    errc::zero_dat_length,    errc::empty_datagram,    errc::bad_address_list,
+    errc::too_many_addresses, errc::from_own_address,  errc::overloaded,
+    errc::rate_limited,       errc::not_put_over_tcp,  errc::tcp_frame_timeout,
+    errc::tcp_source_limit,   errc::tcp_listener_full, errc::tcp_connection_shed};
 constexpr std::size_t errc_count = 64;
 // Credits are returned in messages of at least this many, or when the
 // mailbox runs empty, whichever comes first.
@@ -347,34 +357,40 @@ caf::behavior dispatcher(self_pointer self, dispatcher_links links) {
             schedule_held_retry(self);
         },
         [=](own_addr_atom, const address& own) { self->state.own_address = own; },
-        [=](status_atom) {
+        [=](metrics_atom) {
             auto& state = self->state;
-            node_status status;
-            add_op_counts(state.in_by_op, status.datagrams_in, status.datagrams_in_by_op);
-            for (std::size_t code = 0; code < errc_count; ++code) {
-                if (state.drops_by_code[code] == 0)
-                    continue;
-                status.datagrams_in += state.drops_by_code[code];
-                status.datagrams_dropped += state.drops_by_code[code];
-                add_count(status.drops, to_string(static_cast<errc>(code)),
-                          state.drops_by_code[code]);
-            }
-            max_count(status.mailbox_depths, "dispatcher", self->mailbox().size());
+            metric_report report;
+            add_op_counts(report, "dave_datagrams_in_total",
+                          "Datagrams and TCP frames received, by op.", state.in_by_op.data(),
+                          state.in_by_op.size());
+            add_counts_by_code(report, "dave_datagrams_dropped_total",
+                               "Inbound datagrams and TCP frames dropped, by reason.", "reason",
+                               state.drops_by_code, known_drops,
+                               [](errc code) { return to_string(code); });
+            report.mailbox("dispatcher", self->mailbox().size());
             // The verification backlog this dispatcher holds at the shards.
-            max_count(status.mailbox_depths, "dispatcher_udp_puts_waiting",
-                      state.udp_puts->in_flight());
-            max_count(status.mailbox_depths, "dispatcher_udp_puts_waiting_peak",
-                      state.udp_puts->deepest());
-            max_count(status.mailbox_depths, "dispatcher_tcp_puts_waiting",
-                      state.stream_puts_in_flight);
-            max_count(status.mailbox_depths, "dispatcher_tcp_puts_waiting_peak",
-                      state.stream_puts_deepest);
+            constexpr auto waiting = "PUTs waiting for their shard's verdict, by transport.";
+            constexpr auto waiting_peak =
+                "The most PUTs that have waited for a verdict at once, by transport.";
+            report.gauge("dave_puts_waiting", waiting,
+                         static_cast<std::int64_t>(state.udp_puts->in_flight()),
+                         {{"transport", "udp"}});
+            report.gauge("dave_puts_waiting", waiting,
+                         static_cast<std::int64_t>(state.stream_puts_in_flight),
+                         {{"transport", "tcp"}});
+            report.peak("dave_puts_waiting_peak", waiting_peak,
+                        static_cast<std::int64_t>(state.udp_puts->deepest()),
+                        {{"transport", "udp"}});
+            report.peak("dave_puts_waiting_peak", waiting_peak,
+                        static_cast<std::int64_t>(state.stream_puts_deepest),
+                        {{"transport", "tcp"}});
             // TCP PUT frames waiting for their source's rate, now and at most.
-            max_count(status.mailbox_depths, "dispatcher_tcp_puts_over_rate",
-                      state.held_puts.size());
-            max_count(status.mailbox_depths, "dispatcher_tcp_puts_over_rate_peak",
-                      state.stream_puts_held_peak);
-            return status;
+            report.gauge("dave_tcp_puts_over_rate", "TCP PUT frames held for their source's rate.",
+                         static_cast<std::int64_t>(state.held_puts.size()));
+            report.peak("dave_tcp_puts_over_rate_peak",
+                        "The most TCP PUT frames held for their source's rate at once.",
+                        static_cast<std::int64_t>(state.stream_puts_held_peak));
+            return report;
         },
     };
 }

@@ -71,7 +71,7 @@ struct dispatcher_links {
 //   (shed_atom, std::uint8_t errc, std::uint64_t count)
 //       datagrams a transport dropped itself, counted under that reason
 //   (own_addr_atom, address)                drop our own datagrams
-//   (status_atom) -> node_status            traffic and drop counters
+//   (metrics_atom) -> metric_report         traffic and drop counters
 caf::actor spawn_dispatcher(caf::actor_system& system, dispatcher_links links);
 
 } // namespace dave

@@ -8,15 +8,15 @@
 
 #include "actors/lifecycle_log.hpp"
 #include "actors/log.hpp"
+#include "codec/codec.hpp"
+#include "crypto/dat_crypto.hpp"
+#include "messages/type_ids.hpp"
+#include "model/metrics.hpp"
 #include "model/peer_choice.hpp"
 #include "model/peer_table.hpp"
 #include "model/shard_store.hpp"
 #include "model/silent_peers.hpp"
 #include "model/socket_address.hpp"
-#include "codec/codec.hpp"
-#include "crypto/dat_crypto.hpp"
-#include "messages/type_ids.hpp"
-#include "model/status_merge.hpp"
 
 namespace dave {
 namespace {
@@ -228,17 +228,24 @@ caf::behavior getter(self_pointer self, getter_setup setup) {
             caf::anon_send(shard, store_atom_v, ack.item);
             finish(self, it, ack.item);
         },
-        [=](status_atom) {
+        [=](metrics_atom) {
             auto& state = self->state;
-            node_status status;
-            status.api_gets_remote = state.answered_remote;
-            status.api_gets_not_found = state.not_found;
-            status.api_gets_timed_out = state.timed_out;
-            status.api_gets_widened = state.widened;
+            metric_report report;
+            constexpr auto gets = "API GETs that went to the network, by outcome.";
+            report.counter("dave_api_gets_total", gets, state.answered_remote,
+                           {{"outcome", "found"}});
+            report.counter("dave_api_gets_total", gets, state.not_found,
+                           {{"outcome", "not_found"}});
+            report.counter("dave_api_gets_total", gets, state.timed_out, {{"outcome", "timeout"}});
+            report.counter("dave_api_get_widenings_total",
+                           "Rounds of further peers asked after the closest all said not found.",
+                           state.widened);
             for (auto& [peer, count] : state.sent_to)
-                add_count(status.api_gets_sent, to_string(peer), count);
-            max_count(status.mailbox_depths, "getter", self->mailbox().size());
-            return status;
+                report.counter("dave_api_gets_sent_total",
+                               "GETs sent to peers for API GETs, by peer.", count,
+                               {{"peer", to_string(peer)}});
+            report.mailbox("getter", self->mailbox().size());
+            return report;
         },
         [=](later_timer, std::uint64_t id) {
             auto& state = self->state;

@@ -48,7 +48,7 @@ struct getter_setup {
 // Messages:
 //   (get_atom, public_key_bytes, bytes) -> entry, or errc::not_found / errc::timeout
 //   (inbound_atom, address, get_ack_message)   from the dispatchers
-//   (status_atom) -> node_status                API GET counters, GETs sent per peer
+//   (metrics_atom) -> metric_report             API GET counters, GETs sent per peer
 caf::actor spawn_getter(caf::actor_system& system, getter_setup setup);
 
 } // namespace dave

@@ -6,14 +6,17 @@
 
 #include "actors/lifecycle_log.hpp"
 #include "actors/log.hpp"
-#include "model/socket_address.hpp"
 #include "codec/codec.hpp"
 #include "crypto/dat_crypto.hpp"
 #include "messages/type_ids.hpp"
-#include "model/status_merge.hpp"
+#include "model/metrics.hpp"
+#include "model/socket_address.hpp"
 
 namespace dave {
 namespace {
+
+// pong_verdict values: accepted, then the reasons a PONG is rejected for.
+constexpr std::size_t pong_verdict_count = 8;
 
 struct waiting_for_peers {
     std::uint32_t count;
@@ -28,7 +31,7 @@ struct peer_manager_state {
     std::vector<waiting_for_peers> waiting;
     std::uint64_t own_used = 0;
     std::uint64_t own_capacity = 0;
-    std::vector<std::uint64_t> pong_rejections = std::vector<std::uint64_t>(8, 0);
+    std::vector<std::uint64_t> pong_rejections = std::vector<std::uint64_t>(pong_verdict_count, 0);
     rate_limited_log rejection_log;
     std::shared_ptr<spdlog::logger> log = logger_for("peers");
     static inline const char* name = "peer_manager";
@@ -218,28 +221,46 @@ caf::behavior peer_manager(self_pointer self, peer_manager_setup setup) {
                     {peer.id, peer.endpoint, table.reliability(peer.endpoint, now)});
             return snapshot;
         },
-        [=](status_atom) {
+        [=](metrics_atom) {
             auto& state = self->state;
             auto counts = state.table->counts();
             auto estimate = state.table->network_estimate(state.own_used, state.own_capacity);
-            node_status status;
-            status.node_id = state.table->own_id();
-            status.peers_total = static_cast<std::uint32_t>(counts.total);
-            status.peers_active = static_cast<std::uint32_t>(counts.active);
-            status.peers_edges = static_cast<std::uint32_t>(counts.edges);
-            status.network_used = static_cast<std::int64_t>(estimate.used_space);
-            status.network_capacity = static_cast<std::int64_t>(estimate.capacity);
-            status.peers_inactive = static_cast<std::uint32_t>(counts.inactive);
-            status.peers_added = static_cast<std::uint32_t>(counts.added);
-            for (std::size_t i = 1; i < state.pong_rejections.size(); ++i)
-                if (state.pong_rejections[i] != 0)
-                    add_count(status.pong_rejections, to_string(static_cast<pong_verdict>(i)),
-                              state.pong_rejections[i]);
-            for (auto& row : state.table->trust_report(state.setup.now()))
-                status.peer_trust.push_back(
-                    {to_string(row.endpoint), row.id, row.reliability, row.passed, row.failed});
-            max_count(status.mailbox_depths, "peer_manager", self->mailbox().size());
-            return status;
+            metric_report report;
+            constexpr auto peers = "Peers in the table, by state.";
+            report.gauge("dave_peers", peers, static_cast<std::int64_t>(counts.active),
+                         {{"state", "active"}});
+            report.gauge("dave_peers", peers, static_cast<std::int64_t>(counts.inactive),
+                         {{"state", "inactive"}});
+            report.gauge("dave_peers", peers, static_cast<std::int64_t>(counts.added),
+                         {{"state", "added"}});
+            report.gauge("dave_edges", "Bootstrap peers.", static_cast<std::int64_t>(counts.edges));
+            report.gauge("dave_network_used_bytes",
+                         "Used space the active peers report, plus ours.",
+                         static_cast<std::int64_t>(estimate.used_space));
+            report.gauge("dave_network_capacity_bytes",
+                         "Capacity the active peers report, plus ours.",
+                         static_cast<std::int64_t>(estimate.capacity));
+            std::array<pong_verdict, pong_verdict_count - 1> rejections{};
+            for (std::size_t i = 1; i < pong_verdict_count; ++i)
+                rejections[i - 1] = static_cast<pong_verdict>(i);
+            add_counts_by_code(report, "dave_pongs_rejected_total", "PONGs rejected, by reason.",
+                               "reason", state.pong_rejections, rejections,
+                               [](pong_verdict verdict) { return to_string(verdict); });
+            for (auto& row : state.table->trust_report(state.setup.now())) {
+                auto peer = to_string(row.endpoint);
+                report.fraction(
+                    "dave_peer_reliability",
+                    "Reliability score of each known peer from storage challenges (0..1, 0.5 "
+                    "neutral).",
+                    row.reliability, {{"peer", peer}});
+                constexpr auto challenges = "Storage challenges each known peer passed or failed.";
+                report.counter("dave_peer_challenges_total", challenges, row.passed,
+                               {{"peer", peer}, {"outcome", "pass"}});
+                report.counter("dave_peer_challenges_total", challenges, row.failed,
+                               {{"peer", peer}, {"outcome", "fail"}});
+            }
+            report.mailbox("peer_manager", self->mailbox().size());
+            return report;
         },
         [=](status_atom, std::uint64_t used, std::uint64_t capacity) {
             self->state.own_used = used;

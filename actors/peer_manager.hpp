@@ -35,7 +35,7 @@ struct peer_manager_setup {
 //   (trust_atom, address, std::uint64_t id, bool passed)   a storage challenge's
 //                                    result (from the auditor): updates the score
 //   (peers_atom) -> peer_snapshot    active peers (with reliability) and our id
-//   (status_atom) -> node_status     peer fields and per-peer trust
+//   (metrics_atom) -> metric_report  peer counts and per-peer trust
 //   (status_atom, used, capacity)    our own usage, for PINGs and the estimate
 //   (wait_peers_atom, n) -> n        replies once n peers are active
 //   (changed_atom, actor)            subscribe to (changed_atom) notifications

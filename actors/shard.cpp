@@ -8,12 +8,12 @@
 
 #include "actors/lifecycle_log.hpp"
 #include "actors/log.hpp"
-#include "model/peer_choice.hpp"
-#include "model/socket_address.hpp"
 #include "codec/codec.hpp"
 #include "crypto/dat_crypto.hpp"
 #include "messages/type_ids.hpp"
-#include "model/status_merge.hpp"
+#include "model/metrics.hpp"
+#include "model/peer_choice.hpp"
+#include "model/socket_address.hpp"
 
 namespace dave {
 namespace {
@@ -39,6 +39,14 @@ struct shard_state {
 };
 
 using self_pointer = caf::stateful_actor<shard_state>*;
+
+// The reasons a PUT is refused for, each reported (0 at first) in
+// dave_puts_refused_total; another reason appears once it has counted.
+constexpr std::array known_refusals{
+    errc::too_long,           errc::key_too_long,          errc::time_in_future,
+    errc::work_mismatch,      errc::insufficient_work,     errc::bad_signature,
+    errc::store_full,         errc::older_than_stored,     errc::expired,
+    errc::backup_unavailable, errc::source_share_exceeded, errc::owner_share_exceeded};
 
 caf::error refuse(shard_state& state, errc reason) {
     ++state.puts_refused;
@@ -189,22 +197,24 @@ caf::behavior shard(self_pointer self, shard_setup setup) {
             }
             return orders;
         },
-        [=](status_atom) {
+        [=](metrics_atom) {
             auto& state = self->state;
-            node_status status;
-            status.entries = state.store->size();
-            status.used_bytes = state.store->used_bytes();
-            status.capacity_bytes = state.store->capacity_bytes();
-            status.puts_stored = state.puts_stored;
-            status.puts_refused = state.puts_refused;
-            for (std::size_t code = 0; code < state.refusals_by_code.size(); ++code)
-                if (state.refusals_by_code[code] != 0)
-                    add_count(status.put_refusals, to_string(static_cast<errc>(code)),
-                              state.refusals_by_code[code]);
-            status.gets_served = state.gets_served;
-            status.gets_missed = state.gets_missed;
-            max_count(status.mailbox_depths, "shard", self->mailbox().size());
-            return status;
+            metric_report report;
+            report.gauge("dave_entries", "Entries stored.",
+                         static_cast<std::int64_t>(state.store->size()));
+            report.gauge("dave_used_bytes", "Bytes of entries stored.",
+                         static_cast<std::int64_t>(state.store->used_bytes()));
+            report.gauge("dave_capacity_bytes", "Store capacity in bytes.",
+                         static_cast<std::int64_t>(state.store->capacity_bytes()));
+            report.counter("dave_puts_accepted_total", "Entries stored.", state.puts_stored);
+            add_counts_by_code(report, "dave_puts_refused_total", "Entries refused, by reason.",
+                               "reason", state.refusals_by_code, known_refusals,
+                               [](errc code) { return to_string(code); });
+            report.counter("dave_gets_served_total", "GETs answered from the local store.",
+                           state.gets_served);
+            report.counter("dave_gets_missed_total", "GETs answered not found.", state.gets_missed);
+            report.mailbox("shard", self->mailbox().size());
+            return report;
         },
     };
 }

@@ -48,7 +48,7 @@ struct shard_setup {
 //   (expire_atom)
 //   (replicate_atom, peer_snapshot) -> std::vector<replication_order>
 //                                             (peers below replica_floor excluded)
-//   (status_atom) -> node_status (entries, bytes, put counters)
+//   (metrics_atom) -> metric_report (entries, bytes, put counters)
 caf::actor spawn_shard(caf::actor_system& system, shard_setup setup);
 
 } // namespace dave

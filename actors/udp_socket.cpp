@@ -10,10 +10,10 @@
 #include "model/admission.hpp"
 #include "actors/lifecycle_log.hpp"
 #include "actors/log.hpp"
-#include "model/socket_address.hpp"
 #include "codec/op_name.hpp"
 #include "messages/type_ids.hpp"
-#include "model/status_merge.hpp"
+#include "model/metrics.hpp"
+#include "model/socket_address.hpp"
 
 namespace dave {
 namespace {
@@ -125,11 +125,12 @@ caf::behavior writer(caf::stateful_actor<writer_state>* self, std::shared_ptr<ud
     log->info("writer started");
     log_stop(self, log, "writer");
     return {
-        [=](status_atom) {
-            node_status status;
-            add_op_counts(self->state.out_by_op, status.datagrams_out, status.datagrams_out_by_op);
-            max_count(status.mailbox_depths, "udp_writer", self->mailbox().size());
-            return status;
+        [=](metrics_atom) {
+            metric_report report;
+            add_op_counts(report, "dave_datagrams_out_total", "Datagrams sent, by op.",
+                          self->state.out_by_op.data(), self->state.out_by_op.size());
+            report.mailbox("udp_writer", self->mailbox().size());
+            return report;
         },
         [=](send_atom, const datagram_batch& batch) {
             for (const auto& item : batch.items) {

@@ -58,7 +58,7 @@ caf::actor spawn_udp_reader(caf::actor_system& system, std::shared_ptr<udp_socke
                             std::vector<caf::actor> dispatchers,
                             std::size_t in_flight_limit = defaults::inbound_in_flight);
 // The writer sends (send_atom, datagram_batch) and counts what it sent;
-// (status_atom) -> node_status with datagrams out by op.
+// (metrics_atom) -> metric_report with datagrams out by op.
 caf::actor spawn_udp_writer(caf::actor_system& system, std::shared_ptr<udp_socket> socket);
 
 } // namespace dave

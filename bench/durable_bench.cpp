@@ -81,7 +81,8 @@ run_result measure(const std::vector<dat>& dats, bool fsync, style how) {
     out.acknowledged = acknowledged;
     out.puts_per_second = static_cast<double>(acknowledged) / seconds;
     if (auto status = node.status())
-        out.records = status->backup_records;
+        out.records =
+            static_cast<std::uint64_t>(status->metrics.total("dave_backup_records_total"));
     node.shutdown();
     return out;
 }

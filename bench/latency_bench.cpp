@@ -17,10 +17,10 @@
 
 #include <caf/all.hpp>
 
-#include "model/socket_address.hpp"
 #include "bench_commands.hpp"
 #include "codec/codec.hpp"
 #include "crypto/dat_crypto.hpp"
+#include "model/socket_address.hpp"
 #include "node/client.hpp"
 #include "node/node.hpp"
 #include "support.hpp"
@@ -106,21 +106,28 @@ int run_latency() {
     }
     for (int attempt = 0; attempt < 200; ++attempt) {
         auto status = clients[0]->status();
-        if (status && status->entries >= entry_count)
+        if (status &&
+            static_cast<std::size_t>(status->metrics.total("dave_entries")) >= entry_count)
             break;
         std::this_thread::sleep_for(20ms);
     }
-    if (auto status = clients[0]->status(); !status || status->entries < entry_count) {
+    if (auto status = clients[0]->status();
+        !status || static_cast<std::size_t>(status->metrics.total("dave_entries")) < entry_count) {
         std::fprintf(stderr, "latency bench: node 0 did not store the entries");
         if (status) {
-            std::fprintf(stderr, " (%llu of %zu;", static_cast<unsigned long long>(status->entries),
+            std::fprintf(stderr, " (%lld of %zu;",
+                         static_cast<long long>(status->metrics.total("dave_entries")),
                          entry_count);
-            for (const auto& refusal : status->put_refusals)
-                std::fprintf(stderr, " refused %s: %llu;", refusal.first.c_str(),
-                             static_cast<unsigned long long>(refusal.second));
-            for (const auto& drop : status->drops)
-                std::fprintf(stderr, " dropped %s: %llu;", drop.first.c_str(),
-                             static_cast<unsigned long long>(drop.second));
+            for (const auto& [reason, count] :
+                 status->metrics.by_label("dave_puts_refused_total", "reason"))
+                if (count != 0)
+                    std::fprintf(stderr, " refused %s: %lld;", reason.c_str(),
+                                 static_cast<long long>(count));
+            for (const auto& [reason, count] :
+                 status->metrics.by_label("dave_datagrams_dropped_total", "reason"))
+                if (count != 0)
+                    std::fprintf(stderr, " dropped %s: %lld;", reason.c_str(),
+                                 static_cast<long long>(count));
             std::fprintf(stderr, ")");
         }
         std::fprintf(stderr, "\n");

@@ -38,8 +38,8 @@ std::uint64_t heap_in_use() {
 std::uint64_t sync_shards(caf::scoped_actor& self, const std::vector<caf::actor>& shards) {
     std::uint64_t entries = 0;
     for (auto& shard : shards)
-        self->request(shard, caf::infinite, status_atom_v)
-            .receive([&](const node_status& status) { entries += status.entries; },
+        self->request(shard, caf::infinite, metrics_atom_v)
+            .receive([&](const metric_report& report) { entries += report.total("dave_entries"); },
                      [](const caf::error&) {});
     return entries;
 }

@@ -52,9 +52,15 @@ double now_seconds() {
 struct depth_tracker {
     std::map<std::string, std::uint64_t> deepest;
     void add(const node_status& status) {
-        for (auto& [name, depth] : status.mailbox_depths)
-            if (!name.ends_with("_peak")) // peaks since start, not depths now
-                deepest[name] = std::max(deepest[name], depth);
+        auto note = [&](const std::string& name, std::int64_t depth) {
+            deepest[name] = std::max(deepest[name], static_cast<std::uint64_t>(depth));
+        };
+        // Depths now (peaks since start are families of their own).
+        for (auto& [name, depth] : status.metrics.by_label("dave_mailbox_depth", "actor"))
+            note(name, depth);
+        for (auto& [transport, depth] : status.metrics.by_label("dave_puts_waiting", "transport"))
+            note("dispatcher_" + transport + "_puts_waiting", depth);
+        note("dispatcher_tcp_puts_over_rate", status.metrics.total("dave_tcp_puts_over_rate"));
     }
 };
 
@@ -145,9 +151,12 @@ int run_node() {
             {"_load", "tcp", std::to_string(port + 1), (folder.path() / "puts.bin").string(), "1"});
         std::string output = poll_while(load, node, 20ms, [&](const node_status& status) {
             ingest_depths.add(status);
-            if (status.entries > entries || status.puts_refused > refused) {
-                entries = status.entries;
-                refused = status.puts_refused;
+            auto now_entries = static_cast<std::uint64_t>(status.metrics.total("dave_entries"));
+            auto now_refused =
+                static_cast<std::uint64_t>(status.metrics.total("dave_puts_refused_total"));
+            if (now_entries > entries || now_refused > refused) {
+                entries = now_entries;
+                refused = now_refused;
                 done_at = now_seconds();
             }
         });
@@ -158,9 +167,12 @@ int run_node() {
             if (!status)
                 break;
             ingest_depths.add(*status);
-            if (status->entries != entries || status->puts_refused != refused) {
-                entries = status->entries;
-                refused = status->puts_refused;
+            auto now_entries = static_cast<std::uint64_t>(status->metrics.total("dave_entries"));
+            auto now_refused =
+                static_cast<std::uint64_t>(status->metrics.total("dave_puts_refused_total"));
+            if (now_entries != entries || now_refused != refused) {
+                entries = now_entries;
+                refused = now_refused;
                 done_at = now_seconds();
             } else {
                 std::this_thread::sleep_for(5ms);
@@ -244,12 +256,17 @@ int run_node() {
                       "%zu in flight from %zu sockets, %.0f of %.0f answers found, %.0f presumed "
                       "lost, store %" PRIu64 " entries, per-source GET rate limit off",
                       get_window, get_sockets, found.value_or(0), answered.value_or(0),
-                      lost.value_or(0), before->entries);
+                      lost.value_or(0),
+                      static_cast<std::uint64_t>(before->metrics.total("dave_entries")));
         report({"get_serving_udp", *rate, "GETs/s", goal::at_least, get_target, echo_limit,
                 "udp-echo", note + std::string("; godave ~97000/s")});
         if (after) {
-            const double served = static_cast<double>(after->gets_served + after->gets_missed -
-                                                      before->gets_served - before->gets_missed);
+            auto answered_gets = [](const node_status& status) {
+                return status.metrics.total("dave_gets_served_total") +
+                       status.metrics.total("dave_gets_missed_total");
+            };
+            const double served =
+                static_cast<double>(answered_gets(*after) - answered_gets(*before));
             report({"get_serving_cpu_cost", 1e6 * node_cpu / served, "us CPU/GET", goal::none, 0, 0,
                     "", "CPU time of the node process per GET answered (all its threads)"});
         }

@@ -10,10 +10,10 @@
 
 #include <caf/all.hpp>
 
-#include "model/backup_file.hpp"
 #include "bench_commands.hpp"
 #include "crypto/dat_crypto.hpp"
 #include "limits.hpp"
+#include "model/backup_file.hpp"
 #include "node/client.hpp"
 #include "node/node.hpp"
 #include "support.hpp"
@@ -83,7 +83,7 @@ int run_replay() {
     const auto deadline = steady::now() + 120s;
     while (entries < replay_count && steady::now() < deadline) {
         if (auto status = node.status())
-            entries = status->entries;
+            entries = static_cast<std::uint64_t>(status->metrics.total("dave_entries"));
         if (entries < replay_count)
             std::this_thread::sleep_for(5ms);
     }

@@ -54,25 +54,18 @@ template <class Inspector> typename Inspector::result_type inspect(Inspector& f,
     return f(caf::meta::type_name("peer_snapshot"), x.self_id, x.active);
 }
 template <class Inspector>
-typename Inspector::result_type inspect(Inspector& f, peer_trust_status& x) {
-    return f(caf::meta::type_name("peer_trust_status"), x.peer, x.id, x.reliability, x.passed,
-             x.failed);
-}
-template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, replication_order& x) {
     return f(caf::meta::type_name("replication_order"), x.item, x.targets);
 }
+template <class Inspector> typename Inspector::result_type inspect(Inspector& f, metric_sample& x) {
+    return f(caf::meta::type_name("metric_sample"), x.family, x.kind, x.merge, x.help, x.labels,
+             x.value, x.fraction, x.is_fraction);
+}
+template <class Inspector> typename Inspector::result_type inspect(Inspector& f, metric_report& x) {
+    return f(caf::meta::type_name("metric_report"), x.samples);
+}
 template <class Inspector> typename Inspector::result_type inspect(Inspector& f, node_status& x) {
-    return f(caf::meta::type_name("node_status"), x.node_id, x.public_key, x.listen, x.peers_total,
-             x.peers_active, x.peers_edges, x.entries, x.used_bytes, x.capacity_bytes,
-             x.network_used, x.network_capacity, x.datagrams_in, x.datagrams_out,
-             x.datagrams_dropped, x.drops, x.puts_stored, x.puts_refused, x.backup_records,
-             x.peers_inactive, x.peers_added, x.datagrams_in_by_op, x.datagrams_out_by_op,
-             x.put_refusals, x.gets_served, x.gets_missed, x.api_gets_remote, x.api_gets_not_found,
-             x.api_gets_timed_out, x.api_gets_widened, x.mailbox_depths, x.pong_rejections,
-             x.peer_trust, x.challenges_passed, x.challenges_failed, x.challenges_pending,
-             x.challenge_failures, x.api_gets_sent, x.backup_records_lost, x.backup_unwritable,
-             x.backup_file_bytes, x.backup_live_bytes, x.backup_compactions);
+    return f(caf::meta::type_name("node_status"), x.node_id, x.public_key, x.listen, x.metrics);
 }
 
 } // namespace dave

@@ -29,6 +29,7 @@ CAF_ADD_TYPE_ID(dave, (dave::peer_info))
 CAF_ADD_TYPE_ID(dave, (dave::peer_snapshot))
 CAF_ADD_TYPE_ID(dave, (dave::replication_order))
 CAF_ADD_TYPE_ID(dave, (dave::node_status))
+CAF_ADD_TYPE_ID(dave, (dave::metric_report))
 CAF_ADD_TYPE_ID(dave, (std::vector<dave::entry>))
 CAF_ADD_TYPE_ID(dave, (std::vector<dave::dat>))
 CAF_ADD_TYPE_ID(dave, (std::vector<dave::peer_info>))
@@ -66,6 +67,7 @@ CAF_ADD_ATOM(dave, dave, audit_atom, "audit")
 CAF_ADD_ATOM(dave, dave, trust_atom, "trust")
 CAF_ADD_ATOM(dave, dave, credit_atom, "credit")
 CAF_ADD_ATOM(dave, dave, shed_atom, "shed")
+CAF_ADD_ATOM(dave, dave, metrics_atom, "metrics")
 
 namespace dave {
 

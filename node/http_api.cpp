@@ -2,8 +2,6 @@
 
 #include <concepts>
 #include <cstring>
-#include <iomanip>
-#include <sstream>
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -13,10 +11,11 @@
 #include <nlohmann/json.hpp>
 
 #include "actors/log.hpp"
-#include "model/socket_address.hpp"
 #include "codec/codec.hpp"
 #include "codec/hex.hpp"
 #include "codec/json_text.hpp"
+#include "model/metrics.hpp"
+#include "model/socket_address.hpp"
 #include "node/client.hpp"
 #include "node/http_connections.hpp"
 
@@ -125,208 +124,22 @@ std::string error_text(const caf::error& error) {
     return caf::to_string(error);
 }
 
-// Label values are escaped as the text format asks: backslash, quote, newline.
-std::string escape_label(std::string_view value) {
-    std::string out;
-    for (char c : value) {
-        if (c == '\\' || c == '"')
-            out += '\\';
-        if (c == '\n') {
-            out += "\\n";
-            continue;
-        }
-        out += c;
-    }
-    return out;
-}
-
-// Prometheus exposition: one HELP/TYPE block per metric family. Values are
-// integers and are written exactly (a double would print 1234567 as 1.23457e+06).
-class metrics_writer {
-public:
-    void family(const char* name, const char* type, const char* help) {
-        out_ << "# HELP dave_" << name << " " << help << "\n# TYPE dave_" << name << " " << type
-             << "\n";
-    }
-    template <std::integral T>
-    void sample(const char* name, T value, const std::string& label = {},
-                const std::string& label_value = {}) {
-        out_ << "dave_" << name;
-        if (!label.empty())
-            out_ << "{" << label << "=\"" << escape_label(label_value) << "\"}";
-        out_ << " " << value << "\n";
-    }
-    // A gauge that is a fraction (e.g. a reliability score), with any labels
-    // already rendered as `a="x",b="y"`.
-    void fraction(const char* name, double value, const std::string& labels) {
-        out_ << "dave_" << name << "{" << labels << "} " << std::setprecision(6) << value << "\n";
-    }
-    template <std::integral T>
-    void sample_labels(const char* name, T value, const std::string& labels) {
-        out_ << "dave_" << name << "{" << labels << "} " << value << "\n";
-    }
-    void counts(const char* name, const char* type, const char* help, const char* label,
-                const std::vector<named_count>& values) {
-        family(name, type, help);
-        for (auto& [key, count] : values)
-            sample(name, count, label, key);
-    }
-    std::string str() const { return out_.str(); }
-
-private:
-    std::ostringstream out_;
-};
-
 } // namespace
 
-std::string render_metrics(const node_status& s) {
-    metrics_writer out;
-    out.counts("datagrams_in_total", "counter", "Datagrams and TCP frames received, by op.", "op",
-               s.datagrams_in_by_op);
-    out.counts("datagrams_out_total", "counter", "Datagrams sent, by op.", "op",
-               s.datagrams_out_by_op);
-    out.counts("datagrams_dropped_total", "counter", "Inbound datagrams dropped, by reason.",
-               "reason", s.drops);
-    out.family("puts_accepted_total", "counter", "Entries stored.");
-    out.sample("puts_accepted_total", s.puts_stored);
-    out.counts("puts_refused_total", "counter", "Entries refused, by reason.", "reason",
-               s.put_refusals);
-    out.family("gets_served_total", "counter", "GETs answered from the local store.");
-    out.sample("gets_served_total", s.gets_served);
-    out.family("gets_missed_total", "counter", "GETs answered not found.");
-    out.sample("gets_missed_total", s.gets_missed);
-    out.family("api_gets_total", "counter", "API GETs that went to the network, by outcome.");
-    out.sample("api_gets_total", s.api_gets_remote, "outcome", "found");
-    out.sample("api_gets_total", s.api_gets_not_found, "outcome", "not_found");
-    out.sample("api_gets_total", s.api_gets_timed_out, "outcome", "timeout");
-    out.family("api_get_widenings_total", "counter",
-               "Rounds of further peers asked after the closest all said not found.");
-    out.sample("api_get_widenings_total", s.api_gets_widened);
-    out.family("peers", "gauge", "Peers in the table, by state.");
-    out.sample("peers", s.peers_active, "state", "active");
-    out.sample("peers", s.peers_inactive, "state", "inactive");
-    out.sample("peers", s.peers_added, "state", "added");
-    out.family("edges", "gauge", "Bootstrap peers.");
-    out.sample("edges", s.peers_edges);
-    out.counts("pongs_rejected_total", "counter", "PONGs rejected, by reason.", "reason",
-               s.pong_rejections);
-    out.family("entries", "gauge", "Entries stored.");
-    out.sample("entries", s.entries);
-    out.family("used_bytes", "gauge", "Bytes of entries stored.");
-    out.sample("used_bytes", s.used_bytes);
-    out.family("capacity_bytes", "gauge", "Store capacity in bytes.");
-    out.sample("capacity_bytes", s.capacity_bytes);
-    out.family("network_used_bytes", "gauge", "Used space the active peers report, plus ours.");
-    out.sample("network_used_bytes", s.network_used);
-    out.family("network_capacity_bytes", "gauge", "Capacity the active peers report, plus ours.");
-    out.sample("network_capacity_bytes", s.network_capacity);
-    out.family("backup_records_total", "counter", "Records written to the backup file.");
-    out.sample("backup_records_total", s.backup_records);
-    out.family("backup_records_lost_total", "counter",
-               "Accepted records not written: the backup was unwritable.");
-    out.sample("backup_records_lost_total", s.backup_records_lost);
-    out.family("backup_unwritable", "gauge", "1 while puts are refused for the backup.");
-    out.sample("backup_unwritable", s.backup_unwritable);
-    out.family("backup_file_bytes", "gauge", "Size of the backup file.");
-    out.sample("backup_file_bytes", s.backup_file_bytes);
-    out.family("backup_live_bytes", "gauge", "Bytes of the newest record per key in the backup.");
-    out.sample("backup_live_bytes", s.backup_live_bytes);
-    out.family("backup_compactions_total", "counter", "Online compactions of the backup.");
-    out.sample("backup_compactions_total", s.backup_compactions);
-    out.counts("mailbox_depth", "gauge", "Deepest mailbox per actor kind.", "actor",
-               s.mailbox_depths);
-    out.counts("api_gets_sent_total", "counter", "GETs sent to peers for API GETs, by peer.",
-               "peer", s.api_gets_sent);
-    // Trust: storage challenges and the scores they build.
-    out.family("audit_challenges_total", "counter", "Storage challenges judged, by outcome.");
-    out.sample("audit_challenges_total", s.challenges_passed, "outcome", "pass");
-    out.sample("audit_challenges_total", s.challenges_failed, "outcome", "fail");
-    out.counts("audit_failures_total", "counter", "Storage challenges failed, by reason.", "reason",
-               s.challenge_failures);
-    out.family("audit_challenges_pending", "gauge", "Storage challenges not yet judged.");
-    out.sample("audit_challenges_pending", s.challenges_pending);
-    auto peer_label = [](const peer_trust_status& row) {
-        return "peer=\"" + escape_label(row.peer) + "\"";
-    };
-    out.family("peer_reliability", "gauge",
-               "Reliability score of each known peer from storage challenges (0..1, 0.5 neutral).");
-    for (auto& row : s.peer_trust)
-        out.fraction("peer_reliability", row.reliability, peer_label(row));
-    out.family("peer_challenges_total", "counter",
-               "Storage challenges each known peer passed or failed.");
-    for (auto& row : s.peer_trust) {
-        out.sample_labels("peer_challenges_total", row.passed,
-                          peer_label(row) + ",outcome=\"pass\"");
-        out.sample_labels("peer_challenges_total", row.failed,
-                          peer_label(row) + ",outcome=\"fail\"");
-    }
-    return out.str();
+std::string render_metrics(const node_status& status) {
+    return render_prometheus(status.metrics);
 }
 
-std::string render_status_json(const node_status& s) {
-    auto as_object = [](const std::vector<named_count>& values) {
-        nlohmann::json object = nlohmann::json::object();
-        for (auto& [key, count] : values)
-            object[key] = count;
-        return object;
-    };
-    nlohmann::json out{
-        {"node_id", s.node_id},
-        {"public_key", s.public_key},
-        {"listen", s.listen},
-        {"peers",
-         {{"total", s.peers_total},
-          {"active", s.peers_active},
-          {"inactive", s.peers_inactive},
-          {"added", s.peers_added},
-          {"edges", s.peers_edges}}},
-        {"entries", s.entries},
-        {"used_bytes", s.used_bytes},
-        {"capacity_bytes", s.capacity_bytes},
-        {"network", {{"used_bytes", s.network_used}, {"capacity_bytes", s.network_capacity}}},
-        {"datagrams",
-         {{"in", s.datagrams_in},
-          {"out", s.datagrams_out},
-          {"dropped", s.datagrams_dropped},
-          {"in_by_op", as_object(s.datagrams_in_by_op)},
-          {"out_by_op", as_object(s.datagrams_out_by_op)},
-          {"drops", as_object(s.drops)}}},
-        {"puts",
-         {{"stored", s.puts_stored},
-          {"refused", s.puts_refused},
-          {"refusals", as_object(s.put_refusals)}}},
-        {"gets",
-         {{"served", s.gets_served},
-          {"missed", s.gets_missed},
-          {"api_remote", s.api_gets_remote},
-          {"api_not_found", s.api_gets_not_found},
-          {"api_timed_out", s.api_gets_timed_out},
-          {"api_widened", s.api_gets_widened}}},
-        {"pong_rejections", as_object(s.pong_rejections)},
-        {"backup_records", s.backup_records},
-        {"backup",
-         {{"records", s.backup_records},
-          {"records_lost", s.backup_records_lost},
-          {"writable", s.backup_unwritable == 0},
-          {"file_bytes", s.backup_file_bytes},
-          {"live_bytes", s.backup_live_bytes},
-          {"compactions", s.backup_compactions}}},
-        {"mailbox_depths", as_object(s.mailbox_depths)},
-    };
-    out["gets"]["api_sent_by_peer"] = as_object(s.api_gets_sent);
-    nlohmann::json peers = nlohmann::json::array();
-    for (auto& row : s.peer_trust)
-        peers.push_back({{"peer", row.peer},
-                         {"node_id", row.id},
-                         {"reliability", row.reliability},
-                         {"passed", row.passed},
-                         {"failed", row.failed}});
-    out["trust"] = {{"challenges",
-                     {{"passed", s.challenges_passed},
-                      {"failed", s.challenges_failed},
-                      {"pending", s.challenges_pending},
-                      {"failures", as_object(s.challenge_failures)}}},
-                    {"peers", std::move(peers)}};
+std::string render_status_text(const node_status& status) {
+    return "node " + std::to_string(status.node_id) + " (public key " + status.public_key +
+           ") on " + status.listen + "\n" + render_metrics_text(status.metrics);
+}
+
+std::string render_status_json(const node_status& status) {
+    auto out = render_metrics_json(status.metrics);
+    out["node_id"] = status.node_id;
+    out["public_key"] = status.public_key;
+    out["listen"] = status.listen;
     return json_text(out);
 }
 
@@ -352,12 +165,15 @@ result<std::unique_ptr<http_api>> http_api::start(caf::actor_system& system, nod
         options.max_requests_per_connection); // Each request blocks its own server thread on a
                                               // scoped actor; the node's
     // actors are never blocked.
-    server.Get("/status", [&system, node](const httplib::Request&, httplib::Response& response) {
-        auto status = client(system, node).status();
-        if (!status)
-            return reply_json(response, 500, {{"error", error_text(status.error())}});
-        response.set_content(render_status_json(*status), "application/json");
-    });
+    server.Get("/status",
+               [&system, node](const httplib::Request& request, httplib::Response& response) {
+                   auto status = client(system, node).status();
+                   if (!status)
+                       return reply_json(response, 500, {{"error", error_text(status.error())}});
+                   if (request.get_param_value("format") == "text")
+                       return response.set_content(render_status_text(*status), "text/plain");
+                   response.set_content(render_status_json(*status), "application/json");
+               });
     server.Get("/metrics", [&system, node](const httplib::Request&, httplib::Response& response) {
         auto status = client(system, node).status();
         if (!status)

@@ -2,7 +2,8 @@
 // format, and the put/get API the `dave` CLI uses, so a CLI on the same
 // machine reaches the node at once instead of joining as a new peer.
 //
-//   GET  /status                        node_status as JSON
+//   GET  /status                        identity and every metric as JSON
+//   GET  /status?format=text            the same as the text `dave status` prints
 //   GET  /metrics                       Prometheus text format 0.0.4
 //   POST /put        body: a Dat        200 JSON {"replicas":[...]} | 4xx/5xx JSON {"error":...}
 //   GET  /get?public_key=HEX&key=HEX    200 body: the Dat | 404 not found | 504 timeout
@@ -43,7 +44,10 @@ private:
 
 // Renders a status in Prometheus text format (also used by tests).
 std::string render_metrics(const node_status& status);
-// Renders a status as one JSON object.
+// Renders a status as one JSON object: node_id, public_key, listen and the
+// metrics (see render_metrics_json in model/metrics.hpp).
 std::string render_status_json(const node_status& status);
+// The human text of `dave status`: the identity line, then every metric.
+std::string render_status_text(const node_status& status);
 
 } // namespace dave

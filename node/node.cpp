@@ -5,7 +5,6 @@
 #include <caf/all.hpp>
 
 #include "actors/auditor.hpp"
-#include "model/backup_open.hpp"
 #include "actors/backup_writer.hpp"
 #include "actors/batch_writer.hpp"
 #include "actors/dispatcher.hpp"
@@ -13,12 +12,10 @@
 #include "actors/group_watch.hpp"
 #include "actors/lifecycle_log.hpp"
 #include "actors/log.hpp"
-#include "model/peer_choice.hpp"
 #include "actors/peer_manager.hpp"
 #include "actors/pruner.hpp"
 #include "actors/replicator.hpp"
 #include "actors/shard.hpp"
-#include "model/socket_address.hpp"
 #include "actors/tcp_listener.hpp"
 #include "actors/udp_socket.hpp"
 #include "codec/codec.hpp"
@@ -28,6 +25,10 @@
 #include "model/status_merge.hpp"
 #include "node/status_line.hpp"
 #include "node/actor_settings.hpp"
+#include "model/backup_open.hpp"
+#include "model/metrics.hpp"
+#include "model/peer_choice.hpp"
+#include "model/socket_address.hpp"
 
 namespace dave {
 namespace {
@@ -129,29 +130,38 @@ void restore_into_shards(const std::vector<caf::actor>& shards, std::vector<entr
     logger_for("node")->info("restored {} entries from the backup", count);
 }
 
-// Asks every child that keeps counters and merges the answers.
+// Asks every child that keeps counters for its metric_report and merges them.
 void collect_status(node_pointer self, std::function<void(const node_status&)> done) {
     auto& children = self->state.children;
-    std::vector<caf::actor> reporters{children.peer_manager, children.getter, children.writer,
-                                      children.auditor};
-    reporters.insert(reporters.end(), children.shards.begin(), children.shards.end());
+    // Store first, then traffic, peers, GETs, trust and the backup.
+    std::vector<caf::actor> reporters(children.shards.begin(), children.shards.end());
     reporters.insert(reporters.end(), children.dispatchers.begin(), children.dispatchers.end());
+    for (auto& child : {children.writer, children.peer_manager, children.getter, children.auditor})
+        reporters.push_back(child);
     if (children.backup)
         reporters.push_back(children.backup);
-    auto merged = std::make_shared<node_status>();
-    merged->node_id = self->state.own_id;
-    merged->listen = self->state.listen_text;
-    merged->public_key = self->state.public_key_hex;
+    // Merged in the order of `reporters` once all answered, so that the
+    // families come out in the same order every time.
+    auto parts = std::make_shared<std::vector<metric_report>>(reporters.size());
     auto outstanding = std::make_shared<std::size_t>(reporters.size());
     auto arrived = [=] {
-        if (--*outstanding == 0)
-            done(*merged);
+        if (--*outstanding != 0)
+            return;
+        metric_merger merger;
+        for (auto& part : *parts)
+            merger.add(part);
+        node_status status;
+        status.node_id = self->state.own_id;
+        status.listen = self->state.listen_text;
+        status.public_key = self->state.public_key_hex;
+        status.metrics = merger.merged();
+        done(status);
     };
-    for (auto& reporter : reporters)
-        self->request(reporter, caf::infinite, status_atom_v)
+    for (std::size_t i = 0; i < reporters.size(); ++i)
+        self->request(reporters[i], caf::infinite, metrics_atom_v)
             .then(
-                [=](const node_status& part) {
-                    merge_status(*merged, part);
+                [=](metric_report& part) {
+                    (*parts)[i] = std::move(part);
                     arrived();
                 },
                 [=](const caf::error&) { arrived(); });
@@ -267,7 +277,9 @@ caf::behavior status_reporter(caf::stateful_actor<status_reporter_state>* self, 
     return {
         [=](tick_atom) {
             self->request(node, caf::infinite, status_atom_v).then([=](const node_status& s) {
-                self->send(peer_manager, status_atom_v, s.used_bytes, s.capacity_bytes);
+                self->send(peer_manager, status_atom_v,
+                           static_cast<std::uint64_t>(s.metrics.total("dave_used_bytes")),
+                           static_cast<std::uint64_t>(s.metrics.total("dave_capacity_bytes")));
                 auto key = status_change_key(s);
                 const bool changed = key != self->state.last_key;
                 log->log(changed ? spdlog::level::info : spdlog::level::debug, "{}",

@@ -8,7 +8,7 @@
 //   self->request(*node, timeout, dave::get_atom_v, public_key, key);
 //       -> entry, or an error: dave::not_found, or a timeout
 //   self->request(*node, timeout, dave::status_atom_v);
-//       -> node_status
+//       -> node_status: node id, public key, address and every metric
 //   self->request(*node, timeout, dave::wait_peers_atom_v, n);
 //       -> the number of active peers, once it is at least n
 //   self->request(*node, timeout, dave::batch_write_atom_v, dats);

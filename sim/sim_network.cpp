@@ -6,11 +6,11 @@
 
 #include <caf/all.hpp>
 
-#include "model/peer_table.hpp"
-#include "model/shard_store.hpp"
 #include "codec/codec.hpp"
 #include "codec/op_name.hpp"
-#include "model/status_merge.hpp"
+#include "model/metrics.hpp"
+#include "model/peer_table.hpp"
+#include "model/shard_store.hpp"
 
 namespace dave::sim {
 namespace {
@@ -355,10 +355,11 @@ caf::behavior endpoint(caf::stateful_actor<endpoint_state>* self, caf::actor net
             return self->delegate(self->state.network, net_stream_v, self->state.index,
                                   std::move(item), std::move(targets));
         },
-        [=](status_atom) {
-            node_status status;
-            add_op_counts(self->state.out_by_op, status.datagrams_out, status.datagrams_out_by_op);
-            return status;
+        [=](metrics_atom) {
+            metric_report report;
+            add_op_counts(report, "dave_datagrams_out_total", "Datagrams sent, by op.",
+                          self->state.out_by_op.data(), self->state.out_by_op.size());
+            return report;
         },
     };
 }

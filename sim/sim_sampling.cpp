@@ -115,7 +115,8 @@ void start_sample(driver_pointer self, bool final) {
                         [=](const node_status& status) {
                             if (!self->state.sample)
                                 return;
-                            self->state.sample->peers_active.push_back(status.peers_active);
+                            self->state.sample->peers_active.push_back(static_cast<std::uint32_t>(
+                                status.metrics.total("dave_peers", {{"state", "active"}})));
                             if (--self->state.sample->outstanding == 0)
                                 finalize_sample(self);
                         },

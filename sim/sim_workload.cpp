@@ -56,8 +56,8 @@ void start_workload(driver_pointer self) {
         self->request(node.handle, caf::infinite, status_atom_v)
             .then([=](const node_status& status) {
                 self->state.report->unconverged.push_back(std::to_string(index) + ":" +
-                                                          std::to_string(status.peers_active) +
-                                                          "/" + std::to_string(status.peers_total));
+                                                          std::to_string(status.metrics.total("dave_peers", {{"state", "active"}})) +
+                                                          "/" + std::to_string(status.metrics.total("dave_peers")));
             });
     }
     const auto& o = state.options;

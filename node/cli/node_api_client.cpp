@@ -36,8 +36,8 @@ api_reply node_api_client::get(const public_key_bytes& owner, const bytes& key) 
     return reply_of(client_.Get("/get?public_key=" + to_hex(owner) + "&key=" + to_hex(key)));
 }
 
-api_reply node_api_client::status() {
-    return reply_of(client_.Get("/status"));
+api_reply node_api_client::status(bool as_text) {
+    return reply_of(client_.Get(as_text ? "/status?format=text" : "/status"));
 }
 
 std::string node_api_client::unreachable_message() const {

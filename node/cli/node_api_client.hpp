@@ -22,7 +22,7 @@ public:
 
     api_reply put(const dat& value);
     api_reply get(const public_key_bytes& owner, const bytes& key);
-    api_reply status();
+    api_reply status(bool as_text = false); // JSON, or the text `dave status` prints
 
     // "cannot reach the node at 127.0.0.1:8080 (is it running?)"
     std::string unreachable_message() const;

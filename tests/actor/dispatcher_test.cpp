@@ -17,9 +17,9 @@
 
 #include "actors/dispatcher.hpp"
 #include "actors/log.hpp"
-#include "model/shard_store.hpp"
 #include "codec/codec.hpp"
 #include "messages/type_ids.hpp"
+#include "model/shard_store.hpp"
 #include "node/node.hpp"
 #include "testing/actor_fixture.hpp"
 
@@ -183,11 +183,9 @@ struct fixture : test_coordinator_fixture<node_test_config> {
         });
     }
 
-    static std::uint64_t depth(const node_status& s, const std::string& name) {
-        for (auto& [key, count] : s.mailbox_depths)
-            if (key == name)
-                return count;
-        return 0;
+    // A gauge without labels, e.g. dave_tcp_puts_over_rate.
+    static std::uint64_t level(const metric_report& s, const std::string& family) {
+        return static_cast<std::uint64_t>(s.total(family));
     }
 
     void deliver(std::vector<datagram> items) {
@@ -200,30 +198,31 @@ struct fixture : test_coordinator_fixture<node_test_config> {
         sched.run();
     }
 
-    node_status status() {
-        auto slot = std::make_shared<std::optional<node_status>>();
+    metric_report status() {
+        auto slot = std::make_shared<std::optional<metric_report>>();
         auto dest = dispatcher;
         sys.spawn([=](caf::event_based_actor* asker) {
-            asker->request(dest, caf::infinite, status_atom_v).then([=](const node_status& value) {
-                *slot = value;
-            });
+            asker->request(dest, caf::infinite, metrics_atom_v)
+                .then([=](const metric_report& value) { *slot = value; });
         });
         sched.run();
         CAF_REQUIRE(slot->has_value());
         return **slot;
     }
 
-    static std::uint64_t drops(const node_status& s, errc reason) {
-        for (auto& [name, count] : s.drops)
-            if (name == to_string(reason))
-                return count;
-        return 0;
+    static std::uint64_t drops(const metric_report& s, errc reason) {
+        return static_cast<std::uint64_t>(
+            s.total("dave_datagrams_dropped_total", {{"reason", std::string(to_string(reason))}}));
     }
-    static std::uint64_t routed(const node_status& s, const std::string& op) {
-        for (auto& [name, count] : s.datagrams_in_by_op)
-            if (name == op)
-                return count;
-        return 0;
+    // Every datagram and frame that came in: routed by op, or dropped.
+    static std::uint64_t dropped(const metric_report& s) {
+        return static_cast<std::uint64_t>(s.total("dave_datagrams_dropped_total"));
+    }
+    static std::uint64_t datagrams_in(const metric_report& s) {
+        return static_cast<std::uint64_t>(s.total("dave_datagrams_in_total")) + dropped(s);
+    }
+    static std::uint64_t routed(const metric_report& s, const std::string& op) {
+        return static_cast<std::uint64_t>(s.total("dave_datagrams_in_total", {{"op", op}}));
     }
 };
 
@@ -253,8 +252,8 @@ CAF_TEST(UDP PUTs past the shard credit are dropped as overloaded until the shar
     auto s = status();
     CAF_CHECK_EQUAL(drops(s, errc::overloaded), 4u);
     CAF_CHECK_EQUAL(routed(s, "put"), 3u);
-    CAF_CHECK_EQUAL(s.datagrams_in, 7u);
-    CAF_CHECK_EQUAL(s.datagrams_dropped, 4u);
+    CAF_CHECK_EQUAL(datagrams_in(s), 7u);
+    CAF_CHECK_EQUAL(dropped(s), 4u);
     // GETs and PINGs are not held back by the PUT backlog.
     deliver({get(0), get(2), ping(7)});
     CAF_CHECK_EQUAL(shard_logs[0]->serves, 1u);
@@ -268,7 +267,7 @@ CAF_TEST(UDP PUTs past the shard credit are dropped as overloaded until the shar
     s = status();
     CAF_CHECK_EQUAL(drops(s, errc::overloaded), 4u);
     CAF_CHECK_EQUAL(routed(s, "put"), 6u);
-    CAF_CHECK_EQUAL(s.datagrams_in, 13u); // 7 + 3 + 3, each counted once
+    CAF_CHECK_EQUAL(datagrams_in(s), 13u); // 7 + 3 + 3, each counted once
 }
 
 CAF_TEST(a GET overtakes the PUTs queued at its shard) {
@@ -308,7 +307,7 @@ CAF_TEST(per - source token buckets drop floods as rate_limited by address and c
     CAF_CHECK_EQUAL(drops(s, errc::rate_limited), 4u);
     CAF_CHECK_EQUAL(drops(s, errc::empty_datagram), 1u);
     CAF_CHECK_EQUAL(drops(s, errc::truncated), 1u);
-    CAF_CHECK_EQUAL(s.datagrams_in, 11u);
+    CAF_CHECK_EQUAL(datagrams_in(s), 11u);
 }
 
 CAF_TEST(the total PING rate bounds all sources together) {
@@ -363,7 +362,7 @@ CAF_TEST(stream frames other than PUTs are dropped and never answered) {
     CAF_CHECK_EQUAL(drops(s, errc::not_put_over_tcp), 4u);
     CAF_CHECK_EQUAL(routed(s, "put"), 1u);
     CAF_CHECK_EQUAL(routed(s, "ping"), 0u);
-    CAF_CHECK_EQUAL(s.datagrams_in, 5u);
+    CAF_CHECK_EQUAL(datagrams_in(s), 5u);
     // The same as datagrams are routed as before.
     deliver({ping(2), get(1, 2), getmyaddrport});
     CAF_CHECK_EQUAL(peers->messages, 1u);
@@ -403,7 +402,7 @@ CAF_TEST(stream PUTs over the PUT rate of their source wait for tokens in order 
     CAF_CHECK_EQUAL(shard_logs[1]->stores, 1u);
     auto s = status();
     CAF_CHECK_EQUAL(drops(s, errc::rate_limited), 0u);
-    CAF_CHECK_EQUAL(depth(s, "dispatcher_tcp_puts_over_rate"), 2u);
+    CAF_CHECK_EQUAL(level(s, "dave_tcp_puts_over_rate"), 2u);
     CAF_CHECK_EQUAL(routed(s, "put"), 5u);
     // A later frame of source 1 waits behind its earlier ones, even with a
     // token back.
@@ -426,8 +425,8 @@ CAF_TEST(stream PUTs over the PUT rate of their source wait for tokens in order 
     CAF_CHECK_EQUAL(listener_log->credits, 6u);
     s = status();
     CAF_CHECK_EQUAL(drops(s, errc::rate_limited), 0u);
-    CAF_CHECK_EQUAL(depth(s, "dispatcher_tcp_puts_over_rate"), 0u);
-    CAF_CHECK_EQUAL(depth(s, "dispatcher_tcp_puts_over_rate_peak"), 3u);
+    CAF_CHECK_EQUAL(level(s, "dave_tcp_puts_over_rate"), 0u);
+    CAF_CHECK_EQUAL(level(s, "dave_tcp_puts_over_rate_peak"), 3u);
 }
 
 CAF_TEST(drops a transport reports are counted under their reason) {
@@ -440,8 +439,8 @@ CAF_TEST(drops a transport reports are counted under their reason) {
     auto s = status();
     CAF_CHECK_EQUAL(drops(s, errc::overloaded), 7u);
     CAF_CHECK_EQUAL(drops(s, errc::too_long), 2u);
-    CAF_CHECK_EQUAL(s.datagrams_in, 9u);
-    CAF_CHECK_EQUAL(s.datagrams_dropped, 9u);
+    CAF_CHECK_EQUAL(datagrams_in(s), 9u);
+    CAF_CHECK_EQUAL(dropped(s), 9u);
 }
 
 CAF_TEST_FIXTURE_SCOPE_END()

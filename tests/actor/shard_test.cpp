@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -47,6 +48,25 @@ entry as_entry(dat value) {
     entry out;
     out.data = std::move(value);
     return out;
+}
+
+
+// What a shard's metric_report says, by the names these tests use.
+struct shard_counts {
+    std::uint64_t entries = 0;
+    std::uint64_t used_bytes = 0;
+    std::uint64_t puts_stored = 0;
+    std::uint64_t puts_refused = 0;
+    std::map<std::string, std::int64_t> put_refusals;
+};
+
+
+shard_counts counts_of(const metric_report& report) {
+    auto count = [&](const char* family) {
+        return static_cast<std::uint64_t>(report.total(family));
+    };
+    return {count("dave_entries"), count("dave_used_bytes"), count("dave_puts_accepted_total"),
+            count("dave_puts_refused_total"), report.by_label("dave_puts_refused_total", "reason")};
 }
 
 std::string name_of(errc code) {
@@ -172,10 +192,10 @@ struct fixture : test_coordinator_fixture<node_test_config> {
         return std::nullopt;
     }
 
-    node_status status() {
-        auto reply = ask<node_status>(status_atom_v);
+    shard_counts status() {
+        auto reply = ask<metric_report>(metrics_atom_v);
         CAF_REQUIRE(reply.value.has_value());
-        return *reply.value;
+        return counts_of(*reply.value);
     }
 };
 

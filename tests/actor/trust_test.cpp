@@ -25,14 +25,14 @@
 #include "actors/dispatcher.hpp"
 #include "actors/getter.hpp"
 #include "actors/log.hpp"
-#include "model/peer_choice.hpp"
 #include "actors/peer_manager.hpp"
 #include "actors/shard.hpp"
-#include "model/socket_address.hpp"
 #include "codec/codec.hpp"
 #include "crypto/dat_crypto.hpp"
 #include "crypto/ed25519.hpp"
 #include "messages/type_ids.hpp"
+#include "model/peer_choice.hpp"
+#include "model/socket_address.hpp"
 #include "node/node.hpp"
 #include "testing/actor_fixture.hpp"
 
@@ -373,15 +373,15 @@ CAF_TEST(the auditor passes valid answers and fails not found forged and silent 
     CAF_CHECK((*updates)[3].peer == replicas[3].addr);
     CAF_CHECK(!(*updates)[3].passed);
 
-    auto status = ask<node_status>(auditor, status_atom_v);
-    CAF_CHECK_EQUAL(status.challenges_passed, 1u);
-    CAF_CHECK_EQUAL(status.challenges_failed, 3u);
-    CAF_CHECK_EQUAL(status.challenges_pending, 0u);
-    std::map<std::string, std::uint64_t> failures(status.challenge_failures.begin(),
-                                                  status.challenge_failures.end());
-    CAF_CHECK_EQUAL(failures["not_found"], 1u);
-    CAF_CHECK_EQUAL(failures["invalid"], 1u);
-    CAF_CHECK_EQUAL(failures["timeout"], 1u);
+    auto status = ask<metric_report>(auditor, metrics_atom_v);
+    CAF_CHECK_EQUAL(status.total("dave_audit_challenges_total", {{"outcome", "pass"}}), 1);
+    CAF_CHECK_EQUAL(status.total("dave_audit_challenges_total", {{"outcome", "fail"}}), 3);
+    CAF_CHECK_EQUAL(status.total("dave_audit_challenges_pending"), 0);
+    auto failures = status.by_label("dave_audit_failures_total", "reason");
+    CAF_CHECK_EQUAL(failures["not_found"], 1);
+    CAF_CHECK_EQUAL(failures["invalid"], 1);
+    CAF_CHECK_EQUAL(failures["timeout"], 1);
+    CAF_CHECK_EQUAL(failures["stale"], 0); // every known reason is reported
     stoppable.push_back(auditor);
     stoppable.push_back(fake_manager);
 }
@@ -452,16 +452,21 @@ CAF_TEST(a pass raises a fail lowers and scores decay toward neutral) {
     CAF_CHECK_LESS(std::abs(reliability_of(good) - 0.5), 1e-9);
     CAF_CHECK_LESS(std::abs(reliability_of(bad) - 0.5), 1e-9);
     // Status: one row per peer with its counts.
-    auto status = ask<node_status>(manager, status_atom_v);
-    CAF_REQUIRE_EQUAL(status.peer_trust.size(), 3u);
-    std::map<std::uint64_t, peer_trust_status> rows;
-    for (auto& row : status.peer_trust)
-        rows[row.id] = row;
-    CAF_CHECK_EQUAL(rows[good.id()].passed, 10u);
-    CAF_CHECK_EQUAL(rows[good.id()].failed, 0u);
-    CAF_CHECK_EQUAL(rows[bad.id()].passed, 0u);
-    CAF_CHECK_EQUAL(rows[bad.id()].failed, 10u);
-    CAF_CHECK_EQUAL(rows[other.id()].passed + rows[other.id()].failed, 0u);
+    auto status = ask<metric_report>(manager, metrics_atom_v);
+    CAF_REQUIRE_EQUAL(status.by_label("dave_peer_reliability", "peer").size(), 0u); // fractions
+    auto rows = [&](const remote& peer, const char* outcome) {
+        return status.total("dave_peer_challenges_total",
+                            {{"peer", to_string(peer.addr)}, {"outcome", outcome}});
+    };
+    std::size_t reliabilities = 0;
+    for (auto& sample : status.samples)
+        reliabilities += sample.family == "dave_peer_reliability" ? 1 : 0;
+    CAF_CHECK_EQUAL(reliabilities, 3u);
+    CAF_CHECK_EQUAL(rows(good, "pass"), 10);
+    CAF_CHECK_EQUAL(rows(good, "fail"), 0);
+    CAF_CHECK_EQUAL(rows(bad, "pass"), 0);
+    CAF_CHECK_EQUAL(rows(bad, "fail"), 10);
+    CAF_CHECK_EQUAL(rows(other, "pass") + rows(other, "fail"), 0);
 }
 
 CAF_TEST(a peer below the floor is no replica until it recovers) {
@@ -605,11 +610,10 @@ CAF_TEST(the getter asks the most reliable first and poor peers only later) {
     CAF_CHECK(errc_of(**rare_error) == errc::not_found);
 
     // The getter's per-peer counts: the poor peer got 2 of 14 GETs.
-    auto status = ask<node_status>(getter, status_atom_v);
-    std::map<std::string, std::uint64_t> sent_to(status.api_gets_sent.begin(),
-                                                 status.api_gets_sent.end());
-    CAF_CHECK_EQUAL(sent_to[to_string(peers[3].first.addr)], 2u);
-    CAF_CHECK_EQUAL(sent_to[to_string(peers[0].first.addr)], 3u);
+    auto status = ask<metric_report>(getter, metrics_atom_v);
+    auto sent_to = status.by_label("dave_api_gets_sent_total", "peer");
+    CAF_CHECK_EQUAL(sent_to[to_string(peers[3].first.addr)], 2);
+    CAF_CHECK_EQUAL(sent_to[to_string(peers[0].first.addr)], 3);
     // Let the second request time out before the actors stop.
     sched.advance_time(milliseconds(2000));
     sched.run();
@@ -692,9 +696,9 @@ CAF_TEST(a GET the closest peers cannot answer asks the next closest in rounds) 
     CAF_CHECK((*found)->data == held);
     CAF_CHECK(asked_set().empty());
 
-    auto status = ask<node_status>(getter, status_atom_v);
-    CAF_CHECK_EQUAL(status.api_gets_widened, 3u);
-    CAF_CHECK_EQUAL(status.api_gets_not_found, 1u);
+    auto status = ask<metric_report>(getter, metrics_atom_v);
+    CAF_CHECK_EQUAL(status.total("dave_api_get_widenings_total"), 3);
+    CAF_CHECK_EQUAL(status.total("dave_api_gets_total", {{"outcome", "not_found"}}), 1);
 }
 
 CAF_TEST(order_for_get lists the next closest as wider and closest first) {

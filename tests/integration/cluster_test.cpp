@@ -19,19 +19,32 @@
 
 #include <caf/all.hpp>
 
-#include "model/backup_file.hpp"
-#include "model/shard_store.hpp"
 #include "codec/codec.hpp"
 #include "crypto/dat_crypto.hpp"
 #include "crypto/proof_of_work.hpp"
 #include "testing/harness.hpp"
 #include "testing/node_process.hpp"
 #include "testing/udp_client.hpp"
+#include "model/backup_file.hpp"
+#include "model/shard_store.hpp"
+#include "support/harness.hpp"
+#include "support/node_process.hpp"
+#include "support/udp_client.hpp"
 
 using namespace dave;
 using namespace dave::testing;
 
 namespace {
+
+std::size_t active_peers(const node_status& status) {
+    return static_cast<std::size_t>(status.metrics.total("dave_peers", {{"state", "active"}}));
+}
+
+// API GETs that went to the network, by outcome (found, not_found, timeout).
+std::size_t api_gets(const node_status& status, const char* outcome) {
+    return static_cast<std::size_t>(
+        status.metrics.total("dave_api_gets_total", {{"outcome", outcome}}));
+}
 
 constexpr std::size_t process_count = 6;
 constexpr std::size_t fanout = 5;
@@ -182,7 +195,7 @@ TEST_CASE("cluster: six processes and an embedded writer replicate, serve and su
     REQUIRE(poll_until(
         [&] {
             auto status = writer.client().status();
-            return status && status->peers_active >= process_count;
+            return status && active_peers(*status) >= process_count;
         },
         30s));
     MESSAGE("writer: 5 active peers after " << five_peers_s << " s, all 6 after "
@@ -329,13 +342,13 @@ TEST_CASE("cluster: six processes and an embedded writer replicate, serve and su
     REQUIRE(poll_until(
         [&] {
             auto status = reader.client().status();
-            return status && status->peers_active >= process_count + 1;
+            return status && active_peers(*status) >= process_count + 1;
         },
         30s));
     {
         auto status = reader.client().status();
         REQUIRE(static_cast<bool>(status));
-        CHECK(status->entries == 0);
+        CHECK(status->metrics.total("dave_entries") == 0);
     }
     std::vector<double> latencies;
     std::size_t got_right = 0;
@@ -362,11 +375,11 @@ TEST_CASE("cluster: six processes and an embedded writer replicate, serve and su
     {
         auto status = reader.client().status();
         REQUIRE(static_cast<bool>(status));
-        MESSAGE("reader: " << status->api_gets_remote << " GETs answered by peers, "
-                           << status->api_gets_timed_out << " timed out, "
-                           << status->api_gets_not_found << " not found; entries now "
-                           << status->entries);
-        CHECK(status->api_gets_remote == first.size());
+        MESSAGE("reader: " << api_gets(*status, "found") << " GETs answered by peers, "
+                           << api_gets(*status, "timeout") << " timed out, "
+                           << api_gets(*status, "not_found") << " not found; entries now "
+                           << status->metrics.total("dave_entries"));
+        CHECK(api_gets(*status, "found") == first.size());
     }
 
     // Replicas among the processes, most loaded first; node 0 (the edge) stays up.

@@ -19,7 +19,6 @@
 #include <httplib.h>
 #include <nlohmann/json.hpp>
 
-#include "model/socket_address.hpp"
 #include "codec/codec.hpp"
 #include "codec/hex.hpp"
 #include "crypto/dat_crypto.hpp"
@@ -28,6 +27,10 @@
 #include "testing/node_process.hpp"
 #include "testing/tcp_client.hpp"
 #include "testing/udp_client.hpp"
+#include "model/socket_address.hpp"
+#include "support/harness.hpp"
+#include "support/node_process.hpp"
+#include "support/udp_client.hpp"
 
 using namespace dave;
 using namespace dave::testing;
@@ -61,7 +64,7 @@ http_reply post_put(std::uint16_t http_port, const dat& value) {
 std::uint64_t refusals(std::uint16_t http_port, const std::string& reason) {
     auto status = status_json(http_port);
     REQUIRE(status.has_value());
-    auto& by_reason = (*status)["puts"]["refusals"];
+    auto& by_reason = (*status)["puts_refused_total"];
     return by_reason.contains(reason) ? by_reason[reason].get<std::uint64_t>() : 0;
 }
 

@@ -249,14 +249,14 @@ TEST_CASE("dave put --count: every key it reports written survives kill -9") {
     REQUIRE(poll_until(
         [&] {
             auto s = node.status();
-            return s && (*s)["backup"]["records"].get<std::uint64_t>() >= 600;
+            return s && (*s)["backup_records_total"].get<std::uint64_t>() >= 600;
         },
         60s, 10ms));
     // Every put the CLI counted as written had been answered 200 before the
     // node was killed: at least all those the node had acknowledged so far.
     auto before = node.status();
     node.process->kill_hard();
-    const auto written = (*before)["backup"]["records"].get<std::uint64_t>();
+    const auto written = (*before)["backup_records_total"].get<std::uint64_t>();
     std::this_thread::sleep_for(500ms); // the CLI notices and exits
     std::remove(output.c_str());
     node.start();
@@ -318,9 +318,9 @@ TEST_CASE("a full disk refuses puts with 507, resumes by itself, and keeps what 
     // Counted exactly: every record written was a put acknowledged.
     auto full = node.status();
     REQUIRE(full);
-    CHECK((*full)["backup"]["records"].get<std::uint64_t>() == acked.size());
-    CHECK((*full)["backup"]["writable"] == false);
-    CHECK((*full)["puts"]["refusals"]["backup_unavailable"].get<std::uint64_t>() > 0);
+    CHECK((*full)["backup_records_total"].get<std::uint64_t>() == acked.size());
+    CHECK((*full)["backup_unwritable"] == 1);
+    CHECK((*full)["puts_refused_total"]["backup_unavailable"].get<std::uint64_t>() > 0);
     // Space returns: writing resumes by itself.
     std::filesystem::remove(filler);
     const std::size_t before_resume = acked.size();
@@ -340,8 +340,8 @@ TEST_CASE("a full disk refuses puts with 507, resumes by itself, and keeps what 
     }
     auto resumed = node.status();
     REQUIRE(resumed);
-    CHECK((*resumed)["backup"]["writable"] == true);
-    CHECK((*resumed)["backup"]["records"].get<std::uint64_t>() == acked.size());
+    CHECK((*resumed)["backup_unwritable"] == 0);
+    CHECK((*resumed)["backup_records_total"].get<std::uint64_t>() == acked.size());
     MESSAGE((acked.size() - before_resume) << " more acknowledged after space returned");
     // Everything acknowledged is there after a crash and a restart.
     node.process->kill_hard();
@@ -372,12 +372,12 @@ TEST_CASE("online compaction keeps the backup within a few times its live data")
     }
     auto status = node.status();
     REQUIRE(status);
-    const auto live = (*status)["backup"]["live_bytes"].get<std::uint64_t>();
+    const auto live = (*status)["backup_live_bytes"].get<std::uint64_t>();
     const auto on_disk = std::filesystem::file_size(node.process->backup_path());
     MESSAGE("after 10 rounds: " << on_disk << " bytes on disk (largest seen " << largest << ") for "
-                                << live << " live bytes, " << (*status)["backup"]["compactions"]
+                                << live << " live bytes, " << (*status)["backup_compactions_total"]
                                 << " online compactions");
-    CHECK((*status)["backup"]["compactions"].get<std::uint64_t>() >= 1);
+    CHECK((*status)["backup_compactions_total"].get<std::uint64_t>() >= 1);
     CHECK(live > 0);
     CHECK(on_disk <= 3 * live);
     CHECK(largest <= 3 * live + 512 * 1024);

@@ -19,10 +19,12 @@
 
 #include <caf/all.hpp>
 
-#include "model/socket_address.hpp"
 #include "codec/codec.hpp"
 #include "codec/tcp_frame.hpp"
 #include "crypto/dat_crypto.hpp"
+#include "model/socket_address.hpp"
+#include "support/harness.hpp"
+#include "support/udp_client.hpp"
 #include "test_data.hpp"
 #include "testing/counts.hpp"
 #include "testing/harness.hpp"
@@ -115,6 +117,17 @@ std::vector<hostile_datagram> hostile_corpus(std::mt19937_64& rng) {
 }
 
 // ---- TCP ----
+
+
+std::uint64_t drops_for(const node_status& status, const std::string& reason) {
+    return static_cast<std::uint64_t>(
+        status.metrics.total("dave_datagrams_dropped_total", {{"reason", reason}}));
+}
+
+
+std::uint64_t count_of(const node_status& status, const char* family) {
+    return static_cast<std::uint64_t>(status.metrics.total(family));
+}
 
 } // namespace
 
@@ -341,23 +354,25 @@ TEST_CASE("hostile input: the node drops and counts what does not parse and keep
             if (!current)
                 return false;
             status = *current;
-            return status->datagrams_in >= sent_total;
+            return datagrams_in(*status) >= sent_total;
         },
         10s);
     REQUIRE(status.has_value());
     MESSAGE("node status: datagrams_in "
-            << status->datagrams_in << " (sent " << sent_total << "), dropped "
-            << status->datagrams_dropped << " (expected " << must_drop << "), puts stored "
-            << status->puts_stored << ", refused " << status->puts_refused);
-    for (auto& [reason, count] : status->drops)
-        MESSAGE("  dropped " << reason << ": " << count << " (expected "
-                             << expected_drops_by_reason[reason] << ")");
+            << datagrams_in(*status) << " (sent " << sent_total << "), dropped "
+            << count_of(*status, "dave_datagrams_dropped_total") << " (expected " << must_drop
+            << "), puts stored " << count_of(*status, "dave_puts_accepted_total") << ", refused "
+            << count_of(*status, "dave_puts_refused_total"));
+    for (auto& [reason, count] : status->metrics.by_label("dave_datagrams_dropped_total", "reason"))
+        if (count != 0)
+            MESSAGE("  dropped " << reason << ": " << count << " (expected "
+                                 << expected_drops_by_reason[reason] << ")");
     CHECK(settled);
-    CHECK(status->datagrams_in == sent_total);
-    CHECK(status->datagrams_dropped == must_drop);
+    CHECK(datagrams_in(*status) == sent_total);
+    CHECK(count_of(*status, "dave_datagrams_dropped_total") == must_drop);
     for (auto& [reason, count] : expected_drops_by_reason)
-        CHECK_MESSAGE(count_named(status->drops, reason) == count, reason);
-    CHECK(status->entries >= stored.size() + 1);
+        CHECK_MESSAGE(drops_for(*status, reason) == count, reason);
+    CHECK(count_of(*status, "dave_entries") >= stored.size() + 1);
     MESSAGE("hostile input test took " << seconds_since(test_start) << " s; " << udp.ignored()
                                        << " other datagrams received (PONGs, GET_ACKs, PINGs from "
                                           "the node)");

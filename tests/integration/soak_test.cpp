@@ -50,7 +50,6 @@
 #include <httplib.h>
 #include <nlohmann/json.hpp>
 
-#include "model/socket_address.hpp"
 #include "codec/codec.hpp"
 #include "codec/tcp_frame.hpp"
 #include "crypto/dat_crypto.hpp"
@@ -59,6 +58,10 @@
 #include "testing/node_process.hpp"
 #include "testing/tcp_client.hpp"
 #include "testing/udp_client.hpp"
+#include "model/socket_address.hpp"
+#include "support/harness.hpp"
+#include "support/node_process.hpp"
+#include "support/udp_client.hpp"
 
 using namespace dave;
 using namespace dave::testing;
@@ -504,8 +507,8 @@ TEST_CASE("soak: a flooded node sheds load by policy, keeps serving, loses nothi
     // Count from here on: PINGs sent before the node listened left no trace.
     std::this_thread::sleep_for(200ms);
     std::optional<nlohmann::json> baseline;
-    REQUIRE(poll_until([&] { return (baseline = status_json(http_port)).has_value(); }, 30s));
-    const auto in_before = (*baseline)["datagrams"]["in"].get<std::uint64_t>();
+    REQUIRE(poll_until([&] { return (baseline = node_status_json(http_port)).has_value(); }, 30s));
+    const auto in_before = datagrams_in(*baseline);
     const auto kernel_before = kernel_drops(node.pid(), port).value_or(0);
     std::uint64_t probe_sent = 0; // datagrams this process sends the node from here on
 
@@ -635,27 +638,28 @@ TEST_CASE("soak: a flooded node sheds load by policy, keeps serving, loses nothi
                 return false;
             kernel = *drops - kernel_before;
             auto& s = *status;
-            auto in = s["datagrams"]["in"].get<std::uint64_t>() - in_before;
-            auto routed_puts = count_of(s["datagrams"]["in_by_op"], "put");
-            auto done_puts = s["puts"]["stored"].get<std::uint64_t>() +
-                             s["puts"]["refused"].get<std::uint64_t>();
+            auto in = datagrams_in(s) - in_before;
+            auto routed_puts = count_of(s["datagrams_in_total"], "put");
+            auto done_puts =
+                s["puts_accepted_total"].get<std::uint64_t>() + sum_of(s["puts_refused_total"]);
             // The probes' PINGs and GETs above are counted too.
             return in + kernel >= sent_total && done_puts >= routed_puts;
         },
         60s, 250ms);
     REQUIRE(status.has_value());
     auto& s = *status;
-    const auto in = s["datagrams"]["in"].get<std::uint64_t>() - in_before;
-    const auto& drops = s["datagrams"]["drops"];
-    const auto& in_by_op = s["datagrams"]["in_by_op"];
+    const auto in = datagrams_in(s) - in_before;
+    const auto& drops = s["datagrams_dropped_total"];
+    const auto& in_by_op = s["datagrams_in_total"];
     const auto overloaded = count_of(drops, "overloaded");
     const auto rate_limited = count_of(drops, "rate_limited");
-    const auto stored = s["puts"]["stored"].get<std::uint64_t>();
-    const auto refused = s["puts"]["refused"].get<std::uint64_t>();
+    const auto stored = s["puts_accepted_total"].get<std::uint64_t>();
+    const auto refused = sum_of(s["puts_refused_total"]);
     const auto entries = s["entries"].get<std::uint64_t>();
-    MESSAGE("node status after the flood: " << s["datagrams"].dump() << " puts " << s["puts"].dump()
-                                            << " entries " << entries << " mailbox_depths "
-                                            << s["mailbox_depths"].dump());
+    MESSAGE("node status after the flood: in "
+            << s["datagrams_in_total"].dump() << " dropped " << s["datagrams_dropped_total"].dump()
+            << " puts " << stored << " refused " << s["puts_refused_total"].dump() << " entries "
+            << entries << " mailbox_depth " << s["mailbox_depth"].dump());
     MESSAGE("sent " << sent_total << " (UDP " << total.datagrams + probe_sent << ", TCP frames "
                     << total.frames << ", bad frame lengths "
                     << total.frames_empty + total.frames_too_long << "); node counted " << in
@@ -670,11 +674,11 @@ TEST_CASE("soak: a flooded node sheds load by policy, keeps serving, loses nothi
     for (auto& [reason, count] : drops.items())
         dropped += count.get<std::uint64_t>();
     CHECK(routed + dropped == in + in_before);
-    CHECK(dropped == s["datagrams"]["dropped"].get<std::uint64_t>());
+    CHECK(dropped == sum_of(s["datagrams_dropped_total"]));
     // Every routed PUT was verified and stored, or refused (there are no
     // duplicates, so none was an identical no-op).
     CHECK(count_of(in_by_op, "put") == stored + refused);
-    CHECK(refused == count_of(s["puts"]["refusals"], "bad_signature"));
+    CHECK(refused == count_of(s["puts_refused_total"], "bad_signature"));
     CHECK(stored == entries);
     // Undecodable input is dropped under the codec's reason, except what was
     // shed (overloaded) or dropped by the kernel before anyone decoded it.

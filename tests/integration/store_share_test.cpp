@@ -17,7 +17,6 @@
 
 #include <caf/all.hpp>
 
-#include "model/socket_address.hpp"
 #include "codec/codec.hpp"
 #include "codec/tcp_frame.hpp"
 #include "crypto/dat_crypto.hpp"
@@ -25,6 +24,9 @@
 #include "testing/harness.hpp"
 #include "testing/tcp_client.hpp"
 #include "testing/udp_client.hpp"
+#include "model/socket_address.hpp"
+#include "support/harness.hpp"
+#include "support/udp_client.hpp"
 
 using namespace dave;
 using namespace dave::testing;
@@ -61,6 +63,14 @@ bytes put_message_bytes(const dat& value) {
     auto encoded = encode_message(put_message{entry{{}, value}});
     REQUIRE(encoded.has_value());
     return *encoded;
+}
+
+std::uint64_t count_of(const node_status& status, const char* family,
+                       std::string_view reason = {}) {
+    if (reason.empty())
+        return static_cast<std::uint64_t>(status.metrics.total(family));
+    return static_cast<std::uint64_t>(
+        status.metrics.total(family, {{"reason", std::string(reason)}}));
 }
 
 enum class flood_over { tcp, udp };
@@ -140,10 +150,12 @@ attack_result run_attack(flood_over transport, bool shares) {
         result.honest_stored += found;
     auto status = node.client().status();
     REQUIRE(static_cast<bool>(status));
-    const auto puts_before = status->puts_stored + status->puts_refused;
-    const auto stored_before = status->puts_stored;
-    const auto source_refusals_before = count_named(status->put_refusals, "source_share_exceeded");
-    const auto owner_refusals_before = count_named(status->put_refusals, "owner_share_exceeded");
+    const auto puts_before = puts_done(*status);
+    const auto stored_before = count_of(*status, "dave_puts_accepted_total");
+    const auto source_refusals_before =
+        count_of(*status, "dave_puts_refused_total", "source_share_exceeded");
+    const auto owner_refusals_before =
+        count_of(*status, "dave_puts_refused_total", "owner_share_exceeded");
 
     // The ground key, and the flood signed with it.
     const auto attacker = ground_key(own_id, ground_bits, 0xa77ac7, result.key_tries);
@@ -168,8 +180,7 @@ attack_result run_attack(flood_over transport, bool shares) {
         // credit while they wait for the source's bucket).
         auto handled = [&] {
             auto now_status = node.client().status();
-            return now_status &&
-                   now_status->puts_stored + now_status->puts_refused >= puts_before + flood_count;
+            return now_status && puts_done(*now_status) >= puts_before + flood_count;
         };
         CHECK_MESSAGE(poll_until(handled, 60s), "not every TCP frame was handled");
         ::close(connection);
@@ -186,7 +197,7 @@ attack_result run_attack(flood_over transport, bool shares) {
             auto now_status = node.client().status();
             if (!now_status)
                 return false;
-            auto total = now_status->puts_stored + now_status->puts_refused;
+            auto total = puts_done(*now_status);
             bool same = total == last && total > puts_before;
             last = total;
             return same;
@@ -201,13 +212,12 @@ attack_result run_attack(flood_over transport, bool shares) {
         result.honest_kept += before[i] && after[i];
     status = node.client().status();
     REQUIRE(static_cast<bool>(status));
-    result.flood_stored = status->puts_stored - stored_before;
-    result.source_refusals =
-        count_named(status->put_refusals, "source_share_exceeded") - source_refusals_before;
-    result.owner_refusals =
-        count_named(status->put_refusals, "owner_share_exceeded") - owner_refusals_before;
-    result.tcp_over_rate =
-        count_named(status->mailbox_depths, "dispatcher_tcp_puts_over_rate_peak");
+    result.flood_stored = count_of(*status, "dave_puts_accepted_total") - stored_before;
+    result.source_refusals = count_of(*status, "dave_puts_refused_total", "source_share_exceeded") -
+                             source_refusals_before;
+    result.owner_refusals = count_of(*status, "dave_puts_refused_total", "owner_share_exceeded") -
+                            owner_refusals_before;
+    result.tcp_over_rate = count_of(*status, "dave_tcp_puts_over_rate_peak");
     MESSAGE(std::string(transport == flood_over::tcp ? "TCP" : "UDP")
             << " flood, shares " << std::string(shares ? "on" : "off") << ": honest entries kept "
             << result.honest_kept << " of " << result.honest_stored << " stored (" << honest_count

@@ -27,7 +27,6 @@
 
 #include <caf/all.hpp>
 
-#include "model/socket_address.hpp"
 #include "codec/codec.hpp"
 #include "codec/tcp_frame.hpp"
 #include "crypto/dat_crypto.hpp"
@@ -35,6 +34,9 @@
 #include "testing/harness.hpp"
 #include "testing/tcp_client.hpp"
 #include "testing/udp_client.hpp"
+#include "model/socket_address.hpp"
+#include "support/harness.hpp"
+#include "support/udp_client.hpp"
 
 using namespace dave;
 using namespace dave::testing;
@@ -44,6 +46,12 @@ namespace {
 constexpr std::size_t attack_sources = 32;
 constexpr std::size_t attack_per_source = 8; // the default per-source limit
 constexpr auto dribble_every = 400ms;
+
+
+std::uint64_t drops_for(const node_status& status, const std::string& reason) {
+    return static_cast<std::uint64_t>(
+        status.metrics.total("dave_datagrams_dropped_total", {{"reason", reason}}));
+}
 
 std::uint64_t drops_now(embedded_node& node, const std::string& reason) {
     auto status = node.client().status();

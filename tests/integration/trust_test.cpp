@@ -34,13 +34,16 @@
 #include <httplib.h>
 #include <nlohmann/json.hpp>
 
-#include "model/shard_store.hpp"
-#include "model/socket_address.hpp"
 #include "codec/codec.hpp"
 #include "crypto/dat_crypto.hpp"
 #include "testing/harness.hpp"
 #include "testing/node_process.hpp"
 #include "testing/udp_client.hpp"
+#include "model/shard_store.hpp"
+#include "model/socket_address.hpp"
+#include "support/harness.hpp"
+#include "support/node_process.hpp"
+#include "support/udp_client.hpp"
 
 using namespace dave;
 using namespace dave::testing;
@@ -85,15 +88,28 @@ struct trust_view {
     std::map<std::string, std::uint64_t> gets_sent; // peer -> GETs the getter sent it
 };
 
+// The metrics name peers by "[ip]:port"; on loopback the port says which
+// node it is (filled once the nodes are up).
+std::map<std::uint16_t, std::uint64_t> id_of_port;
+
+std::uint64_t id_of_peer(const std::string& peer) {
+    auto colon = peer.rfind(':');
+    if (colon == std::string::npos)
+        return 0;
+    auto found = id_of_port.find(static_cast<std::uint16_t>(std::stoul(peer.substr(colon + 1))));
+    return found == id_of_port.end() ? 0 : found->second;
+}
+
 trust_view view_of(const node_status& status) {
     trust_view view;
-    view.peers_active = status.peers_active;
-    view.entries = status.entries;
-    for (auto& row : status.peer_trust)
-        if (row.id != 0)
-            view.reliability[row.id] = row.reliability;
-    for (auto& [peer, count] : status.api_gets_sent)
-        view.gets_sent[peer] = count;
+    view.peers_active =
+        static_cast<std::uint64_t>(status.metrics.total("dave_peers", {{"state", "active"}}));
+    view.entries = static_cast<std::uint64_t>(status.metrics.total("dave_entries"));
+    for (auto& row : status.metrics.samples)
+        if (row.family == "dave_peer_reliability" && id_of_peer(row.labels.front().second) != 0)
+            view.reliability[id_of_peer(row.labels.front().second)] = row.fraction;
+    for (auto& [peer, count] : status.metrics.by_label("dave_api_gets_sent_total", "peer"))
+        view.gets_sent[peer] = static_cast<std::uint64_t>(count);
     return view;
 }
 
@@ -107,12 +123,13 @@ std::optional<trust_view> view_of(httplib::Client& http) {
     trust_view view;
     view.peers_active = json["peers"]["active"].get<std::uint64_t>();
     view.entries = json["entries"].get<std::uint64_t>();
-    for (auto& row : json["trust"]["peers"])
-        if (row["node_id"].get<std::uint64_t>() != 0)
-            view.reliability[row["node_id"].get<std::uint64_t>()] =
-                row["reliability"].get<double>();
-    for (auto& [peer, count] : json["gets"]["api_sent_by_peer"].items())
-        view.gets_sent[peer] = count.get<std::uint64_t>();
+    if (json.contains("peer_reliability"))
+        for (auto& [peer, score] : json["peer_reliability"].items())
+            if (id_of_peer(peer) != 0)
+                view.reliability[id_of_peer(peer)] = score.get<double>();
+    if (json.contains("api_gets_sent_total"))
+        for (auto& [peer, count] : json["api_gets_sent_total"].items())
+            view.gets_sent[peer] = count.get<std::uint64_t>();
     return view;
 }
 
@@ -205,7 +222,8 @@ TEST_CASE("trust: every honest node finds the liar, stops asking it first, and s
     bool all_active = poll_until(
         [&] {
             auto own = writer.client().status();
-            if (!own || own->peers_active < process_count)
+            if (!own || own->metrics.total("dave_peers", {{"state", "active"}}) <
+                            static_cast<std::int64_t>(process_count))
                 return false;
             for (auto& client : http) {
                 auto view = view_of(*client);
@@ -228,6 +246,9 @@ TEST_CASE("trust: every honest node finds the liar, stops asking it first, and s
             honest_ids.push_back(nodes[i]->id());
     }
     all_ids.push_back(writer_id);
+    for (std::size_t i = 0; i < process_count; ++i)
+        id_of_port[nodes[i]->udp().port] = nodes[i]->id();
+    id_of_port[static_cast<std::uint16_t>(base + 2 * process_count)] = writer_id;
     REQUIRE(std::set<std::uint64_t>(all_ids.begin(), all_ids.end()).size() == all_ids.size());
 
     // Owners: the writer farthest of all 7, the liar among the 5 closest.

@@ -36,17 +36,19 @@ bool has_line(const std::string& text, const std::string& line) {
 
 TEST_CASE("metrics are exact integers") {
     node_status status;
-    status.puts_stored = 12345678901ULL;
-    status.entries = 1234567;
-    status.network_used = -5;
-    status.capacity_bytes = 18446744073709551615ULL;
-    status.peers_active = 3;
-    status.drops = {{"too_short", 9007199254740993ULL}};
+    auto& m = status.metrics;
+    m.counter("dave_puts_accepted_total", "Entries stored.", 12345678901ULL);
+    m.gauge("dave_entries", "Entries stored.", 1234567);
+    m.gauge("dave_network_used_bytes", "Used.", -5);
+    m.gauge("dave_capacity_bytes", "Capacity.", 9223372036854775807LL);
+    m.gauge("dave_peers", "Peers.", 3, {{"state", "active"}});
+    m.counter("dave_datagrams_dropped_total", "Dropped.", 9007199254740993ULL,
+              {{"reason", "too_short"}});
     auto text = render_metrics(status);
     CHECK(has_line(text, "dave_puts_accepted_total 12345678901"));
     CHECK(has_line(text, "dave_entries 1234567"));
     CHECK(has_line(text, "dave_network_used_bytes -5"));
-    CHECK(has_line(text, "dave_capacity_bytes 18446744073709551615"));
+    CHECK(has_line(text, "dave_capacity_bytes 9223372036854775807"));
     CHECK(has_line(text, "dave_peers{state=\"active\"} 3"));
     CHECK(has_line(text, "dave_datagrams_dropped_total{reason=\"too_short\"} 9007199254740993"));
     CHECK(has_line(text, "# TYPE dave_puts_accepted_total counter"));
@@ -55,7 +57,7 @@ TEST_CASE("metrics are exact integers") {
 
 TEST_CASE("label values are escaped") {
     node_status status;
-    status.put_refusals = {{"a\"b\\c\nd", 1}};
+    status.metrics.counter("dave_puts_refused_total", "Refused.", 1, {{"reason", "a\"b\\c\nd"}});
     CHECK(
         has_line(render_metrics(status), "dave_puts_refused_total{reason=\"a\\\"b\\\\c\\nd\"} 1"));
 }
@@ -64,11 +66,24 @@ TEST_CASE("status JSON carries the key and the counters") {
     node_status status;
     status.node_id = 42;
     status.public_key = std::string(64, 'a');
-    status.entries = 7;
+    status.metrics.gauge("dave_entries", "Entries stored.", 7);
     auto json = render_status_json(status);
     CHECK(json.find("\"node_id\":42") != std::string::npos);
     CHECK(json.find("\"public_key\":\"" + std::string(64, 'a') + "\"") != std::string::npos);
     CHECK(json.find("\"entries\":7") != std::string::npos);
+}
+
+TEST_CASE("status text: the identity line, then every metric") {
+    node_status status;
+    status.node_id = 42;
+    status.public_key = "ab";
+    status.listen = "[::1]:1618";
+    status.metrics.gauge("dave_entries", "Entries stored.", 7);
+    status.metrics.counter("dave_puts_refused_total", "Refused.", 3, {{"reason", "store_full"}});
+    auto text = render_status_text(status);
+    CHECK(text.starts_with("node 42 (public key ab) on [::1]:1618\n"));
+    CHECK(text.find("entries") != std::string::npos);
+    CHECK(text.find("reason=store_full") != std::string::npos);
 }
 
 TEST_CASE("the HTTP API starts, refuses public addresses, and stops at once") {

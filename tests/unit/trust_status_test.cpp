@@ -1,14 +1,14 @@
 // Trust in the node's status: per-peer scores and challenge counts in the
-// /status JSON and the Prometheus /metrics text, and merging the parts the
-// peer manager, auditor and getter report.
+// /status JSON and the Prometheus /metrics text, and merging the reports the
+// peer manager, auditor and getter send.
 #include <doctest/doctest.h>
 
 #include <string>
 
 #include <nlohmann/json.hpp>
 
+#include "model/metrics.hpp"
 #include "node/http_api.hpp"
-#include "model/status_merge.hpp"
 
 using namespace dave;
 
@@ -18,35 +18,50 @@ bool has_line(const std::string& text, const std::string& line) {
     return ("\n" + text).find("\n" + line + "\n") != std::string::npos;
 }
 
+void peer_row(metric_report& report, const std::string& peer, double reliability,
+              std::uint64_t passed, std::uint64_t failed) {
+    report.fraction("dave_peer_reliability", "Reliability score.", reliability, {{"peer", peer}});
+    report.counter("dave_peer_challenges_total", "Challenges per peer.", passed,
+                   {{"peer", peer}, {"outcome", "pass"}});
+    report.counter("dave_peer_challenges_total", "Challenges per peer.", failed,
+                   {{"peer", peer}, {"outcome", "fail"}});
+}
+
 node_status sample() {
-    node_status from_peers; // the peer manager's part
-    from_peers.peer_trust = {{"[::1]:1619", 0x1111, 0.875, 12, 1},
-                             {"[::1]:1621", 0x2222, 0.131181, 0, 9}};
-    node_status from_auditor;
-    from_auditor.challenges_passed = 12;
-    from_auditor.challenges_failed = 10;
-    from_auditor.challenges_pending = 3;
-    from_auditor.challenge_failures = {{"not_found", 9}, {"timeout", 1}};
-    node_status from_getter;
-    from_getter.api_gets_sent = {{"[::1]:1619", 40}, {"[::1]:1621", 2}};
-    node_status merged;
-    merge_status(merged, from_peers);
-    merge_status(merged, from_auditor);
-    merge_status(merged, from_getter);
-    return merged;
+    metric_report from_peers; // the peer manager's part
+    peer_row(from_peers, "[::1]:1619", 0.875, 12, 1);
+    peer_row(from_peers, "[::1]:1621", 0.131181, 0, 9);
+    metric_report from_auditor;
+    from_auditor.counter("dave_audit_challenges_total", "Judged.", 12, {{"outcome", "pass"}});
+    from_auditor.counter("dave_audit_challenges_total", "Judged.", 10, {{"outcome", "fail"}});
+    from_auditor.counter("dave_audit_failures_total", "Failed.", 9, {{"reason", "not_found"}});
+    from_auditor.counter("dave_audit_failures_total", "Failed.", 1, {{"reason", "timeout"}});
+    from_auditor.gauge("dave_audit_challenges_pending", "Pending.", 3);
+    metric_report from_getter;
+    from_getter.counter("dave_api_gets_sent_total", "Sent.", 40, {{"peer", "[::1]:1619"}});
+    from_getter.counter("dave_api_gets_sent_total", "Sent.", 2, {{"peer", "[::1]:1621"}});
+    metric_merger merger;
+    merger.add(from_peers);
+    merger.add(from_auditor);
+    merger.add(from_getter);
+    node_status status;
+    status.node_id = 7;
+    status.metrics = merger.merged();
+    return status;
 }
 
 } // namespace
 
 TEST_CASE("merging keeps every peer row and adds the counters") {
-    auto s = sample();
-    REQUIRE(s.peer_trust.size() == 2);
-    CHECK(s.peer_trust[1].failed == 9);
-    CHECK(s.challenges_passed == 12);
-    CHECK(s.challenges_failed == 10);
-    CHECK(s.challenges_pending == 3);
-    CHECK(s.challenge_failures.size() == 2);
-    CHECK(s.api_gets_sent.size() == 2);
+    auto s = sample().metrics;
+    CHECK(s.by_label("dave_peer_challenges_total", "peer").size() == 2);
+    CHECK(s.total("dave_peer_challenges_total", {{"peer", "[::1]:1621"}, {"outcome", "fail"}}) ==
+          9);
+    CHECK(s.total("dave_audit_challenges_total", {{"outcome", "pass"}}) == 12);
+    CHECK(s.total("dave_audit_challenges_total", {{"outcome", "fail"}}) == 10);
+    CHECK(s.total("dave_audit_challenges_pending") == 3);
+    CHECK(s.by_label("dave_audit_failures_total", "reason").size() == 2);
+    CHECK(s.by_label("dave_api_gets_sent_total", "peer").size() == 2);
 }
 
 TEST_CASE("metrics: per-peer reliability gauges and challenge counters") {
@@ -64,17 +79,20 @@ TEST_CASE("metrics: per-peer reliability gauges and challenge counters") {
     CHECK(has_line(text, "dave_api_gets_sent_total{peer=\"[::1]:1621\"} 2"));
 }
 
-TEST_CASE("status JSON: trust section and GETs sent per peer") {
+TEST_CASE("status JSON: trust families and GETs sent per peer") {
     auto json = nlohmann::json::parse(render_status_json(sample()));
-    auto& trust = json["trust"];
-    CHECK(trust["challenges"]["passed"] == 12);
-    CHECK(trust["challenges"]["failed"] == 10);
-    CHECK(trust["challenges"]["pending"] == 3);
-    CHECK(trust["challenges"]["failures"]["not_found"] == 9);
-    REQUIRE(trust["peers"].size() == 2);
-    CHECK(trust["peers"][0]["peer"] == "[::1]:1619");
-    CHECK(trust["peers"][0]["node_id"] == 0x1111);
-    CHECK(trust["peers"][0]["reliability"].get<double>() == 0.875);
-    CHECK(trust["peers"][1]["failed"] == 9);
-    CHECK(json["gets"]["api_sent_by_peer"]["[::1]:1619"] == 40);
+    CHECK(json["node_id"] == 7);
+    CHECK(json["audit_challenges_total"]["pass"] == 12);
+    CHECK(json["audit_challenges_total"]["fail"] == 10);
+    CHECK(json["audit_challenges_pending"] == 3);
+    CHECK(json["audit_failures_total"]["not_found"] == 9);
+    REQUIRE(json["peer_reliability"].size() == 2);
+    CHECK(json["peer_reliability"]["[::1]:1619"].get<double>() == 0.875);
+    auto& rows = json["peer_challenges_total"];
+    REQUIRE(rows.is_array());
+    REQUIRE(rows.size() == 4);
+    CHECK(rows[3]["peer"] == "[::1]:1621");
+    CHECK(rows[3]["outcome"] == "fail");
+    CHECK(rows[3]["value"] == 9);
+    CHECK(json["api_gets_sent_total"]["[::1]:1619"] == 40);
 }
