@@ -9,7 +9,7 @@
 
 #include "model/admission.hpp"
 #include "actors/log.hpp"
-#include "model/shard_store.hpp"
+#include "model/shard_routing.hpp"
 #include "model/socket_address.hpp"
 #include "model/store_quota.hpp"
 #include "codec/codec.hpp"

@@ -8,8 +8,8 @@
 
 #include "actors/log.hpp"
 #include "model/peer_choice.hpp"
-#include "model/peer_table.hpp"
-#include "model/shard_store.hpp"
+#include "model/address_hash.hpp"
+#include "model/shard_routing.hpp"
 #include "model/silent_peers.hpp"
 #include "model/socket_address.hpp"
 #include "codec/codec.hpp"

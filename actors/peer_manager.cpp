@@ -5,6 +5,7 @@
 #include <caf/all.hpp>
 
 #include "actors/log.hpp"
+#include "model/peer_table.hpp"
 #include "model/socket_address.hpp"
 #include "codec/codec.hpp"
 #include "crypto/dat_crypto.hpp"

@@ -9,7 +9,7 @@
 #include <caf/actor.hpp>
 #include <caf/actor_system.hpp>
 
-#include "model/peer_table.hpp"
+#include "model/peer_config.hpp"
 #include "crypto/ed25519.hpp"
 
 namespace dave {

@@ -6,8 +6,8 @@
 
 #include <caf/all.hpp>
 
-#include "model/peer_table.hpp"
-#include "model/shard_store.hpp"
+#include "model/address_hash.hpp"
+#include "model/shard_routing.hpp"
 #include "codec/codec.hpp"
 #include "codec/op_name.hpp"
 #include "model/status_merge.hpp"

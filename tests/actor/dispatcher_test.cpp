@@ -17,7 +17,7 @@
 
 #include "actors/dispatcher.hpp"
 #include "actors/log.hpp"
-#include "model/shard_store.hpp"
+#include "model/shard_routing.hpp"
 #include "codec/codec.hpp"
 #include "messages/type_ids.hpp"
 #include "node/node.hpp"

@@ -20,7 +20,7 @@
 #include <caf/all.hpp>
 
 #include "model/backup_file.hpp"
-#include "model/shard_store.hpp"
+#include "model/replica_set.hpp"
 #include "codec/codec.hpp"
 #include "crypto/dat_crypto.hpp"
 #include "crypto/proof_of_work.hpp"

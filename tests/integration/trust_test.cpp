@@ -34,7 +34,8 @@
 #include <httplib.h>
 #include <nlohmann/json.hpp>
 
-#include "model/shard_store.hpp"
+#include "model/peer_trust.hpp"
+#include "model/replica_set.hpp"
 #include "model/socket_address.hpp"
 #include "codec/codec.hpp"
 #include "crypto/dat_crypto.hpp"
