@@ -204,15 +204,6 @@ share_verdict shard_store::judge_share(const dat& value, const std::optional<add
     return judge_displacement(change, source_limit_, owner_limit_);
 }
 
-bool shard_store::is_identical(const entry& item) const {
-    const dat& value = item.data;
-    const stored_entry* stored = lookup(value.public_key, value.key);
-    if (stored == nullptr)
-        return false;
-    scratch_.clear();
-    return encode_dat(value, scratch_) == errc::none && stored->has_dat(scratch_);
-}
-
 bool shard_store::needs_verification(const dat& value) const {
     const stored_entry* stored = lookup(value.public_key, value.key);
     return stored == nullptr || value.time_ms > stored->time_ms();

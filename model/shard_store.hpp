@@ -130,8 +130,6 @@ public:
     put_outcome put(const entry& item, std::uint64_t now_ms,
                     const std::optional<address>& source = std::nullopt);
 
-    // True when exactly this dat is stored, so a PUT of it is a no-op.
-    bool is_identical(const entry& item) const;
     // False when the outcome of putting `value` does not depend on whether it
     // verifies (identical to, or not newer than, the stored one), so the
     // caller can skip the signature check.
@@ -147,12 +145,6 @@ public:
     // O(n): meant for the periodic prune tick, which also re-keys the heap.
     std::size_t expire(std::uint64_t now_ms);
 
-    // Calls fn(const entry&) for every entry (decoded), in no particular order.
-    template <class Fn> void for_each(Fn&& fn) const {
-        for (const stored_entry* stored : heap_.entries())
-            fn(stored->decode());
-    }
-
     // Recomputes every entry's replica set against `node_ids` (the active
     // peers, the own node included) and stores it. Returns the entries whose
     // set changed, with the IDs new in the set; the caller sends an entry to
@@ -163,15 +155,6 @@ public:
     std::size_t size() const noexcept { return heap_.size(); }
     std::size_t used_bytes() const noexcept { return used_bytes_; }
     std::size_t capacity_bytes() const noexcept { return config_.capacity_bytes; }
-    const shard_config& config() const noexcept { return config_; }
-    // Bytes held by the source of `from` (quota_source), and by an owner.
-    std::size_t held_by_source(const address& from) const {
-        return quota_.held_by_source(quota_.find(quota_source(from)));
-    }
-    std::size_t held_by_owner(const public_key_bytes& public_key) const {
-        return quota_.held_by_owner(node_id(public_key));
-    }
-    std::size_t sources() const noexcept { return quota_.sources(); }
 
 private:
     void remove(stored_entry* stored); // from index, heap, quota and byte count; frees it

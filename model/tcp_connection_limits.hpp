@@ -23,9 +23,9 @@
 #include <unordered_map>
 #include <vector>
 
-#include "model/admission.hpp"   // source_address_hash
-#include "model/store_quota.hpp" // quota_source: what a connection is charged to
 #include "codec/types.hpp"
+#include "model/address_hash.hpp"
+#include "model/store_quota.hpp" // quota_source: what a connection is charged to
 
 namespace dave {
 
@@ -83,8 +83,6 @@ public:
     void shift(clock::duration paused);
 
     std::size_t size() const noexcept { return connections_.size(); }
-    std::size_t count_from(const address& peer) const;
-    const tcp_connection_limits_options& options() const noexcept { return options_; }
 
 private:
     struct record {
@@ -101,7 +99,7 @@ private:
 
     tcp_connection_limits_options options_;
     std::unordered_map<connection_id, record> connections_;
-    std::unordered_map<address, std::size_t, source_address_hash> per_source_;
+    std::unordered_map<address, std::size_t, address_hash> per_source_;
     connection_id next_id_ = 1;
 };
 
