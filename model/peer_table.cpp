@@ -4,6 +4,7 @@
 #include <limits>
 
 #include "crypto/dat_crypto.hpp"
+#include "model/socket_address.hpp"
 
 namespace dave {
 
@@ -23,11 +24,7 @@ std::uint64_t non_negative(std::int64_t value) noexcept {
 // An address no one can be reached at (port 0, or the unspecified IPv6 or
 // IPv4 address). A PONG listing one is not rejected, the entry is skipped.
 bool unreachable(const address& endpoint) noexcept {
-    if (endpoint.port == 0)
-        return true;
-    static constexpr std::array<std::uint8_t, 16> any6{};
-    static constexpr std::array<std::uint8_t, 16> any4{0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
-    return endpoint.ip == any6 || endpoint.ip == any4;
+    return endpoint.port == 0 || is_wildcard(endpoint);
 }
 
 // How many own addresses we remember besides the one an edge reported.

@@ -373,8 +373,11 @@ TEST_CASE("an accepted PONG adds the listed addresses, skipping known and unreac
     address port_zero = make_address(3, 0);
     address unspecified;
     unspecified.port = 1618;
-    const auto out = h.answer(peer, make_keys(1), 250ms,
-                              {make_address(2), peer, make_address(2), port_zero, unspecified});
+    address unspecified_v4 = unspecified; // ::ffff:0.0.0.0
+    unspecified_v4.ip[10] = unspecified_v4.ip[11] = 0xff;
+    const auto out =
+        h.answer(peer, make_keys(1), 250ms,
+                 {make_address(2), peer, make_address(2), port_zero, unspecified, unspecified_v4});
     CHECK(out.verdict == pong_verdict::accepted);
     CHECK(out.peers_added == 1);
     CHECK(h.table.counts().total == 2);
