@@ -6,8 +6,8 @@
 // entry of the store, so it is also what the store walks. It frees nothing.
 //
 // Priorities fall as time passes at rates that differ per entry, so the
-// order is exact only at the time it was keyed (time()); keys are computed
-// from the entry at that time, not stored.
+// order is exact only at the time it was keyed; keys are computed from the
+// entry at that time, not stored.
 #pragma once
 
 #include <cstddef>
@@ -48,7 +48,6 @@ public:
     // Every entry, in heap order.
     std::span<stored_entry* const> entries() const noexcept { return entries_; }
     std::size_t size() const noexcept { return entries_.size(); }
-    std::uint64_t time() const noexcept { return time_ms_; }
     void clear() noexcept { entries_.clear(); }
 
 private:
