@@ -1,6 +1,7 @@
 #include "sim/sim_network.hpp"
 
 #include <algorithm>
+#include <optional>
 #include <set>
 #include <unordered_map>
 
