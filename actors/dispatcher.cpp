@@ -10,13 +10,14 @@
 #include "model/admission.hpp"
 #include "actors/lifecycle_log.hpp"
 #include "actors/log.hpp"
+#include "model/shard_routing.hpp"
+#include "model/socket_address.hpp"
+#include "model/store_quota.hpp"
 #include "codec/codec.hpp"
 #include "codec/op_name.hpp"
 #include "messages/type_ids.hpp"
 #include "model/metrics.hpp"
 #include "model/shard_store.hpp"
-#include "model/socket_address.hpp"
-#include "model/store_quota.hpp"
 
 namespace dave {
 namespace {
@@ -70,7 +71,7 @@ struct dispatcher_state {
     // TCP PUT frames over their source's rate, in arrival order, and how
     // many each source has waiting (later frames of it wait behind them).
     std::deque<held_put> held_puts;
-    std::unordered_map<address, std::size_t, source_address_hash> held_by_source;
+    std::unordered_map<address, std::size_t, address_hash> held_by_source;
     bool held_retry_scheduled = false;
     std::uint64_t stream_puts_held_peak = 0; // most frames held at once (status)
     std::vector<credit_source> sources;

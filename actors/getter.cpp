@@ -13,8 +13,8 @@
 #include "messages/type_ids.hpp"
 #include "model/metrics.hpp"
 #include "model/peer_choice.hpp"
-#include "model/peer_table.hpp"
-#include "model/shard_store.hpp"
+#include "model/address_hash.hpp"
+#include "model/shard_routing.hpp"
 #include "model/silent_peers.hpp"
 #include "model/socket_address.hpp"
 

@@ -6,11 +6,12 @@
 
 #include "actors/lifecycle_log.hpp"
 #include "actors/log.hpp"
+#include "model/peer_table.hpp"
+#include "model/socket_address.hpp"
 #include "codec/codec.hpp"
 #include "crypto/dat_crypto.hpp"
 #include "messages/type_ids.hpp"
 #include "model/metrics.hpp"
-#include "model/socket_address.hpp"
 
 namespace dave {
 namespace {

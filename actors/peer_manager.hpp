@@ -11,6 +11,7 @@
 
 #include "model/peer_table.hpp"
 #include "codec/defaults.hpp"
+#include "model/peer_config.hpp"
 #include "crypto/ed25519.hpp"
 
 namespace dave {

@@ -13,12 +13,6 @@ namespace dave::work_filter {
 
 inline constexpr int first_word_bits = 32;
 
-// The first word as the kernels report it.
-constexpr std::uint32_t first_word(const hash_bytes& hash) noexcept {
-    return static_cast<std::uint32_t>(hash[0]) | static_cast<std::uint32_t>(hash[1]) << 8 |
-           static_cast<std::uint32_t>(hash[2]) << 16 | static_cast<std::uint32_t>(hash[3]) << 24;
-}
-
 // The bits of a first word that must be zero for min(difficulty, 32) leading
 // zero bits. Leading bits count from the top of byte 0, which is the low
 // byte of the little-endian word, hence the byte swap.

@@ -4,8 +4,6 @@
 #include <cmath>
 #include <cstring>
 
-#include <xxhash.h>
-
 namespace dave {
 
 std::int64_t rate_rule::refill_ms() const noexcept {
@@ -33,19 +31,6 @@ bool token_bucket::take(const rate_rule& rule, std::int64_t now_ms) noexcept {
         return false;
     tokens_ -= 1.0;
     return true;
-}
-
-double token_bucket::tokens(const rate_rule& rule, std::int64_t now_ms) noexcept {
-    refill(rule, now_ms);
-    return tokens_;
-}
-
-std::size_t source_address_hash::operator()(const address& value) const noexcept {
-    std::uint8_t key[18];
-    std::memcpy(key, value.ip.data(), 16);
-    key[16] = static_cast<std::uint8_t>(value.port);
-    key[17] = static_cast<std::uint8_t>(value.port >> 8);
-    return static_cast<std::size_t>(XXH3_64bits(key, sizeof key));
 }
 
 source_limiter::source_limiter(const std::array<rate_rule, 3>& rules, std::size_t max_sources)

@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "codec/types.hpp"
+#include "model/address_hash.hpp"
 
 namespace dave {
 
@@ -63,16 +64,11 @@ public:
     explicit token_bucket(const rate_rule& rule, std::int64_t now_ms) noexcept;
     // Takes one token if there is one.
     bool take(const rate_rule& rule, std::int64_t now_ms) noexcept;
-    double tokens(const rate_rule& rule, std::int64_t now_ms) noexcept;
 
 private:
     void refill(const rate_rule& rule, std::int64_t now_ms) noexcept;
     double tokens_;
     std::int64_t last_ms_;
-};
-
-struct source_address_hash {
-    std::size_t operator()(const address& value) const noexcept;
 };
 
 // Token buckets per source address (IP and port, as the peer table knows
@@ -85,7 +81,6 @@ public:
     source_limiter(const std::array<rate_rule, 3>& rules, std::size_t max_sources);
     // True when `source` may send one more datagram of class `kind` now.
     bool admit(const address& source, traffic_class kind, std::int64_t now_ms);
-    std::size_t tracked() const noexcept { return sources_.size(); }
     std::uint64_t overflowed() const noexcept { return overflowed_; }
 
 private:
@@ -101,7 +96,7 @@ private:
     std::int64_t idle_after_ms_ = 0;
     std::int64_t last_sweep_ms_ = 0;
     bool any_limit_ = false;
-    std::unordered_map<address, buckets, source_address_hash> sources_;
+    std::unordered_map<address, buckets, address_hash> sources_;
     std::vector<buckets> overflow_; // 0 or 1 element (created on first use)
     std::uint64_t overflowed_ = 0;
 };
@@ -114,7 +109,6 @@ public:
     bool try_acquire(std::size_t shard) noexcept;
     void release(std::size_t shard) noexcept;
     std::size_t in_flight() const noexcept { return in_flight_; }
-    std::size_t in_flight(std::size_t shard) const noexcept { return by_shard_[shard]; }
     std::size_t deepest() const noexcept { return deepest_; }
 
 private:

@@ -87,8 +87,6 @@ public:
 
     explicit audit_book(audit_config config, std::uint64_t seed = 1);
 
-    const audit_config& config() const noexcept { return config_; }
-
     // An entry with this (public key, key, time) was sent to `targets`. Each
     // target becomes a challenge with the configured probability. A target
     // already challenged for the same (public key, key) keeps its due time
@@ -109,8 +107,6 @@ public:
     // Asked challenges whose deadline has passed: failed, and forgotten.
     std::vector<audit_result> expire(time now);
 
-    std::size_t waiting() const noexcept { return pending_.size() - asked_; }
-    std::size_t asked() const noexcept { return asked_; }
     std::size_t size() const noexcept { return pending_.size(); }
     // Offers not taken because the book was full, since construction.
     std::uint64_t refused_full() const noexcept { return refused_full_; }

@@ -8,7 +8,7 @@
 #include <functional>
 #include <vector>
 
-#include "model/shard_store.hpp"
+#include "model/replica_set.hpp"
 #include "model/vocabulary.hpp"
 
 namespace dave {

@@ -11,7 +11,7 @@
 #include <cstddef>
 #include <unordered_map>
 
-#include "model/peer_table.hpp" // address_hash
+#include "model/address_hash.hpp"
 
 namespace dave {
 

@@ -134,10 +134,13 @@ bool is_unspecified(const address& value) {
     return true;
 }
 
+bool is_wildcard(const address& value) {
+    return is_unspecified(value) || (is_v4_mapped(value) && value.ip[12] == 0 &&
+                                     value.ip[13] == 0 && value.ip[14] == 0 && value.ip[15] == 0);
+}
+
 std::vector<address> local_addresses(const address& bound) {
-    if (!is_unspecified(bound) &&
-        !(std::memcmp(bound.ip.data(), v4_mapped_prefix, 12) == 0 && bound.ip[12] == 0 &&
-          bound.ip[13] == 0 && bound.ip[14] == 0 && bound.ip[15] == 0))
+    if (!is_wildcard(bound))
         return {bound};
     std::vector<address> out;
     ifaddrs* list = nullptr;

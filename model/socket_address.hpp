@@ -27,6 +27,9 @@ bool is_loopback(const address& value);
 // An IPv4 address, as the wire carries it (::ffff:a.b.c.d).
 bool is_v4_mapped(const address& value);
 bool is_unspecified(const address& value);
+// The address of no one, v6 (::) or v4 (0.0.0.0): what a wildcard bind
+// listens on, and where no datagram can be sent.
+bool is_wildcard(const address& value);
 
 // The addresses a socket bound to `bound` is reached at: `bound` itself, or
 // for a wildcard bind every address of every local interface with its port.

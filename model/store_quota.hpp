@@ -22,6 +22,7 @@
 #include "model/admission.hpp" // source_address_hash
 #include "codec/defaults.hpp"
 #include "codec/types.hpp"
+#include "model/address_hash.hpp"
 
 namespace dave {
 
@@ -76,9 +77,6 @@ public:
     void remove(slot id, std::uint64_t owner, std::size_t bytes);
     void clear() noexcept;
 
-    std::size_t sources() const noexcept { return by_address_.size(); }
-    std::size_t owners() const noexcept { return by_owner_.size(); }
-
 private:
     struct source_account {
         address source;
@@ -87,7 +85,7 @@ private:
     };
     std::vector<source_account> accounts_{1}; // slot 0 is "no source"
     std::vector<slot> free_slots_;
-    std::unordered_map<address, slot, source_address_hash> by_address_;
+    std::unordered_map<address, slot, address_hash> by_address_;
     std::unordered_map<std::uint64_t, std::size_t> by_owner_;
 };
 

@@ -15,11 +15,6 @@ std::uint64_t age_ms(tcp_connection_table::time_point since, tcp_connection_tabl
 tcp_connection_table::tcp_connection_table(tcp_connection_limits_options options)
     : options_(options) {}
 
-std::size_t tcp_connection_table::count_from(const address& peer) const {
-    auto found = per_source_.find(quota_source(peer));
-    return found == per_source_.end() ? 0 : found->second;
-}
-
 tcp_connection_table::admission_result tcp_connection_table::admit(const address& peer,
                                                                    time_point now) {
     admission_result result;

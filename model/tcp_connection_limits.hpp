@@ -27,6 +27,7 @@
 #include "model/store_quota.hpp" // quota_source: what a connection is charged to
 #include "codec/defaults.hpp"
 #include "codec/types.hpp"
+#include "model/address_hash.hpp"
 
 namespace dave {
 
@@ -84,8 +85,6 @@ public:
     void shift(clock::duration paused);
 
     std::size_t size() const noexcept { return connections_.size(); }
-    std::size_t count_from(const address& peer) const;
-    const tcp_connection_limits_options& options() const noexcept { return options_; }
 
 private:
     struct record {
@@ -102,7 +101,7 @@ private:
 
     tcp_connection_limits_options options_;
     std::unordered_map<connection_id, record> connections_;
-    std::unordered_map<address, std::size_t, source_address_hash> per_source_;
+    std::unordered_map<address, std::size_t, address_hash> per_source_;
     connection_id next_id_ = 1;
 };
 

@@ -1,11 +1,14 @@
 #include "sim/sim_network.hpp"
 
 #include <algorithm>
+#include <optional>
 #include <set>
 #include <unordered_map>
 
 #include <caf/all.hpp>
 
+#include "model/address_hash.hpp"
+#include "model/shard_routing.hpp"
 #include "codec/codec.hpp"
 #include "codec/op_name.hpp"
 #include "model/metrics.hpp"

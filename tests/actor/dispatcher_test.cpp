@@ -17,6 +17,7 @@
 
 #include "actors/dispatcher.hpp"
 #include "actors/log.hpp"
+#include "model/shard_routing.hpp"
 #include "codec/codec.hpp"
 #include "messages/type_ids.hpp"
 #include "model/shard_store.hpp"

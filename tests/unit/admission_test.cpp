@@ -62,7 +62,6 @@ TEST_CASE("a rate of 0 admits everything") {
     source_limiter limiter({rate_rule{}, rate_rule{}, rate_rule{}}, 4);
     for (int i = 0; i < 10000; ++i)
         REQUIRE(limiter.admit(source(static_cast<std::uint16_t>(i)), traffic_class::ping, 0));
-    CHECK(limiter.tracked() == 0); // nothing is tracked when nothing is limited
 }
 
 TEST_CASE("a burst below one still admits one datagram per period") {
@@ -94,7 +93,6 @@ TEST_CASE("per-source limits: each address and each class has its own bucket") {
         REQUIRE(limiter.admit(a, traffic_class::other, 0));
     }
     CHECK(limiter.admit(a, traffic_class::ping, 1000));
-    CHECK(limiter.tracked() == 2);
 }
 
 TEST_CASE("the source table is bounded: idle sources are forgotten, the rest share a bucket") {
@@ -102,27 +100,26 @@ TEST_CASE("the source table is bounded: idle sources are forgotten, the rest sha
     source_limiter limiter({rate_rule{10, 1}, rate_rule{}, rate_rule{}}, 3);
     for (std::uint16_t port = 1; port <= 3; ++port)
         CHECK(limiter.admit(source(port), traffic_class::ping, 0));
-    CHECK(limiter.tracked() == 3);
     // A fourth address while the three are fresh: it goes to the shared
     // overflow bucket (one token), and the next newcomer finds it empty.
     CHECK(limiter.admit(source(4), traffic_class::ping, 10));
     CHECK_FALSE(limiter.admit(source(5), traffic_class::ping, 10));
     CHECK(limiter.overflowed() == 2);
-    CHECK(limiter.tracked() == 3);
     // Tracked sources keep their own buckets meanwhile.
     CHECK_FALSE(limiter.admit(source(1), traffic_class::ping, 10));
     // Over a second later every tracked bucket has refilled: the sweep
-    // forgets them and newcomers get their own.
+    // forgets them and newcomers get their own: three fit again, each with
+    // its own token (a second PING at once is refused), none overflowing.
     CHECK(limiter.admit(source(6), traffic_class::ping, 1200));
-    CHECK(limiter.tracked() == 1);
     CHECK(limiter.admit(source(7), traffic_class::ping, 1200));
-    CHECK(limiter.tracked() == 2);
-    // Sweeps happen at most once a second, so a flood of new addresses costs
-    // one pass over the table per second, not one per datagram.
     CHECK(limiter.admit(source(8), traffic_class::ping, 1201));
-    CHECK(limiter.tracked() == 3);
-    CHECK(limiter.admit(source(9), traffic_class::ping, 1202)); // overflow bucket refilled
-    CHECK(limiter.tracked() == 3);
+    CHECK(limiter.overflowed() == 2);
+    CHECK_FALSE(limiter.admit(source(6), traffic_class::ping, 1201));
+    // Sweeps happen at most once a second, so a flood of new addresses costs
+    // one pass over the table per second, not one per datagram: the table is
+    // full again and the next newcomer overflows (into a refilled bucket).
+    CHECK(limiter.admit(source(9), traffic_class::ping, 1202));
+    CHECK(limiter.overflowed() == 3);
 }
 
 TEST_CASE("PUT credit bounds each shard and the total, and release frees a slot") {
@@ -136,15 +133,22 @@ TEST_CASE("PUT credit bounds each shard and the total, and release frees a slot"
     CHECK(credit.in_flight() == 5);
     CHECK_FALSE(credit.try_acquire(3)); // total
     credit.release(0);
-    CHECK(credit.in_flight(0) == 1);
+    CHECK(credit.in_flight() == 4);
     CHECK_FALSE(credit.try_acquire(1)); // still full per shard
     CHECK(credit.try_acquire(3));
     CHECK(credit.deepest() == 5);
     // A stray release never goes below zero.
     credit.release(3);
     credit.release(3);
-    CHECK(credit.in_flight(3) == 0);
     CHECK(credit.in_flight() == 4);
+    // Shard 3 is empty, not below: with room in the total, two acquires
+    // fit and a third does not.
+    credit.release(1);
+    credit.release(1);
+    CHECK(credit.try_acquire(3));
+    CHECK(credit.try_acquire(3));
+    CHECK(credit.in_flight() == 4);
+    CHECK_FALSE(credit.try_acquire(3));
 }
 
 TEST_CASE("PUT credit of 0 is unlimited") {

@@ -7,9 +7,9 @@
 #include <random>
 #include <set>
 
-#include "model/peer_table.hpp"
 #include "crypto/dat_crypto.hpp"
 #include "crypto/ed25519.hpp"
+#include "model/peer_table.hpp"
 
 using namespace dave;
 using namespace std::chrono_literals;
@@ -173,7 +173,7 @@ TEST_CASE("a peer that never answers is never activated and is dropped after 12 
     CHECK(tick.dropped == std::vector<address>{peer});
     CHECK_FALSE(tick.active_set_changed); // it never was active
     CHECK(h.table.find(peer) == nullptr);
-    CHECK(h.table.size() == 0);
+    CHECK(h.table.counts().total == 0);
 }
 
 TEST_CASE("an active peer is deactivated 3 s after its last solve, dropped after 12 s") {
@@ -256,7 +256,7 @@ TEST_CASE("an edge learned earlier as an ordinary peer becomes an edge") {
     const address peer = make_address(1);
     h.table.on_ping(peer, 0, 0, 0ms);
     CHECK(h.table.add_edge(peer, 500ms));
-    CHECK(h.table.size() == 1);
+    CHECK(h.table.counts().total == 1);
     CHECK(h.table.find(peer)->is_edge);
     CHECK(h.table.tick(60000ms).dropped.empty());
 }
@@ -345,14 +345,14 @@ TEST_CASE("PONG rejections") {
         for (std::uint16_t i = 0; i < 13; ++i)
             listed.push_back(make_address(static_cast<std::uint16_t>(100 + i)));
         CHECK(h.answer(peer, keys, 0ms, listed).verdict == pong_verdict::too_many_addresses);
-        CHECK(h.table.size() == 1);
+        CHECK(h.table.counts().total == 1);
         listed.pop_back(); // exactly npeer_limit is fine
         const auto out = h.answer(peer, keys, 0ms, listed);
         CHECK(out.verdict == pong_verdict::accepted);
         // Accepted; its 362 bytes pay for probing 7 of the 12 (reflection).
         CHECK(out.peers_added == 7);
         CHECK(out.peers_unpaid == 5);
-        CHECK(h.table.size() == 8);
+        CHECK(h.table.counts().total == 8);
     }
     SUBCASE("our own public key") {
         h.ping_round(0ms);
@@ -377,11 +377,14 @@ TEST_CASE("an accepted PONG adds the listed addresses, skipping known and unreac
     address port_zero = make_address(3, 0);
     address unspecified;
     unspecified.port = 1618;
-    const auto out = h.answer(peer, make_keys(1), 250ms,
-                              {make_address(2), peer, make_address(2), port_zero, unspecified});
+    address unspecified_v4 = unspecified; // ::ffff:0.0.0.0
+    unspecified_v4.ip[10] = unspecified_v4.ip[11] = 0xff;
+    const auto out =
+        h.answer(peer, make_keys(1), 250ms,
+                 {make_address(2), peer, make_address(2), port_zero, unspecified, unspecified_v4});
     CHECK(out.verdict == pong_verdict::accepted);
     CHECK(out.peers_added == 1);
-    CHECK(h.table.size() == 2);
+    CHECK(h.table.counts().total == 2);
     const peer_record* learned = h.table.find(make_address(2));
     REQUIRE(learned != nullptr);
     CHECK(learned->state == peer_state::added);
@@ -403,7 +406,7 @@ TEST_CASE("pong_peers lists only active peers, never the asker, at most npeer_li
     std::mt19937_64 rng(42);
     std::set<address> ever_listed;
     for (int round = 0; round < 200; ++round) {
-        const auto listed = h.table.pong_peers(asker, rng);
+        const auto listed = h.table.pong_peers(asker, 0ms, rng);
         CHECK(listed.size() == 12);
         CHECK_FALSE(contains(listed, asker));
         CHECK_FALSE(contains(listed, fresh));
@@ -419,10 +422,10 @@ TEST_CASE("pong_peers lists only active peers, never the asker, at most npeer_li
         harness small(instant_config());
         for (std::uint16_t n = 1; n <= 4; ++n)
             small.add_answering(n, 0ms);
-        const auto listed = small.table.pong_peers(make_address(2), rng);
+        const auto listed = small.table.pong_peers(make_address(2), 0ms, rng);
         CHECK(listed.size() == 3);
         CHECK_FALSE(contains(listed, make_address(2)));
-        CHECK(small.table.pong_peers(make_address(77), rng).size() == 4);
+        CHECK(small.table.pong_peers(make_address(77), 0ms, rng).size() == 4);
     }
     SUBCASE("a smaller configured limit") {
         peer_config config = instant_config();
@@ -430,14 +433,14 @@ TEST_CASE("pong_peers lists only active peers, never the asker, at most npeer_li
         harness small(config);
         for (std::uint16_t n = 1; n <= 10; ++n)
             small.add_answering(n, 0ms);
-        CHECK(small.table.pong_peers(asker, rng).size() == 3);
+        CHECK(small.table.pong_peers(asker, 0ms, rng).size() == 3);
     }
 }
 
 TEST_CASE("pong_peers on a large table draws like the exact algorithm") {
     // 200 active peers: 50 each reliable, mediocre, unreliable and newcomers.
     // Above 4 candidates per slot pong_peers samples from its cached pool;
-    // the per-kind shares must match pong_peers_exact's, every list must be
+    // the per-kind shares must match the exact draw's, every list must be
     // distinct, never the asker, with its reserved newcomers.
     harness h(instant_config());
     enum kind { reliable, mediocre, unreliable, newcomer };
@@ -479,7 +482,15 @@ TEST_CASE("pong_peers on a large table draws like the exact algorithm") {
     };
     std::mt19937_64 rng(7);
     const auto sampled = shares([&] { return h.table.pong_peers(asker, 10ms, rng); });
-    const auto exact = shares([&] { return h.table.pong_peers_exact(asker, 10ms, rng); });
+    // The exact draw, as the table runs it on small tables, over the same
+    // candidates: every active peer but the asker, with its trust.
+    std::vector<pong_candidate> candidates;
+    for (const auto& peer : h.table.active_peers())
+        if (peer.endpoint != asker)
+            candidates.push_back({peer.endpoint, &h.table.find(peer.endpoint)->trust});
+    const pong_rule rule{h.table.config().npeer_limit, h.table.config().newcomer_share,
+                         h.table.config().reliability_half_life};
+    const auto exact = shares([&] { return draw_pong_peers(candidates, rule, 10ms, rng); });
     for (auto k : {reliable, mediocre, unreliable, newcomer}) {
         INFO("kind " << static_cast<int>(k) << ": sampled " << sampled.at(k) << ", exact "
                      << exact.at(k));
@@ -509,75 +520,26 @@ TEST_CASE("pong_peers never lists ourselves") {
     CHECK(out.accepted);
     CHECK(out.active_set_changed);
     std::mt19937_64 rng(1);
-    const auto listed = h.table.pong_peers(make_address(9), rng);
+    const auto listed = h.table.pong_peers(make_address(9), 0ms, rng);
     CHECK(listed == std::vector<address>{edge});
 }
 
-TEST_CASE("closest_active and closest_including_self match a brute-force sort") {
-    harness h(instant_config());
-    for (std::uint16_t n = 1; n <= 30; ++n)
-        h.add_answering(n, 0ms);
-    h.table.on_ping(make_address(900), 0, 0, 0ms); // not active: never chosen
-    const auto active = h.table.active_peers();
-    REQUIRE(active.size() == 30);
-
-    for (std::uint16_t k = 0; k < 20; ++k) {
-        const public_key_bytes target = make_keys(static_cast<std::uint16_t>(1000 + k)).public_key;
-        const std::uint64_t target_id = node_id(target);
-
-        auto expected = active;
-        std::sort(expected.begin(), expected.end(), [&](const auto& a, const auto& b) {
-            return (a.id ^ target_id) < (b.id ^ target_id);
-        });
-        for (std::size_t count : {0, 1, 5, 30, 40}) {
-            const auto got = h.table.closest_active(target, count);
-            const std::size_t want = std::min<std::size_t>(count, expected.size());
-            REQUIRE(got.size() == want);
-            CHECK(std::equal(got.begin(), got.end(), expected.begin()));
-        }
-
-        std::vector<std::uint64_t> ids{h.table.own_id()};
-        for (const auto& peer : active)
-            ids.push_back(peer.id);
-        std::sort(ids.begin(), ids.end(), [&](std::uint64_t a, std::uint64_t b) {
-            return (a ^ target_id) < (b ^ target_id);
-        });
-        const auto replicas = h.table.closest_including_self(target, h.table.config().fanout);
-        REQUIRE(replicas.size() == 5);
-        for (std::size_t i = 0; i < replicas.size(); ++i) {
-            CHECK(replicas[i].id == ids[i]);
-            CHECK(replicas[i].is_self == (ids[i] == h.table.own_id()));
-        }
-    }
-
-    // Our own key: we are our own closest replica.
-    const auto self_first = h.table.closest_including_self(h.own.public_key, 5);
-    CHECK(self_first[0].is_self);
-    CHECK(self_first[0].id == h.table.own_id());
-    // Alone, the replica set is just us.
-    harness alone;
-    const auto just_us = alone.table.closest_including_self(h.own.public_key, 5);
-    REQUIRE(just_us.size() == 1);
-    CHECK(just_us[0].is_self);
-}
-
-TEST_CASE("find_by_id and counts") {
+TEST_CASE("a peer's ID is learned from its PONG; counts by state") {
     harness h(instant_config());
     const address a = h.add_answering(1, 0ms);
     h.table.add_edge(make_address(2), 0ms);
     h.table.on_ping(make_address(3), 0, 0, 0ms);
     const auto id = node_id(make_keys(1).public_key);
-    const auto found = h.table.find_by_id(id);
-    REQUIRE(found);
-    CHECK(found->endpoint == a);
-    CHECK(found->id == id);
-    CHECK_FALSE(h.table.find_by_id(node_id(make_keys(2).public_key)));
+    REQUIRE(h.table.active_peers().size() == 1);
+    CHECK(h.table.active_peers()[0] == active_peer{id, a});
+    CHECK(h.table.find(a)->id == id);
+    CHECK_FALSE(h.table.find(make_address(2))->public_key);
 
     CHECK(h.table.counts() == peer_counts{3, 1, 0, 2, 1});
     h.table.tick(3000ms); // a stops answering
     CHECK(h.table.counts() == peer_counts{3, 0, 1, 2, 1});
-    // Inactive peers are still found by ID (the replicator may need them).
-    CHECK(h.table.find_by_id(id));
+    // An inactive peer keeps its ID.
+    CHECK(h.table.find(a)->id == id);
 }
 
 TEST_CASE("our own address is learned only from an edge") {
@@ -591,16 +553,15 @@ TEST_CASE("our own address is learned only from an edge") {
 
     CHECK_FALSE(h.table.set_own_address(self, stranger).accepted);
     CHECK_FALSE(h.table.set_own_address(self, make_address(77)).accepted);
-    CHECK_FALSE(h.table.is_own_address(self));
+    CHECK(h.table.on_ping(self, 0, 0, 0ms) == ping_outcome::known); // not taken for ours
     CHECK_FALSE(h.table.own_address());
 
     const auto out = h.table.set_own_address(self, edge);
     CHECK(out.accepted);
     CHECK_FALSE(out.active_set_changed);
-    CHECK(h.table.is_own_address(self));
     CHECK(h.table.own_address() == self);
     CHECK(h.table.find(self) == nullptr);
-    CHECK_FALSE(h.table.is_own_address(stranger));
+    CHECK(h.table.on_ping(stranger, 0, 0, 0ms) == ping_outcome::known);
 
     // Loopback from then on.
     CHECK(h.table.on_ping(self, 0, 0, 1000ms) == ping_outcome::own_address);
@@ -612,8 +573,8 @@ TEST_CASE("our own address is learned only from an edge") {
     // An edge may report a new address (e.g. after a NAT rebinding).
     const address moved = make_address(4);
     CHECK(h.table.set_own_address(moved, edge).accepted);
-    CHECK(h.table.is_own_address(moved));
-    CHECK_FALSE(h.table.is_own_address(self));
+    CHECK(h.table.on_ping(moved, 0, 0, 2000ms) == ping_outcome::own_address);
+    CHECK(h.table.on_ping(self, 0, 0, 2000ms) == ping_outcome::added); // a peer again
 }
 
 TEST_CASE("the table is bounded; edges are always added") {
@@ -625,8 +586,7 @@ TEST_CASE("the table is bounded; edges are always added") {
     CHECK(h.table.on_ping(make_address(3), 0, 0, 0ms) == ping_outcome::added);
     CHECK(h.table.on_ping(make_address(4), 0, 0, 0ms) == ping_outcome::table_full);
     CHECK(h.table.on_ping(make_address(1), 0, 0, 0ms) == ping_outcome::known);
-    CHECK(h.table.size() == 3);
-    CHECK(h.table.ignored_for_size() == 1);
+    CHECK(h.table.counts().total == 3);
 
     h.ping_round(0ms);
     const auto out = h.answer(make_address(1), make_keys(1), 0ms,
@@ -634,15 +594,14 @@ TEST_CASE("the table is bounded; edges are always added") {
     CHECK(out.verdict == pong_verdict::accepted);
     CHECK(out.peers_added == 0);
     CHECK(out.peers_ignored == 2);
-    CHECK(h.table.ignored_for_size() == 3);
-    CHECK(h.table.size() == 3);
+    CHECK(h.table.counts().total == 3);
 
     CHECK(h.table.add_edge(make_address(7), 0ms));
-    CHECK(h.table.size() == 4);
+    CHECK(h.table.counts().total == 4);
 
     // Room again once peers are dropped.
     h.table.tick(12000ms);
-    CHECK(h.table.size() == 1); // only the edge is left
+    CHECK(h.table.counts().total == 1); // only the edge is left
     CHECK(h.table.on_ping(make_address(4), 0, 0, 12000ms) == ping_outcome::added);
 }
 
@@ -903,7 +862,7 @@ TEST_CASE("our own address is dropped at once and never pinged") {
 
     SUBCASE("known from where we listen: a PONG listing it adds nothing") {
         CHECK_FALSE(h.table.add_own_address(self));
-        CHECK(h.table.is_own_address(self));
+        CHECK(h.table.on_ping(self, 0, 0, 0ms) == ping_outcome::own_address);
         const address peer = h.add_answering(1, 0ms);
         const auto out = h.round_trip(peer, make_keys(1), 500ms, {self, make_address(2)});
         CHECK(out.verdict == pong_verdict::accepted);
@@ -932,7 +891,7 @@ TEST_CASE("our own address is dropped at once and never pinged") {
         CHECK(out.verdict == pong_verdict::own_public_key);
         CHECK(out.from_is_self);
         CHECK(h.table.find(self) == nullptr);
-        CHECK(h.table.is_own_address(self));
+        CHECK(h.table.on_ping(self, 0, 0, 1000ms) == ping_outcome::own_address);
         CHECK(h.round_trip(peer, make_keys(1), 1500ms, {self}).own_addresses_skipped == 1);
         h.outstanding.erase(self);
         h.ping_round(2000ms);
@@ -957,6 +916,6 @@ TEST_CASE("our own address is dropped at once and never pinged") {
         CHECK(out.verdict == pong_verdict::own_public_key);
         CHECK_FALSE(out.from_is_self);
         CHECK(h.table.find(self) != nullptr);
-        CHECK_FALSE(h.table.is_own_address(self));
+        CHECK(h.table.on_ping(self, 0, 0, 1000ms) == ping_outcome::known);
     }
 }

@@ -22,6 +22,16 @@ bool contains(const std::vector<address>& list, const address& value) {
 
 } // namespace
 
+TEST_CASE("a wildcard is the unspecified address, v6 or v4, whatever the port") {
+    CHECK(is_wildcard(endpoint("[::]:1618")));
+    CHECK(is_wildcard(endpoint("0.0.0.0:1")));
+    CHECK_FALSE(is_wildcard(endpoint("[::1]:1618")));
+    CHECK_FALSE(is_wildcard(endpoint("127.0.0.1:1618")));
+    CHECK_FALSE(is_wildcard(endpoint("0.0.0.1:1618")));
+    CHECK_FALSE(is_wildcard(endpoint("[::ffff:0:0:0]:1618"))); // not v4-mapped
+    CHECK_FALSE(is_unspecified(endpoint("0.0.0.0:1618")));     // v6 only, as before
+}
+
 TEST_CASE("a specific bind is reached at that address only") {
     const auto bound = endpoint("[::1]:5000");
     CHECK(local_addresses(bound) == std::vector<address>{bound});

@@ -92,6 +92,11 @@ std::size_t count_found(const shard_store& store, const std::vector<entry>& item
     return found;
 }
 
+// Bytes the store holds of `items` (by identity; all are entry_bytes long).
+std::size_t held_of(const shard_store& store, const std::vector<entry>& items) {
+    return count_found(store, items) * entry_bytes;
+}
+
 } // namespace
 
 TEST_CASE("a source is the IPv4 address or the IPv6 /64, without the port") {
@@ -155,10 +160,9 @@ TEST_CASE("store_quota counts bytes per source and per owner and frees empty slo
     CHECK(quota.held_by_source(store_quota::no_source) == 0);
     CHECK(quota.held_by_owner(1) == 130);
     CHECK(quota.held_by_owner(2) == 57);
-    CHECK(quota.sources() == 2);
     quota.remove(slot_b, 1, 30);
     CHECK(quota.find(b) == store_quota::no_source);
-    CHECK(quota.sources() == 1);
+    CHECK(quota.find(a) == slot_a);
     CHECK(quota.held_by_owner(1) == 100);
     // The freed slot is reused for the next new source.
     const auto c = quota_source(ipv4(10, 0, 0, 3));
@@ -169,16 +173,20 @@ TEST_CASE("store_quota counts bytes per source and per owner and frees empty slo
     CHECK(quota.find(a) == store_quota::no_source);
     CHECK(quota.held_by_owner(1) == 0);
     CHECK(quota.held_by_owner(2) == 0);
-    CHECK(quota.owners() == 1); // owner 3
+    CHECK(quota.held_by_owner(3) == 10);
+    CHECK(quota.find(c) == slot_b);
 }
 
 TEST_CASE("with room, a source may store past its share") {
     shard_store store(config_for(100, {0.1, 0.1}));
     const auto source = ipv4(203, 0, 113, 9);
-    for (std::size_t i = 0; i < 60; ++i)
-        CHECK(store.put(make_entry(close_owner(i), key_of("a", i), now), now, source).status ==
-              put_status::stored_new);
-    CHECK(store.held_by_source(source) == 60 * entry_bytes);
+    std::vector<entry> items;
+    for (std::size_t i = 0; i < 60; ++i) {
+        items.push_back(make_entry(close_owner(i), key_of("a", i), now));
+        CHECK(store.put(items.back(), now, source).status == put_status::stored_new);
+    }
+    CHECK(held_of(store, items) == 60 * entry_bytes);
+    CHECK(store.used_bytes() == 60 * entry_bytes);
 }
 
 TEST_CASE("a full store: one source evicts others only up to its share") {
@@ -197,18 +205,20 @@ TEST_CASE("a full store: one source evicts others only up to its share") {
 
     const auto attacker = ipv4(203, 0, 113, 9, 50000);
     std::size_t stored = 0, refused_share = 0;
+    std::vector<entry> flood;
     for (std::size_t i = 0; i < 5 * capacity_entries; ++i) {
         // A new port each time (a new TCP connection): still one source.
         auto from = attacker;
         from.port = static_cast<std::uint16_t>(40000 + i);
-        auto outcome = store.put(make_entry(close_owner(i), key_of("x", i), now), now, from);
+        flood.push_back(make_entry(close_owner(i), key_of("x", i), now));
+        auto outcome = store.put(flood.back(), now, from);
         stored += outcome.stored();
         refused_share += outcome.status == put_status::refused_source_share;
         if (outcome.status == put_status::refused_source_share)
             CHECK(outcome.error() == errc::source_share_exceeded);
     }
     const std::size_t limit = share_limit(0.1, store.capacity_bytes());
-    CHECK(store.held_by_source(attacker) <= limit);
+    CHECK(held_of(store, flood) <= limit);
     CHECK(stored == limit / entry_bytes);
     CHECK(refused_share == 5 * capacity_entries - stored);
     // The honest entries keep everything but the share.
@@ -238,14 +248,15 @@ TEST_CASE("a full store: one owner key from many sources evicts others only up t
         REQUIRE(store.put(honest.back(), now).stored());
     }
     std::size_t refused_owner = 0;
+    std::vector<entry> owned;
     for (std::size_t i = 0; i < 2 * capacity_entries; ++i) {
         // Every PUT from another /64: only the owner bound can hold it.
-        auto outcome = store.put(make_entry(own_id ^ 1, key_of("o", i), now), now,
-                                 ipv6(0x2001'0db8'0000'0000ULL + i, 1));
+        owned.push_back(make_entry(own_id ^ 1, key_of("o", i), now));
+        auto outcome = store.put(owned.back(), now, ipv6(0x2001'0db8'0000'0000ULL + i, 1));
         refused_owner += outcome.status == put_status::refused_owner_share;
     }
     CHECK(refused_owner > 0);
-    CHECK(store.held_by_owner(key_with_id(own_id ^ 1)) <= share_limit(0.1, store.capacity_bytes()));
+    CHECK(held_of(store, owned) <= share_limit(0.1, store.capacity_bytes()));
     CHECK(count_found(store, honest) >= 0.9 * capacity_entries);
 }
 
@@ -269,31 +280,58 @@ TEST_CASE("a source over its share may still displace its own entries and replac
     auto newer = first[3];
     newer.data.time_ms += 1;
     CHECK(store.put(newer, now, peer).status == put_status::replaced);
-    CHECK(store.held_by_source(peer) == store.used_bytes());
+    CHECK(held_of(store, first) + held_of(store, {newcomer}) == store.used_bytes());
 }
 
 TEST_CASE("the accounting follows replacement, eviction and expiry to zero") {
+    // Seen through what the shares allow: a source may evict others only
+    // while what the store counts for it stays within its share.
     constexpr std::size_t capacity_entries = 40;
-    shard_config config = config_for(capacity_entries, {0.5, 0.5});
+    constexpr std::size_t half = capacity_entries / 2;
+    shard_config config = config_for(capacity_entries, {0.5, 0});
     config.ttl_ms = 60'000;
     shard_store store(config);
     const auto a = ipv4(192, 0, 2, 1), b = ipv6(0x2001'0db8'0000'0001ULL, 5);
-    for (std::size_t i = 0; i < capacity_entries; ++i)
-        store.put(make_entry(far_owner(i), key_of("a", i), now), now, a);
+    std::vector<entry> of_a, of_b;
+    for (std::size_t i = 0; i < capacity_entries; ++i) {
+        of_a.push_back(make_entry(far_owner(i), key_of("a", i), now));
+        REQUIRE(store.put(of_a.back(), now, a).stored());
+    }
     // b takes over entries of a by newer versions: the bytes move to b.
-    for (std::size_t i = 0; i < 10; ++i)
-        REQUIRE(store.put(make_entry(far_owner(i), key_of("a", i), now + 1), now + 1, b).status ==
-                put_status::replaced);
-    CHECK(store.held_by_source(a) == 30 * entry_bytes);
-    CHECK(store.held_by_source(b) == 10 * entry_bytes);
-    // b evicts up to its half (closer owners outrank a's).
-    for (std::size_t i = 0; i < capacity_entries; ++i)
-        store.put(make_entry(close_owner(i), key_of("b", i), now + 2), now + 2, b);
-    CHECK(store.held_by_source(b) <= share_limit(0.5, store.capacity_bytes()));
-    CHECK(store.held_by_source(a) + store.held_by_source(b) == store.used_bytes());
+    for (std::size_t i = 0; i < 10; ++i) {
+        of_b.push_back(make_entry(far_owner(i), key_of("a", i), now + 1));
+        REQUIRE(store.put(of_b.back(), now + 1, b).status == put_status::replaced);
+    }
+    // Closer owners outrank the far ones, so b evicts while it may: up to
+    // exactly its half, counting the 10 it took over (displacing its own
+    // entries is always allowed). Had the replacement left those bytes with
+    // a, b would end holding 30 entries here.
+    auto flood = [&](const address& from, const char* prefix, std::uint64_t at) {
+        std::vector<entry> stored;
+        for (std::size_t i = 0; i < capacity_entries; ++i) {
+            auto item = make_entry(close_owner(i), key_of(prefix, i), at);
+            const auto outcome = store.put(item, at, from);
+            if (outcome.stored())
+                stored.push_back(item);
+            else
+                CHECK(outcome.status == put_status::refused_source_share);
+        }
+        return stored;
+    };
+    const auto evicting = flood(b, "b", now + 2);
+    CHECK(evicting.size() >= half - 10);
+    CHECK(held_of(store, of_b) + held_of(store, evicting) == half * entry_bytes);
+    const std::vector<entry> still_a(of_a.begin() + 10, of_a.end());
+    CHECK(count_found(store, still_a) == half);
+    CHECK(store.used_bytes() == capacity_entries * entry_bytes);
+
+    // Expiry takes everything, and every source's count with it: a fills
+    // the store again, and b may again evict up to its whole half.
     store.expire(now + 10 * 60'000);
     CHECK(store.size() == 0);
-    CHECK(store.held_by_source(a) == 0);
-    CHECK(store.held_by_source(b) == 0);
-    CHECK(store.sources() == 0);
+    CHECK(store.used_bytes() == 0);
+    const std::uint64_t later = now + 11 * 60'000;
+    for (std::size_t i = 0; i < capacity_entries; ++i)
+        REQUIRE(store.put(make_entry(far_owner(i), key_of("A", i), later), later, a).stored());
+    CHECK(flood(b, "B", later).size() == half);
 }

@@ -1,0 +1,44 @@
+// A shard store's index of its entries by (public key, key): open addressing
+// with linear probing over entry_key_hash, one tag byte per slot (0 = empty,
+// else 0x80 | 7 hash bits) so that most probes never touch an entry.
+// Deletion shifts back, so there are no tombstones. It points at entries the
+// store owns; it frees nothing.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <vector>
+
+#include "codec/types.hpp"
+#include "model/stored_entry.hpp"
+
+namespace dave {
+
+class entry_index {
+public:
+    entry_index() = default;
+    entry_index(entry_index&& other) noexcept;
+    entry_index& operator=(entry_index&& other) noexcept;
+
+    // The entry with that identity (`hash` is its entry_key_hash), or null.
+    stored_entry* find(std::uint64_t hash, const public_key_bytes& public_key, byte_span key) const;
+    // Adds an entry not yet indexed.
+    void insert(std::uint64_t hash, stored_entry* stored);
+    // Removes an indexed entry.
+    void erase(std::uint64_t hash, const stored_entry* stored);
+    // Puts `fresh` in the slot of `old`, an entry of the same identity.
+    void replace(std::uint64_t hash, const stored_entry* old, stored_entry* fresh);
+    void clear() noexcept;
+
+private:
+    std::size_t find_slot(std::uint64_t hash, const public_key_bytes& public_key,
+                          byte_span key) const;
+    std::size_t slot_of(std::uint64_t hash, const stored_entry* stored) const;
+    void grow();
+
+    std::vector<stored_entry*> slots_; // size a power of two (or 0)
+    std::vector<std::uint8_t> tags_;   // one per slot
+    std::size_t count_ = 0;
+};
+
+} // namespace dave

@@ -1,0 +1,61 @@
+// Settings of the peer model: the lifecycle periods, the trust rule, the
+// PONG draw and the probing of unverified addresses (PROTOCOL.md, Constants).
+#pragma once
+
+#include "codec/defaults.hpp"
+
+#include <chrono>
+#include <cstddef>
+
+namespace dave {
+
+struct peer_config {
+    using duration = std::chrono::milliseconds;
+    // godave v0.0.51 defaults (PROTOCOL.md, Constants).
+    duration ping_period = defaults::ping_period;
+    duration activate_after = defaults::activate_after;
+    duration deactivate_after = defaults::deactivate_after;
+    duration drop_after = defaults::drop_after;
+    std::size_t npeer_limit = defaults::npeer_limit; // most addresses in one PONG
+    std::size_t fanout = defaults::fanout;           // replicas per entry
+    // Ours: peers beyond this, learned from PINGs or PONGs, are ignored so a
+    // flood of made-up addresses cannot grow the table without bound. Edges
+    // are always added.
+    std::size_t max_peers = defaults::max_peers;
+    // Trust: a score decays toward neutral with this half-life, so old
+    // evidence fades and a peer can recover (or lose) standing over time.
+    duration reliability_half_life = defaults::half_life;
+    // Fraction of the way to 1 (pass) or 0 (fail) one challenge moves the
+    // score. A fail weighs more: trust should be slow to earn, quick to lose.
+    double reliability_pass_step = defaults::pass_step;
+    double reliability_fail_step = defaults::fail_step;
+    // Below this score a peer is not chosen as a replica (the node and the
+    // shards apply it to peer snapshots); here it only marks the crossing.
+    double reliability_floor = defaults::floor;
+    // Share of a PONG's slots (rounded up) kept for peers without any
+    // challenge result yet, picked uniformly, so newcomers can earn trust;
+    // the other slots are drawn with probability weighted by reliability.
+    double newcomer_share = defaults::newcomer_share;
+    // Ours, against reflection: an unverified peer (never solved a challenge,
+    // not an edge: an address a PONG listed or a PING claimed) gets one PING,
+    // a probe, until it answers; verified peers and edges get one every
+    // period. An unanswered address is probed again only when learned anew
+    // and after a backoff that doubles per unanswered probe (capped); after
+    // probe_attempts unanswered probes, PONGs listing it are ignored until
+    // probe_memory has passed since its last probe.
+    duration probe_backoff{30 * 1000}; // longer than drop_after: it outlives the entry
+    duration probe_backoff_cap{5 * 60 * 1000};
+    std::size_t probe_attempts = 4;
+    duration probe_memory{60 * 60 * 1000};
+    std::size_t max_probe_history = 4096; // addresses remembered; oldest go first
+    // Probe bytes per byte received, at most 1: no amplification. Applied
+    // twice. Per message: one PONG adds at most share * its size / 49 new
+    // addresses (7 of 12 at 1.0), so what its sender makes us send to
+    // others stays below what it sent us, however busy the node. Globally:
+    // probes spend a budget earned by the PING and PONG bytes received, at
+    // most probe_budget_cap bytes saved up.
+    double probe_budget_share = 1.0;
+    double probe_budget_cap = 4 * 1024;
+};
+
+} // namespace dave

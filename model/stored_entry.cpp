@@ -1,0 +1,78 @@
+#include "model/stored_entry.hpp"
+
+#include <cassert>
+#include <cstdlib>
+#include <cstring>
+#include <new>
+#include <utility>
+
+#include "codec/codec.hpp"
+#include "model/shard_routing.hpp"
+
+namespace dave {
+
+std::size_t stored_size(const entry& item) noexcept {
+    return entry_header_length + dat_header_length + item.data.key.size() + item.data.value.size();
+}
+
+stored_entry* stored_entry::create(const replica_ids& replicas, byte_span encoded_dat) {
+    void* memory = std::malloc(stored_layout::header_length + stored_layout::replicas_length +
+                               encoded_dat.size());
+    if (memory == nullptr)
+        throw std::bad_alloc();
+    auto* stored = static_cast<stored_entry*>(memory);
+    stored->heap_index = 0;
+    stored->source_slot = store_quota::no_source;
+    stored->set_replicas(replicas);
+    std::memcpy(stored->payload() + stored_layout::replicas_length, encoded_dat.data(),
+                encoded_dat.size());
+    return stored;
+}
+
+void stored_entry::destroy(stored_entry* stored) noexcept {
+    std::free(stored);
+}
+
+replica_ids stored_entry::replicas() const noexcept {
+    replica_ids ids{};
+    for (std::size_t i = 0; i < ids.size(); ++i)
+        ids[i] = load_u64_little_endian(payload() + 8 * i);
+    return ids;
+}
+
+void stored_entry::set_replicas(const replica_ids& ids) noexcept {
+    for (std::size_t i = 0; i < ids.size(); ++i)
+        store_u64_little_endian(payload() + 8 * i, ids[i]);
+}
+
+bool stored_entry::has_identity(const public_key_bytes& public_key_value,
+                                byte_span key_value) const noexcept {
+    return key_length() == key_value.size() &&
+           std::memcmp(public_key(), public_key_value.data(), public_key_value.size()) == 0 &&
+           (key_value.empty() ||
+            std::memcmp(dat() + stored_layout::key_at, key_value.data(), key_value.size()) == 0);
+}
+
+bool stored_entry::has_dat(byte_span encoded) const noexcept {
+    return dat_length() == encoded.size() &&
+           std::memcmp(dat(), encoded.data(), encoded.size()) == 0;
+}
+
+std::uint64_t stored_entry::identity_hash() const noexcept {
+    public_key_bytes key_bytes;
+    std::memcpy(key_bytes.data(), public_key(), key_bytes.size());
+    return entry_key_hash(key_bytes, key());
+}
+
+entry stored_entry::decode() const {
+    entry item;
+    item.replicas = replicas();
+    result<dave::dat> value = decode_dat(byte_span(dat(), dat_length()));
+    // The bytes were encoded by the codec when stored: they always decode.
+    assert(value);
+    if (value)
+        item.data = std::move(value).value();
+    return item;
+}
+
+} // namespace dave
