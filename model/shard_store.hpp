@@ -13,9 +13,9 @@
 #include <utility>
 #include <vector>
 
-#include "model/store_quota.hpp"
 #include "codec/errc.hpp"
 #include "codec/types.hpp"
+#include "model/store_quota.hpp"
 
 namespace dave {
 
@@ -37,8 +37,9 @@ using replica_ids = std::array<std::uint64_t, wire_replica_count>;
 replica_ids closest_replicas(const public_key_bytes& public_key,
                              std::span<const std::uint64_t> node_ids, std::size_t fanout);
 
-// The replica that sends an entry to new replicas: the highest non-zero ID
-// (0 when the set is empty).
+// The highest non-zero ID (0 when the set is empty): godave's sender of an
+// entry to new replicas. Ours differs when the highest is itself new to the
+// set; the rule the shards apply is replication_sender (replication_sender.hpp).
 std::uint64_t leader(const replica_ids& replicas) noexcept;
 
 // Bytes an entry counts against a shard's capacity: its encoded Dat
@@ -180,7 +181,7 @@ public:
     // Recomputes every entry's replica set against `node_ids` (the active
     // peers, the own node included) and stores it. Returns the entries whose
     // set changed, with the IDs new in the set; the caller sends an entry to
-    // those IDs when leader(item.replicas) is its own ID.
+    // those IDs when replication_sender (replication_sender.hpp) says it does.
     std::vector<replica_change> replicate(std::span<const std::uint64_t> node_ids,
                                           std::size_t fanout = wire_replica_count);
 
