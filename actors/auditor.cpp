@@ -6,12 +6,12 @@
 #include <caf/all.hpp>
 
 #include "actors/log.hpp"
-#include "model/socket_address.hpp"
 #include "codec/codec.hpp"
 #include "codec/hex.hpp"
 #include "crypto/dat_crypto.hpp"
 #include "crypto/ed25519.hpp"
 #include "messages/type_ids.hpp"
+#include "model/socket_address.hpp"
 #include "model/status_merge.hpp"
 
 namespace dave {
@@ -37,7 +37,7 @@ struct auditor_state {
     static inline const char* name = "auditor";
 };
 
-using self_pointer = caf::stateful_actor<auditor_state>*;
+using self_pointer = auditor_actor::stateful_pointer<auditor_state>;
 
 void report(self_pointer self, const audit_result& result) {
     auto& state = self->state;
@@ -79,7 +79,7 @@ void audit_round(self_pointer self) {
         self->send(state.setup.writer, send_atom_v, std::move(batch));
 }
 
-caf::behavior auditor(self_pointer self, auditor_setup setup) {
+auditor_actor::behavior_type auditor(self_pointer self, auditor_setup setup) {
     auto& state = self->state;
     state.setup = std::move(setup);
     state.book.emplace(state.setup.config,
@@ -110,7 +110,7 @@ caf::behavior auditor(self_pointer self, auditor_setup setup) {
             if (result)
                 report(self, *result);
         },
-        [=](status_atom) {
+        [=](status_atom) -> node_status {
             auto& state = self->state;
             node_status status;
             status.challenges_passed = state.passed;
@@ -128,7 +128,7 @@ caf::behavior auditor(self_pointer self, auditor_setup setup) {
 
 } // namespace
 
-caf::actor spawn_auditor(caf::actor_system& system, auditor_setup setup) {
+auditor_actor spawn_auditor(caf::actor_system& system, auditor_setup setup) {
     return system.spawn(auditor, std::move(setup));
 }
 

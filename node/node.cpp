@@ -5,41 +5,40 @@
 #include <caf/all.hpp>
 
 #include "actors/auditor.hpp"
-#include "model/backup_open.hpp"
 #include "actors/backup_writer.hpp"
 #include "actors/batch_writer.hpp"
 #include "actors/dispatcher.hpp"
 #include "actors/getter.hpp"
 #include "actors/log.hpp"
-#include "model/peer_choice.hpp"
 #include "actors/peer_manager.hpp"
 #include "actors/pruner.hpp"
 #include "actors/replicator.hpp"
 #include "actors/shard.hpp"
-#include "model/socket_address.hpp"
 #include "actors/tcp_listener.hpp"
 #include "actors/udp_socket.hpp"
 #include "codec/codec.hpp"
 #include "codec/hex.hpp"
 #include "crypto/dat_crypto.hpp"
 #include "crypto/key_file.hpp"
+#include "model/backup_open.hpp"
+#include "model/peer_choice.hpp"
+#include "model/socket_address.hpp"
 #include "model/status_merge.hpp"
 
 namespace dave {
 namespace {
 
 struct node_children {
-    std::vector<caf::actor> shards;
-    std::vector<caf::actor> dispatchers;
-    std::vector<caf::actor> inbound_sources; // blocking actors: stopped with stop_atom
-    caf::actor writer;
-    caf::actor batch_writer;
-    caf::actor peer_manager;
-    caf::actor getter;
-    caf::actor replicator;
-    caf::actor pruner;
-    caf::actor auditor;
-    caf::actor backup; // may be null
+    std::vector<shard_actor> shards;
+    std::vector<dispatcher_actor> dispatchers;
+    std::vector<inbound_source_actor> inbound_sources; // blocking actors: stopped with stop_atom
+    datagram_writer_actor writer;
+    stream_writer_actor batch_writer;
+    peer_manager_actor peer_manager;
+    getter_actor getter;
+    replicator_actor replicator;
+    auditor_actor auditor;
+    backup_writer_actor backup; // may be null
 };
 
 struct node_state {
@@ -62,7 +61,7 @@ bool includes(const replica_ids& replicas, std::uint64_t id) {
     return std::find(replicas.begin(), replicas.end(), id) != replicas.end();
 }
 
-caf::actor& shard_for(node_state& state, const public_key_bytes& key, const bytes& name) {
+shard_actor& shard_for(node_state& state, const public_key_bytes& key, const bytes& name) {
     return state.children.shards[shard_index(key, name, state.children.shards.size())];
 }
 
@@ -113,7 +112,7 @@ void write_dat(node_pointer self, const peer_snapshot& peers, dat value, write_d
 // Hands the backup's entries to their shards. Called before any dispatcher
 // exists, so these messages come first in every shard's mailbox: no GET is
 // answered "not found" for an entry the backup holds.
-void restore_into_shards(const std::vector<caf::actor>& shards, std::vector<entry> entries) {
+void restore_into_shards(const std::vector<shard_actor>& shards, std::vector<entry> entries) {
     const std::size_t count = entries.size();
     std::vector<std::vector<entry>> per_shard(shards.size());
     for (auto& item : entries)
@@ -128,8 +127,8 @@ void restore_into_shards(const std::vector<caf::actor>& shards, std::vector<entr
 // Asks every child that keeps counters and merges the answers.
 void collect_status(node_pointer self, std::function<void(const node_status&)> done) {
     auto& children = self->state.children;
-    std::vector<caf::actor> reporters{children.peer_manager, children.getter, children.writer,
-                                      children.auditor};
+    std::vector<status_source_actor> reporters{children.peer_manager, children.getter,
+                                               children.writer, children.auditor};
     reporters.insert(reporters.end(), children.shards.begin(), children.shards.end());
     reporters.insert(reporters.end(), children.dispatchers.begin(), children.dispatchers.end());
     if (children.backup)
@@ -158,13 +157,19 @@ void stop_children(node_pointer self) {
     // Blocking actors poll for stop_atom; event-based ones take the exit.
     for (auto& source : children.inbound_sources)
         caf::anon_send(source, stop_atom_v);
-    std::vector<caf::actor> event_based{
-        children.writer,     children.batch_writer, children.peer_manager, children.getter,
-        children.replicator, children.pruner,       children.auditor};
-    event_based.insert(event_based.end(), children.shards.begin(), children.shards.end());
-    event_based.insert(event_based.end(), children.dispatchers.begin(), children.dispatchers.end());
-    for (auto& child : event_based)
+    auto stop = [self](const auto& child) {
         self->send_exit(child, caf::exit_reason::user_shutdown);
+    };
+    stop(children.writer);
+    stop(children.batch_writer);
+    stop(children.peer_manager);
+    stop(children.getter);
+    stop(children.replicator);
+    stop(children.auditor);
+    for (auto& shard : children.shards)
+        stop(shard);
+    for (auto& dispatcher : children.dispatchers)
+        stop(dispatcher);
     // Last, so that entries already on their way from shards are appended.
     if (children.backup)
         self->send_exit(children.backup, caf::exit_reason::user_shutdown);
@@ -181,8 +186,8 @@ node_actor::behavior_type node_behavior(node_pointer self, node_config config,
     state.own_id = own_id;
     state.listen_text = std::move(listen_text);
     state.log->info("node {:016x} listening on {}", own_id, state.listen_text);
-    caf::anon_send(state.children.peer_manager, changed_atom_v,
-                   caf::actor_cast<caf::actor>(state.children.replicator));
+    caf::anon_send(state.children.peer_manager, subscribe_atom_v,
+                   active_set_listener{state.children.replicator});
     self->set_exit_handler([=](const caf::exit_msg& message) {
         self->state.log->info("node stopping");
         stop_children(self);
@@ -204,11 +209,7 @@ node_actor::behavior_type node_behavior(node_pointer self, node_config config,
             return promise;
         },
         [=](get_atom, const public_key_bytes& key, const bytes& name) -> caf::result<entry> {
-            auto promise = self->make_response_promise<entry>();
-            self->request(self->state.children.getter, caf::infinite, get_atom_v, key, name)
-                .then([=](const entry& found) mutable { promise.deliver(found); },
-                      [=](const caf::error& error) mutable { promise.deliver(error); });
-            return promise;
+            return self->delegate(self->state.children.getter, get_atom_v, key, name);
         },
         [=](status_atom) -> caf::result<node_status> {
             auto promise = self->make_response_promise<node_status>();
@@ -217,12 +218,7 @@ node_actor::behavior_type node_behavior(node_pointer self, node_config config,
             return promise;
         },
         [=](wait_peers_atom, std::uint32_t count) -> caf::result<std::uint32_t> {
-            auto promise = self->make_response_promise<std::uint32_t>();
-            self->request(self->state.children.peer_manager, caf::infinite, wait_peers_atom_v,
-                          count)
-                .then([=](std::uint32_t active) mutable { promise.deliver(active); },
-                      [=](const caf::error& error) mutable { promise.deliver(error); });
-            return promise;
+            return self->delegate(self->state.children.peer_manager, wait_peers_atom_v, count);
         },
         [=](batch_write_atom, std::vector<dat>& values) -> caf::result<std::uint64_t> {
             auto promise = self->make_response_promise<std::uint64_t>();
@@ -247,13 +243,13 @@ node_actor::behavior_type node_behavior(node_pointer self, node_config config,
 }
 
 // The periodic one-line status at info, and our usage for PINGs.
-caf::behavior status_reporter(caf::event_based_actor* self, node_actor node,
-                              caf::actor peer_manager) {
+ticked_actor::behavior_type status_reporter(ticked_actor::pointer self, node_actor node,
+                                            peer_manager_actor peer_manager) {
     auto log = logger_for("node");
     return {
         [=](tick_atom) {
             self->request(node, caf::infinite, status_atom_v).then([=](const node_status& s) {
-                self->send(peer_manager, status_atom_v, s.used_bytes, s.capacity_bytes);
+                self->send(peer_manager, usage_atom_v, s.used_bytes, s.capacity_bytes);
                 // Trust: challenge totals and the least reliable peer, if any
                 // has a result.
                 std::string trust;
@@ -358,8 +354,8 @@ caf::expected<node_transport> open_socket_transport(caf::actor_system& system,
     tcp_options.connections.frame_timeout = config.protocol.tcp_frame_timeout;
     tcp_options.in_flight_limit = limits.stream_in_flight;
     transport.start_inbound = [&system, socket, listener, tcp_options,
-                               limits](const std::vector<caf::actor>& dispatchers) {
-        return std::vector<caf::actor>{
+                               limits](const std::vector<dispatcher_actor>& dispatchers) {
+        return std::vector<inbound_source_actor>{
             spawn_udp_reader(system, socket, dispatchers, limits.inbound_in_flight),
             spawn_tcp_listener(system, listener, dispatchers, tcp_options)};
     };
@@ -516,11 +512,11 @@ caf::expected<node_actor> spawn_node_graph(caf::actor_system& system, const node
                                       children.writer, protocol.npeer_limit, children.auditor,
                                       config.limits, dispatcher_count, monotonic}));
     for (auto& dispatcher : children.dispatchers)
-        caf::anon_send(children.peer_manager, own_addr_atom_v, dispatcher);
+        caf::anon_send(children.peer_manager, tell_addr_atom_v, own_address_listener{dispatcher});
     // Our capacity is known now; PINGs carry it from the first round on
     // (the status reporter refreshes used space later).
     caf::anon_send(
-        children.peer_manager, status_atom_v, std::uint64_t{0},
+        children.peer_manager, usage_atom_v, std::uint64_t{0},
         static_cast<std::uint64_t>(config.store.shard_capacity * config.store.shard_count));
     children.replicator =
         spawn_replicator(system, {children.shards, children.peer_manager, children.batch_writer,

@@ -17,9 +17,9 @@
 #include <caf/scheduler/test_coordinator.hpp>
 
 #include "actors/log.hpp"
+#include "crypto/dat_crypto.hpp"
 #include "model/shard_store.hpp"
 #include "model/socket_address.hpp"
-#include "crypto/dat_crypto.hpp"
 #include "sim/crypto_model.hpp"
 #include "sim/sim_network.hpp"
 
@@ -118,7 +118,7 @@ struct sample_work {
 
 struct driver_state {
     sim_options options;
-    caf::actor network;
+    network_actor network;
     clock_point origin;
     std::uint64_t wall_base_ms = 0;
     rng random{0};
@@ -893,7 +893,9 @@ caf::behavior driver(driver_pointer self, sim_options options, clock_point origi
     net.link = o.link;
     net.seed = derive_seed(o.seed, stream_network);
     net.origin = origin;
-    net.probe_sink = caf::actor_cast<caf::actor>(self);
+    // The driver's behaviour is untyped (it also takes its own timers); it
+    // handles the probe answers probe_sink_actor names.
+    net.probe_sink = caf::actor_cast<probe_sink_actor>(self);
     state.network = spawn_network(self->home_system(), net);
     // Entries: owners and keys are fixed up front (the eclipse grinds on the first).
     state.entries.resize(o.puts);
