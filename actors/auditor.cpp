@@ -38,7 +38,7 @@ struct auditor_state {
     static inline const char* name = "auditor";
 };
 
-using self_pointer = caf::stateful_actor<auditor_state>*;
+using self_pointer = auditor_actor::stateful_pointer<auditor_state>;
 
 void report(self_pointer self, const audit_result& result) {
     auto& state = self->state;
@@ -80,7 +80,7 @@ void audit_round(self_pointer self) {
         self->send(state.setup.writer, send_atom_v, std::move(batch));
 }
 
-caf::behavior auditor(self_pointer self, auditor_setup setup) {
+auditor_actor::behavior_type auditor(self_pointer self, auditor_setup setup) {
     auto& state = self->state;
     state.setup = std::move(setup);
     state.book.emplace(state.setup.config,
@@ -111,7 +111,7 @@ caf::behavior auditor(self_pointer self, auditor_setup setup) {
             if (result)
                 report(self, *result);
         },
-        [=](metrics_atom) {
+        [=](metrics_atom) -> metric_report {
             auto& state = self->state;
             metric_report report;
             constexpr auto judged = "Storage challenges judged, by outcome.";
@@ -135,7 +135,7 @@ caf::behavior auditor(self_pointer self, auditor_setup setup) {
 
 } // namespace
 
-caf::actor spawn_auditor(caf::actor_system& system, auditor_setup setup) {
+auditor_actor spawn_auditor(caf::actor_system& system, auditor_setup setup) {
     return system.spawn(auditor, std::move(setup));
 }
 

@@ -14,30 +14,26 @@
 #include <cstdint>
 #include <functional>
 
-#include <caf/actor.hpp>
 #include <caf/actor_system.hpp>
 
-#include "model/audit_book.hpp"
+#include "messages/interfaces.hpp"
+
 #include "codec/defaults.hpp"
+#include "model/audit_book.hpp"
 
 namespace dave {
 
 struct auditor_setup {
     audit_config config;
-    caf::actor peer_manager; // gets (trust_atom, address, std::uint64_t id, bool passed)
-    caf::actor writer;       // transport: (send_atom, datagram_batch)
+    peer_manager_actor peer_manager; // gets the challenge results
+    datagram_writer_actor writer;    // the challenges go out as GETs
     int min_work = defaults::min_work;
     std::function<std::chrono::milliseconds()> now; // monotonic
     std::function<std::uint64_t()> wall_clock_ms;   // for verifying dats
     std::uint64_t seed = 0;                         // 0: from the node's random source
 };
 
-// Messages:
-//   (audit_atom, public_key_bytes, bytes key, std::uint64_t time_ms,
-//    std::vector<peer_info> targets)            an entry was sent to targets
-//   (tick_atom)                                  one audit round
-//   (inbound_atom, address, get_ack_message)     from the dispatchers
-//   (metrics_atom) -> metric_report              challenge counters
-caf::actor spawn_auditor(caf::actor_system& system, auditor_setup setup);
+// Messages: auditor_actor in messages/interfaces.hpp.
+auditor_actor spawn_auditor(caf::actor_system& system, auditor_setup setup);
 
 } // namespace dave

@@ -23,7 +23,7 @@ using steady = std::chrono::steady_clock;
 struct buffered_record {
     identity_hash identity;
     record_place place;
-    std::optional<caf::response_promise> waiter; // an API put waiting for it
+    std::optional<caf::typed_response_promise<bool>> waiter; // an API put waiting for it
 };
 
 struct backup_state {
@@ -97,8 +97,8 @@ void index_replayed(backup_state& state) {
 
 void tell_watchers(caf::blocking_actor* self, backup_state& state) {
     for (auto& watcher : state.watchers)
-        if (auto shard = caf::actor_cast<caf::actor>(watcher))
-            self->send(shard, changed_atom_v, state.writable);
+        if (auto shard = caf::actor_cast<backup_state_listener>(watcher))
+            self->send(shard, writable_atom_v, state.writable);
 }
 
 void set_writable(caf::blocking_actor* self, backup_state& state, bool writable) {
@@ -162,7 +162,7 @@ void commit(caf::blocking_actor* self, backup_state& state) {
 
 // Buffers one record; `waiter` (an API put) is answered at the next commit.
 void add_record(caf::blocking_actor* self, backup_state& state, const entry& item,
-                std::optional<caf::response_promise> waiter) {
+                std::optional<caf::typed_response_promise<bool>> waiter) {
     if (!state.writable || !state.appender) {
         ++state.lost;
         if (waiter)
@@ -327,30 +327,21 @@ void backup_writer(caf::blocking_actor* self, backup_setup setup) {
     // The handlers, shared by the draining receive and the waiting one.
     bool more = false;
     bool waiters = false;
-    auto on_watch = [&](changed_atom) {
+    auto on_watch = [&](watch_atom) {
         more = true;
         state.watchers.push_back(caf::actor_cast<caf::actor_addr>(self->current_sender()));
-        if (auto shard = caf::actor_cast<caf::actor>(self->current_sender()))
-            self->send(shard, changed_atom_v, state.writable);
+        // Whoever sends watch_atom takes (writable_atom, bool): the shard.
+        if (auto shard = caf::actor_cast<backup_state_listener>(self->current_sender()))
+            self->send(shard, writable_atom_v, state.writable);
     };
     auto on_append = [&](append_atom, const entry& item) {
         more = true;
         add_record(self, state, item, std::nullopt);
     };
-    auto on_append_many = [&](append_atom, const std::vector<entry>& items) {
-        more = true;
-        for (const auto& item : items)
-            add_record(self, state, item, std::nullopt);
-    };
     auto on_put = [&](put_atom, const entry& item) {
         more = true;
         waiters = true;
-        add_record(self, state, item, self->make_response_promise());
-    };
-    auto on_flush = [&](flush_atom) {
-        more = true;
-        commit(self, state);
-        return state.appender && state.writable && state.appender->sync() == errc::none;
+        add_record(self, state, item, self->make_response_promise<bool>());
     };
     auto on_metrics = [&](metrics_atom) {
         more = true;
@@ -380,7 +371,7 @@ void backup_writer(caf::blocking_actor* self, backup_setup setup) {
         while (running && !self->mailbox().empty()) {
             more = false;
             self->receive(
-                on_watch, on_append, on_append_many, on_put, on_flush, on_metrics, on_exit,
+                on_watch, on_append, on_put, on_metrics, on_exit,
                 caf::after(std::chrono::seconds(0)) >> [] {});
             handled = handled || more;
             if (!more)
@@ -409,8 +400,7 @@ void backup_writer(caf::blocking_actor* self, backup_setup setup) {
         const auto wait = std::chrono::duration_cast<std::chrono::milliseconds>(
             std::max(next - steady::now(), steady::duration::zero()));
         self->receive(
-            on_watch, on_append, on_append_many, on_put, on_flush, on_metrics, on_exit,
-            caf::after(wait) >> [] {});
+            on_watch, on_append, on_put, on_metrics, on_exit, caf::after(wait) >> [] {});
     }
     commit(self, state);
     state.job.reset();
@@ -427,8 +417,11 @@ void backup_writer(caf::blocking_actor* self, backup_setup setup) {
 
 } // namespace
 
-caf::actor spawn_backup_writer(caf::actor_system& system, backup_setup setup) {
-    return system.spawn<caf::detached>(backup_writer, std::move(setup));
+backup_writer_actor spawn_backup_writer(caf::actor_system& system, backup_setup setup) {
+    // A blocking actor's receive loop is untyped in CAF 0.17: the loop takes
+    // exactly backup_writer_actor's messages.
+    return caf::actor_cast<backup_writer_actor>(
+        system.spawn<caf::detached>(backup_writer, std::move(setup)));
 }
 
 } // namespace dave

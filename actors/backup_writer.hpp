@@ -27,11 +27,12 @@
 #include <memory>
 #include <vector>
 
-#include <caf/actor.hpp>
 #include <caf/actor_system.hpp>
 
-#include "model/backup_compaction.hpp"
+#include "messages/interfaces.hpp"
+
 #include "codec/defaults.hpp"
+#include "model/backup_compaction.hpp"
 
 namespace dave {
 
@@ -59,15 +60,8 @@ struct backup_setup {
 
 // Detached (file I/O blocks); a blocking actor that drains its mailbox every
 // 2 ms while entries arrive, so that senders need not wake it per entry.
-// Messages:
-//   (changed_atom)                         from a shard: send it (changed_atom, bool
-//                                          writable) now and whenever that changes
-//   (append_atom, entry)                   a peer's entry: written, not answered
-//   (append_atom, std::vector<entry>)
-//   (put_atom, entry) -> bool              answered once written (and fdatasynced with
-//                                          fsync on), or errc::backup_unavailable
-//   (flush_atom) -> bool                   flushed and fsynced
-//   (metrics_atom) -> metric_report        records written since start, lost, ...
-caf::actor spawn_backup_writer(caf::actor_system& system, backup_setup setup);
+// Messages: backup_writer_actor in messages/interfaces.hpp. CAF 0.17 cannot
+// type a blocking actor's receive loop: the handle is cast once, here.
+backup_writer_actor spawn_backup_writer(caf::actor_system& system, backup_setup setup);
 
 } // namespace dave

@@ -15,10 +15,10 @@
 
 #include "actors/lifecycle_log.hpp"
 #include "actors/log.hpp"
-#include "model/socket_address.hpp"
 #include "codec/codec.hpp"
 #include "codec/tcp_frame.hpp"
 #include "messages/type_ids.hpp"
+#include "model/socket_address.hpp"
 
 namespace dave {
 namespace {
@@ -122,7 +122,14 @@ bool write_frame(writer_state& state, const address& target, const bytes& frame)
     return false;
 }
 
-caf::behavior batch_writer(caf::stateful_actor<writer_state>* self) {
+// Private timer atom: close the connections idle for idle_close_after.
+using idle_timer = caf::atom_constant<caf::atom("idleclose")>;
+constexpr idle_timer idle_timer_v{};
+
+using batch_writer_impl = stream_writer_actor::extend<caf::reacts_to<idle_timer>>;
+
+batch_writer_impl::behavior_type
+batch_writer(batch_writer_impl::stateful_pointer<writer_state> self) {
     self->state.log->info("batch writer started");
     log_stop(self, self->state.log, "batch writer");
     self->set_exit_handler([=](const caf::exit_msg& message) {
@@ -131,7 +138,7 @@ caf::behavior batch_writer(caf::stateful_actor<writer_state>* self) {
         self->state.connections.clear();
         self->quit(message.reason);
     });
-    self->delayed_send(self, idle_close_after, tick_atom_v);
+    self->delayed_send(self, idle_close_after, idle_timer_v);
     return {
         [=](write_atom, const entry& item, const std::vector<address>& targets) -> std::uint32_t {
             auto& state = self->state;
@@ -152,7 +159,7 @@ caf::behavior batch_writer(caf::stateful_actor<writer_state>* self) {
             }
             return written;
         },
-        [=](tick_atom) {
+        [=](idle_timer) {
             auto now = clock_type::now();
             for (auto it = self->state.connections.begin(); it != self->state.connections.end();) {
                 if (now - it->second.last_used >= idle_close_after) {
@@ -162,14 +169,14 @@ caf::behavior batch_writer(caf::stateful_actor<writer_state>* self) {
                     ++it;
                 }
             }
-            self->delayed_send(self, idle_close_after, tick_atom_v);
+            self->delayed_send(self, idle_close_after, idle_timer_v);
         },
     };
 }
 
 } // namespace
 
-caf::actor spawn_batch_writer(caf::actor_system& system) {
+stream_writer_actor spawn_batch_writer(caf::actor_system& system) {
     return system.spawn<caf::detached>(batch_writer);
 }
 

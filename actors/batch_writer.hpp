@@ -3,13 +3,14 @@
 // is busy and closing it before the receiver's idle timeout would.
 #pragma once
 
-#include <caf/actor.hpp>
 #include <caf/actor_system.hpp>
+
+#include "messages/interfaces.hpp"
 
 namespace dave {
 
-// Detached (connect and send block). Messages:
-//   (write_atom, entry, std::vector<address>) -> std::uint32_t targets written
-caf::actor spawn_batch_writer(caf::actor_system& system);
+// Detached (connect and send block). Messages: stream_writer_actor in
+// messages/interfaces.hpp.
+stream_writer_actor spawn_batch_writer(caf::actor_system& system);
 
 } // namespace dave

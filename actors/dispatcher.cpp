@@ -7,17 +7,17 @@
 
 #include <caf/all.hpp>
 
-#include "model/admission.hpp"
 #include "actors/lifecycle_log.hpp"
 #include "actors/log.hpp"
-#include "model/shard_routing.hpp"
-#include "model/socket_address.hpp"
-#include "model/store_quota.hpp"
 #include "codec/codec.hpp"
 #include "codec/op_name.hpp"
 #include "messages/type_ids.hpp"
+#include "model/admission.hpp"
 #include "model/metrics.hpp"
+#include "model/shard_routing.hpp"
 #include "model/shard_store.hpp"
+#include "model/socket_address.hpp"
+#include "model/store_quota.hpp"
 
 namespace dave {
 namespace {
@@ -43,7 +43,7 @@ constexpr auto held_retry_every = std::chrono::milliseconds(10);
 
 // A transport that asked for credits: the UDP reader or the TCP listener.
 struct credit_source {
-    caf::actor actor;
+    credit_sink_actor actor;
     std::uint64_t pending = 0;
 };
 
@@ -82,7 +82,12 @@ struct dispatcher_state {
     static inline const char* name = "dispatcher";
 };
 
-using self_pointer = caf::stateful_actor<dispatcher_state>*;
+// Private timer atom: retry the PUT frames held for their sources' rate.
+using held_retry_timer = caf::atom_constant<caf::atom("heldretry")>;
+constexpr held_retry_timer held_retry_timer_v{};
+
+using dispatcher_impl = dispatcher_actor::extend<caf::reacts_to<held_retry_timer>>;
+using self_pointer = dispatcher_impl::stateful_pointer<dispatcher_state>;
 
 std::int64_t now_ms(const dispatcher_state& state) {
     if (state.links.monotonic_clock)
@@ -133,7 +138,10 @@ void shed(dispatcher_state& state, const datagram& item, errc reason, std::uint6
 
 std::size_t source_index(self_pointer self) {
     auto& sources = self->state.sources;
-    auto sender = caf::actor_cast<caf::actor>(self->current_sender());
+    // The transport that sent (inbound_atom, batch, bool) takes credits
+    // (credit_sink_actor): the interface guarantees only the message, so the
+    // sender's handle is cast to the one message we send back.
+    auto sender = caf::actor_cast<credit_sink_actor>(self->current_sender());
     for (std::size_t i = 0; i < sources.size(); ++i)
         if (sources[i].actor == sender)
             return i;
@@ -181,7 +189,7 @@ void schedule_held_retry(self_pointer self) {
     if (state.held_puts.empty() || state.held_retry_scheduled)
         return;
     state.held_retry_scheduled = true;
-    self->delayed_send(self, held_retry_every, tick_atom_v);
+    self->delayed_send(self, held_retry_every, held_retry_timer_v);
 }
 
 // Sends the held frames whose sources have tokens again, keeping each
@@ -251,7 +259,7 @@ bool route(self_pointer self, datagram& item, datagram_batch& replies, origin fr
                           std::is_same_v<body_type, pong_message>) {
                 self->send(state.links.peer_manager, inbound_atom_v, item.peer, std::move(body));
             } else if constexpr (std::is_same_v<body_type, getmyaddrport_ack_message>) {
-                self->send(state.links.peer_manager, own_addr_atom_v, item.peer, body.observed);
+                self->send(state.links.peer_manager, observed_atom_v, item.peer, body.observed);
             } else if constexpr (std::is_same_v<body_type, getmyaddrport_message>) {
                 auto reply = encode_message(getmyaddrport_ack_message{item.peer});
                 if (reply)
@@ -332,7 +340,7 @@ void route_batch(self_pointer self, datagram_batch& batch, origin from) {
     }
 }
 
-caf::behavior dispatcher(self_pointer self, dispatcher_links links) {
+dispatcher_impl::behavior_type dispatcher(self_pointer self, dispatcher_links links) {
     self->state.links = std::move(links);
     setup_policy(self->state);
     // One per core: start and stop at debug; group_watch says it once at info.
@@ -352,13 +360,13 @@ caf::behavior dispatcher(self_pointer self, dispatcher_links links) {
             if (reason < errc_count)
                 self->state.drops_by_code[reason] += count;
         },
-        [=](tick_atom) {
+        [=](held_retry_timer) {
             self->state.held_retry_scheduled = false;
             release_held(self, now_ms(self->state));
             schedule_held_retry(self);
         },
         [=](own_addr_atom, const address& own) { self->state.own_address = own; },
-        [=](metrics_atom) {
+        [=](metrics_atom) -> metric_report {
             auto& state = self->state;
             metric_report report;
             add_op_counts(report, "dave_datagrams_in_total",
@@ -398,7 +406,7 @@ caf::behavior dispatcher(self_pointer self, dispatcher_links links) {
 
 } // namespace
 
-caf::actor spawn_dispatcher(caf::actor_system& system, dispatcher_links links) {
+dispatcher_actor spawn_dispatcher(caf::actor_system& system, dispatcher_links links) {
     return system.spawn(dispatcher, std::move(links));
 }
 

@@ -3,7 +3,7 @@
 // peer manager, PUT and GET to the shard that owns the key, GET_ACK to the
 // getter and the auditor. GETMYADDRPORT it answers itself. One per core; they share nothing.
 //
-// It also applies the load-shedding policy (actors/admission.hpp, DESIGN.md
+// It also applies the load-shedding policy (model/admission.hpp, DESIGN.md
 // Defences): per-source token buckets for PING, GET and PUT datagrams
 // (dropped as rate_limited; TCP PUT frames wait instead), a bound on the UDP
 // PUTs waiting for verification at the shards (beyond it dropped as
@@ -16,10 +16,10 @@
 #include <functional>
 #include <vector>
 
-#include <caf/actor.hpp>
 #include <caf/actor_system.hpp>
 
 #include "codec/defaults.hpp"
+#include "messages/interfaces.hpp"
 
 namespace dave {
 
@@ -44,12 +44,12 @@ struct dispatcher_limits {
 };
 
 struct dispatcher_links {
-    std::vector<caf::actor> shards;
-    caf::actor peer_manager;
-    caf::actor getter;
-    caf::actor writer; // transport: (send_atom, datagram_batch)
+    std::vector<shard_actor> shards;
+    peer_manager_actor peer_manager;
+    getter_actor getter;
+    datagram_writer_actor writer; // replies (GETMYADDRPORT_ACK)
     std::size_t npeer_limit = defaults::npeer_limit;
-    caf::actor auditor;               // also gets every GET_ACK (storage challenges); may be null
+    auditor_actor auditor;            // also gets every GET_ACK (storage challenges); may be null
     dispatcher_limits limits;         // node-wide; per-source rates are split...
     std::size_t dispatcher_count = 1; // ...over this many dispatchers
     // Monotonic milliseconds for the token buckets; empty = steady_clock.
@@ -57,8 +57,7 @@ struct dispatcher_links {
     std::size_t index = 0; // which of the dispatcher_count, for log lines
 };
 
-// Messages:
-//   (inbound_atom, datagram_batch)          route; no credit back (simulated networks, tests)
+// Messages: dispatcher_actor in messages/interfaces.hpp. In more detail:
 //   (inbound_atom, datagram_batch, bool stream)
 //       route, and return credits to the sender as (credit_atom, std::uint64_t
 //       count): a datagram's credit right after routing, a stream (TCP) PUT's
@@ -68,10 +67,6 @@ struct dispatcher_links {
 //       they wait here, keeping their credit, so the listener reads less.
 //       A stream frame that is not a PUT is dropped (errc::not_put_over_tcp),
 //       never answered.
-//   (shed_atom, std::uint8_t errc, std::uint64_t count)
-//       datagrams a transport dropped itself, counted under that reason
-//   (own_addr_atom, address)                drop our own datagrams
-//   (metrics_atom) -> metric_report         traffic and drop counters
-caf::actor spawn_dispatcher(caf::actor_system& system, dispatcher_links links);
+dispatcher_actor spawn_dispatcher(caf::actor_system& system, dispatcher_links links);
 
 } // namespace dave

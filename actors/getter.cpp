@@ -11,9 +11,10 @@
 #include "codec/codec.hpp"
 #include "crypto/dat_crypto.hpp"
 #include "messages/type_ids.hpp"
+#include "model/address_hash.hpp"
+#include "model/get_round.hpp"
 #include "model/metrics.hpp"
 #include "model/peer_choice.hpp"
-#include "model/address_hash.hpp"
 #include "model/shard_routing.hpp"
 #include "model/silent_peers.hpp"
 #include "model/socket_address.hpp"
@@ -29,15 +30,19 @@ constexpr later_timer later_timer_v{};
 // Private timer atom: the per-peer deadline of the peers a GET asked so far.
 using silent_timer = caf::atom_constant<caf::atom("getsilent")>;
 constexpr silent_timer silent_timer_v{};
+// Private timer atom: a GET's deadline.
+using deadline_timer = caf::atom_constant<caf::atom("getexpire")>;
+constexpr deadline_timer deadline_timer_v{};
+
+using getter_impl = getter_actor::extend<caf::reacts_to<later_timer, std::uint64_t>,
+                                         caf::reacts_to<silent_timer, std::uint64_t, std::uint64_t>,
+                                         caf::reacts_to<deadline_timer, std::uint64_t>>;
 
 struct pending_get {
     std::uint64_t id = 0;
-    std::vector<caf::response_promise> waiters;
-    std::vector<address> asked;
-    std::vector<address> said_not_found;
-    std::vector<address> silent; // asked, no answer within silent_after (yet)
-    std::vector<address> later;  // less reliable peers, not asked yet
-    std::vector<address> wider;  // the next closest, closest first, not asked yet
+    std::vector<caf::typed_response_promise<entry>> waiters;
+    get_round round; // whom to ask, when to give up (model/get_round.hpp)
+    bytes request;   // the encoded GET
 };
 
 struct getter_state {
@@ -55,7 +60,7 @@ struct getter_state {
     static inline const char* name = "getter";
 };
 
-using self_pointer = caf::stateful_actor<getter_state>*;
+using self_pointer = getter_impl::stateful_pointer<getter_state>;
 
 void finish(self_pointer self, std::map<lookup_key, pending_get>::iterator it,
             const caf::error& error) {
@@ -70,57 +75,37 @@ void finish(self_pointer self, std::map<lookup_key, pending_get>::iterator it, c
     self->state.pending.erase(it);
 }
 
-bool contains(const std::vector<address>& peers, const address& peer) {
-    return std::find(peers.begin(), peers.end(), peer) != peers.end();
-}
-
-// Every peer asked so far said "not found" or missed its deadline.
-bool settled(const pending_get& pending) {
-    return pending.said_not_found.size() + pending.silent.size() == pending.asked.size();
-}
-
-// Sends the GET for `lookup` to `peers` (in that order) that were not asked
-// yet, and arms their deadline.
-void send_gets(self_pointer self, const lookup_key& lookup, pending_get& pending,
-               const std::vector<address>& peers) {
+// Sends the GET for `lookup` to `peers` (asked for the first time) and arms
+// their silent deadline.
+void send_gets(self_pointer self, const pending_get& pending, const std::vector<address>& peers) {
     auto& state = self->state;
-    auto request = encode_message(get_message{lookup.first, lookup.second});
-    if (!request)
+    if (peers.empty())
         return;
     datagram_batch batch;
     for (auto& peer : peers) {
-        if (std::find(pending.asked.begin(), pending.asked.end(), peer) != pending.asked.end())
-            continue;
-        pending.asked.push_back(peer);
         ++state.sent_to[peer];
-        batch.items.push_back({peer, *request});
+        batch.items.push_back({peer, pending.request});
     }
-    if (batch.items.empty())
-        return;
     self->send(state.setup.writer, send_atom_v, std::move(batch));
     self->delayed_send(self, state.setup.silent_after, silent_timer_v, pending.id,
-                       static_cast<std::uint64_t>(pending.asked.size()));
+                       static_cast<std::uint64_t>(pending.round.asked_count()));
 }
 
-// The next FANOUT of the wider peers, asked now. False when none are left.
-bool ask_wider_peers(self_pointer self, std::map<lookup_key, pending_get>::iterator it) {
-    auto& wider = it->second.wider;
-    if (wider.empty())
-        return false;
-    const auto count =
-        static_cast<std::ptrdiff_t>(std::min(self->state.setup.fanout, wider.size()));
-    std::vector<address> next(wider.begin(), wider.begin() + count);
-    wider.erase(wider.begin(), wider.begin() + count);
-    ++self->state.widened;
-    send_gets(self, it->first, it->second, next);
-    return true;
+// Carries out what the round says after an event.
+void apply(self_pointer self, std::map<lookup_key, pending_get>::iterator it,
+           const get_round::step& next) {
+    if (next.widened)
+        ++self->state.widened;
+    send_gets(self, it->second, next.ask);
+    if (next.give_up) {
+        ++self->state.not_found;
+        finish(self, it, make_error(errc::not_found));
+    }
 }
 
-// The peers held back for later, asked now.
-void ask_later_peers(self_pointer self, std::map<lookup_key, pending_get>::iterator it) {
-    auto later = std::move(it->second.later);
-    it->second.later.clear();
-    send_gets(self, it->first, it->second, later);
+std::map<lookup_key, pending_get>::iterator find_by_id(getter_state& state, std::uint64_t id) {
+    return std::find_if(state.pending.begin(), state.pending.end(),
+                        [id](const auto& item) { return item.second.id == id; });
 }
 
 void ask_peers(self_pointer self, const lookup_key& lookup) {
@@ -130,41 +115,38 @@ void ask_peers(self_pointer self, const lookup_key& lookup) {
             auto it = state.pending.find(lookup);
             if (it == state.pending.end())
                 return;
-            // The FANOUT closest, most reliable first; peers that failed more
-            // challenges than they passed lately only if the others do not
-            // answer within later_after (or all say "not found").
+            // The FANOUT closest, most reliable first (then `widen_rounds`
+            // rounds of further peers); peers that left a GET unanswered
+            // lately only after the others.
             auto order = order_for_get(peers, lookup.first, state.setup.fanout,
                                        state.setup.fanout * state.setup.widen_rounds);
-            // Peers that left a GET unanswered lately only after the others.
             const auto now = self->clock().now();
             demote_silent(order,
                           [&](const address& peer) { return state.silent.is_silent(peer, now); });
-            std::vector<address> first;
-            for (auto& peer : order.first)
-                first.push_back(peer.endpoint);
-            for (auto& peer : order.later)
-                it->second.later.push_back(peer.endpoint);
-            for (auto& peer : order.wider)
-                it->second.wider.push_back(peer.endpoint);
-            send_gets(self, lookup, it->second, first);
-            if (it->second.asked.empty()) {
+            auto& pending = it->second;
+            pending.round = get_round(order, state.setup.fanout);
+            auto request = encode_message(get_message{lookup.first, lookup.second});
+            auto first = pending.round.start();
+            if (!request || first.empty()) {
                 ++state.not_found;
                 finish(self, it, make_error(errc::not_found));
                 return;
             }
-            if (!it->second.later.empty())
-                self->delayed_send(self, state.setup.later_after, later_timer_v, it->second.id);
-            self->delayed_send(self, state.setup.timeout, tick_atom_v, it->second.id);
+            pending.request = std::move(*request);
+            send_gets(self, pending, first);
+            if (pending.round.has_later())
+                self->delayed_send(self, state.setup.later_after, later_timer_v, pending.id);
+            self->delayed_send(self, state.setup.timeout, deadline_timer_v, pending.id);
         });
 }
 
-caf::behavior getter(self_pointer self, getter_setup setup) {
+getter_impl::behavior_type getter(self_pointer self, getter_setup setup) {
     self->state.setup = std::move(setup);
     self->state.log->info("getter started");
     log_stop(self, self->state.log, "getter");
     return {
-        [=](get_atom, const public_key_bytes& public_key, const bytes& key) {
-            auto promise = self->make_response_promise();
+        [=](get_atom, const public_key_bytes& public_key, const bytes& key) -> caf::result<entry> {
+            auto promise = self->make_response_promise<entry>();
             lookup_key lookup{public_key, key};
             auto& state = self->state;
             auto [it, fresh] = state.pending.try_emplace(lookup);
@@ -188,30 +170,11 @@ caf::behavior getter(self_pointer self, getter_setup setup) {
             auto& state = self->state;
             const auto& answer = ack.item.data;
             auto it = state.pending.find(lookup_key{answer.public_key, answer.key});
-            if (it == state.pending.end())
-                return;
-            auto& pending = it->second;
-            if (!contains(pending.asked, from))
+            if (it == state.pending.end() || !it->second.round.answered(from))
                 return; // not asked: ignore unsolicited answers
             state.silent.answered(from);
-            // A late answer: the peer is no longer counted as silent here.
-            pending.silent.erase(std::remove(pending.silent.begin(), pending.silent.end(), from),
-                                 pending.silent.end());
             if (is_not_found(answer)) {
-                if (!contains(pending.said_not_found, from))
-                    pending.said_not_found.push_back(from);
-                if (settled(pending)) {
-                    if (!pending.later.empty()) {
-                        ask_later_peers(self, it); // the reliable ones do not have it
-                        return;
-                    }
-                    if (ask_wider_peers(self, it))
-                        return; // the closest we know do not have it; farther ones may
-                    if (!pending.silent.empty())
-                        return; // a silent peer may still answer before the deadline
-                    ++state.not_found;
-                    finish(self, it, make_error(errc::not_found));
-                }
+                apply(self, it, it->second.round.not_found(from));
                 return;
             }
             if (verify_dat(answer, state.setup.wall_clock_ms(), state.setup.min_work) !=
@@ -223,12 +186,13 @@ caf::behavior getter(self_pointer self, getter_setup setup) {
             auto& shard =
                 state.setup
                     .shards[shard_index(answer.public_key, answer.key, state.setup.shards.size())];
-            // Anonymous: a refusal (e.g. an older version) must not come back
-            // as an error message, which would terminate the getter.
-            caf::anon_send(shard, store_atom_v, ack.item);
+            // The shard may refuse it (e.g. it holds a newer version): its
+            // business; the answer stands.
+            self->request(shard, caf::infinite, store_atom_v, ack.item)
+                .then([](bool) {}, [](const caf::error&) {});
             finish(self, it, ack.item);
         },
-        [=](metrics_atom) {
+        [=](metrics_atom) -> metric_report {
             auto& state = self->state;
             metric_report report;
             constexpr auto gets = "API GETs that went to the network, by outcome.";
@@ -248,58 +212,38 @@ caf::behavior getter(self_pointer self, getter_setup setup) {
             return report;
         },
         [=](later_timer, std::uint64_t id) {
-            auto& state = self->state;
-            for (auto it = state.pending.begin(); it != state.pending.end(); ++it)
-                if (it->second.id == id) {
-                    ask_later_peers(self, it);
-                    return;
-                }
+            auto it = find_by_id(self->state, id);
+            if (it != self->state.pending.end())
+                send_gets(self, it->second, it->second.round.ask_later());
         },
         [=](silent_timer, std::uint64_t id, std::uint64_t asked_count) {
             // The first `asked_count` peers asked had silent_after to answer.
             auto& state = self->state;
-            auto it = std::find_if(state.pending.begin(), state.pending.end(),
-                                   [id](const auto& item) { return item.second.id == id; });
+            auto it = find_by_id(state, id);
             if (it == state.pending.end())
                 return; // answered already
-            auto& pending = it->second;
+            auto outcome = it->second.round.silent_after(asked_count);
             const auto now = self->clock().now();
-            bool newly_silent = false;
-            const auto count = std::min<std::size_t>(asked_count, pending.asked.size());
-            for (std::size_t i = 0; i < count; ++i) {
-                const auto& peer = pending.asked[i];
-                if (contains(pending.said_not_found, peer) || contains(pending.silent, peer))
-                    continue;
-                pending.silent.push_back(peer);
+            for (auto& peer : outcome.silent) {
                 state.silent.mark(peer, now);
-                newly_silent = true;
                 state.log->debug("GET: no answer from {} within {} ms, asking on", to_string(peer),
                                  state.setup.silent_after.count());
             }
-            if (!newly_silent)
-                return;
-            // Do not wait for them: ask who would be asked after a "not found".
-            if (!pending.later.empty())
-                ask_later_peers(self, it);
-            else if (settled(pending))
-                ask_wider_peers(self, it);
+            apply(self, it, outcome.next);
         },
-        [=](tick_atom, std::uint64_t id) {
-            auto& state = self->state;
-            for (auto it = state.pending.begin(); it != state.pending.end(); ++it) {
-                if (it->second.id == id) {
-                    ++state.timed_out;
-                    finish(self, it, make_error(errc::timeout));
-                    return;
-                }
-            }
+        [=](deadline_timer, std::uint64_t id) {
+            auto it = find_by_id(self->state, id);
+            if (it == self->state.pending.end())
+                return;
+            ++self->state.timed_out;
+            finish(self, it, make_error(errc::timeout));
         },
     };
 }
 
 } // namespace
 
-caf::actor spawn_getter(caf::actor_system& system, getter_setup setup) {
+getter_actor spawn_getter(caf::actor_system& system, getter_setup setup) {
     return system.spawn(getter, std::move(setup));
 }
 

@@ -16,17 +16,17 @@
 #include <functional>
 #include <vector>
 
-#include <caf/actor.hpp>
 #include <caf/actor_system.hpp>
 
 #include "codec/defaults.hpp"
+#include "messages/interfaces.hpp"
 
 namespace dave {
 
 struct getter_setup {
-    std::vector<caf::actor> shards;
-    caf::actor peer_manager;
-    caf::actor writer;
+    std::vector<shard_actor> shards;
+    peer_manager_actor peer_manager;
+    datagram_writer_actor writer;
     std::size_t fanout = defaults::fanout;
     int min_work = defaults::min_work;
     std::chrono::milliseconds timeout = defaults::get_timeout;
@@ -45,10 +45,7 @@ struct getter_setup {
     std::chrono::milliseconds silent_after = defaults::get_silent_after(defaults::get_timeout);
 };
 
-// Messages:
-//   (get_atom, public_key_bytes, bytes) -> entry, or errc::not_found / errc::timeout
-//   (inbound_atom, address, get_ack_message)   from the dispatchers
-//   (metrics_atom) -> metric_report             API GET counters, GETs sent per peer
-caf::actor spawn_getter(caf::actor_system& system, getter_setup setup);
+// Messages: getter_actor in messages/interfaces.hpp.
+getter_actor spawn_getter(caf::actor_system& system, getter_setup setup);
 
 } // namespace dave

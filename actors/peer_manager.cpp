@@ -6,12 +6,12 @@
 
 #include "actors/lifecycle_log.hpp"
 #include "actors/log.hpp"
-#include "model/peer_table.hpp"
-#include "model/socket_address.hpp"
 #include "codec/codec.hpp"
 #include "crypto/dat_crypto.hpp"
 #include "messages/type_ids.hpp"
 #include "model/metrics.hpp"
+#include "model/peer_table.hpp"
+#include "model/socket_address.hpp"
 
 namespace dave {
 namespace {
@@ -28,7 +28,7 @@ struct peer_manager_state {
     std::optional<peer_table> table;
     peer_manager_setup setup;
     std::mt19937_64 rng{random_seed()};
-    std::vector<caf::actor> subscribers;
+    std::vector<active_set_listener> subscribers;
     std::vector<waiting_for_peers> waiting;
     std::uint64_t own_used = 0;
     std::uint64_t own_capacity = 0;
@@ -38,7 +38,12 @@ struct peer_manager_state {
     static inline const char* name = "peer_manager";
 };
 
-using self_pointer = caf::stateful_actor<peer_manager_state>*;
+// Private timer atom: ask the edges for our address again.
+using ask_addr_timer = caf::atom_constant<caf::atom("askaddr")>;
+constexpr ask_addr_timer ask_addr_timer_v{};
+
+using peer_manager_impl = peer_manager_actor::extend<caf::reacts_to<ask_addr_timer>>;
+using self_pointer = peer_manager_impl::stateful_pointer<peer_manager_state>;
 
 void send_datagrams(self_pointer self, datagram_batch batch) {
     if (!batch.items.empty())
@@ -49,7 +54,7 @@ void active_set_changed(self_pointer self) {
     auto& state = self->state;
     auto active = state.table->active_peers().size();
     for (auto& subscriber : state.subscribers)
-        self->send(subscriber, changed_atom_v);
+        self->send(subscriber, active_changed_atom_v);
     for (auto it = state.waiting.begin(); it != state.waiting.end();) {
         if (active >= it->count) {
             it->promise.deliver(static_cast<std::uint32_t>(active));
@@ -145,10 +150,10 @@ void ask_edges_for_our_address(self_pointer self) {
     for (auto& edge : self->state.setup.edges)
         batch.items.push_back({edge, *encoded});
     send_datagrams(self, std::move(batch));
-    self->delayed_send(self, self->state.setup.getmyaddrport_every, own_addr_atom_v);
+    self->delayed_send(self, self->state.setup.getmyaddrport_every, ask_addr_timer_v);
 }
 
-caf::behavior peer_manager(self_pointer self, peer_manager_setup setup) {
+peer_manager_impl::behavior_type peer_manager(self_pointer self, peer_manager_setup setup) {
     auto& state = self->state;
     state.setup = std::move(setup);
     state.table.emplace(state.setup.config, state.setup.keys.public_key);
@@ -189,7 +194,7 @@ caf::behavior peer_manager(self_pointer self, peer_manager_setup setup) {
             if (outcome.active_set_changed)
                 active_set_changed(self);
         },
-        [=](own_addr_atom, const address& reporter, const address& observed) {
+        [=](observed_atom, const address& reporter, const address& observed) {
             auto& state = self->state;
             auto outcome = state.table->set_own_address(observed, reporter);
             if (!outcome.accepted)
@@ -201,8 +206,8 @@ caf::behavior peer_manager(self_pointer self, peer_manager_setup setup) {
             if (outcome.active_set_changed)
                 active_set_changed(self);
         },
-        [=](own_addr_atom) { ask_edges_for_our_address(self); },
-        [=](own_addr_atom, const caf::actor& dispatcher) {
+        [=](ask_addr_timer) { ask_edges_for_our_address(self); },
+        [=](tell_addr_atom, const own_address_listener& dispatcher) {
             // A dispatcher to tell our address to (they are spawned after us).
             self->state.setup.dispatchers.push_back(dispatcher);
             if (auto& own = self->state.table->own_address())
@@ -212,7 +217,7 @@ caf::behavior peer_manager(self_pointer self, peer_manager_setup setup) {
         [=](trust_atom, const address& peer, std::uint64_t id, bool passed) {
             record_challenge(self, peer, id, passed);
         },
-        [=](peers_atom) {
+        [=](peers_atom) -> peer_snapshot {
             auto& table = *self->state.table;
             peer_snapshot snapshot;
             snapshot.self_id = table.own_id();
@@ -222,7 +227,7 @@ caf::behavior peer_manager(self_pointer self, peer_manager_setup setup) {
                     {peer.id, peer.endpoint, table.reliability(peer.endpoint, now)});
             return snapshot;
         },
-        [=](metrics_atom) {
+        [=](metrics_atom) -> metric_report {
             auto& state = self->state;
             auto counts = state.table->counts();
             auto estimate = state.table->network_estimate(state.own_used, state.own_capacity);
@@ -263,7 +268,7 @@ caf::behavior peer_manager(self_pointer self, peer_manager_setup setup) {
             report.mailbox("peer_manager", self->mailbox().size());
             return report;
         },
-        [=](status_atom, std::uint64_t used, std::uint64_t capacity) {
+        [=](usage_atom, std::uint64_t used, std::uint64_t capacity) {
             self->state.own_used = used;
             self->state.own_capacity = capacity;
         },
@@ -275,7 +280,7 @@ caf::behavior peer_manager(self_pointer self, peer_manager_setup setup) {
             self->state.waiting.push_back({count, promise});
             return promise;
         },
-        [=](changed_atom, const caf::actor& subscriber) {
+        [=](subscribe_atom, const active_set_listener& subscriber) {
             self->state.subscribers.push_back(subscriber);
         },
     };
@@ -283,7 +288,7 @@ caf::behavior peer_manager(self_pointer self, peer_manager_setup setup) {
 
 } // namespace
 
-caf::actor spawn_peer_manager(caf::actor_system& system, peer_manager_setup setup) {
+peer_manager_actor spawn_peer_manager(caf::actor_system& system, peer_manager_setup setup) {
     return system.spawn(peer_manager, std::move(setup));
 }
 

@@ -9,19 +9,15 @@
 namespace dave {
 namespace {
 
-// Private timer atoms: nothing outside the pruner sends them.
-using ping_timer = caf::atom_constant<caf::atom("pingtimer")>;
-using expire_timer = caf::atom_constant<caf::atom("expiretime")>;
-using replicate_timer = caf::atom_constant<caf::atom("repltimer")>;
-using status_timer = caf::atom_constant<caf::atom("stattimer")>;
-using audit_timer = caf::atom_constant<caf::atom("audittimer")>;
+// Its timers (pruner_actor, messages/interfaces.hpp): nothing outside the
+// pruner sends them.
 constexpr ping_timer ping_timer_v{};
 constexpr expire_timer expire_timer_v{};
 constexpr replicate_timer replicate_timer_v{};
 constexpr status_timer status_timer_v{};
 constexpr audit_timer audit_timer_v{};
 
-caf::behavior pruner(caf::event_based_actor* self, pruner_setup setup) {
+pruner_actor::behavior_type pruner(pruner_actor::pointer self, pruner_setup setup) {
     auto log = logger_for("pruner");
     auto every = [](bool on, std::chrono::milliseconds period) {
         return on ? fmt::format("every {} ms", period.count()) : std::string("off");
@@ -66,7 +62,7 @@ caf::behavior pruner(caf::event_based_actor* self, pruner_setup setup) {
 
 } // namespace
 
-caf::actor spawn_pruner(caf::actor_system& system, pruner_setup setup) {
+pruner_actor spawn_pruner(caf::actor_system& system, pruner_setup setup) {
     return system.spawn(pruner, std::move(setup));
 }
 

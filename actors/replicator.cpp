@@ -18,7 +18,12 @@ struct replicator_state {
     static inline const char* name = "replicator";
 };
 
-using self_pointer = caf::stateful_actor<replicator_state>*;
+// Private timer atom: the settle delay after an active-set change is over.
+using settled_timer = caf::atom_constant<caf::atom("settled")>;
+constexpr settled_timer settled_timer_v{};
+
+using replicator_impl = replicator_actor::extend<caf::reacts_to<settled_timer>>;
+using self_pointer = replicator_impl::stateful_pointer<replicator_state>;
 
 // Tells the auditor which replicas an entry goes to, so it may check later
 // that they kept it.
@@ -61,21 +66,21 @@ void run_pass(self_pointer self, const char* why) {
         });
 }
 
-caf::behavior replicator(self_pointer self, replicator_setup setup) {
+replicator_impl::behavior_type replicator(self_pointer self, replicator_setup setup) {
     self->state.setup = std::move(setup);
     self->state.log->info("replicator started");
     log_stop(self, self->state.log, "replicator");
     return {
         [=](tick_atom) { run_pass(self, "periodic"); },
-        [=](changed_atom) {
+        [=](active_changed_atom) {
             if (self->state.scheduled)
                 return;
             self->state.scheduled = true;
             self->state.log->debug("active peers changed: replication pass in {} ms",
                                    self->state.setup.settle.count());
-            self->delayed_send(self, self->state.setup.settle, replicate_atom_v);
+            self->delayed_send(self, self->state.setup.settle, settled_timer_v);
         },
-        [=](replicate_atom) {
+        [=](settled_timer) {
             self->state.scheduled = false;
             run_pass(self, "after a change");
         },
@@ -84,7 +89,7 @@ caf::behavior replicator(self_pointer self, replicator_setup setup) {
 
 } // namespace
 
-caf::actor spawn_replicator(caf::actor_system& system, replicator_setup setup) {
+replicator_actor spawn_replicator(caf::actor_system& system, replicator_setup setup) {
     return system.spawn(replicator, std::move(setup));
 }
 

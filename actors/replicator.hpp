@@ -7,25 +7,26 @@
 #include <chrono>
 #include <vector>
 
-#include <caf/actor.hpp>
 #include <caf/actor_system.hpp>
 
 #include "codec/defaults.hpp"
+#include "messages/interfaces.hpp"
 
 namespace dave {
 
 struct replicator_setup {
-    std::vector<caf::actor> shards;
-    caf::actor peer_manager;
-    caf::actor batch_writer;
+    std::vector<shard_actor> shards;
+    peer_manager_actor peer_manager;
+    stream_writer_actor batch_writer;
     // Active-set changes come in bursts while a network forms; wait this long
     // after the first before re-evaluating, so one pass covers the burst
     // ([protocol] replicate_settle).
     std::chrono::milliseconds settle = defaults::replicate_settle;
-    caf::actor auditor; // offered every entry sent (storage challenges); may be null
+    auditor_actor auditor; // offered every entry sent (storage challenges); may be null
 };
 
-// Messages: (tick_atom) run now; (changed_atom) run after `settle`.
-caf::actor spawn_replicator(caf::actor_system& system, replicator_setup setup);
+// Messages: replicator_actor in messages/interfaces.hpp: (tick_atom) run
+// now; (active_changed_atom) run after `settle`.
+replicator_actor spawn_replicator(caf::actor_system& system, replicator_setup setup);
 
 } // namespace dave

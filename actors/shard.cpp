@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <optional>
-#include <unordered_map>
 
 #include <caf/all.hpp>
 
@@ -13,6 +12,7 @@
 #include "messages/type_ids.hpp"
 #include "model/metrics.hpp"
 #include "model/peer_choice.hpp"
+#include "model/replication_sender.hpp"
 #include "model/socket_address.hpp"
 
 namespace dave {
@@ -38,7 +38,7 @@ struct shard_state {
     static inline const char* name = "shard";
 };
 
-using self_pointer = caf::stateful_actor<shard_state>*;
+using self_pointer = shard_actor::stateful_pointer<shard_state>;
 
 // The reasons a PUT is refused for, each reported (0 at first) in
 // dave_puts_refused_total; another reason appears once it has counted.
@@ -111,7 +111,7 @@ caf::result<bool> store_entry(self_pointer self, entry& item, bool durable,
     return promise;
 }
 
-caf::behavior shard(self_pointer self, shard_setup setup) {
+shard_actor::behavior_type shard(self_pointer self, shard_setup setup) {
     auto& state = self->state;
     state.setup = std::move(setup);
     state.store.emplace(state.setup.config);
@@ -121,14 +121,14 @@ caf::behavior shard(self_pointer self, shard_setup setup) {
     log_stop(self, state.log, state.tag, spdlog::level::debug);
     // Ask to be told when the backup cannot (or can again) be written.
     if (state.setup.backup)
-        self->send(state.setup.backup, changed_atom_v);
+        self->send(state.setup.backup, watch_atom_v);
     return {
         [=](store_atom, entry& item) { return store_entry(self, item, false); },
         [=](store_atom, entry& item, const address& source) {
             return store_entry(self, item, false, source);
         },
         [=](put_atom, entry& item) { return store_entry(self, item, true); },
-        [=](changed_atom, bool writable) { self->state.backup_writable = writable; },
+        [=](writable_atom, bool writable) { self->state.backup_writable = writable; },
         [=](restore_atom, std::vector<entry>& items) {
             auto now = self->state.setup.wall_clock_ms();
             for (const auto& item : items)
@@ -164,40 +164,14 @@ caf::behavior shard(self_pointer self, shard_setup setup) {
             if (removed > 0)
                 self->state.log->debug("{}: expired {} entries", self->state.tag, removed);
         },
-        [=](replicate_atom, const peer_snapshot& peers) {
+        [=](replicate_atom, const peer_snapshot& peers) -> std::vector<replication_order> {
             // Peers below the reliability floor are no replica candidates.
             const double floor = self->state.setup.replica_floor;
-            std::vector<std::uint64_t> ids = replica_candidate_ids(peers, floor);
-            std::unordered_map<std::uint64_t, address> endpoints;
-            for (auto& peer : peers.active)
-                if (replica_eligible(peer, floor))
-                    endpoints.emplace(peer.id, peer.endpoint);
-            std::vector<replication_order> orders;
-            for (auto& change : self->state.store->replicate(ids, self->state.setup.fanout)) {
-                // The sender is the highest ID of the new set among the replicas
-                // that already had the entry. The new set's leader may itself be
-                // new (a replica coming back with the highest ID) and cannot send
-                // what it lacks. When no member of the new set had it, every
-                // holder sends (a duplicate PUT is a no-op).
-                std::uint64_t sender = 0;
-                for (auto id : change.item.replicas)
-                    if (id != 0 && std::find(change.added.begin(), change.added.end(), id) ==
-                                       change.added.end())
-                        sender = std::max(sender, id);
-                if (sender != 0 && sender != peers.self_id)
-                    continue;
-                replication_order order{std::move(change.item), {}};
-                for (auto id : change.added) {
-                    auto found = endpoints.find(id);
-                    if (found != endpoints.end())
-                        order.targets.push_back(found->second);
-                }
-                if (!order.targets.empty())
-                    orders.push_back(std::move(order));
-            }
-            return orders;
+            auto changes = self->state.store->replicate(replica_candidate_ids(peers, floor),
+                                                        self->state.setup.fanout);
+            return replication_orders(std::move(changes), peers, floor);
         },
-        [=](metrics_atom) {
+        [=](metrics_atom) -> metric_report {
             auto& state = self->state;
             metric_report report;
             report.gauge("dave_entries", "Entries stored.",
@@ -221,7 +195,7 @@ caf::behavior shard(self_pointer self, shard_setup setup) {
 
 } // namespace
 
-caf::actor spawn_shard(caf::actor_system& system, shard_setup setup) {
+shard_actor spawn_shard(caf::actor_system& system, shard_setup setup) {
     return system.spawn(shard, std::move(setup));
 }
 

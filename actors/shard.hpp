@@ -7,11 +7,12 @@
 
 #include <functional>
 
-#include <caf/actor.hpp>
 #include <caf/actor_system.hpp>
 
-#include "model/shard_store.hpp"
+#include "messages/interfaces.hpp"
+
 #include "codec/defaults.hpp"
+#include "model/shard_store.hpp"
 
 namespace dave {
 
@@ -19,8 +20,8 @@ struct shard_setup {
     shard_config config;
     int min_work = defaults::min_work;
     std::size_t fanout = defaults::fanout;
-    caf::actor writer; // transport, for GET_ACK replies
-    caf::actor backup; // the backup writer; may be null (no durability)
+    datagram_writer_actor writer; // GET_ACK replies
+    backup_writer_actor backup;   // may be null (no durability)
     std::function<std::uint64_t()> wall_clock_ms;
     // Active peers scoring below this are not made replicas (see peer_choice).
     double replica_floor = defaults::floor;
@@ -32,23 +33,11 @@ struct shard_setup {
     std::size_t count = 1;
 };
 
-// Messages:
-//   (store_atom, entry) -> bool (true stored, false identical) or errc error;
-//                                             a peer's PUT: answered once stored in memory
-//   (put_atom, entry) -> bool or errc error   an API put: answered once the backup writer
-//                                             wrote the record (errc::backup_unavailable
-//                                             if it cannot); identical puts are written too
-//   (changed_atom, bool writable)             from the backup writer: while false, every
-//                                             PUT is refused (backup_unavailable) unstored
-//   (store_atom, entry, address) -> the same, for a PUT from that peer: its
-//                                source (store_quota.hpp) is held to its share
-//   (restore_atom, std::vector<entry>)        already verified; no backup append
-//   (serve_atom, address, get_message)        answers with GET_ACK via the writer
-//   (get_atom, public_key_bytes, bytes) -> entry or errc::not_found
-//   (expire_atom)
-//   (replicate_atom, peer_snapshot) -> std::vector<replication_order>
-//                                             (peers below replica_floor excluded)
-//   (metrics_atom) -> metric_report (entries, bytes, put counters)
-caf::actor spawn_shard(caf::actor_system& system, shard_setup setup);
+// Messages: shard_actor in messages/interfaces.hpp. A peer's PUT is
+// answered once stored in memory; an API put once the backup writer wrote
+// the record (identical puts are written too). While the backup writer says
+// the backup is unwritable, every PUT is refused (backup_unavailable)
+// unstored. Replica sets leave out peers below replica_floor.
+shard_actor spawn_shard(caf::actor_system& system, shard_setup setup);
 
 } // namespace dave

@@ -11,12 +11,12 @@
 
 #include <caf/all.hpp>
 
-#include "model/admission.hpp"
 #include "actors/log.hpp"
-#include "model/socket_address.hpp"
 #include "codec/errc.hpp"
 #include "codec/tcp_frame.hpp"
 #include "messages/type_ids.hpp"
+#include "model/admission.hpp"
+#include "model/socket_address.hpp"
 
 namespace dave {
 namespace {
@@ -58,7 +58,7 @@ frames_taken take_frames(connection& conn, datagram_batch& out) {
 }
 
 void listener_loop(caf::blocking_actor* self, int listen_descriptor,
-                   std::vector<caf::actor> dispatchers, tcp_listener_options options) {
+                   std::vector<dispatcher_actor> dispatchers, tcp_listener_options options) {
     auto log = logger_for("tcp_in");
     log->info("listener started (at most {} connections, {} per source; frames within {} ms)",
               options.connections.max_connections, options.connections.max_per_source,
@@ -251,9 +251,13 @@ result<int> open_tcp_listener(const address& listen) {
     return descriptor;
 }
 
-caf::actor spawn_tcp_listener(caf::actor_system& system, int descriptor,
-                              std::vector<caf::actor> dispatchers, tcp_listener_options options) {
-    return system.spawn<caf::detached>(listener_loop, descriptor, std::move(dispatchers), options);
+inbound_source_actor spawn_tcp_listener(caf::actor_system& system, int descriptor,
+                                        std::vector<dispatcher_actor> dispatchers,
+                                        tcp_listener_options options) {
+    // A blocking actor's receive loop is untyped in CAF 0.17: the loop takes
+    // exactly inbound_source_actor's messages (credit_atom, stop_atom).
+    return caf::actor_cast<inbound_source_actor>(
+        system.spawn<caf::detached>(listener_loop, descriptor, std::move(dispatchers), options));
 }
 
 } // namespace dave

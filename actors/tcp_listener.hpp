@@ -4,19 +4,19 @@
 // one set of drop counters (the dispatchers drop frames that are not PUTs).
 // Closes a connection whose frame length is 0 or exceeds max_message_length;
 // which connections it keeps (idle timeout, frame deadline, per-source limit,
-// shedding when full) is actors/tcp_connection_limits.hpp.
+// shedding when full) is model/tcp_connection_limits.hpp.
 #pragma once
 
 #include <chrono>
 #include <vector>
 
-#include <caf/actor.hpp>
 #include <caf/actor_system.hpp>
 
-#include "model/tcp_connection_limits.hpp"
 #include "codec/defaults.hpp"
 #include "codec/result.hpp"
 #include "codec/types.hpp"
+#include "messages/interfaces.hpp"
+#include "model/tcp_connection_limits.hpp"
 
 namespace dave {
 
@@ -40,7 +40,10 @@ result<int> open_tcp_listener(const address& listen);
 // max_message_length), a frame past its deadline (tcp_frame_timeout), a
 // connection refused (tcp_source_limit, tcp_listener_full) or shed for a
 // newcomer (tcp_connection_shed). Closing an idle connection drops nothing.
-caf::actor spawn_tcp_listener(caf::actor_system& system, int descriptor,
-                              std::vector<caf::actor> dispatchers, tcp_listener_options options);
+// CAF 0.17 cannot type a blocking actor's receive loop: the handle is cast
+// once, here, to the interface the loop accepts.
+inbound_source_actor spawn_tcp_listener(caf::actor_system& system, int descriptor,
+                                        std::vector<dispatcher_actor> dispatchers,
+                                        tcp_listener_options options);
 
 } // namespace dave

@@ -7,11 +7,11 @@
 
 #include <caf/all.hpp>
 
-#include "model/admission.hpp"
 #include "actors/lifecycle_log.hpp"
 #include "actors/log.hpp"
 #include "codec/op_name.hpp"
 #include "messages/type_ids.hpp"
+#include "model/admission.hpp"
 #include "model/metrics.hpp"
 #include "model/socket_address.hpp"
 
@@ -29,7 +29,7 @@ void set_buffer_sizes(int descriptor) {
 
 // Reads until told to stop. The receive timeout bounds how long a stop waits.
 void reader_loop(caf::blocking_actor* self, std::shared_ptr<udp_socket> socket,
-                 std::vector<caf::actor> dispatchers, std::size_t in_flight_limit) {
+                 std::vector<dispatcher_actor> dispatchers, std::size_t in_flight_limit) {
     const int descriptor = socket->descriptor();
     auto log = logger_for("udp_in");
     log->info("reader started");
@@ -119,13 +119,15 @@ struct writer_state {
     static inline const char* name = "udp_writer";
 };
 
-caf::behavior writer(caf::stateful_actor<writer_state>* self, std::shared_ptr<udp_socket> socket) {
+datagram_writer_actor::behavior_type
+writer(datagram_writer_actor::stateful_pointer<writer_state> self,
+       std::shared_ptr<udp_socket> socket) {
     self->state.socket = std::move(socket);
     auto log = logger_for("udp_out");
     log->info("writer started");
     log_stop(self, log, "writer");
     return {
-        [=](metrics_atom) {
+        [=](metrics_atom) -> metric_report {
             metric_report report;
             add_op_counts(report, "dave_datagrams_out_total", "Datagrams sent, by op.",
                           self->state.out_by_op.data(), self->state.out_by_op.size());
@@ -197,13 +199,17 @@ result<udp_socket_handle> open_udp_socket(const address& listen) {
     return udp_socket_handle{std::make_shared<udp_socket>(descriptor), from_sockaddr(bound)};
 }
 
-caf::actor spawn_udp_reader(caf::actor_system& system, std::shared_ptr<udp_socket> socket,
-                            std::vector<caf::actor> dispatchers, std::size_t in_flight_limit) {
-    return system.spawn<caf::detached>(reader_loop, std::move(socket), std::move(dispatchers),
-                                       in_flight_limit);
+inbound_source_actor spawn_udp_reader(caf::actor_system& system, std::shared_ptr<udp_socket> socket,
+                                      std::vector<dispatcher_actor> dispatchers,
+                                      std::size_t in_flight_limit) {
+    // A blocking actor's receive loop is untyped in CAF 0.17: the loop takes
+    // exactly inbound_source_actor's messages (credit_atom, stop_atom).
+    return caf::actor_cast<inbound_source_actor>(system.spawn<caf::detached>(
+        reader_loop, std::move(socket), std::move(dispatchers), in_flight_limit));
 }
 
-caf::actor spawn_udp_writer(caf::actor_system& system, std::shared_ptr<udp_socket> socket) {
+datagram_writer_actor spawn_udp_writer(caf::actor_system& system,
+                                       std::shared_ptr<udp_socket> socket) {
     return system.spawn<caf::detached>(writer, std::move(socket));
 }
 

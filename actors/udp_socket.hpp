@@ -11,10 +11,10 @@
 #include <string>
 #include <vector>
 
-#include <caf/actor.hpp>
 #include <caf/actor_system.hpp>
 
 #include "codec/defaults.hpp"
+#include "messages/interfaces.hpp"
 
 #include "codec/result.hpp"
 #include "codec/types.hpp"
@@ -54,11 +54,14 @@ result<udp_socket_handle> open_udp_socket(const address& listen);
 // the reader sheds PUTs and unknown datagrams, past twice that GETs too, past
 // three times everything (see inbound_gate), and reports what it shed to a
 // dispatcher as (shed_atom, errc::overloaded, count).
-caf::actor spawn_udp_reader(caf::actor_system& system, std::shared_ptr<udp_socket> socket,
-                            std::vector<caf::actor> dispatchers,
-                            std::size_t in_flight_limit = defaults::inbound_in_flight);
+// A blocking actor: CAF 0.17 cannot type its receive loop, so the handle is
+// cast once, here, to the interface the loop accepts (inbound_source_actor).
+inbound_source_actor spawn_udp_reader(caf::actor_system& system, std::shared_ptr<udp_socket> socket,
+                                      std::vector<dispatcher_actor> dispatchers,
+                                      std::size_t in_flight_limit = defaults::inbound_in_flight);
 // The writer sends (send_atom, datagram_batch) and counts what it sent;
-// (metrics_atom) -> metric_report with datagrams out by op.
-caf::actor spawn_udp_writer(caf::actor_system& system, std::shared_ptr<udp_socket> socket);
+// (metrics_atom) -> metric_report with datagrams out by op (datagram_writer_actor).
+datagram_writer_actor spawn_udp_writer(caf::actor_system& system,
+                                       std::shared_ptr<udp_socket> socket);
 
 } // namespace dave

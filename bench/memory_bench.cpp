@@ -35,7 +35,7 @@ std::uint64_t heap_in_use() {
 }
 
 // Waits until every shard handled what was sent before; the total entries.
-std::uint64_t sync_shards(caf::scoped_actor& self, const std::vector<caf::actor>& shards) {
+std::uint64_t sync_shards(caf::scoped_actor& self, const std::vector<shard_actor>& shards) {
     std::uint64_t entries = 0;
     for (auto& shard : shards)
         self->request(shard, caf::infinite, metrics_atom_v)
@@ -82,7 +82,7 @@ int run_memory() {
     setup.config = store;
     setup.min_work = bench_difficulty;
     setup.wall_clock_ms = [] { return unix_time_ms(); };
-    std::vector<caf::actor> shards;
+    std::vector<shard_actor> shards;
     for (std::size_t i = 0; i < shard_count; ++i)
         shards.push_back(spawn_shard(system, setup));
     sync_shards(self, shards);

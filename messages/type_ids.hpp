@@ -40,34 +40,39 @@ CAF_ADD_TYPE_ID(dave, (std::array<std::uint8_t, 32>))
 
 CAF_END_TYPE_ID_BLOCK(dave)
 
-// Atoms: at most 10 characters each.
-CAF_ADD_ATOM(dave, dave, put_atom, "put")
-CAF_ADD_ATOM(dave, dave, get_atom, "get")
-CAF_ADD_ATOM(dave, dave, status_atom, "status")
-CAF_ADD_ATOM(dave, dave, wait_peers_atom, "waitpeers")
-CAF_ADD_ATOM(dave, dave, batch_write_atom, "batchwrite")
-CAF_ADD_ATOM(dave, dave, store_atom, "store")
-CAF_ADD_ATOM(dave, dave, restore_atom, "restore")
-CAF_ADD_ATOM(dave, dave, serve_atom, "serve")
-CAF_ADD_ATOM(dave, dave, send_atom, "send")
-CAF_ADD_ATOM(dave, dave, inbound_atom, "inbound")
-CAF_ADD_ATOM(dave, dave, tick_atom, "tick")
-CAF_ADD_ATOM(dave, dave, expire_atom, "expire")
-CAF_ADD_ATOM(dave, dave, replicate_atom, "replicate")
-CAF_ADD_ATOM(dave, dave, peers_atom, "peers")
-CAF_ADD_ATOM(dave, dave, closest_atom, "closest")
-CAF_ADD_ATOM(dave, dave, own_addr_atom, "ownaddr")
-CAF_ADD_ATOM(dave, dave, append_atom, "append")
-CAF_ADD_ATOM(dave, dave, flush_atom, "flush")
-CAF_ADD_ATOM(dave, dave, changed_atom, "changed")
-CAF_ADD_ATOM(dave, dave, stop_atom, "stop")
-CAF_ADD_ATOM(dave, dave, frame_atom, "frame")
-CAF_ADD_ATOM(dave, dave, write_atom, "write")
-CAF_ADD_ATOM(dave, dave, audit_atom, "audit")
-CAF_ADD_ATOM(dave, dave, trust_atom, "trust")
-CAF_ADD_ATOM(dave, dave, credit_atom, "credit")
-CAF_ADD_ATOM(dave, dave, shed_atom, "shed")
-CAF_ADD_ATOM(dave, dave, metrics_atom, "metrics")
+// Atoms: at most 10 characters each; one meaning each (messages/interfaces.hpp
+// lists who sends which to whom). Timers an actor sends only to itself are
+// private atoms in its .cpp.
+CAF_ADD_ATOM(dave, dave, put_atom, "put")                  // a write acknowledged once durable
+CAF_ADD_ATOM(dave, dave, get_atom, "get")                  // look an entry up
+CAF_ADD_ATOM(dave, dave, status_atom, "status")            // -> node_status (identity, metrics)
+CAF_ADD_ATOM(dave, dave, wait_peers_atom, "waitpeers")     // -> active peers, once >= n
+CAF_ADD_ATOM(dave, dave, batch_write_atom, "batchwrite")   // API: many dats
+CAF_ADD_ATOM(dave, dave, store_atom, "store")              // a peer's PUT to store
+CAF_ADD_ATOM(dave, dave, restore_atom, "restore")          // the backup's entries at start
+CAF_ADD_ATOM(dave, dave, serve_atom, "serve")              // a peer's GET to answer
+CAF_ADD_ATOM(dave, dave, send_atom, "send")                // datagrams out
+CAF_ADD_ATOM(dave, dave, inbound_atom, "inbound")          // traffic from the network
+CAF_ADD_ATOM(dave, dave, tick_atom, "tick")                // the pruner's periodic round
+CAF_ADD_ATOM(dave, dave, expire_atom, "expire")            // drop expired entries
+CAF_ADD_ATOM(dave, dave, replicate_atom, "replicate")      // recompute replica sets
+CAF_ADD_ATOM(dave, dave, peers_atom, "peers")              // -> peer_snapshot
+CAF_ADD_ATOM(dave, dave, own_addr_atom, "ownaddr")         // this is our own address
+CAF_ADD_ATOM(dave, dave, observed_atom, "observed")        // an edge saw us at this address
+CAF_ADD_ATOM(dave, dave, tell_addr_atom, "telladdr")       // tell this actor our address
+CAF_ADD_ATOM(dave, dave, usage_atom, "usage")              // our used and total capacity
+CAF_ADD_ATOM(dave, dave, append_atom, "append")            // a record for the backup file
+CAF_ADD_ATOM(dave, dave, active_changed_atom, "activechg") // the active peer set changed
+CAF_ADD_ATOM(dave, dave, subscribe_atom, "subscribe")      // tell me when the active set changes
+CAF_ADD_ATOM(dave, dave, watch_atom, "watch")       // tell me when the backup's writability changes
+CAF_ADD_ATOM(dave, dave, writable_atom, "writable") // the backup is (not) writable
+CAF_ADD_ATOM(dave, dave, stop_atom, "stop")         // a blocking actor: stop now
+CAF_ADD_ATOM(dave, dave, write_atom, "write")       // PUT frames to replicas
+CAF_ADD_ATOM(dave, dave, audit_atom, "audit")       // an entry went to these replicas
+CAF_ADD_ATOM(dave, dave, trust_atom, "trust")       // a storage challenge's result
+CAF_ADD_ATOM(dave, dave, credit_atom, "credit")     // inbound datagrams handled
+CAF_ADD_ATOM(dave, dave, shed_atom, "shed")         // datagrams a transport dropped
+CAF_ADD_ATOM(dave, dave, metrics_atom, "metrics")   // -> metric_report (an actor's counters)
 
 namespace dave {
 

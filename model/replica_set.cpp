@@ -33,10 +33,6 @@ replica_ids closest_replicas(const public_key_bytes& public_key,
     return best;
 }
 
-std::uint64_t leader(const replica_ids& replicas) noexcept {
-    return *std::max_element(replicas.begin(), replicas.end());
-}
-
 bool same_members(const replica_ids& a, const replica_ids& b) noexcept {
     replica_ids x = a, y = b;
     std::sort(x.begin(), x.end());

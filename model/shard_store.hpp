@@ -16,7 +16,6 @@
 #include <utility>
 #include <vector>
 
-#include "model/store_quota.hpp"
 #include "codec/defaults.hpp"
 #include "codec/errc.hpp"
 #include "codec/types.hpp"
@@ -25,6 +24,7 @@
 #include "model/eviction_priority.hpp"
 #include "model/replica_set.hpp"
 #include "model/shard_routing.hpp"
+#include "model/store_quota.hpp"
 #include "model/stored_entry.hpp"
 
 namespace dave {
@@ -148,7 +148,7 @@ public:
     // Recomputes every entry's replica set against `node_ids` (the active
     // peers, the own node included) and stores it. Returns the entries whose
     // set changed, with the IDs new in the set; the caller sends an entry to
-    // those IDs when leader(item.replicas) is its own ID.
+    // those IDs when replication_sender (replication_sender.hpp) says it does.
     std::vector<replica_change> replicate(std::span<const std::uint64_t> node_ids,
                                           std::size_t fanout = wire_replica_count);
 

@@ -22,29 +22,29 @@
 #include "codec/hex.hpp"
 #include "crypto/dat_crypto.hpp"
 #include "crypto/key_file.hpp"
-#include "model/status_merge.hpp"
-#include "node/status_line.hpp"
-#include "node/actor_settings.hpp"
 #include "model/backup_open.hpp"
 #include "model/metrics.hpp"
 #include "model/peer_choice.hpp"
+#include "model/replica_set.hpp"
+#include "model/shard_routing.hpp"
 #include "model/socket_address.hpp"
+#include "node/actor_settings.hpp"
+#include "node/status_line.hpp"
 
 namespace dave {
 namespace {
 
 struct node_children {
-    std::vector<caf::actor> shards;
-    std::vector<caf::actor> dispatchers;
-    std::vector<caf::actor> inbound_sources; // blocking actors: stopped with stop_atom
-    caf::actor writer;
-    caf::actor batch_writer;
-    caf::actor peer_manager;
-    caf::actor getter;
-    caf::actor replicator;
-    caf::actor pruner;
-    caf::actor auditor;
-    caf::actor backup; // may be null
+    std::vector<shard_actor> shards;
+    std::vector<dispatcher_actor> dispatchers;
+    std::vector<inbound_source_actor> inbound_sources; // blocking actors: stopped with stop_atom
+    datagram_writer_actor writer;
+    stream_writer_actor batch_writer;
+    peer_manager_actor peer_manager;
+    getter_actor getter;
+    replicator_actor replicator;
+    auditor_actor auditor;
+    backup_writer_actor backup; // may be null
 };
 
 struct node_state {
@@ -67,7 +67,7 @@ bool includes(const replica_ids& replicas, std::uint64_t id) {
     return std::find(replicas.begin(), replicas.end(), id) != replicas.end();
 }
 
-caf::actor& shard_for(node_state& state, const public_key_bytes& key, const bytes& name) {
+shard_actor& shard_for(node_state& state, const public_key_bytes& key, const bytes& name) {
     return state.children.shards[shard_index(key, name, state.children.shards.size())];
 }
 
@@ -118,7 +118,7 @@ void write_dat(node_pointer self, const peer_snapshot& peers, dat value, write_d
 // Hands the backup's entries to their shards. Called before any dispatcher
 // exists, so these messages come first in every shard's mailbox: no GET is
 // answered "not found" for an entry the backup holds.
-void restore_into_shards(const std::vector<caf::actor>& shards, std::vector<entry> entries) {
+void restore_into_shards(const std::vector<shard_actor>& shards, std::vector<entry> entries) {
     const std::size_t count = entries.size();
     std::vector<std::vector<entry>> per_shard(shards.size());
     for (auto& item : entries)
@@ -134,10 +134,12 @@ void restore_into_shards(const std::vector<caf::actor>& shards, std::vector<entr
 void collect_status(node_pointer self, std::function<void(const node_status&)> done) {
     auto& children = self->state.children;
     // Store first, then traffic, peers, GETs, trust and the backup.
-    std::vector<caf::actor> reporters(children.shards.begin(), children.shards.end());
+    std::vector<metrics_source_actor> reporters(children.shards.begin(), children.shards.end());
     reporters.insert(reporters.end(), children.dispatchers.begin(), children.dispatchers.end());
-    for (auto& child : {children.writer, children.peer_manager, children.getter, children.auditor})
-        reporters.push_back(child);
+    reporters.push_back(children.writer);
+    reporters.push_back(children.peer_manager);
+    reporters.push_back(children.getter);
+    reporters.push_back(children.auditor);
     if (children.backup)
         reporters.push_back(children.backup);
     // Merged in the order of `reporters` once all answered, so that the
@@ -172,13 +174,19 @@ void stop_children(node_pointer self) {
     // Blocking actors poll for stop_atom; event-based ones take the exit.
     for (auto& source : children.inbound_sources)
         caf::anon_send(source, stop_atom_v);
-    std::vector<caf::actor> event_based{
-        children.writer,     children.batch_writer, children.peer_manager, children.getter,
-        children.replicator, children.pruner,       children.auditor};
-    event_based.insert(event_based.end(), children.shards.begin(), children.shards.end());
-    event_based.insert(event_based.end(), children.dispatchers.begin(), children.dispatchers.end());
-    for (auto& child : event_based)
+    auto stop = [self](const auto& child) {
         self->send_exit(child, caf::exit_reason::user_shutdown);
+    };
+    stop(children.writer);
+    stop(children.batch_writer);
+    stop(children.peer_manager);
+    stop(children.getter);
+    stop(children.replicator);
+    stop(children.auditor);
+    for (auto& shard : children.shards)
+        stop(shard);
+    for (auto& dispatcher : children.dispatchers)
+        stop(dispatcher);
     // Last, so that entries already on their way from shards are appended.
     if (children.backup)
         self->send_exit(children.backup, caf::exit_reason::user_shutdown);
@@ -195,8 +203,8 @@ node_actor::behavior_type node_behavior(node_pointer self, node_config config,
     state.own_id = own_id;
     state.listen_text = std::move(listen_text);
     state.log->info("node {:016x} listening on {}", own_id, state.listen_text);
-    caf::anon_send(state.children.peer_manager, changed_atom_v,
-                   caf::actor_cast<caf::actor>(state.children.replicator));
+    caf::anon_send(state.children.peer_manager, subscribe_atom_v,
+                   active_set_listener{state.children.replicator});
     log_stop(self, state.log, "node");
     self->set_exit_handler([=](const caf::exit_msg& message) {
         self->state.log->info("node stopping");
@@ -219,11 +227,7 @@ node_actor::behavior_type node_behavior(node_pointer self, node_config config,
             return promise;
         },
         [=](get_atom, const public_key_bytes& key, const bytes& name) -> caf::result<entry> {
-            auto promise = self->make_response_promise<entry>();
-            self->request(self->state.children.getter, caf::infinite, get_atom_v, key, name)
-                .then([=](const entry& found) mutable { promise.deliver(found); },
-                      [=](const caf::error& error) mutable { promise.deliver(error); });
-            return promise;
+            return self->delegate(self->state.children.getter, get_atom_v, key, name);
         },
         [=](status_atom) -> caf::result<node_status> {
             auto promise = self->make_response_promise<node_status>();
@@ -232,12 +236,7 @@ node_actor::behavior_type node_behavior(node_pointer self, node_config config,
             return promise;
         },
         [=](wait_peers_atom, std::uint32_t count) -> caf::result<std::uint32_t> {
-            auto promise = self->make_response_promise<std::uint32_t>();
-            self->request(self->state.children.peer_manager, caf::infinite, wait_peers_atom_v,
-                          count)
-                .then([=](std::uint32_t active) mutable { promise.deliver(active); },
-                      [=](const caf::error& error) mutable { promise.deliver(error); });
-            return promise;
+            return self->delegate(self->state.children.peer_manager, wait_peers_atom_v, count);
         },
         [=](batch_write_atom, std::vector<dat>& values) -> caf::result<std::uint64_t> {
             auto promise = self->make_response_promise<std::uint64_t>();
@@ -269,15 +268,16 @@ struct status_reporter_state {
 // The periodic one-line status, and our usage for PINGs. The line is at info
 // only when something in it changed (status_line.hpp); a repeat is at debug,
 // so an idle node does not print the same line every period.
-caf::behavior status_reporter(caf::stateful_actor<status_reporter_state>* self, node_actor node,
-                              caf::actor peer_manager) {
+ticked_actor::behavior_type
+status_reporter(ticked_actor::stateful_pointer<status_reporter_state> self, node_actor node,
+                peer_manager_actor peer_manager) {
     auto log = logger_for("status");
     log->info("status reporter started (a line when the status changes; repeats at debug)");
     log_stop(self, log, "status reporter");
     return {
         [=](tick_atom) {
             self->request(node, caf::infinite, status_atom_v).then([=](const node_status& s) {
-                self->send(peer_manager, status_atom_v,
+                self->send(peer_manager, usage_atom_v,
                            static_cast<std::uint64_t>(s.metrics.total("dave_used_bytes")),
                            static_cast<std::uint64_t>(s.metrics.total("dave_capacity_bytes")));
                 auto key = status_change_key(s);
@@ -365,8 +365,8 @@ caf::expected<node_transport> open_socket_transport(caf::actor_system& system,
     auto tcp_options = tcp_listener_settings(config);
     auto udp_in_flight = udp_reader_in_flight_limit(config);
     transport.start_inbound = [&system, socket, listener, tcp_options,
-                               udp_in_flight](const std::vector<caf::actor>& dispatchers) {
-        return std::vector<caf::actor>{
+                               udp_in_flight](const std::vector<dispatcher_actor>& dispatchers) {
+        return std::vector<inbound_source_actor>{
             spawn_udp_reader(system, socket, dispatchers, udp_in_flight),
             spawn_tcp_listener(system, listener, dispatchers, tcp_options)};
     };
@@ -454,8 +454,7 @@ caf::expected<node_actor> spawn_node_graph(caf::actor_system& system, const node
     if (config.test.answer_get_not_found)
         log->warn("[test] answer_get_not_found ignored: built without DAVE_TEST_HOOKS");
 #endif
-    for (std::size_t i = 0; i < config.store.shard_count; ++i)
-    {
+    for (std::size_t i = 0; i < config.store.shard_count; ++i) {
         shard.index = i;
         shard.count = config.store.shard_count;
         children.shards.push_back(spawn_shard(system, shard));
@@ -489,18 +488,17 @@ caf::expected<node_actor> spawn_node_graph(caf::actor_system& system, const node
     routing.getter = children.getter;
     routing.writer = children.writer;
     routing.auditor = children.auditor;
-    for (std::size_t i = 0; i < dispatcher_count; ++i)
-    {
+    for (std::size_t i = 0; i < dispatcher_count; ++i) {
         routing.index = i;
         children.dispatchers.push_back(spawn_dispatcher(system, routing));
     }
     watch_group(system, logger_for("dispatch"), "dispatchers", children.dispatchers);
     for (auto& dispatcher : children.dispatchers)
-        caf::anon_send(children.peer_manager, own_addr_atom_v, dispatcher);
+        caf::anon_send(children.peer_manager, tell_addr_atom_v, own_address_listener{dispatcher});
     // Our capacity is known now; PINGs carry it from the first round on
     // (the status reporter refreshes used space later).
     caf::anon_send(
-        children.peer_manager, status_atom_v, std::uint64_t{0},
+        children.peer_manager, usage_atom_v, std::uint64_t{0},
         static_cast<std::uint64_t>(config.store.shard_capacity * config.store.shard_count));
     auto replication = replicator_settings(config);
     replication.shards = children.shards;

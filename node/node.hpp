@@ -35,6 +35,7 @@
 #include <caf/typed_actor.hpp>
 
 #include "crypto/ed25519.hpp"
+#include "messages/interfaces.hpp"
 #include "messages/type_ids.hpp"
 #include "node/config.hpp"
 
@@ -61,17 +62,19 @@ caf::expected<node_actor> spawn_node(caf::actor_system& system, const node_confi
 
 // How a node reaches the network. The real one is UDP plus TCP sockets
 // (open_socket_transport); a simulated network provides its own actors with
-// the same messages, so the node's actors run unchanged.
+// the same interfaces (messages/interfaces.hpp), so the node's actors run
+// unchanged.
 struct node_transport {
     address bound; // our address as peers see it
-    // (send_atom, datagram_batch): datagrams out.
-    caf::actor datagram_writer;
-    // (write_atom, entry, std::vector<address>) -> std::uint32_t: PUT frames
-    // to replicas (TCP in the real transport).
-    caf::actor stream_writer;
-    // Starts delivering inbound traffic, as (inbound_atom, datagram_batch), to
-    // the dispatchers. Returns the actors that must get stop_atom on shutdown.
-    std::function<std::vector<caf::actor>(const std::vector<caf::actor>& dispatchers)>
+    // Datagrams out (and its counters).
+    datagram_writer_actor datagram_writer;
+    // PUT frames to replicas (TCP in the real transport).
+    stream_writer_actor stream_writer;
+    // Starts delivering inbound traffic, as (inbound_atom, datagram_batch
+    // [, bool stream]), to the dispatchers. Returns the actors that must get
+    // stop_atom on shutdown.
+    std::function<std::vector<inbound_source_actor>(
+        const std::vector<dispatcher_actor>& dispatchers)>
         start_inbound;
 };
 

@@ -150,7 +150,7 @@ caf::behavior driver(driver_pointer self, sim_options options, clock_point origi
     net.link = o.link;
     net.seed = derive_seed(o.seed, stream_network);
     net.origin = origin;
-    net.probe_sink = caf::actor_cast<caf::actor>(self);
+    net.probe_sink = caf::actor_cast<probe_sink_actor>(self);
     state.network = spawn_network(self->home_system(), net);
     prepare_entries(state);
     state.initial_count = o.nodes + o.sybils;

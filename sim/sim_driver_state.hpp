@@ -114,7 +114,7 @@ struct sample_work {
 
 struct driver_state {
     sim_options options;
-    caf::actor network;
+    network_actor network;
     clock_point origin;
     std::uint64_t wall_base_ms = 0;
     rng random{0};

@@ -7,12 +7,12 @@
 
 #include <caf/all.hpp>
 
-#include "model/address_hash.hpp"
-#include "model/shard_routing.hpp"
 #include "codec/codec.hpp"
 #include "codec/op_name.hpp"
+#include "model/address_hash.hpp"
 #include "model/metrics.hpp"
 #include "model/peer_table.hpp"
+#include "model/shard_routing.hpp"
 #include "model/shard_store.hpp"
 
 namespace dave::sim {
@@ -24,7 +24,7 @@ std::uint8_t op_byte(const bytes& payload) {
 
 struct node_slot {
     address endpoint;
-    std::vector<caf::actor> dispatchers;
+    std::vector<dispatcher_actor> dispatchers;
     std::size_t next_dispatcher = 0;
     bool alive = false;
     bool hostile = false;
@@ -54,7 +54,12 @@ struct network_state {
     static inline const char* name = "sim_network";
 };
 
-using self_pointer = caf::stateful_actor<network_state>*;
+// Private timer atom: deliver what is due.
+using net_tick_atom = caf::atom_constant<caf::atom("nettick")>;
+constexpr net_tick_atom net_tick_v{};
+
+using network_impl = network_actor::extend<caf::reacts_to<net_tick_atom>>;
+using self_pointer = network_impl::stateful_pointer<network_state>;
 
 sim_time now_of(self_pointer self) {
     return std::chrono::duration_cast<std::chrono::microseconds>(self->clock().now() -
@@ -247,7 +252,7 @@ void deliver_due(self_pointer self) {
     schedule_wakeup(self, now);
 }
 
-caf::behavior network(self_pointer self, network_setup setup) {
+network_impl::behavior_type network(self_pointer self, network_setup setup) {
     auto& state = self->state;
     state.setup = std::move(setup);
     state.link.emplace(state.setup.link, derive_seed(state.setup.seed, 0x6c696e6b));
@@ -271,7 +276,8 @@ caf::behavior network(self_pointer self, network_setup setup) {
             nodes[index].alive = true;
             self->state.by_address[endpoint] = index;
         },
-        [=](net_register_atom, std::uint32_t index, const std::vector<caf::actor>& dispatchers) {
+        [=](net_register_atom, std::uint32_t index,
+            const std::vector<dispatcher_actor>& dispatchers) {
             if (auto* slot = slot_of(self->state, index))
                 slot->dispatchers = dispatchers;
         },
@@ -311,7 +317,8 @@ caf::behavior network(self_pointer self, network_setup setup) {
             self->send(slot->dispatchers[slot->next_dispatcher++ % slot->dispatchers.size()],
                        inbound_atom_v, std::move(batch));
         },
-        [=](net_hints_atom, const std::vector<std::uint64_t>& hashes) {
+        [=](net_hints_atom,
+            const std::vector<std::uint64_t>& hashes) -> std::vector<std::vector<std::uint32_t>> {
             std::vector<std::vector<std::uint32_t>> out;
             out.reserve(hashes.size());
             for (auto hash : hashes) {
@@ -321,7 +328,7 @@ caf::behavior network(self_pointer self, network_setup setup) {
             }
             return out;
         },
-        [=](net_report_atom) {
+        [=](net_report_atom) -> network_report {
             auto& state = self->state;
             network_report report;
             report.totals = state.counters.totals();
@@ -337,14 +344,19 @@ caf::behavior network(self_pointer self, network_setup setup) {
 
 // The node's writer and stream writer in one.
 struct endpoint_state {
-    caf::actor network;
+    // Not an aggregate: CAF would otherwise build the state from the actor
+    // pointer (network_actor from the endpoint itself).
+    endpoint_state() = default;
+    network_actor network;
     std::uint32_t index = 0;
     std::array<std::uint64_t, 9> out_by_op{};
     static inline const char* name = "sim_endpoint";
 };
 
-caf::behavior endpoint(caf::stateful_actor<endpoint_state>* self, caf::actor network,
-                       std::uint32_t index) {
+using endpoint_actor = datagram_writer_actor::extend_with<stream_writer_actor>;
+
+endpoint_actor::behavior_type endpoint(endpoint_actor::stateful_pointer<endpoint_state> self,
+                                       network_actor network, std::uint32_t index) {
     self->state.network = std::move(network);
     self->state.index = index;
     return {
@@ -353,12 +365,12 @@ caf::behavior endpoint(caf::stateful_actor<endpoint_state>* self, caf::actor net
                 ++self->state.out_by_op[std::min<unsigned>(op_byte(item.payload), 8u)];
             self->send(self->state.network, net_send_v, self->state.index, std::move(batch));
         },
-        [=](write_atom, entry& item, std::vector<address>& targets) {
+        [=](write_atom, entry& item, std::vector<address>& targets) -> caf::result<std::uint32_t> {
             // The network answers the writer's caller (if any) directly.
             return self->delegate(self->state.network, net_stream_v, self->state.index,
                                   std::move(item), std::move(targets));
         },
-        [=](metrics_atom) {
+        [=](metrics_atom) -> metric_report {
             metric_report report;
             add_op_counts(report, "dave_datagrams_out_total", "Datagrams sent, by op.",
                           self->state.out_by_op.data(), self->state.out_by_op.size());
@@ -369,7 +381,7 @@ caf::behavior endpoint(caf::stateful_actor<endpoint_state>* self, caf::actor net
 
 } // namespace
 
-caf::actor spawn_network(caf::actor_system& system, network_setup setup) {
+network_actor spawn_network(caf::actor_system& system, network_setup setup) {
     return system.spawn(network, std::move(setup));
 }
 
@@ -393,7 +405,7 @@ address probe_address() {
     return out;
 }
 
-node_transport make_sim_transport(caf::actor_system& system, const caf::actor& network,
+node_transport make_sim_transport(caf::actor_system& system, const network_actor& network,
                                   std::uint32_t index) {
     node_transport transport;
     transport.bound = node_address(index);
@@ -401,9 +413,10 @@ node_transport make_sim_transport(caf::actor_system& system, const caf::actor& n
     auto writer = system.spawn(endpoint, network, index);
     transport.datagram_writer = writer;
     transport.stream_writer = writer;
-    transport.start_inbound = [network, index](const std::vector<caf::actor>& dispatchers) {
+    transport.start_inbound = [network, index](const std::vector<dispatcher_actor>& dispatchers) {
         caf::anon_send(network, net_register_v, index, dispatchers);
-        return std::vector<caf::actor>{};
+        // The network is no inbound source the node stops: the driver does.
+        return std::vector<inbound_source_actor>{};
     };
     return transport;
 }

@@ -20,27 +20,13 @@
 #include <caf/atom.hpp>
 #include <caf/meta/type_name.hpp>
 
+#include "messages/interfaces.hpp"
 #include "messages/type_ids.hpp"
 #include "node/node.hpp"
 #include "sim/sim_model.hpp"
 
 namespace dave::sim {
 
-// Messages of the network actor (besides what endpoints send it):
-//   (net_attach_atom, u32 node, address)      a node exists at that address
-//   (net_register_atom, u32 node, std::vector<caf::actor> dispatchers)
-//   (net_down_atom, u32 node)                  the node left: nothing reaches it or leaves it
-//   (net_hostile_atom, u32 node)               eclipse sybil: its GET_ACKs say "not found"
-//                                              and it never forwards PUT frames
-//   (net_partition_atom, std::vector<partition>)   the schedule, absolute virtual times
-//   (net_probe_atom, u32 node, public_key_bytes, bytes key)
-//       asks the node's store with a GET from the probe address, outside the
-//       link model and the counters; the answer goes to the probe sink as
-//       (net_probe_atom, u32 node, public_key_bytes, bytes key, bool found)
-//   (net_hints_atom, std::vector<u64> entry hashes) -> std::vector<std::vector<u32>>
-//       nodes that were handed each entry (a PUT frame or a GET_ACK with the
-//       dat): a superset of its holders
-//   (net_report_atom) -> network_report
 using net_send_atom = caf::atom_constant<caf::atom("netsend")>;
 using net_stream_atom = caf::atom_constant<caf::atom("netstream")>;
 using net_attach_atom = caf::atom_constant<caf::atom("netattach")>;
@@ -51,7 +37,6 @@ using net_partition_atom = caf::atom_constant<caf::atom("netpart")>;
 using net_probe_atom = caf::atom_constant<caf::atom("netprobe")>;
 using net_hints_atom = caf::atom_constant<caf::atom("nethints")>;
 using net_report_atom = caf::atom_constant<caf::atom("netreport")>;
-using net_tick_atom = caf::atom_constant<caf::atom("nettick")>;
 constexpr net_send_atom net_send_v{};
 constexpr net_stream_atom net_stream_v{};
 constexpr net_attach_atom net_attach_v{};
@@ -62,7 +47,6 @@ constexpr net_partition_atom net_partition_v{};
 constexpr net_probe_atom net_probe_v{};
 constexpr net_hints_atom net_hints_v{};
 constexpr net_report_atom net_report_v{};
-constexpr net_tick_atom net_tick_v{};
 
 struct network_report {
     traffic_totals totals;
@@ -92,14 +76,51 @@ typename Inspector::result_type inspect(Inspector& f, network_report& x) {
              x.peak_in_flight, x.probes, x.hostile_rewrites);
 }
 
+// Gets the answers to probes (the simulation driver).
+using probe_sink_actor = caf::typed_actor<
+    // network -> driver: whether node `node` had (public key, key).
+    caf::reacts_to<net_probe_atom, std::uint32_t, public_key_bytes, bytes, bool>>;
+
+// The network actor.
+using network_actor = caf::typed_actor<
+    // endpoint of node `from` -> network: datagrams out.
+    caf::reacts_to<net_send_atom, std::uint32_t, datagram_batch>,
+    // endpoint of node `from` -> network: PUT frames to these replicas; answers
+    // how many were delivered to a live node.
+    caf::replies_to<net_stream_atom, std::uint32_t, entry,
+                    std::vector<address>>::with<std::uint32_t>,
+    // dispatchers -> network: credits for stream frames (not bounded here).
+    caf::reacts_to<credit_atom, std::uint64_t>,
+    // driver -> network: node `node` exists at that address.
+    caf::reacts_to<net_attach_atom, std::uint32_t, address>,
+    // node's transport -> network: deliver node `node`'s traffic to these dispatchers.
+    caf::reacts_to<net_register_atom, std::uint32_t, std::vector<dispatcher_actor>>,
+    // driver -> network: the node left: nothing reaches it or leaves it.
+    caf::reacts_to<net_down_atom, std::uint32_t>,
+    // driver -> network: eclipse sybil: its GET_ACKs say "not found" and it
+    // never forwards PUT frames.
+    caf::reacts_to<net_hostile_atom, std::uint32_t>,
+    // driver -> network: the partition schedule, absolute virtual times.
+    caf::reacts_to<net_partition_atom, std::vector<partition>>,
+    // driver -> network: ask node `node`'s store with a GET from the probe
+    // address, outside the link model and the counters; the answer goes to
+    // the probe sink.
+    caf::reacts_to<net_probe_atom, std::uint32_t, public_key_bytes, bytes>,
+    // driver -> network: for each entry hash, the nodes that were handed the
+    // entry (a PUT frame or a GET_ACK with the dat): a superset of its holders.
+    caf::replies_to<net_hints_atom,
+                    std::vector<std::uint64_t>>::with<std::vector<std::vector<std::uint32_t>>>,
+    // driver -> network: traffic counters.
+    caf::replies_to<net_report_atom>::with<network_report>>;
+
 struct network_setup {
     link_config link;
     std::uint64_t seed = 1;
     caf::actor_clock::time_point origin; // virtual time 0
-    caf::actor probe_sink;
+    probe_sink_actor probe_sink;
 };
 
-caf::actor spawn_network(caf::actor_system& system, network_setup setup);
+network_actor spawn_network(caf::actor_system& system, network_setup setup);
 
 // Simulated node `index` lives at [fd00::index+1]:1618.
 address node_address(std::uint32_t index);
@@ -109,7 +130,7 @@ address probe_address();
 // The transport of node `index`: an endpoint actor (datagram writer and
 // stream writer in one) and the registration of the node's dispatchers.
 // Tells the network the node exists before returning.
-node_transport make_sim_transport(caf::actor_system& system, const caf::actor& network,
+node_transport make_sim_transport(caf::actor_system& system, const network_actor& network,
                                   std::uint32_t index);
 
 } // namespace dave::sim

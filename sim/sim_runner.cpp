@@ -9,9 +9,9 @@
 #include <caf/scheduler/test_coordinator.hpp>
 
 #include "actors/log.hpp"
+#include "crypto/dat_crypto.hpp"
 #include "model/shard_routing.hpp"
 #include "model/socket_address.hpp"
-#include "crypto/dat_crypto.hpp"
 #include "sim/crypto_model.hpp"
 #include "sim/process_usage.hpp"
 #include "sim/sim_driver.hpp"

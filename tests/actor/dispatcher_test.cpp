@@ -17,9 +17,9 @@
 
 #include "actors/dispatcher.hpp"
 #include "actors/log.hpp"
-#include "model/shard_routing.hpp"
 #include "codec/codec.hpp"
 #include "messages/type_ids.hpp"
+#include "model/shard_routing.hpp"
 #include "model/shard_store.hpp"
 #include "node/node.hpp"
 #include "testing/actor_fixture.hpp"
@@ -102,7 +102,7 @@ struct fixture : test_coordinator_fixture<node_test_config> {
     std::shared_ptr<counter_log> listener_log = std::make_shared<counter_log>();
     caf::actor peer_manager;
     caf::actor writer;
-    caf::actor dispatcher;
+    dispatcher_actor dispatcher;
     public_key_bytes owner{};
 
     fixture() {
@@ -125,7 +125,7 @@ struct fixture : test_coordinator_fixture<node_test_config> {
         std::vector<caf::actor> all = shards;
         all.insert(all.end(), {peer_manager, writer});
         if (dispatcher)
-            all.push_back(dispatcher);
+            all.push_back(caf::actor_cast<caf::actor>(dispatcher));
         for (auto& actor : all)
             caf::anon_send_exit(actor, caf::exit_reason::user_shutdown);
         sched.run();
@@ -133,10 +133,12 @@ struct fixture : test_coordinator_fixture<node_test_config> {
 
     void start(dispatcher_limits limits) {
         dispatcher_links links;
-        links.shards = shards;
-        links.peer_manager = peer_manager;
-        links.getter = peer_manager;
-        links.writer = writer;
+        // The stand-ins are untyped: cast to the interfaces they stand in for.
+        for (auto& shard : shards)
+            links.shards.push_back(caf::actor_cast<shard_actor>(shard));
+        links.peer_manager = caf::actor_cast<peer_manager_actor>(peer_manager);
+        links.getter = caf::actor_cast<getter_actor>(peer_manager);
+        links.writer = caf::actor_cast<datagram_writer_actor>(writer);
         links.limits = limits;
         links.dispatcher_count = 1;
         links.monotonic_clock = [now = now_ms] { return std::chrono::milliseconds(*now); };

@@ -18,11 +18,11 @@
 #include "actors/getter.hpp"
 #include "actors/log.hpp"
 #include "actors/shard.hpp"
-#include "model/socket_address.hpp"
 #include "codec/codec.hpp"
 #include "crypto/dat_crypto.hpp"
 #include "crypto/ed25519.hpp"
 #include "messages/type_ids.hpp"
+#include "model/socket_address.hpp"
 #include "node/node.hpp"
 #include "testing/actor_fixture.hpp"
 
@@ -77,7 +77,8 @@ struct fixture : test_coordinator_fixture<node_test_config> {
     key_pair owner = keys_for(200);
     // Eight equally trusted peers, closest to the owner's key first.
     std::vector<address> by_distance;
-    caf::actor getter;
+    getter_actor getter;
+    shard_actor shard;
 
     fixture() {
         initialize_crypto();
@@ -96,13 +97,13 @@ struct fixture : test_coordinator_fixture<node_test_config> {
         auto writer = sys.spawn(recording_writer, sent);
         auto manager = sys.spawn(fixed_peer_manager, snapshot);
         shard_setup shard_config;
-        shard_config.writer = writer;
+        shard_config.writer = caf::actor_cast<datagram_writer_actor>(writer);
         shard_config.wall_clock_ms = [] { return base_time + 60'000; };
-        auto shard = spawn_shard(sys, shard_config);
+        shard = spawn_shard(sys, shard_config);
         getter_setup setup;
         setup.shards = {shard};
-        setup.peer_manager = manager;
-        setup.writer = writer;
+        setup.peer_manager = caf::actor_cast<peer_manager_actor>(manager);
+        setup.writer = caf::actor_cast<datagram_writer_actor>(writer);
         setup.fanout = 3;
         setup.min_work = 0;
         setup.timeout = milliseconds(2000);
@@ -111,7 +112,8 @@ struct fixture : test_coordinator_fixture<node_test_config> {
         setup.widen_rounds = 1;
         setup.silent_after = milliseconds(500);
         getter = spawn_getter(sys, setup);
-        stoppable = {getter, shard, manager, writer};
+        stoppable = {caf::actor_cast<caf::actor>(getter), caf::actor_cast<caf::actor>(shard),
+                     manager, writer};
         sched.run();
     }
 
@@ -121,8 +123,9 @@ struct fixture : test_coordinator_fixture<node_test_config> {
         sched.run();
     }
 
-    dat owner_dat(const std::string& key) {
-        auto made = make_dat(owner, bytes(key.begin(), key.end()), bytes{'v'}, base_time, 0, 1);
+    dat owner_dat(const std::string& key, std::uint64_t time_ms = base_time, int difficulty = 0) {
+        auto made =
+            make_dat(owner, bytes(key.begin(), key.end()), bytes{'v'}, time_ms, difficulty, 1);
         CAF_REQUIRE(made.has_value());
         return *made;
     }
@@ -278,6 +281,31 @@ CAF_TEST(a GET whose every peer answers is not slowed by silent_after) {
     CAF_REQUIRE(get.failed->has_value());
     CAF_CHECK(errc_of(**get.failed) == errc::not_found);
     wait(milliseconds(2000));
+    CAF_CHECK(asked().empty());
+}
+
+CAF_TEST(a verified answer the shard refuses still answers the GET and the getter lives on) {
+    // The GET misses locally and asks peers; meanwhile a newer version
+    // arrives at the shard, so the shard refuses the older answer
+    // (older_than_stored). That refusal is an error reply to the getter's
+    // store request: the getter handles it and keeps serving.
+    // Enough work for the shard (min_work 8) to store them.
+    auto older = owner_dat("raced", base_time, 8);
+    auto newer = owner_dat("raced", base_time + 1000, 8);
+    auto get = request_get(older);
+    auto first = asked();
+    CAF_REQUIRE_EQUAL(first.size(), 3u);
+    entry newer_entry;
+    newer_entry.data = newer;
+    self->send(shard, store_atom_v, newer_entry);
+    sched.run();
+    found(first[0], older);
+    CAF_REQUIRE(get.found->has_value());
+    CAF_CHECK((*get.found)->data == older);
+    // The getter is alive: a second GET is answered (locally, the newer one).
+    auto again = request_get(newer);
+    CAF_REQUIRE(again.found->has_value());
+    CAF_CHECK((*again.found)->data == newer);
     CAF_CHECK(asked().empty());
 }
 

@@ -1,8 +1,9 @@
 // Actor tests of the peer manager on CAF's deterministic test coordinator.
 // The manager is driven exactly as the dispatchers and the pruner drive it:
 // (inbound_atom, address, ping_message|pong_message), (tick_atom),
-// (own_addr_atom, reporter, observed), (peers_atom), (metrics_atom), (status_atom, used, capacity),
-// (wait_peers_atom, n), (changed_atom, subscriber). Its datagrams go to a
+// (observed_atom, reporter, observed), (tell_addr_atom, dispatcher), (peers_atom),
+// (metrics_atom), (usage_atom, used, capacity), (wait_peers_atom, n),
+// (subscribe_atom, subscriber). Its datagrams go to a
 // recording writer and are decoded with the codec, so the PINGs' challenges
 // can be answered with PONGs that other key pairs sign.
 //
@@ -71,7 +72,7 @@ caf::behavior recording_writer(caf::event_based_actor*,
 
 caf::behavior counting_subscriber(caf::event_based_actor*, std::shared_ptr<int> count) {
     return {
-        [=](changed_atom) { ++*count; },
+        [=](active_changed_atom) { ++*count; },
     };
 }
 
@@ -93,7 +94,7 @@ struct fixture : test_coordinator_fixture<node_test_config> {
     std::shared_ptr<std::int64_t> clock = std::make_shared<std::int64_t>(0);
     std::shared_ptr<std::vector<datagram>> sent = std::make_shared<std::vector<datagram>>();
     caf::actor writer;
-    caf::actor manager;
+    peer_manager_actor manager;
     std::vector<caf::actor> helpers; // probes, subscribers, dispatchers
     key_pair own = keys_for(1);
 
@@ -122,7 +123,7 @@ struct fixture : test_coordinator_fixture<node_test_config> {
         setup.keys = own;
         setup.edges = std::move(edges);
         setup.own_addresses = std::move(own_addresses);
-        setup.writer = writer;
+        setup.writer = caf::actor_cast<datagram_writer_actor>(writer);
         setup.now = [clock = clock] { return milliseconds(*clock); };
         manager = spawn_peer_manager(sys, std::move(setup));
         sched.run();
@@ -239,7 +240,7 @@ struct fixture : test_coordinator_fixture<node_test_config> {
         auto count = std::make_shared<int>(0);
         auto subscriber = sys.spawn(counting_subscriber, count);
         helpers.push_back(subscriber);
-        self->send(manager, changed_atom_v, subscriber);
+        self->send(manager, subscribe_atom_v, caf::actor_cast<active_set_listener>(subscriber));
         sched.run();
         return count;
     }
@@ -248,13 +249,13 @@ struct fixture : test_coordinator_fixture<node_test_config> {
         auto told = std::make_shared<std::vector<address>>();
         auto dispatcher = sys.spawn(recording_dispatcher, told);
         helpers.push_back(dispatcher);
-        self->send(manager, own_addr_atom_v, dispatcher);
+        self->send(manager, tell_addr_atom_v, caf::actor_cast<own_address_listener>(dispatcher));
         sched.run();
         return told;
     }
 
     void report_own_address(const address& reporter, const address& observed) {
-        self->send(manager, own_addr_atom_v, reporter, observed);
+        self->send(manager, observed_atom_v, reporter, observed);
         sched.run();
     }
 
@@ -832,7 +833,7 @@ CAF_TEST(subscribers are told when the active set changes) {
 CAF_TEST(PINGs carry our own used space and capacity) {
     auto e = make_remote(2);
     start({e.addr});
-    self->send(manager, status_atom_v, std::uint64_t{1234}, std::uint64_t{99999});
+    self->send(manager, usage_atom_v, std::uint64_t{1234}, std::uint64_t{99999});
     sched.run();
     drain();
     self->send(manager, tick_atom_v);
@@ -876,7 +877,7 @@ CAF_TEST(edges are asked for our address every getmyaddrport period) {
     peer_manager_setup setup;
     setup.keys = own;
     setup.edges = {e1.addr, e2.addr};
-    setup.writer = writer;
+    setup.writer = caf::actor_cast<datagram_writer_actor>(writer);
     setup.now = [clock = clock] { return milliseconds(*clock); };
     setup.getmyaddrport_every = std::chrono::minutes(10);
     manager = spawn_peer_manager(sys, std::move(setup));

@@ -116,7 +116,7 @@ caf::behavior fake_peer_manager(caf::event_based_actor*, std::shared_ptr<peer_sn
 caf::behavior ignore_all(caf::event_based_actor*) {
     return {
         [=](send_atom, const datagram_batch&) {}, [=](append_atom, const entry&) {},
-        [=](changed_atom) {}, // a shard asking to hear about the backup's state
+        [=](watch_atom) {}, // a shard asking to hear about the backup's state
     };
 }
 
@@ -144,19 +144,19 @@ struct fixture : test_coordinator_fixture<node_test_config> {
         dat_y = *y;
     }
 
-    caf::actor make_shard(std::size_t fanout = 5) {
+    shard_actor make_shard(std::size_t fanout = 5) {
         shard_setup setup;
         setup.config.own_node_id = node_id(own.public_key);
         setup.fanout = fanout;
-        setup.writer = sink;
-        setup.backup = sink;
+        setup.writer = caf::actor_cast<datagram_writer_actor>(sink);
+        setup.backup = caf::actor_cast<backup_writer_actor>(sink);
         setup.wall_clock_ms = [wall = wall] { return *wall; };
         auto shard = spawn_shard(sys, std::move(setup));
         sched.run();
         return shard;
     }
 
-    template <class T, class... Ts> T ask(const caf::actor& dest, Ts... xs) {
+    template <class T, class Handle, class... Ts> T ask(const Handle& dest, Ts... xs) {
         auto slot = std::make_shared<std::optional<T>>();
         auto failed = std::make_shared<std::optional<caf::error>>();
         sys.spawn([=](caf::event_based_actor* asker) {
@@ -171,19 +171,19 @@ struct fixture : test_coordinator_fixture<node_test_config> {
         return std::move(**slot);
     }
 
-    void store(const caf::actor& shard, const dat& value, replica_ids replicas = {}) {
+    void store(const shard_actor& shard, const dat& value, replica_ids replicas = {}) {
         entry item;
         item.replicas = replicas;
         item.data = value;
         CAF_REQUIRE(ask<bool>(shard, store_atom_v, item));
     }
 
-    std::vector<replication_order> replicate(const caf::actor& shard,
+    std::vector<replication_order> replicate(const shard_actor& shard,
                                              const peer_snapshot& snapshot) {
         return ask<std::vector<replication_order>>(shard, replicate_atom_v, snapshot);
     }
 
-    replica_ids stored_replicas(const caf::actor& shard, const dat& value) {
+    replica_ids stored_replicas(const shard_actor& shard, const dat& value) {
         return ask<entry>(shard, get_atom_v, value.public_key, value.key).replicas;
     }
 };
@@ -329,9 +329,11 @@ CAF_TEST(the replicator forwards the shards orders to the batch writer) {
     auto shard_y = make_shard(5);
     store(shard_x, dat_x);
     store(shard_y, dat_y);
-    auto replicator = spawn_replicator(
-        sys,
-        {{shard_x, shard_y}, manager, batch_writer, std::chrono::milliseconds{500}, caf::actor{}});
+    auto replicator = spawn_replicator(sys, {{shard_x, shard_y},
+                                             caf::actor_cast<peer_manager_actor>(manager),
+                                             caf::actor_cast<stream_writer_actor>(batch_writer),
+                                             std::chrono::milliseconds{500},
+                                             auditor_actor{}});
     sched.run();
     CAF_CHECK_EQUAL(*asked, 0);
     // A tick runs a pass now. With three nodes and fanout 5 both entries
@@ -356,8 +358,8 @@ CAF_TEST(the replicator forwards the shards orders to the batch writer) {
     CAF_CHECK_EQUAL(writes->size(), 2u);
     // c3 becomes active. A burst of changes runs one pass after `settle`.
     *snapshot = make_snapshot(c(5), {c(1), c(2), c(3)});
-    self->send(replicator, changed_atom_v);
-    self->send(replicator, changed_atom_v);
+    self->send(replicator, active_changed_atom_v);
+    self->send(replicator, active_changed_atom_v);
     sched.run();
     CAF_CHECK_EQUAL(*asked, 2);
     advance_time(std::chrono::milliseconds{499});
@@ -377,7 +379,7 @@ CAF_TEST(the replicator forwards the shards orders to the batch writer) {
     sched.run();
     CAF_CHECK_EQUAL(*asked, 3);
     // A later change schedules a new pass.
-    self->send(replicator, changed_atom_v);
+    self->send(replicator, active_changed_atom_v);
     sched.run();
     advance_time(std::chrono::milliseconds{500});
     sched.run();

@@ -96,7 +96,7 @@ caf::behavior recording_backup(caf::event_based_actor*, std::shared_ptr<std::vec
             out->push_back(item);
             return true;
         },
-        [=](changed_atom) {},
+        [=](watch_atom) {},
     };
 }
 
@@ -118,7 +118,7 @@ struct fixture : test_coordinator_fixture<node_test_config> {
     std::shared_ptr<bool> backup_full = std::make_shared<bool>(false);
     caf::actor writer;
     caf::actor backup;
-    caf::actor shard;
+    shard_actor shard;
     key_pair own = keys_for(200);
     std::uint64_t own_id = node_id(own.public_key);
 
@@ -138,8 +138,8 @@ struct fixture : test_coordinator_fixture<node_test_config> {
         // past the default shares (store_quota_test tests those).
         setup.config.shares = {0, 0};
         setup.min_work = min_work;
-        setup.writer = writer;
-        setup.backup = backup;
+        setup.writer = caf::actor_cast<datagram_writer_actor>(writer);
+        setup.backup = caf::actor_cast<backup_writer_actor>(backup);
         setup.wall_clock_ms = [wall = wall] { return *wall; };
         shard = spawn_shard(sys, std::move(setup));
         sched.run();
@@ -247,7 +247,7 @@ CAF_TEST(an API put is answered only after the backup wrote it) {
 
 CAF_TEST(while the backup is unwritable every PUT is refused before it is stored) {
     start();
-    caf::anon_send(shard, changed_atom_v, false);
+    caf::anon_send(shard, writable_atom_v, false);
     sched.run();
     auto value = signed_dat(keys_for(1), "k", "v", base_time);
     check_refused(value, errc::backup_unavailable); // a peer's PUT
@@ -259,7 +259,7 @@ CAF_TEST(while the backup is unwritable every PUT is refused before it is stored
     CAF_CHECK_EQUAL(st.puts_refused, 2u);
     CAF_CHECK_EQUAL(st.puts_stored, 0u);
     // Writable again: accepted.
-    caf::anon_send(shard, changed_atom_v, true);
+    caf::anon_send(shard, writable_atom_v, true);
     sched.run();
     require_stored(value);
     CAF_CHECK_EQUAL(appended->size(), 1u);
@@ -531,7 +531,7 @@ CAF_TEST(a GET is answered through the writer with the entry or not found) {
 CAF_TEST(a shard without a backup stores all the same) {
     shard_setup setup;
     setup.config.own_node_id = own_id;
-    setup.writer = writer;
+    setup.writer = caf::actor_cast<datagram_writer_actor>(writer);
     setup.wall_clock_ms = [wall = wall] { return *wall; };
     shard = spawn_shard(sys, std::move(setup));
     sched.run();
@@ -563,8 +563,8 @@ CAF_TEST(expire removes entries once time plus TTL has passed) {
     shard_setup setup;
     setup.config.own_node_id = own_id;
     setup.config.ttl_ms = 10'000;
-    setup.writer = writer;
-    setup.backup = backup;
+    setup.writer = caf::actor_cast<datagram_writer_actor>(writer);
+    setup.backup = caf::actor_cast<backup_writer_actor>(backup);
     setup.wall_clock_ms = [wall = wall] { return *wall; };
     shard = spawn_shard(sys, std::move(setup));
     sched.run();

@@ -105,7 +105,7 @@ caf::behavior recording_ack_sink(caf::event_based_actor*,
 caf::behavior ignore_all(caf::event_based_actor*) {
     return {
         [=](send_atom, const datagram_batch&) {}, [=](append_atom, const entry&) {},
-        [=](changed_atom) {}, // a shard asking to hear about the backup's state
+        [=](watch_atom) {}, // a shard asking to hear about the backup's state
     };
 }
 
@@ -175,7 +175,7 @@ struct fixture : test_coordinator_fixture<node_test_config> {
         return out;
     }
 
-    template <class T, class... Ts> T ask(const caf::actor& dest, Ts... xs) {
+    template <class T, class Handle, class... Ts> T ask(const Handle& dest, Ts... xs) {
         auto slot = std::make_shared<std::optional<T>>();
         auto failed = std::make_shared<std::optional<caf::error>>();
         auto probe = sys.spawn([=](caf::event_based_actor* asker) {
@@ -200,18 +200,18 @@ struct fixture : test_coordinator_fixture<node_test_config> {
 
     // A getter (fanout 5, 2 s timeout) whose peer manager always answers
     // with `snapshot`, over one empty shard; `adjust` changes the setup.
-    caf::actor spawn_test_getter(std::shared_ptr<peer_snapshot> snapshot,
-                                 const std::function<void(getter_setup&)>& adjust) {
+    getter_actor spawn_test_getter(std::shared_ptr<peer_snapshot> snapshot,
+                                   const std::function<void(getter_setup&)>& adjust) {
         auto updates = std::make_shared<std::vector<trust_update>>();
         auto fake_manager = sys.spawn(recording_peer_manager, updates, snapshot);
         shard_setup shard_config;
-        shard_config.writer = writer;
+        shard_config.writer = caf::actor_cast<datagram_writer_actor>(writer);
         shard_config.wall_clock_ms = wall_clock();
         auto shard = spawn_shard(sys, shard_config);
         getter_setup setup;
         setup.shards = {shard};
-        setup.peer_manager = fake_manager;
-        setup.writer = writer;
+        setup.peer_manager = caf::actor_cast<peer_manager_actor>(fake_manager);
+        setup.writer = caf::actor_cast<datagram_writer_actor>(writer);
         setup.fanout = 5;
         setup.min_work = 0;
         setup.timeout = milliseconds(2000);
@@ -219,14 +219,15 @@ struct fixture : test_coordinator_fixture<node_test_config> {
         adjust(setup);
         auto getter = spawn_getter(sys, setup);
         sched.run();
-        for (auto& actor : {getter, shard, fake_manager})
+        for (auto& actor : {caf::actor_cast<caf::actor>(getter), caf::actor_cast<caf::actor>(shard),
+                            fake_manager})
             stoppable.push_back(actor);
         return getter;
     }
 
     // Starts an API GET; the slots fill with its entry or its error.
     std::pair<std::shared_ptr<std::optional<entry>>, std::shared_ptr<std::optional<caf::error>>>
-    request_get(const caf::actor& getter, const dat& value) {
+    request_get(const getter_actor& getter, const dat& value) {
         auto slot = std::make_shared<std::optional<entry>>();
         auto failed = std::make_shared<std::optional<caf::error>>();
         sys.spawn([=](caf::event_based_actor* asker) {
@@ -240,7 +241,7 @@ struct fixture : test_coordinator_fixture<node_test_config> {
 
     // -- a real peer manager with active peers ---------------------------------
 
-    caf::actor manager;
+    peer_manager_actor manager;
 
     void start_manager(const std::vector<remote>& edges, peer_config config = {},
                        std::uint64_t seed = 0) {
@@ -249,11 +250,11 @@ struct fixture : test_coordinator_fixture<node_test_config> {
         setup.keys = keys_for(1);
         for (auto& edge : edges)
             setup.edges.push_back(edge.addr);
-        setup.writer = writer;
+        setup.writer = caf::actor_cast<datagram_writer_actor>(writer);
         setup.now = monotonic();
         setup.rng_seed = seed;
         manager = spawn_peer_manager(sys, std::move(setup));
-        stoppable.push_back(manager);
+        stoppable.push_back(caf::actor_cast<caf::actor>(manager));
         sched.run();
         // Edges are active as soon as they answer a PING.
         drain();
@@ -302,8 +303,8 @@ CAF_TEST(the auditor passes valid answers and fails not found forged and silent 
     setup.config.challenge_probability = 1.0;
     setup.config.challenge_after = milliseconds(1000);
     setup.config.timeout = milliseconds(500);
-    setup.peer_manager = fake_manager;
-    setup.writer = writer;
+    setup.peer_manager = caf::actor_cast<peer_manager_actor>(fake_manager);
+    setup.writer = caf::actor_cast<datagram_writer_actor>(writer);
     setup.min_work = 0;
     setup.now = monotonic();
     setup.wall_clock_ms = wall_clock();
@@ -382,7 +383,7 @@ CAF_TEST(the auditor passes valid answers and fails not found forged and silent 
     CAF_CHECK_EQUAL(failures["invalid"], 1);
     CAF_CHECK_EQUAL(failures["timeout"], 1);
     CAF_CHECK_EQUAL(failures["stale"], 0); // every known reason is reported
-    stoppable.push_back(auditor);
+    stoppable.push_back(caf::actor_cast<caf::actor>(auditor));
     stoppable.push_back(fake_manager);
 }
 
@@ -393,11 +394,11 @@ CAF_TEST(the dispatcher sends every GET_ACK to the getter and the auditor) {
     auto auditor = sys.spawn(recording_ack_sink, to_auditor);
     auto sink = sys.spawn(ignore_all);
     dispatcher_links links;
-    links.shards = {sink};
-    links.peer_manager = sink;
-    links.getter = getter;
-    links.writer = sink;
-    links.auditor = auditor;
+    links.shards = {caf::actor_cast<shard_actor>(sink)};
+    links.peer_manager = caf::actor_cast<peer_manager_actor>(sink);
+    links.getter = caf::actor_cast<getter_actor>(getter);
+    links.writer = caf::actor_cast<datagram_writer_actor>(sink);
+    links.auditor = caf::actor_cast<auditor_actor>(auditor);
     auto dispatcher = spawn_dispatcher(sys, links);
     sched.run();
     auto value = owner_dat("routed");
@@ -412,7 +413,7 @@ CAF_TEST(the dispatcher sends every GET_ACK to the getter and the auditor) {
     CAF_CHECK((*to_getter)[0].from == make_address(7));
     CAF_CHECK((*to_auditor)[0].from == make_address(7));
     CAF_CHECK((*to_auditor)[0].ack.item.data == value);
-    for (auto& actor : {getter, auditor, sink, dispatcher})
+    for (auto& actor : {getter, auditor, sink, caf::actor_cast<caf::actor>(dispatcher)})
         stoppable.push_back(actor);
 }
 
@@ -512,7 +513,7 @@ CAF_TEST(a peer below the floor is no replica until it recovers) {
     setup.config.own_node_id = node_id(keys_for(1).public_key);
     setup.fanout = 3;
     auto sink = sys.spawn(ignore_all);
-    setup.writer = sink;
+    setup.writer = caf::actor_cast<datagram_writer_actor>(sink);
     setup.wall_clock_ms = wall_clock();
     setup.replica_floor = 0.25;
     setup.min_work = 0;
@@ -539,7 +540,7 @@ CAF_TEST(a peer below the floor is no replica until it recovers) {
     auto recovered = choose_replicas(snapshot(), key, 3, 0.25);
     CAF_CHECK(std::find(recovered.replicas.begin(), recovered.replicas.end(), victim.id()) !=
               recovered.replicas.end());
-    stoppable.push_back(shard);
+    stoppable.push_back(caf::actor_cast<caf::actor>(shard));
     stoppable.push_back(sink);
 }
 

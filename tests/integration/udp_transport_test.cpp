@@ -22,8 +22,8 @@ namespace {
 
 // Stops `actor` (stop_atom for the blocking reader, an exit for the writer)
 // and waits until it has terminated.
-template <class Message>
-void stop_and_wait(caf::actor_system& system, const caf::actor& actor, Message message) {
+template <class Handle, class Message>
+void stop_and_wait(caf::actor_system& system, const Handle& actor, Message message) {
     caf::scoped_actor self{system};
     self->monitor(actor);
     if constexpr (std::is_same_v<Message, caf::exit_reason>)

@@ -331,12 +331,6 @@ TEST_CASE("closest_replicas matches a brute-force reference") {
     }
 }
 
-TEST_CASE("leader is the highest non-zero replica ID") {
-    CHECK(leader(replica_ids{3, 9, 0, 0, 1}) == 9);
-    CHECK(leader(replica_ids{0xFFFF'FFFF'FFFF'FFFF, 2, 0, 0, 0}) == 0xFFFF'FFFF'FFFF'FFFF);
-    CHECK(leader(replica_ids{}) == 0);
-}
-
 TEST_CASE("replicate reports changed sets and only the new IDs") {
     shard_store store(roomy());
     const entry a = make_entry(0x1000, "a", now);
