@@ -15,7 +15,7 @@ struct group_watch_state {
     // Itself, until the last member is down: nothing else holds the watcher,
     // and an actor no one references is terminated (monitors do not count).
     // The state, and with it this reference, goes when the watcher quits.
-    caf::actor keep_alive;
+    caf::strong_actor_ptr keep_alive;
     static inline const char* name = "group_watch";
 };
 
@@ -24,7 +24,7 @@ caf::behavior group_watch(caf::stateful_actor<group_watch_state>* self,
                           std::vector<caf::strong_actor_ptr> members) {
     self->state.members = members.size();
     self->state.running = members.size();
-    self->state.keep_alive = caf::actor_cast<caf::actor>(self);
+    self->state.keep_alive = caf::actor_cast<caf::strong_actor_ptr>(self);
     log->info("{} {} running", members.size(), plural);
     // A member that already stopped still sends its down message. The
     // references go at the end of this function: monitors hold none.
