@@ -65,12 +65,15 @@ double cpu_seconds() {
     return static_cast<double>(now.tv_sec) + static_cast<double>(now.tv_nsec) / 1e9;
 }
 
-std::uint64_t sync_shards(caf::scoped_actor& self, const std::vector<caf::actor>& shards) {
+std::uint64_t sync_shards(caf::scoped_actor& self, const std::vector<shard_actor>& shards) {
     std::uint64_t entries = 0;
     for (auto& shard : shards)
-        self->request(shard, caf::infinite, status_atom_v)
-            .receive([&](const node_status& status) { entries += status.entries; },
-                     [](const caf::error&) {});
+        self->request(shard, caf::infinite, metrics_atom_v)
+            .receive(
+                [&](const metric_report& report) {
+                    entries += static_cast<std::uint64_t>(report.total("dave_entries"));
+                },
+                [](const caf::error&) {});
     return entries;
 }
 
@@ -84,7 +87,7 @@ struct pass_cost {
 };
 
 // One pass as the replicator runs it: every shard asked at once.
-pass_cost run_pass(caf::scoped_actor& self, const std::vector<caf::actor>& shards,
+pass_cost run_pass(caf::scoped_actor& self, const std::vector<shard_actor>& shards,
                    const peer_snapshot& peers) {
     pass_cost cost;
     const auto wall_start = std::chrono::steady_clock::now();
@@ -129,7 +132,7 @@ void report_pass(const char* name, const pass_cost& cost) {
 }
 
 peer_info peer(std::uint64_t id, std::uint16_t port) {
-    return {id, loopback(port), 0.5}; // neutral reliability
+    return {id, testing::loopback_address(port), 0.5}; // neutral reliability
 }
 
 } // namespace
@@ -147,7 +150,7 @@ int run_replication() {
     auto setup = shard_settings(config);
     const std::uint64_t own_id = 0xF000'0000'0000'0000ULL | (random.next() >> 4);
     setup.config.own_node_id = own_id;
-    std::vector<caf::actor> shards;
+    std::vector<shard_actor> shards;
     for (std::size_t i = 0; i < config.store.shard_count; ++i)
         shards.push_back(spawn_shard(system, setup));
     sync_shards(self, shards);

@@ -65,11 +65,14 @@ void read_status(host_pointer self) {
     self->request(self->state.node, answer_within, dave::status_atom_v)
         .then(
             [=](const dave::node_status& status) {
+                const auto& metrics = status.metrics;
+                const auto entries = metrics.total("dave_entries");
                 std::cout << "status: node " << std::hex << status.node_id << std::dec << " on "
-                          << status.listen << ", " << status.entries << " entries, "
-                          << status.used_bytes << " bytes used, " << status.peers_active
+                          << status.listen << ", " << entries << " entries, "
+                          << metrics.total("dave_used_bytes") << " bytes used, "
+                          << metrics.total("dave_peers", {{"state", "active"}})
                           << " active peers\n";
-                if (status.entries != 1)
+                if (entries != 1)
                     *self->state.exit_code = 1;
                 shut_down(self);
             },

@@ -8,6 +8,7 @@
 
 #include <caf/atom.hpp>
 #include <caf/error.hpp>
+#include <caf/make_message.hpp>
 #include <caf/type_id.hpp>
 
 #include "codec/errc.hpp"

@@ -400,8 +400,10 @@ CAF_TEST(the replicator as spawn_node sets it up waits its settle delay after a 
     auto setup = replicator_settings(node_config{});
     CAF_CHECK_EQUAL(setup.settle.count(), 500);
     setup.shards = {shard};
-    setup.peer_manager = sys.spawn(fake_peer_manager, snapshot, asked);
-    setup.batch_writer = sys.spawn(recording_batch_writer, writes);
+    setup.peer_manager =
+        caf::actor_cast<peer_manager_actor>(sys.spawn(fake_peer_manager, snapshot, asked));
+    setup.batch_writer =
+        caf::actor_cast<stream_writer_actor>(sys.spawn(recording_batch_writer, writes));
     auto replicator = spawn_replicator(sys, std::move(setup));
     sched.run();
     self->send(replicator, tick_atom_v);
@@ -410,13 +412,13 @@ CAF_TEST(the replicator as spawn_node sets it up waits its settle delay after a 
     CAF_REQUIRE_EQUAL(writes->size(), 1u);
     // c3 becomes active, and 250 ms later c4: one pass, 500 ms after the first.
     *snapshot = make_snapshot(c(5), {c(1), c(2), c(3)});
-    self->send(replicator, changed_atom_v);
+    self->send(replicator, active_changed_atom_v);
     sched.run();
     CAF_CHECK_EQUAL(*asked, 1);
     advance_time(std::chrono::milliseconds{250});
     sched.run();
     *snapshot = make_snapshot(c(5), {c(1), c(2), c(3), c(4)});
-    self->send(replicator, changed_atom_v);
+    self->send(replicator, active_changed_atom_v);
     sched.run();
     advance_time(std::chrono::milliseconds{249});
     sched.run();

@@ -13,11 +13,11 @@
 
 #include <fmt/format.h>
 
-#include "support/harness.hpp"
-#include "support/node_process.hpp"
+#include "testing/harness.hpp"
+#include "testing/node_process.hpp"
 
 using namespace dave;
-using namespace dave::itest;
+using namespace dave::testing;
 
 namespace {
 

@@ -23,8 +23,8 @@
 #include "codec/tcp_frame.hpp"
 #include "crypto/dat_crypto.hpp"
 #include "model/socket_address.hpp"
-#include "support/harness.hpp"
-#include "support/udp_client.hpp"
+#include "testing/harness.hpp"
+#include "testing/udp_client.hpp"
 #include "test_data.hpp"
 #include "testing/counts.hpp"
 #include "testing/harness.hpp"
@@ -127,6 +127,12 @@ std::uint64_t drops_for(const node_status& status, const std::string& reason) {
 
 std::uint64_t count_of(const node_status& status, const char* family) {
     return static_cast<std::uint64_t>(status.metrics.total(family));
+}
+
+// Every datagram that came in: routed by op, or dropped.
+std::uint64_t datagrams_in(const node_status& status) {
+    return count_of(status, "dave_datagrams_in_total") +
+           count_of(status, "dave_datagrams_dropped_total");
 }
 
 } // namespace

@@ -14,11 +14,11 @@
 
 #include <httplib.h>
 
-#include "support/harness.hpp"
-#include "support/node_process.hpp"
+#include "testing/harness.hpp"
+#include "testing/node_process.hpp"
 
 using namespace dave;
-using namespace dave::itest;
+using namespace dave::testing;
 using namespace std::chrono_literals;
 
 namespace {

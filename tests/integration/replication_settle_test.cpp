@@ -14,11 +14,11 @@
 #include <vector>
 
 #include "node/config.hpp"
-#include "support/harness.hpp"
-#include "support/node_process.hpp"
+#include "testing/harness.hpp"
+#include "testing/node_process.hpp"
 
 using namespace dave;
-using namespace dave::itest;
+using namespace dave::testing;
 
 namespace {
 

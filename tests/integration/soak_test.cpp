@@ -59,9 +59,9 @@
 #include "testing/tcp_client.hpp"
 #include "testing/udp_client.hpp"
 #include "model/socket_address.hpp"
-#include "support/harness.hpp"
-#include "support/node_process.hpp"
-#include "support/udp_client.hpp"
+#include "testing/harness.hpp"
+#include "testing/node_process.hpp"
+#include "testing/udp_client.hpp"
 
 using namespace dave;
 using namespace dave::testing;
@@ -471,6 +471,19 @@ std::optional<std::uint64_t> kernel_drops(pid_t pid, std::uint16_t port) {
     return std::nullopt;
 }
 
+// The sum of a labelled family's values, e.g. every drop reason.
+std::uint64_t sum_of(const nlohmann::json& object) {
+    std::uint64_t sum = 0;
+    for (auto& [label, count] : object.items())
+        sum += count.get<std::uint64_t>();
+    return sum;
+}
+
+// Every datagram and frame that came in: routed by op, or dropped.
+std::uint64_t datagrams_in(const nlohmann::json& status) {
+    return sum_of(status["datagrams_in_total"]) + sum_of(status["datagrams_dropped_total"]);
+}
+
 std::uint64_t count_of(const nlohmann::json& object, const std::string& name) {
     if (!object.is_object() || !object.contains(name))
         return 0;
@@ -507,7 +520,7 @@ TEST_CASE("soak: a flooded node sheds load by policy, keeps serving, loses nothi
     // Count from here on: PINGs sent before the node listened left no trace.
     std::this_thread::sleep_for(200ms);
     std::optional<nlohmann::json> baseline;
-    REQUIRE(poll_until([&] { return (baseline = node_status_json(http_port)).has_value(); }, 30s));
+    REQUIRE(poll_until([&] { return (baseline = status_json(http_port)).has_value(); }, 30s));
     const auto in_before = datagrams_in(*baseline);
     const auto kernel_before = kernel_drops(node.pid(), port).value_or(0);
     std::uint64_t probe_sent = 0; // datagrams this process sends the node from here on

@@ -25,8 +25,8 @@
 #include "testing/tcp_client.hpp"
 #include "testing/udp_client.hpp"
 #include "model/socket_address.hpp"
-#include "support/harness.hpp"
-#include "support/udp_client.hpp"
+#include "testing/harness.hpp"
+#include "testing/udp_client.hpp"
 
 using namespace dave;
 using namespace dave::testing;
@@ -71,6 +71,11 @@ std::uint64_t count_of(const node_status& status, const char* family,
         return static_cast<std::uint64_t>(status.metrics.total(family));
     return static_cast<std::uint64_t>(
         status.metrics.total(family, {{"reason", std::string(reason)}}));
+}
+
+std::uint64_t puts_done(const node_status& status) {
+    return count_of(status, "dave_puts_accepted_total") +
+           count_of(status, "dave_puts_refused_total");
 }
 
 enum class flood_over { tcp, udp };

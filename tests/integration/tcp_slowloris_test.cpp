@@ -35,8 +35,8 @@
 #include "testing/tcp_client.hpp"
 #include "testing/udp_client.hpp"
 #include "model/socket_address.hpp"
-#include "support/harness.hpp"
-#include "support/udp_client.hpp"
+#include "testing/harness.hpp"
+#include "testing/udp_client.hpp"
 
 using namespace dave;
 using namespace dave::testing;
@@ -56,7 +56,7 @@ std::uint64_t drops_for(const node_status& status, const std::string& reason) {
 std::uint64_t drops_now(embedded_node& node, const std::string& reason) {
     auto status = node.client().status();
     REQUIRE(static_cast<bool>(status));
-    return count_named(status->drops, reason);
+    return drops_for(*status, reason);
 }
 
 // A TCP connection to 127.0.0.1:port from 127.0.0.`source` (0: any), or to
@@ -253,16 +253,16 @@ TEST_CASE("slowloris: an honest writer's frames are stored while 256 connections
             << refused_sends << " sends failed); attack still held " << open_at_end
             << " connections, " << reconnects << " connects in all");
     MESSAGE("drops: tcp_frame_timeout "
-            << count_named(status->drops, "tcp_frame_timeout") << ", tcp_connection_shed "
-            << count_named(status->drops, "tcp_connection_shed") << ", tcp_listener_full "
-            << count_named(status->drops, "tcp_listener_full") << ", tcp_source_limit "
-            << count_named(status->drops, "tcp_source_limit"));
+            << drops_for(*status, "tcp_frame_timeout") << ", tcp_connection_shed "
+            << drops_for(*status, "tcp_connection_shed") << ", tcp_listener_full "
+            << drops_for(*status, "tcp_listener_full") << ", tcp_source_limit "
+            << drops_for(*status, "tcp_source_limit"));
     CHECK(stored == honest_frames);
     CHECK(open_at_end >= attack_sources * attack_per_source - 16);
     // The dribblers were closed at their frame deadline, and room was made
     // for the honest writer by shedding them.
-    CHECK(count_named(status->drops, "tcp_frame_timeout") > 0);
-    CHECK(count_named(status->drops, "tcp_connection_shed") > 0);
+    CHECK(drops_for(*status, "tcp_frame_timeout") > 0);
+    CHECK(drops_for(*status, "tcp_connection_shed") > 0);
 }
 
 TEST_CASE("one source holds at most 8 TCP connections; the extra ones are closed at once") {

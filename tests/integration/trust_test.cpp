@@ -43,9 +43,9 @@
 #include "testing/node_process.hpp"
 #include "testing/udp_client.hpp"
 #include "model/shard_store.hpp"
-#include "support/harness.hpp"
-#include "support/node_process.hpp"
-#include "support/udp_client.hpp"
+#include "testing/harness.hpp"
+#include "testing/node_process.hpp"
+#include "testing/udp_client.hpp"
 
 using namespace dave;
 using namespace dave::testing;

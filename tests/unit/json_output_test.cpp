@@ -18,6 +18,7 @@
 #include <nlohmann/json.hpp>
 
 #include "actors/log.hpp"
+#include "model/metrics.hpp"
 #include "node/http_api.hpp"
 
 using namespace dave;
@@ -71,30 +72,37 @@ TEST_CASE("/status JSON: every string comes back as it went in") {
     status.node_id = 42;
     status.public_key = hostile;
     status.listen = hostile + " listen";
-    status.drops = {{hostile, 3}};
-    status.put_refusals = {{"too_old", 1}};
-    status.api_gets_sent = {{hostile + " peer", 5}};
-    status.peer_trust.push_back({});
-    status.peer_trust.back().peer = hostile + " trust";
+    status.metrics.counter("dave_datagrams_dropped_total", "Dropped.", 3, {{"reason", hostile}});
+    status.metrics.counter("dave_puts_refused_total", "Refused.", 1, {{"reason", "too_old"}});
+    status.metrics.counter("dave_api_gets_sent_total", "Sent.", 5, {{"peer", hostile + " peer"}});
+    status.metrics.fraction("dave_peer_reliability", "Reliability.", 0.25,
+                            {{"peer", hostile + " trust"}});
+    status.metrics.counter("dave_peer_challenges_total", "Challenges.", 2,
+                           {{"peer", hostile + " trust"}, {"outcome", hostile}});
     const auto parsed = nlohmann::json::parse(render_status_json(status));
     CHECK(parsed.at("node_id") == 42);
     CHECK(parsed.at("public_key") == hostile);
     CHECK(parsed.at("listen") == hostile + " listen");
-    CHECK(parsed.at("datagrams").at("drops").at(hostile) == 3);
-    CHECK(parsed.at("puts").at("refusals").at("too_old") == 1);
-    CHECK(parsed.at("gets").at("api_sent_by_peer").at(hostile + " peer") == 5);
-    CHECK(parsed.at("trust").at("peers").at(0).at("peer") == hostile + " trust");
+    CHECK(parsed.at("datagrams_dropped_total").at(hostile) == 3);
+    CHECK(parsed.at("puts_refused_total").at("too_old") == 1);
+    CHECK(parsed.at("api_gets_sent_total").at(hostile + " peer") == 5);
+    CHECK(parsed.at("peer_reliability").at(hostile + " trust") == 0.25);
+    const auto& rows = parsed.at("peer_challenges_total");
+    REQUIRE(rows.size() == 1);
+    CHECK(rows.at(0).at("peer") == hostile + " trust");
+    CHECK(rows.at(0).at("outcome") == hostile);
+    CHECK(rows.at(0).at("value") == 2);
 }
 
 TEST_CASE("/status JSON: bytes that are not UTF-8 are replaced, not thrown") {
     node_status status;
     status.listen = not_utf8;
-    status.drops = {{not_utf8, 1}};
+    status.metrics.counter("dave_datagrams_dropped_total", "Dropped.", 1, {{"reason", not_utf8}});
     std::string text;
     REQUIRE_NOTHROW(text = render_status_json(status));
     const auto parsed = nlohmann::json::parse(text);
     CHECK(parsed.at("listen") == not_utf8_replaced);
-    CHECK(parsed.at("datagrams").at("drops").at(not_utf8_replaced) == 1);
+    CHECK(parsed.at("datagrams_dropped_total").at(not_utf8_replaced) == 1);
 }
 
 TEST_CASE("JSON log lines: one object a line, message and actor as they were") {
