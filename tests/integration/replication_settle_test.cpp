@@ -47,7 +47,7 @@ replicator_events events_in(const std::string& log) {
     static const std::regex scheduled(
         R"(\[replicate\] active peers changed: replication pass in (\d+) ms)");
     static const std::regex pass(R"(\[replicate\] replication pass \d+ \(after a change\))");
-    static const std::regex activated(R"(\[peers\] peer \S+ active$)");
+    static const std::regex activated(R"(\[peers\] peer \S+ (\S+ )?active$)");
     std::stringstream lines(log);
     for (std::string line; std::getline(lines, line);) {
         auto time = line_time_ms(line);

@@ -30,12 +30,10 @@
 #include "codec/codec.hpp"
 #include "codec/tcp_frame.hpp"
 #include "crypto/dat_crypto.hpp"
+#include "model/socket_address.hpp"
 #include "testing/counts.hpp"
 #include "testing/harness.hpp"
 #include "testing/tcp_client.hpp"
-#include "testing/udp_client.hpp"
-#include "model/socket_address.hpp"
-#include "testing/harness.hpp"
 #include "testing/udp_client.hpp"
 
 using namespace dave;
@@ -46,7 +44,6 @@ namespace {
 constexpr std::size_t attack_sources = 32;
 constexpr std::size_t attack_per_source = 8; // the default per-source limit
 constexpr auto dribble_every = 400ms;
-
 
 std::uint64_t drops_for(const node_status& status, const std::string& reason) {
     return static_cast<std::uint64_t>(
@@ -374,9 +371,16 @@ TEST_CASE("framed PING, GET and GETMYADDRPORT on the TCP port get no answer and 
     }
     const auto before = drops_now(node, "not_put_over_tcp");
     // A UDP socket on the same port number as the TCP connection's source:
-    // any reply the node sent "to the sender" would arrive here.
-    udp_client udp;
-    int connection = connect_v6(fixture.tcp_port, udp.local().port);
+    // any reply the node sent "to the sender" would arrive here. The UDP
+    // socket's port may be taken for TCP by another process's connection, so
+    // try a few.
+    std::optional<udp_client> udp;
+    int connection = -1;
+    for (int attempt = 0; attempt < 20 && connection < 0; ++attempt) {
+        udp.emplace();
+        connection = tcp_connect(fixture.tcp_port, {.local_port = udp->local().port});
+    }
+    REQUIRE(connection >= 0);
 
     ping_message ping;
     ping.challenge[0] = 0x42;
@@ -393,7 +397,7 @@ TEST_CASE("framed PING, GET and GETMYADDRPORT on the TCP port get no answer and 
     REQUIRE(send_all(connection, later_frame));
 
     // No answer: not over UDP to the sender's address...
-    auto answer = udp.receive(1500ms);
+    auto answer = udp->receive(1500ms);
     if (answer) {
         auto decoded = decode_message(answer->payload);
         MESSAGE("the node answered over UDP with op "
