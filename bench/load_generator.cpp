@@ -29,9 +29,9 @@
 #include <unistd.h>
 #include <vector>
 
-#include "model/socket_address.hpp"
 #include "bench_commands.hpp"
 #include "codec/tcp_frame.hpp"
+#include "model/socket_address.hpp"
 #include "support.hpp"
 #include "testing/tcp_client.hpp"
 

@@ -23,8 +23,8 @@
 #include <caf/timespan.hpp>
 
 #include "codec/json_text.hpp"
-#include "model/backup_file.hpp"
 #include "crypto/dat_crypto.hpp"
+#include "model/backup_file.hpp"
 
 extern char** environ;
 

@@ -19,10 +19,10 @@
 #include <unordered_map>
 #include <vector>
 
-#include "model/admission.hpp" // source_address_hash
 #include "codec/defaults.hpp"
 #include "codec/types.hpp"
 #include "model/address_hash.hpp"
+#include "model/admission.hpp" // source_address_hash
 
 namespace dave {
 

@@ -23,11 +23,11 @@
 #include <unordered_map>
 #include <vector>
 
-#include "model/admission.hpp"   // source_address_hash
-#include "model/store_quota.hpp" // quota_source: what a connection is charged to
 #include "codec/defaults.hpp"
 #include "codec/types.hpp"
 #include "model/address_hash.hpp"
+#include "model/admission.hpp"   // source_address_hash
+#include "model/store_quota.hpp" // quota_source: what a connection is charged to
 
 namespace dave {
 

@@ -48,11 +48,12 @@ std::int64_t beyond_liveness(const metric_report& m, std::string_view family) {
 std::string status_line(const node_status& status) {
     const auto& m = status.metrics;
     const auto dropped = m.total("dave_datagrams_dropped_total");
-    return fmt::format("peers {}/{} active, entries {}, used {}/{} bytes, in {} out {} dropped {}{}",
-                       m.total("dave_peers", {{"state", "active"}}), m.total("dave_peers"),
-                       m.total("dave_entries"), m.total("dave_used_bytes"),
-                       m.total("dave_capacity_bytes"), m.total("dave_datagrams_in_total") + dropped,
-                       m.total("dave_datagrams_out_total"), dropped, trust_part(m));
+    return fmt::format(
+        "peers {}/{} active, entries {}, used {}/{} bytes, in {} out {} dropped {}{}",
+        m.total("dave_peers", {{"state", "active"}}), m.total("dave_peers"),
+        m.total("dave_entries"), m.total("dave_used_bytes"), m.total("dave_capacity_bytes"),
+        m.total("dave_datagrams_in_total") + dropped, m.total("dave_datagrams_out_total"), dropped,
+        trust_part(m));
 }
 
 std::string status_change_key(const node_status& status) {

@@ -55,9 +55,10 @@ void start_workload(driver_pointer self) {
         auto index = node.index;
         self->request(node.handle, caf::infinite, status_atom_v)
             .then([=](const node_status& status) {
-                self->state.report->unconverged.push_back(std::to_string(index) + ":" +
-                                                          std::to_string(status.metrics.total("dave_peers", {{"state", "active"}})) +
-                                                          "/" + std::to_string(status.metrics.total("dave_peers")));
+                self->state.report->unconverged.push_back(
+                    std::to_string(index) + ":" +
+                    std::to_string(status.metrics.total("dave_peers", {{"state", "active"}})) +
+                    "/" + std::to_string(status.metrics.total("dave_peers")));
             });
     }
     const auto& o = state.options;

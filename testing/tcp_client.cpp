@@ -5,8 +5,8 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "model/socket_address.hpp"
 #include "codec/tcp_frame.hpp"
+#include "model/socket_address.hpp"
 #include "testing/loopback.hpp"
 #include "testing/timing.hpp"
 

@@ -10,9 +10,9 @@
 #include <unistd.h>
 #include <unordered_map>
 
-#include "model/socket_address.hpp"
 #include "codec/codec.hpp"
 #include "crypto/ed25519.hpp"
+#include "model/socket_address.hpp"
 #include "testing/loopback.hpp"
 #include "testing/timing.hpp"
 

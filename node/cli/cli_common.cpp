@@ -4,9 +4,9 @@
 #include <filesystem>
 #include <iostream>
 
-#include "model/socket_address.hpp"
 #include "codec/hex.hpp"
 #include "crypto/key_file.hpp"
+#include "model/socket_address.hpp"
 
 namespace dave::cli {
 

@@ -2,10 +2,10 @@
 #include <map>
 #include <string>
 
-#include "model/backup_file.hpp"
 #include "cli_common.hpp"
 #include "commands.hpp"
 #include "crypto/dat_crypto.hpp"
+#include "model/backup_file.hpp"
 #include "node_api_client.hpp"
 
 namespace dave::cli {

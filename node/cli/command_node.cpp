@@ -5,10 +5,10 @@
 #include <caf/all.hpp>
 
 #include "actors/log.hpp"
-#include "model/socket_address.hpp"
 #include "cli_common.hpp"
 #include "commands.hpp"
 #include "crypto/key_file.hpp"
+#include "model/socket_address.hpp"
 #include "node/client.hpp"
 #include "node/http_api.hpp"
 #include "node/node.hpp"

@@ -50,7 +50,6 @@ entry as_entry(dat value) {
     return out;
 }
 
-
 // What a shard's metric_report says, by the names these tests use.
 struct shard_counts {
     std::uint64_t entries = 0;
@@ -59,7 +58,6 @@ struct shard_counts {
     std::uint64_t puts_refused = 0;
     std::map<std::string, std::int64_t> put_refusals;
 };
-
 
 shard_counts counts_of(const metric_report& report) {
     auto count = [&](const char* family) {

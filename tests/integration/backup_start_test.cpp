@@ -15,8 +15,8 @@
 #include <string>
 #include <vector>
 
-#include "model/backup_file.hpp"
 #include "crypto/dat_crypto.hpp"
+#include "model/backup_file.hpp"
 #include "testing/harness.hpp"
 #include "testing/node_process.hpp"
 #include "testing/udp_client.hpp"

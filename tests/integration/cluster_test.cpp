@@ -19,14 +19,11 @@
 
 #include <caf/all.hpp>
 
-#include "model/backup_file.hpp"
-#include "model/replica_set.hpp"
 #include "codec/codec.hpp"
 #include "crypto/dat_crypto.hpp"
 #include "crypto/proof_of_work.hpp"
-#include "testing/harness.hpp"
-#include "testing/node_process.hpp"
-#include "testing/udp_client.hpp"
+#include "model/backup_file.hpp"
+#include "model/replica_set.hpp"
 #include "model/shard_store.hpp"
 #include "testing/harness.hpp"
 #include "testing/node_process.hpp"

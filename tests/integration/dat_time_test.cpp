@@ -22,14 +22,11 @@
 #include "codec/codec.hpp"
 #include "codec/hex.hpp"
 #include "crypto/dat_crypto.hpp"
+#include "model/socket_address.hpp"
 #include "testing/harness.hpp"
 #include "testing/http_status.hpp"
 #include "testing/node_process.hpp"
 #include "testing/tcp_client.hpp"
-#include "testing/udp_client.hpp"
-#include "model/socket_address.hpp"
-#include "testing/harness.hpp"
-#include "testing/node_process.hpp"
 #include "testing/udp_client.hpp"
 
 using namespace dave;

@@ -23,8 +23,6 @@
 #include "codec/tcp_frame.hpp"
 #include "crypto/dat_crypto.hpp"
 #include "model/socket_address.hpp"
-#include "testing/harness.hpp"
-#include "testing/udp_client.hpp"
 #include "test_data.hpp"
 #include "testing/counts.hpp"
 #include "testing/harness.hpp"
@@ -118,12 +116,10 @@ std::vector<hostile_datagram> hostile_corpus(std::mt19937_64& rng) {
 
 // ---- TCP ----
 
-
 std::uint64_t drops_for(const node_status& status, const std::string& reason) {
     return static_cast<std::uint64_t>(
         status.metrics.total("dave_datagrams_dropped_total", {{"reason", reason}}));
 }
-
 
 std::uint64_t count_of(const node_status& status, const char* family) {
     return static_cast<std::uint64_t>(status.metrics.total(family));

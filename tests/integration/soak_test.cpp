@@ -53,14 +53,11 @@
 #include "codec/codec.hpp"
 #include "codec/tcp_frame.hpp"
 #include "crypto/dat_crypto.hpp"
+#include "model/socket_address.hpp"
 #include "testing/harness.hpp"
 #include "testing/http_status.hpp"
 #include "testing/node_process.hpp"
 #include "testing/tcp_client.hpp"
-#include "testing/udp_client.hpp"
-#include "model/socket_address.hpp"
-#include "testing/harness.hpp"
-#include "testing/node_process.hpp"
 #include "testing/udp_client.hpp"
 
 using namespace dave;

@@ -20,12 +20,10 @@
 #include "codec/codec.hpp"
 #include "codec/tcp_frame.hpp"
 #include "crypto/dat_crypto.hpp"
+#include "model/socket_address.hpp"
 #include "testing/counts.hpp"
 #include "testing/harness.hpp"
 #include "testing/tcp_client.hpp"
-#include "testing/udp_client.hpp"
-#include "model/socket_address.hpp"
-#include "testing/harness.hpp"
 #include "testing/udp_client.hpp"
 
 using namespace dave;

@@ -34,15 +34,12 @@
 #include <httplib.h>
 #include <nlohmann/json.hpp>
 
-#include "model/peer_trust.hpp"
-#include "model/replica_set.hpp"
-#include "model/socket_address.hpp"
 #include "codec/codec.hpp"
 #include "crypto/dat_crypto.hpp"
-#include "testing/harness.hpp"
-#include "testing/node_process.hpp"
-#include "testing/udp_client.hpp"
+#include "model/peer_trust.hpp"
+#include "model/replica_set.hpp"
 #include "model/shard_store.hpp"
+#include "model/socket_address.hpp"
 #include "testing/harness.hpp"
 #include "testing/node_process.hpp"
 #include "testing/udp_client.hpp"

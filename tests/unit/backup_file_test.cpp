@@ -11,10 +11,10 @@
 
 #include <unistd.h>
 
-#include "model/backup_file.hpp"
 #include "codec/codec.hpp"
 #include "crypto/dat_crypto.hpp"
 #include "crypto/ed25519.hpp"
+#include "model/backup_file.hpp"
 #include "test_data.hpp"
 
 using namespace dave;

@@ -15,9 +15,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "model/backup_open.hpp"
 #include "crypto/dat_crypto.hpp"
 #include "crypto/ed25519.hpp"
+#include "model/backup_open.hpp"
 
 using namespace dave;
 namespace fs = std::filesystem;

@@ -34,8 +34,7 @@ node_status status_of(const counts& c) {
     m.counter("dave_datagrams_in_total", "In.", c.in_get, {{"op", "get"}});
     m.counter("dave_datagrams_out_total", "Out.", c.out_ping, {{"op", "ping"}});
     m.counter("dave_datagrams_out_total", "Out.", c.out_pong, {{"op", "pong"}});
-    m.counter("dave_datagrams_out_total", "Out.", c.out_getmyaddrport,
-              {{"op", "getmyaddrport"}});
+    m.counter("dave_datagrams_out_total", "Out.", c.out_getmyaddrport, {{"op", "getmyaddrport"}});
     m.counter("dave_datagrams_out_total", "Out.", c.out_get_ack, {{"op", "get_ack"}});
     m.counter("dave_datagrams_dropped_total", "Dropped.", c.dropped, {{"reason", "malformed"}});
     m.counter("dave_audit_challenges_total", "Challenges.", c.passed, {{"outcome", "pass"}});

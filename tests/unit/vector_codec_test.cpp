@@ -10,8 +10,8 @@
 #include <variant>
 #include <vector>
 
-#include "model/backup_file.hpp"
 #include "codec/codec.hpp"
+#include "model/backup_file.hpp"
 #include "test_data.hpp"
 
 using namespace dave;
