@@ -273,7 +273,14 @@ TEST_CASE("a second HTTP API on the same port fails with address_in_use") {
     CHECK(time_status(first.port())); // the first still serves
 }
 
-TEST_CASE("/status answers within 1 s while 64 idle and 16 slow-header clients are connected") {
+// The bound below separates "answered" from "waited behind another client":
+// a /status held up by a slow or deaf client would wait for that client's 5 s
+// request deadline or write timeout. It is half of that, leaving room for the
+// sanitizer builds and a loaded machine; the speed itself is measured in
+// bench/, not here.
+constexpr auto not_held_up = std::chrono::milliseconds{2500};
+
+TEST_CASE("/status answers while 64 idle and 16 slow-header clients are connected") {
     api_fixture api;
     std::vector<std::unique_ptr<raw_connection>> idle;
     for (int i = 0; i < 64; ++i)
@@ -285,7 +292,7 @@ TEST_CASE("/status answers within 1 s while 64 idle and 16 slow-header clients a
         auto took = time_status(api.port());
         REQUIRE_MESSAGE(took, "round ", round, ": /status failed");
         MESSAGE("round ", round, ": /status in ", took->count(), " ms");
-        CHECK(*took < 1000ms);
+        CHECK(*took < not_held_up);
         std::this_thread::sleep_for(400ms);
     }
 }
@@ -298,7 +305,7 @@ TEST_CASE("/status answers while more connections than the cap are open") {
         idle.push_back(std::make_unique<raw_connection>(api.port()));
     auto took = time_status(api.port());
     REQUIRE(took);
-    CHECK(*took < 1000ms);
+    CHECK(*took < not_held_up);
     // The first connections were shed: the server closed them.
     CHECK(idle.front()->read_until_closed(2s).empty());
     char byte;
@@ -384,6 +391,6 @@ TEST_CASE("clients that never read their answers do not block /status") {
     for (int round = 0; round < 3; ++round) {
         auto took = time_status(api.port());
         REQUIRE(took);
-        CHECK(*took < 1000ms);
+        CHECK(*took < not_held_up);
     }
 }
