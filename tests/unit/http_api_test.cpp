@@ -145,7 +145,11 @@ struct api_fixture {
         config.key_file = folder / "node.key";
         config.store.backup_file.clear();
         config.log_level = "warn";
+        // Port 0: the kernel picks the UDP port, and TCP (UDP port + 1) may
+        // be taken by another process's socket; then try another.
         auto spawned = spawn_node(*system, config);
+        for (int attempt = 0; attempt < 10 && !spawned; ++attempt)
+            spawned = spawn_node(*system, config);
         REQUIRE_MESSAGE(spawned, system->render(spawned.error()));
         node = *spawned;
         auto started = http_api::start(*system, *node, "127.0.0.1:0", false);
