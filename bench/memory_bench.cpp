@@ -44,24 +44,6 @@ std::uint64_t sync_shards(caf::scoped_actor& self, const std::vector<shard_actor
     return entries;
 }
 
-// A cheap deterministic byte stream (splitmix64).
-struct filler {
-    std::uint64_t state = 0x9e3779b97f4a7c15ULL;
-    std::uint64_t next() {
-        std::uint64_t z = (state += 0x9e3779b97f4a7c15ULL);
-        z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-        z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-        return z ^ (z >> 31);
-    }
-    template <std::size_t N> void fill(std::array<std::uint8_t, N>& out) {
-        for (std::size_t i = 0; i < N; i += 8) {
-            std::uint64_t word = next();
-            for (std::size_t b = 0; b < 8 && i + b < N; ++b)
-                out[i + b] = static_cast<std::uint8_t>(word >> (8 * b));
-        }
-    }
-};
-
 } // namespace
 
 int run_memory() {
@@ -70,7 +52,7 @@ int run_memory() {
     caf::actor_system system{host};
     caf::scoped_actor self{system};
 
-    filler random;
+    filler random{0x9e3779b97f4a7c15ULL};
     std::vector<public_key_bytes> public_keys(public_key_count);
     for (auto& key : public_keys)
         random.fill(key);

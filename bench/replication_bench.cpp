@@ -41,24 +41,6 @@ constexpr std::size_t entry_count = 100'000;
 constexpr std::size_t chunk = 8192;
 constexpr std::size_t peer_count = 19;
 
-// A cheap deterministic byte stream (splitmix64).
-struct filler {
-    std::uint64_t state = 0x2545f4914f6cdd1dULL;
-    std::uint64_t next() {
-        std::uint64_t z = (state += 0x9e3779b97f4a7c15ULL);
-        z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-        z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-        return z ^ (z >> 31);
-    }
-    template <std::size_t N> void fill(std::array<std::uint8_t, N>& out) {
-        for (std::size_t i = 0; i < N; i += 8) {
-            std::uint64_t word = next();
-            for (std::size_t b = 0; b < 8 && i + b < N; ++b)
-                out[i + b] = static_cast<std::uint8_t>(word >> (8 * b));
-        }
-    }
-};
-
 double cpu_seconds() {
     timespec now{};
     clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &now);
@@ -142,7 +124,7 @@ int run_replication() {
     node_host_config host;
     caf::actor_system system{host};
     caf::scoped_actor self{system};
-    filler random;
+    filler random{0x2545f4914f6cdd1dULL};
 
     // The shards as spawn_node sets them up (default config), without a
     // backup writer: a pass neither reads nor writes the file.

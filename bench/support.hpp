@@ -6,6 +6,7 @@
 // takes a while; they stay valid for a year, so later runs read them back).
 #pragma once
 
+#include <array>
 #include <chrono>
 #include <cstdint>
 #include <filesystem>
@@ -72,6 +73,26 @@ double wait_for_quiet(double threshold, std::chrono::seconds patience);
 // ---- child processes -------------------------------------------------------
 
 // A child `dave-bench ARGS...` (this executable) whose stdout is a pipe.
+// A cheap deterministic byte stream (splitmix64) for filling made-up
+// entries; each bench keeps its own seed so its figures stay comparable.
+struct filler {
+    explicit filler(std::uint64_t seed) : state(seed) {}
+    std::uint64_t state;
+    std::uint64_t next() {
+        std::uint64_t z = (state += 0x9e3779b97f4a7c15ULL);
+        z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+        z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+        return z ^ (z >> 31);
+    }
+    template <std::size_t N> void fill(std::array<std::uint8_t, N>& out) {
+        for (std::size_t i = 0; i < N; i += 8) {
+            std::uint64_t word = next();
+            for (std::size_t b = 0; b < 8 && i + b < N; ++b)
+                out[i + b] = static_cast<std::uint8_t>(word >> (8 * b));
+        }
+    }
+};
+
 class child_process {
 public:
     explicit child_process(const std::vector<std::string>& args);
