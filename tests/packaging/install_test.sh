@@ -1,5 +1,7 @@
 #!/usr/bin/env bash
-# Installs a dave build into a temporary prefix, then builds an outside
+# Installs a dave build into a temporary prefix and checks the default
+# (runtime) install: a stripped binary, the sample config, the unit, the
+# licence, no libraries. Then installs the devel component, builds an outside
 # project (consumer/) that finds it with find_package(dave) and links
 # dave::dave, and runs the result.
 #
@@ -27,11 +29,35 @@ fail() {
   exit 1
 }
 
-echo "== install $build into $prefix"
+echo "== install $build into $prefix (default: the runtime)"
 "$cmake" --install "$build" --prefix "$prefix" >"$work/install.log" ||
   { cat "$work/install.log" >&2; fail "cmake --install failed"; }
 
-for file in bin/dave lib/cmake/dave/daveConfig.cmake lib/cmake/dave/daveConfigVersion.cmake \
+for file in bin/dave share/dave/node.toml lib/systemd/system/dave.service \
+  share/doc/dave/LICENSE; do
+  [[ -e "$prefix/$file" ]] || fail "$file is not installed"
+done
+# The libraries and headers (over 100 MB) are the devel component, opt-in.
+for file in lib/libdave.a include/dave lib/cmake/dave; do
+  [[ ! -e "$prefix/$file" ]] || fail "$file is installed by default (it belongs to --component devel)"
+done
+readelf --sections "$prefix/bin/dave" | grep -Eq '[.](symtab|debug_info)' &&
+  fail "the installed bin/dave is not stripped"
+grep -q '^MIT License' "$prefix/share/doc/dave/LICENSE" || fail "LICENSE is not the MIT licence"
+# The sample config keeps the key and backup in the unit's StateDirectory.
+grep -qx 'key_file = "/var/lib/dave/node.key"' "$prefix/share/dave/node.toml" ||
+  fail "share/dave/node.toml: key_file is not under /var/lib/dave"
+grep -qx 'backup_file = "/var/lib/dave/dave.backup"' "$prefix/share/dave/node.toml" ||
+  fail "share/dave/node.toml: backup_file is not under /var/lib/dave"
+grep -qx "ExecStart=$prefix/bin/dave node --config /etc/dave/node.toml" \
+  "$prefix/lib/systemd/system/dave.service" ||
+  fail "dave.service does not start $prefix/bin/dave"
+echo "runtime install: $(du -sh "$prefix" | cut -f1), bin/dave $(stat -c %s "$prefix/bin/dave") bytes"
+
+echo "== install the devel component into $prefix"
+"$cmake" --install "$build" --prefix "$prefix" --component devel >"$work/install-devel.log" ||
+  { cat "$work/install-devel.log" >&2; fail "cmake --install --component devel failed"; }
+for file in lib/cmake/dave/daveConfig.cmake lib/cmake/dave/daveConfigVersion.cmake \
   lib/libdave.a include/dave/node/node.hpp include/dave/node/client.hpp \
   include/dave/crypto/dat_crypto.hpp include/dave/codec/types.hpp \
   include/dave/messages/type_ids.hpp; do
