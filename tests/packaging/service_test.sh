@@ -2,7 +2,7 @@
 # packaging_service: the systemd unit is sound and sandboxed, and the installed
 # node runs the way the unit runs it.
 #
-#   service_test.sh CMAKE BUILD_DIR UNIT
+#   service_test.sh CMAKE BUILD_DIR UNIT [SANITIZE]
 #
 # 1. `systemd-analyze security --offline=true UNIT` rates it 2.5 or better.
 # 2. `cmake --install` into a temporary prefix; `systemd-analyze verify` finds
@@ -14,14 +14,15 @@
 #    from the installed sample config. Its key and backup must appear in
 #    /var/lib/dave, a put/get must work, SIGTERM must end it with exit 0.
 # Exit 77 (skipped) without systemd-analyze; step 3 is skipped, with a reason,
-# when not root or without unshare/setpriv.
+# when not root or without unshare/setpriv, and its system-call check in a
+# sanitizer build (whose runtime makes calls of its own, e.g. setrlimit).
 set -euo pipefail
 
-if [[ $# -ne 3 ]]; then
-  echo "usage: $0 CMAKE BUILD_DIR UNIT" >&2
+if [[ $# -lt 3 ]]; then
+  echo "usage: $0 CMAKE BUILD_DIR UNIT [SANITIZE]" >&2
   exit 2
 fi
-cmake=$1 build=$2 unit=$3
+cmake=$1 build=$2 unit=$3 sanitize=${4:-}
 max_exposure=2.5
 
 fail() {
@@ -143,6 +144,11 @@ fi
 [[ $(ls "$etc") == node.toml ]] || fail "the node wrote beside its config: $(ls "$etc")"
 
 echo "== the node's system calls, sockets and /proc files against the unit's filters"
+if [[ -n "$sanitize" ]]; then
+  echo "packaging_service: system-call check skipped: the sanitizer runtime ($sanitize) makes calls of its own"
+  echo "packaging_service: ok"
+  exit 0
+fi
 # expand GROUP...: the system calls in systemd's groups (@name), recursively.
 expand() {
   local item
