@@ -20,6 +20,12 @@
 #                           (default 8081; needs DAVE_CLUSTER_DIR)
 #   DAVE_CLUSTER_START_TIMEOUT  seconds a node may take to answer (default 15)
 set -uo pipefail
+# Started as a background job of a script (`start.sh &`), bash would ignore
+# SIGINT for good, and it could not be trapped: start again with the default.
+if [[ "$(trap -p INT)" == "trap -- '' SIGINT" && -z "${DAVE_CLUSTER_SIGINT_RESET:-}" ]] &&
+  env --default-signal=INT true 2>/dev/null; then
+  DAVE_CLUSTER_SIGINT_RESET=1 exec env --default-signal=INT bash "$0" "$@"
+fi
 here="$(cd "$(dirname "$0")" && pwd)"
 dave="${DAVE:-$here/../../build/dave}"
 dir="${DAVE_CLUSTER_DIR:-}"
