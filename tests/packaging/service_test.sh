@@ -72,8 +72,13 @@ for line in "StateDirectory=dave" "ConfigurationDirectory=dave" "DynamicUser=yes
 done
 
 echo "== the node in a rehearsal of the unit's sandbox"
-if [[ $(id -u) -ne 0 ]] || ! command -v unshare >/dev/null || ! command -v setpriv >/dev/null; then
-  echo "packaging_service: rehearsal skipped: needs root, unshare and setpriv"
+missing=
+for tool in unshare setpriv strace curl python3; do
+  command -v $tool >/dev/null || missing+=" $tool"
+done
+if [[ $(id -u) -ne 0 || -n "$missing" ]]; then
+  echo "packaging_service: rehearsal skipped: it needs root (this is uid $(id -u)) and unshare," \
+    "setpriv, strace, curl, python3 (missing:${missing:- none})"
   echo "packaging_service: ok"
   exit 0
 fi
@@ -83,14 +88,17 @@ free_port() {
 }
 http_port=$(free_port)
 # The installed sample, with only the ports changed so the test cannot clash
-# with a node on this machine: its key_file and backup_file are untouched.
+# with a node on this machine: its key_file and backup_file are untouched, and
+# it still listens on every address ([::]), so the node asks the kernel for
+# its own addresses (netlink), as an installed node does.
 etc=$work/etc/dave
 mkdir -p "$etc"
-sed -e 's/^listen = "\[::\]:1618"$/listen = "[::1]:0"/' \
+sed -e 's/^listen = "\[::\]:1618"$/listen = "[::]:0"/' \
   -e "s/^listen = \"127.0.0.1:8080\"$/listen = \"127.0.0.1:$http_port\"/" \
   "$prefix/share/dave/node.toml" >"$etc/node.toml"
-[[ $(grep -c '^listen = ' "$etc/node.toml") -eq 2 ]] && ! cmp -s "$etc/node.toml" \
-  "$prefix/share/dave/node.toml" || fail "could not set the ports in the sample config"
+grep -qxF 'listen = "[::]:0"' "$etc/node.toml" &&
+  grep -qxF "listen = \"127.0.0.1:$http_port\"" "$etc/node.toml" ||
+  fail "could not set the ports in the sample config"
 chmod 0644 "$etc/node.toml"
 
 nobody=65534
@@ -119,11 +127,13 @@ for _ in \$(seq 50); do
   sleep 0.1
 done
 [[ -n "\$node" ]] || { echo "the node did not start under strace"; exit 1; }
+up=
 for _ in \$(seq 100); do
-  curl -fs "http://127.0.0.1:$http_port/status" >/dev/null && break
+  curl -fs "http://127.0.0.1:$http_port/status" >/dev/null && up=1 && break
   kill -0 \$node 2>/dev/null || { echo "the node exited:"; cat "$work/node.log"; exit 1; }
   sleep 0.2
 done
+[[ -n "\$up" ]] || { echo "the node's API did not answer within 20 s:"; cat "$work/node.log"; exit 1; }
 curl -fs "http://127.0.0.1:$http_port/metrics" >/dev/null   # reads /proc/self
 "\${as_user[@]}" "$dave" put hello sandboxed --config "$etc/node.toml"
 value=\$("\${as_user[@]}" "$dave" get hello --config "$etc/node.toml")
