@@ -9,6 +9,8 @@ packages=(
   libcaf-dev libsodium-dev librust-blake3-dev libxxhash-dev libspdlog-dev
   libtomlplusplus-dev libcli11-dev libcpp-httplib-dev nlohmann-json3-dev doctest-dev
   libbenchmark-dev iproute2 procps python3
+  # packaging_service: systemd-analyze, and the node's system calls under strace
+  systemd strace curl
 )
 sudo_cmd=""
 if [ "$(id -u)" != 0 ]; then sudo_cmd="sudo"; fi
