@@ -40,14 +40,22 @@ if [[ ! -x "$dave" ]]; then
   say "no dave binary at $dave: build it (cmake --build build) or set DAVE"
   exit 1
 fi
-if [[ -z "$dir" ]]; then
+for port in "$udp_port" "$http_port"; do
+  if [[ ! "$port" =~ ^[1-9][0-9]{0,4}$ ]] || ((port > 65530)); then
+    say "DAVE_CLUSTER_UDP_PORT/DAVE_CLUSTER_HTTP_PORT: not a port number: '$port'"
+    exit 2
+  fi
+done
+if [[ -n "$dir" ]]; then
+  mkdir -p "$dir" && dir="$(cd "$dir" && pwd)" || exit 2
+fi
+if [[ -z "$dir" || "$dir" == "$here" ]]; then
   if [[ -n "${DAVE_CLUSTER_UDP_PORT:-}${DAVE_CLUSTER_HTTP_PORT:-}" ]]; then
-    say "DAVE_CLUSTER_UDP_PORT and DAVE_CLUSTER_HTTP_PORT need DAVE_CLUSTER_DIR (where the configs go)"
+    say "DAVE_CLUSTER_UDP_PORT and DAVE_CLUSTER_HTTP_PORT need DAVE_CLUSTER_DIR (where the configs go), another folder than $here"
     exit 2
   fi
   dir="$here"
 else
-  mkdir -p "$dir" && dir="$(cd "$dir" && pwd)" || exit 2
   # This folder's configs with the ports changed; key and backup paths are
   # relative, so they resolve in $dir.
   for i in "${nodes[@]}"; do

@@ -7,7 +7,7 @@
 #     seconds, backups flushed, no "Terminated" noise, no node left running;
 #   fail fast: a node whose UDP port is taken makes the script exit 1 at once,
 #     naming that node and showing its last log lines, with no node left;
-#   a missing binary, and ports overridden without a folder, are refused.
+#   a missing binary, ports overridden without a folder, a bad port, are refused.
 #
 #   cluster_script_test.sh DAVE_BINARY START_SH
 set -uo pipefail
@@ -179,7 +179,7 @@ wait_exit 10 || fail "a background start.sh did not exit within 10 s of SIGINT"
 [[ -z "$(nodes_left "$dir")" ]] || fail "nodes left running after SIGINT: $(nodes_left "$dir")"
 echo "SIGINT: exit 0, all stopped"
 
-echo "== refused: no binary; ports without a folder"
+echo "== refused: no binary; ports without a folder; a bad port"
 out=$(DAVE=$work/no-such-dave bash "$script" 2>&1)
 status=$?
 [[ $status -ne 0 && "$out" == *"no dave binary at $work/no-such-dave"* ]] ||
@@ -188,4 +188,8 @@ out=$(env -u DAVE_CLUSTER_DIR DAVE="$dave" DAVE_CLUSTER_UDP_PORT="$udp_base" bas
 status=$?
 [[ $status -eq 2 && "$out" == *"need DAVE_CLUSTER_DIR"* ]] ||
   fail "ports without DAVE_CLUSTER_DIR: exit $status, '$out'"
+out=$(DAVE="$dave" DAVE_CLUSTER_DIR="$work/bad-port" DAVE_CLUSTER_UDP_PORT=16x bash "$script" 2>&1)
+status=$?
+[[ $status -eq 2 && "$out" == *"not a port number: '16x'"* ]] ||
+  fail "a port that is not a number: exit $status, '$out'"
 echo "cluster_script: ok"
