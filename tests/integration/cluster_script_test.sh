@@ -24,9 +24,8 @@ holder_pid=
 cleanup() {
   [[ -z "$script_pid" ]] || kill -KILL -- "-$script_pid" 2>/dev/null
   [[ -z "$holder_pid" ]] || kill -KILL "$holder_pid" 2>/dev/null
-  local left
-  left=$(pgrep -f -- "--config $work/") && kill -KILL $left 2>/dev/null
-  [[ -n "${DAVE_KEEP_TMP:-}" ]] && echo "keeping $work" || rm -rf "$work"
+  pgrep -f -- "--config $work/" | xargs -r kill -KILL 2>/dev/null
+  if [[ -n "${DAVE_KEEP_TMP:-}" ]]; then echo "keeping $work"; else rm -rf "$work"; fi
 }
 trap cleanup EXIT
 

@@ -96,9 +96,10 @@ mkdir -p "$etc"
 sed -e 's/^listen = "\[::\]:1618"$/listen = "[::]:0"/' \
   -e "s/^listen = \"127.0.0.1:8080\"$/listen = \"127.0.0.1:$http_port\"/" \
   "$prefix/share/dave/node.toml" >"$etc/node.toml"
-grep -qxF 'listen = "[::]:0"' "$etc/node.toml" &&
-  grep -qxF "listen = \"127.0.0.1:$http_port\"" "$etc/node.toml" ||
+if ! grep -qxF 'listen = "[::]:0"' "$etc/node.toml" ||
+  ! grep -qxF "listen = \"127.0.0.1:$http_port\"" "$etc/node.toml"; then
   fail "could not set the ports in the sample config"
+fi
 chmod 0644 "$etc/node.toml"
 
 nobody=65534
@@ -164,7 +165,10 @@ expand() {
   local item
   for item in "$@"; do
     if [[ $item == @* ]]; then
-      expand $(systemd-analyze syscall-filter "$item" | tail -n +2 | sed 's/^ *//' | grep -v '^#')
+      local members
+      mapfile -t members < <(systemd-analyze syscall-filter "$item" | tail -n +2 |
+        sed 's/^ *//' | grep -v -e '^#' -e '^$')
+      expand "${members[@]}"
     else
       echo "$item"
     fi
@@ -172,14 +176,20 @@ expand() {
 }
 allowed=() denied=()
 while IFS= read -r filter; do
-  if [[ $filter == '~'* ]]; then denied+=(${filter#'~'}); else allowed+=($filter); fi
+  if [[ $filter == '~'* ]]; then
+    read -ra names <<<"${filter#'~'}"
+    denied+=("${names[@]}")
+  else
+    read -ra names <<<"$filter"
+    allowed+=("${names[@]}")
+  fi
 done < <(sed -n 's/^SystemCallFilter=//p' "$installed_unit")
 expand "${allowed[@]}" | sort -u >"$work/allowed"
 expand "${denied[@]}" | sort -u >"$work/denied"
 used=$(sed -nE 's/^[0-9]+ +([a-z0-9_]+)\(.*/\1/p' "$work/out/trace" | sort -u)
 [[ $(wc -l <<<"$used") -gt 20 ]] || fail "strace recorded too few system calls: $used"
 outside=$(comm -23 <(echo "$used") <(comm -23 "$work/allowed" "$work/denied"))
-[[ -z "$outside" ]] || fail "the node makes system calls the unit's SystemCallFilter forbids:" $outside
+[[ -z "$outside" ]] || fail "the node makes system calls the unit's SystemCallFilter forbids: $(echo "$outside" | tr '\n' ' ')"
 families=$(sed -nE 's/^[0-9]+ +socket\((AF_[A-Z0-9]+).*/\1/p' "$work/out/trace" | sort -u)
 for family in $families; do
   grep -qE "^RestrictAddressFamilies=.*\b$family\b" "$installed_unit" ||
@@ -190,6 +200,6 @@ done
 # only a choice between two ways of returning memory.
 proc=$(grep -oE '"/proc/[^"]*"' "$work/out/trace" | tr -d '"' | sort -u |
   grep -vE '^/proc/(self|thread-self|[0-9]+)(/|$)' | grep -vx /proc/sys/vm/overcommit_memory || true)
-[[ -z "$proc" ]] || fail "the node reads /proc files that ProcSubset=pid hides:" $proc
-echo "$(wc -l <<<"$used") system calls, sockets: $(echo $families): all allowed"
+[[ -z "$proc" ]] || fail "the node reads /proc files that ProcSubset=pid hides: $(echo "$proc" | tr '\n' ' ')"
+echo "$(wc -l <<<"$used") system calls, sockets: $(tr '\n' ' ' <<<"$families")all allowed"
 echo "packaging_service: ok"
