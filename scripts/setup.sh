@@ -8,7 +8,7 @@ packages=(
   build-essential cmake ninja-build clang libclang-rt-14-dev
   libcaf-dev libsodium-dev librust-blake3-dev libxxhash-dev libspdlog-dev
   libtomlplusplus-dev libcli11-dev libcpp-httplib-dev nlohmann-json3-dev doctest-dev
-  libbenchmark-dev iproute2 procps python3
+  libbenchmark-dev iproute2 procps python3 curl
 )
 sudo_cmd=""
 if [ "$(id -u)" != 0 ]; then sudo_cmd="sudo"; fi

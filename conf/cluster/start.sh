@@ -8,7 +8,9 @@ set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 dave="${DAVE:-$here/../../build/dave}"
 pids=()
-trap 'kill -TERM "${pids[@]}" 2>/dev/null; wait' INT TERM EXIT
+# Ctrl-C ends the script cleanly (exit 0); on any exit the nodes are stopped.
+trap 'kill -TERM "${pids[@]}" 2>/dev/null || true; wait' EXIT
+trap 'exit 0' INT TERM
 for i in 1 2 3; do
   "$dave" node --config "$here/node$i.toml" 2> >(sed "s/^/[node$i] /" >&2) &
   pids+=($!)
