@@ -25,8 +25,10 @@ Every fenced block of README.md is checked by its language:
                                    starts answer (a --config FILE, or every
                                    *.toml beside the script) and, when
                                    several, each has the others as active
-                                   peers. It must exit cleanly on Ctrl-C
-                                   (SIGINT) at the end of its "## " section.
+                                   peers. It keeps running for the blocks
+                                   after it (a curl line further down asks
+                                   the walkthrough's node) and must exit
+                                   cleanly on Ctrl-C (SIGINT) at the end.
            curl runs with -w reporting the HTTP status and content type; a
            JSON answer must parse, a Prometheus one must be well formed.
   ```toml  Loaded by the node's own config loader (readme_config_check).
@@ -344,8 +346,12 @@ def check(command, rc, out, err):
                 fail(line, f"HTTP {status}, README says {expected_status}")
             elif not expected_status and not status.startswith("2"):
                 fail(line, f"HTTP {status}: {out[:300]!r}")
-        if "|" not in command.text and ">" not in command.text and curl_marks and (
-            not expected_status or expected_status.startswith("2")
+        # The body of a success is checked; an expected error's is the server's.
+        if (
+            "|" not in command.text
+            and ">" not in command.text
+            and curl_marks
+            and curl_marks[-1][0].startswith("2")
         ):
             check_body(command, out, curl_marks[-1][1])
 
@@ -358,11 +364,14 @@ def run_commands(commands, root, env, work, first_line):
         script.append(f'{{\n{command.text}\n}} >"$RT/out.{i}" 2>"$RT/err.{i}" </dev/null')
         script.append(f'echo $? >"$RT/rc.{i}"')
     run_dir = tempfile.mkdtemp(dir=work, prefix=f"block-{first_line}-")
+    shell = subprocess.Popen(["bash", "-c", "\n".join(script)], cwd=root,
+                             env=dict(env, RT=run_dir), stdin=subprocess.DEVNULL,
+                             start_new_session=True)
     try:
-        subprocess.run(["bash", "-c", "\n".join(script)], cwd=root, timeout=COMMAND_TIMEOUT,
-                       env=dict(env, RT=run_dir), stdin=subprocess.DEVNULL)
+        shell.wait(COMMAND_TIMEOUT)
     except subprocess.TimeoutExpired:
-        pass
+        os.killpg(shell.pid, signal.SIGKILL)  # the hung command and all it started
+        shell.wait()
     for i, command in enumerate(commands):
         rc_path = os.path.join(run_dir, f"rc.{i}")
         if not os.path.exists(rc_path):
@@ -397,13 +406,15 @@ def run_sh_blocks(blocks, source, dave, work):
     env["DAVE_CLUSTER_BASE_PORT"] = str(mapping.get(cluster_base, cluster_base))
 
     servers = []
-    section = None
+    try:
+        run_blocks(blocks, root, env, work, mapping, real_curl, servers)
+    finally:
+        for server in reversed(servers):
+            server.stop()
+
+
+def run_blocks(blocks, root, env, work, mapping, real_curl, servers):
     for block in blocks:
-        if block.section != section:
-            for server in servers:
-                server.stop()
-            servers = []
-            section = block.section
         if block.skip:
             print(f"skipped README.md:{block.line}: {block.skip}", flush=True)
             continue
@@ -426,13 +437,9 @@ def run_sh_blocks(blocks, source, dave, work):
             servers.append(server)
             if not wait_ready(server.process, server.configs(root), command.line):
                 print(server.log_tail())
-                for server in servers:
-                    server.stop()
                 return
         if pending:
             run_commands(pending, root, env, work, pending[0].line)
-    for server in servers:
-        server.stop()
 
 
 # ---------------------------------------------------------------- toml, cpp
@@ -444,7 +451,12 @@ def check_toml(block, config_check, work):
         f.write(block.text())
     result = subprocess.run([config_check, path], capture_output=True, text=True, timeout=60)
     if result.returncode != 0:
-        fail(block.line, f"the node's config loader refuses this block: {result.stdout.strip()}")
+        # The loader names the scratch file and its line: name README's instead.
+        problem = result.stdout.strip()
+        where = re.match(re.escape(path) + r":(\d+): ", problem)
+        line = block.line + int(where.group(1)) - 1 if where else block.line
+        problem = problem[where.end():] if where else problem
+        fail(line, f"the node's config loader refuses this block: {problem}")
 
 
 def check_cpp(blocks, readme, snippets, built_list):
