@@ -100,7 +100,7 @@ def main():
         result = subprocess.run(
             [sys.executable, os.path.join(HERE, "readme_test.py"), "--readme", readme,
              "--source", args.source, "--dave", args.dave, "--config-check", args.config_check,
-             "--snippets", snippets, "--snippets-built", os.path.join(work, "none.txt")],
+             "--snippets", snippets],
             capture_output=True, text=True, timeout=600)
     print(result.stdout)
     print(result.stderr, file=sys.stderr)

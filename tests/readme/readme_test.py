@@ -459,12 +459,8 @@ def check_toml(block, config_check, work):
         fail(line, f"the node's config loader refuses this block: {problem}")
 
 
-def check_cpp(blocks, readme, snippets, built_list):
-    built = {}
-    if os.path.exists(built_list):
-        for entry in open(built_list).read().splitlines():
-            name, _, paths = entry.partition("|")
-            built[name] = paths.split(";")
+def check_cpp(blocks, snippets, built):
+    """`built`: each block's name and what the build made of it."""
     for block in blocks:
         name = readme_blocks.cpp_snippet_name(block)
         source = os.path.join(snippets, name + ".cpp")
@@ -472,7 +468,7 @@ def check_cpp(blocks, readme, snippets, built_list):
             fail(block.line, "this ```cpp block is not the one the build compiled: configure "
                  "and build again (tests/readme/CMakeLists.txt)")
             continue
-        for artifact in built[name]:
+        for artifact in [built[name]]:
             if not os.path.exists(artifact) or os.path.getmtime(artifact) < os.path.getmtime(source):
                 fail(block.line, f"this ```cpp block was not compiled: build {name} "
                      "(the build compiles every block)")
@@ -485,15 +481,16 @@ def main():
     parser.add_argument("--dave", required=True, help="the dave command under test")
     parser.add_argument("--config-check", required=True)
     parser.add_argument("--snippets", required=True)
-    parser.add_argument("--snippets-built", required=True)
+    parser.add_argument("--built", nargs=2, action="append", default=[],
+                        metavar=("NAME", "FILE"), help="a block's program or object file")
     parser.add_argument("--keep", action="store_true", help="keep the scratch folder")
     args = parser.parse_args()
 
     blocks = readme_blocks.read_blocks(args.readme)
     work = tempfile.mkdtemp(prefix="dave-readme-")
     try:
-        check_cpp([b for b in blocks if b.language == "cpp" and not b.skip], args.readme,
-                  args.snippets, args.snippets_built)
+        check_cpp([b for b in blocks if b.language == "cpp" and not b.skip], args.snippets,
+                  dict(args.built))
         for block in blocks:
             if block.language == "toml" and not block.skip:
                 check_toml(block, args.config_check, work)
