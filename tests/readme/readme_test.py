@@ -45,6 +45,7 @@ suite). Failures name the README line.
 import argparse
 import json
 import os
+import random
 import re
 import shutil
 import signal
@@ -110,8 +111,6 @@ def choose_ports(ports, udp_too, taken):
     if not ports:
         return {}
     span = ports[-1] - ports[0] + 2
-    import random
-
     for _ in range(2000):
         base = random.randrange(12000, 30000 - span)
         mapped = {p: base + p - ports[0] for p in ports}
@@ -153,7 +152,8 @@ def prepare_root(source, dave, root):
             "edges", []
         ):
             node_ports |= {int(p) for p in PORT_IN_TEXT.findall(address)}
-        http_ports |= {int(p) for p in PORT_IN_TEXT.findall(config.get("http", {}).get("listen", ""))}
+        http_listen = config.get("http", {}).get("listen", "")
+        http_ports |= {int(p) for p in PORT_IN_TEXT.findall(http_listen)}
     node_ports.discard(0)
     http_ports.discard(0)
     taken = set()
@@ -468,10 +468,10 @@ def check_cpp(blocks, snippets, built):
             fail(block.line, "this ```cpp block is not the one the build compiled: configure "
                  "and build again (tests/readme/CMakeLists.txt)")
             continue
-        for artifact in [built[name]]:
-            if not os.path.exists(artifact) or os.path.getmtime(artifact) < os.path.getmtime(source):
-                fail(block.line, f"this ```cpp block was not compiled: build {name} "
-                     "(the build compiles every block)")
+        artifact = built[name]
+        if not os.path.exists(artifact) or os.path.getmtime(artifact) < os.path.getmtime(source):
+            fail(block.line, f"this ```cpp block was not compiled: build {name} "
+                 "(the build compiles every block)")
 
 
 def main():
