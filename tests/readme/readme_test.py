@@ -8,8 +8,8 @@ Every fenced block of README.md is checked by its language:
            rewrite: every port in the copied configs is replaced by a free
            one (so the test runs beside others), and the same ports in the
            commands are replaced likewise (127.0.0.1:8080 -> the new port).
-           DAVE, DAVE_CLUSTER_DIR and DAVE_CLUSTER_BASE_PORT are set for
-           conf/cluster/start.sh. Each command must exit 0 unless its
+           So conf/cluster/start.sh runs as written, on the copied configs
+           (no DAVE_CLUSTER_* overrides). Each command must exit 0 unless its
            comment claims otherwise. A command's trailing comment is split
            into clauses at each "; " that a claim follows; these claims are
            checked, any other text is for the reader:
@@ -400,10 +400,9 @@ def run_sh_blocks(blocks, source, dave, work):
     env = dict(os.environ)
     env.pop("DAVE_CONFIG", None)  # the commands find their config as a user's would
     env["PATH"] = bin_dir + os.pathsep + env.get("PATH", "")
-    env["DAVE"] = os.path.join(root, "build", "dave")
-    env["DAVE_CLUSTER_DIR"] = os.path.join(root, "conf", "cluster")
-    cluster_base = 1620
-    env["DAVE_CLUSTER_BASE_PORT"] = str(mapping.get(cluster_base, cluster_base))
+    # As a user's shell: nothing of the caller's points the commands elsewhere.
+    for name in [n for n in env if n == "DAVE" or n.startswith("DAVE_CLUSTER_")]:
+        env.pop(name)
 
     servers = []
     try:
