@@ -3,7 +3,7 @@
 Runs readme_test.py on a small README written here, whose blocks make true
 and false claims of every kind it checks (prints, lines, says, exit code, an
 HTTP status and a JSON answer from a real node, a config, a C++ block the
-build did not compile, a skipped block), and checks that it fails on exactly
+build did not compile, a skipped block, repository paths), and checks that it fails on exactly
 the false ones, naming their lines.
 
     python3 readme_selftest.py --dave DAVE --config-check CHECK --source REPO
@@ -21,6 +21,9 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 # Each line that must be reported ends in "<- false"; the test strips that.
 FIXTURE = """\
 # A README with true and false claims
+
+The sample config is `conf/node.toml`; the walkthrough makes `conf/node.key`.
+The config is not `conf/no-such.toml`.  <- false
 
 ## Commands
 
