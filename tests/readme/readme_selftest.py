@@ -45,6 +45,8 @@ echo "$X"                       # prints: kept
 <!-- readme-test: skip: shows that a skipped block is not run -->
 ```sh
 false
+bash scripts/setup.sh
+bash scripts/no-such-script.sh  <- false
 ```
 
 ## A node

@@ -37,10 +37,10 @@ Every fenced block of README.md is checked by its language:
            compiled the blocks README.md has now.
   other    Not checked (log samples and the like).
 
-Outside the blocks, every `path` in backquotes that starts with a folder of
-the repository (conf/, scripts/, tests/readme ...) must exist in the
-repository, or, like conf/node.key, once the walkthrough ran. Build folders
-(build/, build-test/ ...) are not checked.
+Outside the blocks (and in skipped blocks), every `path` in backquotes that
+starts with a folder of the repository (conf/, scripts/, tests/readme ...)
+must exist in the repository, or, like conf/node.key, once the walkthrough
+ran. Build folders (build/, build-test/ ...) are not checked.
 
 A "<!-- readme-test: skip: REASON -->" line just before a fence skips that
 block with its reason printed (for installing packages or running the whole
@@ -452,30 +452,36 @@ CODE_SPAN = re.compile(r"`([^`]+)`")
 PATH_WORD = re.compile(r"^\.?/?[A-Za-z0-9_.-]+(/[A-Za-z0-9_.-]+)*/?$")
 
 
-def check_paths(readme, source, root):
-    """Every repository path README names in backquotes outside its blocks
-    exists (in the repository, or in the scratch copy after the walkthrough
-    made it)."""
+def check_words(words, line, source, root):
+    """Each word that is a path into the repository exists (in it, or in
+    the scratch copy after the walkthrough made it)."""
     top = {name for name in os.listdir(source) if not name.startswith("build")}
+    for word in words:
+        word = word.rstrip(",;:")
+        if "/" not in word or not PATH_WORD.match(word):
+            continue
+        relative = word[2:] if word.startswith("./") else word
+        if relative.split("/")[0] not in top:
+            continue
+        if not any(os.path.exists(os.path.join(base, relative)) for base in (source, root)):
+            fail(line, f"names {word}, which does not exist")
+
+
+def check_paths(readme, blocks, source, root):
+    """Paths in backquotes outside the blocks, and in the skipped blocks."""
     inside = False
     with open(readme, encoding="utf-8") as f:
         for number, line in enumerate(f, 1):
             if line.startswith("```"):
                 inside = not inside
                 continue
-            if inside:
-                continue
-            for span in CODE_SPAN.findall(line):
-                for word in span.split():
-                    word = word.rstrip(",;:")
-                    if "/" not in word or not PATH_WORD.match(word):
-                        continue
-                    relative = word[2:] if word.startswith("./") else word
-                    if relative.split("/")[0] not in top:
-                        continue
-                    if not any(os.path.exists(os.path.join(base, relative))
-                               for base in (source, root)):
-                        fail(number, f"names {word}, which does not exist")
+            if not inside:
+                for span in CODE_SPAN.findall(line):
+                    check_words(span.split(), number, source, root)
+    for block in blocks:
+        if block.skip and block.language == "sh":
+            for command in readme_blocks.commands_of(block):
+                check_words(command.text.split(), command.line, source, root)
 
 
 # ---------------------------------------------------------------- toml, cpp
@@ -532,7 +538,7 @@ def main():
                 check_toml(block, args.config_check, work)
         run_sh_blocks([b for b in blocks if b.language == "sh"], args.source,
                       os.path.abspath(args.dave), work)
-        check_paths(args.readme, args.source, os.path.join(work, "root"))
+        check_paths(args.readme, blocks, args.source, os.path.join(work, "root"))
     finally:
         if args.keep or failures:
             print(f"scratch folder kept: {work}")
