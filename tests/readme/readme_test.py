@@ -7,7 +7,8 @@ Every fenced block of README.md is checked by its language:
            backups left out) and build/dave is the dave under test. The one
            rewrite: every port in the copied configs is replaced by a free
            one (so the test runs beside others), and the same ports in the
-           commands are replaced likewise (127.0.0.1:8080 -> the new port).
+           commands and their claims are replaced likewise (127.0.0.1:8080
+           -> the new port).
            So conf/cluster/start.sh runs as written, on the copied configs
            (no DAVE_CLUSTER_* overrides). Each command must exit 0 unless its
            comment claims otherwise. A command's trailing comment is split
@@ -426,7 +427,9 @@ def run_blocks(blocks, root, env, work, mapping, real_curl, servers):
         pending = []
         commands = readme_blocks.commands_of(block)
         for command in commands:
+            # The same ports in its claims: "says: ... on 127.0.0.1:8080".
             command.text = rewrite_ports(command.text, mapping)
+            command.comment = rewrite_ports(command.comment, mapping)
             if is_curl(command) and not real_curl:
                 fail(command.line, "curl is not installed (scripts/setup.sh installs it)")
                 return
