@@ -43,6 +43,11 @@ starts with a folder of the repository (conf/, scripts/, tests/readme ...)
 must exist in the repository, or, like conf/node.key, once the walkthrough
 ran. Build folders (build/, build-test/ ...) are not checked.
 
+By hand: ctest --test-dir build-test -R '^readme$' -V; or run this script
+with the arguments ctest shows, plus --transcript FILE for a terminal's view
+of the walkthrough (each command and what it printed), --keep to keep the
+scratch folder.
+
 A "<!-- readme-test: skip: REASON -->" line just before a fence skips that
 block with its reason printed (for installing packages or running the whole
 suite). Failures name the README line.
@@ -83,6 +88,21 @@ READY_TIMEOUT = 90  # for a server's nodes to answer and see each other
 STOP_TIMEOUT = 60  # for a server to exit after Ctrl-C
 
 failures = []
+transcript = []  # what --transcript writes: each command and what it printed
+
+
+def record(command, rc, out, err):
+    """A terminal's view of one command: stdout and stderr, long outputs
+    shortened (but for the lines its claims quote), a progress bar's
+    carriage returns resolved."""
+    lines = [text.split("\r")[-1] for text in (out + err).rstrip("\n").split("\n") if text]
+    quoted = [m.group(1) for c in claims_of(command) if (m := SAYS.match(c))]
+    if len(lines) > 14:
+        middle = [t for t in lines[10:-2] if any(q in t for q in quoted)]
+        lines = (lines[:10] + [f"... ({len(lines) - 12 - len(middle)} more lines)"] + middle
+                 + lines[-2:])
+    transcript.append("$ " + command.text + "\n" + "".join(t + "\n" for t in lines)
+                      + (f"[exit code {rc}]\n" if rc else ""))
 
 
 def fail(line, message):
@@ -383,9 +403,14 @@ def run_commands(commands, root, env, work, first_line):
         if not os.path.exists(rc_path):
             fail(command.line, f"`{command.text}` did not finish within {COMMAND_TIMEOUT} s")
             return
-        read = lambda name: open(os.path.join(run_dir, f"{name}.{i}"), errors="replace").read()
+        def read(name):
+            # newline="": a progress bar's \r stays as it was printed.
+            with open(os.path.join(run_dir, f"{name}.{i}"), errors="replace", newline="") as f:
+                return f.read()
+
         print(f"  README.md:{command.line}: {command.text.splitlines()[0]}", flush=True)
         check(command, int(read("rc")), read("out"), read("err"))
+        record(command, int(read("rc")), read("out"), CURL_MARK.sub("", read("err")))
 
 
 def run_sh_blocks(blocks, source, dave, work):
@@ -442,6 +467,7 @@ def run_blocks(blocks, root, env, work, mapping, real_curl, servers):
             print(f"  README.md:{command.line}: {command.text} (server)", flush=True)
             server = Server(command, root, env, work)
             servers.append(server)
+            transcript.append(f"$ {command.text}   # in a terminal of its own\n")
             if not wait_ready(server.process, server.configs(root), command.line):
                 print(server.log_tail())
                 return
@@ -529,6 +555,7 @@ def main():
     parser.add_argument("--built", nargs=2, action="append", default=[],
                         metavar=("NAME", "FILE"), help="a block's program or object file")
     parser.add_argument("--keep", action="store_true", help="keep the scratch folder")
+    parser.add_argument("--transcript", help="write the commands and their output here")
     args = parser.parse_args()
 
     blocks = readme_blocks.read_blocks(args.readme)
@@ -543,6 +570,9 @@ def main():
                       os.path.abspath(args.dave), work)
         check_paths(args.readme, blocks, args.source, os.path.join(work, "root"))
     finally:
+        if args.transcript:
+            with open(args.transcript, "w", encoding="utf-8") as f:
+                f.write("\n".join(transcript))
         if args.keep or failures:
             print(f"scratch folder kept: {work}")
         else:
