@@ -115,6 +115,24 @@ def commands_of(block):
     return commands
 
 
+CODE_SPAN = re.compile(r"`([^`]+)`")
+
+
+def inline_curls(path):
+    """The `curl ...` commands quoted in the prose (outside the blocks)."""
+    commands = []
+    inside = False
+    with open(path, encoding="utf-8") as f:
+        for number, line in enumerate(f, 1):
+            if line.startswith("```"):
+                inside = not inside
+            elif not inside:
+                for span in CODE_SPAN.findall(line):
+                    if span.startswith("curl "):
+                        commands.append(Command(span, "", number))
+    return commands
+
+
 def cpp_snippet_name(block):
     return f"readme_snippet_{block.digest()}"
 

@@ -65,6 +65,9 @@ curl -s 127.0.0.1:8080/no-such-page # an answer  <- false
 curl -s 127.0.0.1:8080/no-such-page # status 404
 ```
 
+In prose, `curl -s 127.0.0.1:8080/metrics` works and
+`curl -s 127.0.0.1:8080/nothing` does not.  <- false
+
 ## Config and code
 
 ```toml

@@ -32,6 +32,8 @@ Every fenced block of README.md is checked by its language:
                                    cleanly on Ctrl-C (SIGINT) at the end.
            curl runs with -w reporting the HTTP status and content type; a
            JSON answer must parse, a Prometheus one must be well formed.
+           A `curl ...` quoted in the prose runs too (after the blocks, while
+           their nodes run), as a block's curl line without claims.
   ```toml  Loaded by the node's own config loader (readme_config_check).
   ```cpp   Compiled by the build (CMakeLists.txt here: a block with main()
            is linked against dave_lib); the test checks that the build
@@ -413,7 +415,7 @@ def run_commands(commands, root, env, work, first_line):
         record(command, int(read("rc")), read("out"), CURL_MARK.sub("", read("err")))
 
 
-def run_sh_blocks(blocks, source, dave, work):
+def run_sh_blocks(readme, blocks, source, dave, work):
     root = os.path.join(work, "root")
     os.makedirs(root)
     mapping = prepare_root(source, dave, root)
@@ -438,6 +440,13 @@ def run_sh_blocks(blocks, source, dave, work):
     servers = []
     try:
         run_blocks(blocks, root, env, work, mapping, real_curl, servers)
+        # A curl command quoted in the prose runs too, while the nodes do.
+        inline = readme_blocks.inline_curls(readme)
+        for command in inline:
+            command.text = rewrite_ports(command.text, mapping)
+        if inline and real_curl:
+            print("running the curl commands quoted outside the blocks", flush=True)
+            run_commands(inline, root, env, work, inline[0].line)
     finally:
         for server in reversed(servers):
             server.stop()
@@ -477,7 +486,6 @@ def run_blocks(blocks, root, env, work, mapping, real_curl, servers):
 
 # ---------------------------------------------------------------- paths
 
-CODE_SPAN = re.compile(r"`([^`]+)`")
 PATH_WORD = re.compile(r"^\.?/?[A-Za-z0-9_.-]+(/[A-Za-z0-9_.-]+)*/?$")
 
 
@@ -505,7 +513,7 @@ def check_paths(readme, blocks, source, root):
                 inside = not inside
                 continue
             if not inside:
-                for span in CODE_SPAN.findall(line):
+                for span in readme_blocks.CODE_SPAN.findall(line):
                     check_words(span.split(), number, source, root)
     for block in blocks:
         if block.skip and block.language == "sh":
@@ -566,7 +574,7 @@ def main():
         for block in blocks:
             if block.language == "toml" and not block.skip:
                 check_toml(block, args.config_check, work)
-        run_sh_blocks([b for b in blocks if b.language == "sh"], args.source,
+        run_sh_blocks(args.readme, [b for b in blocks if b.language == "sh"], args.source,
                       os.path.abspath(args.dave), work)
         check_paths(args.readme, blocks, args.source, os.path.join(work, "root"))
     finally:
