@@ -132,12 +132,22 @@ def port_free(port, udp_too):
 
 
 def choose_ports(ports, udp_too, taken):
-    """New ports for `ports`, keeping their distances (a cluster's ports
-    1620/1622/1624 become B, B+2, B+4), clear of `taken` and of the
-    ephemeral range."""
-    ports = sorted(ports)
-    if not ports:
-        return {}
+    """New ports for `ports`, keeping the distances within each group of
+    nearby ports (a cluster's 1620/1622/1624 become B, B+2, B+4), clear of
+    `taken` and of the ephemeral range."""
+    groups = []
+    for port in sorted(ports):
+        if groups and port - groups[-1][-1] < 100:
+            groups[-1].append(port)
+        else:
+            groups.append([port])
+    mapping = {}
+    for group in groups:
+        mapping.update(choose_group(group, udp_too, taken))
+    return mapping
+
+
+def choose_group(ports, udp_too, taken):
     span = ports[-1] - ports[0] + 2
     for _ in range(2000):
         base = random.randrange(12000, 30000 - span)
@@ -279,6 +289,7 @@ class Server:
         if self.process.poll() is not None:
             fail(line, f"the server had already exited ({self.process.returncode}):\n"
                  + self.log_tail())
+            self.log.close()
             return
         os.killpg(self.process.pid, signal.SIGINT)
         try:
@@ -296,6 +307,27 @@ class Server:
             pass
         self.process.wait()
         self.log.close()
+
+
+def sweep_leftovers(work):
+    """Kills what the README's commands left running in the scratch folder
+    (a node a script did not stop on Ctrl-C: it may run in a session of its
+    own), found by its working folder; each one is a failure."""
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit() or int(entry) == os.getpid():
+            continue
+        try:
+            folder = os.readlink(f"/proc/{entry}/cwd")
+            with open(f"/proc/{entry}/cmdline", "rb") as f:
+                command = f.read().replace(b"\0", b" ").decode(errors="replace").strip()
+        except OSError:
+            continue
+        if folder == work or folder.startswith(work + os.sep):
+            try:
+                os.kill(int(entry), signal.SIGKILL)
+            except ProcessLookupError:
+                continue
+            fail(0, f"left running after the servers stopped: pid {entry}: {command}")
 
 
 # ---------------------------------------------------------------- commands
@@ -450,6 +482,7 @@ def run_sh_blocks(readme, blocks, source, dave, work):
     finally:
         for server in reversed(servers):
             server.stop()
+        sweep_leftovers(work)
 
 
 def run_blocks(blocks, root, env, work, mapping, real_curl, servers):
