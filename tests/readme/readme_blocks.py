@@ -33,6 +33,10 @@ class Block:
         return hashlib.sha256(self.text().encode()).hexdigest()[:16]
 
 
+# Shell blocks, by any of their usual tags; the test runs them all with bash.
+SHELL_LANGUAGES = ("sh", "bash", "shell")
+
+
 def read_blocks(path):
     with open(path, encoding="utf-8") as f:
         lines = f.read().split("\n")

@@ -42,6 +42,10 @@ X=kept
 echo "$X"                       # prints: kept
 ```
 
+```bash
+echo bash                       # prints: sh  <- false
+```
+
 <!-- readme-test: skip: shows that a skipped block is not run -->
 ```sh
 false

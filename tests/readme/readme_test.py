@@ -2,7 +2,7 @@
 
 Every fenced block of README.md is checked by its language:
 
-  ```sh    Run, in order, by bash in a scratch folder laid out like the
+  ```sh    (or bash, shell) Run, in order, by bash in a scratch folder laid out like the
            repository: conf/ is a copy of the repository's conf/ (keys and
            backups left out) and build/dave is the dave under test. The one
            rewrite: every port in the copied configs is replaced by a free
@@ -213,7 +213,7 @@ def check_paths(readme, blocks, source, root):
                 for span in readme_blocks.CODE_SPAN.findall(line):
                     check_words(span.split(), number, source, root)
     for block in blocks:
-        if block.skip and block.language == "sh":
+        if block.skip and block.language in readme_blocks.SHELL_LANGUAGES:
             for command in readme_blocks.commands_of(block):
                 check_words(command.text.split(), command.line, source, root)
 
@@ -271,7 +271,8 @@ def main():
         for block in blocks:
             if block.language == "toml" and not block.skip:
                 check_toml(block, args.config_check, work)
-        run_sh_blocks(args.readme, [b for b in blocks if b.language == "sh"], args.source,
+        shell_blocks = [b for b in blocks if b.language in readme_blocks.SHELL_LANGUAGES]
+        run_sh_blocks(args.readme, shell_blocks, args.source,
                       os.path.abspath(args.dave), work)
         check_paths(args.readme, blocks, args.source, os.path.join(work, "root"))
     finally:
