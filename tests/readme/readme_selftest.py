@@ -84,6 +84,11 @@ shard_capacity = "4 MiB"
 shard_capacity = "-1 MiB"  <- false
 ```
 
+```json
+{"time":"2026-11-29T23:59:01.123Z","level":"info"}
+{"time":"2026-11-29T23:59:01.123Z","level":"info" <- false
+```
+
 ```cpp
 int answer() { return 42; }  <- false
 ```

@@ -35,6 +35,7 @@ Every fenced block of README.md is checked by its language:
            A `curl ...` quoted in the prose runs too (after the blocks, while
            their nodes run), as a block's curl line without claims.
   ```toml  Loaded by the node's own config loader (readme_config_check).
+  ```json  Parses: one document, or one per line (JSON log lines).
   ```cpp   Compiled by the build (CMakeLists.txt here: a block with main()
            is linked against dave_lib); the test checks that the build
            compiled the blocks README.md has now.
@@ -56,6 +57,7 @@ suite). Failures name the README line.
 """
 
 import argparse
+import json
 import os
 import re
 import shutil
@@ -221,6 +223,21 @@ def check_paths(readme, blocks, source, root):
 # ---------------------------------------------------------------- toml, cpp
 
 
+def check_json(block):
+    """A ```json block is one JSON document, or JSON lines (a log sample)."""
+    try:
+        json.loads(block.text())
+        return
+    except ValueError:
+        pass
+    for offset, text in enumerate(block.lines):
+        if text.strip():
+            try:
+                json.loads(text)
+            except ValueError as e:
+                fail(block.line + offset, f"not JSON: {e}")
+
+
 def check_toml(block, config_check, work):
     path = os.path.join(work, f"readme-{block.line}.toml")
     with open(path, "w", encoding="utf-8") as f:
@@ -271,6 +288,8 @@ def main():
         for block in blocks:
             if block.language == "toml" and not block.skip:
                 check_toml(block, args.config_check, work)
+            if block.language == "json" and not block.skip:
+                check_json(block)
         shell_blocks = [b for b in blocks if b.language in readme_blocks.SHELL_LANGUAGES]
         run_sh_blocks(args.readme, shell_blocks, args.source,
                       os.path.abspath(args.dave), work)
