@@ -298,7 +298,7 @@ def main():
         if args.transcript:
             with open(args.transcript, "w", encoding="utf-8") as f:
                 f.write("\n".join(transcript))
-        if args.keep or failures:
+        if args.keep:
             print(f"scratch folder kept: {work}")
         else:
             shutil.rmtree(work, ignore_errors=True)
