@@ -29,6 +29,7 @@ struct buffered_record {
 struct backup_state {
     backup_setup setup;
     std::optional<backup_appender> appender;
+    backup_lock lock;           // released when the writer stops, after its last write
     std::uint64_t appended = 0; // records written to the file (exact)
     std::uint64_t lost = 0;     // records not written: the backup was unwritable
     std::uint64_t failures = 0;
@@ -63,6 +64,7 @@ void report_failure(backup_state& state, const char* what, errc code) {
 void start(backup_state& state) {
     opened_backup& opened = *state.setup.opened;
     state.appender = std::move(opened.appender);
+    state.lock = std::move(opened.lock);
     state.setup.opened.reset();
 }
 

@@ -101,6 +101,10 @@ std::variant<opened_backup, backup_refusal> open_backup(const backup_open_option
     opened.real_path = *real;
     if (auto problem = check_usable(path, *real))
         return *problem;
+    auto locked = lock_backup(*real);
+    if (auto* why = std::get_if<std::string>(&locked))
+        return refuse(path, *why);
+    opened.lock = std::move(std::get<backup_lock>(locked));
     opened.stale_temporaries_removed = remove_stale_temporaries(*real);
 
     result<replay_result> replay = replay_and_verify(*real, options.now_ms, options.min_work);

@@ -5,6 +5,8 @@
 //
 // The steps:
 //  1. resolve a symbolic link to the file it names (the link is kept);
+//     take the backup's lock (model/backup_lock.hpp), so that a second node
+//     on the same file is refused before it reads or rewrites anything;
 //  2. refuse what cannot be a backup or cannot be appended to: a directory or
 //     other non-regular file, a missing directory, permission denied, a
 //     read-only file system (tried with a real open for writing);
@@ -26,6 +28,7 @@
 #include <vector>
 
 #include "model/backup_file.hpp"
+#include "model/backup_lock.hpp"
 
 namespace dave {
 
@@ -40,6 +43,7 @@ struct backup_open_options {
 
 struct opened_backup {
     std::optional<backup_appender> appender; // always set on success
+    backup_lock lock;                        // held while the appender may write
     std::vector<entry> entries;              // the live entries, to restore
     replay_result replay;                    // its counts (entries moved out)
     std::filesystem::path real_path;         // where a link led, or the path
