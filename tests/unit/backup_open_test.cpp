@@ -161,7 +161,8 @@ TEST_CASE("a damaged backup: the original kept byte for byte, then compacted") {
     CHECK(reread->version == backup_version);
     CHECK_FALSE(reread->damaged());
     CHECK(reread->records_ok == expected.size() + 1);
-    // A second start finds nothing to keep.
+    // A second start (the first node has stopped) finds nothing to keep.
+    opened.lock = backup_lock{};
     opened_backup second = open_ok(options_for(path));
     CHECK(second.damaged_copy.empty());
     CHECK(damaged_copies(dir.path()).size() == 1);
@@ -328,4 +329,35 @@ TEST_CASE("a symbolic link to the backup stays a link; the copy is kept beside t
     CHECK(read_bytes(opened.damaged_copy) == damaged);
     opened.appender->close();
     CHECK(read_backup(link)->records_ok == 39);
+}
+
+TEST_CASE("a second node on a backup in use is refused before it reads or rewrites it") {
+    temp_dir dir;
+    const fs::path path = dir / "dave.backup";
+    const std::vector<entry> entries(signed_entries().begin(), signed_entries().begin() + 20);
+    bytes file = file_of(entries).file;
+    // A superseded copy of an entry makes the file one compaction would rewrite.
+    const bytes extra = file_of({entries[0]}).file;
+    file.insert(file.end(), extra.begin() + backup_header_length, extra.end());
+    write_bytes(path, file);
+
+    opened_backup first = open_ok(options_for(path));
+    REQUIRE(first.appender.has_value());
+    const bytes held = read_bytes(path);
+    REQUIRE(first.appender->append(entries[1]) == errc::none);
+    REQUIRE(first.appender->flush() == errc::none);
+    const bytes with_append = read_bytes(path);
+    CHECK(with_append.size() > held.size());
+
+    const backup_refusal refusal = open_refused(options_for(path));
+    CHECK(refusal.reason.find("in use by another dave process") != std::string::npos);
+    CHECK(refusal.reason.find(path.string()) != std::string::npos);
+    // Nothing was compacted or cut: the first node's append is still there.
+    CHECK(read_bytes(path) == with_append);
+
+    // Once the first node stops, the file opens again with every entry.
+    REQUIRE(first.appender->close() == errc::none);
+    first = opened_backup{};
+    opened_backup again = open_ok(options_for(path));
+    CHECK(again.entries.size() == entries.size());
 }
