@@ -87,7 +87,8 @@ void answer_ping(self_pointer self, const address& from, const ping_message& pin
 }
 
 // "peer [::1]:1619 0123456789abcdef active": the address, and the node ID
-// once a PONG has told it; both also as the JSON fields "peer" and "node_id".
+// once a PONG has told it (and the peer is still in the table; a dropped one
+// is not); both also as the JSON fields "peer" and "node_id".
 void log_peer_change(self_pointer self, const address& endpoint, std::string_view change) {
     auto& log = *self->state.log;
     const peer_record* record = self->state.table->find(endpoint);
@@ -109,9 +110,7 @@ void ping_round(self_pointer self) {
     for (auto& endpoint : tick.deactivated)
         log_peer_change(self, endpoint, "inactive");
     for (auto& endpoint : tick.dropped)
-        log_event(*state.log, spdlog::level::info,
-                  fmt::format("peer {} dropped", to_string(endpoint)),
-                  {{"peer", to_string(endpoint)}});
+        log_peer_change(self, endpoint, "dropped");
     if (tick.active_set_changed)
         active_set_changed(self);
     auto targets = state.table->ping_round(now, [] {
