@@ -46,15 +46,16 @@ void report(self_pointer self, const audit_result& result) {
     if (result.passed()) {
         ++state.passed;
         if (state.log->should_log(spdlog::level::debug))
-            state.log->debug("challenge passed: {} ({:016x}) key {}", to_string(result.peer),
-                             result.peer_id, printable_key(result.key));
+            state.log->debug("challenge passed: {} ({}) key {}", to_string(result.peer),
+                             node_id_text(result.peer_id), printable_key(result.key));
     } else {
         ++state.failed;
         if (state.fail_log.allow())
-            state.log->warn("challenge failed: {} ({:016x}) key {}: {} ({} more fails since "
+            state.log->warn("challenge failed: {} ({}) key {}: {} ({} more fails since "
                             "last line)",
-                            to_string(result.peer), result.peer_id, printable_key(result.key),
-                            to_string(result.verdict), state.fail_log.take_suppressed());
+                            to_string(result.peer), node_id_text(result.peer_id),
+                            printable_key(result.key), to_string(result.verdict),
+                            state.fail_log.take_suppressed());
     }
     self->send(state.setup.peer_manager, trust_atom_v, result.peer, result.peer_id,
                result.passed());

@@ -2,13 +2,10 @@
 
 #include <memory>
 #include <mutex>
+#include <span>
 #include <string>
 
-#include <nlohmann/json.hpp>
-#include <spdlog/pattern_formatter.h>
 #include <spdlog/sinks/stdout_color_sinks.h>
-
-#include "codec/json_text.hpp"
 
 namespace dave {
 namespace {
@@ -19,39 +16,40 @@ std::mutex setup_mutex;
 spdlog::level::level_enum current_level = spdlog::level::info;
 bool json_format = false;
 
-// The message (or the logger's name) as a JSON string, quotes included.
-// spdlog's %v writes the message raw, and messages carry free text (peer
-// addresses, error texts, keys), so a quote, backslash or control character
-// in one used to break the JSON line.
-class json_string_flag final : public spdlog::custom_flag_formatter {
-public:
-    explicit json_string_flag(bool logger_name) : logger_name_(logger_name) {}
+// The fields of the log_event() call running on this thread, if any.
+// spdlog's loggers here are synchronous: a sink formats the line in the
+// calling thread before log() returns, so the formatter reads them there.
+thread_local std::span<const log_field> current_fields;
 
-    void format(const spdlog::details::log_msg& message, const std::tm&,
-                spdlog::memory_buf_t& out) override {
-        const auto text = logger_name_ ? message.logger_name : message.payload;
-        const auto quoted = json_text(nlohmann::json(std::string(text.data(), text.size())));
-        out.append(quoted.data(), quoted.data() + quoted.size());
+// Renders each line through actors/log_line.hpp. An spdlog pattern cannot
+// escape the message or the actor's name for JSON, and wrote local time
+// without a zone.
+class line_formatter final : public spdlog::formatter {
+public:
+    explicit line_formatter(bool json) : json_(json) {}
+
+    void format(const spdlog::details::log_msg& message, spdlog::memory_buf_t& out) override {
+        const auto level = spdlog::level::to_string_view(message.level);
+        const log_record record{message.time,
+                                {level.data(), level.size()},
+                                {message.logger_name.data(), message.logger_name.size()},
+                                {message.payload.data(), message.payload.size()},
+                                current_fields};
+        auto line = json_ ? format_json_line(record) : format_text_line(record);
+        line += '\n';
+        out.append(line.data(), line.data() + line.size());
     }
 
-    std::unique_ptr<custom_flag_formatter> clone() const override {
-        return std::make_unique<json_string_flag>(logger_name_);
+    std::unique_ptr<spdlog::formatter> clone() const override {
+        return std::make_unique<line_formatter>(json_);
     }
 
 private:
-    bool logger_name_;
+    bool json_;
 };
 
 std::unique_ptr<spdlog::formatter> make_formatter() {
-    auto formatter = std::make_unique<spdlog::pattern_formatter>();
-    if (!json_format) {
-        formatter->set_pattern("%Y-%m-%d %H:%M:%S.%e %-5l [%n] %v");
-        return formatter;
-    }
-    // %& the logger's name, %* the message, each a JSON string.
-    formatter->add_flag<json_string_flag>('&', true).add_flag<json_string_flag>('*', false);
-    formatter->set_pattern(R"({"time":"%Y-%m-%dT%H:%M:%S.%e","level":"%l","actor":%&,"msg":%*})");
-    return formatter;
+    return std::make_unique<line_formatter>(json_format);
 }
 
 } // namespace
@@ -81,6 +79,17 @@ void set_log_json(bool json) {
     json_format = json;
     spdlog::apply_all(
         [](std::shared_ptr<spdlog::logger> logger) { logger->set_formatter(make_formatter()); });
+}
+
+void log_event(spdlog::logger& logger, spdlog::level::level_enum level, std::string_view message,
+               std::initializer_list<log_field> fields) {
+    if (!logger.should_log(level))
+        return;
+    current_fields = {fields.begin(), fields.size()};
+    struct reset {
+        ~reset() { current_fields = {}; }
+    } reset_fields;
+    logger.log(level, "{}", message);
 }
 
 } // namespace dave

@@ -2,10 +2,14 @@
 #pragma once
 
 #include <chrono>
+#include <initializer_list>
 #include <memory>
 #include <string>
+#include <string_view>
 
 #include <spdlog/spdlog.h>
+
+#include "actors/log_line.hpp"
 
 namespace dave {
 
@@ -14,8 +18,16 @@ std::shared_ptr<spdlog::logger> logger_for(const std::string& name);
 
 // Sets the level of every logger, present and future ("trace" .. "error", "off").
 bool set_log_level(const std::string& level);
-// One JSON object per line instead of plain text (for log shippers).
+// One JSON object per line instead of plain text (for log shippers); see
+// actors/log_line.hpp for both forms.
 void set_log_json(bool json);
+
+// A line with structured fields: separate JSON keys in JSON mode, key=value
+// pairs after the message in text mode. For the lines an operator searches
+// for (start, stop, errors, peers coming and going), e.g.
+//   log_event(*log, spdlog::level::warn, "backup unusable", {{"path", p}, {"error", e}});
+void log_event(spdlog::logger& logger, spdlog::level::level_enum level, std::string_view message,
+               std::initializer_list<log_field> fields);
 
 // Lets a warning through at most once per `period`; counts what it held back,
 // so malformed input never floods the log.

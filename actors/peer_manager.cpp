@@ -7,6 +7,7 @@
 #include "actors/lifecycle_log.hpp"
 #include "actors/log.hpp"
 #include "codec/codec.hpp"
+#include "codec/hex.hpp"
 #include "crypto/dat_crypto.hpp"
 #include "messages/type_ids.hpp"
 #include "model/metrics.hpp"
@@ -85,13 +86,19 @@ void answer_ping(self_pointer self, const address& from, const ping_message& pin
     }
 }
 
-// "[::1]:1619 0123456789abcdef": the address, and the node ID once a PONG
-// has told it.
-std::string describe_peer(const peer_table& table, const address& endpoint) {
-    const peer_record* record = table.find(endpoint);
-    if (record && record->public_key)
-        return fmt::format("{} {:016x}", to_string(endpoint), record->id);
-    return to_string(endpoint);
+// "peer [::1]:1619 0123456789abcdef active": the address, and the node ID
+// once a PONG has told it (and the peer is still in the table; a dropped one
+// is not); both also as the JSON fields "peer" and "node_id".
+void log_peer_change(self_pointer self, const address& endpoint, std::string_view change) {
+    auto& log = *self->state.log;
+    const peer_record* record = self->state.table->find(endpoint);
+    const auto peer = to_string(endpoint);
+    if (!record || !record->public_key)
+        return log_event(log, spdlog::level::info, fmt::format("peer {} {}", peer, change),
+                         {{"peer", peer}});
+    const auto id = node_id_text(record->id);
+    log_event(log, spdlog::level::info, fmt::format("peer {} {} {}", peer, id, change),
+              {{"peer", peer}, {"node_id", id}});
 }
 
 void ping_round(self_pointer self) {
@@ -99,11 +106,11 @@ void ping_round(self_pointer self) {
     auto now = state.setup.now();
     auto tick = state.table->tick(now);
     for (auto& endpoint : tick.activated)
-        state.log->info("peer {} active", describe_peer(*state.table, endpoint));
+        log_peer_change(self, endpoint, "active");
     for (auto& endpoint : tick.deactivated)
-        state.log->info("peer {} inactive", describe_peer(*state.table, endpoint));
+        log_peer_change(self, endpoint, "inactive");
     for (auto& endpoint : tick.dropped)
-        state.log->info("peer {} dropped", to_string(endpoint));
+        log_peer_change(self, endpoint, "dropped");
     if (tick.active_set_changed)
         active_set_changed(self);
     auto targets = state.table->ping_round(now, [] {
@@ -136,12 +143,12 @@ void record_challenge(self_pointer self, const address& peer, std::uint64_t id, 
     const double after = table.reliability(peer, now);
     const double floor = table.config().reliability_floor;
     if (before >= floor && after < floor)
-        state.log->warn("peer {} ({:016x}) reliability {:.3f} fell below the floor {:.3f}: not "
+        state.log->warn("peer {} ({}) reliability {:.3f} fell below the floor {:.3f}: not "
                         "chosen as a replica until it recovers",
-                        to_string(peer), record->id, after, floor);
+                        to_string(peer), node_id_text(record->id), after, floor);
     else if (before < floor && after >= floor)
-        state.log->info("peer {} ({:016x}) reliability {:.3f} is back above the floor {:.3f}",
-                        to_string(peer), record->id, after, floor);
+        state.log->info("peer {} ({}) reliability {:.3f} is back above the floor {:.3f}",
+                        to_string(peer), node_id_text(record->id), after, floor);
 }
 
 void ask_edges_for_our_address(self_pointer self) {
@@ -190,7 +197,7 @@ peer_manager_impl::behavior_type peer_manager(self_pointer self, peer_manager_se
                 return;
             }
             if (outcome.activated)
-                state.log->info("peer {} active", describe_peer(*state.table, from));
+                log_peer_change(self, from, "active");
             if (outcome.active_set_changed)
                 active_set_changed(self);
         },

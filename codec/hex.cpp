@@ -13,15 +13,16 @@ int nibble(char c) noexcept {
     return -1;
 }
 
+constexpr char hex_digits[] = "0123456789abcdef";
+
 } // namespace
 
 std::string to_hex(byte_span data) {
-    static constexpr char digits[] = "0123456789abcdef";
     std::string out;
     out.reserve(data.size() * 2);
     for (auto b : data) {
-        out.push_back(digits[b >> 4]);
-        out.push_back(digits[b & 15]);
+        out.push_back(hex_digits[b >> 4]);
+        out.push_back(hex_digits[b & 15]);
     }
     return out;
 }
@@ -37,6 +38,13 @@ std::optional<bytes> from_hex(std::string_view text) {
             return std::nullopt;
         out[i] = static_cast<std::uint8_t>(high << 4 | low);
     }
+    return out;
+}
+
+std::string node_id_text(std::uint64_t id) {
+    std::string out(16, '0');
+    for (auto at = out.rbegin(); at != out.rend(); ++at, id >>= 4)
+        *at = hex_digits[id & 15];
     return out;
 }
 

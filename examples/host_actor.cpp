@@ -15,6 +15,7 @@
 
 #include <caf/all.hpp>
 
+#include "codec/hex.hpp"
 #include "crypto/dat_crypto.hpp"
 #include "node/node.hpp"
 
@@ -67,7 +68,7 @@ void read_status(host_pointer self) {
             [=](const dave::node_status& status) {
                 const auto& metrics = status.metrics;
                 const auto entries = metrics.total("dave_entries");
-                std::cout << "status: node " << std::hex << status.node_id << std::dec << " on "
+                std::cout << "status: node " << dave::node_id_text(status.node_id) << " on "
                           << status.listen << ", " << entries << " entries, "
                           << metrics.total("dave_used_bytes") << " bytes used, "
                           << metrics.total("dave_peers", {{"state", "active"}})

@@ -131,13 +131,13 @@ std::string render_metrics(const node_status& status) {
 }
 
 std::string render_status_text(const node_status& status) {
-    return "node " + std::to_string(status.node_id) + " (public key " + status.public_key +
-           ") on " + status.listen + "\n" + render_metrics_text(status.metrics);
+    return "node " + node_id_text(status.node_id) + " (public key " + status.public_key + ") on " +
+           status.listen + "\n" + render_metrics_text(status.metrics);
 }
 
 std::string render_status_json(const node_status& status) {
     auto out = render_metrics_json(status.metrics);
-    out["node_id"] = status.node_id;
+    out["node_id"] = node_id_text(status.node_id); // a string: JSON readers round 64-bit numbers
     out["public_key"] = status.public_key;
     out["listen"] = status.listen;
     return json_text(out);

@@ -64,15 +64,19 @@ caf::expected<node_actor> spawn_node(caf::actor_system& system, const node_confi
         return make_error(errc::config_error);
     auto keys = load_or_create_key_file(config.key_file);
     if (!keys) {
-        logger_for("node")->error("key file {}: {}; {}", config.key_file.string(),
-                                  describe_key_file_problem(config.key_file, keys.error()),
-                                  key_file_expected);
+        const auto problem = describe_key_file_problem(config.key_file, keys.error());
+        log_event(*logger_for("node"), spdlog::level::err,
+                  fmt::format("key file {}: {}; {}", config.key_file.string(), problem,
+                              key_file_expected),
+                  {{"path", config.key_file.string()}, {"error", problem}});
         return make_error(keys.error());
     }
     // Resolve edges before binding, so a bad edge leaves no socket behind.
     for (auto& text : config.edges)
         if (!parse_endpoint(text, true)) {
-            logger_for("node")->error("edge '{}' is not a reachable [host]:port", text);
+            log_event(*logger_for("node"), spdlog::level::err,
+                      fmt::format("edge '{}' is not a reachable [host]:port", text),
+                      {{"edge", text}});
             return make_error(errc::config_error);
         }
     // The backup first: a refusal leaves no socket or actor behind.
@@ -105,7 +109,9 @@ caf::expected<node_actor> spawn_node_graph(caf::actor_system& system, const node
     for (auto& text : config.edges) {
         auto edge = parse_endpoint(text, true);
         if (!edge) {
-            log->error("edge '{}' is not a reachable [host]:port", text);
+            log_event(*log, spdlog::level::err,
+                      fmt::format("edge '{}' is not a reachable [host]:port", text),
+                      {{"edge", text}});
             return make_error(errc::config_error);
         }
         edges.push_back(*edge);

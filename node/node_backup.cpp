@@ -16,7 +16,8 @@ caf::expected<backup_handle> open_node_backup(const node_config& config) {
         return make_error(refusal->code, std::move(refusal->reason));
     auto opened = std::make_shared<opened_backup>(std::move(std::get<opened_backup>(outcome)));
     auto log = logger_for("backup");
-    log->info("{}", describe_replay(*opened));
+    log_event(*log, spdlog::level::info, describe_replay(*opened),
+              {{"path", opened->real_path.string()}});
     if (!opened->damaged_copy.empty())
         log->warn("{}", describe_damage_kept(*opened));
     return opened;

@@ -157,12 +157,18 @@ node_actor::behavior_type node_behavior(node_pointer self, node_config config,
     state.children = std::move(children);
     state.own_id = own_id;
     state.listen_text = std::move(listen_text);
-    state.log->info("node {:016x} listening on {}", own_id, state.listen_text);
+    log_event(*state.log, spdlog::level::info,
+              fmt::format("node {} (public key {}) listening on {}", node_id_text(own_id),
+                          state.public_key_hex, state.listen_text),
+              {{"node_id", node_id_text(own_id)},
+               {"public_key", state.public_key_hex},
+               {"listen", state.listen_text}});
     caf::anon_send(state.children.peer_manager, subscribe_atom_v,
                    active_set_listener{state.children.replicator});
     log_stop(self, state.log, "node");
     self->set_exit_handler([=](const caf::exit_msg& message) {
-        self->state.log->info("node stopping");
+        log_event(*self->state.log, spdlog::level::info, "node stopping",
+                  {{"node_id", node_id_text(self->state.own_id)}});
         stop_children(self);
         self->quit(message.reason);
     });

@@ -20,12 +20,17 @@ caf::expected<node_transport> open_socket_transport(caf::actor_system& system,
     auto log = logger_for("node");
     auto listen = parse_endpoint(config.listen, true);
     if (!listen) {
-        log->error("listen address '{}' is not [host]:port", config.listen);
+        log_event(*log, spdlog::level::err,
+                  fmt::format("listen address '{}' is not [host]:port", config.listen),
+                  {{"listen", config.listen}});
         return make_error(errc::config_error);
     }
     auto udp = open_udp_socket(*listen);
     if (!udp) {
-        log->error("cannot bind UDP {}: {}", config.listen, std::strerror(errno));
+        const std::string error = std::strerror(errno);
+        log_event(*log, spdlog::level::err,
+                  fmt::format("cannot bind UDP {}: {}", config.listen, error),
+                  {{"listen", config.listen}, {"error", error}});
         return make_error(udp.error());
     }
     auto tcp_address = udp->bound;
@@ -39,7 +44,10 @@ caf::expected<node_transport> open_socket_transport(caf::actor_system& system,
     auto tcp = open_tcp_listener(tcp_address);
     if (!tcp) {
         // (The UDP socket closes as `udp` goes.)
-        log->error("cannot listen on TCP {}: {}", to_string(tcp_address), std::strerror(errno));
+        const std::string error = std::strerror(errno);
+        log_event(*log, spdlog::level::err,
+                  fmt::format("cannot listen on TCP {}: {}", to_string(tcp_address), error),
+                  {{"listen", to_string(tcp_address)}, {"error", error}});
         return make_error(tcp.error());
     }
     node_transport transport;

@@ -1,6 +1,5 @@
 #include "testing/dats.hpp"
 
-#include <cstdio>
 #include <stdexcept>
 
 #include "crypto/dat_crypto.hpp"
@@ -32,12 +31,6 @@ key_pair seeded_keys(std::uint8_t fill, std::uint32_t n, std::size_t index_bytes
         seed[i] = static_cast<std::uint8_t>(n >> (8 * i));
     initialize_crypto();
     return key_pair::from_seed(seed);
-}
-
-std::string node_id_hex(std::uint64_t id) {
-    char text[17];
-    std::snprintf(text, sizeof text, "%016llx", static_cast<unsigned long long>(id));
-    return text;
 }
 
 dat signed_dat(const key_pair& owner, std::string_view key, std::string_view value,

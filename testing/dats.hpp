@@ -22,9 +22,6 @@ key_pair deterministic_keys(std::uint64_t tag, std::uint64_t index);
 // bytes are `n`, little-endian: the actor tests' families of keys.
 key_pair seeded_keys(std::uint8_t fill, std::uint32_t n, std::size_t index_bytes = 1);
 
-// A node ID as the node logs it: 16 lowercase hex digits.
-std::string node_id_hex(std::uint64_t id);
-
 // A signed dat with work of at least `difficulty` bits. Throws
 // std::runtime_error when it cannot be made (a key or value too long).
 dat signed_dat(const key_pair& owner, std::string_view key, std::string_view value,

@@ -20,6 +20,24 @@
 extern char** environ;
 
 namespace dave::testing {
+namespace {
+
+// `text` as a TOML basic string, quotes included: a backup file name with a
+// quote, a backslash or a tab (the JSON log test's) stays one string.
+std::string toml_string(std::string_view text) {
+    std::string out = "\"";
+    for (char c : text) {
+        if (c == '"' || c == '\\')
+            out += '\\';
+        if (c == '\t')
+            out += "\\t";
+        else
+            out += c;
+    }
+    return out + '"';
+}
+
+} // namespace
 
 node_process::node_process(node_process_options options) : options_(std::move(options)) {
     std::filesystem::create_directories(options_.dir);
@@ -30,13 +48,14 @@ node_process::node_process(node_process_options options) : options_(std::move(op
     config << "# " << options_.name << "\n"
            << "[node]\n"
            << "key_file = \"node.key\"\n"
-           << "listen = \"" << loopback_endpoint(options_.port) << "\"\n"
+           << "listen = " << toml_string(loopback_endpoint(options_.port)) << "\n"
            << "edges = [";
     for (std::size_t i = 0; i < options_.edges.size(); ++i)
-        config << (i ? ", " : "") << "\"" << options_.edges[i] << "\"";
+        config << (i ? ", " : "") << toml_string(options_.edges[i]);
     config << "]\n\n"
            << "[store]\n"
-           << "backup_file = \"" << (options_.backup ? options_.backup_file.string() : "") << "\"\n"
+           << "backup_file = " << toml_string(options_.backup ? options_.backup_file.string() : "")
+           << "\n"
            << options_.store_toml << "\n"
            << short_timers_toml(options_.log_level) << "status_every = \"2s\"\n\n"
            << "[http]\n"

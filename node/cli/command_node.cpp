@@ -1,9 +1,11 @@
 #include <csignal>
 #include <cstring>
 #include <iostream>
+#include <optional>
 
 #include <caf/all.hpp>
 
+#include "actors/cerr_json_lines.hpp"
 #include "actors/log.hpp"
 #include "cli_common.hpp"
 #include "commands.hpp"
@@ -14,8 +16,25 @@
 #include "node/node.hpp"
 
 namespace dave::cli {
+namespace {
+
+// In JSON mode every line on stderr is a JSON log line, start-up failures
+// included: from here on, what run_node writes to std::cerr becomes an error
+// line of actor "node". Known from --log-json before the config is read, and
+// from its [log] json once it parsed.
+void report_failures_as_json(std::optional<cerr_as_json_lines>& redirect) {
+    if (redirect)
+        return;
+    set_log_json(true);
+    redirect.emplace("node", "dave node: ");
+}
+
+} // namespace
 
 int run_node(const node_options& options) {
+    std::optional<cerr_as_json_lines> json_failures;
+    if (options.log_json)
+        report_failures_as_json(json_failures);
     auto loaded = load_config_file(options.config);
     if (auto* problem = std::get_if<config_problem>(&loaded)) {
         std::cerr << "dave node: " << problem->message << "\n";
@@ -26,6 +45,8 @@ int run_node(const node_options& options) {
         config.log_level = options.log_level;
     if (options.log_json)
         config.log_json = true;
+    if (config.log_json)
+        report_failures_as_json(json_failures);
     if (options.salvage_backup)
         config.store.recovery = backup_recovery::salvage;
     if (!options.listen.empty()) {
@@ -134,7 +155,8 @@ int run_node(const node_options& options) {
     }
     int received = 0;
     sigwait(&signals, &received);
-    logger_for("node")->info("{}: stopping", strsignal(received));
+    log_event(*logger_for("node"), spdlog::level::info,
+              fmt::format("{}: stopping", strsignal(received)), {{"signal", strsignal(received)}});
     http.reset();
     client(system, *node).shutdown();
     system.await_all_actors_done();

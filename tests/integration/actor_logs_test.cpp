@@ -43,8 +43,8 @@ bool has_line(const std::string& log, const std::string& tag, const std::string&
 
 // The text of each line after its time stamp: "info  [shard] 256 shards running".
 std::string without_time(const std::string& line) {
-    // "2026-11-29 20:13:50.544 " is 24 characters.
-    return line.size() > 24 ? line.substr(24) : line;
+    // "2026-11-29T20:13:50.544Z " (RFC 3339, UTC) is 25 characters.
+    return line.size() > 25 ? line.substr(25) : line;
 }
 
 std::size_t count_of(const std::string& text, const std::string& part) {

@@ -20,6 +20,7 @@
 #include <caf/all.hpp>
 
 #include "codec/codec.hpp"
+#include "codec/hex.hpp"
 #include "crypto/dat_crypto.hpp"
 #include "crypto/proof_of_work.hpp"
 #include "model/backup_file.hpp"
@@ -306,7 +307,7 @@ TEST_CASE("cluster: six processes and an embedded writer replicate, serve and su
                             << " s (batch_write returned after " << batch_write_s << " s, "
                             << sweeps << " UDP sweeps)");
     for (auto& [id, count] : replica_load)
-        MESSAGE("  " << name_of[id] << " (" << node_id_hex(id) << ") holds " << count
+        MESSAGE("  " << name_of[id] << " (" << node_id_text(id) << ") holds " << count
                      << " as a replica");
     CHECK_MESSAGE(replicated, "not every dat reached all of its 5 closest nodes within 60 s");
     REQUIRE(present_count == queries.size());

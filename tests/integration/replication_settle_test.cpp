@@ -24,10 +24,10 @@ namespace {
 
 constexpr std::uint64_t node_tag = 0x5e77'1e00;
 
-// Milliseconds since midnight of a log line's "YYYY-MM-DD HH:MM:SS.mmm"
+// Milliseconds since midnight (UTC) of a log line's "YYYY-MM-DDTHH:MM:SS.mmmZ"
 // prefix (the test runs for seconds; a midnight in between is not handled).
 std::optional<std::int64_t> line_time_ms(const std::string& line) {
-    static const std::regex stamp(R"(^\d{4}-\d{2}-\d{2} (\d{2}):(\d{2}):(\d{2})\.(\d{3}) )");
+    static const std::regex stamp(R"(^\d{4}-\d{2}-\d{2}T(\d{2}):(\d{2}):(\d{2})\.(\d{3})Z )");
     std::smatch match;
     if (!std::regex_search(line, match, stamp))
         return std::nullopt;

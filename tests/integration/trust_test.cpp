@@ -35,6 +35,7 @@
 #include <nlohmann/json.hpp>
 
 #include "codec/codec.hpp"
+#include "codec/hex.hpp"
 #include "crypto/dat_crypto.hpp"
 #include "model/peer_trust.hpp"
 #include "model/replica_set.hpp"
@@ -472,8 +473,8 @@ TEST_CASE("trust: every honest node finds the liar, stops asking it first, and s
                               << " when found out)");
     CHECK(liar_later->entries == liar_entries);
     for (std::size_t i = 0; i < honest_count; ++i)
-        MESSAGE(names[i] << " (" << node_id_hex(nodes[i]->id()) << ")");
-    MESSAGE("liar (" << node_id_hex(liar_id) << "), embedded (" << node_id_hex(writer_id) << ")");
+        MESSAGE(names[i] << " (" << node_id_text(nodes[i]->id()) << ")");
+    MESSAGE("liar (" << node_id_text(liar_id) << "), embedded (" << node_id_text(writer_id) << ")");
 
     writer.shutdown();
     for (auto& node : nodes)

@@ -64,11 +64,12 @@ TEST_CASE("label values are escaped") {
 
 TEST_CASE("status JSON carries the key and the counters") {
     node_status status;
-    status.node_id = 42;
+    // Above 2^53: as a JSON number, readers (jq, JavaScript) would round it.
+    status.node_id = 0xfedcba9876543210;
     status.public_key = std::string(64, 'a');
     status.metrics.gauge("dave_entries", "Entries stored.", 7);
     auto json = render_status_json(status);
-    CHECK(json.find("\"node_id\":42") != std::string::npos);
+    CHECK(json.find("\"node_id\":\"fedcba9876543210\"") != std::string::npos);
     CHECK(json.find("\"public_key\":\"" + std::string(64, 'a') + "\"") != std::string::npos);
     CHECK(json.find("\"entries\":7") != std::string::npos);
 }
@@ -81,7 +82,7 @@ TEST_CASE("status text: the identity line, then every metric") {
     status.metrics.gauge("dave_entries", "Entries stored.", 7);
     status.metrics.counter("dave_puts_refused_total", "Refused.", 3, {{"reason", "store_full"}});
     auto text = render_status_text(status);
-    CHECK(text.starts_with("node 42 (public key ab) on [::1]:1618\n"));
+    CHECK(text.starts_with("node 000000000000002a (public key ab) on [::1]:1618\n"));
     CHECK(text.find("entries") != std::string::npos);
     CHECK(text.find("reason=store_full") != std::string::npos);
 }

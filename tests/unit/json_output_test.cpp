@@ -8,6 +8,8 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <iostream>
+#include <regex>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -17,6 +19,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "actors/cerr_json_lines.hpp"
 #include "actors/log.hpp"
 #include "model/metrics.hpp"
 #include "node/http_api.hpp"
@@ -65,6 +68,8 @@ std::vector<std::string> lines_of(const std::string& text) {
     return out;
 }
 
+const std::regex rfc3339_utc_form(R"(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z)");
+
 } // namespace
 
 TEST_CASE("/status JSON: every string comes back as it went in") {
@@ -80,7 +85,7 @@ TEST_CASE("/status JSON: every string comes back as it went in") {
     status.metrics.counter("dave_peer_challenges_total", "Challenges.", 2,
                            {{"peer", hostile + " trust"}, {"outcome", hostile}});
     const auto parsed = nlohmann::json::parse(render_status_json(status));
-    CHECK(parsed.at("node_id") == 42);
+    CHECK(parsed.at("node_id") == "000000000000002a");
     CHECK(parsed.at("public_key") == hostile);
     CHECK(parsed.at("listen") == hostile + " listen");
     CHECK(parsed.at("datagrams_dropped_total").at(hostile) == 3);
@@ -125,14 +130,76 @@ TEST_CASE("JSON log lines: one object a line, message and actor as they were") {
         CAPTURE(lines[i]);
         REQUIRE_NOTHROW(parsed.push_back(nlohmann::json::parse(lines[i])));
         CHECK(parsed.back().at("actor") == "json \"test\"\tactor");
-        CHECK(parsed.back().at("time").is_string());
+        CHECK(std::regex_match(parsed.back().at("time").get<std::string>(), rfc3339_utc_form));
     }
     CHECK(parsed[0].at("msg") == "plain");
     CHECK(parsed[0].at("level") == "info");
     CHECK(parsed[1].at("msg") == hostile);
     CHECK(parsed[2].at("msg") == not_utf8_replaced);
     CHECK(parsed[2].at("level") == "warning");
-    // Plain text again after set_log_json(false).
-    CHECK(lines[3].find("[json \"test\"\tactor] back to text") != std::string::npos);
+    // Plain text again after set_log_json(false), the tab escaped.
+    CHECK(lines[3].find("[json \"test\"\\tactor] back to text") != std::string::npos);
     CHECK(lines[3].front() != '{');
+    CHECK(std::regex_search(lines[3], std::regex(R"(^\d{4}-\d{2}-\d{2}T[\d:.]+Z info )")));
+}
+
+TEST_CASE("log_event: structured fields as JSON keys; the text form shows the message") {
+    set_log_level("info");
+    const auto text = capture_stderr([] {
+        set_log_json(true);
+        auto log = logger_for("event-test");
+        log_event(*log, spdlog::level::warn, "cannot open " + hostile,
+                  {{"path", hostile}, {"error", "Permission denied"}, {"attempt", 2}});
+        // A plain line right after carries none of those fields.
+        log->info("plain");
+        log_event(*log, spdlog::level::debug, "below the level", {{"path", "x"}});
+        set_log_json(false);
+        log_event(*log, spdlog::level::info, "text " + hostile, {{"path", hostile}});
+    });
+    const auto lines = lines_of(text);
+    REQUIRE(lines.size() == 3);
+    const auto event = nlohmann::json::parse(lines[0]);
+    CHECK(event.at("level") == "warning");
+    CHECK(event.at("actor") == "event-test");
+    CHECK(event.at("msg") == "cannot open " + hostile);
+    CHECK(event.at("path") == hostile);
+    CHECK(event.at("error") == "Permission denied");
+    CHECK(event.at("attempt") == 2);
+    const auto plain = nlohmann::json::parse(lines[1]);
+    CHECK(plain.at("msg") == "plain");
+    CHECK(!plain.contains("path"));
+    // Text: one line, the newline and control characters of `hostile` escaped.
+    CHECK(lines[2].find("[event-test] text say \"hi\" C:\\dir\\ tab\\there\\nline \\x00") !=
+          std::string::npos);
+}
+
+TEST_CASE("cerr_as_json_lines: each std::cerr line becomes one JSON log line, then cerr is back") {
+    // Even with the log level "off": a failed start always says why.
+    set_log_level("off");
+    static const std::string odd_path = "/tmp/\"odd\"\\\tdir\x01/node.key";
+    const auto text = capture_stderr([] {
+        {
+            cerr_as_json_lines redirect("node", "dave node: ");
+            std::cerr << "dave node: key file " << odd_path << ": not found\n";
+            std::cerr << "second line without the prefix\n";
+            std::cerr << "unfinished";
+        }
+        std::cerr << "plain again\n";
+        std::cerr.flush();
+    });
+    const auto lines = lines_of(text);
+    REQUIRE(lines.size() == 4);
+    std::vector<nlohmann::json> parsed;
+    for (std::size_t i = 0; i < 3; ++i) {
+        CAPTURE(lines[i]);
+        REQUIRE_NOTHROW(parsed.push_back(nlohmann::json::parse(lines[i])));
+        CHECK(parsed.back().at("actor") == "node");
+        CHECK(parsed.back().at("level") == "error");
+        CHECK(std::regex_match(parsed.back().at("time").get<std::string>(), rfc3339_utc_form));
+    }
+    set_log_level("info");
+    CHECK(parsed[0].at("msg") == "key file " + odd_path + ": not found");
+    CHECK(parsed[1].at("msg") == "second line without the prefix");
+    CHECK(parsed[2].at("msg") == "unfinished");
+    CHECK(lines[3] == "plain again");
 }

@@ -81,7 +81,7 @@ TEST_CASE("metrics: per-peer reliability gauges and challenge counters") {
 
 TEST_CASE("status JSON: trust families and GETs sent per peer") {
     auto json = nlohmann::json::parse(render_status_json(sample()));
-    CHECK(json["node_id"] == 7);
+    CHECK(json["node_id"] == "0000000000000007");
     CHECK(json["audit_challenges_total"]["pass"] == 12);
     CHECK(json["audit_challenges_total"]["fail"] == 10);
     CHECK(json["audit_challenges_pending"] == 3);
