@@ -227,6 +227,22 @@ peer_manager_impl::behavior_type peer_manager(self_pointer self, peer_manager_se
                     {peer.id, peer.endpoint, table.reliability(peer.endpoint, now)});
             return snapshot;
         },
+        [=](peer_list_atom) -> std::vector<peer_row> {
+            auto& table = *self->state.table;
+            auto now = self->state.setup.now();
+            std::vector<peer_row> rows;
+            for (auto& trust : table.trust_report(now)) {
+                peer_row row{trust.endpoint, trust.id,          std::string(to_string(trust.state)),
+                             false,          trust.reliability, -1};
+                if (auto* record = table.find(trust.endpoint)) {
+                    row.edge = record->is_edge;
+                    if (record->last_solved_at)
+                        row.last_seen_ms = (now - *record->last_solved_at).count();
+                }
+                rows.push_back(std::move(row));
+            }
+            return rows;
+        },
         [=](metrics_atom) -> metric_report {
             auto& state = self->state;
             auto counts = state.table->counts();
