@@ -292,8 +292,17 @@ peer_manager_impl::behavior_type peer_manager(self_pointer self, peer_manager_se
             auto active = self->state.table->active_peers().size();
             if (active >= count)
                 return static_cast<std::uint32_t>(active);
+            // Waiters whose requester gave up (an HTTP /wait-peers that timed
+            // out) stay until the count is reached; bound them, so a script
+            // polling for a count never reached cannot grow the list.
+            constexpr std::size_t max_waiting = 1024;
+            auto& waiting = self->state.waiting;
+            if (waiting.size() >= max_waiting) {
+                waiting.front().promise.deliver(make_error(errc::timeout));
+                waiting.erase(waiting.begin());
+            }
             auto promise = self->make_response_promise<std::uint32_t>();
-            self->state.waiting.push_back({count, promise});
+            waiting.push_back({count, promise});
             return promise;
         },
         [=](subscribe_atom, const active_set_listener& subscriber) {
