@@ -97,10 +97,11 @@ thread_local const http_exchange* current_exchange = nullptr;
 
 } // namespace
 
-std::shared_ptr<http_deferred_answer> defer_current_request() {
-    if (!current_exchange || !current_exchange->defer)
-        return nullptr;
-    return current_exchange->defer();
+std::shared_ptr<http_deferred_answer> defer_current_request(httplib::Response& response) {
+    if (current_exchange && current_exchange->defer)
+        return current_exchange->defer();
+    reply_json(response, 500, {{"error", "this request cannot wait for its answer"}});
+    return nullptr;
 }
 
 struct http_api::implementation {

@@ -28,9 +28,10 @@ struct http_route_context {
     std::optional<http_signer> signer; // none: text puts answer 503
 };
 
-// The deferred answer of the request this worker thread is answering (set
-// by http_api around each request).
-std::shared_ptr<http_deferred_answer> defer_current_request();
+// Defers the answer of the request this worker thread is answering (set by
+// http_api around each request). Null, with `response` set to a 500, when
+// there is none to defer; the route then returns.
+std::shared_ptr<http_deferred_answer> defer_current_request(httplib::Response& response);
 
 void reply_json(httplib::Response& response, int status, const nlohmann::json& body);
 // 404 not found, 504 timeout, 503 no peers, 500 I/O, 507 backup, else 422.

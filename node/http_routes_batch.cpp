@@ -68,7 +68,9 @@ void add_batch_routes(httplib::Server& server, const http_route_context& context
         };
         if (values.empty())
             return response.set_content(json_text(nlohmann::json(*results)), "application/json");
-        auto answer = defer_current_request();
+        auto answer = defer_current_request(response);
+        if (!answer)
+            return;
         context.system.spawn([node = context.node, values = std::move(values),
                               positions = std::move(positions), results, send,
                               answer](caf::event_based_actor* self) mutable {

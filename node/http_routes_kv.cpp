@@ -74,7 +74,9 @@ void put_text(const http_route_context& context, const std::string& key, const s
         return reply_json(response, 503, {{"error", "this node has no key to sign with"}});
     if (key.empty())
         return reply_json(response, 400, {{"error", "a key is needed: PUT /v1/kv/KEY"}});
-    auto answer = defer_current_request();
+    auto answer = defer_current_request(response);
+    if (!answer)
+        return;
     context.system.spawn<caf::detached>([signer = *context.signer, node = context.node,
                                          key = bytes_of(key), value = bytes_of(text),
                                          answer](caf::event_based_actor* self) {
@@ -90,8 +92,10 @@ void put_text(const http_route_context& context, const std::string& key, const s
 }
 
 // A dat the client signed: POST /v1/dat (and /put without ?key=).
-void put_signed(const http_route_context& context, const dat& value) {
-    auto answer = defer_current_request();
+void put_signed(const http_route_context& context, const dat& value, httplib::Response& response) {
+    auto answer = defer_current_request(response);
+    if (!answer)
+        return;
     context.system.spawn([node = context.node, value, answer](caf::event_based_actor* self) {
         put_deferred(self, node, value, answer);
     });
@@ -158,7 +162,7 @@ void add_kv_routes(httplib::Server& server, const http_route_context& context) {
                 {{"error", std::string(to_string(value.error()))},
                  {"reason", "the body must be one wire dat (application/octet-stream); "
                             "to put text use PUT /v1/kv/KEY"}});
-        put_signed(context, *value);
+        put_signed(context, *value, response);
     });
     // The older routes: /put?key=KEY with a text body is a text put; /put
     // without it takes a wire dat and answers the replica IDs, as before.

@@ -45,7 +45,9 @@ void add_peer_routes(httplib::Server& server, const http_route_context& context)
                                   {{"error", "timeout: a duration up to 10m, e.g. 10s or 500ms"}});
             timeout = *given;
         }
-        auto answer = defer_current_request();
+        auto answer = defer_current_request(response);
+        if (!answer)
+            return;
         context.system.spawn([node = context.node, count, timeout,
                               answer](caf::event_based_actor* self) {
             self->request(node, timeout, wait_peers_atom_v, count)
