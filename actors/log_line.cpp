@@ -22,18 +22,6 @@ bool is_control(unsigned char c) {
 
 } // namespace
 
-std::string rfc3339_utc(std::chrono::system_clock::time_point time) {
-    using namespace std::chrono;
-    const auto ms = time_point_cast<milliseconds>(time);
-    auto seconds = floor<std::chrono::seconds>(ms);
-    const auto millis = (ms - seconds).count();
-    const std::time_t t = system_clock::to_time_t(seconds);
-    std::tm utc{};
-    gmtime_r(&t, &utc);
-    return fmt::format("{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:03}Z", utc.tm_year + 1900,
-                       utc.tm_mon + 1, utc.tm_mday, utc.tm_hour, utc.tm_min, utc.tm_sec, millis);
-}
-
 std::string escape_control(std::string_view text) {
     std::string out;
     out.reserve(text.size());

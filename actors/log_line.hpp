@@ -22,6 +22,8 @@
 #include <utility>
 #include <variant>
 
+#include "codec/time_text.hpp"
+
 namespace dave {
 
 // A structured field of a log line: "peer", "path", "error", "node_id", ...
@@ -46,9 +48,6 @@ struct log_record {
     std::string_view message;
     std::span<const log_field> fields;
 };
-
-// "2026-11-29T23:59:01.123Z": RFC 3339, UTC, milliseconds.
-std::string rfc3339_utc(std::chrono::system_clock::time_point time);
 
 // `text` with every control character escaped: \n, \r, \t, others \xHH.
 std::string escape_control(std::string_view text);

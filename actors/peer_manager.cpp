@@ -234,6 +234,22 @@ peer_manager_impl::behavior_type peer_manager(self_pointer self, peer_manager_se
                     {peer.id, peer.endpoint, table.reliability(peer.endpoint, now)});
             return snapshot;
         },
+        [=](peer_list_atom) -> std::vector<peer_row> {
+            auto& table = *self->state.table;
+            auto now = self->state.setup.now();
+            std::vector<peer_row> rows;
+            for (auto& trust : table.trust_report(now)) {
+                peer_row row{trust.endpoint, trust.id,          std::string(to_string(trust.state)),
+                             false,          trust.reliability, -1};
+                if (auto* record = table.find(trust.endpoint)) {
+                    row.edge = record->is_edge;
+                    if (record->last_solved_at)
+                        row.last_seen_ms = (now - *record->last_solved_at).count();
+                }
+                rows.push_back(std::move(row));
+            }
+            return rows;
+        },
         [=](metrics_atom) -> metric_report {
             auto& state = self->state;
             auto counts = state.table->counts();
@@ -283,8 +299,17 @@ peer_manager_impl::behavior_type peer_manager(self_pointer self, peer_manager_se
             auto active = self->state.table->active_peers().size();
             if (active >= count)
                 return static_cast<std::uint32_t>(active);
+            // Waiters whose requester gave up (an HTTP /wait-peers that timed
+            // out) stay until the count is reached; bound them, so a script
+            // polling for a count never reached cannot grow the list.
+            constexpr std::size_t max_waiting = 1024;
+            auto& waiting = self->state.waiting;
+            if (waiting.size() >= max_waiting) {
+                waiting.front().promise.deliver(make_error(errc::timeout));
+                waiting.erase(waiting.begin());
+            }
             auto promise = self->make_response_promise<std::uint32_t>();
-            self->state.waiting.push_back({count, promise});
+            waiting.push_back({count, promise});
             return promise;
         },
         [=](subscribe_atom, const active_set_listener& subscriber) {

@@ -68,4 +68,13 @@ template <class Inspector> typename Inspector::result_type inspect(Inspector& f,
     return f(caf::meta::type_name("node_status"), x.node_id, x.public_key, x.listen, x.metrics);
 }
 
+template <class Inspector> typename Inspector::result_type inspect(Inspector& f, put_report& x) {
+    return f(caf::meta::type_name("put_report"), x.error, x.stored_locally, x.replicas,
+             x.remote_written);
+}
+template <class Inspector> typename Inspector::result_type inspect(Inspector& f, peer_row& x) {
+    return f(caf::meta::type_name("peer_row"), x.endpoint, x.id, x.state, x.edge, x.reliability,
+             x.last_seen_ms);
+}
+
 } // namespace dave

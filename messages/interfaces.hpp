@@ -151,6 +151,8 @@ using peer_manager_actor = caf::typed_actor<
     caf::reacts_to<trust_atom, address, std::uint64_t, bool>,
     // node, getter, replicator -> manager: active peers (with reliability) and our id.
     caf::replies_to<peers_atom>::with<peer_snapshot>,
+    // node (GET /peers) -> manager: every peer of the table, with state and trust.
+    caf::replies_to<peer_list_atom>::with<std::vector<peer_row>>,
     // node -> manager: peer counts, network estimate, per-peer trust.
     caf::replies_to<metrics_atom>::with<metric_report>,
     // node (status line) -> manager: our used and total bytes, for PINGs.

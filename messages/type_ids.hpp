@@ -38,6 +38,10 @@ CAF_ADD_TYPE_ID(dave, (std::vector<dave::replication_order>))
 CAF_ADD_TYPE_ID(dave, (std::vector<dave::address>))
 CAF_ADD_TYPE_ID(dave, (std::vector<std::uint8_t>))
 CAF_ADD_TYPE_ID(dave, (std::array<std::uint8_t, 32>))
+CAF_ADD_TYPE_ID(dave, (dave::put_report))
+CAF_ADD_TYPE_ID(dave, (std::vector<dave::put_report>))
+CAF_ADD_TYPE_ID(dave, (dave::peer_row))
+CAF_ADD_TYPE_ID(dave, (std::vector<dave::peer_row>))
 
 CAF_END_TYPE_ID_BLOCK(dave)
 
@@ -74,6 +78,8 @@ CAF_ADD_ATOM(dave, dave, trust_atom, "trust")       // a storage challenge's res
 CAF_ADD_ATOM(dave, dave, credit_atom, "credit")     // inbound datagrams handled
 CAF_ADD_ATOM(dave, dave, shed_atom, "shed")         // datagrams a transport dropped
 CAF_ADD_ATOM(dave, dave, metrics_atom, "metrics")   // -> metric_report (an actor's counters)
+CAF_ADD_ATOM(dave, dave, put_all_atom, "putall")    // API: many dats, a put_report each
+CAF_ADD_ATOM(dave, dave, peer_list_atom, "peerlist") // -> every peer of the table (peer_row)
 
 namespace dave {
 

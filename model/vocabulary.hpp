@@ -41,6 +41,31 @@ struct replication_order {
     std::vector<address> targets;
 };
 
+// What became of one dat an API client put (node_actor's put_all_atom). A
+// written dat is acknowledged like put_atom (README, Durability): in our
+// backup file if we are a replica, and its PUT frame written to the other
+// replicas' TCP connections; a dat is never counted as written when it was
+// merely handed to the batch writer.
+struct put_report {
+    std::uint8_t error = 0;           // errc; 0 (errc::none): written
+    bool stored_locally = false;      // we are a replica and wrote it to our backup
+    std::vector<address> replicas;    // other replicas it was sent to
+    std::uint32_t remote_written = 0; // of those, how many took the PUT frame
+
+    // Copies acknowledged: ours plus the remote ones.
+    std::uint32_t copies() const noexcept { return remote_written + (stored_locally ? 1 : 0); }
+};
+
+// One peer of the table as GET /peers and `dave peers` list it.
+struct peer_row {
+    address endpoint;
+    std::uint64_t id = 0; // 0 until its first PONG verified
+    std::string state;    // added, active, inactive
+    bool edge = false;    // a bootstrap peer from the config
+    double reliability = 0.5;
+    std::int64_t last_seen_ms = -1; // since its last solved challenge; -1 never
+};
+
 // What `status` reports for the whole node: who it is, and every counter and
 // gauge of its actors, merged (see model/metrics.hpp).
 struct node_status {

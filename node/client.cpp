@@ -45,6 +45,15 @@ caf::expected<std::uint64_t> client::batch_write(std::vector<dat> values) {
     return ask<std::uint64_t>(system_, node_, timeout_, batch_write_atom_v, std::move(values));
 }
 
+caf::expected<std::vector<put_report>> client::put_all(std::vector<dat> values) {
+    return ask<std::vector<put_report>>(system_, node_, timeout_, put_all_atom_v,
+                                        std::move(values));
+}
+
+caf::expected<std::vector<peer_row>> client::peers() {
+    return ask<std::vector<peer_row>>(system_, node_, timeout_, peer_list_atom_v);
+}
+
 void client::shutdown() {
     caf::scoped_actor self{system_};
     self->monitor(node_);

@@ -22,6 +22,9 @@ public:
     caf::expected<std::uint32_t> wait_for_peers(std::uint32_t count,
                                                 std::chrono::milliseconds timeout);
     caf::expected<std::uint64_t> batch_write(std::vector<dat> values);
+    // One report per dat, in order (see put_report).
+    caf::expected<std::vector<put_report>> put_all(std::vector<dat> values);
+    caf::expected<std::vector<peer_row>> peers();
     // Asks the node to stop (flushing the backup) and waits until it has.
     void shutdown();
 

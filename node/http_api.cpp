@@ -18,6 +18,7 @@
 #include "model/socket_address.hpp"
 #include "node/client.hpp"
 #include "node/http_connections.hpp"
+#include "node/http_routes.hpp"
 
 namespace dave {
 
@@ -89,42 +90,25 @@ private:
 
 } // namespace
 
+namespace {
+
+// The request this worker thread is answering, for defer_current_request().
+thread_local const http_exchange* current_exchange = nullptr;
+
+} // namespace
+
+std::shared_ptr<http_deferred_answer> defer_current_request(httplib::Response& response) {
+    if (current_exchange && current_exchange->defer)
+        return current_exchange->defer();
+    reply_json(response, 500, {{"error", "this request cannot wait for its answer"}});
+    return nullptr;
+}
+
 struct http_api::implementation {
+    std::optional<http_route_context> context;
     request_router router;
     std::unique_ptr<http_connections> connections; // last: stops before the router goes
 };
-
-namespace {
-
-void reply_json(httplib::Response& response, int status, const nlohmann::json& body) {
-    response.status = status;
-    response.set_content(json_text(body), "application/json");
-}
-
-int http_status_for(const caf::error& error) {
-    switch (errc_of(error)) {
-    case errc::not_found:
-        return 404;
-    case errc::timeout:
-        return 504;
-    case errc::no_peers:
-        return 503;
-    case errc::io_error:
-        return 500;
-    case errc::backup_unavailable:
-        return 507; // Insufficient Storage: nothing was acknowledged
-    default:
-        return 422; // the dat itself was refused
-    }
-}
-
-std::string error_text(const caf::error& error) {
-    if (error.category() == caf::atom("dave"))
-        return std::string(to_string(errc_of(error)));
-    return caf::to_string(error);
-}
-
-} // namespace
 
 std::string render_metrics(const node_status& status) {
     return render_prometheus(status.metrics);
@@ -144,7 +128,8 @@ std::string render_status_json(const node_status& status) {
 }
 
 result<std::unique_ptr<http_api>> http_api::start(caf::actor_system& system, node_actor node,
-                                                  const std::string& listen, bool allow_public) {
+                                                  const std::string& listen, bool allow_public,
+                                                  std::optional<http_signer> signer) {
     auto endpoint = parse_endpoint(listen, false);
     if (!endpoint)
         return errc::config_error;
@@ -155,9 +140,11 @@ result<std::unique_ptr<http_api>> http_api::start(caf::actor_system& system, nod
         return errc::config_error;
     }
     auto impl = std::make_unique<implementation>();
+    impl->context.emplace(http_route_context{system, node, std::move(signer)});
     auto& server = impl->router;
     http_connection_options options;
-    server.set_payload_max_length(options.limits.max_body_bytes);
+    server.set_payload_max_length(
+        std::max(options.limits.max_body_bytes, options.limits.max_batch_body_bytes));
     // Only the header of answers: the connection loop enforces both.
     server.set_keep_alive_timeout(
         std::chrono::duration_cast<std::chrono::seconds>(options.idle_timeout).count());
@@ -180,48 +167,10 @@ result<std::unique_ptr<http_api>> http_api::start(caf::actor_system& system, nod
             return reply_json(response, 500, {{"error", error_text(status.error())}});
         response.set_content(render_metrics(*status), "text/plain; version=0.0.4");
     });
-    server.Post("/put", [&system, node](const httplib::Request& request,
-                                        httplib::Response& response) {
-        auto body = byte_span(reinterpret_cast<const std::uint8_t*>(request.body.data()),
-                              request.body.size());
-        auto value = decode_dat(body);
-        if (!value)
-            return reply_json(response, 400, {{"error", std::string(to_string(value.error()))}});
-        auto stored = client(system, node).put(*value);
-        if (!stored && errc_of(stored.error()) == errc::backup_unavailable)
-            return reply_json(response, 507,
-                              {{"error", error_text(stored.error())},
-                               {"reason", "the node cannot write its backup file (disk full or an "
-                                          "I/O error); the put was refused, not stored durably; "
-                                          "writing resumes by itself when space returns"}});
-        if (!stored)
-            return reply_json(response, http_status_for(stored.error()),
-                              {{"error", error_text(stored.error())}});
-        nlohmann::json replicas = nlohmann::json::array();
-        for (auto id : stored->replicas)
-            if (id != 0)
-                replicas.push_back(id);
-        reply_json(response, 200, {{"replicas", replicas}});
-    });
-    server.Get("/get",
-               [&system, node](const httplib::Request& request, httplib::Response& response) {
-                   auto public_key = from_hex(request.get_param_value("public_key"));
-                   auto key = from_hex(request.get_param_value("key"));
-                   if (!public_key || public_key->size() != 32 || !key || key->size() > 255)
-                       return reply_json(
-                           response, 400,
-                           {{"error", "public_key (64 hex) and key (hex, <= 255 bytes) needed"}});
-                   public_key_bytes owner{};
-                   std::copy(public_key->begin(), public_key->end(), owner.begin());
-                   auto found = client(system, node).get(owner, *key);
-                   if (!found)
-                       return reply_json(response, http_status_for(found.error()),
-                                         {{"error", error_text(found.error())}});
-                   bytes encoded;
-                   encode_dat(found->data, encoded);
-                   response.set_content(std::string(encoded.begin(), encoded.end()),
-                                        "application/octet-stream");
-               });
+    add_index_routes(server);
+    add_kv_routes(server, *impl->context);
+    add_batch_routes(server, *impl->context);
+    add_peer_routes(server, *impl->context);
     auto host_text = to_string(*endpoint); // "[ip]:port"
     auto close = host_text.rfind(']');
     std::string bind_host = host_text.substr(1, close - 1);
@@ -230,7 +179,10 @@ result<std::unique_ptr<http_api>> http_api::start(caf::actor_system& system, nod
     auto connections = http_connections::open(bind_host, endpoint->port, options,
                                               [&server](const http_exchange& exchange) {
                                                   exchange_stream stream(exchange);
-                                                  return server.answer(stream, exchange.last);
+                                                  current_exchange = &exchange;
+                                                  bool keep = server.answer(stream, exchange.last);
+                                                  current_exchange = nullptr;
+                                                  return keep;
                                               });
     if (!connections) // the caller says it in one line (`dave node` exits 2)
         return connections.error();

@@ -5,6 +5,7 @@
 #include <condition_variable>
 #include <cstring>
 #include <deque>
+#include <map>
 #include <mutex>
 #include <thread>
 #include <vector>
@@ -30,11 +31,26 @@ namespace {
 // Bytes a connection may buffer: one largest request plus room for the start
 // of a pipelined next one.
 std::size_t buffer_cap(const http_request_limits& limits) {
-    return limits.max_head_bytes + limits.max_body_bytes + 16 * 1024;
+    return limits.max_head_bytes + std::max(limits.max_body_bytes, limits.max_batch_body_bytes) +
+           16 * 1024;
 }
 
 const char* status_text(int status) {
     switch (status) {
+    case 200:
+        return "OK";
+    case 404:
+        return "Not Found";
+    case 422:
+        return "Unprocessable Entity";
+    case 500:
+        return "Internal Server Error";
+    case 503:
+        return "Service Unavailable";
+    case 504:
+        return "Gateway Timeout";
+    case 507:
+        return "Insufficient Storage";
     case 400:
         return "Bad Request";
     case 408:
@@ -50,12 +66,21 @@ const char* status_text(int status) {
     }
 }
 
+} // namespace
+
+std::string http_close_response(int status, std::string_view content_type, std::string_view body) {
+    return "HTTP/1.1 " + std::to_string(status) + " " + status_text(status) +
+           "\r\nContent-Type: " + std::string(content_type) +
+           "\r\nContent-Length: " + std::to_string(body.size()) + "\r\nConnection: close\r\n\r\n" +
+           std::string(body);
+}
+
+namespace {
+
 // The answer the loop itself gives before closing, {"error": reason}.
 std::string error_response(int status, std::string_view reason) {
-    std::string body = json_text(nlohmann::json{{"error", reason}});
-    return "HTTP/1.1 " + std::to_string(status) + " " + status_text(status) +
-           "\r\nContent-Type: application/json\r\nContent-Length: " + std::to_string(body.size()) +
-           "\r\nConnection: close\r\n\r\n" + body;
+    return http_close_response(status, "application/json",
+                               json_text(nlohmann::json{{"error", reason}}));
 }
 
 // Sends what the socket takes now, never blocks; false on a socket error.
@@ -157,6 +182,51 @@ private:
 
 } // namespace
 
+// Connections whose answer a handler deferred, until it is sent. Shared
+// with the deferred answers, which may outlive the server.
+struct parking_lot;
+
+struct parked_request {
+    connection_ptr job;    // null until the worker parked it
+    bool answered = false; // send() came before the worker parked the job
+    std::string answer;
+};
+
+struct parking_lot {
+    std::mutex mutex;
+    std::function<void(connection_ptr)> hand_back; // empty once the server stopped
+    std::map<std::uint64_t, parked_request> requests;
+    std::uint64_t next_id = 0;
+};
+
+class parked_answer final : public http_deferred_answer {
+public:
+    parked_answer(std::shared_ptr<parking_lot> lot, std::uint64_t id)
+        : lot_(std::move(lot)), id_(id) {}
+
+    void send(int status, const std::string& content_type, const std::string& body) override {
+        auto answer = http_close_response(status, content_type, body);
+        std::lock_guard lock(lot_->mutex);
+        auto found = lot_->requests.find(id_);
+        if (!lot_->hand_back || found == lot_->requests.end() || found->second.answered)
+            return;
+        if (!found->second.job) { // the worker has not parked it yet: it sends this
+            found->second.answered = true;
+            found->second.answer = std::move(answer);
+            return;
+        }
+        auto job = std::move(found->second.job);
+        lot_->requests.erase(found);
+        job->output = std::move(answer);
+        job->keep_open = false;
+        lot_->hand_back(std::move(job));
+    }
+
+private:
+    std::shared_ptr<parking_lot> lot_;
+    std::uint64_t id_;
+};
+
 struct http_connections::implementation {
     http_connection_options options;
     http_request_handler handler;
@@ -174,6 +244,8 @@ struct http_connections::implementation {
     // Handed back by workers.
     std::mutex returned_mutex;
     std::vector<connection_ptr> returned;
+
+    std::shared_ptr<parking_lot> parking = std::make_shared<parking_lot>();
 
     mutable std::mutex counts_mutex;
     http_connection_counts counts;
@@ -198,28 +270,58 @@ struct http_connections::implementation {
         [[maybe_unused]] auto written = ::write(wake_write, &byte, 1);
     }
 
-    // A worker thread: answer, then hand the connection back to the loop.
-    void serve(connection_ptr job) {
-        auto last = job->served >= options.max_requests_per_connection;
-        http_exchange exchange{job->socket,
-                               std::string_view(job->buffer).substr(0, job->request_length), last,
-                               &job->output};
-        try {
-            job->keep_open = handler(exchange) && !last;
-        } catch (...) {
-            job->keep_open = false; // a handler must not take the loop down
-        }
-        if (!send_some(job->socket, job->output)) {
-            job->output.clear();
-            job->keep_open = false;
-        }
-        job->buffer.erase(0, job->request_length);
-        job->request_length = 0;
+    void hand_back(connection_ptr job) {
         {
             std::lock_guard lock(returned_mutex);
             returned.push_back(std::move(job));
         }
         wake();
+    }
+
+    // A worker thread: answer, then hand the connection back to the loop
+    // (or park it, if the handler deferred its answer).
+    void serve(connection_ptr job) {
+        auto last = job->served >= options.max_requests_per_connection;
+        std::shared_ptr<http_deferred_answer> deferred;
+        std::uint64_t deferred_id = 0;
+        http_exchange exchange;
+        exchange.socket = job->socket;
+        exchange.request = std::string_view(job->buffer).substr(0, job->request_length);
+        exchange.last = last;
+        exchange.answer = &job->output;
+        exchange.defer = [&]() -> std::shared_ptr<http_deferred_answer> {
+            if (!deferred) {
+                std::lock_guard lock(parking->mutex);
+                deferred_id = parking->next_id++;
+                parking->requests[deferred_id];
+                deferred = std::make_shared<parked_answer>(parking, deferred_id);
+            }
+            return deferred;
+        };
+        try {
+            job->keep_open = handler(exchange) && !last;
+        } catch (...) {
+            job->keep_open = false; // a handler must not take the loop down
+        }
+        job->buffer.erase(0, job->request_length);
+        job->request_length = 0;
+        if (deferred) {
+            job->output.clear();
+            job->keep_open = false;
+            std::lock_guard lock(parking->mutex);
+            auto& request = parking->requests[deferred_id];
+            if (!request.answered) {
+                request.job = std::move(job); // parked: send() hands it back
+                return;
+            }
+            job->output = std::move(request.answer);
+            parking->requests.erase(deferred_id);
+        }
+        if (!send_some(job->socket, job->output)) {
+            job->output.clear();
+            job->keep_open = false;
+        }
+        hand_back(std::move(job));
     }
 
     void close_connection(connection_ptr& job) {
@@ -480,6 +582,7 @@ result<std::unique_ptr<http_connections>> http_connections::open(const std::stri
     impl->wake_write = wake[1];
 
     auto* state = impl.get();
+    impl->parking->hand_back = [state](connection_ptr job) { state->hand_back(std::move(job)); };
     auto serve = [state](connection_ptr job) { state->serve(std::move(job)); };
     impl->quick_lane = std::make_unique<work_lane>(options.quick_workers, serve);
     impl->lane = std::make_unique<work_lane>(options.workers, serve);
@@ -495,6 +598,15 @@ http_connections::~http_connections() {
     impl_->loop.join();
     impl_->quick_lane->stop();
     impl_->lane->stop();
+    {
+        // Deferred answers that come later find no server.
+        std::lock_guard lock(impl_->parking->mutex);
+        impl_->parking->hand_back = nullptr;
+        for (auto& [id, request] : impl_->parking->requests)
+            if (request.job)
+                ::close(request.job->socket);
+        impl_->parking->requests.clear();
+    }
     for (auto& job : impl_->returned)
         ::close(job->socket);
     impl_->returned.clear();

@@ -33,6 +33,9 @@
 
 namespace dave {
 
+// A complete HTTP/1.1 response that closes the connection.
+std::string http_close_response(int status, std::string_view content_type, std::string_view body);
+
 struct http_connection_options {
     std::size_t max_connections = 256;
     std::chrono::milliseconds request_deadline{5000}; // first byte (or accept) to last byte
@@ -44,6 +47,17 @@ struct http_connection_options {
     http_request_limits limits;
 };
 
+// The answer to a request whose handler deferred it: given later, from any
+// thread (an actor's callback), so that a request that waits (GET
+// /wait-peers, a batch waiting for its replicas) holds no worker thread.
+// Only the first send() counts; the connection closes after the answer.
+// Sending after the server stopped does nothing.
+class http_deferred_answer {
+public:
+    virtual ~http_deferred_answer() = default;
+    virtual void send(int status, const std::string& content_type, const std::string& body) = 0;
+};
+
 // One complete request, handed to a worker thread.
 struct http_exchange {
     int socket = -1;               // for its addresses only: the answer goes to `answer`
@@ -51,6 +65,10 @@ struct http_exchange {
     bool last = false;             // the connection closes after this answer
     std::string* answer = nullptr; // the loop sends it, so a client that does not read
                                    // holds no worker (write_timeout, then closed)
+    // Defers the answer: what the handler writes to `answer` is dropped, the
+    // worker is free at once, and the client waits for the returned object's
+    // send(), still counted as one connection. Unset outside a server.
+    std::function<std::shared_ptr<http_deferred_answer>()> defer;
 };
 
 // Answers one request; returns true to keep the connection for another.

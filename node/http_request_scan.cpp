@@ -54,6 +54,15 @@ bool is_quick(std::string_view request_line) {
     return target == "/status" || target == "/metrics";
 }
 
+// The batch endpoint takes many dats in one body (see max_batch_body_bytes).
+bool is_batch(std::string_view request_line) {
+    constexpr std::string_view prefix = "POST /v1/batch";
+    if (request_line.substr(0, prefix.size()) != prefix)
+        return false;
+    auto rest = request_line.substr(prefix.size());
+    return !rest.empty() && (rest[0] == ' ' || rest[0] == '?');
+}
+
 } // namespace
 
 http_request_scan scan_http_request(std::string_view received, const http_request_limits& limits) {
@@ -70,7 +79,11 @@ http_request_scan scan_http_request(std::string_view received, const http_reques
     auto head = received.substr(0, end);
     auto line_end = head.find('\n');
     http_request_scan scan;
-    scan.quick = is_quick(trim(head.substr(0, line_end)));
+    auto request_line = trim(head.substr(0, line_end));
+    scan.quick = is_quick(request_line);
+    auto max_body = is_batch(request_line)
+                        ? std::max(limits.max_body_bytes, limits.max_batch_body_bytes)
+                        : limits.max_body_bytes;
     std::size_t body = 0;
     bool has_length = false;
     for (auto at = line_end + 1; at < head.size();) {
@@ -97,8 +110,8 @@ http_request_scan scan_http_request(std::string_view received, const http_reques
         has_length = true;
         body = length;
     }
-    if (body > limits.max_body_bytes)
-        return refuse(413, "body larger than " + std::to_string(limits.max_body_bytes) + " bytes");
+    if (body > max_body)
+        return refuse(413, "body larger than " + std::to_string(max_body) + " bytes");
     if (received.size() - end < body) {
         scan.state = http_scan_state::incomplete;
         return scan; // quick and expects_continue stay as found

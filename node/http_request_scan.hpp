@@ -14,6 +14,8 @@ namespace dave {
 struct http_request_limits {
     std::size_t max_head_bytes = 16 * 1024; // request line and headers
     std::size_t max_body_bytes = 64 * 1024; // a Dat is at most ~1.3 KiB
+    // POST /v1/batch only: 256 dats of the largest size, length-prefixed.
+    std::size_t max_batch_body_bytes = 512 * 1024;
 };
 
 enum class http_scan_state {

@@ -13,6 +13,11 @@
 //       -> the number of active peers, once it is at least n
 //   self->request(*node, timeout, dave::batch_write_atom_v, dats);
 //       -> how many of the dats were written
+//   self->request(*node, timeout, dave::put_all_atom_v, dats);
+//       -> a put_report per dat, in order: refused (errc), or stored locally
+//          and/or written to how many replicas (acknowledged, not handed over)
+//   self->request(*node, timeout, dave::peer_list_atom_v);
+//       -> every peer of the table: address, id, state, reliability, last seen
 //   self->send_exit(*node, caf::exit_reason::user_shutdown);
 //       flushes the backup and stops the node and all of its actors
 //
@@ -46,7 +51,9 @@ using node_actor =
                      caf::replies_to<get_atom, public_key_bytes, bytes>::with<entry>,
                      caf::replies_to<status_atom>::with<node_status>,
                      caf::replies_to<wait_peers_atom, std::uint32_t>::with<std::uint32_t>,
-                     caf::replies_to<batch_write_atom, std::vector<dat>>::with<std::uint64_t>>;
+                     caf::replies_to<batch_write_atom, std::vector<dat>>::with<std::uint64_t>,
+                     caf::replies_to<put_all_atom, std::vector<dat>>::with<std::vector<put_report>>,
+                     caf::replies_to<peer_list_atom>::with<std::vector<peer_row>>>;
 
 // Registers the node's message types and its error category ("dave").
 void add_node_types(caf::actor_system_config& config);

@@ -40,14 +40,24 @@ shard_actor& shard_for(node_state& state, const public_key_bytes& key, const byt
     return state.children.shards[shard_index(key, name, state.children.shards.size())];
 }
 
-using write_done = std::function<void(caf::expected<entry>)>;
+// Called once per dat: the entry (or why it was refused) and what was
+// acknowledged; report.error is the errc when `outcome` is an error.
+using write_done = std::function<void(caf::expected<entry> outcome, put_report report)>;
 
-// Writes one dat to its replicas; calls done with the entry or the error.
+// Writes one dat to its replicas; calls done once our backup has it (if we
+// are a replica) and the batch writer has written its PUT frame to the other
+// replicas, so that a put is acknowledged for what happened, not for what was
+// handed over.
 void write_dat(node_pointer self, const peer_snapshot& peers, dat value, write_done done) {
     auto& state = self->state;
+    auto refuse = [done](caf::error error) {
+        put_report report;
+        report.error = static_cast<std::uint8_t>(errc_of(error));
+        done(std::move(error), report);
+    };
     auto sizes = check_sizes(value);
     if (sizes != errc::none) {
-        done(make_error(sizes));
+        refuse(make_error(sizes));
         return;
     }
     // Replicas: the fanout closest among us and the active peers at or above
@@ -58,20 +68,33 @@ void write_dat(node_pointer self, const peer_snapshot& peers, dat value, write_d
     for (auto& peer : choice.targets)
         targets.push_back(peer.endpoint);
     entry item{choice.replicas, std::move(value)};
-    auto send_remote = [=, audited = std::move(choice.targets)](const entry& stored) {
-        if (!targets.empty()) {
-            caf::anon_send(self->state.children.batch_writer, write_atom_v, stored, targets);
-            // The auditor may check later that the replicas kept it.
-            caf::anon_send(self->state.children.auditor, audit_atom_v, stored.data.public_key,
-                           stored.data.key, stored.data.time_ms, audited);
+    auto send_remote = [=, audited = std::move(choice.targets)](const entry& stored,
+                                                                bool stored_locally) {
+        put_report report;
+        report.stored_locally = stored_locally;
+        report.replicas = targets;
+        if (targets.empty()) {
+            done(stored, report);
+            return;
         }
-        done(stored);
+        // The auditor may check later that the replicas kept it.
+        caf::anon_send(self->state.children.auditor, audit_atom_v, stored.data.public_key,
+                       stored.data.key, stored.data.time_ms, audited);
+        self->request(self->state.children.batch_writer, caf::infinite, write_atom_v, stored,
+                      targets)
+            .then(
+                [=](std::uint32_t written) mutable {
+                    report.remote_written = written;
+                    done(stored, report);
+                },
+                [=](const caf::error&) { done(stored, report); });
     };
     if (includes(item.replicas, peers.self_id)) {
         // put_atom: the shard answers once the record is in the backup file.
         self->request(shard_for(state, item.data.public_key, item.data.key), caf::infinite,
                       put_atom_v, item)
-            .then([=](bool) { send_remote(item); }, [=](const caf::error& error) { done(error); });
+            .then([=](bool) { send_remote(item, true); },
+                  [=](const caf::error& error) { refuse(error); });
         return;
     }
     // Not a replica ourselves: still refuse what no replica would accept.
@@ -79,10 +102,32 @@ void write_dat(node_pointer self, const peer_snapshot& peers, dat value, write_d
         verify_dat(item.data, wall_clock_of(state.config)(), state.config.protocol.min_work,
                    static_cast<std::uint64_t>(state.config.protocol.ttl.count()));
     if (verdict != errc::none) {
-        done(make_error(verdict));
+        refuse(make_error(verdict));
         return;
     }
-    send_remote(item);
+    send_remote(item, false);
+}
+
+// Writes every dat; calls done with one report per dat, in order, once all
+// were acknowledged or refused.
+void write_all(node_pointer self, std::vector<dat> values,
+               std::function<void(std::vector<put_report>)> done) {
+    if (values.empty()) {
+        done({});
+        return;
+    }
+    self->request(self->state.children.peer_manager, caf::infinite, peers_atom_v)
+        .then([=](const peer_snapshot& peers) mutable {
+            auto reports = std::make_shared<std::vector<put_report>>(values.size());
+            auto remaining = std::make_shared<std::size_t>(values.size());
+            for (std::size_t i = 0; i < values.size(); ++i)
+                write_dat(self, peers, std::move(values[i]),
+                          [=](caf::expected<entry>, put_report report) {
+                              (*reports)[i] = std::move(report);
+                              if (--*remaining == 0)
+                                  done(std::move(*reports));
+                          });
+        });
 }
 
 // Asks every child that keeps counters for its metric_report and merges them.
@@ -178,7 +223,7 @@ node_actor::behavior_type node_behavior(node_pointer self, node_config config,
             self->request(self->state.children.peer_manager, caf::infinite, peers_atom_v)
                 .then([=](const peer_snapshot& peers) mutable {
                     write_dat(self, peers, std::move(value),
-                              [=](caf::expected<entry> outcome) mutable {
+                              [=](caf::expected<entry> outcome, const put_report&) mutable {
                                   if (outcome)
                                       promise.deliver(std::move(*outcome));
                                   else
@@ -200,23 +245,25 @@ node_actor::behavior_type node_behavior(node_pointer self, node_config config,
             return self->delegate(self->state.children.peer_manager, wait_peers_atom_v, count);
         },
         [=](batch_write_atom, std::vector<dat>& values) -> caf::result<std::uint64_t> {
+            // Counted as written once acknowledged (see write_dat).
             auto promise = self->make_response_promise<std::uint64_t>();
-            if (values.empty())
-                return std::uint64_t{0};
-            self->request(self->state.children.peer_manager, caf::infinite, peers_atom_v)
-                .then([=](const peer_snapshot& peers) mutable {
-                    auto remaining = std::make_shared<std::size_t>(values.size());
-                    auto written = std::make_shared<std::uint64_t>(0);
-                    for (auto& value : values)
-                        write_dat(self, peers, std::move(value),
-                                  [=](caf::expected<entry> outcome) mutable {
-                                      if (outcome)
-                                          ++*written;
-                                      if (--*remaining == 0)
-                                          promise.deliver(*written);
-                                  });
-                });
+            write_all(self, std::move(values), [=](std::vector<put_report> reports) mutable {
+                std::uint64_t written = 0;
+                for (auto& report : reports)
+                    written += report.error == 0 ? 1 : 0;
+                promise.deliver(written);
+            });
             return promise;
+        },
+        [=](put_all_atom, std::vector<dat>& values) -> caf::result<std::vector<put_report>> {
+            auto promise = self->make_response_promise<std::vector<put_report>>();
+            write_all(self, std::move(values), [=](std::vector<put_report> reports) mutable {
+                promise.deliver(std::move(reports));
+            });
+            return promise;
+        },
+        [=](peer_list_atom) -> caf::result<std::vector<peer_row>> {
+            return self->delegate(self->state.children.peer_manager, peer_list_atom_v);
         },
     };
 }

@@ -114,7 +114,8 @@ int run_node(const node_options& options) {
     // Every key-file problem is the operator's to fix: one line, exit 2. (The
     // node loads the file again; this first load creates it when missing.)
     initialize_crypto();
-    if (auto keys = load_or_create_key_file(config.key_file); !keys) {
+    auto keys = load_or_create_key_file(config.key_file);
+    if (!keys) {
         std::cerr << "dave node: key file " << config.key_file.string() << ": "
                   << describe_key_file_problem(config.key_file, keys.error()) << "; "
                   << key_file_expected << "\n";
@@ -137,7 +138,9 @@ int run_node(const node_options& options) {
     }
     std::unique_ptr<http_api> http;
     if (!config.http_listen.empty()) {
-        auto started = http_api::start(system, *node, config.http_listen, config.http_allow_public);
+        // Text puts (PUT /v1/kv/KEY) are signed with the node's key.
+        auto started = http_api::start(system, *node, config.http_listen, config.http_allow_public,
+                                       http_signer{*keys, config.protocol.min_work});
         if (!started) {
             std::cerr << "dave node: HTTP API on " << config.http_listen << ": "
                       << (started.error() == errc::config_error

@@ -54,4 +54,17 @@ struct import_options {
 };
 int run_import(const import_options& options);
 
+struct peers_options {
+    std::string config;
+    bool json = false;
+};
+int run_peers(const peers_options& options);
+
+struct wait_peers_options {
+    std::string config;
+    std::uint32_t count = 1;
+    std::string timeout = "10s";
+};
+int run_wait_peers(const wait_peers_options& options);
+
 } // namespace dave::cli

@@ -78,6 +78,22 @@ int main(int argc, char** argv) {
         ->check(CLI::ExistingFile);
     import_command->add_option("--config", import.config, "The node's config (to find its API)");
 
+    peers_options peers;
+    auto* peers_command = app.add_subcommand("peers", "List the node's peers: address, ID, "
+                                                      "state, reliability, last seen");
+    peers_command->add_option("--config", peers.config, "The node's config (to find its API)");
+    peers_command->add_flag("--json", peers.json, "Print the raw JSON");
+
+    wait_peers_options wait_peers;
+    auto* wait_peers_command = app.add_subcommand(
+        "wait-peers", "Wait until N peers are active (exit 0), or time out (exit 1)");
+    wait_peers_command->add_option("count", wait_peers.count, "Active peers to wait for")
+        ->required();
+    wait_peers_command->add_option("--timeout", wait_peers.timeout, "How long to wait, e.g. 30s")
+        ->capture_default_str();
+    wait_peers_command->add_option("--config", wait_peers.config,
+                                   "The node's config (to find its API)");
+
     app.add_subcommand("version", "Print the version");
 
     try {
@@ -100,6 +116,10 @@ int main(int argc, char** argv) {
         return run_status(status);
     if (*import_command)
         return run_import(import);
+    if (*peers_command)
+        return run_peers(peers);
+    if (*wait_peers_command)
+        return run_wait_peers(wait_peers);
     std::cout << "dave " << dave::version << " (wire-compatible with godave v0.0.51)\n";
     return exit_ok;
 }

@@ -5,6 +5,7 @@
 #include "codec/codec.hpp"
 #include "codec/hex.hpp"
 #include "crypto/dat_crypto.hpp"
+#include "node/http_value_format.hpp"
 
 namespace dave::cli {
 namespace {
@@ -28,8 +29,27 @@ node_api_client::node_api_client(const http_target& target)
 api_reply node_api_client::put(const dat& value) {
     bytes encoded;
     encode_dat(value, encoded);
-    return reply_of(client_.Post("/put", std::string(encoded.begin(), encoded.end()),
+    return reply_of(client_.Post("/v1/dat", std::string(encoded.begin(), encoded.end()),
                                  "application/octet-stream"));
+}
+
+api_reply node_api_client::batch(const std::vector<dat>& values) {
+    bytes body;
+    for (const auto& value : values)
+        append_batch_frame(value, body);
+    return reply_of(client_.Post("/v1/batch", std::string(body.begin(), body.end()),
+                                 "application/octet-stream"));
+}
+
+api_reply node_api_client::peers(bool as_text) {
+    return reply_of(client_.Get(as_text ? "/peers?format=text" : "/peers"));
+}
+
+api_reply node_api_client::wait_peers(std::uint32_t count, std::chrono::milliseconds timeout) {
+    // The node answers at the timeout; give it time to say so.
+    client_.set_read_timeout(timeout + std::chrono::seconds(5));
+    return reply_of(client_.Get("/wait-peers?count=" + std::to_string(count) +
+                                "&timeout=" + std::to_string(timeout.count()) + "ms"));
 }
 
 api_reply node_api_client::get(const public_key_bytes& owner, const bytes& key) {

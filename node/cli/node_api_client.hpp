@@ -1,8 +1,11 @@
 // The CLI's side of the node's local HTTP API (see node/http_api.hpp).
 #pragma once
 
+#include <chrono>
+#include <cstdint>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include <httplib.h>
 
@@ -20,7 +23,12 @@ class node_api_client {
 public:
     explicit node_api_client(const http_target& target);
 
-    api_reply put(const dat& value);
+    api_reply put(const dat& value); // POST /v1/dat: JSON with what was acknowledged
+    // POST /v1/batch: a JSON array with one result per dat, in order.
+    api_reply batch(const std::vector<dat>& values);
+    api_reply peers(bool as_text); // GET /peers: JSON, or the text table
+    // GET /wait-peers: 200 once `count` peers are active, 504 after `timeout`.
+    api_reply wait_peers(std::uint32_t count, std::chrono::milliseconds timeout);
     api_reply get(const public_key_bytes& owner, const bytes& key);
     api_reply status(bool as_text = false); // JSON, or the text `dave status` prints
 

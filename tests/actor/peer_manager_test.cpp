@@ -789,6 +789,48 @@ CAF_TEST(wait_peers replies once enough peers are active) {
     CAF_CHECK_EQUAL(*again->value, 2u);
 }
 
+CAF_TEST(waiters for peers are bounded: the oldest gets a timeout) {
+    at(0);
+    start({});
+    std::vector<std::shared_ptr<reply_slot<std::uint32_t>>> waiters;
+    for (int i = 0; i < 1025; ++i)
+        waiters.push_back(ask_async<std::uint32_t>(wait_peers_atom_v, std::uint32_t{5}));
+    CAF_REQUIRE(waiters.front()->done());
+    CAF_CHECK(!waiters.front()->value.has_value());
+    CAF_CHECK(errc_of(*waiters.front()->error) == errc::timeout);
+    for (std::size_t i = 1; i < waiters.size(); ++i)
+        CAF_CHECK(!waiters[i]->done());
+}
+
+CAF_TEST(the peer list shows every peer with its state and edge flag and reliability and last seen) {
+    auto e = make_remote(2);
+    auto p = make_remote(3);
+    at(0);
+    start({e.addr});
+    deliver(p.addr, make_ping());
+    auto round = tick();
+    at(300);
+    answer(e, round);
+    at(1300);
+    auto rows = ask<std::vector<peer_row>>(peer_list_atom_v);
+    CAF_REQUIRE_EQUAL(rows.size(), 2u);
+    for (auto& row : rows) {
+        if (row.endpoint == e.addr) {
+            CAF_CHECK_EQUAL(row.state, "active");
+            CAF_CHECK(row.edge);
+            CAF_CHECK_EQUAL(row.id, e.id());
+            CAF_CHECK_EQUAL(row.last_seen_ms, 1000);
+            CAF_CHECK(row.reliability > 0.0);
+        } else {
+            CAF_CHECK(row.endpoint == p.addr);
+            CAF_CHECK_EQUAL(row.state, "added");
+            CAF_CHECK(!row.edge);
+            CAF_CHECK_EQUAL(row.id, 0u); // no PONG from it yet
+            CAF_CHECK_EQUAL(row.last_seen_ms, -1);
+        }
+    }
+}
+
 CAF_TEST(subscribers are told when the active set changes) {
     auto e1 = make_remote(2);
     auto e2 = make_remote(3);

@@ -32,8 +32,10 @@
 #include <vector>
 
 #include <httplib.h>
+#include <nlohmann/json.hpp>
 
 #include "testing/loopback.hpp"
+#include "testing/short_timers.hpp"
 #include "testing/temp_dir.hpp"
 
 namespace fs = std::filesystem;
@@ -801,4 +803,108 @@ TEST_CASE("a second node on the same HTTP port exits 2 with one line; the first 
     // Every request still reaches the first node.
     for (int i = 0; i < 10; ++i)
         CHECK(node_id() == first_id);
+}
+
+// --- peers, wait-peers and what put says (issue 13, item 5) -------------------
+
+namespace {
+
+// A node config with the tests' short protocol timers and optional edges.
+std::string cluster_config(std::uint16_t node_port, std::uint16_t http_port,
+                           const std::vector<std::uint16_t>& edges) {
+    std::string edge_list;
+    for (auto edge : edges)
+        edge_list += (edge_list.empty() ? "\"[::1]:" : ", \"[::1]:") + std::to_string(edge) + "\"";
+    return "[node]\nkey_file = \"node.key\"\nlisten = \"[::1]:" + std::to_string(node_port) +
+           "\"\nedges = [" + edge_list + "]\n[store]\nbackup_file = \"dave.backup\"\n" +
+           "[http]\nlisten = \"127.0.0.1:" + std::to_string(http_port) + "\"\n" +
+           dave::testing::short_timers_toml();
+}
+
+void wait_until_serving(const std::string& config, const fs::path& cwd, background_node& node) {
+    auto deadline = std::chrono::steady_clock::now() + 60s;
+    while (run({"status", "--config", config}, cwd).status != 0) {
+        auto code = node.exited();
+        REQUIRE_MESSAGE(!code, "dave node exited with ", *code, ":\n", node.log());
+        REQUIRE_MESSAGE(std::chrono::steady_clock::now() < deadline, node.log());
+        std::this_thread::sleep_for(100ms);
+    }
+}
+
+} // namespace
+
+TEST_CASE("peers, wait-peers and put's account of what was written") {
+    temp_dir first_dir("dave-cli-peers-1");
+    temp_dir second_dir("dave-cli-peers-2");
+    auto base = pick_port_base(2);
+    auto first_port = base;
+    auto second_port = static_cast<std::uint16_t>(base + 2);
+    auto first_config = (first_dir / "node.toml").string();
+    auto second_config = (second_dir / "node.toml").string();
+    write_text(first_config, cluster_config(first_port, free_tcp_port_v4(), {}));
+    background_node first({"node", "--config", first_config}, first_dir.path(),
+                          first_dir / "node.log");
+    wait_until_serving(first_config, first_dir.path(), first);
+
+    // Alone, a put has one copy: its own.
+    auto alone = run({"put", "hello", "world", "--config", first_config}, first_dir.path());
+    CHECK_MESSAGE(alone.status == 0, describe({"put"}, alone));
+    CHECK(alone.out ==
+          "hello: stored locally (this node is its only replica: no other peer is active)\n");
+    auto none =
+        run({"wait-peers", "1", "--timeout", "1s", "--config", first_config}, first_dir.path());
+    CHECK(none.status == 1);
+    CHECK(none.err == "dave wait-peers: timed out after 1s: 0 of 1 peers active\n");
+    auto empty = run({"peers", "--config", first_config}, first_dir.path());
+    CHECK(empty.status == 0);
+    CHECK(empty.out.find("(no peers)") != std::string::npos);
+
+    write_text(second_config, cluster_config(second_port, free_tcp_port_v4(), {first_port}));
+    background_node second({"node", "--config", second_config}, second_dir.path(),
+                           second_dir / "node.log");
+    wait_until_serving(second_config, second_dir.path(), second);
+
+    auto reached =
+        run({"wait-peers", "1", "--timeout", "30s", "--config", second_config}, second_dir.path());
+    CHECK_MESSAGE(reached.status == 0, describe({"wait-peers"}, reached));
+    CHECK(reached.out == "1 peer active (wanted 1)\n");
+    auto back =
+        run({"wait-peers", "1", "--timeout", "30s", "--config", first_config}, first_dir.path());
+    CHECK_MESSAGE(back.status == 0, describe({"wait-peers"}, back));
+
+    auto table = run({"peers", "--config", second_config}, second_dir.path());
+    CHECK(table.status == 0);
+    CHECK(table.out.starts_with("ADDRESS"));
+    auto first_row = table.out.find("[::1]:" + std::to_string(first_port));
+    REQUIRE_MESSAGE(first_row != std::string::npos, table.out);
+    auto row = table.out.substr(first_row, table.out.find('\n', first_row) - first_row);
+    CHECK(std::regex_search(row, std::regex(" [0-9a-f]{16}  active +[01]\\.\\d\\d ")));
+    CHECK(row.ends_with("(edge)"));
+    auto json = run({"peers", "--json", "--config", second_config}, second_dir.path());
+    CHECK(json.status == 0);
+    auto parsed = nlohmann::json::parse(json.out, nullptr, false);
+    REQUIRE(parsed.is_array());
+    REQUIRE(parsed.size() == 1);
+    CHECK(parsed[0].at("state") == "active");
+    CHECK(parsed[0].at("id").get<std::string>().size() == 16);
+
+    // Two replicas now: this node and the other.
+    auto put = run({"put", "hello2", "world", "--config", second_config}, second_dir.path());
+    CHECK_MESSAGE(put.status == 0, describe({"put"}, put));
+    CHECK(put.out ==
+          "hello2: written to 2 replicas (this node, [::1]:" + std::to_string(first_port) + ")\n");
+
+    // --count goes in batches (300: two POSTs), counting each dat's result.
+    auto many =
+        run({"put", "--count", "300", "k", "v", "--config", second_config}, second_dir.path());
+    CHECK_MESSAGE(many.status == 0, describe({"put", "--count"}, many));
+    CHECK(many.out.starts_with("wrote 300 of 300 in "));
+    CHECK(many.err.empty()); // no progress bar when stderr is not a terminal
+    auto k299 = run({"get", "k299", "--config", second_config}, second_dir.path());
+    CHECK(k299.out == "v\n");
+
+    auto bad_timeout =
+        run({"wait-peers", "1", "--timeout", "soon", "--config", second_config}, second_dir.path());
+    CHECK(bad_timeout.status == 2);
+    CHECK(bad_timeout.err.find("--timeout") != std::string::npos);
 }

@@ -68,3 +68,25 @@ TEST_CASE("oversized, unframed or malformed requests are refused with their stat
                             limits)
               .state == http_scan_state::complete);
 }
+
+TEST_CASE("POST /v1/batch alone may carry the larger batch body") {
+    http_request_limits limits;
+    limits.max_body_bytes = 10;
+    limits.max_batch_body_bytes = 100;
+    auto scan = [&](const std::string& text) { return scan_http_request(text, limits); };
+    // 50 bytes: past the ordinary bound, within the batch's.
+    auto batch = scan("POST /v1/batch HTTP/1.1\r\nContent-Length: 50\r\n\r\n");
+    CHECK(batch.state == http_scan_state::incomplete);
+    auto with_query = scan("POST /v1/batch?x=1 HTTP/1.1\r\nContent-Length: 50\r\n\r\n");
+    CHECK(with_query.state == http_scan_state::incomplete);
+    auto put = scan("POST /put HTTP/1.1\r\nContent-Length: 50\r\n\r\n");
+    CHECK(put.state == http_scan_state::refused);
+    CHECK(put.status == 413);
+    // Other paths that only start alike, and other methods, keep the ordinary bound.
+    CHECK(scan("POST /v1/batchx HTTP/1.1\r\nContent-Length: 50\r\n\r\n").status == 413);
+    CHECK(scan("PUT /v1/batch HTTP/1.1\r\nContent-Length: 50\r\n\r\n").status == 413);
+    auto huge = scan("POST /v1/batch HTTP/1.1\r\nContent-Length: 101\r\n\r\n");
+    CHECK(huge.state == http_scan_state::refused);
+    CHECK(huge.status == 413);
+    CHECK(huge.reason == "body larger than 100 bytes");
+}
