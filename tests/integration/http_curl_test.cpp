@@ -325,7 +325,7 @@ TEST_CASE("two nodes: /wait-peers reaches 1, /peers lists the other, batch count
         if (peer.at("address") != loopback_endpoint(first.port))
             continue;
         listed = true;
-        CHECK(peer.at("id") == node_id_hex(node_id(first.keys.public_key)));
+        CHECK(peer.at("id") == node_id_text(node_id(first.keys.public_key)));
         CHECK(peer.at("state") == "active");
         CHECK(peer.at("edge") == true);
         CHECK(peer.at("reliability").is_number());
@@ -335,7 +335,7 @@ TEST_CASE("two nodes: /wait-peers reaches 1, /peers lists the other, batch count
     auto table = http.Get("/peers?format=text");
     REQUIRE(table);
     CHECK(table->body.starts_with("ADDRESS"));
-    CHECK(table->body.find(node_id_hex(node_id(first.keys.public_key)) + "  active") !=
+    CHECK(table->body.find(node_id_text(node_id(first.keys.public_key)) + "  active") !=
           std::string::npos);
 
     // Both nodes are replicas (fanout > 2): a dat counts both copies, ours
