@@ -25,9 +25,12 @@ class http_api {
 public:
     // Binds `listen` ("127.0.0.1:8080") exclusively. A non-loopback address is
     // refused (errc::config_error) unless allow_public; a port another socket
-    // holds (e.g. another node's API) is errc::address_in_use.
+    // holds (e.g. another node's API) is errc::address_in_use. Series
+    // labelled by peer are served only with per_peer_metrics, and then only
+    // the least reliable peers' (node/metrics_exposition.hpp).
     static result<std::unique_ptr<http_api>> start(caf::actor_system& system, node_actor node,
-                                                   const std::string& listen, bool allow_public);
+                                                   const std::string& listen, bool allow_public,
+                                                   bool per_peer_metrics = false);
     ~http_api();
 
     http_api(const http_api&) = delete;

@@ -116,7 +116,8 @@ int run_node(const node_options& options) {
     }
     std::unique_ptr<http_api> http;
     if (!config.http_listen.empty()) {
-        auto started = http_api::start(system, *node, config.http_listen, config.http_allow_public);
+        auto started = http_api::start(system, *node, config.http_listen, config.http_allow_public,
+                                       config.http_per_peer_metrics);
         if (!started) {
             std::cerr << "dave node: HTTP API on " << config.http_listen << ": "
                       << (started.error() == errc::config_error
