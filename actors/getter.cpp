@@ -204,10 +204,14 @@ getter_impl::behavior_type getter(self_pointer self, getter_setup setup) {
             report.counter("dave_api_get_widenings_total",
                            "Rounds of further peers asked after the closest all said not found.",
                            state.widened);
-            for (auto& [peer, count] : state.sent_to)
-                report.counter("dave_api_gets_sent_total",
-                               "GETs sent to peers for API GETs, by peer.", count,
+            std::uint64_t sent = 0;
+            for (auto& [peer, count] : state.sent_to) {
+                sent += count;
+                report.counter("dave_peer_api_gets_sent_total",
+                               "GETs sent to each peer for API GETs.", count,
                                {{"peer", to_string(peer)}});
+            }
+            report.counter("dave_api_gets_sent_total", "GETs sent to peers for API GETs.", sent);
             report.mailbox("getter", self->mailbox().size());
             return report;
         },

@@ -11,6 +11,7 @@
 #include "crypto/dat_crypto.hpp"
 #include "messages/type_ids.hpp"
 #include "model/metrics.hpp"
+#include "model/peer_series.hpp"
 #include "model/peer_table.hpp"
 #include "model/socket_address.hpp"
 
@@ -275,7 +276,13 @@ peer_manager_impl::behavior_type peer_manager(self_pointer self, peer_manager_se
             add_counts_by_code(report, "dave_pongs_rejected_total", "PONGs rejected, by reason.",
                                "reason", state.pong_rejections, rejections,
                                [](pong_verdict verdict) { return to_string(verdict); });
-            for (auto& row : state.table->trust_report(state.setup.now())) {
+            auto trust = state.table->trust_report(state.setup.now());
+            std::vector<double> scores;
+            scores.reserve(trust.size());
+            for (auto& row : trust)
+                scores.push_back(row.reliability);
+            add_reliability_summary(report, std::move(scores));
+            for (auto& row : trust) {
                 auto peer = to_string(row.endpoint);
                 report.fraction(
                     "dave_peer_reliability",

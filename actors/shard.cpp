@@ -174,11 +174,11 @@ shard_actor::behavior_type shard(self_pointer self, shard_setup setup) {
         [=](metrics_atom) -> metric_report {
             auto& state = self->state;
             metric_report report;
-            report.gauge("dave_entries", "Entries stored.",
+            report.gauge("dave_store_entries", "Entries stored.",
                          static_cast<std::int64_t>(state.store->size()));
-            report.gauge("dave_used_bytes", "Bytes of entries stored.",
+            report.gauge("dave_store_used_bytes", "Bytes of entries stored.",
                          static_cast<std::int64_t>(state.store->used_bytes()));
-            report.gauge("dave_capacity_bytes", "Store capacity in bytes.",
+            report.gauge("dave_store_capacity_bytes", "Store capacity in bytes.",
                          static_cast<std::int64_t>(state.store->capacity_bytes()));
             report.counter("dave_puts_accepted_total", "Entries stored.", state.puts_stored);
             add_counts_by_code(report, "dave_puts_refused_total", "Entries refused, by reason.",

@@ -107,16 +107,17 @@ int run_latency() {
     for (int attempt = 0; attempt < 200; ++attempt) {
         auto status = clients[0]->status();
         if (status &&
-            static_cast<std::size_t>(status->metrics.total("dave_entries")) >= entry_count)
+            static_cast<std::size_t>(status->metrics.total("dave_store_entries")) >= entry_count)
             break;
         std::this_thread::sleep_for(20ms);
     }
     if (auto status = clients[0]->status();
-        !status || static_cast<std::size_t>(status->metrics.total("dave_entries")) < entry_count) {
+        !status ||
+        static_cast<std::size_t>(status->metrics.total("dave_store_entries")) < entry_count) {
         std::fprintf(stderr, "latency bench: node 0 did not store the entries");
         if (status) {
             std::fprintf(stderr, " (%lld of %zu;",
-                         static_cast<long long>(status->metrics.total("dave_entries")),
+                         static_cast<long long>(status->metrics.total("dave_store_entries")),
                          entry_count);
             for (const auto& [reason, count] :
                  status->metrics.by_label("dave_puts_refused_total", "reason"))

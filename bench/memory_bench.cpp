@@ -39,8 +39,9 @@ std::uint64_t sync_shards(caf::scoped_actor& self, const std::vector<shard_actor
     std::uint64_t entries = 0;
     for (auto& shard : shards)
         self->request(shard, caf::infinite, metrics_atom_v)
-            .receive([&](const metric_report& report) { entries += report.total("dave_entries"); },
-                     [](const caf::error&) {});
+            .receive(
+                [&](const metric_report& report) { entries += report.total("dave_store_entries"); },
+                [](const caf::error&) {});
     return entries;
 }
 

@@ -151,7 +151,8 @@ int run_node() {
             {"_load", "tcp", std::to_string(port + 1), (folder.path() / "puts.bin").string(), "1"});
         std::string output = poll_while(load, node, 20ms, [&](const node_status& status) {
             ingest_depths.add(status);
-            auto now_entries = static_cast<std::uint64_t>(status.metrics.total("dave_entries"));
+            auto now_entries =
+                static_cast<std::uint64_t>(status.metrics.total("dave_store_entries"));
             auto now_refused =
                 static_cast<std::uint64_t>(status.metrics.total("dave_puts_refused_total"));
             if (now_entries > entries || now_refused > refused) {
@@ -167,7 +168,8 @@ int run_node() {
             if (!status)
                 break;
             ingest_depths.add(*status);
-            auto now_entries = static_cast<std::uint64_t>(status->metrics.total("dave_entries"));
+            auto now_entries =
+                static_cast<std::uint64_t>(status->metrics.total("dave_store_entries"));
             auto now_refused =
                 static_cast<std::uint64_t>(status->metrics.total("dave_puts_refused_total"));
             if (now_entries != entries || now_refused != refused) {
@@ -257,7 +259,7 @@ int run_node() {
                       "lost, store %" PRIu64 " entries, per-source GET rate limit off",
                       get_window, get_sockets, found.value_or(0), answered.value_or(0),
                       lost.value_or(0),
-                      static_cast<std::uint64_t>(before->metrics.total("dave_entries")));
+                      static_cast<std::uint64_t>(before->metrics.total("dave_store_entries")));
         report({"get_serving_udp", *rate, "GETs/s", goal::at_least, get_target, echo_limit,
                 "udp-echo", note + std::string("; godave ~97000/s")});
         if (after) {

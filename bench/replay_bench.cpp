@@ -83,7 +83,7 @@ int run_replay() {
     const auto deadline = steady::now() + 120s;
     while (entries < replay_count && steady::now() < deadline) {
         if (auto status = node.status())
-            entries = static_cast<std::uint64_t>(status->metrics.total("dave_entries"));
+            entries = static_cast<std::uint64_t>(status->metrics.total("dave_store_entries"));
         if (entries < replay_count)
             std::this_thread::sleep_for(5ms);
     }

@@ -53,7 +53,7 @@ std::uint64_t sync_shards(caf::scoped_actor& self, const std::vector<shard_actor
         self->request(shard, caf::infinite, metrics_atom_v)
             .receive(
                 [&](const metric_report& report) {
-                    entries += static_cast<std::uint64_t>(report.total("dave_entries"));
+                    entries += static_cast<std::uint64_t>(report.total("dave_store_entries"));
                 },
                 [](const caf::error&) {});
     return entries;

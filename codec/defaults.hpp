@@ -101,5 +101,10 @@ inline constexpr bool log_json = false;
 inline constexpr milliseconds status_log_every{10000};
 inline constexpr const char* http_listen = "127.0.0.1:8080";
 inline constexpr bool http_allow_public = false;
+// Series labelled by peer in /metrics and /status: off (one series per known
+// peer is a label explosion in a large network); when on, only the least
+// reliable peers' are shown.
+inline constexpr bool http_per_peer_metrics = false;
+inline constexpr std::size_t per_peer_metrics_cap = 20;
 
 } // namespace dave::defaults

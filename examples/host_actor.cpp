@@ -67,10 +67,10 @@ void read_status(host_pointer self) {
         .then(
             [=](const dave::node_status& status) {
                 const auto& metrics = status.metrics;
-                const auto entries = metrics.total("dave_entries");
+                const auto entries = metrics.total("dave_store_entries");
                 std::cout << "status: node " << dave::node_id_text(status.node_id) << " on "
                           << status.listen << ", " << entries << " entries, "
-                          << metrics.total("dave_used_bytes") << " bytes used, "
+                          << metrics.total("dave_store_used_bytes") << " bytes used, "
                           << metrics.total("dave_peers", {{"state", "active"}})
                           << " active peers\n";
                 if (entries != 1)

@@ -1,6 +1,11 @@
 #include "model/metrics.hpp"
 
 #include <algorithm>
+#include <charconv>
+#include <cmath>
+#include <iomanip>
+#include <regex>
+#include <set>
 #include <sstream>
 
 #include <nlohmann/json.hpp>
@@ -81,12 +86,33 @@ std::string escape_help(std::string_view text) {
     return out;
 }
 
-// Integers exactly (a double would print 1234567 as 1.23457e+06).
+// Integers exactly (a double would print 1234567 as 1.23457e+06); other
+// numbers in the shortest text that reads back the same value, so a start
+// time in seconds keeps its digits; NaN and infinities spelled as
+// Prometheus reads them.
 std::string value_text(const metric_sample& sample) {
     if (!sample.is_fraction)
         return std::to_string(sample.value);
+    const double value = sample.fraction;
+    if (std::isnan(value))
+        return "NaN";
+    if (std::isinf(value))
+        return value > 0 ? "+Inf" : "-Inf";
+    char text[64];
+    auto [end, error] = std::to_chars(text, text + sizeof text, value);
+    return error == std::errc{} ? std::string(text, end) : std::string("NaN");
+}
+
+// For a person: six significant digits, or three decimals for a large
+// number (a start time in seconds would read 1.7e+09 otherwise).
+std::string value_text_for_people(const metric_sample& sample) {
+    if (!sample.is_fraction || std::isnan(sample.fraction) || std::isinf(sample.fraction))
+        return value_text(sample);
     std::ostringstream out;
-    out.precision(6);
+    if (std::fabs(sample.fraction) >= 1e6)
+        out << std::fixed << std::setprecision(3);
+    else
+        out.precision(6);
     out << sample.fraction;
     return out.str();
 }
@@ -122,6 +148,15 @@ void metric_report::peak(std::string_view family, std::string_view help, std::in
 void metric_report::fraction(std::string_view family, std::string_view help, double value,
                              std::vector<metric_label> labels, metric_merge merge) {
     auto sample = make_sample(family, metric_kind::gauge, merge, help, std::move(labels));
+    sample.fraction = value;
+    sample.is_fraction = true;
+    samples.push_back(std::move(sample));
+}
+
+void metric_report::fraction_counter(std::string_view family, std::string_view help, double value,
+                                     std::vector<metric_label> labels) {
+    auto sample =
+        make_sample(family, metric_kind::counter, metric_merge::sum, help, std::move(labels));
     sample.fraction = value;
     sample.is_fraction = true;
     samples.push_back(std::move(sample));
@@ -208,6 +243,46 @@ std::string render_prometheus(const metric_report& report) {
     return out;
 }
 
+std::vector<std::string> metric_convention_problems(const metric_report& report) {
+    static const std::regex valid_name("[a-zA-Z_:][a-zA-Z0-9_:]*");
+    static const std::regex valid_label("[a-zA-Z_][a-zA-Z0-9_]*");
+    // Prometheus names carry base units: seconds, bytes, ratios (0..1).
+    static const std::regex scaled_unit(
+        "_(milliseconds|microseconds|nanoseconds|minutes|hours|days|ms|us|ns|kilobytes|"
+        "megabytes|gigabytes|kib|mib|gib|kb|mb|gb|bits|percent|percentage)(_total)?$");
+    std::vector<std::string> problems;
+    std::set<std::string> seen_samples;
+    for (auto& family : families_of(report)) {
+        auto& first = *family.front();
+        const auto& name = first.family;
+        if (!std::regex_match(name, valid_name))
+            problems.push_back(name + ": not a valid metric name");
+        const bool total = name.size() > 6 && name.ends_with("_total");
+        if (first.kind == metric_kind::counter && !total)
+            problems.push_back(name + ": a counter whose name does not end in _total");
+        if (first.kind == metric_kind::gauge && total)
+            problems.push_back(name + ": a gauge whose name ends in _total");
+        if (std::regex_search(name, scaled_unit))
+            problems.push_back(name + ": not in a base unit (seconds, bytes)");
+        if (first.help.empty())
+            problems.push_back(name + ": no HELP text");
+        for (auto* sample : family) {
+            if (sample->kind != first.kind)
+                problems.push_back(name + ": samples of two types");
+            std::set<std::string> names;
+            for (auto& [label, value] : sample->labels) {
+                if (!std::regex_match(label, valid_label) || label.starts_with("__"))
+                    problems.push_back(name + ": label name '" + label + "' is not valid");
+                if (!names.insert(label).second)
+                    problems.push_back(name + ": label '" + label + "' twice in one sample");
+            }
+            if (!seen_samples.insert(key_of(*sample)).second)
+                problems.push_back(name + ": the same sample twice");
+        }
+    }
+    return problems;
+}
+
 std::string_view short_family_name(std::string_view family) noexcept {
     constexpr std::string_view prefix = "dave_";
     if (family.substr(0, prefix.size()) == prefix)
@@ -247,7 +322,7 @@ std::string render_metrics_text(const metric_report& report) {
         auto name = std::string(short_family_name(family.front()->family));
         if (family.size() == 1 && family.front()->labels.empty()) {
             out += name + std::string(name.size() < 34 ? 34 - name.size() : 1, ' ') +
-                   value_text(*family.front()) + "\n";
+                   value_text_for_people(*family.front()) + "\n";
             continue;
         }
         // The labels still at 0 are left out: a person reads what happened.
@@ -266,7 +341,7 @@ std::string render_metrics_text(const metric_report& report) {
             for (auto& [label, value] : sample->labels)
                 labels += (labels.empty() ? "" : " ") + label + "=" + value;
             out += "  " + labels + std::string(labels.size() < 32 ? 32 - labels.size() : 1, ' ') +
-                   value_text(*sample) + "\n";
+                   value_text_for_people(*sample) + "\n";
         }
     }
     return out;

@@ -52,6 +52,9 @@ struct metric_report {
               std::vector<metric_label> labels = {});
     void fraction(std::string_view family, std::string_view help, double value,
                   std::vector<metric_label> labels, metric_merge merge = metric_merge::sum);
+    // A counter that is not a whole number, e.g. process_cpu_seconds_total.
+    void fraction_counter(std::string_view family, std::string_view help, double value,
+                          std::vector<metric_label> labels = {});
     // dave_mailbox_depth{actor=...}: the deepest mailbox of an actor kind.
     void mailbox(std::string_view actor, std::size_t depth);
 
@@ -119,6 +122,13 @@ nlohmann::json render_metrics_json(const metric_report& report);
 // Human text for `dave status`: one line per family without labels or whose
 // samples are all 0, else a line per non-zero sample under the family name.
 std::string render_metrics_text(const metric_report& report);
+
+// What breaks Prometheus' conventions in `report`, one sentence each (empty
+// when none): a name or label name that is not valid, a counter whose name
+// does not end in _total or a gauge whose name does, a name in a unit that
+// is not a base unit (_milliseconds, _kib, _percent, ...), a family without
+// HELP text or with two types, a sample twice (same family and labels).
+std::vector<std::string> metric_convention_problems(const metric_report& report);
 
 // "dave_x" -> "x".
 std::string_view short_family_name(std::string_view family) noexcept;

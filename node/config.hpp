@@ -152,6 +152,9 @@ struct node_config {
     std::string http_listen = defaults::http_listen;
     // The HTTP API can write: a non-loopback address needs this set explicitly.
     bool http_allow_public = defaults::http_allow_public;
+    // Series labelled by peer in /metrics and /status (the least reliable
+    // peers' only); off, as one series per known peer does not scale.
+    bool http_per_peer_metrics = defaults::http_per_peer_metrics;
     milliseconds status_log_every = defaults::status_log_every;
     // Wall clock in milliseconds since the epoch (dat times, TTL); empty = system clock.
     std::function<std::uint64_t()> wall_clock;

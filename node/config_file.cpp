@@ -98,7 +98,7 @@ constexpr std::string_view log_keys[] = {
     "level", "status_every", "json"
 };
 constexpr std::string_view http_keys[] = {
-    "listen", "allow_public"
+    "listen", "allow_public", "per_peer_metrics"
 };
 constexpr std::string_view trust_keys[] = {
     "challenge_probability", "challenge_after", "audit_every", "audit_timeout", "half_life",
@@ -447,6 +447,8 @@ config_load parse_config(std::string_view text, const std::filesystem::path& nam
         in.only_known(*http, "http");
         if (auto allow = in.get<bool>(*http, "http", "allow_public", "true or false"))
             config.http_allow_public = *allow;
+        if (auto per_peer = in.get<bool>(*http, "http", "per_peer_metrics", "true or false"))
+            config.http_per_peer_metrics = *per_peer;
         if (auto listen = http->get("listen")) {
             if (listen->is_string() && listen->value<std::string>()->empty()) {
                 config.http_listen.clear();

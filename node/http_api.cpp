@@ -19,6 +19,7 @@
 #include "node/client.hpp"
 #include "node/http_connections.hpp"
 #include "node/http_routes.hpp"
+#include "node/metrics_exposition.hpp"
 
 namespace dave {
 
@@ -129,7 +130,8 @@ std::string render_status_json(const node_status& status) {
 
 result<std::unique_ptr<http_api>> http_api::start(caf::actor_system& system, node_actor node,
                                                   const std::string& listen, bool allow_public,
-                                                  std::optional<http_signer> signer) {
+                                                  std::optional<http_signer> signer,
+                                                  bool per_peer_metrics) {
     auto endpoint = parse_endpoint(listen, false);
     if (!endpoint)
         return errc::config_error;
@@ -152,21 +154,28 @@ result<std::unique_ptr<http_api>> http_api::start(caf::actor_system& system, nod
         options.max_requests_per_connection); // Each request blocks its own server thread on a
                                               // scoped actor; the node's
     // actors are never blocked.
-    server.Get("/status",
-               [&system, node](const httplib::Request& request, httplib::Response& response) {
-                   auto status = client(system, node).status();
-                   if (!status)
-                       return reply_json(response, 500, {{"error", error_text(status.error())}});
-                   if (request.get_param_value("format") == "text")
-                       return response.set_content(render_status_text(*status), "text/plain");
-                   response.set_content(render_status_json(*status), "application/json");
-               });
-    server.Get("/metrics", [&system, node](const httplib::Request&, httplib::Response& response) {
+    // /status and /metrics serve one list: the node's, per-peer series as
+    // configured, build and process figures added.
+    peer_series_options peers;
+    peers.enabled = per_peer_metrics;
+    server.Get("/status", [&system, node, peers](const httplib::Request& request,
+                                                 httplib::Response& response) {
         auto status = client(system, node).status();
         if (!status)
             return reply_json(response, 500, {{"error", error_text(status.error())}});
-        response.set_content(render_metrics(*status), "text/plain; version=0.0.4");
+        status->metrics = exposed_metrics(status->metrics, peers);
+        if (request.get_param_value("format") == "text")
+            return response.set_content(render_status_text(*status), "text/plain");
+        response.set_content(render_status_json(*status), "application/json");
     });
+    server.Get("/metrics",
+               [&system, node, peers](const httplib::Request&, httplib::Response& response) {
+                   auto status = client(system, node).status();
+                   if (!status)
+                       return reply_json(response, 500, {{"error", error_text(status.error())}});
+                   status->metrics = exposed_metrics(status->metrics, peers);
+                   response.set_content(render_metrics(*status), "text/plain; version=0.0.4");
+               });
     add_index_routes(server);
     add_kv_routes(server, *impl->context);
     add_batch_routes(server, *impl->context);

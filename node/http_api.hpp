@@ -46,9 +46,12 @@ public:
     // refused (errc::config_error) unless allow_public; a port another socket
     // holds (e.g. another node's API) is errc::address_in_use.
     // With a signer, PUT /v1/kv/KEY signs values with its key (the node's).
+    // Series labelled by peer are served only with per_peer_metrics, and then
+    // only the least reliable peers' (node/metrics_exposition.hpp).
     static result<std::unique_ptr<http_api>> start(caf::actor_system& system, node_actor node,
                                                    const std::string& listen, bool allow_public,
-                                                   std::optional<http_signer> signer = {});
+                                                   std::optional<http_signer> signer = {},
+                                                   bool per_peer_metrics = false);
     ~http_api();
 
     http_api(const http_api&) = delete;

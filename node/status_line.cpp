@@ -51,16 +51,16 @@ std::string status_line(const node_status& status) {
     return fmt::format(
         "peers {}/{} active, entries {}, used {}/{} bytes, in {} out {} dropped {}{}",
         m.total("dave_peers", {{"state", "active"}}), m.total("dave_peers"),
-        m.total("dave_entries"), m.total("dave_used_bytes"), m.total("dave_capacity_bytes"),
-        m.total("dave_datagrams_in_total") + dropped, m.total("dave_datagrams_out_total"), dropped,
-        trust_part(m));
+        m.total("dave_store_entries"), m.total("dave_store_used_bytes"),
+        m.total("dave_store_capacity_bytes"), m.total("dave_datagrams_in_total") + dropped,
+        m.total("dave_datagrams_out_total"), dropped, trust_part(m));
 }
 
 std::string status_change_key(const node_status& status) {
     const auto& m = status.metrics;
     return fmt::format("{}/{} {} {}/{} {} {} {}{}", m.total("dave_peers", {{"state", "active"}}),
-                       m.total("dave_peers"), m.total("dave_entries"), m.total("dave_used_bytes"),
-                       m.total("dave_capacity_bytes"),
+                       m.total("dave_peers"), m.total("dave_store_entries"),
+                       m.total("dave_store_used_bytes"), m.total("dave_store_capacity_bytes"),
                        beyond_liveness(m, "dave_datagrams_in_total"),
                        beyond_liveness(m, "dave_datagrams_out_total"),
                        m.total("dave_datagrams_dropped_total"), trust_part(m));

@@ -27,9 +27,10 @@ status_reporter(ticked_actor::stateful_pointer<status_reporter_state> self, node
     return {
         [=](tick_atom) {
             self->request(node, caf::infinite, status_atom_v).then([=](const node_status& s) {
-                self->send(peer_manager, usage_atom_v,
-                           static_cast<std::uint64_t>(s.metrics.total("dave_used_bytes")),
-                           static_cast<std::uint64_t>(s.metrics.total("dave_capacity_bytes")));
+                self->send(
+                    peer_manager, usage_atom_v,
+                    static_cast<std::uint64_t>(s.metrics.total("dave_store_used_bytes")),
+                    static_cast<std::uint64_t>(s.metrics.total("dave_store_capacity_bytes")));
                 auto key = status_change_key(s);
                 const bool changed = key != self->state.last_key;
                 log->log(changed ? spdlog::level::info : spdlog::level::debug, "{}",

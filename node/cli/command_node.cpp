@@ -140,7 +140,8 @@ int run_node(const node_options& options) {
     if (!config.http_listen.empty()) {
         // Text puts (PUT /v1/kv/KEY) are signed with the node's key.
         auto started = http_api::start(system, *node, config.http_listen, config.http_allow_public,
-                                       http_signer{*keys, config.protocol.min_work});
+                                       http_signer{*keys, config.protocol.min_work},
+                                       config.http_per_peer_metrics);
         if (!started) {
             std::cerr << "dave node: HTTP API on " << config.http_listen << ": "
                       << (started.error() == errc::config_error

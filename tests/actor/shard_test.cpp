@@ -63,8 +63,9 @@ shard_counts counts_of(const metric_report& report) {
     auto count = [&](const char* family) {
         return static_cast<std::uint64_t>(report.total(family));
     };
-    return {count("dave_entries"), count("dave_used_bytes"), count("dave_puts_accepted_total"),
-            count("dave_puts_refused_total"), report.by_label("dave_puts_refused_total", "reason")};
+    return {count("dave_store_entries"), count("dave_store_used_bytes"),
+            count("dave_puts_accepted_total"), count("dave_puts_refused_total"),
+            report.by_label("dave_puts_refused_total", "reason")};
 }
 
 std::string name_of(errc code) {

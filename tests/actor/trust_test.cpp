@@ -612,7 +612,7 @@ CAF_TEST(the getter asks the most reliable first and poor peers only later) {
 
     // The getter's per-peer counts: the poor peer got 2 of 14 GETs.
     auto status = ask<metric_report>(getter, metrics_atom_v);
-    auto sent_to = status.by_label("dave_api_gets_sent_total", "peer");
+    auto sent_to = status.by_label("dave_peer_api_gets_sent_total", "peer");
     CAF_CHECK_EQUAL(sent_to[to_string(peers[3].first.addr)], 2);
     CAF_CHECK_EQUAL(sent_to[to_string(peers[0].first.addr)], 3);
     // Let the second request time out before the actors stop.

@@ -752,8 +752,8 @@ TEST_CASE("a live node: put, get, status, metrics, SIGTERM") {
     CHECK(metrics->get_header_value("Content-Type").starts_with("text/plain"));
     auto samples = parse_prometheus(metrics->body);
     CHECK(total_of(samples, "dave_puts_accepted_total") >= 21);
-    CHECK(total_of(samples, "dave_entries") >= 21);
-    CHECK(total_of(samples, "dave_capacity_bytes") > 0);
+    CHECK(total_of(samples, "dave_store_entries") >= 21);
+    CHECK(total_of(samples, "dave_store_capacity_bytes") > 0);
 
     auto stopped = node.terminate(10s);
     REQUIRE_MESSAGE(stopped, "dave node did not stop on SIGTERM:\n", node.log());

@@ -347,7 +347,7 @@ TEST_CASE("cluster: six processes and an embedded writer replicate, serve and su
     {
         auto status = reader.client().status();
         REQUIRE(static_cast<bool>(status));
-        CHECK(status->metrics.total("dave_entries") == 0);
+        CHECK(status->metrics.total("dave_store_entries") == 0);
     }
     std::vector<double> latencies;
     std::size_t got_right = 0;
@@ -377,7 +377,7 @@ TEST_CASE("cluster: six processes and an embedded writer replicate, serve and su
         MESSAGE("reader: " << api_gets(*status, "found") << " GETs answered by peers, "
                            << api_gets(*status, "timeout") << " timed out, "
                            << api_gets(*status, "not_found") << " not found; entries now "
-                           << status->metrics.total("dave_entries"));
+                           << status->metrics.total("dave_store_entries"));
         CHECK(api_gets(*status, "found") == first.size());
     }
 

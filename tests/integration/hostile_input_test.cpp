@@ -374,7 +374,7 @@ TEST_CASE("hostile input: the node drops and counts what does not parse and keep
     CHECK(count_of(*status, "dave_datagrams_dropped_total") == must_drop);
     for (auto& [reason, count] : expected_drops_by_reason)
         CHECK_MESSAGE(drops_for(*status, reason) == count, reason);
-    CHECK(count_of(*status, "dave_entries") >= stored.size() + 1);
+    CHECK(count_of(*status, "dave_store_entries") >= stored.size() + 1);
     MESSAGE("hostile input test took " << seconds_since(test_start) << " s; " << udp.ignored()
                                        << " other datagrams received (PONGs, GET_ACKs, PINGs from "
                                           "the node)");

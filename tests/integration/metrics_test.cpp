@@ -4,6 +4,7 @@
 // (with the same type).
 #include <doctest/doctest.h>
 
+#include <ctime>
 #include <fstream>
 #include <map>
 #include <optional>
@@ -59,7 +60,7 @@ std::map<std::string, std::string> documented_families() {
     std::ifstream readme(std::string(DAVE_TEST_DATA_DIR) + "/../../README.md");
     REQUIRE(readme.good());
     std::map<std::string, std::string> families;
-    static const std::regex row(R"(^\| `(dave_[a-z_]+)` \| (counter|gauge) \|)");
+    static const std::regex row(R"(^\| `((dave|process)_[a-z_]+)` \| (counter|gauge) \|)");
     bool inside = false;
     for (std::string line; std::getline(readme, line);) {
         if (line == "<!-- metrics:begin -->")
@@ -68,7 +69,7 @@ std::map<std::string, std::string> documented_families() {
             inside = false;
         std::smatch match;
         if (inside && std::regex_search(line, match, row))
-            families[match[1]] = match[2];
+            families[match[1]] = match[3];
     }
     return families;
 }
@@ -145,6 +146,7 @@ TEST_CASE("every family a node exports is in the README's table, and every one t
     auto second_options =
         options_for(dir, "second", static_cast<std::uint16_t>(port + 2), http_port, 3);
     second_options.edges = {loopback_endpoint(port)};
+    second_options.extra_toml = "per_peer_metrics = true\n"; // the per-peer rows too
     node_process second(second_options);
     first.start(DAVE_BINARY);
     second.start(DAVE_BINARY);
@@ -169,7 +171,7 @@ TEST_CASE("every family a node exports is in the README's table, and every one t
     metrics = metrics_of(http_port);
     REQUIRE(metrics);
     auto documented = documented_families();
-    REQUIRE(documented.size() >= 30);
+    REQUIRE(documented.size() >= 45);
     for (auto& [family, type] : metrics->types) {
         CHECK_MESSAGE(documented.count(family) == 1, family, " is exported but not documented");
         if (documented.count(family) == 1)
@@ -178,6 +180,74 @@ TEST_CASE("every family a node exports is in the README's table, and every one t
     for (auto& [family, type] : documented)
         CHECK_MESSAGE(metrics->types.count(family) == 1, family,
                       " is documented but the node does not export it");
+    CHECK(second.stop() == 0);
+    CHECK(first.stop() == 0);
+}
+
+TEST_CASE("a node serves dave_build_info and the process_* figures, and no series per peer by "
+          "default") {
+    temp_dir dir("dave-metrics-process");
+    const auto port = pick_port_base(3);
+    const auto http_port = static_cast<std::uint16_t>(port + 5);
+    node_process first(options_for(dir, "first", port, static_cast<std::uint16_t>(port + 4), 4));
+    auto second_options =
+        options_for(dir, "second", static_cast<std::uint16_t>(port + 2), http_port, 5);
+    second_options.edges = {loopback_endpoint(port)};
+    node_process second(second_options);
+    first.start(DAVE_BINARY);
+    second.start(DAVE_BINARY);
+    httplib::Client http("::1", http_port);
+    http.set_read_timeout(10);
+    std::string text;
+    REQUIRE_MESSAGE(poll_until(
+                        [&] {
+                            auto reply = http.Get("/metrics");
+                            if (!reply || reply->status != 200)
+                                return false;
+                            text = reply->body;
+                            return text.find("dave_peers{state=\"active\"} 1\n") !=
+                                   std::string::npos;
+                        },
+                        30s),
+                    second.log());
+    auto has_line = [&](const std::string& line) {
+        return ("\n" + text).find("\n" + line + "\n") != std::string::npos;
+    };
+    CHECK(has_line("# TYPE dave_build_info gauge"));
+    CHECK(std::regex_search(text,
+                            std::regex(R"((^|\n)dave_build_info\{version="[0-9]+\.[0-9]+\.[0-9]+",)"
+                                       R"(godave_compat="v0\.0\.51"\} 1\n)")));
+    // The figures of the node process itself, not of this test.
+    std::map<std::string, double> value;
+    std::istringstream lines(text);
+    for (std::string line; std::getline(lines, line);)
+        if (line.rfind("process_", 0) == 0)
+            value[line.substr(0, line.find(' '))] = std::stod(line.substr(line.find(' ') + 1));
+    for (auto family : {"process_resident_memory_bytes", "process_virtual_memory_bytes",
+                        "process_cpu_seconds_total", "process_open_fds", "process_max_fds",
+                        "process_start_time_seconds"})
+        CHECK_MESSAGE(value.count(family) == 1, family, " missing");
+    CHECK(has_line("# TYPE process_cpu_seconds_total counter"));
+    CHECK(value["process_resident_memory_bytes"] > 1 << 20); // a node holds more than 1 MiB
+    CHECK(value["process_virtual_memory_bytes"] >= value["process_resident_memory_bytes"]);
+    CHECK(value["process_open_fds"] >= 5); // stdio, UDP and TCP sockets, the HTTP listener
+    CHECK(value["process_max_fds"] >= value["process_open_fds"]);
+    const auto now = static_cast<double>(std::time(nullptr));
+    CHECK(value["process_start_time_seconds"] <= now + 1);
+    CHECK(value["process_start_time_seconds"] > now - 120);
+    // The node knows a peer, but no series is labelled by it; the aggregates are there.
+    CHECK(text.find("peer=\"") == std::string::npos);
+    auto omitted = text.find("\ndave_metrics_peers_omitted ");
+    REQUIRE(omitted != std::string::npos);
+    CHECK(std::stoll(text.substr(omitted + 28)) >= 1);
+    CHECK(text.find("\ndave_peer_reliability_min ") != std::string::npos);
+    CHECK(text.find("\ndave_peer_reliability_median ") != std::string::npos);
+    // /status renders the same list.
+    auto status = http.Get("/status");
+    REQUIRE(status);
+    CHECK(status->body.find("\"process_resident_memory_bytes\":") != std::string::npos);
+    CHECK(status->body.find("\"store_used_bytes\":") != std::string::npos);
+    CHECK(status->body.find("\"peer_reliability\"") == std::string::npos);
     CHECK(second.stop() == 0);
     CHECK(first.stop() == 0);
 }

@@ -178,7 +178,7 @@ read_all() { # NODE: prints how many of the KEYS entries it did not serve
 }
 total_entries() { # NODES...
   local sum=0
-  for n in "$@"; do sum=$((sum + $(status_field "$n" "s['entries']"))); done
+  for n in "$@"; do sum=$((sum + $(status_field "$n" "s['store_entries']"))); done
   echo "$sum"
 }
 # Reading through a node stores what it fetched there too, so the replica
@@ -186,7 +186,7 @@ total_entries() { # NODES...
 replicated() { (($(total_entries 1 2 3 4 5) >= 3 * keys)); }
 wait_for 90 "3 replicas of every entry" replicated
 declare -A held
-for n in 1 2 3 4 5; do held[$n]=$(status_field "$n" "s['entries']"); done
+for n in 1 2 3 4 5; do held[$n]=$(status_field "$n" "s['store_entries']"); done
 echo "== entries per node: 1:${held[1]} 2:${held[2]} 3:${held[3]} 4:${held[4]} 5:${held[5]}" \
   "(3 replicas of $keys = $((3 * keys)))"
 

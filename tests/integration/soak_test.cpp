@@ -665,7 +665,7 @@ TEST_CASE("soak: a flooded node sheds load by policy, keeps serving, loses nothi
     const auto rate_limited = count_of(drops, "rate_limited");
     const auto stored = s["puts_accepted_total"].get<std::uint64_t>();
     const auto refused = sum_of(s["puts_refused_total"]);
-    const auto entries = s["entries"].get<std::uint64_t>();
+    const auto entries = s["store_entries"].get<std::uint64_t>();
     MESSAGE("node status after the flood: in "
             << s["datagrams_in_total"].dump() << " dropped " << s["datagrams_dropped_total"].dump()
             << " puts " << stored << " refused " << s["puts_refused_total"].dump() << " entries "
@@ -787,7 +787,7 @@ TEST_CASE("soak: a flooded node sheds load by policy, keeps serving, loses nothi
     // 64 UDP and 128 TCP PUTs per dispatcher at the shards: under 10 MiB for
     // two dispatchers of 1.5 KiB datagrams), plus 80 MiB for allocator slack
     // (per-thread malloc arenas) and the backup writer's buffer.
-    const auto used_kib = s["used_bytes"].get<std::uint64_t>() / 1024;
+    const auto used_kib = s["store_used_bytes"].get<std::uint64_t>() / 1024;
     std::uint64_t bound_kib = rss_idle + 3 * used_kib + entries * 600 / 1024 + 80 * 1024;
 #if defined(__SANITIZE_ADDRESS__)
     // ASan: shadow memory (1/8), redzones around every allocation, and a

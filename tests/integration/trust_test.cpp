@@ -105,11 +105,11 @@ trust_view view_of(const node_status& status) {
     trust_view view;
     view.peers_active =
         static_cast<std::uint64_t>(status.metrics.total("dave_peers", {{"state", "active"}}));
-    view.entries = static_cast<std::uint64_t>(status.metrics.total("dave_entries"));
+    view.entries = static_cast<std::uint64_t>(status.metrics.total("dave_store_entries"));
     for (auto& row : status.metrics.samples)
         if (row.family == "dave_peer_reliability" && id_of_peer(row.labels.front().second) != 0)
             view.reliability[id_of_peer(row.labels.front().second)] = row.fraction;
-    for (auto& [peer, count] : status.metrics.by_label("dave_api_gets_sent_total", "peer"))
+    for (auto& [peer, count] : status.metrics.by_label("dave_peer_api_gets_sent_total", "peer"))
         view.gets_sent[peer] = static_cast<std::uint64_t>(count);
     return view;
 }
@@ -123,13 +123,13 @@ std::optional<trust_view> view_of(httplib::Client& http) {
         return std::nullopt;
     trust_view view;
     view.peers_active = json["peers"]["active"].get<std::uint64_t>();
-    view.entries = json["entries"].get<std::uint64_t>();
+    view.entries = json["store_entries"].get<std::uint64_t>();
     if (json.contains("peer_reliability"))
         for (auto& [peer, score] : json["peer_reliability"].items())
             if (id_of_peer(peer) != 0)
                 view.reliability[id_of_peer(peer)] = score.get<double>();
-    if (json.contains("api_gets_sent_total"))
-        for (auto& [peer, count] : json["api_gets_sent_total"].items())
+    if (json.contains("peer_api_gets_sent_total"))
+        for (auto& [peer, count] : json["peer_api_gets_sent_total"].items())
             view.gets_sent[peer] = count.get<std::uint64_t>();
     return view;
 }
@@ -183,8 +183,9 @@ TEST_CASE("trust: every honest node finds the liar, stops asking it first, and s
         options.keys = deterministic_keys(node_tag, i);
         options.backup = false;
         options.http_port = http_port(i);
-        options.extra_toml =
-            trust_toml + (liar ? "\n[test]\nanswer_get_not_found = true\n" : std::string());
+        // After [http] listen: /status shows the per-peer scores this test reads.
+        options.extra_toml = "per_peer_metrics = true\n" + trust_toml +
+                             (liar ? "\n[test]\nanswer_get_not_found = true\n" : std::string());
         nodes.push_back(std::make_unique<node_process>(options));
     }
     for (auto& node : nodes)

@@ -38,21 +38,21 @@ TEST_CASE("metrics are exact integers") {
     node_status status;
     auto& m = status.metrics;
     m.counter("dave_puts_accepted_total", "Entries stored.", 12345678901ULL);
-    m.gauge("dave_entries", "Entries stored.", 1234567);
+    m.gauge("dave_store_entries", "Entries stored.", 1234567);
     m.gauge("dave_network_used_bytes", "Used.", -5);
-    m.gauge("dave_capacity_bytes", "Capacity.", 9223372036854775807LL);
+    m.gauge("dave_store_capacity_bytes", "Capacity.", 9223372036854775807LL);
     m.gauge("dave_peers", "Peers.", 3, {{"state", "active"}});
     m.counter("dave_datagrams_dropped_total", "Dropped.", 9007199254740993ULL,
               {{"reason", "too_short"}});
     auto text = render_metrics(status);
     CHECK(has_line(text, "dave_puts_accepted_total 12345678901"));
-    CHECK(has_line(text, "dave_entries 1234567"));
+    CHECK(has_line(text, "dave_store_entries 1234567"));
     CHECK(has_line(text, "dave_network_used_bytes -5"));
-    CHECK(has_line(text, "dave_capacity_bytes 9223372036854775807"));
+    CHECK(has_line(text, "dave_store_capacity_bytes 9223372036854775807"));
     CHECK(has_line(text, "dave_peers{state=\"active\"} 3"));
     CHECK(has_line(text, "dave_datagrams_dropped_total{reason=\"too_short\"} 9007199254740993"));
     CHECK(has_line(text, "# TYPE dave_puts_accepted_total counter"));
-    CHECK(has_line(text, "# TYPE dave_entries gauge"));
+    CHECK(has_line(text, "# TYPE dave_store_entries gauge"));
 }
 
 TEST_CASE("label values are escaped") {
@@ -67,11 +67,11 @@ TEST_CASE("status JSON carries the key and the counters") {
     // Above 2^53: as a JSON number, readers (jq, JavaScript) would round it.
     status.node_id = 0xfedcba9876543210;
     status.public_key = std::string(64, 'a');
-    status.metrics.gauge("dave_entries", "Entries stored.", 7);
+    status.metrics.gauge("dave_store_entries", "Entries stored.", 7);
     auto json = render_status_json(status);
     CHECK(json.find("\"node_id\":\"fedcba9876543210\"") != std::string::npos);
     CHECK(json.find("\"public_key\":\"" + std::string(64, 'a') + "\"") != std::string::npos);
-    CHECK(json.find("\"entries\":7") != std::string::npos);
+    CHECK(json.find("\"store_entries\":7") != std::string::npos);
 }
 
 TEST_CASE("status text: the identity line, then every metric") {
@@ -79,7 +79,7 @@ TEST_CASE("status text: the identity line, then every metric") {
     status.node_id = 42;
     status.public_key = "ab";
     status.listen = "[::1]:1618";
-    status.metrics.gauge("dave_entries", "Entries stored.", 7);
+    status.metrics.gauge("dave_store_entries", "Entries stored.", 7);
     status.metrics.counter("dave_puts_refused_total", "Refused.", 3, {{"reason", "store_full"}});
     auto text = render_status_text(status);
     CHECK(text.starts_with("node 000000000000002a (public key ab) on [::1]:1618\n"));

@@ -4,6 +4,7 @@
 #include <doctest/doctest.h>
 
 #include <array>
+#include <limits>
 #include <map>
 #include <regex>
 #include <sstream>
@@ -204,4 +205,73 @@ TEST_CASE("text: a line per plain family, a line per sample under a labelled one
     CHECK(text.find(" 12\n") != std::string::npos);
     CHECK(text.find("puts_refused_total\n  reason=bad_signature") != std::string::npos);
     CHECK(text.find(" 4\n") != std::string::npos);
+}
+
+TEST_CASE("Prometheus text: fractions exactly, NaN and infinities as Prometheus spells them") {
+    metric_report report;
+    report.fraction("process_start_time_seconds", "Start.", 1795996487.25, {});
+    report.fraction_counter("process_cpu_seconds_total", "CPU.", 0.1);
+    report.fraction("dave_a", "A.", std::numeric_limits<double>::quiet_NaN(), {});
+    report.fraction("dave_b", "B.", std::numeric_limits<double>::infinity(), {});
+    report.fraction("dave_c", "C.", -std::numeric_limits<double>::infinity(), {});
+    auto text = render_prometheus(report);
+    CHECK(has_line(text, "process_start_time_seconds 1795996487.25"));
+    CHECK(has_line(text, "# TYPE process_cpu_seconds_total counter"));
+    CHECK(has_line(text, "process_cpu_seconds_total 0.1"));
+    CHECK(has_line(text, "dave_a NaN"));
+    CHECK(has_line(text, "dave_b +Inf"));
+    CHECK(has_line(text, "dave_c -Inf"));
+    // For a person, `dave status` rounds.
+    metric_report score;
+    score.fraction("dave_peer_reliability_min", "Lowest.", 0.123456789, {});
+    CHECK(render_metrics_text(score).find(" 0.123457\n") != std::string::npos);
+}
+
+TEST_CASE("conventions: a report that keeps them has no problem") {
+    metric_merger merger;
+    merger.add(shard_part(3, 1, 0));
+    merger.add(shard_part(4, 0, 1));
+    CHECK(metric_convention_problems(merger.merged()).empty());
+}
+
+TEST_CASE("conventions: each kind of break is named") {
+    auto problems_of = [](const metric_report& report) {
+        auto problems = metric_convention_problems(report);
+        std::string all;
+        for (auto& problem : problems)
+            all += problem + "\n";
+        return all;
+    };
+    metric_report counter_without_total;
+    counter_without_total.counter("dave_puts", "Puts.", 1);
+    CHECK(problems_of(counter_without_total).find("dave_puts: a counter whose name does not end") !=
+          std::string::npos);
+    metric_report gauge_with_total;
+    gauge_with_total.gauge("dave_puts_total", "Puts.", 1);
+    CHECK(problems_of(gauge_with_total).find("a gauge whose name ends in _total") !=
+          std::string::npos);
+    for (auto name : {"dave_get_latency_milliseconds", "dave_store_used_kib",
+                      "dave_store_used_percent", "dave_busy_ms_total"}) {
+        metric_report scaled;
+        scaled.gauge(name, "Scaled.", 1);
+        CHECK_MESSAGE(problems_of(scaled).find("not in a base unit") != std::string::npos, name);
+    }
+    metric_report no_help;
+    no_help.gauge("dave_x", "", 1);
+    CHECK(problems_of(no_help).find("dave_x: no HELP text") != std::string::npos);
+    metric_report bad_names;
+    bad_names.gauge("dave-x", "X.", 1);
+    bad_names.gauge("dave_y", "Y.", 1, {{"__reserved", "1"}});
+    bad_names.gauge("dave_z", "Z.", 1, {{"a", "1"}, {"a", "2"}});
+    auto bad = problems_of(bad_names);
+    CHECK(bad.find("dave-x: not a valid metric name") != std::string::npos);
+    CHECK(bad.find("dave_y: label name '__reserved' is not valid") != std::string::npos);
+    CHECK(bad.find("dave_z: label 'a' twice in one sample") != std::string::npos);
+    metric_report twice; // as a hand-built report could hold; the merger would combine them
+    twice.gauge("dave_x", "X.", 1, {{"a", "1"}});
+    twice.gauge("dave_x", "X.", 2, {{"a", "1"}});
+    twice.counter("dave_x", "X.", 2, {{"a", "2"}});
+    auto two = problems_of(twice);
+    CHECK(two.find("dave_x: the same sample twice") != std::string::npos);
+    CHECK(two.find("dave_x: samples of two types") != std::string::npos);
 }

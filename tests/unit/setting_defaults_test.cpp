@@ -101,6 +101,7 @@ std::vector<std::string> differences(const node_config& a, const node_config& b)
     DAVE_COMPARE(log_json)
     DAVE_COMPARE(http_listen)
     DAVE_COMPARE(http_allow_public)
+    DAVE_COMPARE(http_per_peer_metrics)
     DAVE_COMPARE(status_log_every)
     DAVE_COMPARE(key_file.filename())
 #undef DAVE_COMPARE

@@ -26,9 +26,9 @@ node_status status_of(const counts& c) {
     auto& m = status.metrics;
     m.gauge("dave_peers", "Peers.", c.active, {{"state", "active"}});
     m.gauge("dave_peers", "Peers.", c.inactive, {{"state", "inactive"}});
-    m.gauge("dave_entries", "Entries.", c.entries);
-    m.gauge("dave_used_bytes", "Used.", c.used);
-    m.gauge("dave_capacity_bytes", "Capacity.", c.capacity);
+    m.gauge("dave_store_entries", "Entries.", c.entries);
+    m.gauge("dave_store_used_bytes", "Used.", c.used);
+    m.gauge("dave_store_capacity_bytes", "Capacity.", c.capacity);
     m.counter("dave_datagrams_in_total", "In.", c.in_ping, {{"op", "ping"}});
     m.counter("dave_datagrams_in_total", "In.", c.in_pong, {{"op", "pong"}});
     m.counter("dave_datagrams_in_total", "In.", c.in_get, {{"op", "get"}});
