@@ -73,7 +73,8 @@ caf::expected<node_actor> spawn_node(caf::actor_system& system, const node_confi
     for (auto& text : config.edges)
         if (!parse_endpoint(text, true)) {
             logger_for("node")->error("edge '{}' is not a reachable [host]:port", text);
-            return make_error(errc::config_error);
+            return make_error(errc::config_error,
+                              "edge '" + text + "' is not a reachable [host]:port");
         }
     // The backup first: a refusal leaves no socket or actor behind.
     auto backup = open_node_backup(config);

@@ -21,12 +21,16 @@ caf::expected<node_transport> open_socket_transport(caf::actor_system& system,
     auto listen = parse_endpoint(config.listen, true);
     if (!listen) {
         log->error("listen address '{}' is not [host]:port", config.listen);
-        return make_error(errc::config_error);
+        return make_error(errc::config_error,
+                          "listen address '" + config.listen + "' is not [host]:port");
     }
     auto udp = open_udp_socket(*listen);
     if (!udp) {
-        log->error("cannot bind UDP {}: {}", config.listen, std::strerror(errno));
-        return make_error(udp.error());
+        // The cause (errno) goes with the error, for `dave node` to print.
+        const int cause = errno;
+        log->error("cannot bind UDP {}: {}", config.listen, std::strerror(cause));
+        return make_error(cause == EADDRINUSE ? errc::address_in_use : udp.error(),
+                          "cannot bind UDP " + config.listen + ": " + std::strerror(cause));
     }
     auto tcp_address = udp->bound;
     auto tcp_port = tcp_port_of(udp->bound.port);
@@ -39,8 +43,11 @@ caf::expected<node_transport> open_socket_transport(caf::actor_system& system,
     auto tcp = open_tcp_listener(tcp_address);
     if (!tcp) {
         // (The UDP socket closes as `udp` goes.)
-        log->error("cannot listen on TCP {}: {}", to_string(tcp_address), std::strerror(errno));
-        return make_error(tcp.error());
+        const int cause = errno;
+        log->error("cannot listen on TCP {}: {}", to_string(tcp_address), std::strerror(cause));
+        return make_error(cause == EADDRINUSE ? errc::address_in_use : tcp.error(),
+                          "cannot listen on TCP " + to_string(tcp_address) +
+                              " (the node's UDP port + 1): " + std::strerror(cause));
     }
     node_transport transport;
     transport.bound = udp->bound;

@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "codec/errc_text.hpp"
 #include "node/command_suggestion.hpp"
 #include "node/option_number.hpp"
 #include "node/progress_bar.hpp"
@@ -104,4 +105,21 @@ TEST_CASE("the progress bar: only where asked to draw, its rate counting success
     CHECK(bar.rate(0) == 0.0);
     CHECK(bar.rate(40) > 0.0);
     std::fclose(out);
+}
+
+TEST_CASE("every error code has a name and a description that is not the name") {
+    for (unsigned value = 0;; ++value) {
+        const auto code = static_cast<errc>(value);
+        if (to_string(code) == "unknown")
+            break;
+        INFO(to_string(code));
+        CHECK(errc_named(to_string(code)) == code);
+        CHECK(!describe(code).empty());
+        CHECK(describe(code) != to_string(code));
+        CHECK(describe(code).find('_') == std::string_view::npos);
+    }
+    CHECK(errc_named("backup_unusable") == errc::backup_unusable);
+    CHECK(!errc_named("no such code"));
+    CHECK(!errc_named("unknown"));
+    CHECK(describe(errc::backup_corrupt) == "not a Dave backup");
 }
