@@ -1,10 +1,11 @@
-#include <chrono>
-#include <cstdio>
+#include <algorithm>
 #include <iostream>
 
 #include "cli_common.hpp"
+#include "codec/errc_text.hpp"
 #include "commands.hpp"
 #include "crypto/dat_crypto.hpp"
+#include "node/progress_bar.hpp"
 #include "node_api_client.hpp"
 
 namespace dave::cli {
@@ -12,16 +13,6 @@ namespace {
 
 bytes to_bytes(const std::string& text) {
     return {text.begin(), text.end()};
-}
-
-void draw_progress(std::uint64_t done, std::uint64_t total, double seconds) {
-    constexpr int width = 30;
-    int filled = static_cast<int>(width * done / total);
-    std::fprintf(stderr, "\r[%.*s%*s] %llu/%llu  %.1f/s", filled, "##############################",
-                 width - filled, "", static_cast<unsigned long long>(done),
-                 static_cast<unsigned long long>(total),
-                 seconds > 0 ? static_cast<double>(done) / seconds : 0.0);
-    std::fflush(stderr);
 }
 
 } // namespace
@@ -47,31 +38,36 @@ int run_put(const put_options& options) {
         std::cerr << "dave put: warning: difficulty " << difficulty << " is below min_work "
                   << config.protocol.min_work << "; nodes will refuse it\n";
 
+    auto value_text = read_value_argument("dave put", options.value,
+                                          max_key_value_length -
+                                              std::min(options.key.size(), max_key_value_length));
+    if (!value_text)
+        return exit_usage;
+
     node_api_client api(*target);
     const std::uint64_t total = options.count == 0 ? 1 : options.count;
     const bool many = options.count != 0;
-    auto started = std::chrono::steady_clock::now();
-    auto elapsed = [&] {
-        return std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
-    };
+    auto progress = progress_bar::for_stderr(many ? total : 0);
     std::uint64_t failures = 0;
     for (std::uint64_t i = 0; i < total; ++i) {
         auto key = many ? options.key + std::to_string(i) : options.key;
         auto value =
-            make_dat(*keys, to_bytes(key), to_bytes(options.value), unix_time_ms(), difficulty);
+            make_dat(*keys, to_bytes(key), to_bytes(*value_text), unix_time_ms(), difficulty);
         if (!value) {
-            std::cerr << "dave put: " << key << ": " << to_string(value.error())
-                      << " (key <= 255 bytes, key + value <= 1224 bytes)\n";
+            progress.end_line();
+            std::cerr << "dave put: " << key << ": " << describe(value.error()) << "\n";
             return exit_usage;
         }
         auto reply = api.put(*value);
         if (reply.status == 0) {
-            std::cerr << (many ? "\n" : "") << "dave put: " << api.unreachable_message() << "\n";
+            progress.end_line();
+            std::cerr << "dave put: " << api.unreachable_message() << "\n";
             return exit_failed;
         }
         if (reply.status == 507) {
             // Nothing more can be written until the node's disk has room.
-            std::cerr << (many ? "\n" : "") << "dave put: " << key
+            progress.end_line();
+            std::cerr << "dave put: " << key
                       << ": refused: the node cannot write its backup file (disk full or an I/O "
                          "error), so it acknowledges no put until it can"
                       << (many ? "; stopped after " + std::to_string(i - failures) + " written"
@@ -81,19 +77,20 @@ int run_put(const put_options& options) {
         }
         if (reply.status != 200) {
             ++failures;
-            std::cerr << (many ? "\n" : "") << "dave put: " << key << ": "
-                      << explain_refusal(error_of(reply)) << "\n";
+            progress.end_line();
+            std::cerr << "dave put: " << key << ": " << explain_refusal(error_of(reply)) << "\n";
             if (!many)
                 return exit_failed;
         }
-        if (many && (i % 16 == 0 || i + 1 == total))
-            draw_progress(i + 1, total, elapsed());
+        if (many)
+            progress.update(i + 1, i + 1 - failures);
     }
     if (many) {
-        std::fprintf(stderr, "\n");
+        progress.end_line();
         // "wrote": acknowledged, so in the node's backup file (see README).
-        std::cout << "wrote " << total - failures << " of " << total << " in " << elapsed()
-                  << " s (" << static_cast<double>(total) / elapsed() << " puts/s)\n";
+        // The rate counts only those.
+        std::cout << "wrote " << total - failures << " of " << total << " in " << progress.seconds()
+                  << " s (" << progress.rate(total - failures) << " puts/s)\n";
     }
     return failures == 0 ? exit_ok : exit_failed;
 }
