@@ -24,8 +24,9 @@ constexpr const char* salvage_hint =
     "; to read what can be read into a new file and keep this one beside it, start with "
     "--salvage-backup or set [store] backup_recovery = \"salvage\"";
 
-// What is wrong with a header read_backup refused.
-std::string header_problem(const std::filesystem::path& real) {
+} // namespace
+
+std::string describe_backup_header(const std::filesystem::path& real) {
     std::array<std::uint8_t, backup_header_length> header{};
     const int fd = ::open(real.c_str(), O_RDONLY | O_CLOEXEC);
     ssize_t got = -1;
@@ -43,8 +44,10 @@ std::string header_problem(const std::filesystem::path& real) {
                std::to_string(backup_version_legacy) + " and " + std::to_string(backup_version) +
                ")";
     }
-    return "not a dave or godave backup (bad magic)";
+    return "not a Dave backup: bad magic (neither a dave nor a godave header)";
 }
+
+namespace {
 
 // Removes temporary files a compaction that crashed left beside `real`.
 std::size_t remove_stale_temporaries(const std::filesystem::path& real) {
@@ -110,7 +113,7 @@ std::variant<opened_backup, backup_refusal> open_backup(const backup_open_option
     result<replay_result> replay = replay_and_verify(*real, options.now_ms, options.min_work);
     if (!replay && replay.error() == errc::backup_corrupt) {
         if (!options.salvage)
-            return refuse(path, header_problem(*real) + salvage_hint);
+            return refuse(path, describe_backup_header(*real) + salvage_hint);
         replay = salvage_backup(*real);
         if (replay)
             verify_replay(*replay, options.now_ms, options.min_work);
@@ -142,7 +145,7 @@ std::variant<opened_backup, backup_refusal> open_backup(const backup_open_option
     if (!appender) {
         const int error = errno;
         if (appender.error() == errc::backup_corrupt)
-            return refuse(path, header_problem(*real));
+            return refuse(path, describe_backup_header(*real));
         if (error == ENOENT)
             return refuse(path, "directory " + real->parent_path().string() + " does not exist");
         return refuse(path, "cannot be opened for appending: " +

@@ -60,6 +60,10 @@ struct backup_refusal {
 
 std::variant<opened_backup, backup_refusal> open_backup(const backup_open_options& options);
 
+// What is wrong with a header read_backup refused (errc::backup_corrupt):
+// "not a Dave backup: bad magic (...)", or "unknown format version 7 (...)".
+std::string describe_backup_header(const std::filesystem::path& real);
+
 // The log lines a successful open is reported with: the replay counts, and,
 // when damage was found, where and what was kept.
 std::string describe_replay(const opened_backup& opened);

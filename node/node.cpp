@@ -77,7 +77,8 @@ caf::expected<node_actor> spawn_node(caf::actor_system& system, const node_confi
             log_event(*logger_for("node"), spdlog::level::err,
                       fmt::format("edge '{}' is not a reachable [host]:port", text),
                       {{"edge", text}});
-            return make_error(errc::config_error);
+            return make_error(errc::config_error,
+                              "edge '" + text + "' is not a reachable [host]:port");
         }
     // The backup first: a refusal leaves no socket or actor behind.
     auto backup = open_node_backup(config);

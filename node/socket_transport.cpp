@@ -23,15 +23,19 @@ caf::expected<node_transport> open_socket_transport(caf::actor_system& system,
         log_event(*log, spdlog::level::err,
                   fmt::format("listen address '{}' is not [host]:port", config.listen),
                   {{"listen", config.listen}});
-        return make_error(errc::config_error);
+        return make_error(errc::config_error,
+                          "listen address '" + config.listen + "' is not [host]:port");
     }
     auto udp = open_udp_socket(*listen);
     if (!udp) {
-        const std::string error = std::strerror(errno);
+        // The cause (errno) goes with the error, for `dave node` to print.
+        const int cause = errno;
+        const std::string error = std::strerror(cause);
         log_event(*log, spdlog::level::err,
                   fmt::format("cannot bind UDP {}: {}", config.listen, error),
                   {{"listen", config.listen}, {"error", error}});
-        return make_error(udp.error());
+        return make_error(cause == EADDRINUSE ? errc::address_in_use : udp.error(),
+                          "cannot bind UDP " + config.listen + ": " + error);
     }
     auto tcp_address = udp->bound;
     auto tcp_port = tcp_port_of(udp->bound.port);
@@ -44,11 +48,14 @@ caf::expected<node_transport> open_socket_transport(caf::actor_system& system,
     auto tcp = open_tcp_listener(tcp_address);
     if (!tcp) {
         // (The UDP socket closes as `udp` goes.)
-        const std::string error = std::strerror(errno);
+        const int cause = errno;
+        const std::string error = std::strerror(cause);
         log_event(*log, spdlog::level::err,
                   fmt::format("cannot listen on TCP {}: {}", to_string(tcp_address), error),
                   {{"listen", to_string(tcp_address)}, {"error", error}});
-        return make_error(tcp.error());
+        return make_error(cause == EADDRINUSE ? errc::address_in_use : tcp.error(),
+                          "cannot listen on TCP " + to_string(tcp_address) +
+                              " (the node's UDP port + 1): " + error);
     }
     node_transport transport;
     transport.bound = udp->bound;

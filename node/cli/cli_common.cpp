@@ -1,25 +1,76 @@
 #include "cli_common.hpp"
 
+#include <unistd.h>
+
+#include <cerrno>
 #include <cstdlib>
+#include <cstring>
 #include <filesystem>
 #include <iostream>
 
 #include "codec/hex.hpp"
 #include "crypto/key_file.hpp"
 #include "model/socket_address.hpp"
+#include "node/option_number.hpp"
 
 namespace dave::cli {
 
-config_load find_config(const std::string& explicit_path) {
+std::optional<std::filesystem::path> config_file_path(const std::string& explicit_path) {
     if (!explicit_path.empty())
-        return load_config_file(explicit_path);
+        return explicit_path;
     if (const char* from_environment = std::getenv("DAVE_CONFIG");
         from_environment && *from_environment)
-        return load_config_file(from_environment);
+        return from_environment;
     for (const char* candidate : {"dave.toml", "conf/node.toml"})
         if (std::filesystem::exists(candidate))
-            return load_config_file(candidate);
+            return candidate;
+    return std::nullopt;
+}
+
+config_load find_config(const std::string& explicit_path) {
+    if (auto path = config_file_path(explicit_path))
+        return load_config_file(*path);
     return node_config{};
+}
+
+std::optional<std::int64_t> number_option(std::string_view command, std::string_view option,
+                                          const std::string& text, std::int64_t min,
+                                          std::int64_t max) {
+    auto parsed = parse_option_number(text, min, max);
+    if (!parsed.value)
+        std::cerr << command << ": " << option << ": " << parsed.problem << "\n";
+    return parsed.value;
+}
+
+std::optional<std::string> read_value_argument(std::string_view command,
+                                               const std::string& argument, std::size_t limit) {
+    if (argument != "-")
+        return argument;
+    // Read one byte past the limit: enough to know the value is too long
+    // without holding an unbounded stream.
+    std::string value(limit + 1, '\0');
+    std::size_t got = 0;
+    while (got < value.size()) {
+        auto n = ::read(STDIN_FILENO, value.data() + got, value.size() - got);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0) {
+            std::cerr << command
+                      << ": cannot read the value from standard input: " << std::strerror(errno)
+                      << "\n";
+            return std::nullopt;
+        }
+        if (n == 0)
+            break;
+        got += static_cast<std::size_t>(n);
+    }
+    if (got > limit) {
+        std::cerr << command << ": the value on standard input is longer than " << limit
+                  << " bytes (key + value may be at most " << max_key_value_length << " bytes)\n";
+        return std::nullopt;
+    }
+    value.resize(got);
+    return value;
 }
 
 std::optional<http_target> http_target_of(const node_config& config) {
@@ -55,6 +106,16 @@ std::optional<key_pair> load_data_key(std::string_view command, const std::strin
         return std::nullopt;
     }
     return *keys;
+}
+
+std::optional<std::string> key_file_creation_failure(const std::filesystem::path& path, errc error,
+                                                     int cause) {
+    if (error != errc::key_file_io || cause == 0 || cause == ENOENT || cause == ENOTDIR)
+        return std::nullopt;
+    std::error_code ignored;
+    if (std::filesystem::exists(std::filesystem::symlink_status(path, ignored)))
+        return std::nullopt;
+    return std::string(std::strerror(cause));
 }
 
 std::optional<public_key_bytes> parse_public_key(const std::string& hex) {

@@ -3,6 +3,7 @@
 
 #include "cli_common.hpp"
 #include "codec/codec.hpp"
+#include "codec/errc_text.hpp"
 #include "commands.hpp"
 #include "node_api_client.hpp"
 
@@ -63,7 +64,7 @@ int run_get(const get_options& options) {
         if (!found) {
             ++missing;
             std::cerr << "dave get: " << key
-                      << ": the node sent an undecodable dat: " << to_string(found.error()) << "\n";
+                      << ": the node sent an undecodable dat: " << describe(found.error()) << "\n";
             continue;
         }
         if (many)

@@ -1,11 +1,14 @@
+#include <cerrno>
+#include <cstring>
 #include <iostream>
 #include <map>
 #include <string>
 
 #include "cli_common.hpp"
+#include "codec/errc_text.hpp"
 #include "commands.hpp"
 #include "crypto/dat_crypto.hpp"
-#include "model/backup_file.hpp"
+#include "model/backup_open.hpp"
 #include "node_api_client.hpp"
 
 namespace dave::cli {
@@ -23,10 +26,16 @@ int run_import(const import_options& options) {
         return exit_usage;
     }
     initialize_crypto();
+    errno = 0;
     auto replay = replay_and_verify(options.file, unix_time_ms(), config.protocol.min_work);
     if (!replay) {
+        // The cause, not the code: the header's problem, or the system's.
+        const int cause = errno;
         std::cerr << "dave import-godave-backup: " << options.file << ": "
-                  << to_string(replay.error()) << "\n";
+                  << (replay.error() == errc::backup_corrupt ? describe_backup_header(options.file)
+                      : cause != 0 ? "cannot read it: " + std::string(std::strerror(cause))
+                                   : std::string(describe(replay.error())))
+                  << "\n";
         return exit_failed;
     }
     std::cout << "read " << replay->entries.size() << " valid entries (" << replay->invalid_dats

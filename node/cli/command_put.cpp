@@ -1,5 +1,4 @@
-#include <chrono>
-#include <cstdio>
+#include <algorithm>
 #include <iostream>
 #include <vector>
 
@@ -7,8 +6,10 @@
 #include <unistd.h>
 
 #include "cli_common.hpp"
+#include "codec/errc_text.hpp"
 #include "commands.hpp"
 #include "crypto/dat_crypto.hpp"
+#include "node/progress_bar.hpp"
 #include "node_api_client.hpp"
 
 namespace dave::cli {
@@ -16,17 +17,6 @@ namespace {
 
 bytes to_bytes(const std::string& text) {
     return {text.begin(), text.end()};
-}
-
-// On a terminal only: `done` of `total` tried, the rate of those written.
-void draw_progress(std::uint64_t done, std::uint64_t total, std::uint64_t written, double seconds) {
-    constexpr int width = 30;
-    int filled = static_cast<int>(width * done / total);
-    std::fprintf(stderr, "\r[%.*s%*s] %llu/%llu  %.1f/s", filled, "##############################",
-                 width - filled, "", static_cast<unsigned long long>(done),
-                 static_cast<unsigned long long>(total),
-                 seconds > 0 ? static_cast<double>(written) / seconds : 0.0);
-    std::fflush(stderr);
 }
 
 // "written to 3 replicas (this node, [::1]:1622, [::1]:1624)", or
@@ -59,8 +49,7 @@ int put_one(node_api_client& api, const key_pair& keys, const std::string& key,
             const std::string& text, int difficulty) {
     auto value = make_dat(keys, to_bytes(key), to_bytes(text), unix_time_ms(), difficulty);
     if (!value) {
-        std::cerr << "dave put: " << key << ": " << to_string(value.error())
-                  << " (key <= 255 bytes, key + value <= 1224 bytes)\n";
+        std::cerr << "dave put: " << key << ": " << describe(value.error()) << "\n";
         return exit_usage;
     }
     auto reply = api.put(*value);
@@ -84,14 +73,10 @@ int put_one(node_api_client& api, const key_pair& keys, const std::string& key,
 // KEY0 .. KEY{N-1}, batch_size dats per POST /v1/batch; a dat counts as
 // written only when its result says the replicas acknowledged it.
 int put_many(node_api_client& api, const key_pair& keys, const put_options& options,
-             int difficulty) {
+             const std::string& text, int difficulty) {
     constexpr std::uint64_t batch_size = 256;
     const std::uint64_t total = options.count;
-    const bool progress = ::isatty(STDERR_FILENO) != 0;
-    auto started = std::chrono::steady_clock::now();
-    auto elapsed = [&] {
-        return std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
-    };
+    auto progress = progress_bar::for_stderr(total);
     std::uint64_t written = 0;
     std::uint64_t failures = 0;
     for (std::uint64_t first = 0; first < total; first += batch_size) {
@@ -99,27 +84,25 @@ int put_many(node_api_client& api, const key_pair& keys, const put_options& opti
         std::vector<dat> batch;
         for (auto i = first; i < last; ++i) {
             auto key = options.key + std::to_string(i);
-            auto value =
-                make_dat(keys, to_bytes(key), to_bytes(options.value), unix_time_ms(), difficulty);
+            auto value = make_dat(keys, to_bytes(key), to_bytes(text), unix_time_ms(), difficulty);
             if (!value) {
-                std::cerr << (progress ? "\n" : "") << "dave put: " << key << ": "
-                          << to_string(value.error())
-                          << " (key <= 255 bytes, key + value <= 1224 bytes)\n";
+                progress.end_line();
+                std::cerr << "dave put: " << key << ": " << describe(value.error()) << "\n";
                 return exit_usage;
             }
             batch.push_back(std::move(*value));
         }
         auto reply = api.batch(batch);
         if (reply.status == 0) {
-            std::cerr << (progress ? "\n" : "") << "dave put: " << api.unreachable_message()
-                      << "\n";
+            progress.end_line();
+            std::cerr << "dave put: " << api.unreachable_message() << "\n";
             return exit_failed;
         }
         auto results = nlohmann::json::parse(reply.body, nullptr, false);
         if (reply.status != 200 || !results.is_array()) {
-            std::cerr << (progress ? "\n" : "") << "dave put: batch of " << options.key << first
-                      << ".." << options.key << last - 1 << ": " << explain_refusal(error_of(reply))
-                      << "\n";
+            progress.end_line();
+            std::cerr << "dave put: batch of " << options.key << first << ".." << options.key
+                      << last - 1 << ": " << explain_refusal(error_of(reply)) << "\n";
             return exit_failed;
         }
         bool backup_refused = false;
@@ -132,25 +115,26 @@ int put_many(node_api_client& api, const key_pair& keys, const put_options& opti
             auto index = first + result.value("index", std::uint64_t{0});
             auto error = result.value("error", std::string("not written"));
             backup_refused = backup_refused || error == "backup_unavailable";
-            if (error != "backup_unavailable")
-                std::cerr << (progress ? "\n" : "") << "dave put: " << options.key << index << ": "
-                          << explain_refusal(error) << "\n";
+            if (error != "backup_unavailable") {
+                progress.end_line();
+                std::cerr << "dave put: " << options.key << index << ": " << explain_refusal(error)
+                          << "\n";
+            }
         }
         if (backup_refused) {
             // Nothing more can be written until the node's disk has room.
-            std::cerr << (progress ? "\n" : "") << "dave put: " << backup_refusal
-                      << "; stopped after " << written << " written\n";
+            progress.end_line();
+            std::cerr << "dave put: " << backup_refusal << "; stopped after " << written
+                      << " written\n";
             return exit_failed;
         }
-        if (progress)
-            draw_progress(last, total, written, elapsed());
+        progress.update(last, written);
     }
-    if (progress)
-        std::fprintf(stderr, "\n");
+    progress.end_line();
     // "wrote": acknowledged, so in the node's backup file and sent to the
     // replicas (see README, Durability); the rate counts only those.
-    std::cout << "wrote " << written << " of " << total << " in " << elapsed() << " s ("
-              << static_cast<double>(written) / elapsed() << " puts/s)\n";
+    std::cout << "wrote " << written << " of " << total << " in " << progress.seconds() << " s ("
+              << progress.rate(written) << " puts/s)\n";
     return failures == 0 ? exit_ok : exit_failed;
 }
 
@@ -177,10 +161,16 @@ int run_put(const put_options& options) {
         std::cerr << "dave put: warning: difficulty " << difficulty << " is below min_work "
                   << config.protocol.min_work << "; nodes will refuse it\n";
 
+    auto value_text = read_value_argument("dave put", options.value,
+                                          max_key_value_length -
+                                              std::min(options.key.size(), max_key_value_length));
+    if (!value_text)
+        return exit_usage;
+
     node_api_client api(*target);
     if (options.count == 0)
-        return put_one(api, *keys, options.key, options.value, difficulty);
-    return put_many(api, *keys, options, difficulty);
+        return put_one(api, *keys, options.key, *value_text, difficulty);
+    return put_many(api, *keys, options, *value_text, difficulty);
 }
 
 } // namespace dave::cli

@@ -3,13 +3,15 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 namespace dave::cli {
 
 struct node_options {
     std::string config;
     std::string log_level;
-    std::string listen;
+    std::string listen;             // "[host]:port", or ":port" for all addresses
+    std::vector<std::string> edges; // --edge HOST:PORT, added to [node] edges
     std::string http_listen;
     bool http_given = false; // --http was given, maybe empty
     bool log_json = false;

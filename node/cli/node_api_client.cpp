@@ -3,6 +3,7 @@
 #include <nlohmann/json.hpp>
 
 #include "codec/codec.hpp"
+#include "codec/errc_text.hpp"
 #include "codec/hex.hpp"
 #include "crypto/dat_crypto.hpp"
 #include "node/http_value_format.hpp"
@@ -79,6 +80,9 @@ std::string explain_refusal(const std::string& reason) {
         return reason + " (the dat's time is more than " +
                std::to_string(max_clock_skew_ms / 1000) +
                " s ahead of the node's clock; check both clocks)";
+    // Any other code the node refused with: what it means, not its name.
+    if (auto code = errc_named(reason))
+        return std::string(describe(*code));
     return reason;
 }
 

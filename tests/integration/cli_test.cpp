@@ -8,6 +8,7 @@
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <poll.h>
+#include <pty.h>
 #include <signal.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -83,23 +84,45 @@ int exit_code_of(int status) {
     return -1;
 }
 
+// How `run` starts the command beyond its arguments.
+struct run_setup {
+    std::optional<std::string> input; // written to its stdin, then closed
+    bool as_nobody = false;           // when root: without root's rights
+};
+
 // Runs `dave ARGS...` in `cwd`, capturing stdout and stderr; killed after
 // `timeout`.
 run_result run(const std::vector<std::string>& args, const fs::path& cwd,
-               std::chrono::seconds timeout = 60s) {
+               std::chrono::seconds timeout = 60s, const run_setup& setup = {}) {
     int out_pipe[2];
     int err_pipe[2];
+    int in_pipe[2] = {-1, -1};
     REQUIRE(::pipe2(out_pipe, O_CLOEXEC) == 0);
     REQUIRE(::pipe2(err_pipe, O_CLOEXEC) == 0);
+    if (setup.input)
+        REQUIRE(::pipe2(in_pipe, O_CLOEXEC) == 0);
     pid_t pid = ::fork();
     REQUIRE(pid >= 0);
     if (pid == 0) {
         ::dup2(out_pipe[1], STDOUT_FILENO);
         ::dup2(err_pipe[1], STDERR_FILENO);
+        if (setup.input)
+            ::dup2(in_pipe[0], STDIN_FILENO);
+        // Root ignores file modes; "nobody" meets them as a user would.
+        if (setup.as_nobody && ::geteuid() == 0 && (::setgid(65534) != 0 || ::setuid(65534) != 0))
+            ::_exit(125);
         exec_dave(args, cwd);
     }
     ::close(out_pipe[1]);
     ::close(err_pipe[1]);
+    if (setup.input) {
+        ::close(in_pipe[0]);
+        // Small values: the pipe's buffer holds them, so this cannot block.
+        REQUIRE(setup.input->size() < 16384);
+        REQUIRE(::write(in_pipe[1], setup.input->data(), setup.input->size()) ==
+                static_cast<ssize_t>(setup.input->size()));
+        ::close(in_pipe[1]);
+    }
     run_result result;
     pollfd fds[2] = {{out_pipe[0], POLLIN, 0}, {err_pipe[0], POLLIN, 0}};
     std::string* sinks[2] = {&result.out, &result.err};
@@ -907,4 +930,437 @@ TEST_CASE("peers, wait-peers and put's account of what was written") {
         run({"wait-peers", "1", "--timeout", "soon", "--config", second_config}, second_dir.path());
     CHECK(bad_timeout.status == 2);
     CHECK(bad_timeout.err.find("--timeout") != std::string::npos);
+}
+
+// --- issue 13: habits and causes --------------------------------------------------
+
+namespace {
+
+const std::string version_pattern =
+    "dave [0-9]+\\.[0-9]+\\.[0-9]+ \\(wire-compatible with godave v0\\.0\\.51\\)\n";
+
+// Waits until `dave status --config CONFIG` answers; fails with the node's log
+// when it exits or 60 s pass.
+void wait_until_serving(background_node& node, const std::string& config, const fs::path& cwd) {
+    auto deadline = std::chrono::steady_clock::now() + 60s;
+    while (run({"status", "--config", config}, cwd).status != 0) {
+        auto code = node.exited();
+        REQUIRE_MESSAGE(!code, "dave node exited with ", *code, ":\n", node.log());
+        REQUIRE_MESSAGE(std::chrono::steady_clock::now() < deadline, node.log());
+        std::this_thread::sleep_for(100ms);
+    }
+}
+
+// Runs `dave ARGS...` with stderr on a pseudo-terminal (as in an operator's
+// shell) and stdout on a pipe; the terminal's text goes to `err`.
+run_result run_with_terminal_stderr(const std::vector<std::string>& args, const fs::path& cwd) {
+    int terminal = -1;
+    int terminal_side = -1;
+    REQUIRE(::openpty(&terminal, &terminal_side, nullptr, nullptr, nullptr) == 0);
+    int out_pipe[2];
+    REQUIRE(::pipe2(out_pipe, O_CLOEXEC) == 0);
+    pid_t pid = ::fork();
+    REQUIRE(pid >= 0);
+    if (pid == 0) {
+        ::dup2(out_pipe[1], STDOUT_FILENO);
+        ::dup2(terminal_side, STDERR_FILENO);
+        ::close(terminal);
+        exec_dave(args, cwd);
+    }
+    ::close(out_pipe[1]);
+    ::close(terminal_side);
+    run_result result;
+    // Read both until the command exits; the terminal reports EIO once its
+    // last writer is gone.
+    pollfd fds[2] = {{out_pipe[0], POLLIN, 0}, {terminal, POLLIN, 0}};
+    std::string* sinks[2] = {&result.out, &result.err};
+    auto deadline = std::chrono::steady_clock::now() + 120s;
+    int open_count = 2;
+    while (open_count > 0 && std::chrono::steady_clock::now() < deadline) {
+        if (::poll(fds, 2, 1000) < 0 && errno != EINTR)
+            break;
+        for (int i = 0; i < 2; ++i) {
+            if (fds[i].fd < 0 || fds[i].revents == 0)
+                continue;
+            char buffer[4096];
+            auto n = ::read(fds[i].fd, buffer, sizeof buffer);
+            if (n > 0) {
+                sinks[i]->append(buffer, static_cast<std::size_t>(n));
+            } else if (n == 0 || errno != EINTR) {
+                fds[i].fd = -1;
+                --open_count;
+            }
+        }
+    }
+    ::close(out_pipe[0]);
+    ::close(terminal);
+    int status = 0;
+    if (open_count > 0)
+        ::kill(pid, SIGKILL);
+    ::waitpid(pid, &status, 0);
+    result.status = exit_code_of(status);
+    REQUIRE_MESSAGE(open_count == 0, "timed out: ", describe(args, result));
+    return result;
+}
+
+std::string public_key_of(const std::string& config, const fs::path& cwd) {
+    auto json = run({"status", "--json", "--config", config}, cwd);
+    REQUIRE(json.status == 0);
+    std::smatch found;
+    REQUIRE(std::regex_search(json.out, found, std::regex("\"public_key\":\"([0-9a-f]{64})\"")));
+    return found[1];
+}
+
+} // namespace
+
+TEST_CASE("version and help answer as asked") {
+    temp_dir dir("dave-cli-test");
+    for (std::string flag : {"--version", "-V", "version"}) {
+        auto result = run({flag}, dir.path());
+        INFO(describe({flag}, result));
+        CHECK(result.status == 0);
+        CHECK(std::regex_match(result.out, std::regex(version_pattern)));
+        CHECK(result.err.empty());
+    }
+    auto help = run({"help"}, dir.path());
+    CHECK(help.status == 0);
+    CHECK(help.err.empty());
+    for (auto command : {"node", "keygen", "put", "get", "status", "import-godave-backup"})
+        CHECK_MESSAGE(help.out.find(std::string("  ") + command) != std::string::npos, command);
+    CHECK(help.out.find("Exit status: 0 ok, 1 not found or failed, 2 usage or config error.") !=
+          std::string::npos);
+    CHECK(run({"--help"}, dir.path()).out == help.out);
+
+    // `dave` alone: the same help, on stderr, exit 2.
+    auto bare = run({}, dir.path());
+    CHECK(bare.status == 2);
+    CHECK(bare.out.empty());
+    CHECK(bare.err == help.out);
+
+    // `dave help COMMAND` is `dave COMMAND --help`.
+    for (std::string command : {"put", "node", "get", "keygen"}) {
+        auto sub = run({"help", command}, dir.path());
+        INFO(describe({"help", command}, sub));
+        CHECK(sub.status == 0);
+        CHECK(sub.out == run({command, "--help"}, dir.path()).out);
+        CHECK(sub.out != help.out);
+    }
+    auto put_help = run({"help", "put"}, dir.path());
+    CHECK(put_help.out.find("--difficulty") != std::string::npos);
+    CHECK(put_help.out.find("or - to read it from stdin") != std::string::npos);
+}
+
+TEST_CASE("an unknown command: the closest one, or the list; exit 2") {
+    temp_dir dir("dave-cli-test");
+    struct typo {
+        std::vector<std::string> args;
+        std::string err;
+    };
+    const std::string list = "; the commands are: node keygen put get status "
+                             "import-godave-backup version help (see 'dave help')\n";
+    const std::vector<typo> cases = {
+        {{"stauts"}, "dave: unknown command 'stauts'; did you mean 'status'?\n"},
+        {{"stauts", "--config", "x.toml"},
+         "dave: unknown command 'stauts'; did you mean 'status'?\n"},
+        {{"kegen", "my.key"}, "dave: unknown command 'kegen'; did you mean 'keygen'?\n"},
+        {{"pu", "k", "v"}, "dave: unknown command 'pu'; did you mean 'put'?\n"},
+        {{"import"}, "dave: unknown command 'import'; did you mean 'import-godave-backup'?\n"},
+        {{"help", "stauts"}, "dave: unknown command 'stauts'; did you mean 'status'?\n"},
+        {{"frobnicate"}, "dave: unknown command 'frobnicate'" + list},
+        {{"help", "frobnicate"}, "dave: unknown command 'frobnicate'" + list},
+    };
+    for (auto& bad : cases) {
+        auto result = run(bad.args, dir.path());
+        INFO(describe(bad.args, result));
+        CHECK(result.status == 2);
+        CHECK(result.err == bad.err);
+        CHECK(result.out.empty());
+    }
+}
+
+TEST_CASE("numeric options say 'not a number' or their range; exit 2") {
+    temp_dir dir("dave-cli-test");
+    struct bad_number {
+        std::vector<std::string> args;
+        std::string err;
+    };
+    const std::vector<bad_number> cases = {
+        {{"put", "k", "v", "-d", "abc"}, "dave put: --difficulty: 'abc' is not a number\n"},
+        {{"put", "k", "v", "--difficulty", "12x"},
+         "dave put: --difficulty: '12x' is not a number\n"},
+        {{"put", "k", "v", "-d", "99"},
+         "dave put: --difficulty: must be a number from 0 to 64, not 99\n"},
+        {{"put", "k", "v", "-d", "-1"},
+         "dave put: --difficulty: must be a number from 0 to 64, not -1\n"},
+        {{"put", "k", "v", "--count", "many"}, "dave put: --count: 'many' is not a number\n"},
+        {{"put", "k", "v", "--count", "0"},
+         "dave put: --count: must be a number from 1 to 100000000, not 0\n"},
+        {{"get", "k", "--count", "1.5"}, "dave get: --count: '1.5' is not a number\n"},
+        {{"get", "k", "--count", "100000001"},
+         "dave get: --count: must be a number from 1 to 100000000, not 100000001\n"},
+    };
+    for (auto& bad : cases) {
+        auto result = run(bad.args, dir.path());
+        INFO(describe(bad.args, result));
+        CHECK(result.status == 2);
+        CHECK(result.err == bad.err);
+        CHECK(result.out.empty());
+    }
+}
+
+TEST_CASE("keygen prints the absolute path it wrote and the public key") {
+    temp_dir dir("dave-cli-test");
+    fs::create_directories(dir / "keys");
+    auto created = run({"keygen", "keys/../keys/new.key"}, dir.path());
+    REQUIRE_MESSAGE(created.status == 0, describe({"keygen"}, created));
+    std::smatch found;
+    REQUIRE(std::regex_match(created.out, found,
+                             std::regex("wrote (.*)\npublic key ([0-9a-f]{64})\n")));
+    CHECK(found[1] == (fs::absolute(dir.path()) / "keys" / "new.key").lexically_normal().string());
+    CHECK(fs::file_size(dir / "keys" / "new.key") == 64);
+    CHECK(created.err.empty());
+    // The same key a node started on that file reports (the status shows
+    // the public key; the file holds seed ‖ public key).
+    std::ifstream in(dir / "keys" / "new.key", std::ios::binary);
+    std::string raw((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    std::string tail_hex;
+    for (std::size_t i = 32; i < raw.size(); ++i) {
+        char byte[3];
+        std::snprintf(byte, sizeof byte, "%02x", static_cast<unsigned char>(raw[i]));
+        tail_hex += byte;
+    }
+    CHECK(found[2] == tail_hex);
+}
+
+TEST_CASE("a key file that cannot be created: the path and the system's reason") {
+    temp_dir dir("dave-cli-test");
+    // A folder others may enter but not write in; as root the command runs as
+    // nobody, who meets the folder's mode.
+    REQUIRE(::chmod(dir.path().c_str(), 0755) == 0);
+    fs::create_directories(dir / "locked");
+    REQUIRE(::chmod((dir / "locked").c_str(), ::geteuid() == 0 ? 0755 : 0555) == 0);
+    const auto key = (dir / "locked" / "node.key").string();
+    run_setup unprivileged;
+    unprivileged.as_nobody = true;
+
+    auto keygen = run({"keygen", key}, dir.path(), 60s, unprivileged);
+    INFO(describe({"keygen", key}, keygen));
+    CHECK(keygen.status == 2);
+    CHECK(keygen.err == "dave keygen: cannot create " + key + ": Permission denied\n");
+    CHECK(keygen.out.empty());
+
+    auto config = dir / "node.toml";
+    std::string text = config_text(pick_port_base(1), free_tcp_port_v4());
+    text.replace(text.find("key_file = \"node.key\""),
+                 std::string("key_file = \"node.key\"").size(), "key_file = \"" + key + "\"");
+    write_text(config, text);
+    REQUIRE(::chmod(config.c_str(), 0644) == 0);
+    auto node = run({"node", "--config", config.string()}, dir.path(), 60s, unprivileged);
+    INFO(describe({"node"}, node));
+    CHECK(node.status == 2);
+    CHECK(node.err == "dave node: cannot create key file " + key + ": Permission denied\n");
+    CHECK(!fs::exists(key));
+    ::chmod((dir / "locked").c_str(), 0755);
+}
+
+TEST_CASE("a file that is not a backup: 'not a Dave backup', never an enum name") {
+    temp_dir dir("dave-cli-test");
+    REQUIRE(run({"keygen", (dir / "node.key").string()}, dir.path()).status == 0);
+    auto config = (dir / "node.toml").string();
+    write_text(config, config_text(pick_port_base(1), free_tcp_port_v4()));
+    auto junk = (dir / "junk.backup").string();
+    write_text(junk, std::string(200, 'x') + "this is not a backup\n");
+
+    auto import = run({"import-godave-backup", junk, "--config", config}, dir.path());
+    INFO(describe({"import-godave-backup", junk}, import));
+    CHECK(import.status == 1);
+    CHECK(import.err ==
+          "dave import-godave-backup: " + junk +
+              ": not a Dave backup: bad magic (neither a dave nor a godave header)\n");
+    CHECK(import.err.find("backup_corrupt") == std::string::npos);
+
+    // The node refuses the same file as its backup in the same words.
+    auto text = config_text(pick_port_base(1), free_tcp_port_v4());
+    text.replace(text.find("dave.backup"), std::string("dave.backup").size(), "junk.backup");
+    write_text(config, text);
+    auto node = run({"node", "--config", config}, dir.path(), 60s);
+    INFO(describe({"node"}, node));
+    CHECK(node.status == 2);
+    CHECK(node.err.starts_with("dave node: backup " + junk +
+                               ": not a Dave backup: bad magic (neither a dave nor a godave "
+                               "header); to read what can be read"));
+    CHECK(one_line(node.err));
+}
+
+TEST_CASE("dave node finds its config like the other commands, or says none was found") {
+    temp_dir dir("dave-cli-test");
+    auto none = run({"node"}, dir.path());
+    CHECK(none.status == 2);
+    CHECK(none.err == "dave node: no config file: give --config FILE or set DAVE_CONFIG, or run "
+                      "where ./dave.toml or ./conf/node.toml is\n");
+
+    // From a folder holding conf/node.toml (as the repository does).
+    fs::create_directories(dir / "conf");
+    auto http_port = free_tcp_port_v4();
+    write_text(dir / "conf" / "node.toml", config_text(pick_port_base(1), http_port));
+    background_node node({"node"}, dir.path(), dir / "node.log");
+    wait_until_serving(node, "conf/node.toml", dir.path());
+    CHECK(fs::exists(dir / "conf" / "node.key"));
+    // `dave status` finds the same file without --config.
+    CHECK(run({"status"}, dir.path()).status == 0);
+    auto stopped = node.terminate(10s);
+    REQUIRE(stopped);
+    CHECK(*stopped == 0);
+}
+
+TEST_CASE("a UDP port another socket holds: the address and the system's reason, exit 2") {
+    temp_dir dir("dave-cli-test");
+    auto port = pick_port_base(1);
+    int holder = ::socket(AF_INET6, SOCK_DGRAM, 0);
+    REQUIRE(holder >= 0);
+    sockaddr_in6 address{};
+    address.sin6_family = AF_INET6;
+    address.sin6_port = htons(port);
+    address.sin6_addr = in6addr_loopback;
+    REQUIRE(::bind(holder, reinterpret_cast<sockaddr*>(&address), sizeof address) == 0);
+    auto config = (dir / "node.toml").string();
+    write_text(config, config_text(port, free_tcp_port_v4()));
+    auto result = run({"node", "--config", config, "--log-level", "off"}, dir.path());
+    ::close(holder);
+    INFO(describe({"node"}, result));
+    CHECK(result.status == 2);
+    CHECK(result.err == "dave node: cannot start: cannot bind UDP [::1]:" + std::to_string(port) +
+                            ": Address already in use\n");
+}
+
+TEST_CASE("put: a value from stdin, refused puts not counted, no progress bar in a pipe") {
+    temp_dir dir("dave-cli-test");
+    auto http_port = free_tcp_port_v4();
+    auto config = (dir / "node.toml").string();
+    write_text(config, config_text(pick_port_base(1), http_port) + "[protocol]\nmin_work = 16\n");
+    background_node node({"node", "--config", config}, dir.path(), dir / "node.log");
+    wait_until_serving(node, config, dir.path());
+
+    run_setup piped;
+    piped.input = std::string("line one\nline two\n\ttabbed \"quoted\"\n");
+    auto put = run({"put", "poem", "-", "--config", config}, dir.path(), 60s, piped);
+    CHECK_MESSAGE(put.status == 0, describe({"put", "poem", "-"}, put));
+    auto get = run({"get", "poem", "--config", config}, dir.path());
+    CHECK(get.status == 0);
+    CHECK(get.out == *piped.input + "\n");
+
+    // The longest value stdin may hold for key "big": 1224 - 3 bytes.
+    run_setup longest;
+    longest.input = std::string(1221, 'v');
+    CHECK(run({"put", "big", "-", "--config", config}, dir.path(), 60s, longest).status == 0);
+    run_setup too_long;
+    too_long.input = std::string(1222, 'v');
+    auto refused = run({"put", "big", "-", "--config", config}, dir.path(), 60s, too_long);
+    CHECK(refused.status == 2);
+    CHECK(refused.err == "dave put: the value on standard input is longer than 1221 bytes (key + "
+                         "value may be at most 1224 bytes)\n");
+    CHECK(run({"get", "big", "--config", config}, dir.path()).out == longest.input.value() + "\n");
+
+    // Only "-" itself means stdin; after "--", a value may start with '-'.
+    auto literal = run({"put", "--config", config, "--", "dash", "-x"}, dir.path());
+    CHECK_MESSAGE(literal.status == 0, describe({"put", "--", "dash", "-x"}, literal));
+    CHECK(run({"get", "dash", "--config", config}, dir.path()).out == "-x\n");
+
+    // Every put below min_work is refused (work of difficulty 0 meets 16 bits
+    // once in 65536): nothing written, and a rate of 0.
+    auto weak = run({"put", "--count", "5", "w", "v", "-d", "0", "--config", config}, dir.path());
+    INFO(describe({"put", "--count", "5", "-d", "0"}, weak));
+    CHECK(weak.status == 1);
+    CHECK(std::regex_match(weak.out, std::regex("wrote 0 of 5 in [0-9.e+-]+ s \\(0 puts/s\\)\n")));
+    // stderr is a pipe: the refusals, one line each, and no bar.
+    CHECK(weak.err.find("dave put: w0: its proof of work is below the required difficulty\n") !=
+          std::string::npos);
+    CHECK(weak.err.find("insufficient_work") == std::string::npos);
+    CHECK(weak.err.find('\r') == std::string::npos);
+    CHECK(weak.err.find("[#") == std::string::npos);
+
+    auto many = run({"put", "--count", "40", "m", "v", "--config", config}, dir.path());
+    CHECK(many.status == 0);
+    CHECK(many.err.empty());
+    CHECK(many.out.starts_with("wrote 40 of 40 in "));
+
+    // On a terminal the bar is drawn, in place, ending at 40/40.
+    std::vector<std::string> args{"put", "--count", "40", "t", "v", "--config", config};
+    auto shown = run_with_terminal_stderr(args, dir.path());
+    INFO(describe(args, shown));
+    CHECK(shown.status == 0);
+    CHECK(shown.out.starts_with("wrote 40 of 40 in "));
+    CHECK(shown.err.starts_with("\r["));
+    CHECK(std::regex_search(shown.err, std::regex("\r\\[#{30}\\] 40/40  [0-9.]+/s\r?\n$")));
+    // And refused puts do not raise its rate.
+    args = {"put", "--count", "20", "t", "v", "-d", "0", "--config", config};
+    auto refused_shown = run_with_terminal_stderr(args, dir.path());
+    INFO(describe(args, refused_shown));
+    CHECK(refused_shown.status == 1);
+    CHECK(refused_shown.err.find("] 20/20  0.0/s") != std::string::npos);
+    CHECK(node.terminate(10s));
+}
+
+TEST_CASE("dave node --edge HOST:PORT and --listen :PORT: two nodes become peers") {
+    temp_dir dir("dave-cli-test");
+    fs::create_directories(dir / "a");
+    fs::create_directories(dir / "b");
+    const auto ports = pick_port_base(2);
+    const auto port_a = ports;
+    const auto port_b = static_cast<std::uint16_t>(ports + 2);
+    auto config_a = (dir / "a" / "node.toml").string();
+    auto config_b = (dir / "b" / "node.toml").string();
+    write_text(config_a, config_text(port_a, free_tcp_port_v4()));
+    // B's file names another port and no edges: the flags decide.
+    write_text(config_b, config_text(pick_port_base(1), free_tcp_port_v4()));
+
+    struct bad_flag {
+        std::vector<std::string> flags;
+        std::string err;
+    };
+    for (auto& bad : std::vector<bad_flag>{
+             {{"--edge", "nonsense"},
+              "dave node: --edge: not a reachable HOST:PORT (a name that resolves, or an "
+              "address, and a port): \"nonsense\"\n"},
+             {{"--edge", "[::1]:0"},
+              "dave node: --edge: port must be a number from 1 to 65535: "
+              "\"[::1]:0\"\n"},
+             {{"--listen", ":notaport"},
+              "dave node: --listen: not a [host]:port address: \":notaport\"\n"}}) {
+        std::vector<std::string> args{"node", "--config", config_b};
+        args.insert(args.end(), bad.flags.begin(), bad.flags.end());
+        auto result = run(args, dir.path(), 30s);
+        INFO(describe(args, result));
+        CHECK(result.status == 2);
+        CHECK(result.err == bad.err);
+    }
+
+    background_node a({"node", "--config", config_a}, dir / "a", dir / "a.log");
+    wait_until_serving(a, config_a, dir / "a");
+    background_node b({"node", "--config", config_b, "--listen", ":" + std::to_string(port_b),
+                       "--edge", "[::1]:" + std::to_string(port_a), "--edge",
+                       "localhost:" + std::to_string(port_a)},
+                      dir / "b", dir / "b.log");
+    wait_until_serving(b, config_b, dir / "b");
+    auto status_b = run({"status", "--json", "--config", config_b}, dir / "b");
+    CHECK(status_b.out.find("\"listen\":\"[::]:" + std::to_string(port_b) + "\"") !=
+          std::string::npos);
+
+    // Peers: a value put through B is read through A (A holds it, or asks B).
+    auto owner_b = public_key_of(config_b, dir / "b");
+    auto put = run({"put", "joined", "by-flag", "--config", config_b}, dir / "b");
+    REQUIRE_MESSAGE(put.status == 0, describe({"put"}, put));
+    auto deadline = std::chrono::steady_clock::now() + 60s;
+    run_result get;
+    while (true) {
+        get = run({"get", "joined", "--pubkey", owner_b, "--config", config_a}, dir / "a");
+        if (get.status == 0 || std::chrono::steady_clock::now() > deadline)
+            break;
+        std::this_thread::sleep_for(500ms);
+        // Again, in case B wrote before it knew A.
+        run({"put", "joined", "by-flag", "--config", config_b}, dir / "b");
+    }
+    CHECK_MESSAGE(get.status == 0, describe({"get (on A)"}, get), "\nA:\n", a.log(), "\nB:\n",
+                  b.log());
+    CHECK(get.out == "by-flag\n");
 }
