@@ -73,16 +73,6 @@ std::optional<std::uint64_t> parse_statm_resident_pages(std::string_view text) {
     return number_of(words[1]);
 }
 
-std::optional<std::uint64_t> parse_boot_time(std::string_view text) {
-    auto rest = line_after(text, "btime ");
-    if (!rest)
-        return std::nullopt;
-    auto words = words_of(*rest);
-    if (words.size() != 1)
-        return std::nullopt;
-    return number_of(words[0]);
-}
-
 std::optional<std::uint64_t> parse_max_open_files(std::string_view text) {
     // "Max open files            1024                 1048576              files"
     auto rest = line_after(text, "Max open files ");
@@ -105,10 +95,10 @@ process_figures process_figures_of(const proc_texts& texts) {
             figures.cpu_seconds = static_cast<double>(stat->user_ticks + stat->system_ticks) /
                                   static_cast<double>(texts.ticks_per_second);
         if (ticks)
-            if (auto boot = parse_boot_time(texts.system_stat))
+            if (texts.boot_time_seconds)
                 figures.start_time_seconds =
-                    static_cast<double>(*boot) + static_cast<double>(stat->start_ticks) /
-                                                     static_cast<double>(texts.ticks_per_second);
+                    *texts.boot_time_seconds + static_cast<double>(stat->start_ticks) /
+                                                   static_cast<double>(texts.ticks_per_second);
     }
     // statm is the resident set the kernel reports today; stat's rss the fallback.
     if (page != 0) {

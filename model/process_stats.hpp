@@ -31,18 +31,18 @@ std::optional<proc_stat_fields> parse_proc_stat(std::string_view text);
 // resident set.
 std::optional<std::uint64_t> parse_statm_resident_pages(std::string_view text);
 
-// /proc/stat's "btime N" line: the boot time in seconds since the epoch.
-std::optional<std::uint64_t> parse_boot_time(std::string_view text);
-
 // /proc/self/limits' "Max open files" soft limit; nullopt when unlimited.
 std::optional<std::uint64_t> parse_max_open_files(std::string_view text);
 
 // The raw material, as read by the caller (empty text: the file was unreadable).
 struct proc_texts {
-    std::string stat;                      // /proc/self/stat
-    std::string statm;                     // /proc/self/statm
-    std::string limits;                    // /proc/self/limits
-    std::string system_stat;               // /proc/stat
+    std::string stat;   // /proc/self/stat
+    std::string statm;  // /proc/self/statm
+    std::string limits; // /proc/self/limits
+    // When the system booted, in seconds since the epoch (the start time in
+    // /proc/self/stat counts from it). Not /proc/stat's btime: the service
+    // unit's ProcSubset=pid hides /proc/stat.
+    std::optional<double> boot_time_seconds;
     std::optional<std::uint64_t> open_fds; // entries of /proc/self/fd
     long ticks_per_second = 0;             // sysconf(_SC_CLK_TCK)
     long page_size = 0;                    // sysconf(_SC_PAGESIZE)

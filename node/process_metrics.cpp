@@ -5,6 +5,7 @@
 #include <sstream>
 #include <system_error>
 
+#include <time.h>
 #include <unistd.h>
 
 namespace dave {
@@ -35,6 +36,20 @@ std::optional<std::uint64_t> count_open_fds() {
     return count;
 }
 
+// The wall clock less the time since boot (CLOCK_BOOTTIME counts suspended
+// time too, as the kernel's process start times do).
+std::optional<double> boot_time_seconds() {
+    timespec wall{};
+    timespec since_boot{};
+    if (::clock_gettime(CLOCK_REALTIME, &wall) != 0 ||
+        ::clock_gettime(CLOCK_BOOTTIME, &since_boot) != 0)
+        return std::nullopt;
+    auto seconds = [](const timespec& time) {
+        return static_cast<double>(time.tv_sec) + static_cast<double>(time.tv_nsec) / 1e9;
+    };
+    return seconds(wall) - seconds(since_boot);
+}
+
 } // namespace
 
 proc_texts read_own_proc() {
@@ -42,7 +57,7 @@ proc_texts read_own_proc() {
     texts.stat = text_of("/proc/self/stat");
     texts.statm = text_of("/proc/self/statm");
     texts.limits = text_of("/proc/self/limits");
-    texts.system_stat = text_of("/proc/stat");
+    texts.boot_time_seconds = boot_time_seconds();
     texts.open_fds = count_open_fds();
     texts.ticks_per_second = ::sysconf(_SC_CLK_TCK);
     texts.page_size = ::sysconf(_SC_PAGESIZE);

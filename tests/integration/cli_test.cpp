@@ -1056,8 +1056,9 @@ TEST_CASE("an unknown command: the closest one, or the list; exit 2") {
         std::vector<std::string> args;
         std::string err;
     };
-    const std::string list = "; the commands are: node keygen put get status "
-                             "import-godave-backup version help (see 'dave help')\n";
+    const std::string list =
+        "; the commands are: node keygen put get status "
+        "import-godave-backup peers wait-peers version help (see 'dave help')\n";
     const std::vector<typo> cases = {
         {{"stauts"}, "dave: unknown command 'stauts'; did you mean 'status'?\n"},
         {{"stauts", "--config", "x.toml"},

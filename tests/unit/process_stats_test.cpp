@@ -31,18 +31,12 @@ const std::string sample_limits =
     "Max open files            20000                524288               files     \n"
     "Max locked memory         8388608              8388608              bytes     \n";
 
-const std::string sample_system_stat = "cpu  10132153 290696 3084719 46828483 16683 0 25195 0 0 0\n"
-                                       "intr 1462898 0 0\n"
-                                       "ctxt 2367227\n"
-                                       "btime 1795970873\n"
-                                       "processes 26442\n";
-
 proc_texts sample_texts() {
     proc_texts texts;
     texts.stat = sample_stat;
     texts.statm = "765 407 378 5 0 123 0\n";
     texts.limits = sample_limits;
-    texts.system_stat = sample_system_stat;
+    texts.boot_time_seconds = 1795970873.0;
     texts.open_fds = 17;
     texts.ticks_per_second = 100;
     texts.page_size = 4096;
@@ -84,13 +78,10 @@ TEST_CASE("/proc/self/stat: damaged or short text is no figure") {
     CHECK_FALSE(parse_proc_stat(text)); // utime not a number
 }
 
-TEST_CASE("/proc/self/statm, /proc/stat and /proc/self/limits") {
+TEST_CASE("/proc/self/statm and /proc/self/limits") {
     CHECK(parse_statm_resident_pages("765 407 378 5 0 123 0\n") == 407u);
     CHECK_FALSE(parse_statm_resident_pages("765"));
     CHECK_FALSE(parse_statm_resident_pages(""));
-    CHECK(parse_boot_time(sample_system_stat) == 1795970873u);
-    CHECK_FALSE(parse_boot_time("cpu 1 2 3\nbtimex 5\n"));
-    CHECK_FALSE(parse_boot_time("btime soon\n"));
     CHECK(parse_max_open_files(sample_limits) == 20000u); // the soft limit
     auto unlimited = sample_limits;
     unlimited.replace(unlimited.find("20000 "), 6, "unlimited");
