@@ -276,3 +276,35 @@ TEST_CASE("restarted over a damaged backup, the node serves every untouched entr
     CHECK(node.log_of_last_start().find("was damaged") == std::string::npos);
     CHECK(node.stop() == 0);
 }
+
+TEST_CASE("a second node on a backup in use: exit 2 naming it, the first's file untouched") {
+    temp_dir dir("dave-backup-lock");
+    const std::vector<entry> entries(signed_entries().begin(), signed_entries().begin() + 200);
+    layout file = backup_of(entries);
+    // A superseded copy of the first entry: a node that opened this file
+    // would compact it, rewriting it under the node that holds it.
+    const layout again = backup_of({entries[0]});
+    file.file.insert(file.file.end(),
+                     again.file.begin() + static_cast<std::ptrdiff_t>(again.offsets[0]),
+                     again.file.end());
+    {
+        std::ofstream out(dir.path() / "dave.backup", std::ios::binary);
+        out.write(reinterpret_cast<const char*>(file.file.data()),
+                  static_cast<std::streamsize>(file.file.size()));
+    }
+    node_process first(options_in(dir.path()));
+    first.start(DAVE_BINARY);
+    REQUIRE_MESSAGE(answers(first, 60s), first.log_of_last_start());
+    auto bytes_of = [&] {
+        std::ifstream in(first.backup_path(), std::ios::binary);
+        return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+    };
+    const std::string held = bytes_of();
+
+    auto second_options = options_in(dir.path());
+    second_options.name = "backup-start-second";
+    node_process second(second_options);
+    check_refused(second, "in use by another dave process");
+    CHECK(bytes_of() == held);
+    CHECK(served(first, entries) == entries.size());
+}
