@@ -802,7 +802,8 @@ CAF_TEST(waiters for peers are bounded: the oldest gets a timeout) {
         CAF_CHECK(!waiters[i]->done());
 }
 
-CAF_TEST(the peer list shows every peer with its state and edge flag and reliability and last seen) {
+CAF_TEST(
+    the peer list shows every peer with its state and edge flag and reliability and last seen) {
     auto e = make_remote(2);
     auto p = make_remote(3);
     at(0);
