@@ -127,4 +127,18 @@ std::optional<public_key_bytes> parse_public_key(const std::string& hex) {
     return out;
 }
 
+std::variant<http_target, int> api_target_for(std::string_view command, const std::string& config) {
+    auto loaded = find_config(config);
+    if (auto* problem = std::get_if<config_problem>(&loaded)) {
+        std::cerr << command << ": " << problem->message << "\n";
+        return exit_usage;
+    }
+    auto target = http_target_of(std::get<node_config>(loaded));
+    if (!target) {
+        std::cerr << command << ": the node's HTTP API is disabled in its config ([http] listen)\n";
+        return exit_usage;
+    }
+    return *target;
+}
+
 } // namespace dave::cli

@@ -46,6 +46,10 @@ struct http_target {
     int port = 0;
 };
 std::optional<http_target> http_target_of(const node_config& config);
+// The API of the node that the config (found as find_config does) names, or
+// the exit code to return after one line on stderr: a config problem, or an
+// API the config disables (both exit_usage).
+std::variant<http_target, int> api_target_for(std::string_view command, const std::string& config);
 
 // Loads the data key for put/get: `path`, or the node's key file. Prints one
 // line, "COMMAND: data key PATH: what is wrong; what is expected", and

@@ -11,27 +11,8 @@
 #include "node_api_client.hpp"
 
 namespace dave::cli {
-namespace {
-
-// The API of the node the config names, or the exit code to return.
-std::variant<http_target, int> target_for(std::string_view command, const std::string& config) {
-    auto loaded = find_config(config);
-    if (auto* problem = std::get_if<config_problem>(&loaded)) {
-        std::cerr << command << ": " << problem->message << "\n";
-        return exit_usage;
-    }
-    auto target = http_target_of(std::get<node_config>(loaded));
-    if (!target) {
-        std::cerr << command << ": the node's HTTP API is disabled in its config ([http] listen)\n";
-        return exit_usage;
-    }
-    return *target;
-}
-
-} // namespace
-
 int run_peers(const peers_options& options) {
-    auto target = target_for("dave peers", options.config);
+    auto target = api_target_for("dave peers", options.config);
     if (auto* code = std::get_if<int>(&target))
         return *code;
     node_api_client api(std::get<http_target>(target));
@@ -55,7 +36,7 @@ int run_wait_peers(const wait_peers_options& options) {
                   << options.timeout << "\")\n";
         return exit_usage;
     }
-    auto target = target_for("dave wait-peers", options.config);
+    auto target = api_target_for("dave wait-peers", options.config);
     if (auto* code = std::get_if<int>(&target))
         return *code;
     node_api_client api(std::get<http_target>(target));

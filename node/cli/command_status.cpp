@@ -7,17 +7,10 @@
 namespace dave::cli {
 
 int run_status(const status_options& options) {
-    auto loaded = find_config(options.config);
-    if (auto* problem = std::get_if<config_problem>(&loaded)) {
-        std::cerr << "dave status: " << problem->message << "\n";
-        return exit_usage;
-    }
-    auto target = http_target_of(std::get<node_config>(loaded));
-    if (!target) {
-        std::cerr << "dave status: the node's HTTP API is disabled in its config\n";
-        return exit_usage;
-    }
-    node_api_client api(*target);
+    auto target = api_target_for("dave status", options.config);
+    if (auto* code = std::get_if<int>(&target))
+        return *code;
+    node_api_client api(std::get<http_target>(target));
     // The node renders the text itself, from the same metric list as /status
     // and /metrics (model/metrics.hpp), so a new counter shows up here too.
     auto reply = api.status(!options.json);
