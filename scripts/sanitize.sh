@@ -57,6 +57,11 @@ echo "== $kind: skipping packaging_install: it installs the build and compiles a
   "instrumented CAF) in that project too; it tests packaging, not memory or thread safety," \
   "and runs in the normal build"
 if [[ $kind == tsan ]]; then
+  excluded+=(packaging_service)
+  echo "== $kind: skipping packaging_service: its rehearsal runs the installed node as an" \
+    "unprivileged user, who cannot load the TSan-instrumented CAF from root's cache" \
+    "(~/.cache/dave, under a 0700 home); it tests the unit's sandbox, not thread safety," \
+    "and runs in the normal build and under ASan+UBSan"
   excluded+=(integration_sim)
   echo "== $kind: skipping integration_sim: it runs hundreds of in-process nodes for" \
     "simulated minutes; TSan makes it 5-15x slower, past its 10-minute timeout and the CI" \
