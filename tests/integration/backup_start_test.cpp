@@ -301,8 +301,10 @@ TEST_CASE("a second node on a backup in use: exit 2 naming it, the first's file 
     };
     const std::string held = bytes_of();
 
-    auto second_options = options_in(dir.path());
+    // Its own folder (config, key, log), the first's backup file.
+    auto second_options = options_in(dir.path() / "second");
     second_options.name = "backup-start-second";
+    second_options.backup_file = first.backup_path();
     node_process second(second_options);
     check_refused(second, "in use by another dave process");
     CHECK(bytes_of() == held);
