@@ -2,10 +2,6 @@
 
 #include <concepts>
 #include <cstring>
-#include <functional>
-#include <map>
-#include <mutex>
-#include <thread>
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -109,27 +105,10 @@ std::shared_ptr<http_deferred_answer> defer_current_request(httplib::Response& r
     return nullptr;
 }
 
-// Each connection worker thread answers through a router of its own, with
-// the same routes: cpp-httplib's Server keeps per-request state that TSan saw
-// two workers touch at once when they shared one. The map is taken only at a
-// thread's first request; the routes' handlers share nothing but the node's
-// handle and the route context, which are immutable.
 struct http_api::implementation {
     std::optional<http_route_context> context;
-    std::function<void(request_router&)> install_routes;
-    std::mutex routers_mutex;
-    std::map<std::thread::id, std::unique_ptr<request_router>> routers;
-    std::unique_ptr<http_connections> connections; // last: stops before the routers go
-
-    request_router& router_for_this_thread() {
-        std::lock_guard guard(routers_mutex);
-        auto& router = routers[std::this_thread::get_id()];
-        if (!router) {
-            router = std::make_unique<request_router>();
-            install_routes(*router);
-        }
-        return *router;
-    }
+    request_router router;
+    std::unique_ptr<http_connections> connections; // last: stops before the router goes
 };
 
 std::string render_metrics(const node_status& status) {
@@ -164,55 +143,51 @@ result<std::unique_ptr<http_api>> http_api::start(caf::actor_system& system, nod
     }
     auto impl = std::make_unique<implementation>();
     impl->context.emplace(http_route_context{system, node, std::move(signer)});
+    auto& server = impl->router;
     http_connection_options options;
-    const auto* context = &*impl->context;
-    impl->install_routes = [&system, node, per_peer_metrics, options,
-                            context](request_router& server) {
-        server.set_payload_max_length(
-            std::max(options.limits.max_body_bytes, options.limits.max_batch_body_bytes));
-        // Only the header of answers: the connection loop enforces both.
-        server.set_keep_alive_timeout(
-            std::chrono::duration_cast<std::chrono::seconds>(options.idle_timeout).count());
-        server.set_keep_alive_max_count(
-            options.max_requests_per_connection); // Each request blocks its own server thread on a
-                                                  // scoped actor; the node's
-        // actors are never blocked.
-        // /status and /metrics serve one list: the node's, per-peer series as
-        // configured, build and process figures added.
-        peer_series_options peers;
-        peers.enabled = per_peer_metrics;
-        server.Get("/status", [&system, node, peers](const httplib::Request& request,
-                                                     httplib::Response& response) {
-            auto status = client(system, node).status();
-            if (!status)
-                return reply_json(response, 500, {{"error", error_text(status.error())}});
-            status->metrics = exposed_metrics(status->metrics, peers);
-            if (request.get_param_value("format") == "text")
-                return response.set_content(render_status_text(*status), "text/plain");
-            response.set_content(render_status_json(*status), "application/json");
-        });
-        server.Get("/metrics", [&system, node, peers](const httplib::Request&,
-                                                      httplib::Response& response) {
-            auto status = client(system, node).status();
-            if (!status)
-                return reply_json(response, 500, {{"error", error_text(status.error())}});
-            status->metrics = exposed_metrics(status->metrics, peers);
-            response.set_content(render_metrics(*status), "text/plain; version=0.0.4");
-        });
-        add_index_routes(server);
-        add_kv_routes(server, *context);
-        add_batch_routes(server, *context);
-        add_peer_routes(server, *context);
-    };
+    server.set_payload_max_length(
+        std::max(options.limits.max_body_bytes, options.limits.max_batch_body_bytes));
+    // Only the header of answers: the connection loop enforces both.
+    server.set_keep_alive_timeout(
+        std::chrono::duration_cast<std::chrono::seconds>(options.idle_timeout).count());
+    server.set_keep_alive_max_count(
+        options.max_requests_per_connection); // Each request blocks its own server thread on a
+                                              // scoped actor; the node's
+    // actors are never blocked.
+    // /status and /metrics serve one list: the node's, per-peer series as
+    // configured, build and process figures added.
+    peer_series_options peers;
+    peers.enabled = per_peer_metrics;
+    server.Get("/status", [&system, node, peers](const httplib::Request& request,
+                                                 httplib::Response& response) {
+        auto status = client(system, node).status();
+        if (!status)
+            return reply_json(response, 500, {{"error", error_text(status.error())}});
+        status->metrics = exposed_metrics(status->metrics, peers);
+        if (request.get_param_value("format") == "text")
+            return response.set_content(render_status_text(*status), "text/plain");
+        response.set_content(render_status_json(*status), "application/json");
+    });
+    server.Get("/metrics",
+               [&system, node, peers](const httplib::Request&, httplib::Response& response) {
+                   auto status = client(system, node).status();
+                   if (!status)
+                       return reply_json(response, 500, {{"error", error_text(status.error())}});
+                   status->metrics = exposed_metrics(status->metrics, peers);
+                   response.set_content(render_metrics(*status), "text/plain; version=0.0.4");
+               });
+    add_index_routes(server);
+    add_kv_routes(server, *impl->context);
+    add_batch_routes(server, *impl->context);
+    add_peer_routes(server, *impl->context);
     auto host_text = to_string(*endpoint); // "[ip]:port"
     auto close = host_text.rfind(']');
     std::string bind_host = host_text.substr(1, close - 1);
     if (bind_host.rfind("::ffff:", 0) == 0)
         bind_host = bind_host.substr(7); // bind IPv4 for v4-mapped
     auto connections = http_connections::open(bind_host, endpoint->port, options,
-                                              [state = impl.get()](const http_exchange& exchange) {
+                                              [&server](const http_exchange& exchange) {
                                                   exchange_stream stream(exchange);
-                                                  auto& server = state->router_for_this_thread();
                                                   current_exchange = &exchange;
                                                   bool keep = server.answer(stream, exchange.last);
                                                   current_exchange = nullptr;
