@@ -16,16 +16,7 @@ int run_peers(const peers_options& options) {
     if (auto* code = std::get_if<int>(&target))
         return *code;
     node_api_client api(std::get<http_target>(target));
-    auto reply = api.peers(!options.json);
-    if (reply.status != 200) {
-        std::cerr << "dave peers: "
-                  << (reply.status == 0 ? api.unreachable_message() : error_of(reply)) << "\n";
-        return exit_failed;
-    }
-    std::cout << reply.body;
-    if (!reply.body.ends_with('\n'))
-        std::cout << "\n";
-    return exit_ok;
+    return print_reply("dave peers", api, api.peers(!options.json));
 }
 
 int run_wait_peers(const wait_peers_options& options) {

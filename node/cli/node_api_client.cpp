@@ -1,5 +1,7 @@
 #include "node_api_client.hpp"
 
+#include <iostream>
+
 #include <nlohmann/json.hpp>
 
 #include "codec/codec.hpp"
@@ -84,6 +86,18 @@ std::string explain_refusal(const std::string& reason) {
     if (auto code = errc_named(reason))
         return std::string(describe(*code));
     return reason;
+}
+
+int print_reply(std::string_view command, const node_api_client& api, const api_reply& reply) {
+    if (reply.status != 200) {
+        std::cerr << command << ": "
+                  << (reply.status == 0 ? api.unreachable_message() : error_of(reply)) << "\n";
+        return exit_failed;
+    }
+    std::cout << reply.body;
+    if (!reply.body.ends_with('\n'))
+        std::cout << "\n";
+    return exit_ok;
 }
 
 } // namespace dave::cli

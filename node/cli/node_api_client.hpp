@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <httplib.h>
@@ -42,6 +43,10 @@ private:
 
 // The "error" field of a JSON error reply, or the body itself.
 std::string error_of(const api_reply& reply);
+// What `dave status` and `dave peers` do with their one reply: a 200's body
+// on stdout (ending in a newline), exit_ok; else "COMMAND: why" on stderr
+// (unreachable, or the node's error), exit_failed.
+int print_reply(std::string_view command, const node_api_client& api, const api_reply& reply);
 // A refusal reason with what it means when that is not obvious:
 // "expired (the dat's time is older than the node's TTL, [store] ttl)".
 std::string explain_refusal(const std::string& reason);
