@@ -34,6 +34,10 @@ struct http_route_context {
 std::shared_ptr<http_deferred_answer> defer_current_request(httplib::Response& response);
 
 void reply_json(httplib::Response& response, int status, const nlohmann::json& body);
+// The "reason" a 507 (errc::backup_unavailable) answer gives with its error.
+inline constexpr const char* backup_unavailable_reason =
+    "the node cannot write its backup file (disk full or an I/O error); the put was refused, "
+    "not stored durably; writing resumes by itself when space returns";
 // 404 not found, 504 timeout, 503 no peers, 500 I/O, 507 backup, else 422.
 int http_status_for(const caf::error& error);
 // The errc name ("bad_signature"), or CAF's text for other errors.

@@ -38,9 +38,7 @@ void answer_put(http_deferred_answer& answer, const dat& value, const put_report
         auto code = static_cast<errc>(report.error);
         status = http_status_for(make_error(code));
         if (code == errc::backup_unavailable)
-            body["reason"] = "the node cannot write its backup file (disk full or an I/O error); "
-                             "the put was refused, not stored durably; writing resumes by itself "
-                             "when space returns";
+            body["reason"] = backup_unavailable_reason;
     } else if (!put_succeeded(report)) {
         status = 503; // no replica took it: nothing was acknowledged
     }
@@ -181,11 +179,9 @@ void add_kv_routes(httplib::Server& server, const http_route_context& context) {
                             "POST /put?key=KEY"}});
         auto stored = client(context.system, context.node).put(*value);
         if (!stored && errc_of(stored.error()) == errc::backup_unavailable)
-            return reply_json(response, 507,
-                              {{"error", error_text(stored.error())},
-                               {"reason", "the node cannot write its backup file (disk full or an "
-                                          "I/O error); the put was refused, not stored durably; "
-                                          "writing resumes by itself when space returns"}});
+            return reply_json(
+                response, 507,
+                {{"error", error_text(stored.error())}, {"reason", backup_unavailable_reason}});
         if (!stored)
             return reply_json(response, http_status_for(stored.error()),
                               {{"error", error_text(stored.error())}});
