@@ -54,6 +54,9 @@ struct put_report {
 
     // Copies acknowledged: ours plus the remote ones.
     std::uint32_t copies() const noexcept { return remote_written + (stored_locally ? 1 : 0); }
+    // Written, as godave's BatchWriter counts it: no error and at least one
+    // copy acknowledged (handed to the writer is not enough).
+    bool written() const noexcept { return error == 0 && copies() > 0; }
 };
 
 // One peer of the table as GET /peers and `dave peers` list it.

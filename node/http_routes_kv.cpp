@@ -39,7 +39,7 @@ void answer_put(http_deferred_answer& answer, const dat& value, const put_report
         status = http_status_for(make_error(code));
         if (code == errc::backup_unavailable)
             body["reason"] = backup_unavailable_reason;
-    } else if (!put_succeeded(report)) {
+    } else if (!report.written()) {
         status = 503; // no replica took it: nothing was acknowledged
     }
     answer.send(status, "application/json", json_text(body));

@@ -103,19 +103,15 @@ errc append_batch_frame(const dat& value, bytes& out) {
     return errc::none;
 }
 
-bool put_succeeded(const put_report& report) noexcept {
-    return report.error == 0 && report.copies() > 0;
-}
-
 nlohmann::json put_result_json(std::size_t index, const put_report& report) {
-    nlohmann::json out{{"index", index}, {"ok", put_succeeded(report)}};
+    nlohmann::json out{{"index", index}, {"ok", report.written()}};
     if (report.error != 0) {
         out["error"] = std::string(to_string(static_cast<errc>(report.error)));
         return out;
     }
     out["replicas"] = report.copies();
     out["stored_locally"] = report.stored_locally;
-    if (!put_succeeded(report))
+    if (!report.written())
         out["error"] = "no_replica_reached";
     return out;
 }

@@ -37,7 +37,6 @@ errc append_batch_frame(const dat& value, bytes& out);
 // or {"index":i,"ok":false,"error":"bad_signature"}; a dat that no replica
 // acknowledged (none reachable) is not ok: "error":"no_replica_reached".
 nlohmann::json put_result_json(std::size_t index, const put_report& report);
-bool put_succeeded(const put_report& report) noexcept;
 
 // GET /peers: a JSON array of {"address","id","state","edge","reliability",
 // "last_seen_seconds"} and the same as an aligned text table.
