@@ -1,11 +1,29 @@
-// dave-sim: runs many unchanged Dave nodes in one process on a simulated
-// network and reports what happened. See `dave-sim --help` and sim/README.md.
+// dave-sim: runs many Dave nodes in one process on a simulated network and
+// reports what happened. See `dave-sim --help` and sim/README.md.
+//
+// Exit status: 0 when the run completed and met every `--expect-*` target,
+// 1 when it did not complete, missed a target (each is named on stderr) or
+// its picture (`--svg FILE`) could not be written, 2 for bad options.
+#include <fstream>
 #include <iostream>
 #include <string>
 #include <vector>
 
 #include "sim/sim_options.hpp"
+#include "sim/sim_picture.hpp"
 #include "sim/sim_runner.hpp"
+#include "sim/sim_targets.hpp"
+
+namespace {
+
+bool write_text(const std::string& path, const std::string& text) {
+    std::ofstream out(path, std::ios::binary | std::ios::trunc);
+    out << text;
+    out.close();
+    return static_cast<bool>(out);
+}
+
+} // namespace
 
 int main(int argc, char** argv) {
     std::vector<std::string> args(argv + 1, argv + argc);
@@ -23,5 +41,17 @@ int main(int argc, char** argv) {
     if (!options.quiet)
         std::cout << report.text();
     std::cout << report.json() << std::endl;
-    return report.error.empty() ? 0 : 1;
+    int status = report.error.empty() ? 0 : 1;
+    if (!options.svg_path.empty() && !write_text(options.svg_path, dave::sim::run_svg(report))) {
+        std::cerr << "dave-sim: cannot write the picture to " << options.svg_path << "\n";
+        status = 1;
+    }
+    const auto missed = dave::sim::missed_targets(report, options.expect);
+    for (const auto& line : missed)
+        std::cerr << "dave-sim: target missed: " << line << "\n";
+    if (!missed.empty())
+        status = 1;
+    else if (options.expect.any())
+        std::cerr << "dave-sim: every target met\n";
+    return status;
 }

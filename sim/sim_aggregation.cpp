@@ -8,6 +8,44 @@
 #include "sim/process_usage.hpp"
 
 namespace dave::sim {
+namespace {
+
+// Per sample window, the GETs of the eclipsed key (the first entry) that
+// finished in it: a window ends at its sample and starts after the previous
+// one, as the sampling's own GET counters do.
+void count_target_gets_per_window(const driver_state& state, std::vector<replica_sample>& samples) {
+    std::vector<std::size_t> ok(samples.size(), 0), counted(samples.size(), 0);
+    for (const auto& record : state.gets) {
+        if (record.entry != 0 || record.result == get_result::aborted)
+            continue;
+        const double end_s = to_s(record.end - state.workload_start);
+        auto window = std::lower_bound(samples.begin(), samples.end(), end_s,
+                                       [](const replica_sample& s, double t) { return s.t_s < t; });
+        if (window == samples.end())
+            continue; // finished after the last sample
+        const auto i = static_cast<std::size_t>(window - samples.begin());
+        ++counted[i];
+        ok[i] += record.result == get_result::ok ? 1 : 0;
+    }
+    for (std::size_t i = 0; i < samples.size(); ++i) {
+        samples[i].target_gets = counted[i];
+        samples[i].target_get_success =
+            counted[i] == 0 ? 1.0 : static_cast<double>(ok[i]) / static_cast<double>(counted[i]);
+    }
+}
+
+// A churn event replaces a node by a fresh one spawned at that moment: the
+// spawn times of the nodes that were neither initial nor sybils.
+std::vector<double> churn_times(const driver_state& state) {
+    std::vector<double> out;
+    for (const auto& node : state.nodes)
+        if (!node.initial && !node.sybil && node.spawned_at >= state.workload_start)
+            out.push_back(to_s(node.spawned_at - state.workload_start));
+    std::sort(out.begin(), out.end());
+    return out;
+}
+
+} // namespace
 
 void aggregate_report(const driver_state& state, const network_report& end, sim_time now,
                       sim_report& report) {
@@ -65,6 +103,9 @@ void aggregate_report(const driver_state& state, const network_report& end, sim_
     }
     report.get_latency_ms = summarize(latencies);
     report.samples = state.samples;
+    if (state.options.sybils > 0)
+        count_target_gets_per_window(state, report.samples);
+    report.churn_at_s = churn_times(state);
     report.incomplete_samples = state.incomplete_samples;
     if (!state.samples.empty())
         report.final_sample = state.samples.back();

@@ -209,6 +209,43 @@ const std::map<std::string, setter>& valued_options() {
              o.crypto = v;
              return true;
          }},
+        {"--svg",
+         [](sim_options& o, const std::string& v) {
+             o.svg_path = v;
+             return !v.empty();
+         }},
+        {"--expect-get-success",
+         [](sim_options& o, const std::string& v) {
+             auto parsed = parse_fraction(v);
+             if (!parsed)
+                 return false;
+             o.expect.get_success = *parsed;
+             return true;
+         }},
+        {"--expect-target-get-success",
+         [](sim_options& o, const std::string& v) {
+             auto parsed = parse_fraction(v);
+             if (!parsed)
+                 return false;
+             o.expect.target_get_success = *parsed;
+             return true;
+         }},
+        {"--expect-replicas-p50",
+         [](sim_options& o, const std::string& v) {
+             auto parsed = parse_double(v);
+             if (!parsed || *parsed < 0)
+                 return false;
+             o.expect.replicas_p50 = *parsed;
+             return true;
+         }},
+        {"--expect-lost",
+         [](sim_options& o, const std::string& v) {
+             auto parsed = parse_unsigned(v);
+             if (!parsed)
+                 return false;
+             o.expect.lost = static_cast<std::size_t>(*parsed);
+             return true;
+         }},
         {"--log-level",
          [](sim_options& o, const std::string& v) {
              o.log_level = v;
@@ -418,6 +455,15 @@ run
   --get-widen-rounds N (2; 0 = only the FANOUT closest, as godave)
   --join-window T (2s)  --converge-timeout T (120s)  --sample-every T (10s)
   --log-level L (error)  --quiet (JSON line only)  --progress (stderr)
+output
+  --svg FILE           also write a picture of the run (GET success, replicas among the
+                       FANOUT closest live nodes, datagrams per node, over time; churn
+                       and partitions shaded); not written unless given
+targets (checked at the end; exit 1 naming each one missed, exit 0 when all are met)
+  --expect-get-success P         GET success at least P (0.999 or 99.9%)
+  --expect-replicas-p50 N        replicas among the FANOUT closest live nodes, p50 at the end
+  --expect-lost N                entries no live node holds, at most N (at any sample)
+  --expect-target-get-success P  GETs of the eclipsed key (--sybils) at least P
 )";
 }
 

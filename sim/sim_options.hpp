@@ -21,6 +21,17 @@ struct partition_spec {
     double length_s = 0;
 };
 
+// Targets a run must meet (`--expect-*`); unset ones are not checked. The
+// check is sim_targets.hpp's missed_targets(); dave-sim exits 1 naming each
+// target it missed.
+struct sim_expectations {
+    std::optional<double> get_success;        // --expect-get-success: all GETs, at least
+    std::optional<double> replicas_p50;       // --expect-replicas-p50: at the end, at least
+    std::optional<std::size_t> lost;          // --expect-lost: entries lost, at most
+    std::optional<double> target_get_success; // --expect-target-get-success: the eclipsed key
+    bool any() const noexcept { return get_success || replicas_p50 || lost || target_get_success; }
+};
+
 struct sim_options {
     std::string scenario = "custom"; // a name for the report
     std::size_t nodes = 100;
@@ -53,6 +64,8 @@ struct sim_options {
     std::string log_level = "error";
     bool quiet = false;    // JSON line only
     bool progress = false; // progress lines on stderr
+    std::string svg_path;  // --svg FILE: the run's picture (written only when given)
+    sim_expectations expect;
 };
 
 struct parse_outcome {

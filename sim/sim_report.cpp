@@ -101,13 +101,20 @@ nlohmann::ordered_json deterministic_object(const sim_report& r) {
                              {"peers_active_p50", s.peers_active.p50},
                              {"peers_active_min", s.peers_active.min},
                              {"in_per_node_s_p50", s.inbound_per_s.p50},
+                             {"in_per_node_s_p90", s.inbound_per_s.p90},
                              {"in_per_node_s_max", s.inbound_per_s.max},
                              {"known_by_p10", s.known_by.p10},
                              {"known_by_p50", s.known_by.p50},
+                             {"known_by_p90", s.known_by.p90},
                              {"known_by_max", s.known_by.max},
                              {"gets", s.gets},
                              {"get_success", s.get_success},
                              {"partitioned", s.partition_active}});
+    if (o.sybils > 0) // the eclipsed key's GETs per window
+        for (std::size_t i = 0; i < r.samples.size(); ++i) {
+            over_time[i]["target_gets"] = r.samples[i].target_gets;
+            over_time[i]["target_get_success"] = r.samples[i].target_get_success;
+        }
     if (r.incomplete_samples)
         out["incomplete_samples"] = r.incomplete_samples;
     const auto& t = r.traffic;
@@ -234,7 +241,8 @@ std::string sim_report::text() const {
         << hops_local << ", 1 (peer) " << hops_remote << "\n";
     if (o.sybils > 0)
         out << "  eclipse: target GETs " << target_gets.ok << "/" << target_gets.counted()
-            << " ok; sybils among its " << o.fanout
+            << " ok (" << fraction(target_gets.ok, target_gets.counted()) * 100
+            << "%); sybils among its " << o.fanout
             << " closest live nodes: " << target_replicas_sybil << "; answers rewritten "
             << hostile_rewrites << "\n";
     out << "  replicas (of FANOUT closest live nodes holding the entry) over time:\n";
@@ -247,6 +255,9 @@ std::string sim_report::text() const {
             << "; in/node/s p50 " << s.inbound_per_s.p50 << " max " << s.inbound_per_s.max
             << "; in peer tables of p50 " << s.known_by.p50 << " max " << s.known_by.max
             << "; GETs " << s.gets << " ok " << s.get_success * 100 << "%"
+            << (o.sybils > 0 ? "; eclipsed key GETs " + std::to_string(s.target_gets) + " ok " +
+                                   std::to_string(s.target_get_success * 100) + "%"
+                             : std::string())
             << (s.partition_active ? " [partitioned]" : "") << "\n";
     out << "  lost entries at the end: " << final_sample.lost << "; the first entry is held by "
         << first_entry_holders << " live nodes (" << first_entry_honest_holders << " honest)\n";

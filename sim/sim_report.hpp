@@ -41,6 +41,10 @@ struct replica_sample {
     std::size_t gets = 0;   // GETs that finished since the previous sample
     double get_success = 1; // ... and their success
     bool partition_active = false;
+    // Eclipse (--sybils): GETs of the first entry that finished in this
+    // window, and their success (filled in by the aggregation).
+    std::size_t target_gets = 0;
+    double target_get_success = 1;
 };
 
 struct sim_report {
@@ -50,6 +54,7 @@ struct sim_report {
     std::size_t nodes_initial = 0; // including sybils
     std::size_t nodes_spawned = 0; // including churn replacements
     std::size_t churn_events = 0;
+    std::vector<double> churn_at_s; // when each churn event happened, since the workload started
 
     double convergence_s = -1; // first spawn until every initial node had >= FANOUT active peers
     std::size_t converged_nodes = 0;
