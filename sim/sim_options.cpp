@@ -462,7 +462,7 @@ output
 targets (checked at the end; exit 1 naming each one missed, exit 0 when all are met)
   --expect-get-success P         GET success at least P (0.999 or 99.9%)
   --expect-replicas-p50 N        replicas among the FANOUT closest live nodes, p50 at the end
-  --expect-lost N                entries no live node holds, at most N (at any sample)
+  --expect-lost N                entries no live node holds at the end, at most N
   --expect-target-get-success P  GETs of the eclipsed key (--sybils) at least P
 )";
 }

@@ -27,7 +27,7 @@ struct partition_spec {
 struct sim_expectations {
     std::optional<double> get_success;        // --expect-get-success: all GETs, at least
     std::optional<double> replicas_p50;       // --expect-replicas-p50: at the end, at least
-    std::optional<std::size_t> lost;          // --expect-lost: entries lost, at most
+    std::optional<std::size_t> lost;          // --expect-lost: entries lost at the end, at most
     std::optional<double> target_get_success; // --expect-target-get-success: the eclipsed key
     bool any() const noexcept { return get_success || replicas_p50 || lost || target_get_success; }
 };

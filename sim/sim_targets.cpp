@@ -1,6 +1,5 @@
 #include "sim/sim_targets.hpp"
 
-#include <algorithm>
 #include <sstream>
 
 namespace dave::sim {
@@ -14,13 +13,6 @@ std::string number(double value) {
 }
 
 } // namespace
-
-std::size_t most_lost(const sim_report& report) {
-    std::size_t most = report.final_sample.lost;
-    for (const auto& sample : report.samples)
-        most = std::max(most, sample.lost);
-    return most;
-}
 
 std::vector<std::string> missed_targets(const sim_report& report, const sim_expectations& expect) {
     std::vector<std::string> missed;
@@ -51,7 +43,11 @@ std::vector<std::string> missed_targets(const sim_report& report, const sim_expe
                              number(*expect.replicas_p50));
     }
     if (expect.lost) {
-        const auto lost = most_lost(report);
+        // At the end, as `lost_entries` reports it. An earlier sample can
+        // catch an entry acknowledged in the same virtual instant before any
+        // holder answers its probe (seen once at 400 nodes: 0 holders at
+        // t=5 s, 5 at t=10 s), so a loss is judged where it is final.
+        const auto lost = report.final_sample.lost;
         if (lost > *expect.lost)
             missed.push_back("entries lost " + std::to_string(lost) + " > " +
                              std::to_string(*expect.lost));

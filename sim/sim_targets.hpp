@@ -11,10 +11,6 @@
 
 namespace dave::sim {
 
-// The most entries lost at any sample (the final one included): an entry no
-// live node holds cannot come back, so a loss seen once is a loss.
-std::size_t most_lost(const sim_report& report);
-
 // One line per target `expect` sets that `report` misses, naming the figure,
 // what was measured and what was asked ("GET success 0.9871 < 0.999"). A run
 // that ended in an error misses every target it was given. Empty: all met.
