@@ -9,6 +9,7 @@
 
 #include <iostream>
 
+#include "sim/sim_picture.hpp"
 #include "sim/sim_runner.hpp"
 
 using namespace dave::sim;
@@ -102,9 +103,17 @@ TEST_CASE("a partition cuts traffic while it lasts and the network recovers afte
     CHECK(saw_partition);
     // Long after healing every node again has at least FANOUT active peers.
     CHECK(healed_peers >= 5);
+    // The picture shades the partition window on each of its three panels.
+    const auto svg = run_svg(report);
+    std::size_t bands = 0;
+    for (auto at = svg.find("class=\"band partition\""); at != std::string::npos;
+         at = svg.find("class=\"band partition\"", at + 1))
+        ++bands;
+    CHECK(bands == 3);
+    CHECK(svg.find("class=\"band churn\"") == std::string::npos);
 }
 
-TEST_CASE("churn replaces nodes; sybils near a key eclipse it") {
+TEST_CASE("churn replaces nodes; sybils near a key take its replica set, its GETs reported apart") {
     auto o = base(50, 40);
     o.puts = 10;
     o.gets = 100;
@@ -117,8 +126,26 @@ TEST_CASE("churn replaces nodes; sybils near a key eclipse it") {
     REQUIRE(report.error.empty());
     CHECK(report.churn_events == 15);
     CHECK(report.nodes_spawned == 50 + 6 + 15);
-    // The sybils took the whole replica set of the first entry.
+    // Each churn event is placed in time, within the workload.
+    REQUIRE(report.churn_at_s.size() == report.churn_events);
+    CHECK(report.churn_at_s.front() >= 0);
+    CHECK(report.churn_at_s.back() <= 40);
+    // The sybils took the whole replica set of the first entry and answered
+    // "not found" for it.
     CHECK(report.target_replicas_sybil == 5);
+    CHECK(report.hostile_rewrites > 0);
+    // Whether that hides the key is a figure of its own (issue 14 wants it
+    // not hidden): the eclipsed key's GETs are counted apart from the others,
+    // per sample window too, and named in the picture's title. (This test
+    // asserted the eclipse succeeded until the routing work meant to defeat
+    // it; its outcome is now the target of sim/scenarios/targets-eclipse.args.)
     CHECK(report.target_gets.counted() > 0);
-    CHECK(report.target_gets.ok < report.target_gets.counted());
+    std::size_t per_window = 0;
+    for (const auto& sample : report.samples)
+        per_window += sample.target_gets;
+    CHECK(per_window == report.target_gets.counted());
+    const auto svg = run_svg(report);
+    CHECK(svg.find("eclipsed key GETs " + std::to_string(report.target_gets.ok) + "/" +
+                   std::to_string(report.target_gets.counted()) + " ok") != std::string::npos);
+    CHECK(svg.find("class=\"band churn\"") != std::string::npos);
 }
