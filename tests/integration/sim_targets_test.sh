@@ -38,6 +38,14 @@ PY
   fi
 }
 
+# 0. Every scenario file parses: with --nodes 0 appended, the only error left
+# is that one (a bad line in the file would be reported first, by name).
+for file in "$scenarios"/*.args; do
+  "$sim" --scenario "$file" --nodes 0 >/dev/null 2>"$out/parse.err"
+  grep -q '^dave-sim: --nodes must be at least 1' "$out/parse.err" ||
+    fail "$file does not parse: $(head -n 1 "$out/parse.err")"
+done
+
 # 1. The check: --expect-replicas-p50 6 cannot be met with FANOUT 5.
 "$sim" --nodes 20 --duration 10s --puts 5 --gets 50 --name tiny --quiet \
   --expect-replicas-p50 6 --expect-lost 0 --svg "$out/tiny.svg" >"$out/tiny.json" 2>"$out/tiny.err"
