@@ -10,13 +10,24 @@
 namespace dave::sim {
 namespace {
 
-// Per sample window, the GETs of the eclipsed key (the first entry) that
-// finished in it: a window ends at its sample and starts after the previous
-// one, as the sampling's own GET counters do.
-void count_target_gets_per_window(const driver_state& state, std::vector<replica_sample>& samples) {
-    std::vector<std::size_t> ok(samples.size(), 0), counted(samples.size(), 0);
+// Per sample window, the GETs that finished in it and their success: a
+// window ends at its sample and starts after the previous one. With
+// --sybils the eclipsed key's GETs (the first entry's) are counted apart,
+// as in the report's totals.
+void count_gets_per_window(const driver_state& state, std::vector<replica_sample>& samples) {
+    struct tally {
+        std::size_t ok = 0;
+        std::size_t counted = 0;
+        double success() const {
+            return counted == 0 ? 1.0 : static_cast<double>(ok) / static_cast<double>(counted);
+        }
+    };
+    std::vector<tally> all(samples.size()), target(samples.size());
     for (const auto& record : state.gets) {
-        if (record.entry != 0 || record.result == get_result::aborted)
+        // Skipped (nothing stored yet), aborted (the asker left) or still
+        // waiting at the end: not counted, as in the totals.
+        if (record.entry == UINT32_MAX || record.result == get_result::aborted ||
+            record.end < record.start)
             continue;
         const double end_s = to_s(record.end - state.workload_start);
         auto window = std::lower_bound(samples.begin(), samples.end(), end_s,
@@ -24,13 +35,15 @@ void count_target_gets_per_window(const driver_state& state, std::vector<replica
         if (window == samples.end())
             continue; // finished after the last sample
         const auto i = static_cast<std::size_t>(window - samples.begin());
-        ++counted[i];
-        ok[i] += record.result == get_result::ok ? 1 : 0;
+        auto& counts = record.entry == 0 && state.options.sybils > 0 ? target[i] : all[i];
+        ++counts.counted;
+        counts.ok += record.result == get_result::ok ? 1 : 0;
     }
     for (std::size_t i = 0; i < samples.size(); ++i) {
-        samples[i].target_gets = counted[i];
-        samples[i].target_get_success =
-            counted[i] == 0 ? 1.0 : static_cast<double>(ok[i]) / static_cast<double>(counted[i]);
+        samples[i].gets = all[i].counted;
+        samples[i].get_success = all[i].success();
+        samples[i].target_gets = target[i].counted;
+        samples[i].target_get_success = target[i].success();
     }
 }
 
@@ -74,6 +87,12 @@ void aggregate_report(const driver_state& state, const network_report& end, sim_
         }
         auto& counts =
             record.entry == 0 && state.options.sybils > 0 ? report.target_gets : report.gets;
+        // A GET that never answered by the end of the run is no success
+        // (its record still holds the default result).
+        if (record.end < record.start) {
+            ++counts.timeout;
+            continue;
+        }
         switch (record.result) {
         case get_result::ok:
             ++counts.ok;
@@ -103,8 +122,7 @@ void aggregate_report(const driver_state& state, const network_report& end, sim_
     }
     report.get_latency_ms = summarize(latencies);
     report.samples = state.samples;
-    if (state.options.sybils > 0)
-        count_target_gets_per_window(state, report.samples);
+    count_gets_per_window(state, report.samples);
     report.churn_at_s = churn_times(state);
     report.incomplete_samples = state.incomplete_samples;
     if (!state.samples.empty())

@@ -136,8 +136,6 @@ struct driver_state {
     sim_time last_sample_at = 0;
     std::vector<std::uint64_t> received_at_last_sample; // per node
     std::vector<std::uint64_t> pings_at_last_sample;    // per node
-    std::size_t gets_in_window = 0;
-    std::size_t gets_ok_in_window = 0;
     std::size_t churn_events = 0;
     std::optional<network_report> baseline;
     std::vector<partition> partitions;

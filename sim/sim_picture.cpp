@@ -90,8 +90,10 @@ svg_chart run_chart(const sim_report& r) {
     }));
     if (o.sybils > 0)
         gets.series.push_back(
-            series_of(r, "eclipsed key", "#d62728", false,
-                      [](const replica_sample& s) { return s.target_get_success; }));
+            series_of(r, "eclipsed key", "#d62728", false, [](const replica_sample& s) {
+                return s.target_gets == 0 ? std::numeric_limits<double>::quiet_NaN()
+                                          : s.target_get_success;
+            }));
     if (o.expect.get_success) {
         gets.target = *o.expect.get_success;
         gets.target_label = "target " + percent(*o.expect.get_success);

@@ -38,7 +38,8 @@ struct replica_sample {
     summary inbound_per_s;  // datagrams received per live node per second since the last sample
     summary known_by;       // PINGs received per live node per second since the last
                             // sample: how many peer tables list it
-    std::size_t gets = 0;   // GETs that finished since the previous sample
+    std::size_t gets = 0;   // GETs that finished since the previous sample (with
+                            // --sybils, not those of the eclipsed key)
     double get_success = 1; // ... and their success
     bool partition_active = false;
     // Eclipse (--sybils): GETs of the first entry that finished in this

@@ -174,15 +174,11 @@ void finalize_sample(driver_pointer self) {
     out.inbound_per_s = summarize(work.inbound_per_s);
     out.known_by = summarize(work.known_by);
     state.last_sample_at = work.at;
-    out.gets = state.gets_in_window;
-    out.get_success = state.gets_in_window == 0 ? 1.0
-                                                : static_cast<double>(state.gets_ok_in_window) /
-                                                      static_cast<double>(state.gets_in_window);
+    // out.gets and out.get_success: from the GET records at the end
+    // (sim_aggregation.cpp), which also keeps the eclipsed key's apart.
     for (auto& part : state.partitions)
         if (part.active(work.at))
             out.partition_active = true;
-    state.gets_in_window = 0;
-    state.gets_ok_in_window = 0;
     state.samples.push_back(out);
     if (!work.entries.empty() && work.entries[0] == 0) {
         state.report->first_entry_holders = work.holders[0].size();

@@ -21,11 +21,6 @@ void finish_get(driver_pointer self, std::size_t number, get_result result) {
     auto& node = state.nodes[record.node];
     if (node.pending_gets > 0)
         --node.pending_gets;
-    if (result != get_result::aborted) {
-        ++state.gets_in_window;
-        if (result == get_result::ok)
-            ++state.gets_ok_in_window;
-    }
 }
 
 } // namespace
