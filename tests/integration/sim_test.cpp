@@ -9,6 +9,7 @@
 
 #include <iostream>
 
+#include "sim/sim_aggregation.hpp"
 #include "sim/sim_picture.hpp"
 #include "sim/sim_runner.hpp"
 
@@ -148,4 +149,53 @@ TEST_CASE("churn replaces nodes; sybils near a key take its replica set, its GET
     CHECK(svg.find("eclipsed key GETs " + std::to_string(report.target_gets.ok) + "/" +
                    std::to_string(report.target_gets.counted()) + " ok") != std::string::npos);
     CHECK(svg.find("class=\"band churn\"") != std::string::npos);
+}
+
+TEST_CASE("the aggregation counts GETs per sample window, the eclipsed key's apart") {
+    driver_state state;
+    state.options.sybils = 2;
+    state.workload_start = from_s(100);
+    replica_sample first, second;
+    first.t_s = 10;
+    second.t_s = 20;
+    state.samples = {first, second};
+    auto get = [&](std::uint32_t entry, double start_s, double end_s, get_result result) {
+        get_record record;
+        record.entry = entry;
+        record.start = state.workload_start + from_s(start_s);
+        record.end = state.workload_start + from_s(end_s);
+        record.result = result;
+        state.gets.push_back(record);
+    };
+    get(1, 4, 5, get_result::ok);
+    get(1, 9, 10, get_result::not_found); // ends at the sample: its window
+    get(0, 5, 6, get_result::not_found);  // the eclipsed key
+    get(0, 12, 13, get_result::ok);
+    get(2, 14, 15, get_result::ok);
+    get(2, 15, 16, get_result::aborted); // the asker left: not counted
+    get(2, 25, 26, get_result::ok);      // after the last sample: in the totals only
+    // Still unanswered when the run ended: the record keeps its default
+    // result (ok) and no end. A timeout, never a success.
+    get_record pending;
+    pending.entry = 1;
+    pending.start = state.workload_start + from_s(17);
+    state.gets.push_back(pending);
+
+    sim_report report;
+    report.options = state.options;
+    aggregate_report(state, network_report{}, state.workload_start + from_s(30), report);
+    REQUIRE(report.samples.size() == 2);
+    CHECK(report.samples[0].gets == 2);
+    CHECK(report.samples[0].get_success == doctest::Approx(0.5));
+    CHECK(report.samples[0].target_gets == 1);
+    CHECK(report.samples[0].target_get_success == 0);
+    CHECK(report.samples[1].gets == 1);
+    CHECK(report.samples[1].get_success == 1);
+    CHECK(report.samples[1].target_gets == 1);
+    CHECK(report.samples[1].target_get_success == 1);
+    CHECK(report.gets.ok == 3);
+    CHECK(report.gets.not_found == 1);
+    CHECK(report.gets.timeout == 1);
+    CHECK(report.gets.aborted == 1);
+    CHECK(report.target_gets.counted() == 2);
 }
