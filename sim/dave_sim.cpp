@@ -3,7 +3,8 @@
 //
 // Exit status: 0 when the run completed and met every `--expect-*` target,
 // 1 when it did not complete, missed a target (each is named on stderr) or
-// its picture (`--svg FILE`) could not be written, 2 for bad options.
+// its picture (`--svg FILE`) could not be written, 2 for bad options or a
+// picture file that cannot be opened (checked before the run).
 #include <fstream>
 #include <iostream>
 #include <string>
@@ -37,6 +38,11 @@ int main(int argc, char** argv) {
         return 2;
     }
     const auto& options = *parsed.options;
+    // Before a run that may take many minutes: can the picture be written?
+    if (!options.svg_path.empty() && !std::ofstream(options.svg_path, std::ios::app)) {
+        std::cerr << "dave-sim: cannot write the picture to " << options.svg_path << "\n";
+        return 2;
+    }
     auto report = dave::sim::run_simulation(options, options.progress ? &std::cerr : nullptr);
     if (!options.quiet)
         std::cout << report.text();

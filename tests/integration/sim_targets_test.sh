@@ -57,6 +57,12 @@ grep -q 'target missed: replicas among the 5 closest live nodes p50' "$out/tiny.
 grep -q 'entries lost' "$out/tiny.err" && fail "a met target (lost 0) was reported missed"
 check_svg "$out/tiny.svg" tiny
 
+# A picture that cannot be written is refused before the run, not after it.
+"$sim" --nodes 2000 --quiet --svg "$out/no-such-dir/x.svg" >/dev/null 2>"$out/svg.err"
+rc=$?
+[ "$rc" -eq 2 ] || fail "an unwritable --svg path: exit $rc, expected 2 at once"
+grep -q 'cannot write the picture' "$out/svg.err" || fail "the unwritable picture is not named"
+
 # 2. The CI scenarios, with the issue's thresholds.
 for scenario in ci-steady ci-churn; do
   start=$(date +%s)
