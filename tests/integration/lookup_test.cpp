@@ -17,6 +17,7 @@
 #include <algorithm>
 #include <map>
 #include <memory>
+#include <optional>
 #include <set>
 #include <string>
 #include <vector>
@@ -110,28 +111,52 @@ TEST_CASE("lookup: reads and writes reach the nodes closest to a key beyond the 
                       control_slot = process_count + 2, narrow_writer_slot = process_count + 3,
                       godave_edge_slot = process_count + 4, fresh_slot = process_count + 5,
                       fresh_control_slot = process_count + 6;
-    std::vector<std::uint64_t> outsiders;
-    for (std::size_t slot = writer_slot; slot <= fresh_control_slot; ++slot)
-        outsiders.push_back(node_id(deterministic_keys(node_tag, slot).public_key));
-    auto everyone = cluster;
-    everyone.insert(everyone.end(), outsiders.begin(), outsiders.end());
-
-    // Owners whose 5 closest nodes (of everyone) are cluster nodes other
-    // than the edge; the first one's include the godave node.
-    std::vector<key_pair> owners;
-    for (std::uint64_t i = 0; owners.size() < 4 && i < 10000; ++i) {
-        auto keys = deterministic_keys(owner_tag, i);
-        auto closest = closest_ids(keys.public_key, everyone, 5);
-        bool usable = std::all_of(closest.begin(), closest.end(), [&](std::uint64_t id) {
+    auto id_of_slot = [](std::size_t slot) {
+        return node_id(deterministic_keys(node_tag, slot).public_key);
+    };
+    // An owner is usable when the 5 closest of the cluster and `present`
+    // are cluster nodes other than the edge.
+    auto usable_with = [&](const key_pair& owner, std::vector<std::uint64_t> present) {
+        auto ids = cluster;
+        ids.insert(ids.end(), present.begin(), present.end());
+        auto closest = closest_ids(owner.public_key, ids, 5);
+        return std::all_of(closest.begin(), closest.end(), [&](std::uint64_t id) {
             return id != nodes[0]->id() &&
-                   std::find(outsiders.begin(), outsiders.end(), id) == outsiders.end();
+                   std::find(present.begin(), present.end(), id) == present.end();
         });
-        bool with_godave =
-            std::find(closest.begin(), closest.end(), nodes[godave_index]->id()) != closest.end();
-        if (usable && (owners.empty() ? with_godave : true))
-            owners.push_back(keys);
+    };
+    // Owners 0-2 are read (the writer, reader and control are up); owner 3
+    // is written by the narrow writer (with the writer up). Owner 0's
+    // replicas include the godave node if any owner's do.
+    const std::vector<std::uint64_t> readers{id_of_slot(writer_slot), id_of_slot(reader_slot),
+                                             id_of_slot(control_slot)};
+    const std::vector<std::uint64_t> writers{id_of_slot(writer_slot),
+                                             id_of_slot(narrow_writer_slot)};
+    std::vector<key_pair> read_owners;
+    std::optional<key_pair> with_godave, written_owner;
+    for (std::uint64_t i = 0; i < 5000 && (read_owners.size() < 8 || !written_owner); ++i) {
+        auto keys = deterministic_keys(owner_tag, i);
+        if (usable_with(keys, readers)) {
+            auto closest = closest_ids(keys.public_key, cluster, 5);
+            if (!with_godave && std::find(closest.begin(), closest.end(),
+                                          nodes[godave_index]->id()) != closest.end())
+                with_godave = keys;
+            else
+                read_owners.push_back(keys);
+        } else if (!written_owner && usable_with(keys, writers)) {
+            written_owner = keys;
+        }
     }
-    REQUIRE(owners.size() == 4);
+    std::vector<key_pair> owners;
+    if (with_godave)
+        owners.push_back(*with_godave);
+    for (auto& keys : read_owners)
+        if (owners.size() < 3)
+            owners.push_back(keys);
+    REQUIRE(owners.size() == 3);
+    REQUIRE(written_owner.has_value());
+    owners.push_back(*written_owner);
+    MESSAGE("owner 0's replicas include the godave node: " << with_godave.has_value());
 
     node_host_config host_config;
     caf::actor_system system{host_config};
