@@ -60,6 +60,7 @@ struct dispatcher_state {
     dispatcher_links links;
     std::optional<address> own_address;
     std::array<std::uint64_t, op_count> in_by_op{};
+    std::array<std::uint64_t, 2> in_by_extension_op{}; // FIND_NODES, NODES
     std::array<std::uint64_t, errc_count> drops_by_code{};
     std::uint64_t replies_out = 0;
     std::optional<source_limiter> limiter;
@@ -226,7 +227,9 @@ bool route(self_pointer self, datagram& item, datagram_batch& replies, origin fr
         ++state.drops_by_code[static_cast<std::size_t>(errc::from_own_address)];
         return true;
     }
-    auto decoded = decode_message(item.payload, state.links.npeer_limit);
+    auto decoded = state.links.lookup
+                       ? decode_message(item.payload, state.links.npeer_limit)
+                       : decode_godave_message(item.payload, state.links.npeer_limit);
     if (!decoded) {
         drop(state, item, decoded.error());
         return true;
@@ -306,6 +309,10 @@ bool route(self_pointer self, datagram& item, datagram_batch& replies, origin fr
                 // Ahead of the PUTs queued at the shard.
                 self->send<caf::message_priority::high>(state.links.shards[index], serve_atom_v,
                                                         item.peer, std::move(body));
+            } else if constexpr (std::is_same_v<body_type, find_nodes_message>) {
+                self->send(state.links.peer_manager, inbound_atom_v, item.peer, body);
+            } else if constexpr (std::is_same_v<body_type, nodes_message>) {
+                self->send(state.links.getter, inbound_atom_v, item.peer, std::move(body));
             } else if constexpr (std::is_same_v<body_type, get_ack_message>) {
                 // Both ignore answers to GETs they did not send; the auditor
                 // also sees answers the getter waits for, and vice versa.
@@ -316,7 +323,10 @@ bool route(self_pointer self, datagram& item, datagram_batch& replies, origin fr
         },
         message);
     if (routed) {
-        ++state.in_by_op[code];
+        if (code < op_count)
+            ++state.in_by_op[code];
+        else
+            ++state.in_by_extension_op[code == static_cast<std::uint8_t>(op::find_nodes) ? 0 : 1];
         if (state.log->should_log(spdlog::level::debug))
             state.log->debug("{}: {} from {}", state.tag, op_name(code), to_string(item.peer));
     }
@@ -372,6 +382,10 @@ dispatcher_impl::behavior_type dispatcher(self_pointer self, dispatcher_links li
             add_op_counts(report, "dave_datagrams_in_total",
                           "Datagrams and TCP frames received, by op.", state.in_by_op.data(),
                           state.in_by_op.size());
+            for (std::uint8_t code : {std::uint8_t{64}, std::uint8_t{65}})
+                report.counter(
+                    "dave_datagrams_in_total", "Datagrams and TCP frames received, by op.",
+                    state.in_by_extension_op[code - 64u], {{"op", std::string(op_name(code))}});
             add_counts_by_code(report, "dave_datagrams_dropped_total",
                                "Inbound datagrams and TCP frames dropped, by reason.", "reason",
                                state.drops_by_code, known_drops,

@@ -49,6 +49,10 @@ struct dispatcher_links {
     getter_actor getter;
     datagram_writer_actor writer; // replies (GETMYADDRPORT_ACK)
     std::size_t npeer_limit = defaults::npeer_limit;
+    // Ours: the lookup extension (FIND_NODES to the peer manager, NODES to
+    // the getter). Off: datagrams are decoded by godave's rules, so its ops
+    // are dropped as unknown_op, as a godave node drops them.
+    bool lookup = defaults::lookup;
     auditor_actor auditor;            // also gets every GET_ACK (storage challenges); may be null
     dispatcher_limits limits;         // node-wide; per-source rates are split...
     std::size_t dispatcher_count = 1; // ...over this many dispatchers

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <map>
+#include <random>
 #include <unordered_map>
 
 #include <caf/all.hpp>
@@ -13,6 +14,7 @@
 #include "messages/type_ids.hpp"
 #include "model/address_hash.hpp"
 #include "model/get_round.hpp"
+#include "model/lookup.hpp"
 #include "model/metrics.hpp"
 #include "model/peer_choice.hpp"
 #include "model/shard_routing.hpp"
@@ -34,16 +36,48 @@ constexpr silent_timer silent_timer_v{};
 using deadline_timer = caf::atom_constant<caf::atom("getexpire")>;
 constexpr deadline_timer deadline_timer_v{};
 
-using getter_impl = getter_actor::extend<caf::reacts_to<later_timer, std::uint64_t>,
-                                         caf::reacts_to<silent_timer, std::uint64_t, std::uint64_t>,
-                                         caf::reacts_to<deadline_timer, std::uint64_t>>;
+// Private timer atom: one FIND_NODES's answer deadline (by nonce).
+using find_timer = caf::atom_constant<caf::atom("findnodest")>;
+constexpr find_timer find_timer_v{};
+// Private timer atom: a put's lookup budget ran out (by lookup id).
+using budget_timer = caf::atom_constant<caf::atom("lookupbudg")>;
+constexpr budget_timer budget_timer_v{};
+// Private timer atom: the join lookup again (no edge answered yet).
+using join_timer = caf::atom_constant<caf::atom("joinagain")>;
+constexpr join_timer join_timer_v{};
+
+using getter_impl = getter_actor::extend<
+    caf::reacts_to<later_timer, std::uint64_t>,
+    caf::reacts_to<silent_timer, std::uint64_t, std::uint64_t>,
+    caf::reacts_to<deadline_timer, std::uint64_t>, caf::reacts_to<find_timer, std::uint64_t>,
+    caf::reacts_to<budget_timer, std::uint64_t>, caf::reacts_to<join_timer, std::uint32_t>>;
 
 struct pending_get {
     std::uint64_t id = 0;
     std::vector<caf::typed_response_promise<entry>> waiters;
-    get_round round; // whom to ask, when to give up (model/get_round.hpp)
-    bytes request;   // the encoded GET
+    get_round round;              // whom to ask, when to give up (model/get_round.hpp)
+    bytes request;                // the encoded GET
+    std::uint64_t lookup = 0;     // its running lookup, 0: none
+    bool give_up_after = false;   // "not found" once the lookup is done
+    bool waited_for_peer = false; // asked with no peer and no edge: waited once
 };
+
+// One running lookup (model/lookup.hpp) and what it is for.
+struct running_lookup {
+    node_lookup walk;
+    std::optional<std::pair<public_key_bytes, bytes>> for_get; // extends this GET's round
+    std::vector<caf::typed_response_promise<std::vector<peer_info>>> waiters; // puts
+    std::uint32_t join_attempt = 0; // > 0: our own id at start, this attempt
+};
+
+// A FIND_NODES in flight: its answer must come from `peer` with its nonce.
+struct find_query {
+    std::uint64_t lookup = 0;
+    address peer;
+};
+
+// Join lookups at start, a second apart, until an edge answers.
+constexpr std::uint32_t join_attempts = 5;
 
 struct getter_state {
     getter_setup setup;
@@ -56,23 +90,42 @@ struct getter_state {
     std::uint64_t widened = 0; // rounds of further peers asked
     std::unordered_map<address, std::uint64_t, address_hash> sent_to; // GETs per peer
     silent_peers silent; // peers that left a GET unanswered lately
+    // Lookup extension.
+    std::unordered_map<std::uint64_t, running_lookup> lookups;
+    std::unordered_map<std::uint64_t, find_query> queries; // by nonce
+    std::uint64_t next_lookup = 1;
+    silent_peers no_extension; // left a FIND_NODES unanswered: asked none for a while
+    std::mt19937_64 rng{std::random_device{}()};
+    std::uint64_t lookups_started = 0;
+    std::uint64_t find_nodes_sent = 0;
+    std::uint64_t nodes_received = 0;
+    std::uint64_t nodes_unsolicited = 0;
+    std::uint64_t find_nodes_unanswered = 0;
+    std::uint64_t lookup_gets = 0; // GETs sent to nodes a lookup found
     std::shared_ptr<spdlog::logger> log = logger_for("get");
     static inline const char* name = "getter";
 };
 
 using self_pointer = getter_impl::stateful_pointer<getter_state>;
 
+// A finished GET's lookup stops (answers still in flight are ignored).
+void end_get(self_pointer self, std::map<lookup_key, pending_get>::iterator it) {
+    if (it->second.lookup != 0)
+        self->state.lookups.erase(it->second.lookup);
+    self->state.pending.erase(it);
+}
+
 void finish(self_pointer self, std::map<lookup_key, pending_get>::iterator it,
             const caf::error& error) {
     for (auto& waiter : it->second.waiters)
         waiter.deliver(error);
-    self->state.pending.erase(it);
+    end_get(self, it);
 }
 
 void finish(self_pointer self, std::map<lookup_key, pending_get>::iterator it, const entry& found) {
     for (auto& waiter : it->second.waiters)
         waiter.deliver(found);
-    self->state.pending.erase(it);
+    end_get(self, it);
 }
 
 // Sends the GET for `lookup` to `peers` (asked for the first time) and arms
@@ -97,10 +150,187 @@ void apply(self_pointer self, std::map<lookup_key, pending_get>::iterator it,
     if (next.widened)
         ++self->state.widened;
     send_gets(self, it->second, next.ask);
+    if (next.give_up && it->second.lookup != 0) {
+        it->second.give_up_after = true; // the lookup may still find closer nodes
+        return;
+    }
     if (next.give_up) {
         ++self->state.not_found;
         finish(self, it, make_error(errc::not_found));
     }
+}
+
+// ---- The lookup extension ----------------------------------------------------
+
+void pump(self_pointer self, std::uint64_t lookup_id);
+
+// Peers of `snapshot` (verified ids) and the edges (no id until they answer)
+// as a lookup's first candidates; peers that did not speak the extension
+// lately are left out.
+void seed(self_pointer self, node_lookup& walk, const std::vector<peer_info>& known) {
+    auto& state = self->state;
+    const auto now = self->clock().now();
+    for (auto& peer : known)
+        if (!state.no_extension.is_silent(peer.endpoint, now))
+            walk.seed(peer.endpoint, peer.id);
+    for (auto& edge : state.setup.edges)
+        if (!state.no_extension.is_silent(edge, now))
+            walk.seed(edge, std::nullopt);
+}
+
+std::uint64_t start_lookup(self_pointer self, std::uint64_t target,
+                           const std::vector<peer_info>& known, running_lookup run) {
+    auto& state = self->state;
+    lookup_settings settings;
+    settings.closest = state.setup.fanout;
+    settings.own_id = state.setup.own_id;
+    run.walk = node_lookup(target, settings);
+    seed(self, run.walk, known);
+    const auto id = state.next_lookup++;
+    state.lookups.emplace(id, std::move(run));
+    ++state.lookups_started;
+    pump(self, id);
+    return id;
+}
+
+std::vector<peer_info> as_peers(const std::vector<lookup_node>& nodes) {
+    std::vector<peer_info> out;
+    for (auto& node : nodes)
+        out.push_back({node.id, node.endpoint, 0.5});
+    return out;
+}
+
+// The lookup is over: answer the puts waiting, let its GET give up if it
+// only waited for it, and try the join again if no edge answered.
+void complete(self_pointer self, std::uint64_t lookup_id) {
+    auto& state = self->state;
+    auto found = state.lookups.find(lookup_id);
+    if (found == state.lookups.end())
+        return;
+    running_lookup run = std::move(found->second);
+    state.lookups.erase(found);
+    auto answered = run.walk.closest_answered(state.setup.fanout);
+    if (!run.waiters.empty()) {
+        auto reached = as_peers(run.walk.closest(state.setup.fanout));
+        for (auto& waiter : run.waiters)
+            waiter.deliver(reached);
+    }
+    if (run.join_attempt > 0) {
+        state.log->debug("join lookup {}: {} nodes answered", run.join_attempt, answered.size());
+        if (answered.empty() && run.join_attempt < join_attempts)
+            self->delayed_send(self, std::chrono::seconds(1), join_timer_v, run.join_attempt + 1);
+    }
+    if (run.for_get) {
+        auto it = state.pending.find(*run.for_get);
+        if (it == state.pending.end() || it->second.lookup != lookup_id)
+            return;
+        it->second.lookup = 0;
+        if (it->second.give_up_after && it->second.round.finished()) {
+            ++state.not_found;
+            finish(self, it, make_error(errc::not_found));
+        }
+    }
+}
+
+// A GET's round asks the FANOUT closest nodes its lookup has seen so far.
+void extend_get(self_pointer self, running_lookup& run) {
+    auto& state = self->state;
+    auto it = state.pending.find(*run.for_get);
+    if (it == state.pending.end() || it->second.request.empty())
+        return;
+    std::vector<address> closest;
+    for (auto& node : run.walk.closest(state.setup.fanout))
+        closest.push_back(node.endpoint);
+    auto fresh = it->second.round.extend(closest);
+    state.lookup_gets += fresh.size();
+    send_gets(self, it->second, fresh);
+}
+
+// Sends the FIND_NODES the lookup asks for next; completes it when done.
+void pump(self_pointer self, std::uint64_t lookup_id) {
+    auto& state = self->state;
+    auto found = state.lookups.find(lookup_id);
+    if (found == state.lookups.end())
+        return;
+    auto& walk = found->second.walk;
+    datagram_batch batch;
+    for (auto& peer : walk.next()) {
+        std::uint64_t nonce = 0;
+        do
+            nonce = state.rng();
+        while (nonce == 0 || state.queries.contains(nonce));
+        state.queries.emplace(nonce, find_query{lookup_id, peer});
+        auto request = encode_message(
+            find_nodes_message{nonce, walk.target(), static_cast<std::uint8_t>(max_lookup_nodes)});
+        if (!request)
+            continue;
+        batch.items.push_back({peer, std::move(*request)});
+        self->delayed_send(self, state.setup.lookup_answer_timeout, find_timer_v, nonce);
+    }
+    state.find_nodes_sent += batch.items.size();
+    if (!batch.items.empty())
+        self->send(state.setup.writer, send_atom_v, std::move(batch));
+    if (walk.done())
+        complete(self, lookup_id);
+}
+
+void on_nodes(self_pointer self, const address& from, const nodes_message& answer) {
+    auto& state = self->state;
+    auto query = state.queries.find(answer.nonce);
+    if (query == state.queries.end() || query->second.peer != from) {
+        ++state.nodes_unsolicited; // not asked, or not by this nonce: dropped
+        return;
+    }
+    const auto lookup_id = query->second.lookup;
+    state.queries.erase(query);
+    state.no_extension.answered(from);
+    ++state.nodes_received;
+    auto found = state.lookups.find(lookup_id);
+    if (found == state.lookups.end())
+        return; // its GET or put is over
+    auto& run = found->second;
+    std::vector<lookup_node> learned;
+    if (!run.walk.answered(from, answer.nodes, &learned))
+        return;
+    if (run.join_attempt > 0 && !learned.empty()) {
+        // New nodes are useful at once: the peer manager PINGs them (their
+        // claimed ids count for nothing until their PONGs prove them).
+        std::vector<address> addresses;
+        for (auto& node : learned)
+            addresses.push_back(node.endpoint);
+        self->send(state.setup.peer_manager, learn_atom_v, std::move(addresses),
+                   static_cast<std::uint64_t>(nodes_length(answer.nodes.size())));
+    }
+    if (run.for_get)
+        extend_get(self, run);
+    pump(self, lookup_id);
+}
+
+void on_find_timeout(self_pointer self, std::uint64_t nonce) {
+    auto& state = self->state;
+    auto query = state.queries.find(nonce);
+    if (query == state.queries.end())
+        return; // answered
+    const auto [lookup_id, peer] = query->second;
+    state.queries.erase(query);
+    ++state.find_nodes_unanswered;
+    // A godave node (or one with the extension off) never answers: one
+    // timeout, then no FIND_NODES for a while.
+    state.no_extension.mark(peer, self->clock().now());
+    auto found = state.lookups.find(lookup_id);
+    if (found == state.lookups.end())
+        return;
+    found->second.walk.failed(peer);
+    pump(self, lookup_id);
+}
+
+void join(self_pointer self, std::uint32_t attempt) {
+    auto& state = self->state;
+    if (!state.setup.lookup || state.setup.edges.empty())
+        return;
+    running_lookup run;
+    run.join_attempt = attempt;
+    start_lookup(self, state.setup.own_id, {}, std::move(run));
 }
 
 std::map<lookup_key, pending_get>::iterator find_by_id(getter_state& state, std::uint64_t id) {
@@ -115,15 +345,29 @@ void ask_peers(self_pointer self, const lookup_key& lookup) {
             auto it = state.pending.find(lookup);
             if (it == state.pending.end())
                 return;
+            auto& pending = it->second;
+            if (peers.active.empty() && state.setup.edges.empty() && !pending.waited_for_peer) {
+                // No peer yet (a node just started): wait, bounded, for the
+                // first one instead of failing at once.
+                pending.waited_for_peer = true;
+                self->request(state.setup.peer_manager, state.setup.timeout / 2, wait_peers_atom_v,
+                              std::uint32_t{1})
+                    .then([=](std::uint32_t) { ask_peers(self, lookup); },
+                          [=](const caf::error&) { ask_peers(self, lookup); });
+                return;
+            }
             // The FANOUT closest, most reliable first (then `widen_rounds`
             // rounds of further peers); peers that left a GET unanswered
             // lately only after the others.
             auto order = order_for_get(peers, lookup.first, state.setup.fanout,
                                        state.setup.fanout * state.setup.widen_rounds);
+            // No active peer yet: the edges, unverified but configured.
+            if (order.first.empty())
+                for (auto& edge : state.setup.edges)
+                    order.first.push_back({0, edge, 0.5});
             const auto now = self->clock().now();
             demote_silent(order,
                           [&](const address& peer) { return state.silent.is_silent(peer, now); });
-            auto& pending = it->second;
             pending.round = get_round(order, state.setup.fanout);
             auto request = encode_message(get_message{lookup.first, lookup.second});
             auto first = pending.round.start();
@@ -137,6 +381,14 @@ void ask_peers(self_pointer self, const lookup_key& lookup) {
             if (pending.round.has_later())
                 self->delayed_send(self, state.setup.later_after, later_timer_v, pending.id);
             self->delayed_send(self, state.setup.timeout, deadline_timer_v, pending.id);
+            if (state.setup.lookup) {
+                // In parallel: nodes closer to the key than we know.
+                running_lookup run;
+                run.for_get = lookup;
+                const auto id = state.next_lookup;
+                pending.lookup = id;
+                start_lookup(self, node_id(lookup.first), peers.active, std::move(run));
+            }
         });
 }
 
@@ -144,6 +396,8 @@ getter_impl::behavior_type getter(self_pointer self, getter_setup setup) {
     self->state.setup = std::move(setup);
     self->state.log->info("getter started");
     log_stop(self, self->state.log, "getter");
+    self->state.no_extension = silent_peers(self->state.setup.no_extension_for);
+    join(self, 1); // look up our own id through the edges
     return {
         [=](get_atom, const public_key_bytes& public_key, const bytes& key) -> caf::result<entry> {
             auto promise = self->make_response_promise<entry>();
@@ -212,6 +466,20 @@ getter_impl::behavior_type getter(self_pointer self, getter_setup setup) {
                                {{"peer", to_string(peer)}});
             }
             report.counter("dave_api_gets_sent_total", "GETs sent to peers for API GETs.", sent);
+            report.counter("dave_lookups_total",
+                           "Lookups (FIND_NODES walks) started: GETs, puts and the join.",
+                           state.lookups_started);
+            report.counter("dave_find_nodes_sent_total", "FIND_NODES sent.", state.find_nodes_sent);
+            constexpr auto answers = "NODES answers, by outcome.";
+            report.counter("dave_nodes_answers_total", answers, state.nodes_received,
+                           {{"outcome", "accepted"}});
+            report.counter("dave_nodes_answers_total", answers, state.nodes_unsolicited,
+                           {{"outcome", "unsolicited"}});
+            report.counter("dave_find_nodes_unanswered_total",
+                           "FIND_NODES left unanswered (the peer is asked none for a while).",
+                           state.find_nodes_unanswered);
+            report.counter("dave_lookup_gets_total", "GETs sent to nodes a lookup found.",
+                           state.lookup_gets);
             report.mailbox("getter", self->mailbox().size());
             return report;
         },
@@ -234,6 +502,28 @@ getter_impl::behavior_type getter(self_pointer self, getter_setup setup) {
                                  state.setup.silent_after.count());
             }
             apply(self, it, outcome.next);
+        },
+        [=](inbound_atom, const address& from, const nodes_message& answer) {
+            on_nodes(self, from, answer);
+        },
+        [=](find_timer, std::uint64_t nonce) { on_find_timeout(self, nonce); },
+        [=](join_timer, std::uint32_t attempt) { join(self, attempt); },
+        [=](budget_timer, std::uint64_t lookup_id) { complete(self, lookup_id); },
+        [=](lookup_atom, std::uint64_t target) -> caf::result<std::vector<peer_info>> {
+            auto& state = self->state;
+            if (!state.setup.lookup)
+                return std::vector<peer_info>{};
+            auto promise = self->make_response_promise<std::vector<peer_info>>();
+            self->request(state.setup.peer_manager, caf::infinite, peers_atom_v)
+                .then([=](const peer_snapshot& peers) mutable {
+                    running_lookup run;
+                    run.waiters.push_back(promise);
+                    const auto id = start_lookup(self, target, peers.active, std::move(run));
+                    if (self->state.lookups.contains(id))
+                        self->delayed_send(self, self->state.setup.put_lookup_budget,
+                                           budget_timer_v, id);
+                });
+            return promise;
         },
         [=](deadline_timer, std::uint64_t id) {
             auto it = find_by_id(self->state, id);

@@ -9,7 +9,17 @@
 // moves on (the held-back peers, then the next closest) as if it had said "not
 // found", and later GETs ask it only after the others until it answers again
 // (see silent_peers.hpp), so one peer that stopped answering does not cost
-// every GET the full deadline. The wire protocol is unchanged.
+// every GET the full deadline.
+//
+// Ours, the lookup extension (docs/protocol.md "Extensions"): on a local miss
+// the getter also sends FIND_NODES to the closest peers it knows; closer
+// nodes the answers name are asked the GET too (the round is extended), and
+// "not found" waits until the lookup is done. A peer that leaves a
+// FIND_NODES unanswered (godave) is asked none for no_extension_for. The
+// node's puts ask it for bounded lookups (lookup_atom), and at start it looks
+// up our own id through the edges and hands the addresses it learns to the
+// peer manager to PING. With no peer yet, a GET asks the edges, or waits
+// (bounded) for a first active peer.
 #pragma once
 
 #include <chrono>
@@ -43,6 +53,13 @@ struct getter_setup {
     // next ones without it (the peer may still answer until `timeout`). A few
     // round trips on a loaded host; a quarter of the default timeout.
     std::chrono::milliseconds silent_after = defaults::get_silent_after(defaults::get_timeout);
+    // Ours: the lookup extension; off, no FIND_NODES is sent.
+    bool lookup = defaults::lookup;
+    std::vector<address> edges;
+    std::uint64_t own_id = 0;
+    std::chrono::milliseconds lookup_answer_timeout = defaults::lookup_answer_timeout;
+    std::chrono::milliseconds no_extension_for = defaults::no_extension_for;
+    std::chrono::milliseconds put_lookup_budget = defaults::put_lookup_budget;
 };
 
 // Messages: getter_actor in messages/interfaces.hpp.

@@ -10,6 +10,7 @@
 #include "codec/hex.hpp"
 #include "crypto/dat_crypto.hpp"
 #include "messages/type_ids.hpp"
+#include "model/lookup.hpp"
 #include "model/metrics.hpp"
 #include "model/peer_series.hpp"
 #include "model/peer_table.hpp"
@@ -85,6 +86,24 @@ void answer_ping(self_pointer self, const address& from, const ping_message& pin
         batch.items.push_back({from, std::move(*encoded)});
         send_datagrams(self, std::move(batch));
     }
+}
+
+// Ours (lookup extension): the active peers closest to the target, with the
+// ids their PONGs proved. The request was padded to the answer's length, so
+// answering an unverified (possibly spoofed) source amplifies nothing.
+void answer_find_nodes(self_pointer self, const address& from, const find_nodes_message& find) {
+    auto& table = *self->state.table;
+    std::vector<lookup_node> known;
+    known.reserve(table.active_peers().size());
+    for (auto& peer : table.active_peers())
+        known.push_back({peer.endpoint, peer.id});
+    nodes_message answer{find.nonce, closest_known(known, find.target, find.wanted, from)};
+    auto encoded = encode_message(answer);
+    if (!encoded)
+        return;
+    datagram_batch batch;
+    batch.items.push_back({from, std::move(*encoded)});
+    send_datagrams(self, std::move(batch));
 }
 
 // "peer [::1]:1619 0123456789abcdef active": the address, and the node ID
@@ -321,6 +340,12 @@ peer_manager_impl::behavior_type peer_manager(self_pointer self, peer_manager_se
         },
         [=](subscribe_atom, const active_set_listener& subscriber) {
             self->state.subscribers.push_back(subscriber);
+        },
+        [=](inbound_atom, const address& from, const find_nodes_message& find) {
+            answer_find_nodes(self, from, find);
+        },
+        [=](learn_atom, const std::vector<address>& listed, std::uint64_t received_bytes) {
+            self->state.table->add_candidates(listed, received_bytes, self->state.setup.now());
         },
     };
 }

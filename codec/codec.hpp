@@ -25,6 +25,11 @@ result<entry> decode_entry(byte_span input);
 // `max_pong_addresses` is NPEER_LIMIT: a PONG listing more is refused.
 result<message> decode_message(byte_span input,
                                std::size_t max_pong_addresses = default_max_pong_addresses);
+// The same by godave v0.0.51's rules: only ops 0-7 exist, so an extension
+// datagram (FIND_NODES, NODES) is errc::unknown_op, never one of the eight.
+// A node with the lookup extension switched off decodes with this.
+result<message> decode_godave_message(byte_span input,
+                                      std::size_t max_pong_addresses = default_max_pong_addresses);
 
 // Appends the encoding to `out`.
 errc encode_dat(const dat& value, bytes& out);

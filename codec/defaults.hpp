@@ -55,6 +55,16 @@ inline constexpr milliseconds tcp_idle_timeout{1000};
 inline constexpr milliseconds tcp_frame_timeout{2000};
 inline constexpr std::size_t max_peers = 1000;
 inline constexpr std::size_t get_widen_rounds = 2;
+// Ours: the lookup extension (FIND_NODES / NODES, docs/protocol.md
+// "Extensions"). Off, the node neither sends nor answers them and drops
+// them as godave does.
+inline constexpr bool lookup = true;
+// Ours: how long a lookup waits for one FIND_NODES answer; a peer that lets
+// it pass is asked no FIND_NODES for no_extension_for (godave never answers).
+inline constexpr milliseconds lookup_answer_timeout{500};
+inline constexpr milliseconds no_extension_for{10 * 60 * 1000};
+// Ours: an API put's lookup of its replicas runs at most this long.
+inline constexpr milliseconds put_lookup_budget{300};
 
 // ---- [store] ---------------------------------------------------------------
 inline constexpr std::size_t shard_count = 256; // fixed: not in the config file

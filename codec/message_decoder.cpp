@@ -105,11 +105,49 @@ result<message> decode_getmyaddrport_ack(byte_reader& reader) {
     return message{std::in_place_type<getmyaddrport_ack_message>, ack};
 }
 
+// FIND_NODES: the padding is part of the request (it pays for the answer) and
+// must be zeros, so that the length is all a sender can vary.
+result<message> decode_find_nodes(byte_reader& reader, std::size_t input_length) {
+    find_nodes_message find;
+    if (!reader.read_u64(find.nonce) || !reader.read_u64(find.target) ||
+        !reader.read_u8(find.wanted))
+        return errc::truncated;
+    if (find.wanted == 0 || find.wanted > max_lookup_nodes)
+        return errc::too_many_addresses;
+    const std::size_t expected = find_nodes_length(find.wanted);
+    if (input_length < expected)
+        return errc::truncated;
+    if (input_length > expected)
+        return errc::trailing_bytes;
+    std::uint8_t pad = 0;
+    while (!reader.at_end()) {
+        reader.read_u8(pad); // cannot fail: not at the end
+        if (pad != 0)
+            return errc::trailing_bytes;
+    }
+    return message{std::in_place_type<find_nodes_message>, find};
+}
+
+result<message> decode_nodes(byte_reader& reader) {
+    nodes_message answer;
+    std::uint8_t count = 0;
+    if (!reader.read_u64(answer.nonce) || !reader.read_u8(count))
+        return errc::truncated;
+    // Refused before anything is allocated.
+    if (count > max_lookup_nodes)
+        return errc::too_many_addresses;
+    answer.nodes.resize(count);
+    for (lookup_node& node : answer.nodes)
+        if (!read_address(reader, node.endpoint) || !reader.read_u64(node.id))
+            return errc::truncated;
+    if (!reader.at_end())
+        return errc::trailing_bytes;
+    return message{std::in_place_type<nodes_message>, std::move(answer)};
+}
+
 static_assert(ping_length == 1 + 32 + 8 + 8, "PING: op, challenge, used space, capacity");
 
-} // namespace
-
-result<message> decode_message(byte_span input, std::size_t max_pong_addresses) {
+result<message> decode_any(byte_span input, std::size_t max_pong_addresses, bool extensions) {
     byte_reader reader(input);
     std::uint8_t op_code = 0;
     if (!reader.read_u8(op_code))
@@ -117,8 +155,13 @@ result<message> decode_message(byte_span input, std::size_t max_pong_addresses) 
     // Nothing valid is longer; say so rather than reporting a later fault.
     if (input.size() > max_message_length)
         return errc::too_long;
-    if (op_code >= op_count)
+    if (op_code >= op_count) {
+        if (extensions && op_code == static_cast<std::uint8_t>(op::find_nodes))
+            return decode_find_nodes(reader, input.size());
+        if (extensions && op_code == static_cast<std::uint8_t>(op::nodes))
+            return decode_nodes(reader);
         return errc::unknown_op;
+    }
     switch (static_cast<op>(op_code)) {
     case op::ping:
         return decode_ping(reader);
@@ -136,8 +179,20 @@ result<message> decode_message(byte_span input, std::size_t max_pong_addresses) 
         return decode_getmyaddrport(reader);
     case op::getmyaddrport_ack:
         return decode_getmyaddrport_ack(reader);
+    default:
+        break;
     }
     return errc::unknown_op; // unreachable: every op below op_count is handled above
+}
+
+} // namespace
+
+result<message> decode_message(byte_span input, std::size_t max_pong_addresses) {
+    return decode_any(input, max_pong_addresses, true);
+}
+
+result<message> decode_godave_message(byte_span input, std::size_t max_pong_addresses) {
+    return decode_any(input, max_pong_addresses, false);
 }
 
 } // namespace dave

@@ -45,6 +45,12 @@ std::size_t message_size(const getmyaddrport_message&) noexcept {
 std::size_t message_size(const getmyaddrport_ack_message&) noexcept {
     return 1 + address_length;
 }
+std::size_t message_size(const find_nodes_message& find) noexcept {
+    return find_nodes_length(find.wanted);
+}
+std::size_t message_size(const nodes_message& answer) noexcept {
+    return nodes_length(answer.nodes.size());
+}
 
 // Faults that depend on the fields rather than on the total size.
 errc check_fields(const ping_message&) noexcept {
@@ -67,6 +73,13 @@ errc check_fields(const getmyaddrport_message&) noexcept {
 }
 errc check_fields(const getmyaddrport_ack_message&) noexcept {
     return errc::none;
+}
+errc check_fields(const find_nodes_message& find) noexcept {
+    return find.wanted == 0 || find.wanted > max_lookup_nodes ? errc::too_many_addresses
+                                                              : errc::none;
+}
+errc check_fields(const nodes_message& answer) noexcept {
+    return answer.nodes.size() > max_lookup_nodes ? errc::too_many_addresses : errc::none;
 }
 
 void write_address(const address& value, byte_writer& writer) noexcept {
@@ -107,6 +120,21 @@ void write_body(const getmyaddrport_message&, byte_writer&) noexcept {}
 void write_body(const getmyaddrport_ack_message& ack, byte_writer& writer) noexcept {
     write_address(ack.observed, writer);
 }
+void write_body(const find_nodes_message& find, byte_writer& writer) noexcept {
+    writer.write_u64(find.nonce);
+    writer.write_u64(find.target);
+    writer.write_u8(find.wanted);
+    for (std::size_t i = find_nodes_fixed_length; i < find_nodes_length(find.wanted); ++i)
+        writer.write_u8(0);
+}
+void write_body(const nodes_message& answer, byte_writer& writer) noexcept {
+    writer.write_u64(answer.nonce);
+    writer.write_u8(static_cast<std::uint8_t>(answer.nodes.size()));
+    for (const lookup_node& node : answer.nodes) {
+        write_address(node.endpoint, writer);
+        writer.write_u64(node.id);
+    }
+}
 
 template <class Message> constexpr op op_for() noexcept {
     if constexpr (std::is_same_v<Message, ping_message>)
@@ -121,9 +149,13 @@ template <class Message> constexpr op op_for() noexcept {
         return op::get_ack;
     else if constexpr (std::is_same_v<Message, getmyaddrport_message>)
         return op::getmyaddrport;
-    else {
-        static_assert(std::is_same_v<Message, getmyaddrport_ack_message>);
+    else if constexpr (std::is_same_v<Message, getmyaddrport_ack_message>)
         return op::getmyaddrport_ack;
+    else if constexpr (std::is_same_v<Message, find_nodes_message>)
+        return op::find_nodes;
+    else {
+        static_assert(std::is_same_v<Message, nodes_message>);
+        return op::nodes;
     }
 }
 

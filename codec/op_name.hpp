@@ -25,6 +25,10 @@ constexpr std::string_view op_name(std::uint8_t code) noexcept {
         return "getmyaddrport";
     case 7:
         return "getmyaddrport_ack";
+    case 64:
+        return "find_nodes";
+    case 65:
+        return "nodes";
     default:
         return "unknown";
     }

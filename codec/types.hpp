@@ -74,6 +74,10 @@ enum class op : std::uint8_t {
     get_ack = 5,
     getmyaddrport = 6,
     getmyaddrport_ack = 7,
+    // Ours: the lookup extension (docs/protocol.md, "Extensions"). godave
+    // v0.0.51 has no case for ops >= 8 and drops such datagrams.
+    find_nodes = 64,
+    nodes = 65,
 };
 
 struct ping_message {
@@ -120,8 +124,48 @@ struct getmyaddrport_ack_message {
                            const getmyaddrport_ack_message&) = default;
 };
 
+// Ours (lookup extension): "which peers do you know closest to `target`?".
+// The request is padded to the length of the largest answer it allows
+// (`wanted` nodes), so the answer is never larger than the request: a
+// spoofed source cannot use it to amplify traffic.
+inline constexpr std::size_t max_lookup_nodes = 8;
+inline constexpr std::size_t lookup_node_length = address_length + 8;
+// op ‖ nonce ‖ count ‖ count × (address ‖ node id)
+constexpr std::size_t nodes_length(std::size_t count) noexcept {
+    return 1 + 8 + 1 + count * lookup_node_length;
+}
+// op ‖ nonce ‖ target ‖ wanted, then zero padding up to nodes_length(wanted).
+inline constexpr std::size_t find_nodes_fixed_length = 1 + 8 + 8 + 1;
+constexpr std::size_t find_nodes_length(std::size_t wanted) noexcept {
+    return nodes_length(wanted) > find_nodes_fixed_length ? nodes_length(wanted)
+                                                          : find_nodes_fixed_length;
+}
+
+struct find_nodes_message {
+    std::uint64_t nonce = 0;  // echoed by the answer; unsolicited answers are dropped
+    std::uint64_t target = 0; // a node id (or an entry's node_id(public key))
+    std::uint8_t wanted = 0;  // 1..max_lookup_nodes: the answer lists at most this many
+    friend bool operator==(const find_nodes_message&, const find_nodes_message&) = default;
+};
+
+// One peer a NODES answer lists: its address and the node id the answerer
+// verified by PING/PONG. The receiver treats the id as a claim only.
+struct lookup_node {
+    address endpoint;
+    std::uint64_t id = 0;
+    friend bool operator==(const lookup_node&, const lookup_node&) = default;
+};
+
+struct nodes_message {
+    std::uint64_t nonce = 0;
+    std::vector<lookup_node> nodes; // at most max_lookup_nodes
+    friend bool operator==(const nodes_message&, const nodes_message&) = default;
+};
+
+// The extension alternatives come last: the godave ones keep their indices.
 using message = std::variant<ping_message, pong_message, put_message, get_message, get_ack_message,
-                             getmyaddrport_message, getmyaddrport_ack_message>;
+                             getmyaddrport_message, getmyaddrport_ack_message, find_nodes_message,
+                             nodes_message>;
 
 // Node ID = first 8 bytes of the public key read as u64 little-endian.
 constexpr std::uint64_t node_id(const public_key_bytes& key) noexcept {

@@ -40,6 +40,17 @@ typename Inspector::result_type inspect(Inspector& f, get_ack_message& x) {
     return f(caf::meta::type_name("get_ack_message"), x.item);
 }
 
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, find_nodes_message& x) {
+    return f(caf::meta::type_name("find_nodes_message"), x.nonce, x.target, x.wanted);
+}
+template <class Inspector> typename Inspector::result_type inspect(Inspector& f, lookup_node& x) {
+    return f(caf::meta::type_name("lookup_node"), x.endpoint, x.id);
+}
+template <class Inspector> typename Inspector::result_type inspect(Inspector& f, nodes_message& x) {
+    return f(caf::meta::type_name("nodes_message"), x.nonce, x.nodes);
+}
+
 template <class Inspector> typename Inspector::result_type inspect(Inspector& f, datagram& x) {
     return f(caf::meta::type_name("datagram"), x.peer, x.payload);
 }

@@ -162,7 +162,11 @@ using peer_manager_actor = caf::typed_actor<
     // node -> manager: send (active_changed_atom) to this listener on every change.
     caf::reacts_to<subscribe_atom, active_set_listener>,
     // node -> manager: tell this dispatcher our address (now if known, and once learned).
-    caf::reacts_to<tell_addr_atom, own_address_listener>>;
+    caf::reacts_to<tell_addr_atom, own_address_listener>,
+    // dispatcher -> manager: a FIND_NODES (answered with NODES via the writer).
+    caf::reacts_to<inbound_atom, address, find_nodes_message>,
+    // getter -> manager: addresses a lookup learned; PING them (claimed ids are not taken).
+    caf::reacts_to<learn_atom, std::vector<address>, std::uint64_t>>;
 
 // Getter (actors/getter.hpp): answers API GETs, from the store or the peers.
 using getter_actor = caf::typed_actor<
@@ -171,7 +175,12 @@ using getter_actor = caf::typed_actor<
     // dispatcher -> getter: a peer's GET_ACK (unsolicited ones are ignored).
     caf::reacts_to<inbound_atom, address, get_ack_message>,
     // node -> getter: API GET counters, GETs sent per peer.
-    caf::replies_to<metrics_atom>::with<metric_report>>;
+    caf::replies_to<metrics_atom>::with<metric_report>,
+    // dispatcher -> getter: a peer's NODES (unsolicited ones are dropped).
+    caf::reacts_to<inbound_atom, address, nodes_message>,
+    // node (API put) -> getter: a bounded lookup of the nodes closest to a
+    // node id; answers the closest it reached (ids claimed), closest first.
+    caf::replies_to<lookup_atom, std::uint64_t>::with<std::vector<peer_info>>>;
 
 // Replicator (actors/replicator.hpp): re-sends entries whose replica set changed.
 using replicator_actor = caf::typed_actor<

@@ -42,6 +42,8 @@ CAF_ADD_TYPE_ID(dave, (dave::put_report))
 CAF_ADD_TYPE_ID(dave, (std::vector<dave::put_report>))
 CAF_ADD_TYPE_ID(dave, (dave::peer_row))
 CAF_ADD_TYPE_ID(dave, (std::vector<dave::peer_row>))
+CAF_ADD_TYPE_ID(dave, (dave::find_nodes_message))
+CAF_ADD_TYPE_ID(dave, (dave::nodes_message))
 
 CAF_END_TYPE_ID_BLOCK(dave)
 
@@ -80,6 +82,8 @@ CAF_ADD_ATOM(dave, dave, shed_atom, "shed")         // datagrams a transport dro
 CAF_ADD_ATOM(dave, dave, metrics_atom, "metrics")   // -> metric_report (an actor's counters)
 CAF_ADD_ATOM(dave, dave, put_all_atom, "putall")    // API: many dats, a put_report each
 CAF_ADD_ATOM(dave, dave, peer_list_atom, "peerlist") // -> every peer of the table (peer_row)
+CAF_ADD_ATOM(dave, dave, lookup_atom, "lookup")      // -> the peers closest to a node id
+CAF_ADD_ATOM(dave, dave, learn_atom, "learn")        // addresses to verify by PING
 
 namespace dave {
 

@@ -34,6 +34,8 @@ constexpr traffic_class classify(std::uint8_t op_code) noexcept {
     case 1:
     case 6:
     case 7:
+    case 64: // FIND_NODES and NODES (the lookup extension): peer traffic,
+    case 65: // under the per-source PING rate
         return traffic_class::ping;
     case 4:
     case 5:

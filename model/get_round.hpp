@@ -57,6 +57,16 @@ public:
     // The later delay passed: the held-back peers, asked now.
     std::vector<address> ask_later();
 
+    // Ours (lookup extension): closer peers a lookup found, asked now
+    // (those not asked before are returned).
+    std::vector<address> extend(const std::vector<address>& peers) { return take(peers); }
+
+    // Nothing left to ask or wait for: every asked peer said "not found"
+    // and no later, wider or silent peer is left.
+    bool finished() const {
+        return settled() && later_.empty() && wider_.empty() && silent_.empty();
+    }
+
     bool has_later() const { return !later_.empty(); }
     // Peers asked so far (the silent timer covers the first this many).
     std::size_t asked_count() const { return asked_.size(); }

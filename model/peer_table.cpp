@@ -127,6 +127,22 @@ std::vector<ping_target> peer_table::ping_round(time now, const challenge_source
     return out;
 }
 
+std::size_t peer_table::add_candidates(const std::vector<address>& listed,
+                                       std::size_t received_bytes, time now) {
+    probes_.credit_received(received_bytes);
+    const std::size_t allowance = probes_.pong_allowance(listed.size());
+    std::size_t added = 0;
+    for (const auto& endpoint : listed) {
+        if (added >= allowance)
+            break;
+        if (unreachable(endpoint) || peers_.contains(endpoint))
+            continue;
+        if (try_add(endpoint, now, false) == add_result::added)
+            ++added;
+    }
+    return added;
+}
+
 pong_outcome peer_table::on_pong(const address& from, const pong_message& pong, time now) {
     pong_outcome out;
     probes_.credit_received(pong_length(pong.peers.size()));

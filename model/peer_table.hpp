@@ -50,6 +50,14 @@ public:
     ping_outcome on_ping(const address& from, std::int64_t used_space, std::int64_t capacity,
                          time now);
 
+    // Ours (lookup extension): addresses a NODES answer listed, as
+    // candidates to verify by PING, like the addresses a PONG lists and
+    // under the same probe budget (`received_bytes`: the answer's size).
+    // Their claimed ids are not taken: an id is learned from a PONG only.
+    // Returns how many were added.
+    std::size_t add_candidates(const std::vector<address>& listed, std::size_t received_bytes,
+                               time now);
+
     // Up to npeer_limit random active peers for a PONG to `asker`, never the
     // asker nor ourselves, drawn as pong_choice.hpp describes with scores
     // decayed to `now`. Large tables use the sampled draw on a cached pool.

@@ -87,6 +87,7 @@ getter_setup getter_settings(const node_config& config) {
     setup.later_after = config.trust.get_later_after;
     setup.widen_rounds = protocol.get_widen_rounds;
     setup.silent_after = defaults::get_silent_after(protocol.get_timeout);
+    setup.lookup = protocol.lookup;
     return setup;
 }
 
@@ -107,6 +108,7 @@ dispatcher_links dispatcher_settings(const node_config& config) {
     const auto& from = config.limits;
     dispatcher_links setup;
     setup.npeer_limit = config.protocol.npeer_limit;
+    setup.lookup = config.protocol.lookup;
     auto& limits = setup.limits;
     limits.ping_rate = from.ping_rate;
     limits.ping_burst = from.ping_burst;

@@ -40,6 +40,9 @@ struct protocol_config {
     // Ours: after a unanimous "not found", a GET asks the next FANOUT
     // closest peers, up to this many times.
     std::size_t get_widen_rounds = defaults::get_widen_rounds;
+    // Ours: the lookup extension (FIND_NODES / NODES): GETs and puts reach
+    // the nodes closest to a key beyond our table; a new node looks itself up.
+    bool lookup = defaults::lookup;
 };
 
 // What a start does with a backup whose header cannot be read (bad magic, an

@@ -92,7 +92,7 @@ constexpr std::string_view store_keys[] = {
 constexpr std::string_view protocol_keys[] = {
     "fanout", "npeer_limit", "min_work", "ping", "activate_after", "deactivate_after", "drop_after",
     "getmyaddrport_every", "replicate_every", "replicate_settle", "get_timeout", "tcp_idle_timeout",
-    "tcp_frame_timeout", "max_peers", "get_widen_rounds"
+    "tcp_frame_timeout", "max_peers", "get_widen_rounds", "lookup"
 };
 constexpr std::string_view log_keys[] = {
     "level", "status_every", "json"
@@ -426,6 +426,8 @@ config_load parse_config(std::string_view text, const std::filesystem::path& nam
         in.duration(*protocol, "protocol", "tcp_frame_timeout", p.tcp_frame_timeout);
         in.count(*protocol, "protocol", "max_peers", p.max_peers, 1, 1000000);
         in.count(*protocol, "protocol", "get_widen_rounds", p.get_widen_rounds, 0, 100);
+        if (auto lookup = in.get<bool>(*protocol, "protocol", "lookup", "true or false"))
+            p.lookup = *lookup;
     }
     if (auto log = section_of(in, root, "log")) {
         in.only_known(*log, "log");

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <functional>
+#include <map>
 #include <memory>
 
 #include <caf/all.hpp>
@@ -11,6 +12,7 @@
 #include "codec/codec.hpp"
 #include "codec/hex.hpp"
 #include "crypto/dat_crypto.hpp"
+#include "model/lookup.hpp"
 #include "model/metrics.hpp"
 #include "model/peer_choice.hpp"
 #include "model/replica_set.hpp"
@@ -108,8 +110,40 @@ void write_dat(node_pointer self, const peer_snapshot& peers, dat value, write_d
     send_remote(item, false);
 }
 
+// Writes `values` against `peers`; calls done with one report per dat, in
+// order, once all were acknowledged or refused. `found`: per owner id, the
+// nodes a lookup reached (lookup extension), added to the replica candidates.
+void write_with(node_pointer self, const peer_snapshot& peers, std::vector<dat> values,
+                const std::map<std::uint64_t, std::vector<peer_info>>& found,
+                std::function<void(std::vector<put_report>)> done) {
+    auto reports = std::make_shared<std::vector<put_report>>(values.size());
+    auto remaining = std::make_shared<std::size_t>(values.size());
+    for (std::size_t i = 0; i < values.size(); ++i) {
+        auto extra = found.find(node_id(values[i].public_key));
+        auto candidates = peers;
+        if (extra != found.end()) {
+            std::vector<lookup_node> nodes;
+            for (auto& peer : extra->second)
+                nodes.push_back({peer.endpoint, peer.id});
+            candidates = with_found_peers(peers, nodes);
+        }
+        write_dat(self, candidates, std::move(values[i]),
+                  [=](caf::expected<entry>, put_report report) {
+                      (*reports)[i] = std::move(report);
+                      if (--*remaining == 0)
+                          done(std::move(*reports));
+                  });
+    }
+}
+
+// Ours: owners (node ids) a batch looks up before writing; a batch of many
+// owners' dats writes the rest against the table alone.
+constexpr std::size_t max_put_lookups = 16;
+
 // Writes every dat; calls done with one report per dat, in order, once all
-// were acknowledged or refused.
+// were acknowledged or refused. With the lookup extension, the replicas are
+// the FANOUT closest of the table and of what a bounded lookup of the owner's
+// id reached (the getter's lookup_atom: put_lookup_budget at most).
 void write_all(node_pointer self, std::vector<dat> values,
                std::function<void(std::vector<put_report>)> done) {
     if (values.empty()) {
@@ -118,15 +152,33 @@ void write_all(node_pointer self, std::vector<dat> values,
     }
     self->request(self->state.children.peer_manager, caf::infinite, peers_atom_v)
         .then([=](const peer_snapshot& peers) mutable {
-            auto reports = std::make_shared<std::vector<put_report>>(values.size());
-            auto remaining = std::make_shared<std::size_t>(values.size());
-            for (std::size_t i = 0; i < values.size(); ++i)
-                write_dat(self, peers, std::move(values[i]),
-                          [=](caf::expected<entry>, put_report report) {
-                              (*reports)[i] = std::move(report);
-                              if (--*remaining == 0)
-                                  done(std::move(*reports));
-                          });
+            std::vector<std::uint64_t> targets;
+            if (self->state.config.protocol.lookup)
+                for (auto& value : values) {
+                    auto target = node_id(value.public_key);
+                    if (std::find(targets.begin(), targets.end(), target) == targets.end() &&
+                        targets.size() < max_put_lookups)
+                        targets.push_back(target);
+                }
+            if (targets.empty()) {
+                write_with(self, peers, std::move(values), {}, done);
+                return;
+            }
+            auto found = std::make_shared<std::map<std::uint64_t, std::vector<peer_info>>>();
+            auto left = std::make_shared<std::size_t>(targets.size());
+            auto shared_values = std::make_shared<std::vector<dat>>(std::move(values));
+            auto arrived = [=] {
+                if (--*left == 0)
+                    write_with(self, peers, std::move(*shared_values), *found, done);
+            };
+            for (auto target : targets)
+                self->request(self->state.children.getter, caf::infinite, lookup_atom_v, target)
+                    .then(
+                        [=](std::vector<peer_info>& nodes) {
+                            (*found)[target] = std::move(nodes);
+                            arrived();
+                        },
+                        [=](const caf::error&) { arrived(); });
         });
 }
 

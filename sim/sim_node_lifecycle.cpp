@@ -27,6 +27,7 @@ node_config config_for(driver_pointer self, std::uint32_t index) {
     config.protocol.min_work = o.min_work;
     config.protocol.max_peers = o.max_peers;
     config.protocol.get_widen_rounds = o.get_widen_rounds;
+    config.protocol.lookup = o.lookup;
     // The slow timers follow the hour-equivalent; PING and the peer lifecycle
     // stay as they are, since they are what notices a node has gone.
     const double scale = o.hour_s / 3600.0;

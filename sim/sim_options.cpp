@@ -202,6 +202,13 @@ const std::map<std::string, setter>& valued_options() {
         {"--fanout", set_size(&sim_options::fanout)},
         {"--max-peers", set_size(&sim_options::max_peers)},
         {"--get-widen-rounds", set_size(&sim_options::get_widen_rounds)},
+        {"--lookup",
+         [](sim_options& o, const std::string& v) {
+             if (v != "on" && v != "off")
+                 return false;
+             o.lookup = v == "on";
+             return true;
+         }},
         {"--crypto",
          [](sim_options& o, const std::string& v) {
              if (v != "model" && v != "real")
@@ -453,6 +460,7 @@ run
   --crypto model|real  Ed25519 as a keyed-hash model (default) or libsodium (slow)
   --min-work N (1)  --shards N (4)  --fanout N (5)  --max-peers N (1000)
   --get-widen-rounds N (2; 0 = only the FANOUT closest, as godave)
+  --lookup on|off (on: the FIND_NODES/NODES extension; off: as godave)
   --join-window T (2s)  --converge-timeout T (120s)  --sample-every T (10s)
   --log-level L (error)  --quiet (JSON line only)  --progress (stderr)
 output

@@ -57,7 +57,8 @@ node_process::node_process(node_process_options options) : options_(std::move(op
            << "backup_file = " << toml_string(options_.backup ? options_.backup_file.string() : "")
            << "\n"
            << options_.store_toml << "\n"
-           << short_timers_toml(options_.log_level) << "status_every = \"2s\"\n\n"
+           << short_timers_toml(options_.log_level, options_.protocol_toml)
+           << "status_every = \"2s\"\n\n"
            << "[http]\n"
            << "listen = \""
            << (options_.http_port != 0 ? loopback_endpoint(options_.http_port) : std::string())

@@ -28,6 +28,7 @@ struct node_process_options {
     std::uint16_t http_port = 0;         // [http] on [::1]:http_port; 0 disables it
     std::string extra_toml;              // appended verbatim
     std::string store_toml;              // more [store] lines, e.g. "fsync = true\n"
+    std::string protocol_toml;           // more [protocol] lines, e.g. "lookup = false\n"
     std::vector<std::string> extra_args; // after `node --config FILE`
 };
 

@@ -107,6 +107,9 @@ struct fixture : test_coordinator_fixture<node_test_config> {
         setup.fanout = 3;
         setup.min_work = 0;
         setup.timeout = milliseconds(2000);
+        // These peers are stand-ins that answer GETs only: the lookup
+        // extension (tested in lookup_test and integration_lookup) is off.
+        setup.lookup = false;
         setup.wall_clock_ms = [] { return base_time + 60'000; };
         setup.later_after = milliseconds(100);
         setup.widen_rounds = 1;

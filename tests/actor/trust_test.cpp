@@ -215,6 +215,9 @@ struct fixture : test_coordinator_fixture<node_test_config> {
         setup.fanout = 5;
         setup.min_work = 0;
         setup.timeout = milliseconds(2000);
+        // These peers are stand-ins that answer GETs only: the lookup
+        // extension (tested in lookup_test and integration_lookup) is off.
+        setup.lookup = false;
         setup.wall_clock_ms = wall_clock();
         adjust(setup);
         auto getter = spawn_getter(sys, setup);

@@ -3,6 +3,8 @@
 // decoder is strict (every byte belongs to a field, every length is exact), so
 // a datagram it accepts must re-encode to exactly the same bytes and decode
 // again to the same message. Any disagreement aborts, which libFuzzer reports.
+// godave's rules (decode_godave_message) must agree on every godave op and
+// refuse every extension op as unknown_op.
 #include <cstddef>
 #include <cstdint>
 #include <cstdio>
@@ -24,6 +26,15 @@ namespace {
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
     const dave::byte_span input(data, size);
     dave::result<dave::message> decoded = dave::decode_message(input);
+    dave::result<dave::message> godave = dave::decode_godave_message(input);
+    if (size > 0 && size <= dave::max_message_length && data[0] >= 8) {
+        if (godave || godave.error() != dave::errc::unknown_op)
+            fail("godave's rules read an op godave does not have");
+    } else if (static_cast<bool>(godave) != static_cast<bool>(decoded) ||
+               (godave && !(*godave == *decoded)) ||
+               (!godave && godave.error() != decoded.error())) {
+        fail("godave's rules and ours disagree on a godave op");
+    }
     if (!decoded) {
         if (decoded.error() == dave::errc::none)
             fail("refused without a reason");

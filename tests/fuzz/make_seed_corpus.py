@@ -22,6 +22,22 @@ def vector_messages(data_dir):
                 yield f"dats{index:02}_{field}", item[field]
 
 
+def extension_messages():
+    """Our extension datagrams (docs/protocol.md, "Extensions"), built by the
+    documented layout: FIND_NODES for each wanted count, NODES for a few."""
+    for wanted in (1, 4, 8):
+        length = max(18, 10 + 26 * wanted)
+        body = bytes([64]) + (7).to_bytes(8, "little") + (0x1234).to_bytes(8, "little")
+        body += bytes([wanted])
+        yield f"ext_find_nodes_{wanted}", (body + bytes(length - len(body))).hex()
+    for count in (0, 1, 8):
+        body = bytes([65]) + (7).to_bytes(8, "little") + bytes([count])
+        for i in range(count):
+            address = bytes(15) + bytes([i + 1]) + (1618).to_bytes(2, "little")
+            body += address + (0xA000000000000000 + i).to_bytes(8, "little")
+        yield f"ext_nodes_{count}", body.hex()
+
+
 def main():
     if len(sys.argv) != 3:
         sys.exit(__doc__)
@@ -29,7 +45,7 @@ def main():
     corpus_dir = pathlib.Path(sys.argv[2])
     corpus_dir.mkdir(parents=True, exist_ok=True)
     count = 0
-    for name, hex_text in vector_messages(data_dir):
+    for name, hex_text in list(vector_messages(data_dir)) + list(extension_messages()):
         (corpus_dir / f"seed_{name}").write_bytes(bytes.fromhex(hex_text))
         count += 1
     print(f"wrote {count} seeds to {corpus_dir}")

@@ -127,8 +127,19 @@ public:
             return get_ack_message{random_entry()};
         case 5:
             return getmyaddrport_message{};
-        default:
+        case 6:
             return getmyaddrport_ack_message{random_address()};
+        case 7: // the lookup extension
+            return find_nodes_message{
+                engine_(), engine_(),
+                static_cast<std::uint8_t>(1 + size_up_to(max_lookup_nodes - 1))};
+        default: {
+            nodes_message answer{engine_(), {}};
+            answer.nodes.resize(size_up_to(max_lookup_nodes));
+            for (auto& node : answer.nodes)
+                node = {random_address(), engine_()};
+            return answer;
+        }
         }
     }
 
@@ -313,11 +324,14 @@ TEST_CASE("a PONG length byte pointing past the end is length_past_end") {
     CHECK(decode_message(bytes{1}).error() == errc::truncated);
 }
 
-TEST_CASE("op codes: 3 is reserved, 8 and above are unknown") {
+TEST_CASE("op codes: 3 is reserved, 8 and above are unknown but for our extensions") {
     CHECK(decode_message(bytes{3}).error() == errc::reserved_op);
     CHECK(decode_message(bytes(100, 3)).error() == errc::reserved_op);
     for (int op_code = 8; op_code <= 255; ++op_code) {
         CAPTURE(op_code);
+        // 64 FIND_NODES and 65 NODES: tests/unit/lookup_codec_test.cpp.
+        if (op_code == 64 || op_code == 65)
+            continue;
         CHECK(decode_message(bytes{static_cast<std::uint8_t>(op_code)}).error() ==
               errc::unknown_op);
         CHECK(decode_message(bytes(ping_length, static_cast<std::uint8_t>(op_code))).error() ==

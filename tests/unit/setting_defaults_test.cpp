@@ -62,6 +62,7 @@ std::vector<std::string> differences(const node_config& a, const node_config& b)
     DAVE_COMPARE(protocol.tcp_frame_timeout)
     DAVE_COMPARE(protocol.max_peers)
     DAVE_COMPARE(protocol.get_widen_rounds)
+    DAVE_COMPARE(protocol.lookup)
     DAVE_COMPARE(store.shard_count)
     DAVE_COMPARE(store.shard_capacity)
     DAVE_COMPARE(store.backup_file.filename())
@@ -214,6 +215,7 @@ void check_getter(const getter_setup& s, const node_config& c) {
     CHECK(s.later_after == c.trust.get_later_after);
     CHECK(s.widen_rounds == c.protocol.get_widen_rounds);
     CHECK(s.silent_after == c.protocol.get_timeout / 4);
+    CHECK(s.lookup == c.protocol.lookup);
 }
 
 void check_auditor(const auditor_setup& s, const node_config& c) {
@@ -226,6 +228,7 @@ void check_auditor(const auditor_setup& s, const node_config& c) {
 
 void check_dispatcher(const dispatcher_links& s, const node_config& c) {
     CHECK(s.npeer_limit == c.protocol.npeer_limit);
+    CHECK(s.lookup == c.protocol.lookup);
     CHECK(s.limits.ping_rate == c.limits.ping_rate);
     CHECK(s.limits.ping_burst == c.limits.ping_burst);
     CHECK(s.limits.get_rate == c.limits.get_rate);
@@ -290,6 +293,7 @@ node_config changed_config() {
     p.tcp_frame_timeout = 2300ms;
     p.max_peers = 333;
     p.get_widen_rounds = 4;
+    p.lookup = false;
     auto& s = c.store;
     s.shard_capacity = 3 << 20;
     s.backup_flush_every = 250ms;
@@ -351,7 +355,7 @@ TEST_CASE("the translation carries every setting to its actor") {
         auto changed = changed_config();
         // Every field the translation reads differs from its default, so a
         // field it forgot (left at the struct's default) would show.
-        CHECK(differences(changed, node_config{}).size() == 48);
+        CHECK(differences(changed, node_config{}).size() == 49);
         check_all_translated(changed);
     }
     SUBCASE("dispatchers: 0 is one per core, else as set") {
