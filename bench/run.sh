@@ -48,5 +48,5 @@ if [[ ! -f "$build/build.ninja" ]]; then
   cmake -S "$here" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo
 fi
 cmake --build "$build" --target dave-bench
-"$build/bench/dave-bench" all "${options[@]}" --table "$build/bench/table.txt" |
+"$build/bench/dave-bench" all ${options[@]+"${options[@]}"} --table "$build/bench/table.txt" |
   tee "$build/bench/last-run.txt"
