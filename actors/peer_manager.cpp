@@ -1,11 +1,13 @@
 #include "actors/peer_manager.hpp"
 
 #include <random>
+#include <thread>
 
 #include <caf/all.hpp>
 
 #include "actors/lifecycle_log.hpp"
 #include "actors/log.hpp"
+#include "actors/pong_signer.hpp"
 #include "codec/codec.hpp"
 #include "codec/hex.hpp"
 #include "crypto/dat_crypto.hpp"
@@ -18,6 +20,10 @@
 
 namespace dave {
 namespace {
+
+// Messages waiting in the peer manager's mailbox from which on PONGs are
+// handed to the signers instead of signed in line.
+constexpr std::size_t hand_off_backlog = 4;
 
 // pong_verdict values: accepted, then the reasons a PONG is rejected for.
 constexpr std::size_t pong_verdict_count = 8;
@@ -37,6 +43,13 @@ struct peer_manager_state {
     std::uint64_t own_capacity = 0;
     std::vector<std::uint64_t> pong_rejections = std::vector<std::uint64_t>(pong_verdict_count, 0);
     rate_limited_log rejection_log;
+    // The node's key, shared read-only with the PONG signers (the setup's
+    // copy is wiped); the signers, spawned when first needed.
+    std::shared_ptr<const key_pair> keys;
+    std::vector<pong_signer_actor> signers;
+    std::size_t next_signer = 0;
+    std::uint64_t pongs_signed_here = 0;
+    std::uint64_t pongs_handed_to_signers = 0;
     std::shared_ptr<spdlog::logger> log = logger_for("peers");
     static inline const char* name = "peer_manager";
 };
@@ -68,6 +81,30 @@ void active_set_changed(self_pointer self) {
     }
 }
 
+// The signer for the next PONG while at least `hand_off_backlog` messages
+// wait in our mailbox (the signers are spawned, linked to us, the first
+// time); nullptr otherwise: a PING that finds (almost) nothing waiting is
+// answered without another hop, and a node whose PINGs never queue up (a
+// simulated one among thousands) never spawns signers.
+const pong_signer_actor* signer_for_backlog(self_pointer self) {
+    auto& state = self->state;
+    if (self->mailbox().size() < hand_off_backlog)
+        return nullptr;
+    if (state.signers.empty()) {
+        auto count = state.setup.pong_signers;
+        if (count == 0)
+            count = std::max(1u, std::thread::hardware_concurrency());
+        for (std::size_t i = 0; i < count; ++i) {
+            auto signer = spawn_pong_signer(self->home_system(), {state.keys, state.setup.writer});
+            self->link_to(signer);
+            state.signers.push_back(std::move(signer));
+        }
+        state.log->debug("PINGs queue up: {} PONG signers spawned", count);
+    }
+    state.next_signer = (state.next_signer + 1) % state.signers.size();
+    return &state.signers[state.next_signer];
+}
+
 void answer_ping(self_pointer self, const address& from, const ping_message& ping) {
     auto& state = self->state;
     auto now = state.setup.now();
@@ -78,9 +115,14 @@ void answer_ping(self_pointer self, const address& from, const ping_message& pin
     pong.peers = state.table->pong_peers(from, now, state.rng);
     pong.challenge = ping.challenge;
     random_bytes(pong.salt);
-    pong.public_key = state.setup.keys.public_key;
-    pong.signature = pong_proof(state.setup.keys, pong.challenge, pong.salt);
-    auto encoded = encode_message(pong);
+    pong.public_key = state.keys->public_key;
+    if (auto* signer = signer_for_backlog(self)) {
+        ++state.pongs_handed_to_signers;
+        self->send(*signer, send_atom_v, from, std::move(pong));
+        return;
+    }
+    ++state.pongs_signed_here;
+    auto encoded = signed_pong(*state.keys, pong);
     if (encoded) {
         datagram_batch batch;
         batch.items.push_back({from, std::move(*encoded)});
@@ -183,7 +225,8 @@ void ask_edges_for_our_address(self_pointer self) {
 peer_manager_impl::behavior_type peer_manager(self_pointer self, peer_manager_setup setup) {
     auto& state = self->state;
     state.setup = std::move(setup);
-    state.table.emplace(state.setup.config, state.setup.keys.public_key);
+    state.keys = share_key_pair(state.setup.keys);
+    state.table.emplace(state.setup.config, state.keys->public_key);
     if (state.setup.rng_seed != 0)
         state.rng.seed(state.setup.rng_seed);
     auto now = state.setup.now();
@@ -314,6 +357,12 @@ peer_manager_impl::behavior_type peer_manager(self_pointer self, peer_manager_se
                 report.counter("dave_peer_challenges_total", challenges, row.failed,
                                {{"peer", peer}, {"outcome", "fail"}});
             }
+            constexpr auto signed_pongs = "PONGs signed, by who signed them (the peer manager "
+                                          "when idle, its signers while PINGs queue up).";
+            report.counter("dave_pongs_signed_total", signed_pongs, state.pongs_signed_here,
+                           {{"by", "peer_manager"}});
+            report.counter("dave_pongs_signed_total", signed_pongs, state.pongs_handed_to_signers,
+                           {{"by", "signers"}});
             report.mailbox("peer_manager", self->mailbox().size());
             return report;
         },

@@ -27,6 +27,11 @@ struct peer_manager_setup {
     std::uint64_t rng_seed = 0; // PONG sampling; 0: from the node's random source
     // Where we listen (see local_addresses): never added as peers or pinged.
     std::vector<address> own_addresses;
+    // PONG signers (actors/pong_signer.hpp) spawned the first time PINGs
+    // queue up here; 0: one per core. While messages queue up, each PONG is
+    // handed to the next signer; a PING that finds (almost) nothing waiting
+    // is signed here (no extra hop when idle, no signers on a quiet node).
+    std::size_t pong_signers = 0;
 };
 
 // Messages: peer_manager_actor in messages/interfaces.hpp.

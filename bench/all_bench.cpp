@@ -1,60 +1,85 @@
-// dave-bench all: runs every measuring subcommand in its own process (so one
-// benchmark's memory and threads do not disturb the next), echoing their
-// output, then prints a table of every figure next to its target and limit.
+// dave-bench all [--godave PATH] [--table FILE]: runs every measuring
+// subcommand in its own process (so one benchmark's memory and threads do
+// not disturb the next), echoing their output, then prints one table of
+// every figure next to its target and limit from this run (table.hpp), and
+// keeps it in FILE. With --godave, `dave-bench godave PATH` runs too and the
+// table gains godave's figures and our ratio to them.
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <ctime>
+#include <fstream>
+#include <optional>
 #include <string>
 #include <sys/wait.h>
+#include <thread>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "bench_commands.hpp"
 #include "support.hpp"
+#include "table.hpp"
 
 namespace dave::bench {
 namespace {
 
-struct row {
-    std::string name, unit, goal, limit_name, note;
-    double value = 0, target = 0, limit = 0, ratio = 0, load = 0;
-    bool met = true;
+struct all_options {
+    std::string godave;
+    std::string table_file;
 };
 
-// A field of a figure line; "" or 0 when missing or of another type (a
-// figure that was not a number is null).
-std::string text_field(const nlohmann::json& line, const char* key) {
-    auto field = line.find(key);
-    return field != line.end() && field->is_string() ? field->get<std::string>() : "";
+// The options, or an error message.
+std::optional<all_options> parse_options(std::string& error) {
+    all_options options;
+    auto args = arguments();
+    for (std::size_t i = 0; i < args.size(); ++i) {
+        std::string arg = args[i];
+        if ((arg == "--godave" || arg == "--table") && i + 1 >= args.size()) {
+            error = arg + " needs a value";
+            return std::nullopt;
+        }
+        if (arg == "--godave")
+            options.godave = args[++i];
+        else if (arg == "--table")
+            options.table_file = args[++i];
+        else {
+            error = "unknown option '" + arg + "' (expected --godave PATH, --table FILE)";
+            return std::nullopt;
+        }
+    }
+    return options;
 }
 
-double number_field(const nlohmann::json& line, const char* key) {
-    auto field = line.find(key);
-    return field != line.end() && field->is_number() ? field->get<double>() : 0;
-}
-
-std::string short_number(double value) {
-    char text[32];
-    if (value == 0)
-        return "-";
-    if (value >= 1e6)
-        std::snprintf(text, sizeof text, "%.2fM", value / 1e6);
-    else if (value >= 1e4)
-        std::snprintf(text, sizeof text, "%.1fk", value / 1e3);
-    else if (value >= 100)
-        std::snprintf(text, sizeof text, "%.0f", value);
-    else
-        std::snprintf(text, sizeof text, "%.3g", value);
+std::string header_line(const all_options& options) {
+    char stamp[32];
+    std::time_t now = std::time(nullptr);
+    std::strftime(stamp, sizeof stamp, "%Y-%m-%d %H:%M:%S UTC", std::gmtime(&now));
+    char text[256];
+    std::snprintf(text, sizeof text, "dave-bench table, %s, %u cores, load %.2f%s%s\n", stamp,
+                  std::thread::hardware_concurrency(), load_average(),
+                  options.godave.empty() ? "" : ", godave ", options.godave.c_str());
     return text;
 }
 
 } // namespace
 
 int run_all() {
-    const std::vector<std::string> order{"pow",    "verify", "node",   "latency",
-                                         "memory", "replay", "durable"};
-    std::vector<row> rows;
+    std::string error;
+    auto options = parse_options(error);
+    if (!options) {
+        std::fprintf(stderr, "dave-bench all: %s\n", error.c_str());
+        return 2;
+    }
+    // A wrong --godave is said before minutes of benchmarks, not after.
+    if (!options->godave.empty())
+        if (auto problem = godave_binary_problem(options->godave); !problem.empty()) {
+            std::fprintf(stderr, "dave-bench: %s\n", problem.c_str());
+            return 2;
+        }
+    std::vector<std::vector<std::string>> order{{"pow"},    {"verify"}, {"node"},   {"latency"},
+                                                {"memory"}, {"replay"}, {"durable"}};
+    if (!options->godave.empty())
+        order.push_back({"godave", options->godave});
+    std::string outputs;
     std::vector<std::string> failed;
     const auto start = std::chrono::steady_clock::now();
     // On a shared machine: DAVE_BENCH_QUIET_LOAD=2.5 waits (up to a minute
@@ -62,67 +87,62 @@ int run_all() {
     double quiet = 0;
     if (const char* wanted = std::getenv("DAVE_BENCH_QUIET_LOAD"); wanted && *wanted)
         quiet = std::atof(wanted);
-    for (const auto& name : order) {
+    for (const auto& command : order) {
         if (quiet > 0)
             wait_for_quiet(quiet, std::chrono::seconds(60));
-        std::printf("\n== dave-bench %s (load %.2f)\n", name.c_str(), load_average());
+        std::printf("\n== dave-bench %s (load %.2f)\n", command[0].c_str(), load_average());
         std::fflush(stdout);
-        child_process child({name});
+        child_process child(command);
         int status = 0;
-        std::string output = child.finish(&status, true);
+        outputs += child.finish(&status, true);
         if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
-            failed.push_back(name);
-        std::size_t at = 0;
-        while (at < output.size()) {
-            std::size_t end = output.find('\n', at);
-            if (end == std::string::npos)
-                end = output.size();
-            std::string line = output.substr(at, end - at);
-            at = end + 1;
-            const auto parsed = nlohmann::json::parse(line, nullptr, false);
-            if (!parsed.is_object() || !parsed.contains("figure"))
-                continue;
-            row r;
-            r.name = text_field(parsed, "figure");
-            r.unit = text_field(parsed, "unit");
-            r.goal = text_field(parsed, "goal");
-            r.limit_name = text_field(parsed, "limit_name");
-            r.note = text_field(parsed, "note");
-            r.value = number_field(parsed, "value");
-            r.target = number_field(parsed, "target");
-            r.limit = number_field(parsed, "limit");
-            r.ratio = number_field(parsed, "ratio");
-            r.load = number_field(parsed, "load");
-            r.met = parsed.contains("met") && parsed["met"] == true;
-            rows.push_back(r);
-        }
+            failed.push_back(command[0]);
     }
     const double total =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
 
-    std::printf("\n%-44s %12s %-16s %10s %24s %7s %6s %s\n", "figure", "value", "unit", "target",
-                "limit (what)", "ratio", "load", "");
-    for (const auto& r : rows) {
-        std::string target = r.goal == "at_least"  ? ">=" + short_number(r.target)
-                             : r.goal == "at_most" ? "<=" + short_number(r.target)
-                                                   : "-";
-        std::string limit =
-            r.limit > 0 ? short_number(r.limit) + " (" + r.limit_name + ")" : std::string("-");
-        char ratio[16] = "-";
-        if (r.ratio > 0)
-            std::snprintf(ratio, sizeof ratio, "%.3f", r.ratio);
-        std::printf("%-44s %12s %-16s %10s %24s %7s %6.2f %s\n", r.name.c_str(),
-                    short_number(r.value).c_str(), r.unit.c_str(), target.c_str(), limit.c_str(),
-                    ratio, r.load, r.goal == "none" ? "" : (r.met ? "ok" : "MISSED"));
-    }
-    std::printf("\nall benchmarks ran in %.0f s", total);
+    std::string table = header_line(*options) +
+                        render_table(table_rows(parse_figures(outputs)), !options->godave.empty());
+    char footer[160];
+    std::snprintf(footer, sizeof footer, "all benchmarks ran in %.0f s", total);
+    table += footer;
     if (!failed.empty()) {
-        std::printf("; failed:");
+        table += "; failed:";
         for (auto& name : failed)
-            std::printf(" %s", name.c_str());
+            table += " " + name;
     }
-    std::printf("\n");
+    table += "\n";
+    std::printf("\n%s", table.c_str());
+    if (!options->table_file.empty()) {
+        std::ofstream out(options->table_file, std::ios::trunc);
+        out << table;
+        if (!out) {
+            std::fprintf(stderr, "dave-bench all: cannot write %s\n", options->table_file.c_str());
+            return 1;
+        }
+        std::printf("(table kept in %s)\n", options->table_file.c_str());
+    }
     return failed.empty() ? 0 : 1;
+}
+
+int run_table() {
+    auto args = arguments();
+    if (args.size() != 1) {
+        std::fputs("usage: dave-bench table FILE (a saved `dave-bench all` output)\n", stderr);
+        return 2;
+    }
+    std::ifstream in(args[0]);
+    if (!in) {
+        std::fprintf(stderr, "dave-bench table: cannot read %s\n", args[0]);
+        return 2;
+    }
+    std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    auto figures = parse_figures(text);
+    bool with_godave = false;
+    for (auto& [name, f] : figures)
+        with_godave = with_godave || name.starts_with(godave_prefix);
+    std::fputs(render_table(table_rows(figures), with_godave).c_str(), stdout);
+    return 0;
 }
 
 } // namespace dave::bench

@@ -5,6 +5,8 @@
 // (target X, limit Y, ratio R, load L)" and a JSON line {"figure":...}.
 #pragma once
 
+#include <string>
+
 namespace dave::bench {
 
 int run_pow();
@@ -18,5 +20,12 @@ int run_load();    // hidden: the load generator child process
 int run_all();     // every measuring subcommand, each in its own process, then a table
 // One replication pass over 100k stored entries: time, CPU, frames.
 int run_replication();
+// The node and latency clients against a godave binary: "godave.*" figures.
+int run_godave();
+// Hidden: renders the table of a saved run's output (FILE) again.
+int run_table();
+
+// Why `path` cannot be run as godave ("" when it can).
+std::string godave_binary_problem(const std::string& path);
 
 } // namespace dave::bench

@@ -19,8 +19,10 @@ struct command {
 };
 
 constexpr command commands[] = {
-    {"all", "every benchmark below, each in its own process, then a table (about 3-5 minutes)",
-     dave::bench::run_all},
+    {"all",
+     "every benchmark below, each in its own process, then one table of every figure "
+     "(about 3-5 minutes); options: --godave PATH, --table FILE",
+     dave::bench::run_all, true},
     {"pow", "proof-of-work attempts/s (one core, all cores) and median time to difficulty 16",
      dave::bench::run_pow},
     {"verify", "Dat verifications/s next to libsodium's bare Ed25519 verify",
@@ -41,6 +43,11 @@ constexpr command commands[] = {
     {"replication",
      "one replication pass over 100k stored entries: wall and CPU time, TCP frames it sends",
      dave::bench::run_replication},
+    {"godave",
+     "PATH: the node and latency clients against a godave binary on loopback (godave.* "
+     "figures)",
+     dave::bench::run_godave, true},
+    {"table", "FILE: the table of a saved run's output", dave::bench::run_table, true, true},
     {"_load", "load generator child process", dave::bench::run_load, true, true},
 };
 

@@ -4,8 +4,8 @@
 //      against the verify-bound limit (cores × libsodium verifications/s per
 //      core with every core busy) measured just before and just after;
 //   2. UDP GET serving from the loaded store, many GETs in flight;
-//   3. PING/PONG handling, against one core's Ed25519 sign rate (every PONG
-//      is signed by the one peer manager);
+//   3. PING/PONG handling, against all cores' Ed25519 sign rate (the peer
+//      manager hands PONGs to signers on every core while PINGs queue up);
 //   4. the deepest mailbox of each actor kind seen while 1-3 ran.
 #include <atomic>
 #include <chrono>
@@ -40,6 +40,7 @@ constexpr std::size_t get_sockets = 4;
 constexpr double get_seconds = 4;
 constexpr std::size_t ping_window = 64;
 constexpr double ping_seconds = 3;
+constexpr double ping_target_ratio = 0.8; // of all cores' Ed25519 signs/s
 
 double steady_seconds(std::int64_t ns) {
     return static_cast<double>(ns) * 1e-9;
@@ -113,7 +114,6 @@ int run_node() {
                 std::thread::hardware_concurrency(), load_average());
     std::fflush(stdout);
     const core_rate verify_before = verify_rate(2000ms);
-    const core_rate signing = sign_rate(1000ms, 1);
 
     node_host_config host;
     caf::actor_system system{host};
@@ -276,6 +276,8 @@ int run_node() {
 
     // ---- 3. PING/PONG --------------------------------------------------------
     {
+        // The limit, measured with the node idle just before its PINGs.
+        const core_rate signing = sign_rate(1000ms);
         child_process load({"_load", "udp", std::to_string(port),
                             (folder.path() / "pings.bin").string(), std::to_string(ping_window),
                             std::to_string(ping_seconds), "1"});
@@ -290,9 +292,10 @@ int run_node() {
         char note[240];
         std::snprintf(note, sizeof note,
                       "%zu in flight from one address, %.0f presumed lost, PING rate limits off; "
-                      "limit: one core's Ed25519 signs/s (one peer manager signs every PONG)",
-                      ping_window, lost.value_or(0));
-        report({"ping_pong", *rate, "PONGs/s", goal::none, 0, signing.total(), "sign-bound", note});
+                      "limit: %u cores x Ed25519 signs/s per core with all cores busy",
+                      ping_window, lost.value_or(0), signing.cores);
+        report({"ping_pong", *rate, "PONGs/s", goal::at_least, ping_target_ratio * signing.total(),
+                signing.total(), "sign-bound", note});
     }
 
     // ---- 4. mailbox depths ---------------------------------------------------

@@ -63,6 +63,16 @@ bool key_pair::from_secret_key(const secret_key_bytes& secret, key_pair& out) {
     return true;
 }
 
+std::shared_ptr<const key_pair> share_key_pair(key_pair& keys) {
+    auto* shared = new key_pair(keys);
+    sodium_memzero(keys.secret_key.data(), keys.secret_key.size());
+    return std::shared_ptr<const key_pair>(shared, [](const key_pair* held) {
+        auto* owned = const_cast<key_pair*>(held);
+        sodium_memzero(owned->secret_key.data(), owned->secret_key.size());
+        delete owned;
+    });
+}
+
 signature_bytes sign(const key_pair& keys, byte_span message) {
     initialize_crypto();
     signature_bytes signature;

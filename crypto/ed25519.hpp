@@ -1,6 +1,8 @@
 // Ed25519 over libsodium; keys and signatures are identical to Go's crypto/ed25519.
 #pragma once
 
+#include <memory>
+
 #include "codec/types.hpp"
 
 namespace dave {
@@ -19,6 +21,11 @@ struct key_pair {
 };
 
 signature_bytes sign(const key_pair& keys, byte_span message);
+
+// Moves `keys` into one immutable copy that several actors sign with at once
+// (read-only, so they need no lock), and wipes the secret half of `keys`.
+// The copy's secret half is wiped when its last holder lets go.
+std::shared_ptr<const key_pair> share_key_pair(key_pair& keys);
 bool verify_signature(const public_key_bytes& key, byte_span message,
                       const signature_bytes& signature);
 

@@ -168,6 +168,13 @@ using peer_manager_actor = caf::typed_actor<
     // getter -> manager: addresses a lookup learned; PING them (claimed ids are not taken).
     caf::reacts_to<learn_atom, std::vector<address>, std::uint64_t>>;
 
+// PONG signer (actors/pong_signer.hpp): the peer manager's helpers, one per
+// core, so that the Ed25519 signature every PONG costs runs on every core.
+using pong_signer_actor = caf::typed_actor<
+    // peer manager -> signer: a PONG to `asker` whose content is decided;
+    // signed here and sent via the writer.
+    caf::reacts_to<send_atom, address, pong_message>>;
+
 // Getter (actors/getter.hpp): answers API GETs, from the store or the peers.
 using getter_actor = caf::typed_actor<
     // node -> getter: the entry, or errc::not_found / errc::timeout.

@@ -97,6 +97,7 @@ struct fixture : test_coordinator_fixture<node_test_config> {
     peer_manager_actor manager;
     std::vector<caf::actor> helpers; // probes, subscribers, dispatchers
     key_pair own = keys_for(1);
+    std::size_t pong_signers = 0; // the setup's (0: one per core)
 
     fixture() {
         initialize_crypto();
@@ -123,6 +124,7 @@ struct fixture : test_coordinator_fixture<node_test_config> {
         setup.keys = own;
         setup.edges = std::move(edges);
         setup.own_addresses = std::move(own_addresses);
+        setup.pong_signers = pong_signers;
         setup.writer = caf::actor_cast<datagram_writer_actor>(writer);
         setup.now = [clock = clock] { return milliseconds(*clock); };
         manager = spawn_peer_manager(sys, std::move(setup));
@@ -939,6 +941,68 @@ CAF_TEST(edges are asked for our address every getmyaddrport period) {
     advance_time(std::chrono::minutes(10));
     sched.run();
     CAF_CHECK_EQUAL(decoded<getmyaddrport_message>(drain()).size(), 2u);
+}
+
+CAF_TEST(PINGs that queue up are signed by the signers and a lone PING by the manager) {
+    pong_signers = 3;
+    auto e1 = make_remote(2);
+    auto e2 = make_remote(3);
+    auto e3 = make_remote(4);
+    start({e1.addr, e2.addr, e3.addr});
+    auto round = tick();
+    for (auto* e : {&e1, &e2, &e3})
+        answer(*e, round);
+    CAF_REQUIRE_EQUAL(snapshot().active.size(), 3u);
+    drain();
+    auto signed_by = [&](const char* who) {
+        auto report = ask<metric_report>(metrics_atom_v);
+        return report.total("dave_pongs_signed_total", {{"by", who}});
+    };
+    // Alone in the mailbox: signed here, no hop to a signer.
+    auto lone = make_ping();
+    deliver(e1.addr, lone);
+    auto pongs = decoded<pong_message>(drain());
+    CAF_REQUIRE_EQUAL(pongs.size(), 1u);
+    CAF_CHECK(verify_pong_proof(own.public_key, lone.challenge, pongs[0].second.salt,
+                                pongs[0].second.signature));
+    CAF_CHECK_EQUAL(signed_by("peer_manager"), 1);
+    CAF_CHECK_EQUAL(signed_by("signers"), 0);
+    // 300 PINGs from 300 askers at once: they queue up, and every PONG goes
+    // to a signer while at least 4 messages wait behind it (so all but the
+    // last 4, which the manager signs itself); each still
+    // answers its own challenge, to its own asker, with the manager's choice
+    // of peers (never the asker, at most npeer_limit).
+    constexpr int count = 300;
+    std::map<address, challenge_bytes> asked;
+    for (int i = 0; i < count; ++i) {
+        auto from =
+            make_address(static_cast<std::uint8_t>(2 + i / 200), static_cast<std::uint8_t>(i % 200),
+                         static_cast<std::uint16_t>(5000 + i));
+        auto ping = make_ping();
+        asked[from] = ping.challenge;
+        self->send(manager, inbound_atom_v, from, ping);
+    }
+    sched.run();
+    pongs = decoded<pong_message>(drain());
+    CAF_CHECK_EQUAL(pongs.size(), static_cast<std::size_t>(count));
+    std::set<address> answered;
+    const std::set<address> active{e1.addr, e2.addr, e3.addr};
+    for (auto& [to, pong] : pongs) {
+        auto it = asked.find(to);
+        CAF_REQUIRE(it != asked.end());
+        answered.insert(to);
+        CAF_CHECK(pong.challenge == it->second);
+        CAF_CHECK(pong.public_key == own.public_key);
+        CAF_CHECK(verify_pong_proof(own.public_key, pong.challenge, pong.salt, pong.signature));
+        CAF_CHECK(pong.peers.size() <= peer_config{}.npeer_limit);
+        for (auto& listed : pong.peers) {
+            CAF_CHECK(listed != to);
+            CAF_CHECK(active.count(listed) == 1);
+        }
+    }
+    CAF_CHECK_EQUAL(answered.size(), static_cast<std::size_t>(count));
+    CAF_CHECK_EQUAL(signed_by("signers"), count - 4);
+    CAF_CHECK_EQUAL(signed_by("peer_manager"), 1 + 4);
 }
 
 CAF_TEST_FIXTURE_SCOPE_END()
