@@ -42,6 +42,7 @@ CAF_ADD_TYPE_ID(dave, (dave::put_report))
 CAF_ADD_TYPE_ID(dave, (std::vector<dave::put_report>))
 CAF_ADD_TYPE_ID(dave, (dave::peer_row))
 CAF_ADD_TYPE_ID(dave, (std::vector<dave::peer_row>))
+CAF_ADD_TYPE_ID(dave, (dave::put_batch))
 
 CAF_END_TYPE_ID_BLOCK(dave)
 
