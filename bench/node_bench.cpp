@@ -3,6 +3,9 @@
 //   1. verified PUT ingest through TCP (frames of pre-made valid dats),
 //      against the verify-bound limit (cores × libsodium verifications/s per
 //      core with every core busy) measured just before and just after;
+//   1b. the same frames again: every dat identical to the stored one, which
+//      the node recognises before any signature check (target: 10x the
+//      verified rate of 1);
 //   2. UDP GET serving from the loaded store, many GETs in flight;
 //   3. PING/PONG handling, against one core's Ed25519 sign rate (every PONG
 //      is signed by the one peer manager);
@@ -145,6 +148,7 @@ int run_node() {
     // ---- 1. PUT ingest over TCP ----------------------------------------------
     double done_at = 0;
     std::uint64_t entries = 0, refused = 0;
+    double verified_rate = 0;
     {
         const double cpu_before = process_cpu_seconds();
         child_process load(
@@ -192,6 +196,7 @@ int run_node() {
         }
         const double seconds = done_at - steady_seconds(static_cast<std::int64_t>(*connected));
         const double rate = static_cast<double>(entries) / seconds;
+        verified_rate = rate;
         const core_rate verify_after = verify_rate(2000ms);
         const double limit = (verify_before.total() + verify_after.total()) / 2;
         report({"verify_limit", limit, "verifications/s", goal::none, 0, 0, "",
@@ -216,6 +221,59 @@ int run_node() {
                       verify_before.cores, per_cpu);
         report({"put_ingest_cpu_efficiency", efficiency, "", goal::at_least, ingest_target_ratio, 0,
                 "", note});
+    }
+
+    // ---- 1b. identical PUTs over TCP -----------------------------------------
+    // Re-replication and GET widening resend byte-identical dats: the same
+    // frames again, each recognised by a lookup, none verified or stored.
+    {
+        auto identical_now = [](const node_status& status) {
+            return static_cast<std::uint64_t>(status.metrics.total("dave_puts_identical_total"));
+        };
+        auto first = node.status();
+        const std::uint64_t before = first ? identical_now(*first) : 0;
+        std::uint64_t seen = before;
+        double last_at = 0;
+        const double cpu_before = process_cpu_seconds();
+        child_process load(
+            {"_load", "tcp", std::to_string(port + 1), (folder.path() / "puts.bin").string(), "1"});
+        std::string output = poll_while(load, node, 20ms, [&](const node_status& status) {
+            if (auto now_seen = identical_now(status); now_seen > seen) {
+                seen = now_seen;
+                last_at = now_seconds();
+            }
+        });
+        const auto deadline = steady::now() + 60s;
+        while (seen - before < ingest_count && steady::now() < deadline) {
+            auto status = node.status();
+            if (!status)
+                break;
+            if (auto now_seen = identical_now(*status); now_seen > seen) {
+                seen = now_seen;
+                last_at = now_seconds();
+            } else {
+                std::this_thread::sleep_for(2ms);
+                if (now_seconds() - last_at > 5)
+                    break;
+            }
+        }
+        const double node_cpu = process_cpu_seconds() - cpu_before;
+        auto connected = json_number(output, "connected_ns");
+        if (!connected || seen == before) {
+            std::fprintf(stderr, "node bench: the identical TCP load failed:\n%s\n",
+                         output.c_str());
+            return 1;
+        }
+        const double seconds = last_at - steady_seconds(static_cast<std::int64_t>(*connected));
+        const double rate = static_cast<double>(seen - before) / seconds;
+        char note[240];
+        std::snprintf(note, sizeof note,
+                      "%" PRIu64 " of %zu recognised as identical in %.2f s, %.1f us CPU each; "
+                      "target 10x the verified ingest (%.0f/s)",
+                      seen - before, ingest_count, seconds,
+                      1e6 * node_cpu / static_cast<double>(seen - before), verified_rate);
+        report({"put_identical_tcp", rate, "entries/s", goal::at_least, 10 * verified_rate, 0, "",
+                note});
     }
 
     // ---- 2. GET serving over UDP ---------------------------------------------
