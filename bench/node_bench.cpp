@@ -43,6 +43,10 @@ constexpr std::size_t get_sockets = 4;
 constexpr double get_seconds = 4;
 constexpr std::size_t ping_window = 64;
 constexpr double ping_seconds = 3;
+// How often the ingest phases read the node's status. A status gathers a
+// report from each of its ~260 actors: read back to back it is load that no
+// real ingest has (it was, while the node drained, before this period).
+constexpr auto status_period = std::chrono::milliseconds(20);
 
 double steady_seconds(std::int64_t ns) {
     return static_cast<double>(ns) * 1e-9;
@@ -153,7 +157,7 @@ int run_node() {
         const double cpu_before = process_cpu_seconds();
         child_process load(
             {"_load", "tcp", std::to_string(port + 1), (folder.path() / "puts.bin").string(), "1"});
-        std::string output = poll_while(load, node, 20ms, [&](const node_status& status) {
+        std::string output = poll_while(load, node, status_period, [&](const node_status& status) {
             ingest_depths.add(status);
             auto now_entries =
                 static_cast<std::uint64_t>(status.metrics.total("dave_store_entries"));
@@ -180,12 +184,10 @@ int run_node() {
                 entries = now_entries;
                 refused = now_refused;
                 done_at = now_seconds();
-            } else {
-                std::this_thread::sleep_for(5ms);
-                // No progress for a while: something was dropped.
-                if (now_seconds() - done_at > 5)
-                    break;
+            } else if (now_seconds() - done_at > 5) {
+                break; // no progress for a while: something was dropped
             }
+            std::this_thread::sleep_for(status_period);
         }
         const double node_cpu = process_cpu_seconds() - cpu_before;
         auto connected = json_number(output, "connected_ns");
@@ -237,7 +239,7 @@ int run_node() {
         const double cpu_before = process_cpu_seconds();
         child_process load(
             {"_load", "tcp", std::to_string(port + 1), (folder.path() / "puts.bin").string(), "1"});
-        std::string output = poll_while(load, node, 20ms, [&](const node_status& status) {
+        std::string output = poll_while(load, node, status_period, [&](const node_status& status) {
             if (auto now_seen = identical_now(status); now_seen > seen) {
                 seen = now_seen;
                 last_at = now_seconds();
@@ -251,11 +253,10 @@ int run_node() {
             if (auto now_seen = identical_now(*status); now_seen > seen) {
                 seen = now_seen;
                 last_at = now_seconds();
-            } else {
-                std::this_thread::sleep_for(2ms);
-                if (now_seconds() - last_at > 5)
-                    break;
+            } else if (now_seconds() - last_at > 5) {
+                break;
             }
+            std::this_thread::sleep_for(status_period);
         }
         const double node_cpu = process_cpu_seconds() - cpu_before;
         auto connected = json_number(output, "connected_ns");
