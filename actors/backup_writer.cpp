@@ -340,6 +340,11 @@ void backup_writer(caf::blocking_actor* self, backup_setup setup) {
         more = true;
         add_record(self, state, item, std::nullopt);
     };
+    auto on_append_all = [&](append_atom, const std::vector<entry>& items) {
+        more = true;
+        for (const auto& item : items)
+            add_record(self, state, item, std::nullopt);
+    };
     auto on_put = [&](put_atom, const entry& item) {
         more = true;
         waiters = true;
@@ -373,7 +378,7 @@ void backup_writer(caf::blocking_actor* self, backup_setup setup) {
         while (running && !self->mailbox().empty()) {
             more = false;
             self->receive(
-                on_watch, on_append, on_put, on_metrics, on_exit,
+                on_watch, on_append, on_append_all, on_put, on_metrics, on_exit,
                 caf::after(std::chrono::seconds(0)) >> [] {});
             handled = handled || more;
             if (!more)
@@ -402,7 +407,8 @@ void backup_writer(caf::blocking_actor* self, backup_setup setup) {
         const auto wait = std::chrono::duration_cast<std::chrono::milliseconds>(
             std::max(next - steady::now(), steady::duration::zero()));
         self->receive(
-            on_watch, on_append, on_put, on_metrics, on_exit, caf::after(wait) >> [] {});
+            on_watch, on_append, on_append_all, on_put, on_metrics, on_exit,
+            caf::after(wait) >> [] {});
     }
     commit(self, state);
     state.job.reset();

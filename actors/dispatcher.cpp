@@ -76,6 +76,12 @@ struct dispatcher_state {
     bool held_retry_scheduled = false;
     std::uint64_t stream_puts_held_peak = 0; // most frames held at once (status)
     std::vector<credit_source> sources;
+    // Stream PUTs gathered per shard while a batch is routed, sent as one
+    // put_batch per shard when it ends (flush_stream_puts); each batch's
+    // frames share one credit source. `filled`: the shards with some.
+    std::vector<put_batch> stream_puts;
+    std::vector<std::ptrdiff_t> stream_put_sources;
+    std::vector<std::size_t> filled;
     rate_limited_log malformed_log;
     rate_limited_log shed_log;
     std::shared_ptr<spdlog::logger> log = logger_for("dispatch");
@@ -168,21 +174,47 @@ struct origin {
     std::ptrdiff_t source = -1;
 };
 
-// Hands a stream (TCP) PUT to its shard; its credit goes back to the
-// transport once the shard has answered.
+// Sends each shard the stream PUTs gathered for it, as one put_batch
+// answered once; their credits go back to the transport then.
+void flush_stream_puts(self_pointer self) {
+    auto& state = self->state;
+    for (auto index : state.filled) {
+        auto& batch = state.stream_puts[index];
+        const auto count = static_cast<std::uint64_t>(batch.items.size());
+        const auto source = state.stream_put_sources[index];
+        auto done = [self, source, count] {
+            self->state.stream_puts_in_flight -= count;
+            if (source >= 0)
+                self->state.sources[static_cast<std::size_t>(source)].pending += count;
+            flush_credits(self);
+        };
+        self->request(state.links.shards[index], caf::infinite, store_atom_v, std::move(batch))
+            .then([done](std::uint64_t) { done(); }, [done](const caf::error&) { done(); });
+        batch = put_batch{};
+    }
+    state.filled.clear();
+}
+
+// Gathers a stream (TCP) PUT for its shard (sent by flush_stream_puts); its
+// credit goes back to the transport once the shard has answered.
 void send_stream_put(self_pointer self, entry item, const address& peer, std::ptrdiff_t source) {
     auto& state = self->state;
     auto index = shard_index(item.data.public_key, item.data.key, state.links.shards.size());
+    if (state.stream_puts.empty()) {
+        state.stream_puts.resize(state.links.shards.size());
+        state.stream_put_sources.resize(state.links.shards.size(), -1);
+    }
+    auto& batch = state.stream_puts[index];
+    // A batch's credits go back to one source (held frames may mix them).
+    if (!batch.items.empty() && state.stream_put_sources[index] != source)
+        flush_stream_puts(self);
+    if (batch.items.empty())
+        state.filled.push_back(index);
+    state.stream_put_sources[index] = source;
+    batch.items.push_back(std::move(item));
+    batch.sources.push_back(peer);
     ++state.stream_puts_in_flight;
     state.stream_puts_deepest = std::max(state.stream_puts_deepest, state.stream_puts_in_flight);
-    auto done = [self, source] {
-        --self->state.stream_puts_in_flight;
-        if (source >= 0)
-            ++self->state.sources[static_cast<std::size_t>(source)].pending;
-        flush_credits(self);
-    };
-    self->request(state.links.shards[index], caf::infinite, store_atom_v, std::move(item), peer)
-        .then([done](bool) { done(); }, [done](const caf::error&) { done(); });
 }
 
 void schedule_held_retry(self_pointer self) {
@@ -215,6 +247,7 @@ void release_held(self_pointer self, std::int64_t now) {
             state.held_by_source.erase(count);
         send_stream_put(self, std::move(held.item), held.peer, held.credit_source);
     }
+    flush_stream_puts(self);
     state.held_puts = std::move(still);
 }
 
@@ -340,6 +373,7 @@ void route_batch(self_pointer self, datagram_batch& batch, origin from) {
     std::uint64_t credits = 0;
     for (auto& item : batch.items)
         credits += route(self, item, replies, from, now) ? 1 : 0;
+    flush_stream_puts(self);
     if (!replies.items.empty()) {
         state.replies_out += replies.items.size();
         self->send(state.links.writer, send_atom_v, std::move(replies));

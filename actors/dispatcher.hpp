@@ -69,6 +69,8 @@ struct dispatcher_links {
 //       source's PUT bucket (the source being quota_source of the peer: a
 //       connection's port is ephemeral) but are never shed: over the rate
 //       they wait here, keeping their credit, so the listener reads less.
+//       A batch's stream PUTs reach each shard as one put_batch (one
+//       message and one answer per shard per TCP read, not per entry).
 //       A stream frame that is not a PUT is dropped (errc::not_put_over_tcp),
 //       never answered.
 dispatcher_actor spawn_dispatcher(caf::actor_system& system, dispatcher_links links);

@@ -23,6 +23,7 @@ struct shard_state {
     shard_setup setup;
     std::uint64_t puts_stored = 0;
     std::uint64_t puts_refused = 0;
+    std::uint64_t puts_identical = 0; // recognised before any signature check
     std::array<std::uint64_t, 64> refusals_by_code{};
     std::uint64_t gets_served = 0;
     std::uint64_t gets_missed = 0;
@@ -48,40 +49,47 @@ constexpr std::array known_refusals{
     errc::store_full,         errc::older_than_stored,     errc::expired,
     errc::backup_unavailable, errc::source_share_exceeded, errc::owner_share_exceeded};
 
-caf::error refuse(shard_state& state, errc reason) {
+errc count_refusal(shard_state& state, errc reason) {
     ++state.puts_refused;
     ++state.refusals_by_code[static_cast<std::size_t>(reason)];
-    return make_error(reason);
+    return reason;
 }
 
-// Stores a PUT. `durable` (an API put): answered only once the backup
-// writer has written the record (write_and_answer); otherwise (a peer's PUT)
-// answered at once and the record handed to the writer. `source`: the peer
-// the PUT came from; none for the node's own writes.
-caf::result<bool> store_entry(self_pointer self, entry& item, bool durable,
-                              const std::optional<address>& source = std::nullopt) {
-    auto& state = self->state;
+// What became of one PUT in memory: stored, identical to the stored dat
+// (nothing changed), or refused for `error` (counted already).
+struct put_verdict {
+    errc error = errc::none;
+    bool identical = false;
+    bool refused() const noexcept { return error != errc::none; }
+};
+
+// Applies one PUT to the store: the checks, the signature (skipped only for
+// a dat byte-identical to the stored one: re-replication and GET widening
+// resend those constantly, and a map lookup is all they cost), the store's
+// rules. `source`: the peer the PUT came from; none for the node's own writes.
+put_verdict admit(shard_state& state, const entry& item, std::uint64_t now,
+                  const std::optional<address>& source) {
     if (state.setup.backup && !state.backup_writable) {
         if (state.refusal_log.allow())
             state.log->warn("{}: refused dat: backup_unavailable, the backup cannot be written "
                             "({} more since last line)",
                             state.tag, state.refusal_log.take_suppressed());
-        return refuse(state, errc::backup_unavailable);
+        return {count_refusal(state, errc::backup_unavailable)};
     }
-    auto now = state.setup.wall_clock_ms();
     if (auto size_error = check_sizes(item.data); size_error != errc::none)
-        return refuse(state, size_error);
-    if (state.store->needs_verification(item.data)) {
-        auto verdict = verify_dat(item.data, now, state.setup.min_work, state.setup.config.ttl_ms);
-        if (verdict != errc::none) {
-            if (state.refusal_log.allow())
-                state.log->warn("{}: refused dat: {} ({} more since last line)", state.tag,
-                                to_string(verdict), state.refusal_log.take_suppressed());
-            return refuse(state, verdict);
-        }
+        return {count_refusal(state, size_error)};
+    if (state.store->holds_identical(item.data)) {
+        ++state.puts_identical;
+        return {errc::none, true};
+    }
+    auto verdict = verify_dat(item.data, now, state.setup.min_work, state.setup.config.ttl_ms);
+    if (verdict != errc::none) {
+        if (state.refusal_log.allow())
+            state.log->warn("{}: refused dat: {} ({} more since last line)", state.tag,
+                            to_string(verdict), state.refusal_log.take_suppressed());
+        return {count_refusal(state, verdict)};
     }
     auto outcome = state.store->put(item, now, source);
-    const bool identical = outcome.status == put_status::identical;
     if (outcome.status == put_status::refused_source_share ||
         outcome.status == put_status::refused_owner_share) {
         if (state.share_log.allow())
@@ -91,10 +99,27 @@ caf::result<bool> store_entry(self_pointer self, entry& item, bool durable,
                             source ? to_string(*source) : std::string("this node"),
                             state.share_log.take_suppressed());
     }
-    if (!identical && !outcome.stored())
-        return refuse(state, outcome.error());
-    if (!identical)
-        ++state.puts_stored;
+    // holds_identical said no, so put finds no identical dat; were the two
+    // ever to disagree, identical is still no refusal.
+    if (outcome.status == put_status::identical)
+        return {errc::none, true};
+    if (!outcome.stored())
+        return {count_refusal(state, outcome.error())};
+    ++state.puts_stored;
+    return {};
+}
+
+// Stores a PUT. `durable` (an API put): answered only once the backup
+// writer has written the record (write_and_answer); otherwise (a peer's PUT)
+// answered at once and the record handed to the writer. `source`: the peer
+// the PUT came from; none for the node's own writes.
+caf::result<bool> store_entry(self_pointer self, entry& item, bool durable,
+                              const std::optional<address>& source = std::nullopt) {
+    auto& state = self->state;
+    const auto verdict = admit(state, item, state.setup.wall_clock_ms(), source);
+    if (verdict.refused())
+        return make_error(verdict.error);
+    const bool identical = verdict.identical;
     if (!state.setup.backup)
         return !identical;
     if (!durable) {
@@ -109,6 +134,33 @@ caf::result<bool> store_entry(self_pointer self, entry& item, bool durable,
         .then([promise, identical](bool) mutable { promise.deliver(!identical); },
               [promise](const caf::error& error) mutable { promise.deliver(error); });
     return promise;
+}
+
+// Stores a batch of peers' PUTs (one dispatcher's frames for this shard) as
+// store_entry would one by one, and hands the stored ones to the backup
+// writer in one message. Answers how many were stored.
+std::uint64_t store_batch(self_pointer self, put_batch& batch) {
+    auto& state = self->state;
+    const auto now = state.setup.wall_clock_ms();
+    std::vector<entry> stored;
+    std::uint64_t count = 0;
+    const std::size_t sources = batch.sources.size();
+    for (std::size_t i = 0; i < batch.items.size(); ++i) {
+        std::optional<address> source;
+        if (i < sources)
+            source = batch.sources[i];
+        const auto verdict = admit(state, batch.items[i], now, source);
+        if (verdict.refused() || verdict.identical)
+            continue;
+        ++count;
+        if (state.setup.backup)
+            stored.push_back(std::move(batch.items[i]));
+    }
+    if (stored.size() == 1)
+        self->send(state.setup.backup, append_atom_v, std::move(stored.front()));
+    else if (!stored.empty())
+        self->send(state.setup.backup, append_atom_v, std::move(stored));
+    return count;
 }
 
 shard_actor::behavior_type shard(self_pointer self, shard_setup setup) {
@@ -127,6 +179,7 @@ shard_actor::behavior_type shard(self_pointer self, shard_setup setup) {
         [=](store_atom, entry& item, const address& source) {
             return store_entry(self, item, false, source);
         },
+        [=](store_atom, put_batch& batch) -> std::uint64_t { return store_batch(self, batch); },
         [=](put_atom, entry& item) { return store_entry(self, item, true); },
         [=](writable_atom, bool writable) { self->state.backup_writable = writable; },
         [=](restore_atom, std::vector<entry>& items) {
@@ -181,6 +234,9 @@ shard_actor::behavior_type shard(self_pointer self, shard_setup setup) {
             report.gauge("dave_store_capacity_bytes", "Store capacity in bytes.",
                          static_cast<std::int64_t>(state.store->capacity_bytes()));
             report.counter("dave_puts_accepted_total", "Entries stored.", state.puts_stored);
+            report.counter("dave_puts_identical_total",
+                           "PUTs of a dat identical to the stored one (no signature check).",
+                           state.puts_identical);
             add_counts_by_code(report, "dave_puts_refused_total", "Entries refused, by reason.",
                                "reason", state.refusals_by_code, known_refusals,
                                [](errc code) { return to_string(code); });

@@ -1,6 +1,6 @@
 // A shard actor owns one shard_store: it verifies and stores PUTs (skipping
-// the signature check for entries identical to, or not newer than, the stored
-// one), serves GETs, expires old entries, recomputes replica sets, and hands
+// the signature check only for a dat byte-identical to the stored one: any
+// other, even one refused as not newer, is verified), serves GETs, expires old entries, recomputes replica sets, and hands
 // every accepted entry to the backup writer. Verification happens here so that
 // all cores verify in parallel.
 #pragma once

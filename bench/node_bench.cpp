@@ -3,6 +3,9 @@
 //   1. verified PUT ingest through TCP (frames of pre-made valid dats),
 //      against the verify-bound limit (cores × libsodium verifications/s per
 //      core with every core busy) measured just before and just after;
+//   1b. the same frames again: every dat identical to the stored one, which
+//      the node recognises before any signature check (target: 10x the
+//      verified rate of 1);
 //   2. UDP GET serving from the loaded store, many GETs in flight;
 //   3. PING/PONG handling, against all cores' Ed25519 sign rate (the peer
 //      manager hands PONGs to signers on every core while PINGs queue up);
@@ -41,6 +44,10 @@ constexpr double get_seconds = 4;
 constexpr std::size_t ping_window = 64;
 constexpr double ping_seconds = 3;
 constexpr double ping_target_ratio = 0.8; // of all cores' Ed25519 signs/s
+// How often the ingest phases read the node's status. A status gathers a
+// report from each of its ~260 actors: read back to back it is load that no
+// real ingest has (it was, while the node drained, before this period).
+constexpr auto status_period = std::chrono::milliseconds(20);
 
 double steady_seconds(std::int64_t ns) {
     return static_cast<double>(ns) * 1e-9;
@@ -145,11 +152,12 @@ int run_node() {
     // ---- 1. PUT ingest over TCP ----------------------------------------------
     double done_at = 0;
     std::uint64_t entries = 0, refused = 0;
+    double verified_rate = 0;
     {
         const double cpu_before = process_cpu_seconds();
         child_process load(
             {"_load", "tcp", std::to_string(port + 1), (folder.path() / "puts.bin").string(), "1"});
-        std::string output = poll_while(load, node, 20ms, [&](const node_status& status) {
+        std::string output = poll_while(load, node, status_period, [&](const node_status& status) {
             ingest_depths.add(status);
             auto now_entries =
                 static_cast<std::uint64_t>(status.metrics.total("dave_store_entries"));
@@ -176,12 +184,10 @@ int run_node() {
                 entries = now_entries;
                 refused = now_refused;
                 done_at = now_seconds();
-            } else {
-                std::this_thread::sleep_for(5ms);
-                // No progress for a while: something was dropped.
-                if (now_seconds() - done_at > 5)
-                    break;
+            } else if (now_seconds() - done_at > 5) {
+                break; // no progress for a while: something was dropped
             }
+            std::this_thread::sleep_for(status_period);
         }
         const double node_cpu = process_cpu_seconds() - cpu_before;
         auto connected = json_number(output, "connected_ns");
@@ -192,6 +198,7 @@ int run_node() {
         }
         const double seconds = done_at - steady_seconds(static_cast<std::int64_t>(*connected));
         const double rate = static_cast<double>(entries) / seconds;
+        verified_rate = rate;
         const core_rate verify_after = verify_rate(2000ms);
         const double limit = (verify_before.total() + verify_after.total()) / 2;
         report({"verify_limit", limit, "verifications/s", goal::none, 0, 0, "",
@@ -216,6 +223,58 @@ int run_node() {
                       verify_before.cores, per_cpu);
         report({"put_ingest_cpu_efficiency", efficiency, "", goal::at_least, ingest_target_ratio, 0,
                 "", note});
+    }
+
+    // ---- 1b. identical PUTs over TCP -----------------------------------------
+    // Re-replication and GET widening resend byte-identical dats: the same
+    // frames again, each recognised by a lookup, none verified or stored.
+    {
+        auto identical_now = [](const node_status& status) {
+            return static_cast<std::uint64_t>(status.metrics.total("dave_puts_identical_total"));
+        };
+        auto first = node.status();
+        const std::uint64_t before = first ? identical_now(*first) : 0;
+        std::uint64_t seen = before;
+        double last_at = 0;
+        const double cpu_before = process_cpu_seconds();
+        child_process load(
+            {"_load", "tcp", std::to_string(port + 1), (folder.path() / "puts.bin").string(), "1"});
+        std::string output = poll_while(load, node, status_period, [&](const node_status& status) {
+            if (auto now_seen = identical_now(status); now_seen > seen) {
+                seen = now_seen;
+                last_at = now_seconds();
+            }
+        });
+        const auto deadline = steady::now() + 60s;
+        while (seen - before < ingest_count && steady::now() < deadline) {
+            auto status = node.status();
+            if (!status)
+                break;
+            if (auto now_seen = identical_now(*status); now_seen > seen) {
+                seen = now_seen;
+                last_at = now_seconds();
+            } else if (now_seconds() - last_at > 5) {
+                break;
+            }
+            std::this_thread::sleep_for(status_period);
+        }
+        const double node_cpu = process_cpu_seconds() - cpu_before;
+        auto connected = json_number(output, "connected_ns");
+        if (!connected || seen == before) {
+            std::fprintf(stderr, "node bench: the identical TCP load failed:\n%s\n",
+                         output.c_str());
+            return 1;
+        }
+        const double seconds = last_at - steady_seconds(static_cast<std::int64_t>(*connected));
+        const double rate = static_cast<double>(seen - before) / seconds;
+        char note[240];
+        std::snprintf(note, sizeof note,
+                      "%" PRIu64 " of %zu recognised as identical in %.2f s, %.1f us CPU each; "
+                      "target 10x the verified ingest (%.0f/s)",
+                      seen - before, ingest_count, seconds,
+                      1e6 * node_cpu / static_cast<double>(seen - before), verified_rate);
+        report({"put_identical_tcp", rate, "entries/s", goal::at_least, 10 * verified_rate, 0, "",
+                note});
     }
 
     // ---- 2. GET serving over UDP ---------------------------------------------

@@ -58,6 +58,9 @@ template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, datagram_batch& x) {
     return f(caf::meta::type_name("datagram_batch"), x.items);
 }
+template <class Inspector> typename Inspector::result_type inspect(Inspector& f, put_batch& x) {
+    return f(caf::meta::type_name("put_batch"), x.items, x.sources);
+}
 template <class Inspector> typename Inspector::result_type inspect(Inspector& f, peer_info& x) {
     return f(caf::meta::type_name("peer_info"), x.id, x.endpoint, x.reliability);
 }

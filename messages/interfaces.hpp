@@ -106,6 +106,9 @@ using shard_actor = caf::typed_actor<
     caf::replies_to<store_atom, entry>::with<bool>,
     // dispatcher -> shard: a PUT from that peer (its source is held to its share).
     caf::replies_to<store_atom, entry, address>::with<bool>,
+    // dispatcher -> shard: a TCP read's PUTs for this shard, each from its
+    // peer; answered once, with how many were stored (refusals are counted).
+    caf::replies_to<store_atom, put_batch>::with<std::uint64_t>,
     // node -> shard: an API put; answered once the backup writer wrote it
     // (errc::backup_unavailable if it cannot).
     caf::replies_to<put_atom, entry>::with<bool>,
@@ -131,6 +134,8 @@ using backup_writer_actor = caf::typed_actor<
     caf::reacts_to<watch_atom>,
     // shard -> writer: a peer's entry to append; not answered.
     caf::reacts_to<append_atom, entry>,
+    // shard -> writer: the entries a batch of peers' PUTs stored; not answered.
+    caf::reacts_to<append_atom, std::vector<entry>>,
     // shard -> writer: an API put's entry; answered once written (and
     // fdatasynced with fsync on), or errc::backup_unavailable.
     caf::replies_to<put_atom, entry>::with<bool>,

@@ -44,6 +44,7 @@ CAF_ADD_TYPE_ID(dave, (dave::peer_row))
 CAF_ADD_TYPE_ID(dave, (std::vector<dave::peer_row>))
 CAF_ADD_TYPE_ID(dave, (dave::find_nodes_message))
 CAF_ADD_TYPE_ID(dave, (dave::nodes_message))
+CAF_ADD_TYPE_ID(dave, (dave::put_batch))
 
 CAF_END_TYPE_ID_BLOCK(dave)
 

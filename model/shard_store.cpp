@@ -204,9 +204,13 @@ share_verdict shard_store::judge_share(const dat& value, const std::optional<add
     return judge_displacement(change, source_limit_, owner_limit_);
 }
 
-bool shard_store::needs_verification(const dat& value) const {
+bool shard_store::holds_identical(const dat& value) const {
     const stored_entry* stored = lookup(value.public_key, value.key);
-    return stored == nullptr || value.time_ms > stored->time_ms();
+    // The time is in the stored header: most different dats differ there.
+    if (stored == nullptr || stored->time_ms() != value.time_ms)
+        return false;
+    scratch_.clear();
+    return encode_dat(value, scratch_) == errc::none && stored->has_dat(scratch_);
 }
 
 found_entry shard_store::find(const public_key_bytes& public_key, byte_span key) const {

@@ -130,10 +130,13 @@ public:
     put_outcome put(const entry& item, std::uint64_t now_ms,
                     const std::optional<address>& source = std::nullopt);
 
-    // False when the outcome of putting `value` does not depend on whether it
-    // verifies (identical to, or not newer than, the stored one), so the
-    // caller can skip the signature check.
-    bool needs_verification(const dat& value) const;
+    // True when the store holds exactly this dat, byte for byte (its replica
+    // set aside): putting it again changes nothing, so the caller may skip
+    // the signature check. Costs an index lookup, and only when the key is
+    // stored, one encoding into a reused buffer and a memcmp. A dat that
+    // differs in any byte (another signature, value or time) is not held and
+    // must be verified, even when it would be refused as not newer.
+    bool holds_identical(const dat& value) const;
 
     found_entry find(const public_key_bytes& public_key, byte_span key) const;
     // Appends the GET_ACK message carrying the stored entry to `out` (the

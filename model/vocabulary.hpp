@@ -22,6 +22,14 @@ struct datagram_batch {
     std::vector<datagram> items;
 };
 
+// Peers' PUTs a dispatcher hands one shard in one message: the frames of one
+// TCP read that belong to the shard, so a shard is asked once per read, not
+// once per entry. sources[i] is the peer items[i] came from.
+struct put_batch {
+    std::vector<entry> items;
+    std::vector<address> sources;
+};
+
 // An active peer as the peer manager reports it.
 struct peer_info {
     std::uint64_t id = 0;

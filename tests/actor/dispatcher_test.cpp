@@ -43,7 +43,9 @@ address make_address(std::uint8_t n) {
 // What a stand-in shard saw, and the answers it holds back.
 struct shard_log {
     std::vector<caf::typed_response_promise<bool>> held;
-    std::size_t stores = 0;
+    std::vector<caf::typed_response_promise<std::uint64_t>> held_batches;
+    std::size_t stores = 0;  // PUTs, alone or in batches
+    std::size_t batches = 0; // put_batch messages
     std::size_t serves = 0;
     std::vector<int> order;       // 0 store, 1 serve, in arrival order
     std::vector<address> sources; // of each PUT, in arrival order
@@ -61,6 +63,18 @@ caf::behavior holding_shard(caf::event_based_actor* self, std::shared_ptr<shard_
             log->held.push_back(promise);
             return promise;
         },
+        [=](store_atom, put_batch& batch) -> caf::result<std::uint64_t> {
+            ++log->batches;
+            for (std::size_t i = 0; i < batch.items.size(); ++i) {
+                ++log->stores;
+                log->order.push_back(0);
+                log->sources.push_back(batch.sources.at(i));
+                log->keys.push_back(batch.items[i].data.key);
+            }
+            auto promise = self->make_response_promise<std::uint64_t>();
+            log->held_batches.push_back(promise);
+            return promise;
+        },
         [=](serve_atom, const address&, const get_message&) {
             ++log->serves;
             log->order.push_back(1);
@@ -69,6 +83,9 @@ caf::behavior holding_shard(caf::event_based_actor* self, std::shared_ptr<shard_
             for (auto& promise : log->held)
                 promise.deliver(true);
             log->held.clear();
+            for (auto& promise : log->held_batches)
+                promise.deliver(std::uint64_t{1});
+            log->held_batches.clear();
         },
     };
 }
@@ -120,8 +137,10 @@ struct fixture : test_coordinator_fixture<node_test_config> {
     // Held answers keep the shards and the dispatcher referring to each
     // other: end them explicitly, or the system would wait for them forever.
     ~fixture() {
-        for (auto& log : shard_logs)
+        for (auto& log : shard_logs) {
             log->held.clear();
+            log->held_batches.clear();
+        }
         std::vector<caf::actor> all = shards;
         all.insert(all.end(), {peer_manager, writer});
         if (dispatcher)
@@ -346,6 +365,36 @@ CAF_TEST(stream PUTs are never shed and are credited once their shard answers) {
     // A UDP PUT meanwhile still finds the UDP credit free.
     deliver({put(2, 0)});
     CAF_CHECK_EQUAL(shard_logs[2]->stores, 1u);
+}
+
+CAF_TEST(a TCP reads PUTs reach each shard in one message answered once for all their credits) {
+    start(unlimited());
+    auto relay = spawn_relay();
+    self->send(
+        relay, inbound_atom_v,
+        datagram_batch{{put(0, 0, 1), put(1, 0, 2), put(0, 1, 1), put(0, 2, 3), put(1, 1, 2)}});
+    sched.run();
+    CAF_CHECK_EQUAL(shard_logs[0]->batches, 1u);
+    CAF_CHECK_EQUAL(shard_logs[0]->stores, 3u);
+    CAF_CHECK_EQUAL(shard_logs[1]->batches, 1u);
+    CAF_CHECK_EQUAL(shard_logs[1]->stores, 2u);
+    // In arrival order, each with the peer it came from.
+    CAF_REQUIRE_EQUAL(shard_logs[0]->keys.size(), 3u);
+    for (int nth = 0; nth < 3; ++nth)
+        CAF_CHECK(shard_logs[0]->keys[static_cast<std::size_t>(nth)] == key_on(0, nth));
+    CAF_CHECK(shard_logs[0]->sources[2] == make_address(3));
+    CAF_CHECK(shard_logs[1]->sources[1] == make_address(2));
+    auto waiting = [&] {
+        return static_cast<std::uint64_t>(
+            status().total("dave_puts_waiting", {{"transport", "tcp"}}));
+    };
+    CAF_CHECK_EQUAL(waiting(), 5u);
+    CAF_CHECK_EQUAL(listener_log->credits, 0u);
+    // One answer per shard returns the credit of every frame it carried.
+    answer_all();
+    CAF_CHECK_EQUAL(listener_log->credits, 5u);
+    CAF_CHECK_EQUAL(waiting(), 0u);
+    CAF_CHECK_EQUAL(routed(status(), "put"), 5u);
 }
 
 CAF_TEST(stream frames other than PUTs are dropped and never answered) {

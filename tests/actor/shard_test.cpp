@@ -57,15 +57,19 @@ struct shard_counts {
     std::uint64_t puts_stored = 0;
     std::uint64_t puts_refused = 0;
     std::map<std::string, std::int64_t> put_refusals;
+    std::uint64_t puts_identical = 0;
 };
 
 shard_counts counts_of(const metric_report& report) {
     auto count = [&](const char* family) {
         return static_cast<std::uint64_t>(report.total(family));
     };
-    return {count("dave_store_entries"), count("dave_store_used_bytes"),
-            count("dave_puts_accepted_total"), count("dave_puts_refused_total"),
-            report.by_label("dave_puts_refused_total", "reason")};
+    return {count("dave_store_entries"),
+            count("dave_store_used_bytes"),
+            count("dave_puts_accepted_total"),
+            count("dave_puts_refused_total"),
+            report.by_label("dave_puts_refused_total", "reason"),
+            count("dave_puts_identical_total")};
 }
 
 std::string name_of(errc code) {
@@ -89,6 +93,9 @@ caf::behavior recording_backup(caf::event_based_actor*, std::shared_ptr<std::vec
                                std::shared_ptr<bool> full) {
     return {
         [=](append_atom, const entry& item) { out->push_back(item); },
+        [=](append_atom, const std::vector<entry>& items) {
+            out->insert(out->end(), items.begin(), items.end());
+        },
         [=](put_atom, const entry& item) -> caf::result<bool> {
             if (*full)
                 return make_error(errc::backup_unavailable);
@@ -315,22 +322,90 @@ CAF_TEST(a newer dat replaces the stored one and an older one is refused) {
     CAF_CHECK_EQUAL(st.puts_refused, 2u);
 }
 
-CAF_TEST(a dat that is not newer is refused without verification) {
+CAF_TEST(a dat that differs from the stored one is verified even when it is not newer) {
     start();
     auto keys = keys_for(1);
     auto stored = signed_dat(keys, "k", "stored", base_time + 1000);
     require_stored(stored);
-    // An older dat with a broken signature: the outcome does not depend on
-    // the signature, so it is refused as older, not as a bad signature.
+    // Only a byte-identical dat skips the signature check: an older one with
+    // a broken signature is verified and refused for it, not as older.
     auto older = signed_dat(keys, "k", "older", base_time);
     older.value = text_bytes("tampered");
-    check_refused(older, errc::older_than_stored);
+    check_refused(older, errc::bad_signature);
+    // The same key and time, one value byte changed: verified, refused.
+    auto same_time = stored;
+    same_time.value.back() ^= 0x01;
+    check_refused(same_time, errc::bad_signature);
+    // The same key and time, one signature byte changed: the work no longer
+    // matches it, which the verification sees first.
+    same_time = stored;
+    same_time.signature[10] ^= 0x01;
+    check_refused(same_time, errc::work_mismatch);
     // A newer one with a broken signature must be verified and refused.
     auto newer = signed_dat(keys, "k", "newer", base_time + 2000);
     newer.value = text_bytes("tampered");
     check_refused(newer, errc::bad_signature);
+    // The stored dat itself: recognised without a check, nothing changes.
+    auto reply = store(stored);
+    CAF_REQUIRE(reply.stored.has_value());
+    CAF_CHECK(!*reply.stored);
     CAF_CHECK(get(stored)->data == stored);
     CAF_CHECK_EQUAL(appended->size(), 1u);
+    auto st = status();
+    CAF_CHECK_EQUAL(st.puts_refused, 4u);
+    CAF_CHECK_EQUAL(st.puts_identical, 1u);
+}
+
+CAF_TEST(a batch of peers PUTs is stored in one message and answered once) {
+    start();
+    auto keys = keys_for(1);
+    auto before = signed_dat(keys, "old", "already here", base_time);
+    require_stored(before);
+    put_batch batch;
+    auto add = [&](const dat& value, std::uint8_t peer) {
+        batch.items.push_back(as_entry(value));
+        batch.sources.push_back(make_address(peer));
+    };
+    auto a = signed_dat(keys, "a", "1", base_time);
+    auto b = signed_dat(keys, "b", "2", base_time);
+    auto c = signed_dat(keys_for(2), "c", "3", base_time);
+    auto bad = signed_dat(keys, "bad", "4", base_time);
+    bad.value = text_bytes("tampered");
+    add(a, 1);
+    add(before, 1); // identical to the stored one
+    add(bad, 2);
+    add(b, 2);
+    add(a, 3); // identical to one earlier in the same batch
+    add(c, 3);
+    auto reply = ask<std::uint64_t>(store_atom_v, batch);
+    CAF_REQUIRE(reply.value.has_value());
+    CAF_CHECK_EQUAL(*reply.value, 3u);
+    for (const auto& value : {a, b, c, before}) {
+        auto found = get(value);
+        CAF_REQUIRE(found.has_value());
+        CAF_CHECK(found->data == value);
+    }
+    CAF_CHECK(!get(bad).has_value());
+    // One append for the three stored, in batch order, after the first.
+    CAF_REQUIRE_EQUAL(appended->size(), 4u);
+    CAF_CHECK((*appended)[1].data == a);
+    CAF_CHECK((*appended)[2].data == b);
+    CAF_CHECK((*appended)[3].data == c);
+    auto st = status();
+    CAF_CHECK_EQUAL(st.entries, 4u);
+    CAF_CHECK_EQUAL(st.puts_stored, 4u);
+    CAF_CHECK_EQUAL(st.puts_refused, 1u);
+    CAF_CHECK_EQUAL(st.put_refusals[name_of(errc::bad_signature)], 1);
+    CAF_CHECK_EQUAL(st.puts_identical, 2u);
+    // While the backup is unwritable a batch is refused whole, unstored.
+    caf::anon_send(shard, writable_atom_v, false);
+    sched.run();
+    batch = {};
+    add(signed_dat(keys, "late", "5", base_time), 4);
+    reply = ask<std::uint64_t>(store_atom_v, batch);
+    CAF_REQUIRE(reply.value.has_value());
+    CAF_CHECK_EQUAL(*reply.value, 0u);
+    CAF_CHECK_EQUAL(status().put_refusals[name_of(errc::backup_unavailable)], 1);
 }
 
 CAF_TEST(invalid dats are refused and not stored) {

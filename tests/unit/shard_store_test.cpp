@@ -93,14 +93,15 @@ TEST_CASE("a newer time replaces, an older one is refused, the same dat is a no-
 
     entry newer = make_entry(7, "k", now - 1000, "a longer value");
     newer.replicas = {1, 2, 3, 4, 5};
-    CHECK(store.needs_verification(newer.data));
+    CHECK_FALSE(store.holds_identical(newer.data));
     CHECK(store.put(newer, now).status == put_status::replaced);
     CHECK(*store.find(newer.data.public_key, newer.data.key) == newer);
     CHECK(store.size() == 1);
     CHECK(store.used_bytes() == stored_size(newer));
 
     SUBCASE("older is refused") {
-        CHECK_FALSE(store.needs_verification(first.data));
+        // Older, so refused; but not identical: it must still be verified.
+        CHECK_FALSE(store.holds_identical(first.data));
         const put_outcome outcome = store.put(first, now);
         CHECK(outcome.status == put_status::refused_older);
         CHECK(outcome.error() == errc::older_than_stored);
@@ -109,14 +110,14 @@ TEST_CASE("a newer time replaces, an older one is refused, the same dat is a no-
     SUBCASE("identical is a no-op, whatever replicas it carries") {
         entry again = newer;
         again.replicas = {};
-        CHECK_FALSE(store.needs_verification(again.data));
+        CHECK(store.holds_identical(again.data));
         CHECK(store.put(again, now).status == put_status::identical);
         CHECK(store.find(newer.data.public_key, newer.data.key)->replicas == newer.replicas);
     }
     SUBCASE("same time, other content: the stored one stays") {
         entry rival = newer;
         rival.data.value = as_bytes("rival");
-        CHECK_FALSE(store.needs_verification(rival.data));
+        CHECK_FALSE(store.holds_identical(rival.data));
         CHECK(store.put(rival, now).status == put_status::refused_older);
         CHECK(*store.find(newer.data.public_key, newer.data.key) == newer);
     }
@@ -126,6 +127,40 @@ TEST_CASE("a newer time replaces, an older one is refused, the same dat is a no-
         CHECK(store.put(std::move(newest), now).status == put_status::replaced);
         CHECK(*store.find(copy.data.public_key, copy.data.key) == copy);
     }
+}
+
+TEST_CASE("holds_identical: only the very same bytes, never a dat that differs in one") {
+    shard_store store(roomy());
+    entry item = make_entry(9, "key", now - 1000, "a value of some length");
+    for (std::size_t i = 0; i < item.data.salt.size(); ++i)
+        item.data.salt[i] = static_cast<std::uint8_t>(i * 7 + 1);
+    for (std::size_t i = 0; i < item.data.signature.size(); ++i)
+        item.data.signature[i] = static_cast<std::uint8_t>(i * 3 + 5);
+    for (std::size_t i = 0; i < item.data.work.size(); ++i)
+        item.data.work[i] = static_cast<std::uint8_t>(i + 11);
+    CHECK_FALSE(store.holds_identical(item.data)); // nothing stored yet
+    REQUIRE(store.put(item, now).status == put_status::stored_new);
+    CHECK(store.holds_identical(item.data));
+    entry relabelled = item;
+    relabelled.replicas = {4, 5, 6};
+    CHECK(store.holds_identical(relabelled.data)); // the replica set is no part of the dat
+
+    // Every single-byte change of the encoded dat that still decodes is
+    // another dat: never recognised as the stored one.
+    bytes encoded;
+    REQUIRE(encode_dat(item.data, encoded) == errc::none);
+    std::size_t tried = 0;
+    for (std::size_t at = 0; at < encoded.size(); ++at) {
+        bytes changed = encoded;
+        changed[at] ^= 0x01;
+        auto decoded = decode_dat(changed);
+        if (!decoded)
+            continue; // a length byte: not a dat at all
+        ++tried;
+        CHECK_MESSAGE(!store.holds_identical(*decoded), "byte ", at, " changed");
+    }
+    CHECK(tried + 4 >= encoded.size());      // all but (at most) the length fields
+    CHECK(store.holds_identical(item.data)); // the scratch reuse left nothing behind
 }
 
 TEST_CASE("priority: closer and younger is higher, expired is zero") {
