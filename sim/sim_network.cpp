@@ -9,7 +9,6 @@
 
 #include "codec/codec.hpp"
 #include "codec/op_name.hpp"
-#include "model/address_hash.hpp"
 #include "model/metrics.hpp"
 #include "model/peer_table.hpp"
 #include "model/shard_routing.hpp"
@@ -28,6 +27,9 @@ struct node_slot {
     std::size_t next_dispatcher = 0;
     bool alive = false;
     bool hostile = false;
+    // Datagrams and frames due at this tick, gathered into one message each.
+    datagram_batch due_datagrams;
+    datagram_batch due_frames;
 };
 
 struct in_flight {
@@ -43,7 +45,8 @@ struct network_state {
     partition_schedule partitions;
     traffic_counters counters;
     std::vector<node_slot> nodes;
-    std::unordered_map<address, std::uint32_t, address_hash> by_address;
+    std::vector<std::uint32_t> sybil_nodes; // sybil number -> node index
+    std::vector<std::uint32_t> due_targets; // nodes with something due this tick
     delivery_queue<in_flight> queue;
     std::set<sim_time> wakeups; // pending net_tick messages
     // entry hash -> nodes handed the entry (appended in order, no duplicates)
@@ -74,6 +77,23 @@ node_slot* slot_of(network_state& state, std::uint32_t index) {
 bool alive(network_state& state, std::uint32_t index) {
     auto* slot = slot_of(state, index);
     return slot && slot->alive;
+}
+
+constexpr std::uint32_t no_node = UINT32_MAX;
+
+// The node at `endpoint` (attached, alive or not), by arithmetic on the
+// address (sim_addresses.hpp); no_node for any other address.
+std::uint32_t node_at(const network_state& state, const address& endpoint) {
+    auto decoded = decode_sim_address(endpoint);
+    if (!decoded)
+        return no_node;
+    std::uint32_t index = decoded->number;
+    if (decoded->kind == sim_address_kind::sybil)
+        index = decoded->number < state.sybil_nodes.size() ? state.sybil_nodes[decoded->number]
+                                                           : no_node;
+    if (index >= state.nodes.size() || state.nodes[index].endpoint != endpoint)
+        return no_node;
+    return index;
 }
 
 void add_hint(network_state& state, std::uint64_t hash, std::uint32_t node) {
@@ -143,12 +163,11 @@ void send_datagrams(self_pointer self, std::uint32_t from, datagram_batch& batch
             rewrite_hostile(item.payload))
             ++state.hostile_rewrites;
         state.counters.on_send(from, op_byte(item.payload), item.payload.size());
-        auto target = state.by_address.find(item.peer);
-        if (target == state.by_address.end() || !alive(state, target->second)) {
+        const auto to = node_at(state, item.peer);
+        if (to == no_node || !alive(state, to)) {
             state.counters.on_drop(drop_reason::unreachable);
             continue;
         }
-        const auto to = target->second;
         if (!state.partitions.reachable(from, to, now)) {
             state.counters.on_drop(drop_reason::partitioned);
             continue;
@@ -182,17 +201,15 @@ std::uint32_t send_frames(self_pointer self, std::uint32_t from, const entry& it
     const auto now = now_of(self);
     std::uint32_t written = 0;
     for (const auto& target : targets) {
-        auto found = state.by_address.find(target);
+        const auto to = node_at(state, target);
         // A connection to a node that is gone or cut off fails: nothing is sent.
-        if (found == state.by_address.end() || !alive(state, found->second) ||
-            !state.partitions.reachable(from, found->second, now)) {
+        if (to == no_node || !alive(state, to) || !state.partitions.reachable(from, to, now)) {
             state.counters.on_frame_failed();
             continue;
         }
         ++written;
         state.counters.on_frame_sent(from, encoded->size() + 2);
-        enqueue(self, state.link->stream_arrival(now),
-                in_flight{found->second, from, true, *encoded});
+        enqueue(self, state.link->stream_arrival(now), in_flight{to, from, true, *encoded});
     }
     schedule_wakeup(self, now);
     return written;
@@ -203,9 +220,8 @@ void deliver_due(self_pointer self) {
     const auto now = now_of(self);
     state.wakeups.erase(state.wakeups.begin(), state.wakeups.upper_bound(now));
     // One batch per destination and path (datagrams, or stream frames, which
-    // the dispatcher takes as TCP frames: not rate-limited, credited back).
-    std::vector<std::uint64_t> order;
-    std::unordered_map<std::uint64_t, datagram_batch> batches;
+    // the dispatcher takes as TCP frames: not rate-limited, credited back),
+    // gathered in the destination's slot; due_targets keeps first-seen order.
     state.queue.pop_due(now, [&](sim_time, in_flight item) {
         auto* target = slot_of(state, item.to);
         if (!target || !target->alive || target->dispatchers.empty()) {
@@ -235,20 +251,28 @@ void deliver_due(self_pointer self) {
                                  item.to);
             }
         }
-        const std::uint64_t key = (std::uint64_t{item.to} << 1) | (item.frame ? 1 : 0);
-        auto [it, fresh] = batches.try_emplace(key);
-        if (fresh)
-            order.push_back(key);
-        it->second.items.push_back({state.nodes[item.from].endpoint, std::move(item.payload)});
+        auto& batch = item.frame ? target->due_frames : target->due_datagrams;
+        if (target->due_frames.items.empty() && target->due_datagrams.items.empty())
+            state.due_targets.push_back(item.to);
+        batch.items.push_back({state.nodes[item.from].endpoint, std::move(item.payload)});
     });
-    for (auto key : order) {
-        auto& target = state.nodes[key >> 1];
-        auto& dispatcher = target.dispatchers[target.next_dispatcher++ % target.dispatchers.size()];
-        if (key & 1)
-            self->send(dispatcher, inbound_atom_v, std::move(batches[key]), true);
-        else
-            self->send(dispatcher, inbound_atom_v, std::move(batches[key]));
+    // Datagrams before frames for each node, nodes in the order first seen.
+    for (auto to : state.due_targets) {
+        auto& target = state.nodes[to];
+        for (bool frames : {false, true}) {
+            auto& batch = frames ? target.due_frames : target.due_datagrams;
+            if (batch.items.empty())
+                continue;
+            auto& dispatcher =
+                target.dispatchers[target.next_dispatcher++ % target.dispatchers.size()];
+            if (frames)
+                self->send(dispatcher, inbound_atom_v, std::move(batch), true);
+            else
+                self->send(dispatcher, inbound_atom_v, std::move(batch));
+            batch.items.clear(); // moved-from: empty again, ready for the next tick
+        }
     }
+    state.due_targets.clear();
     schedule_wakeup(self, now);
 }
 
@@ -269,12 +293,20 @@ network_impl::behavior_type network(self_pointer self, network_setup setup) {
         // listener; the simulated stream does not bound frames in flight.
         [=](credit_atom, std::uint64_t) {},
         [=](net_attach_atom, std::uint32_t index, const address& endpoint) {
-            auto& nodes = self->state.nodes;
-            if (index >= nodes.size())
-                nodes.resize(index + 1);
-            nodes[index].endpoint = endpoint;
-            nodes[index].alive = true;
-            self->state.by_address[endpoint] = index;
+            auto& state = self->state;
+            auto decoded = decode_sim_address(endpoint);
+            // Only the scheme's addresses: the way back is arithmetic.
+            if (!decoded || (decoded->kind == sim_address_kind::honest && decoded->number != index))
+                return;
+            if (index >= state.nodes.size())
+                state.nodes.resize(index + 1);
+            state.nodes[index].endpoint = endpoint;
+            state.nodes[index].alive = true;
+            if (decoded->kind == sim_address_kind::sybil) {
+                if (decoded->number >= state.sybil_nodes.size())
+                    state.sybil_nodes.resize(decoded->number + 1, no_node);
+                state.sybil_nodes[decoded->number] = index;
+            }
         },
         [=](net_register_atom, std::uint32_t index,
             const std::vector<dispatcher_actor>& dispatchers) {
@@ -385,30 +417,10 @@ network_actor spawn_network(caf::actor_system& system, network_setup setup) {
     return system.spawn(network, std::move(setup));
 }
 
-address node_address(std::uint32_t index) {
-    address out;
-    out.ip = {0xfd, 0x00};
-    const std::uint32_t n = index + 1;
-    out.ip[12] = static_cast<std::uint8_t>(n >> 24);
-    out.ip[13] = static_cast<std::uint8_t>(n >> 16);
-    out.ip[14] = static_cast<std::uint8_t>(n >> 8);
-    out.ip[15] = static_cast<std::uint8_t>(n);
-    out.port = 1618;
-    return out;
-}
-
-address probe_address() {
-    address out;
-    out.ip = {0xfd, 0x01};
-    out.ip[15] = 1;
-    out.port = 1;
-    return out;
-}
-
 node_transport make_sim_transport(caf::actor_system& system, const network_actor& network,
-                                  std::uint32_t index) {
+                                  std::uint32_t index, const address& bound) {
     node_transport transport;
-    transport.bound = node_address(index);
+    transport.bound = bound;
     caf::anon_send(network, net_attach_v, index, transport.bound);
     auto writer = system.spawn(endpoint, network, index);
     transport.datagram_writer = writer;

@@ -8,7 +8,8 @@
 // as the UDP writer and the batch writer do, and hands them to the network.
 // The network delivers to the destination's dispatchers as
 // (inbound_atom, datagram_batch) with the sender's address, as the UDP reader
-// and the TCP listener do. The node's actors are the production ones.
+// and the TCP listener do. Addresses follow sim_addresses.hpp (one /48 per
+// honest node, one /48 for all sybils). The node's actors are the production ones.
 #pragma once
 
 #include <cstdint>
@@ -23,6 +24,7 @@
 #include "messages/interfaces.hpp"
 #include "messages/type_ids.hpp"
 #include "node/node.hpp"
+#include "sim/sim_addresses.hpp"
 #include "sim/sim_model.hpp"
 
 namespace dave::sim {
@@ -122,15 +124,11 @@ struct network_setup {
 
 network_actor spawn_network(caf::actor_system& system, network_setup setup);
 
-// Simulated node `index` lives at [fd00::index+1]:1618.
-address node_address(std::uint32_t index);
-// Where probes come from; never a node.
-address probe_address();
-
-// The transport of node `index`: an endpoint actor (datagram writer and
-// stream writer in one) and the registration of the node's dispatchers.
+// The transport of node `index` at `bound` (honest_address(index) or a
+// sybil_address, see sim_addresses.hpp): an endpoint actor (datagram writer
+// and stream writer in one) and the registration of the node's dispatchers.
 // Tells the network the node exists before returning.
 node_transport make_sim_transport(caf::actor_system& system, const network_actor& network,
-                                  std::uint32_t index);
+                                  std::uint32_t index, const address& bound);
 
 } // namespace dave::sim

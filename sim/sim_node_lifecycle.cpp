@@ -13,15 +13,24 @@
 namespace dave::sim {
 namespace {
 
-node_config config_for(driver_pointer self, std::uint32_t index) {
+// Honest nodes (the first --nodes, and churn's replacements after the
+// sybils) each in their own /48; the sybils, numbered from --nodes, in one.
+address address_of(const driver_state& state, std::uint32_t index) {
+    const auto& o = state.options;
+    if (index >= o.nodes && index < o.nodes + o.sybils)
+        return sybil_address(static_cast<std::uint32_t>(index - o.nodes));
+    return honest_address(index);
+}
+
+node_config config_for(driver_pointer self, std::uint32_t index, const address& endpoint) {
     const auto& o = self->state.options;
     node_config config;
     config.key_file.clear();
-    config.listen = to_string(node_address(index));
+    config.listen = to_string(endpoint);
     const auto edges = std::min(o.edges, self->state.initial_count);
     for (std::uint32_t e = 0; e < edges; ++e)
         if (e != index)
-            config.edges.push_back(to_string(node_address(e)));
+            config.edges.push_back(to_string(address_of(self->state, e)));
     config.dispatchers = 1;
     config.protocol.fanout = o.fanout;
     config.protocol.min_work = o.min_work;
@@ -81,10 +90,12 @@ bool spawn_sim_node(driver_pointer self, std::uint32_t index, const key_pair& ke
     auto& state = self->state;
     if (state.nodes.size() <= index)
         state.nodes.resize(index + 1);
-    auto transport = make_sim_transport(self->home_system(), state.network, index);
+    const auto endpoint = address_of(state, index);
+    auto transport = make_sim_transport(self->home_system(), state.network, index, endpoint);
     if (sybil)
         self->send(state.network, net_hostile_v, index);
-    auto handle = spawn_node(self->home_system(), config_for(self, index), keys, transport);
+    auto handle =
+        spawn_node(self->home_system(), config_for(self, index, endpoint), keys, transport);
     if (!handle) {
         state.report->error =
             "cannot spawn node " + std::to_string(index) + ": " + to_string(handle.error());

@@ -276,3 +276,47 @@ TEST_CASE("summary: nearest-rank percentiles") {
     CHECK(summarize({}).count == 0);
     CHECK(summarize({7}).p99 == 7);
 }
+
+TEST_CASE("delivery queue: same order as (time, push order) over random pushes and pops") {
+    // The calendar queue against a sorted reference, with bucket reuse, pushes
+    // at the time being handed out, and pushes into the past while popping.
+    rng random(5);
+    delivery_queue<std::uint64_t> queue;
+    std::vector<std::pair<sim_time, std::uint64_t>> reference; // (at, seq)
+    std::uint64_t seq = 0;
+    sim_time now = 0;
+    auto push = [&](sim_time at) {
+        queue.push(at, seq);
+        reference.emplace_back(at, seq);
+        ++seq;
+    };
+    for (int round = 0; round < 2000; ++round) {
+        const auto pushes = random.below(20);
+        for (std::uint64_t i = 0; i < pushes; ++i)
+            push(now + static_cast<sim_time>(random.below(40)));
+        now += static_cast<sim_time>(random.below(10));
+        std::sort(reference.begin(), reference.end());
+        std::vector<std::uint64_t> expected;
+        std::vector<std::uint64_t> got;
+        bool pushed_inside = false;
+        queue.pop_due(now, [&](sim_time at, std::uint64_t item) {
+            CHECK(at <= now);
+            got.push_back(item);
+            if (!pushed_inside && random.chance(0.1)) {
+                pushed_inside = true;
+                push(at); // due now: handed out in this call, after the earlier ones
+            }
+        });
+        // The reference, including what was pushed while popping.
+        std::sort(reference.begin(), reference.end());
+        auto due = std::partition_point(reference.begin(), reference.end(),
+                                        [&](const auto& x) { return x.first <= now; });
+        for (auto it = reference.begin(); it != due; ++it)
+            expected.push_back(it->second);
+        reference.erase(reference.begin(), due);
+        REQUIRE(got == expected);
+        CHECK(queue.size() == reference.size());
+        if (!reference.empty())
+            CHECK(queue.next_time() == reference.front().first);
+    }
+}
