@@ -4,6 +4,7 @@
 #include <array>
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <span>
 #include <string>
 #include <variant>
@@ -63,6 +64,15 @@ struct address {
     std::uint16_t port = 0;
 
     friend auto operator<=>(const address&, const address&) = default;
+    // Two word compares, not a call to memcmp: every lookup by address (peer
+    // table, rate limiters, quotas) ends here.
+    friend bool operator==(const address& a, const address& b) noexcept {
+        std::uint64_t a_words[2];
+        std::uint64_t b_words[2];
+        std::memcpy(a_words, a.ip.data(), sizeof a_words);
+        std::memcpy(b_words, b.ip.data(), sizeof b_words);
+        return a.port == b.port && a_words[0] == b_words[0] && a_words[1] == b_words[1];
+    }
 };
 
 enum class op : std::uint8_t {
