@@ -6,9 +6,11 @@
 #pragma once
 
 #include <functional>
+#include <memory>
 
 #include <caf/actor_system.hpp>
 
+#include "actors/udp_socket.hpp"
 #include "messages/interfaces.hpp"
 
 #include "codec/defaults.hpp"
@@ -21,7 +23,10 @@ struct shard_setup {
     int min_work = defaults::min_work;
     std::size_t fanout = defaults::fanout;
     datagram_writer_actor writer; // GET_ACK replies
-    backup_writer_actor backup;   // may be null (no durability)
+    // When set (the real UDP transport), GET_ACKs are sent from the shard
+    // itself, and only those the socket cannot take at once go to `writer`.
+    std::shared_ptr<const udp_direct_sender> direct;
+    backup_writer_actor backup; // may be null (no durability)
     std::function<std::uint64_t()> wall_clock_ms;
     // Active peers scoring below this are not made replicas (see peer_choice).
     double replica_floor = defaults::floor;

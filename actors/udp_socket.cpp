@@ -181,6 +181,22 @@ udp_socket::~udp_socket() {
     ::close(descriptor_);
 }
 
+direct_send_result udp_direct_sender::send(const address& to, const bytes& payload) const {
+    auto target = to_sockaddr(to);
+    for (;;) {
+        auto sent = ::sendto(socket_->descriptor(), payload.data(), payload.size(),
+                             MSG_DONTWAIT | MSG_NOSIGNAL, reinterpret_cast<sockaddr*>(&target),
+                             sizeof target);
+        if (sent >= 0)
+            return direct_send_result::sent;
+        if (errno == EINTR)
+            continue;
+        if (errno == EAGAIN || errno == EWOULDBLOCK || errno == ENOBUFS)
+            return direct_send_result::would_block;
+        return direct_send_result::failed;
+    }
+}
+
 result<udp_socket_handle> open_udp_socket(const address& listen) {
     int descriptor = ::socket(AF_INET6, SOCK_DGRAM | SOCK_CLOEXEC, 0);
     if (descriptor < 0)

@@ -43,6 +43,29 @@ struct udp_socket_handle {
     address bound; // with the port actually bound (for port 0)
 };
 
+// What a direct send came to.
+enum class direct_send_result : std::uint8_t {
+    sent,        // the kernel took the datagram
+    would_block, // the send buffer is full: hand it to the writer instead
+    failed,      // refused (no route, unreachable...): dropped, as UDP may
+};
+
+// Sends one datagram on the node's socket from the calling thread, never
+// blocking (MSG_DONTWAIT). A shard answers a GET with it instead of waking
+// the writer's thread: on a local hit that hop (a futex wake and a context
+// switch on an idle node) cost more than the rest of the answer. The call is
+// one sendto that returns at once (EAGAIN when the buffer is full, and the
+// caller then falls back to the writer), so it is safe in a scheduled actor;
+// the socket stays open while any holder of this sender lives.
+class udp_direct_sender {
+public:
+    explicit udp_direct_sender(std::shared_ptr<udp_socket> socket) : socket_(std::move(socket)) {}
+    direct_send_result send(const address& to, const bytes& payload) const;
+
+private:
+    std::shared_ptr<udp_socket> socket_;
+};
+
 // Binds a dual-stack UDP socket (IPv4 peers appear as v4-mapped addresses).
 result<udp_socket_handle> open_udp_socket(const address& listen);
 

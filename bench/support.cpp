@@ -258,6 +258,13 @@ node_host_config::node_host_config() {
     if (const char* sleep = std::getenv("DAVE_BENCH_CAF_MODERATE_SLEEP_US"); sleep && *sleep)
         set("work-stealing.moderate-sleep-duration",
             caf::timespan{std::chrono::microseconds(std::atol(sleep))});
+    if (const char* sleep = std::getenv("DAVE_BENCH_CAF_RELAXED_SLEEP_US"); sleep && *sleep)
+        set("work-stealing.relaxed-sleep-duration",
+            caf::timespan{std::chrono::microseconds(std::atol(sleep))});
+    if (const char* count = std::getenv("DAVE_BENCH_CAF_AGGRESSIVE_POLLS"); count && *count)
+        set("work-stealing.aggressive-poll-attempts", static_cast<std::size_t>(std::atol(count)));
+    if (const char* count = std::getenv("DAVE_BENCH_CAF_MODERATE_POLLS"); count && *count)
+        set("work-stealing.moderate-poll-attempts", static_cast<std::size_t>(std::atol(count)));
 }
 
 // ---- dats ------------------------------------------------------------------

@@ -119,11 +119,14 @@ void print_json_line(const nlohmann::ordered_json& line);
 
 // ---- embedding nodes -------------------------------------------------------
 
-// testing::node_host_config, plus two experiments with CAF's scheduler read
-// from the environment (the figures are quoted with CAF's defaults, as `dave
-// node` runs): DAVE_BENCH_CAF_THREADS worker threads, and
-// DAVE_BENCH_CAF_MODERATE_SLEEP_US, how long an idle worker sleeps between
-// polls in its "moderate" phase.
+// testing::node_host_config, plus experiments with CAF's scheduler read
+// from the environment (the figures are quoted with the node's own settings,
+// as `dave node` runs): DAVE_BENCH_CAF_THREADS worker threads;
+// DAVE_BENCH_CAF_AGGRESSIVE_POLLS and DAVE_BENCH_CAF_MODERATE_POLLS, how many
+// times an idle worker polls before it sleeps longer;
+// DAVE_BENCH_CAF_MODERATE_SLEEP_US, how long it sleeps between polls in its
+// "moderate" phase; DAVE_BENCH_CAF_RELAXED_SLEEP_US, how long at most it
+// waits to be woken in the last ("relaxed") phase.
 class node_host_config : public testing::node_host_config {
 public:
     node_host_config();

@@ -116,7 +116,8 @@ using shard_actor = caf::typed_actor<
     caf::reacts_to<writable_atom, bool>,
     // node -> shard, at start: the backup's entries (verified already).
     caf::reacts_to<restore_atom, std::vector<entry>>,
-    // dispatcher -> shard: a peer's GET; answered with a GET_ACK via the writer.
+    // dispatcher -> shard: a peer's GET; answered with a GET_ACK, sent by the
+    // shard (non-blocking) or via the writer.
     caf::reacts_to<serve_atom, address, get_message>,
     // getter -> shard: the entry, or errc::not_found.
     caf::replies_to<get_atom, public_key_bytes, bytes>::with<entry>,

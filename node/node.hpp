@@ -32,6 +32,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <vector>
 
 #include <caf/actor_system.hpp>
@@ -39,6 +40,7 @@
 #include <caf/expected.hpp>
 #include <caf/typed_actor.hpp>
 
+#include "actors/udp_socket.hpp"
 #include "crypto/ed25519.hpp"
 #include "messages/interfaces.hpp"
 #include "messages/type_ids.hpp"
@@ -77,6 +79,9 @@ struct node_transport {
     datagram_writer_actor datagram_writer;
     // PUT frames to replicas (TCP in the real transport).
     stream_writer_actor stream_writer;
+    // Shards answer GETs through it without the writer's hop (none: all
+    // datagrams go through datagram_writer, as in the simulator).
+    std::shared_ptr<const udp_direct_sender> direct_sender;
     // Starts delivering inbound traffic, as (inbound_atom, datagram_batch
     // [, bool stream]), to the dispatchers. Returns the actors that must get
     // stop_atom on shutdown.

@@ -61,6 +61,7 @@ caf::expected<node_transport> open_socket_transport(caf::actor_system& system,
     transport.bound = udp->bound;
     transport.datagram_writer = spawn_udp_writer(system, udp->socket);
     transport.stream_writer = spawn_batch_writer(system);
+    transport.direct_sender = std::make_shared<const udp_direct_sender>(udp->socket);
     auto socket = udp->socket;
     auto listener = *tcp;
     auto tcp_options = tcp_listener_settings(config);

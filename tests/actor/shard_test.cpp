@@ -20,6 +20,8 @@
 #include "messages/type_ids.hpp"
 #include "node/node.hpp"
 #include "testing/actor_fixture.hpp"
+#include "testing/loopback.hpp"
+#include "testing/udp_client.hpp"
 
 // After the project headers: dsl.hpp defines macros (allow, expect, ...)
 // that would clash with their member names.
@@ -600,6 +602,49 @@ CAF_TEST(a GET is answered through the writer with the entry or not found) {
     CAF_REQUIRE(ack != nullptr);
     CAF_CHECK(is_not_found(ack->item.data));
     CAF_CHECK(ack->item.data.public_key == stranger.public_key);
+}
+
+CAF_TEST(with a direct sender a GET is answered on the socket without the writer) {
+    auto socket = open_udp_socket(loopback_address(0));
+    CAF_REQUIRE(socket.has_value());
+    shard_setup setup;
+    setup.config.own_node_id = own_id;
+    setup.writer = caf::actor_cast<datagram_writer_actor>(writer);
+    setup.direct = std::make_shared<const udp_direct_sender>(socket->socket);
+    setup.wall_clock_ms = [wall = wall] { return *wall; };
+    shard = spawn_shard(sys, std::move(setup));
+    sched.run();
+    auto keys = keys_for(1);
+    auto value = signed_dat(keys, "present", "here", base_time);
+    require_stored(value);
+    udp_client asker;
+    self->send(shard, serve_atom_v, asker.local(),
+               get_message{keys.public_key, text_bytes("present")});
+    sched.run();
+    auto answer = asker.receive(std::chrono::seconds(2));
+    CAF_REQUIRE(answer.has_value());
+    CAF_CHECK(answer->from == socket->bound);
+    auto decoded = decode_message(answer->payload);
+    CAF_REQUIRE(decoded.has_value());
+    auto* ack = std::get_if<get_ack_message>(&*decoded);
+    CAF_REQUIRE(ack != nullptr);
+    CAF_CHECK(ack->item.data == value);
+    // A miss goes the same way.
+    self->send(shard, serve_atom_v, asker.local(),
+               get_message{keys.public_key, text_bytes("absent")});
+    sched.run();
+    answer = asker.receive(std::chrono::seconds(2));
+    CAF_REQUIRE(answer.has_value());
+    decoded = decode_message(answer->payload);
+    CAF_REQUIRE(decoded.has_value());
+    ack = std::get_if<get_ack_message>(&*decoded);
+    CAF_REQUIRE(ack != nullptr);
+    CAF_CHECK(is_not_found(ack->item.data));
+    // Nothing went through the writer, and the shard counts what it sent.
+    CAF_CHECK(sent->empty());
+    auto report = ask<metric_report>(metrics_atom_v);
+    CAF_REQUIRE(report.value.has_value());
+    CAF_CHECK_EQUAL(report.value->by_label("dave_datagrams_out_total", "op")["get_ack"], 2);
 }
 
 CAF_TEST(a shard without a backup stores all the same) {
