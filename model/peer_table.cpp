@@ -375,15 +375,12 @@ std::vector<active_peer> peer_table::closest(std::uint64_t id, std::size_t count
 
 tick_outcome peer_table::tick(time now) {
     tick_outcome out;
-    std::vector<bool> freed(bucket_count, false);
     for (auto it = peers_.begin(); it != peers_.end();) {
         peer_record& peer = it->second;
         const auto silent_for = now - peer.last_solved_at.value_or(peer.added_at);
         if (!peer.is_edge && silent_for >= stretched(config_.drop_after)) {
             if (peer.state == peer_state::active)
                 out.active_set_changed = true;
-            if (is_member(peer))
-                freed[buckets_.index_of(peer.id)] = true;
             out.dropped.push_back(it->first);
             it = erase_record(it);
             continue;
