@@ -352,8 +352,8 @@ config_load parse_config(std::string_view text, const std::filesystem::path& nam
     node_config config;
     config.key_file = base_folder / defaults::key_file;
     config.store.backup_file = base_folder / defaults::backup_file;
-    static constexpr std::array<std::string_view, 7> sections = {"node", "store", "protocol", "log",
-                                                                 "http", "trust", "limits"};
+    static constexpr std::array<std::string_view, 8> sections = {
+        "node", "store", "protocol", "log", "http", "trust", "limits", "peers"};
     for (auto&& [key, node] : root) {
         if (key.str() == "test" && node.is_table())
             continue; // test-only: read below, refused unless built with the hooks
