@@ -59,7 +59,7 @@ inline constexpr std::size_t get_widen_rounds = 2;
 // ---- [peers] ---------------------------------------------------------------
 // Ours, the peer table at scale (PROTOCOL.md, "Peer table"): verified peers
 // per XOR-distance bucket; at most range_limit of one bucket's peers from one
-// address range (/24, /48; 0: no limit); PINGs per second to verified peers
+// address range (/24, /48; 0: no limit); PINGs per ping period to verified peers
 // (a larger table pings each peer less often); PONG slots given to the
 // active peers closest to a verified asker's ID.
 inline constexpr std::size_t bucket_size = 8;

@@ -30,7 +30,7 @@ struct peer_config {
     // still takes more, so a small network is a full mesh as in godave.
     std::size_t bucket_size = defaults::bucket_size;
     std::size_t range_limit = defaults::range_limit;
-    // PINGs per second to verified peers and edges (probes of unverified
+    // PINGs per ping period (1 s) to verified peers and edges (probes of unverified
     // addresses have their own budget below). Beyond it peers are pinged in
     // turn, and a peer's lifecycle windows stretch by its ping interval.
     std::size_t ping_budget = defaults::ping_budget;

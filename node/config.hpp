@@ -44,7 +44,7 @@ struct protocol_config {
 
 // The peer table at scale ([peers]; PROTOCOL.md, "Peer table"): XOR-distance
 // buckets of bucket_size verified peers, at most range_limit of a bucket's
-// from one /24 or /48 (0: no limit), at most ping_budget PINGs per second to
+// from one /24 or /48 (0: no limit), at most ping_budget PINGs per ping period to
 // verified peers (0: every peer every period, as godave), and pong_closest
 // PONG slots for the active peers closest to a verified asker.
 struct peers_config {
