@@ -213,6 +213,29 @@ void record_challenge(self_pointer self, const address& peer, std::uint64_t id, 
                         to_string(peer), node_id_text(record->id), after, floor);
 }
 
+// The XOR-distance buckets (PROTOCOL.md, "Peer table") and the PING budget.
+void add_bucket_metrics(metric_report& report, const peer_table& table) {
+    const auto& buckets = table.buckets();
+    report.gauge("dave_peer_bucket_members", "Verified peers in the XOR-distance buckets.",
+                 static_cast<std::int64_t>(buckets.member_count()));
+    report.gauge("dave_peer_bucket_waiting",
+                 "Verified peers waiting on a full bucket's replacement list.",
+                 static_cast<std::int64_t>(buckets.replacement_count()));
+    report.gauge("dave_ping_stretch",
+                 "PING periods between two PINGs of one peer (1 within the ping budget).",
+                 static_cast<std::int64_t>(table.ping_stretch()));
+    const auto& stats = table.bucket_stats();
+    constexpr auto events = "Bucket events: members evicted as unresponsive, newcomers put "
+                            "waiting, replacements promoted, peers refused by the range limit.";
+    report.counter("dave_peer_bucket_events_total", events, stats.evicted_unresponsive,
+                   {{"event", "evicted_unresponsive"}});
+    report.counter("dave_peer_bucket_events_total", events, stats.waiting, {{"event", "waiting"}});
+    report.counter("dave_peer_bucket_events_total", events, stats.promoted,
+                   {{"event", "promoted"}});
+    report.counter("dave_peer_bucket_events_total", events, stats.refused_range,
+                   {{"event", "refused_range"}});
+}
+
 void ask_edges_for_our_address(self_pointer self) {
     datagram_batch batch;
     auto encoded = encode_message(getmyaddrport_message{});
@@ -326,6 +349,7 @@ peer_manager_impl::behavior_type peer_manager(self_pointer self, peer_manager_se
             report.gauge("dave_peers", peers, static_cast<std::int64_t>(counts.added),
                          {{"state", "added"}});
             report.gauge("dave_edges", "Bootstrap peers.", static_cast<std::int64_t>(counts.edges));
+            add_bucket_metrics(report, *state.table);
             report.gauge("dave_network_used_bytes",
                          "Used space the active peers report, plus ours.",
                          static_cast<std::int64_t>(estimate.used_space));

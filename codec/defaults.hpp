@@ -53,7 +53,7 @@ constexpr milliseconds get_silent_after(milliseconds get_deadline) {
 }
 inline constexpr milliseconds tcp_idle_timeout{1000};
 inline constexpr milliseconds tcp_frame_timeout{2000};
-inline constexpr std::size_t max_peers = 1000;
+inline constexpr std::size_t max_peers = 512; // hard cap: bucket members, edges, unverified
 inline constexpr std::size_t get_widen_rounds = 2;
 // Ours: the lookup extension (FIND_NODES / NODES, docs/protocol.md
 // "Extensions"). Off, the node neither sends nor answers them and drops
@@ -65,6 +65,17 @@ inline constexpr milliseconds lookup_answer_timeout{500};
 inline constexpr milliseconds no_extension_for{10 * 60 * 1000};
 // Ours: an API put's lookup of its replicas runs at most this long.
 inline constexpr milliseconds put_lookup_budget{300};
+
+// ---- [peers] ---------------------------------------------------------------
+// Ours, the peer table at scale (PROTOCOL.md, "Peer table"): verified peers
+// per XOR-distance bucket; at most range_limit of one bucket's peers from one
+// address range (/24, /48; 0: no limit); PINGs per ping period to verified peers
+// (a larger table pings each peer less often); PONG slots given to the
+// active peers closest to a verified asker's ID.
+inline constexpr std::size_t bucket_size = 8;
+inline constexpr std::size_t range_limit = 2;
+inline constexpr std::size_t ping_budget = 32;
+inline constexpr std::size_t pong_closest = 3;
 
 // ---- [store] ---------------------------------------------------------------
 inline constexpr std::size_t shard_count = 256; // fixed: not in the config file

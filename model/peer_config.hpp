@@ -22,6 +22,21 @@ struct peer_config {
     // flood of made-up addresses cannot grow the table without bound. Edges
     // are always added.
     std::size_t max_peers = defaults::max_peers;
+    // Ours, the table at scale (PROTOCOL.md, "Peer table"). A verified peer
+    // (its node ID known) sits in the bucket of the common-prefix length of
+    // our ID XOR its ID, at most bucket_size per bucket, at most range_limit
+    // (0: no limit) from one /24 or /48 (loopback exempt); while the table
+    // holds fewer verified peers than one round's ping budget a full bucket
+    // still takes more, so a small network is a full mesh as in godave.
+    std::size_t bucket_size = defaults::bucket_size;
+    std::size_t range_limit = defaults::range_limit;
+    // PINGs per ping period (1 s) to verified peers and edges (probes of unverified
+    // addresses have their own budget below). Beyond it peers are pinged in
+    // turn, and a peer's lifecycle windows stretch by its ping interval.
+    std::size_t ping_budget = defaults::ping_budget;
+    // PONG slots for the active peers closest to a verified asker's ID
+    // (used once the table has more active peers than a PONG lists).
+    std::size_t pong_closest = defaults::pong_closest;
     // Trust: a score decays toward neutral with this half-life, so old
     // evidence fades and a peer can recover (or lose) standing over time.
     duration reliability_half_life = defaults::half_life;

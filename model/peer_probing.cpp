@@ -54,6 +54,12 @@ bool probe_ledger::try_probe(const address& endpoint, time now) {
     return true;
 }
 
+void probe_ledger::refuse(const address& endpoint, time now) {
+    remember(endpoint, now);
+    auto& entry = history_[endpoint];
+    entry.unanswered = std::max(entry.unanswered, config_.probe_attempts);
+}
+
 void probe_ledger::remember(const address& endpoint, time now) {
     if (!history_.contains(endpoint) && history_.size() >= config_.max_probe_history &&
         !history_.empty()) {

@@ -56,6 +56,11 @@ public:
     bool try_probe(const address& endpoint, time now);
     // `count` probes a round could not afford.
     void defer(std::size_t count) noexcept { counters_.deferred_for_budget += count; }
+    // A verified address the table will not keep (its address range is full
+    // in its bucket): treated as given up on, so PONG listings of it are
+    // ignored for probe_memory and its own PINGs earn a probe only at the
+    // capped backoff; proving itself again would change nothing.
+    void refuse(const address& endpoint, time now);
     // The address answered, or is ours: no backoff.
     void forget(const address& endpoint) { history_.erase(endpoint); }
 

@@ -34,6 +34,12 @@ struct peer_record {
     // The challenge of our last PING, until a PONG solves it.
     std::optional<challenge_bytes> challenge;
     std::chrono::milliseconds challenge_sent_at{0};
+    // Verified peers: whether a ping round has pinged it yet (never-pinged
+    // peers go first when the ping budget makes peers take turns), and how
+    // many PINGs in a row went unanswered (an unresponsive bucket member
+    // gives way to a verified newcomer).
+    bool pinged = false;
+    std::uint8_t missed = 0;
     // Unverified peers only: when the one probe went out, and whether the
     // address came from its own PING (probed before addresses PONGs listed).
     std::optional<std::chrono::milliseconds> probed_at;

@@ -4,6 +4,7 @@
 #include <limits>
 
 #include "crypto/dat_crypto.hpp"
+#include "model/address_range.hpp"
 #include "model/socket_address.hpp"
 
 namespace dave {
@@ -34,17 +35,22 @@ constexpr std::size_t max_own_addresses = 64;
 
 peer_table::peer_table(peer_config config, const public_key_bytes& own_public_key)
     : config_(config), own_id_(node_id(own_public_key)), own_public_key_(own_public_key),
-      probes_(config) {}
+      probes_(config), buckets_(own_id_) {}
 
 bool peer_table::add_edge(const address& endpoint, time now) {
     if (is_own_address(endpoint))
         return false;
+    buckets_.forget_replacement(endpoint);
     auto [it, inserted] = peers_.try_emplace(endpoint);
     if (inserted) {
         it->second.endpoint = endpoint;
         it->second.added_at = now;
         it->second.trust.updated_at = now;
     }
+    // Edges sit in no bucket: they are kept whatever the buckets hold and
+    // must not crowd out the peers the buckets choose.
+    if (is_member(it->second))
+        buckets_.remove_member(buckets_.index_of(it->second.id), endpoint);
     it->second.is_edge = true;
     return true;
 }
@@ -66,6 +72,8 @@ ping_outcome peer_table::on_ping(const address& from, std::int64_t used_space,
             return ping_outcome::backing_off;
         case add_result::own_address:
             return ping_outcome::own_address;
+        case add_result::waiting:
+            return ping_outcome::known;
         }
         it = peers_.find(from);
         outcome = ping_outcome::added;
@@ -87,21 +95,51 @@ std::vector<pong_candidate> peer_table::pong_candidates(const address& asker) co
     return out;
 }
 
+std::size_t peer_table::pings_per_round() const noexcept {
+    // Per PING period (per second at godave's 1 s), so that tests and
+    // networks with shorter periods keep the same small-table behaviour;
+    // 0 means no budget (godave: everyone, every period).
+    return config_.ping_budget;
+}
+
 std::vector<ping_target> peer_table::ping_round(time now, const challenge_source& next) {
     std::vector<ping_target> out;
-    out.reserve(peers_.size());
+    std::vector<peer_record*> due;
     std::vector<peer_record*> unprobed;
     for (auto& [endpoint, peer] : peers_) {
-        if (!verified(peer)) {
-            if (!peer.probed_at)
-                unprobed.push_back(&peer);
-            continue;
-        }
-        // A fresh challenge each round: an answer to an older one no longer
+        if (verified(peer))
+            due.push_back(&peer);
+        else if (!peer.probed_at)
+            unprobed.push_back(&peer);
+    }
+    // Over the budget, peers take turns: never pinged first, then the
+    // longest unpinged; the address breaks ties, for determinism.
+    const std::size_t per_round = pings_per_round();
+    last_stretch_ = stretch_;
+    stretch_ = 1;
+    if (per_round > 0 && due.size() > per_round) {
+        stretch_ = (due.size() + per_round - 1) / per_round;
+        std::partial_sort(due.begin(), due.begin() + static_cast<std::ptrdiff_t>(per_round),
+                          due.end(), [](const peer_record* a, const peer_record* b) {
+                              if (a->pinged != b->pinged)
+                                  return !a->pinged;
+                              if (a->challenge_sent_at != b->challenge_sent_at)
+                                  return a->challenge_sent_at < b->challenge_sent_at;
+                              return a->endpoint < b->endpoint;
+                          });
+        due.resize(per_round);
+    }
+    out.reserve(due.size() + unprobed.size());
+    for (peer_record* peer : due) {
+        // An earlier challenge still open: that PING went unanswered.
+        if (peer->pinged && peer->challenge && peer->missed < UINT8_MAX)
+            ++peer->missed;
+        // A fresh challenge each time: an answer to an older one no longer
         // counts, so a peer must keep answering to stay active.
-        peer.challenge = next();
-        peer.challenge_sent_at = now;
-        out.push_back({endpoint, *peer.challenge});
+        peer->challenge = next();
+        peer->challenge_sent_at = now;
+        peer->pinged = true;
+        out.push_back({peer->endpoint, *peer->challenge});
     }
     // Unverified addresses cost the budget. Those that pinged us first (an
     // honest newcomer does), then the longest waiting; the address breaks
@@ -187,16 +225,22 @@ pong_outcome peer_table::on_pong(const address& from, const pong_message& pong, 
         return out;
     probes_.forget(from); // it answers: verified
 
+    auto placed = placement::member;
+    peer.last_solved_at = now;
+    peer.challenge.reset(); // solved once: a replay is a wrong challenge
+    peer.missed = 0;
     if (!peer.public_key) {
         peer.public_key = pong.public_key;
         peer.id = node_id(pong.public_key);
+        if (!peer.is_edge)
+            placed = place_verified(peer, now, out.active_set_changed);
     }
-    peer.last_solved_at = now;
-    peer.challenge.reset(); // solved once: a replay is a wrong challenge
-    const bool was_active = peer.state == peer_state::active;
-    activate_if_due(peer, now);
-    out.activated = !was_active && peer.state == peer_state::active;
-    out.active_set_changed = out.activated;
+    if (placed == placement::member) {
+        const bool was_active = peer.state == peer_state::active;
+        activate_if_due(peer, now);
+        out.activated = !was_active && peer.state == peer_state::active;
+        out.active_set_changed = out.active_set_changed || out.activated;
+    }
 
     // `peer` stays valid while adding: unordered_map never moves its nodes.
     // The PONG pays for probing what it lists: at most as many PINGs as its
@@ -223,10 +267,123 @@ pong_outcome peer_table::on_pong(const address& from, const pong_message& pong, 
         case add_result::own_address:
             ++out.own_addresses_skipped;
             break;
+        case add_result::waiting:
+            break;
         }
     }
+    // Waiting for a slot, or refused: it leaves the table (after its PONG
+    // paid for what it listed).
+    if (placed != placement::member)
+        erase_record(it);
     if (out.active_set_changed)
         rebuild_active();
+    return out;
+}
+
+bool peer_table::bucket_full(std::size_t bucket) const noexcept {
+    if (config_.bucket_size == 0)
+        return false;
+    const std::size_t small = pings_per_round();
+    if (small > 0 && buckets_.member_count() < small)
+        return false;
+    return buckets_.members(bucket).size() >= config_.bucket_size;
+}
+
+bool peer_table::range_full(std::size_t bucket, const address& endpoint) const {
+    if (config_.range_limit == 0)
+        return false;
+    const auto range = range_of(endpoint);
+    return range && buckets_.members_in_range(bucket, *range) >= config_.range_limit;
+}
+
+bool peer_table::unresponsive(const peer_record& peer) const noexcept {
+    // Three PINGs in a row unanswered: not a loss or two, it is gone (or
+    // was never really there).
+    constexpr std::uint8_t misses = 3;
+    return peer.missed >= misses;
+}
+
+peer_table::placement peer_table::place_verified(peer_record& peer, time now,
+                                                 bool& active_set_changed) {
+    const std::size_t bucket = buckets_.index_of(peer.id);
+    if (range_full(bucket, peer.endpoint)) {
+        ++bucket_stats_.refused_range;
+        probes_.refuse(peer.endpoint, now);
+        return placement::refused;
+    }
+    if (bucket_full(bucket)) {
+        // A live member stays (an unknown newcomer does not displace it);
+        // one that stopped answering gives way.
+        const peer_record* victim = nullptr;
+        for (const auto& member : buckets_.members(bucket)) {
+            const auto found = peers_.find(member);
+            if (found != peers_.end() && unresponsive(found->second) &&
+                (!victim || found->second.missed > victim->missed))
+                victim = &found->second;
+        }
+        if (!victim) {
+            ++bucket_stats_.waiting;
+            buckets_.add_replacement({peer.endpoint, peer.id, *peer.public_key, now},
+                                     config_.bucket_size, config_.range_limit);
+            return placement::waiting;
+        }
+        ++bucket_stats_.evicted_unresponsive;
+        active_set_changed = victim->state == peer_state::active || active_set_changed;
+        erase_record(peers_.find(victim->endpoint));
+    }
+    buckets_.add_member(bucket, peer.endpoint);
+    return placement::member;
+}
+
+void peer_table::promote_replacements(std::size_t bucket, time now, std::vector<address>& dropped,
+                                      bool& active_set_changed) {
+    while (buckets_.has_replacements(bucket)) {
+        if (bucket_full(bucket)) {
+            const auto& members = buckets_.members(bucket);
+            const auto victim = std::find_if(members.begin(), members.end(), [&](const auto& m) {
+                const auto found = peers_.find(m);
+                return found != peers_.end() && unresponsive(found->second);
+            });
+            if (victim == members.end())
+                return;
+            auto found = peers_.find(*victim);
+            ++bucket_stats_.evicted_unresponsive;
+            active_set_changed = found->second.state == peer_state::active || active_set_changed;
+            dropped.push_back(*victim);
+            erase_record(found);
+        }
+        if (peers_.size() >= config_.max_peers)
+            return;
+        auto next = buckets_.take_replacement(bucket, [&](const bucket_replacement& waiting) {
+            return !peers_.contains(waiting.endpoint) && !is_own_address(waiting.endpoint) &&
+                   !range_full(bucket, waiting.endpoint);
+        });
+        if (!next)
+            return;
+        ++bucket_stats_.promoted;
+        peer_record peer;
+        peer.endpoint = next->endpoint;
+        peer.added_at = now;
+        peer.trust.updated_at = now;
+        peer.public_key = next->public_key;
+        peer.id = next->id;
+        peer.last_solved_at = next->verified_at;
+        buckets_.add_member(bucket, peer.endpoint);
+        peers_.emplace(peer.endpoint, std::move(peer));
+    }
+}
+
+std::vector<active_peer> peer_table::closest(std::uint64_t id, std::size_t count) const {
+    std::vector<active_peer> out = active_;
+    const auto nearer = [id](const active_peer& a, const active_peer& b) {
+        const auto da = a.id ^ id;
+        const auto db = b.id ^ id;
+        return da != db ? da < db : a.endpoint < b.endpoint;
+    };
+    count = std::min(count, out.size());
+    std::partial_sort(out.begin(), out.begin() + static_cast<std::ptrdiff_t>(count), out.end(),
+                      nearer);
+    out.resize(count);
     return out;
 }
 
@@ -235,15 +392,15 @@ tick_outcome peer_table::tick(time now) {
     for (auto it = peers_.begin(); it != peers_.end();) {
         peer_record& peer = it->second;
         const auto silent_for = now - peer.last_solved_at.value_or(peer.added_at);
-        if (!peer.is_edge && silent_for >= config_.drop_after) {
+        if (!peer.is_edge && silent_for >= stretched(config_.drop_after)) {
             if (peer.state == peer_state::active)
                 out.active_set_changed = true;
             out.dropped.push_back(it->first);
-            it = peers_.erase(it);
+            it = erase_record(it);
             continue;
         }
         if (peer.state == peer_state::active) {
-            if (!solved_within(peer, config_.deactivate_after, now)) {
+            if (!solved_within(peer, stretched(config_.deactivate_after), now)) {
                 peer.state = peer_state::inactive;
                 out.deactivated.push_back(it->first);
                 out.active_set_changed = true;
@@ -257,6 +414,10 @@ tick_outcome peer_table::tick(time now) {
         }
         ++it;
     }
+    if (buckets_.replacement_count() > 0)
+        for (std::size_t bucket = 0; bucket < bucket_count; ++bucket)
+            if (buckets_.has_replacements(bucket))
+                promote_replacements(bucket, now, out.dropped, out.active_set_changed);
     if (out.active_set_changed)
         rebuild_active();
     return out;
@@ -290,6 +451,7 @@ bool peer_table::add_own_address(const address& endpoint) {
         own_addresses_.push_back(endpoint);
     }
     probes_.forget(endpoint);
+    buckets_.forget_replacement(endpoint);
     if (!peers_.contains(endpoint))
         return false;
     erase_peer(endpoint);
@@ -297,12 +459,19 @@ bool peer_table::add_own_address(const address& endpoint) {
     return true;
 }
 
+peer_table::peer_map::iterator peer_table::erase_record(peer_map::iterator it) {
+    if (is_member(it->second))
+        buckets_.remove_member(buckets_.index_of(it->second.id), it->first);
+    return peers_.erase(it);
+}
+
 bool peer_table::erase_peer(const address& endpoint) {
+    buckets_.forget_replacement(endpoint);
     const auto it = peers_.find(endpoint);
     if (it == peers_.end())
         return false;
     const bool was_active = it->second.state == peer_state::active;
-    peers_.erase(it);
+    erase_record(it);
     if (was_active)
         rebuild_active();
     return was_active;
@@ -393,6 +562,10 @@ peer_table::add_result peer_table::try_add(const address& endpoint, time now, bo
         probes_.count_own_address();
         return add_result::own_address;
     }
+    // Verified already, waiting for a slot: probing it again would only
+    // prove the same.
+    if (buckets_.is_replacement(endpoint))
+        return add_result::waiting;
     if (probes_.backing_off(endpoint, now, from_ping))
         return add_result::backing_off;
     if (peers_.size() >= config_.max_peers)
@@ -406,10 +579,11 @@ peer_table::add_result peer_table::try_add(const address& endpoint, time now, bo
 }
 
 void peer_table::activate_if_due(peer_record& peer, time now) {
-    if (peer.state == peer_state::active || !solved_within(peer, config_.deactivate_after, now))
+    if (peer.state == peer_state::active ||
+        !solved_within(peer, stretched(config_.deactivate_after), now))
         return;
     // Edges are trusted from config, so they need no probation.
-    if (peer.is_edge || now - peer.added_at >= config_.activate_after)
+    if (peer.is_edge || now - peer.added_at >= stretched(config_.activate_after))
         peer.state = peer_state::active;
 }
 

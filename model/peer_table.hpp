@@ -10,6 +10,7 @@
 // addresses (peer_probing) and the PONG draw (pong_choice).
 #pragma once
 
+#include <algorithm>
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
@@ -21,6 +22,7 @@
 #include "codec/defaults.hpp"
 #include "codec/types.hpp"
 #include "model/address_hash.hpp"
+#include "model/peer_buckets.hpp"
 #include "model/peer_config.hpp"
 #include "model/peer_events.hpp"
 #include "model/peer_probing.hpp"
@@ -45,8 +47,8 @@ public:
     // only for our own address.
     bool add_edge(const address& endpoint, time now);
 
-    // A PING arrived. Adds an unknown sender (bounded by max_peers) and
-    // records its status. The actor then answers with pong_peers().
+    // A PING arrived. Adds an unknown sender (bounded by max_peers; not one
+    // waiting for a bucket slot) and records its status. The actor then answers with pong_peers().
     ping_outcome on_ping(const address& from, std::int64_t used_space, std::int64_t capacity,
                          time now);
 
@@ -61,24 +63,39 @@ public:
     // Up to npeer_limit random active peers for a PONG to `asker`, never the
     // asker nor ourselves, drawn as pong_choice.hpp describes with scores
     // decayed to `now`. Large tables use the sampled draw on a cached pool.
+    // With more active peers than slots, pong_closest slots go first to the
+    // active peers closest to a verified asker's ID: it learns its own
+    // neighbourhood, which it keeps completely.
     template <class Rng>
     std::vector<address> pong_peers(const address& asker, time now, Rng& rng) const;
 
     // One PING per verified peer and edge, and one probe per unverified peer
     // not yet probed while the budget lasts (those that pinged us first,
     // then the oldest). Each carries a fresh challenge from `next`,
-    // remembered as that peer's outstanding challenge.
+    // remembered as that peer's outstanding challenge. With more verified
+    // peers and edges than ping_budget allows per round they take turns
+    // (never pinged first, then the longest unpinged), and every lifecycle
+    // window stretches by the same factor (ping_stretch()).
     std::vector<ping_target> ping_round(time now, const challenge_source& next);
+    // How many ping periods apart each verified peer is pinged: 1 while the
+    // table is within the ping budget (godave), else ceil(peers / budget),
+    // the larger of this round's and the last one's.
+    std::size_t ping_stretch() const noexcept { return std::max(stretch_, last_stretch_); }
 
     // A PONG arrived; see pong_verdict for the checks, in that order. On
     // accept: learns the key, marks the challenge solved, adds the listed
-    // addresses. Nothing changes on reject.
+    // addresses. Nothing changes on reject. A peer verified for the first
+    // time takes a bucket slot (a free one, or an unresponsive member's),
+    // else waits on its bucket's replacement list (leaving the table), or
+    // is refused if its address range has range_limit in that bucket.
     pong_outcome on_pong(const address& from, const pong_message& pong, time now);
 
     // Lifecycle, run every ping period: added -> active after activate_after
     // with a challenge solved within deactivate_after; active -> inactive
     // after deactivate_after without one; non-edges dropped after drop_after
-    // without one (counted from added_at if never solved).
+    // without one (counted from added_at if never solved). Every window is
+    // stretched by ping_stretch(). A freed bucket slot, or one held by an
+    // unresponsive member, goes to the newest fitting replacement.
     tick_outcome tick(time now);
 
     // GETMYADDRPORT_ACK from `reporter`: trusted only from an edge. Then
@@ -95,6 +112,11 @@ public:
     // Queries.
     const peer_record* find(const address& endpoint) const;
     const std::vector<active_peer>& active_peers() const noexcept { return active_; }
+    // Up to `count` active peers closest to `id` by XOR distance, closest
+    // first (ties by address). O(active peers).
+    std::vector<active_peer> closest(std::uint64_t id, std::size_t count) const;
+    const peer_buckets& buckets() const noexcept { return buckets_; }
+    const bucket_counters& bucket_stats() const noexcept { return bucket_stats_; }
     peer_counts counts() const;
     // Used space and capacity of the network as the active peers report it,
     // plus our own.
@@ -121,13 +143,35 @@ private:
     // Adds a non-edge peer if there is room and its probe backoff allows;
     // false (and counted) if not. `from_ping`: it pinged us, rather than a
     // PONG listing it.
-    enum class add_result : std::uint8_t { added, table_full, backing_off, own_address };
+    enum class add_result : std::uint8_t { added, table_full, backing_off, own_address, waiting };
     add_result try_add(const address& endpoint, time now, bool from_ping);
     bool verified(const peer_record& peer) const noexcept {
         return peer.is_edge || peer.last_solved_at.has_value();
     }
     // Erases the peer at `endpoint`, if any; true if it was active.
     bool erase_peer(const address& endpoint);
+    // Erases the record at `it` and its bucket slot; the next element.
+    peer_map::iterator erase_record(peer_map::iterator it);
+    bool is_member(const peer_record& peer) const noexcept {
+        return !peer.is_edge && peer.public_key.has_value();
+    }
+    // Where a peer verified for the first time goes (see on_pong).
+    enum class placement : std::uint8_t { member, waiting, refused };
+    placement place_verified(peer_record& peer, time now, bool& active_set_changed);
+    // A bucket is full at bucket_size, unless the table is small (fewer
+    // members than one round's ping budget).
+    bool bucket_full(std::size_t bucket) const noexcept;
+    bool range_full(std::size_t bucket, const address& endpoint) const;
+    bool unresponsive(const peer_record& peer) const noexcept;
+    // Fills free or unresponsive slots of `bucket` from its replacements;
+    // evicted members are appended to `dropped`.
+    void promote_replacements(std::size_t bucket, time now, std::vector<address>& dropped,
+                              bool& active_set_changed);
+    std::size_t pings_per_round() const noexcept;
+    // `window` in this peer's ping intervals.
+    time stretched(time window) const noexcept {
+        return window * static_cast<std::int64_t>(ping_stretch());
+    }
     void activate_if_due(peer_record& peer, time now);
     bool solved_within(const peer_record& peer, time window, time now) const;
     // Recomputes the cached active list; call after any change to it.
@@ -149,11 +193,40 @@ private:
     // Our own addresses besides own_address_ (see add_own_address).
     std::vector<address> own_addresses_;
     probe_ledger probes_;
+    peer_buckets buckets_;
+    bucket_counters bucket_stats_;
+    std::size_t stretch_ = 1;      // this round's ping interval in periods
+    std::size_t last_stretch_ = 1; // the last round's
 };
 
 template <class Rng>
 std::vector<address> peer_table::pong_peers(const address& asker, time now, Rng& rng) const {
     const pong_rule rule = pong_draw_rule();
+    const peer_record* asking = find(asker);
+    if (config_.pong_closest > 0 && asking && asking->public_key &&
+        active_.size() > rule.slots + 1) {
+        // Its closest first, then the draw's, skipping those already listed.
+        std::vector<address> out;
+        for (const auto& peer : closest(asking->id, config_.pong_closest + 2)) {
+            if (out.size() < std::min(config_.pong_closest, rule.slots) && peer.endpoint != asker &&
+                !is_own_address(peer.endpoint))
+                out.push_back(peer.endpoint);
+        }
+        std::vector<address> drawn;
+        if (pong_pool::suits(active_.size(), rule.slots)) {
+            pong_pool_.refresh(active_records_, rule.half_life, now);
+            const std::size_t own_index =
+                own_address_ ? active_index(*own_address_) : active_.size();
+            if (!pong_pool_.draw(active_, active_index(asker), own_index, rule, rng, drawn))
+                drawn = draw_pong_peers(pong_candidates(asker), rule, now, rng);
+        } else {
+            drawn = draw_pong_peers(pong_candidates(asker), rule, now, rng);
+        }
+        for (const auto& endpoint : drawn)
+            if (out.size() < rule.slots && std::find(out.begin(), out.end(), endpoint) == out.end())
+                out.push_back(endpoint);
+        return out;
+    }
     if (pong_pool::suits(active_.size(), rule.slots)) {
         pong_pool_.refresh(active_records_, rule.half_life, now);
         const std::size_t own_index = own_address_ ? active_index(*own_address_) : active_.size();

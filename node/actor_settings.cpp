@@ -67,6 +67,10 @@ peer_manager_setup peer_manager_settings(const node_config& config) {
     peers.npeer_limit = protocol.npeer_limit;
     peers.fanout = protocol.fanout;
     peers.max_peers = protocol.max_peers;
+    peers.bucket_size = config.peers.bucket_size;
+    peers.range_limit = config.peers.range_limit;
+    peers.ping_budget = config.peers.ping_budget;
+    peers.pong_closest = config.peers.pong_closest;
     peers.reliability_half_life = trust.half_life;
     peers.reliability_pass_step = trust.pass_step;
     peers.reliability_fail_step = trust.fail_step;

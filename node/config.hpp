@@ -45,6 +45,18 @@ struct protocol_config {
     bool lookup = defaults::lookup;
 };
 
+// The peer table at scale ([peers]; PROTOCOL.md, "Peer table"): XOR-distance
+// buckets of bucket_size verified peers, at most range_limit of a bucket's
+// from one /24 or /48 (0: no limit), at most ping_budget PINGs per ping period to
+// verified peers (0: every peer every period, as godave), and pong_closest
+// PONG slots for the active peers closest to a verified asker.
+struct peers_config {
+    std::size_t bucket_size = defaults::bucket_size;
+    std::size_t range_limit = defaults::range_limit;
+    std::size_t ping_budget = defaults::ping_budget;
+    std::size_t pong_closest = defaults::pong_closest;
+};
+
 // What a start does with a backup whose header cannot be read (bad magic, an
 // unknown version): refuse to start (the default), or salvage every intact
 // record found by scanning into a new file, keeping the original beside it.
@@ -145,6 +157,7 @@ struct node_config {
     std::vector<std::string> edges;
     std::size_t dispatchers = defaults::dispatchers; // 0 = one per core
     protocol_config protocol;
+    peers_config peers;
     store_config store;
     trust_config trust;
     limits_config limits;

@@ -94,6 +94,9 @@ constexpr std::string_view protocol_keys[] = {
     "getmyaddrport_every", "replicate_every", "replicate_settle", "get_timeout", "tcp_idle_timeout",
     "tcp_frame_timeout", "max_peers", "get_widen_rounds", "lookup"
 };
+constexpr std::string_view peers_keys[] = {
+    "bucket_size", "range_limit", "ping_budget", "pong_closest"
+};
 constexpr std::string_view log_keys[] = {
     "level", "status_every", "json"
 };
@@ -112,7 +115,7 @@ constexpr std::string_view limits_keys[] = {
 // clang-format on
 constexpr config_section_keys section_keys[] = {
     {"node", node_keys}, {"store", store_keys}, {"protocol", protocol_keys}, {"log", log_keys},
-    {"http", http_keys}, {"trust", trust_keys}, {"limits", limits_keys},
+    {"http", http_keys}, {"trust", trust_keys}, {"limits", limits_keys},     {"peers", peers_keys},
 };
 
 struct reader {
@@ -349,8 +352,8 @@ config_load parse_config(std::string_view text, const std::filesystem::path& nam
     node_config config;
     config.key_file = base_folder / defaults::key_file;
     config.store.backup_file = base_folder / defaults::backup_file;
-    static constexpr std::array<std::string_view, 7> sections = {"node", "store", "protocol", "log",
-                                                                 "http", "trust", "limits"};
+    static constexpr std::array<std::string_view, 8> sections = {
+        "node", "store", "protocol", "log", "http", "trust", "limits", "peers"};
     for (auto&& [key, node] : root) {
         if (key.str() == "test" && node.is_table())
             continue; // test-only: read below, refused unless built with the hooks
@@ -428,6 +431,14 @@ config_load parse_config(std::string_view text, const std::filesystem::path& nam
         in.count(*protocol, "protocol", "get_widen_rounds", p.get_widen_rounds, 0, 100);
         if (auto lookup = in.get<bool>(*protocol, "protocol", "lookup", "true or false"))
             p.lookup = *lookup;
+    }
+    if (auto peers = section_of(in, root, "peers")) {
+        auto& p = config.peers;
+        in.only_known(*peers, "peers");
+        in.count(*peers, "peers", "bucket_size", p.bucket_size, 0, 1000000);
+        in.count(*peers, "peers", "range_limit", p.range_limit, 0, 1000000);
+        in.count(*peers, "peers", "ping_budget", p.ping_budget, 0, 1000000);
+        in.count(*peers, "peers", "pong_closest", p.pong_closest, 0, 78);
     }
     if (auto log = section_of(in, root, "log")) {
         in.only_known(*log, "log");

@@ -160,14 +160,18 @@ TEST_CASE("unknown keys and sections are refused, not ignored") {
           "node.toml:3: [store] capacity: unknown key (known: shard_capacity, backup_file, ttl, "
           "backup_flush_every, fsync, backup_compact_after, max_share_per_source, "
           "max_share_per_owner, backup_recovery)");
+    CHECK(parsed(lines({"[peers]", "bucket_size = 16", "range_limit = 0", "ping_budget = 0"}))
+              .peers.bucket_size == 16);
+    CHECK(problem_of(lines({"[peers]", "pong_closest = 79"})).find("[peers] pong_closest") !=
+          std::string::npos);
     CHECK(parsed(lines({"[store]", "backup_compact_after = \"256 KiB\""}))
               .store.backup_compact_after == 256 * 1024);
     CHECK(problem_of(lines({"[node]", "listen = \"[::1]:1618\"", "[nodes]", "listen = 1"})) ==
           "node.toml:3: [nodes]: unknown section (known: node, store, protocol, log, http, trust, "
-          "limits)");
+          "limits, peers)");
     CHECK(problem_of(lines({"# top", "listen = \"[::1]:1618\""})) ==
           "node.toml:2: listen: must be in a section (node, store, protocol, log, http, trust, "
-          "limits)");
+          "limits, peers)");
     CHECK(problem_of(lines({"node = 5"})) == "node.toml:1: [node]: expected a [node] section");
     CHECK(problem_of(lines({"[node.extra]", "x = 1"}))
               .starts_with("node.toml:1: [node] extra: unknown key"));

@@ -19,12 +19,14 @@ namespace {
 
 address make_address(std::uint16_t n, std::uint16_t port = 1618) {
     address out;
-    // ::ffff:10.0.hi.lo
+    // ::ffff:10.hi.lo.1: each peer in its own /24, so the per-range limit
+    // of the buckets (range_limit) plays no part unless a test asks for it.
     out.ip[10] = 0xff;
     out.ip[11] = 0xff;
     out.ip[12] = 10;
-    out.ip[14] = static_cast<std::uint8_t>(n >> 8);
-    out.ip[15] = static_cast<std::uint8_t>(n);
+    out.ip[13] = static_cast<std::uint8_t>(n >> 8);
+    out.ip[14] = static_cast<std::uint8_t>(n);
+    out.ip[15] = 1;
     out.port = port;
     return out;
 }
@@ -441,8 +443,12 @@ TEST_CASE("pong_peers on a large table draws like the exact algorithm") {
     // 200 active peers: 50 each reliable, mediocre, unreliable and newcomers.
     // Above 4 candidates per slot pong_peers samples from its cached pool;
     // the per-kind shares must match the exact draw's, every list must be
-    // distinct, never the asker, with its reserved newcomers.
-    harness h(instant_config());
+    // distinct, never the asker, with its reserved newcomers. Buckets
+    // unbounded and no closest-to-the-asker slots: this is the draw alone.
+    peer_config config = instant_config();
+    config.bucket_size = 0;
+    config.pong_closest = 0;
+    harness h(config);
     enum kind { reliable, mediocre, unreliable, newcomer };
     std::map<address, kind> kinds;
     for (std::uint16_t n = 1; n <= 200; ++n) {

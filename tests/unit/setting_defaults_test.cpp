@@ -63,6 +63,10 @@ std::vector<std::string> differences(const node_config& a, const node_config& b)
     DAVE_COMPARE(protocol.max_peers)
     DAVE_COMPARE(protocol.get_widen_rounds)
     DAVE_COMPARE(protocol.lookup)
+    DAVE_COMPARE(peers.bucket_size)
+    DAVE_COMPARE(peers.range_limit)
+    DAVE_COMPARE(peers.ping_budget)
+    DAVE_COMPARE(peers.pong_closest)
     DAVE_COMPARE(store.shard_count)
     DAVE_COMPARE(store.shard_capacity)
     DAVE_COMPARE(store.backup_file.filename())
@@ -200,6 +204,10 @@ void check_peer_manager(const peer_manager_setup& s, const node_config& c) {
     CHECK(s.config.npeer_limit == c.protocol.npeer_limit);
     CHECK(s.config.fanout == c.protocol.fanout);
     CHECK(s.config.max_peers == c.protocol.max_peers);
+    CHECK(s.config.bucket_size == c.peers.bucket_size);
+    CHECK(s.config.range_limit == c.peers.range_limit);
+    CHECK(s.config.ping_budget == c.peers.ping_budget);
+    CHECK(s.config.pong_closest == c.peers.pong_closest);
     CHECK(s.config.reliability_half_life == c.trust.half_life);
     CHECK(s.config.reliability_pass_step == c.trust.pass_step);
     CHECK(s.config.reliability_fail_step == c.trust.fail_step);
@@ -294,6 +302,10 @@ node_config changed_config() {
     p.max_peers = 333;
     p.get_widen_rounds = 4;
     p.lookup = false;
+    c.peers.bucket_size = 12;
+    c.peers.range_limit = 3;
+    c.peers.ping_budget = 40;
+    c.peers.pong_closest = 2;
     auto& s = c.store;
     s.shard_capacity = 3 << 20;
     s.backup_flush_every = 250ms;
@@ -355,7 +367,7 @@ TEST_CASE("the translation carries every setting to its actor") {
         auto changed = changed_config();
         // Every field the translation reads differs from its default, so a
         // field it forgot (left at the struct's default) would show.
-        CHECK(differences(changed, node_config{}).size() == 49);
+        CHECK(differences(changed, node_config{}).size() == 53);
         check_all_translated(changed);
     }
     SUBCASE("dispatchers: 0 is one per core, else as set") {

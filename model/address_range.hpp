@@ -1,0 +1,24 @@
+// The address range a peer is counted in for the peer table's per-range
+// limits (PROTOCOL.md, "Peer table"): an IPv4 /24 (also as ::ffff:a.b.c.d,
+// the wire's form) or an IPv6 /48, roughly what one operator can fill with
+// hosts cheaply. Loopback has no range: tests run many nodes on ::1.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <optional>
+
+#include "codec/types.hpp"
+
+namespace dave {
+
+struct address_range {
+    // The address with every bit past the prefix cleared.
+    std::array<std::uint8_t, 16> prefix{};
+    friend bool operator==(const address_range&, const address_range&) = default;
+};
+
+// The range of `endpoint`; none for loopback addresses (exempt from limits).
+std::optional<address_range> range_of(const address& endpoint) noexcept;
+
+} // namespace dave
