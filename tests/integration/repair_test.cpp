@@ -161,12 +161,17 @@ TEST_CASE("repair: a replica that missed a write while still answering PINGs get
     // Once node-2 takes PUTs again, repair brings the entry within a few
     // rounds (500 ms each).
     std::this_thread::sleep_until(deaf_until);
+    const auto healed = std::chrono::steady_clock::now();
     const bool repaired =
         poll_until([&] { return number(status_of(deaf), "store_entries") == 1; }, 15s, 100ms);
     const auto elapsed = std::chrono::steady_clock::now() - started;
     INFO("node-0 log:\n" << writer.log().substr(0, 6000));
     INFO("node-2 log:\n" << deaf.log().substr(0, 6000));
     REQUIRE_MESSAGE(repaired, "node-2 never got the entry it missed");
+    MESSAGE("repaired " << std::chrono::duration_cast<std::chrono::milliseconds>(
+                               std::chrono::steady_clock::now() - healed)
+                               .count()
+                        << " ms after node-2 took PUTs again");
     // It is the same dat: a GET answered from node-2's own store.
     udp_client udp;
     auto answers = get_many(udp, {{deaf.udp(), value.public_key, value.key}});
@@ -182,6 +187,11 @@ TEST_CASE("repair: a replica that missed a write while still answering PINGs get
         CHECK(number(status, "repair_datagrams_sent_total") <= datagrams_per_minute);
         CHECK(number(status, "repair_entries_pushed_total") <= entries_per_minute);
         pushed += number(status, "repair_entries_pushed_total");
+        MESSAGE(node->options().name
+                << ": repair datagrams sent " << number(status, "repair_datagrams_sent_total")
+                << ", entries pushed " << number(status, "repair_entries_pushed_total")
+                << ", refused " << number(status, "repair_refused_total") << " in "
+                << std::chrono::duration_cast<std::chrono::seconds>(elapsed).count() << " s");
     }
     CHECK(pushed >= 1);
     auto writer_status = status_of(writer);
