@@ -15,12 +15,14 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include <httplib.h>
 #include <nlohmann/json.hpp>
 
 #include "codec/codec.hpp"
+#include "codec/repair_codec.hpp"
 #include "crypto/dat_crypto.hpp"
 #include "testing/harness.hpp"
 #include "testing/http_status.hpp"
@@ -246,4 +248,44 @@ TEST_CASE("repair, mixed network: a node with repair off drops ops 66-69 as goda
         REQUIRE(answers.size() == 1);
         CHECK(answers.front().outcome == get_outcome::found);
     }
+}
+
+TEST_CASE("repair: a stranger's repair datagrams get no answer (no reflection), malformed ones "
+          "are counted drops") {
+    initialize_crypto();
+    cluster net({repair_toml(true)});
+    auto& node = *net.nodes[0];
+    udp_client stranger;
+    // A well-formed digest and list from an address that never solved a challenge.
+    auto digest = encode_repair_message(repair_digest_message{1, std::vector<range_digest>(16)});
+    REQUIRE(digest);
+    repair_list_message list;
+    list.nonce = 2;
+    list.hi = ~std::uint64_t{0};
+    auto list_bytes = encode_repair_message(list);
+    REQUIRE(list_bytes);
+    for (int i = 0; i < 5; ++i) {
+        REQUIRE(stranger.send(node.udp(), *digest));
+        REQUIRE(stranger.send(node.udp(), *list_bytes));
+    }
+    // Malformed: ids out of order, and a truncated digest.
+    bytes unordered = *list_bytes;
+    unordered[repair_list_fixed_length - 1] = 2; // two items...
+    for (std::uint64_t id : {9ULL, 5ULL})        // ...descending
+        for (int b = 0; b < 16; ++b)
+            unordered.push_back(b < 8 ? static_cast<std::uint8_t>(id >> (8 * b)) : 0);
+    REQUIRE(stranger.send(node.udp(), unordered));
+    bytes truncated(digest->begin(), digest->begin() + 20);
+    REQUIRE(stranger.send(node.udp(), truncated));
+
+    REQUIRE(poll_until(
+        [&] {
+            auto status = status_of(node);
+            return labelled(status, "repair_refused_total", "not_active") == 10 &&
+                   labelled(status, "datagrams_dropped_total", "bad_repair_message") == 1 &&
+                   labelled(status, "datagrams_dropped_total", "truncated") >= 1;
+        },
+        10s, 100ms));
+    CHECK_FALSE(stranger.receive(500ms).has_value());
+    CHECK(number(status_of(node), "repair_datagrams_sent_total") == 0);
 }
