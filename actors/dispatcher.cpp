@@ -11,6 +11,7 @@
 #include "actors/log.hpp"
 #include "codec/codec.hpp"
 #include "codec/op_name.hpp"
+#include "codec/repair_codec.hpp"
 #include "messages/type_ids.hpp"
 #include "model/admission.hpp"
 #include "model/metrics.hpp"
@@ -87,6 +88,11 @@ struct dispatcher_state {
     std::shared_ptr<spdlog::logger> log = logger_for("dispatch");
     std::string tag; // "dispatcher 2/4"
     static inline const char* name = "dispatcher";
+
+    // Repair datagrams handed to the repairer.
+    std::uint64_t repair_in = 0;
+    // Test hook ([test] drop_puts_for): PUTs are dropped before this time.
+    std::int64_t drop_puts_until_ms = 0;
 };
 
 // Private timer atom: retry the PUT frames held for their sources' rate.
@@ -251,6 +257,31 @@ void release_held(self_pointer self, std::int64_t now) {
     state.held_puts = std::move(still);
 }
 
+// A repair datagram (codec/repair_codec.hpp) to the repairer: UDP only,
+// rate limited per source as GETs are.
+void route_repair(self_pointer self, const datagram& item, origin from, std::int64_t now) {
+    auto& state = self->state;
+    if (from.stream) {
+        drop(state, item, errc::not_put_over_tcp);
+        return;
+    }
+    if (!state.limiter->admit(item.peer, classify(item.payload[0]), now)) {
+        shed(state, item, errc::rate_limited);
+        return;
+    }
+    auto decoded = decode_repair_message(item.payload);
+    if (!decoded) {
+        drop(state, item, decoded.error());
+        return;
+    }
+    ++state.repair_in;
+    std::visit(
+        [&](auto& body) {
+            self->send(state.links.repairer, inbound_atom_v, item.peer, std::move(body));
+        },
+        *decoded);
+}
+
 // Routes one datagram. Returns false when its credit is returned later (a
 // stream PUT handed to its shard), true when it may be returned now.
 bool route(self_pointer self, datagram& item, datagram_batch& replies, origin from,
@@ -258,6 +289,12 @@ bool route(self_pointer self, datagram& item, datagram_batch& replies, origin fr
     auto& state = self->state;
     if (state.own_address && item.peer == *state.own_address) {
         ++state.drops_by_code[static_cast<std::size_t>(errc::from_own_address)];
+        return true;
+    }
+    // The repair extension (ours): decoded apart from godave's ops, and only
+    // when repair is on; otherwise decode_message drops it as an unknown op.
+    if (state.links.repairer && !item.payload.empty() && is_repair_op(item.payload[0])) {
+        route_repair(self, item, from, now);
         return true;
     }
     auto decoded = state.links.lookup
@@ -275,6 +312,9 @@ bool route(self_pointer self, datagram& item, datagram_batch& replies, origin fr
         drop(state, item, errc::not_put_over_tcp);
         return true;
     }
+    // Test hook only (see dispatcher_links): 0 unless set in a test build.
+    if (state.drop_puts_until_ms > now && std::holds_alternative<put_message>(message))
+        return true;
     const auto code = static_cast<std::uint8_t>(op_of(message));
     const auto kind = classify(code);
     // TCP frames are bounded by the listener's credits instead of rates.
@@ -387,6 +427,11 @@ void route_batch(self_pointer self, datagram_batch& batch, origin from) {
 dispatcher_impl::behavior_type dispatcher(self_pointer self, dispatcher_links links) {
     self->state.links = std::move(links);
     setup_policy(self->state);
+#if DAVE_TEST_HOOKS
+    if (self->state.links.test_drop_puts_for.count() > 0)
+        self->state.drop_puts_until_ms =
+            now_ms(self->state) + self->state.links.test_drop_puts_for.count();
+#endif
     // One per core: start and stop at debug; group_watch says it once at info.
     self->state.tag = fmt::format("dispatcher {}/{}", self->state.links.index + 1,
                                   self->state.links.dispatcher_count);
@@ -425,6 +470,8 @@ dispatcher_impl::behavior_type dispatcher(self_pointer self, dispatcher_links li
                                state.drops_by_code, known_drops,
                                [](errc code) { return to_string(code); });
             report.mailbox("dispatcher", self->mailbox().size());
+            report.counter("dave_repair_datagrams_in_total",
+                           "Repair datagrams (ops 66-69) handed to the repairer.", state.repair_in);
             // The verification backlog this dispatcher holds at the shards.
             constexpr auto waiting = "PUTs waiting for their shard's verdict, by transport.";
             constexpr auto waiting_peak =

@@ -59,6 +59,13 @@ struct dispatcher_links {
     // Monotonic milliseconds for the token buckets; empty = steady_clock.
     std::function<std::chrono::milliseconds()> monotonic_clock;
     std::size_t index = 0; // which of the dispatcher_count, for log lines
+    // Gets the repair datagrams (ops 66-69); null: repair is off and they
+    // are dropped as unknown ops, as godave drops them.
+    repairer_actor repairer;
+    // Test-only ([test] drop_puts_for; honoured in DAVE_TEST_HOOKS builds):
+    // drop every PUT, UDP or TCP, for this long after the start, as a
+    // replica that is briefly unreachable for writes but still answers PINGs.
+    std::chrono::milliseconds test_drop_puts_for{0};
 };
 
 // Messages: dispatcher_actor in messages/interfaces.hpp. In more detail:

@@ -23,6 +23,8 @@ struct pruner_setup {
     std::chrono::milliseconds status_every = defaults::status_log_every;
     ticked_actor auditor; // (tick_atom) every audit_every; may be null
     std::chrono::milliseconds audit_every = defaults::audit_every;
+    ticked_actor repairer; // (tick_atom) every repair_every; may be null (repair off)
+    std::chrono::milliseconds repair_every = defaults::repair_every;
 };
 
 pruner_actor spawn_pruner(caf::actor_system& system, pruner_setup setup);

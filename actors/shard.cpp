@@ -11,6 +11,7 @@
 #include "codec/op_name.hpp"
 #include "crypto/dat_crypto.hpp"
 #include "messages/type_ids.hpp"
+#include "model/anti_entropy.hpp"
 #include "model/metrics.hpp"
 #include "model/peer_choice.hpp"
 #include "model/replication_sender.hpp"
@@ -268,6 +269,23 @@ shard_actor::behavior_type shard(self_pointer self, shard_setup setup) {
                            {{"op", std::string(op_name(static_cast<std::uint8_t>(op::get_ack)))}});
             report.mailbox("shard", self->mailbox().size());
             return report;
+        },
+        // Anti-entropy scans (model/anti_entropy.hpp): read-only walks.
+        [=](repair_atom, std::uint64_t peer) -> std::vector<range_digest> {
+            return repair_digest_of(self->state.store->entries(), peer).to_vector();
+        },
+        [=](repair_list_atom, std::uint64_t peer, std::uint64_t range, std::uint64_t lo,
+            std::uint64_t hi) -> std::vector<repair_item> {
+            return repair_items_of(self->state.store->entries(), peer, {range, lo, hi});
+        },
+        [=](repair_push_atom, std::uint64_t peer, std::uint64_t range, std::uint64_t lo,
+            std::uint64_t hi, const std::vector<repair_item>& theirs,
+            std::uint64_t limit) -> std::vector<entry> {
+            std::vector<entry> missing;
+            for (const stored_entry* stored : repair_missing_at(self->state.store->entries(), peer,
+                                                                {range, lo, hi}, theirs, limit))
+                missing.push_back(stored->decode());
+            return missing;
         },
     };
 }

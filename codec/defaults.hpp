@@ -46,6 +46,13 @@ inline constexpr milliseconds ttl{365LL * 24 * 3600 * 1000};           // godave
 // each. Below the ping period, so repair still starts within that round.
 inline constexpr milliseconds replicate_settle{500};
 inline constexpr milliseconds get_timeout{2000};
+// Ours: anti-entropy repair among an entry's replicas (docs/protocol.md,
+// Extensions): one round per repair_every (0 switches repair off, and the
+// node then drops ops 66-69 as godave does); what it sends is bounded per
+// minute.
+inline constexpr milliseconds repair_every{10000};
+inline constexpr std::size_t repair_datagrams_per_minute = 120;
+inline constexpr std::size_t repair_entries_per_minute = 600;
 // Ours: a GET does not wait for a peer silent this long: a quarter of the
 // GET deadline (derived from get_timeout, not a setting of its own).
 constexpr milliseconds get_silent_after(milliseconds get_deadline) {

@@ -90,6 +90,8 @@ std::string_view to_string(errc code) noexcept {
         return "owner_share_exceeded";
     case errc::backup_unusable:
         return "backup_unusable";
+    case errc::bad_repair_message:
+        return "bad_repair_message";
     }
     return "unknown";
 }

@@ -62,6 +62,8 @@ enum class errc : std::uint8_t {
     owner_share_exceeded,  // while its owner key holds over its share
     // start-up
     backup_unusable, // the backup cannot be opened, read or appended to: the node refuses to start
+    // anti-entropy repair (codec/repair_codec.hpp)
+    bad_repair_message, // a repair datagram (ops 66-69) whose fields contradict each other
 };
 
 std::string_view to_string(errc code) noexcept;

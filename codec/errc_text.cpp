@@ -90,6 +90,8 @@ std::string_view describe(errc code) noexcept {
         return "its owner key holds more than its share of the store";
     case errc::backup_unusable:
         return "the backup file cannot be used";
+    case errc::bad_repair_message:
+        return "a repair datagram whose fields contradict each other";
     }
     return "an unknown error";
 }

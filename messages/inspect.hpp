@@ -4,6 +4,7 @@
 
 #include <caf/meta/type_name.hpp>
 
+#include "codec/repair_codec.hpp"
 #include "codec/types.hpp"
 #include "model/vocabulary.hpp"
 
@@ -89,6 +90,26 @@ template <class Inspector> typename Inspector::result_type inspect(Inspector& f,
 template <class Inspector> typename Inspector::result_type inspect(Inspector& f, peer_row& x) {
     return f(caf::meta::type_name("peer_row"), x.endpoint, x.id, x.state, x.edge, x.reliability,
              x.last_seen_ms);
+}
+
+template <class Inspector> typename Inspector::result_type inspect(Inspector& f, range_digest& x) {
+    return f(caf::meta::type_name("range_digest"), x.fold, x.count);
+}
+template <class Inspector> typename Inspector::result_type inspect(Inspector& f, repair_item& x) {
+    return f(caf::meta::type_name("repair_item"), x.id, x.time_ms);
+}
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, repair_digest_message& x) {
+    return f(caf::meta::type_name("repair_digest_message"), x.nonce, x.ranges);
+}
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, repair_diff_message& x) {
+    return f(caf::meta::type_name("repair_diff_message"), x.nonce, x.differing);
+}
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, repair_list_message& x) {
+    return f(caf::meta::type_name("repair_list_message"), x.answer, x.nonce, x.range, x.lo, x.hi,
+             x.items);
 }
 
 } // namespace dave

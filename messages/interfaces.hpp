@@ -127,7 +127,18 @@ using shard_actor = caf::typed_actor<
     // answers what this node must send to whom.
     caf::replies_to<replicate_atom, peer_snapshot>::with<std::vector<replication_order>>,
     // node -> shard: entries, bytes, put and get counters.
-    caf::replies_to<metrics_atom>::with<metric_report>>;
+    caf::replies_to<metrics_atom>::with<metric_report>,
+    // repairer -> shard: the digests (repair_range_count ranges) of the
+    // entries whose replica set holds this peer id.
+    caf::replies_to<repair_atom, std::uint64_t>::with<std::vector<range_digest>>,
+    // repairer -> shard: (peer id, range, lo, hi): the items of those
+    // entries within the span, ascending by id.
+    caf::replies_to<repair_list_atom, std::uint64_t, std::uint64_t, std::uint64_t,
+                    std::uint64_t>::with<std::vector<repair_item>>,
+    // repairer -> shard: (peer id, range, lo, hi, the peer's items, limit):
+    // those entries within the span the peer's items lack or hold older.
+    caf::replies_to<repair_push_atom, std::uint64_t, std::uint64_t, std::uint64_t, std::uint64_t,
+                    std::vector<repair_item>, std::uint64_t>::with<std::vector<entry>>>;
 
 // Backup writer (actors/backup_writer.hpp; a blocking actor, see above).
 using backup_writer_actor = caf::typed_actor<
@@ -214,6 +225,19 @@ using auditor_actor = caf::typed_actor<
     // node -> auditor: challenge counters.
     caf::replies_to<metrics_atom>::with<metric_report>>;
 
+// Repairer (actors/repairer.hpp): anti-entropy among an entry's replicas.
+using repairer_actor = caf::typed_actor<
+    // pruner -> repairer: one repair round with the next partner.
+    caf::reacts_to<tick_atom>,
+    // dispatcher -> repairer: a peer's REPAIR_DIGEST (answered with REPAIR_DIFF).
+    caf::reacts_to<inbound_atom, address, repair_digest_message>,
+    // dispatcher -> repairer: a partner's REPAIR_DIFF (answered with lists).
+    caf::reacts_to<inbound_atom, address, repair_diff_message>,
+    // dispatcher -> repairer: a REPAIR_LIST or REPAIR_LIST_ACK.
+    caf::reacts_to<inbound_atom, address, repair_list_message>,
+    // node -> repairer: rounds, ranges differing, entries pushed.
+    caf::replies_to<metrics_atom>::with<metric_report>>;
+
 // Pruner (actors/pruner.hpp): the node's clock. Nobody else sends it
 // anything; it runs on its own timers and stops when the node exits. CAF
 // refuses an empty typed interface, so its timers are its interface.
@@ -222,6 +246,7 @@ using expire_timer = caf::atom_constant<caf::atom("expiretime")>;
 using replicate_timer = caf::atom_constant<caf::atom("repltimer")>;
 using status_timer = caf::atom_constant<caf::atom("stattimer")>;
 using audit_timer = caf::atom_constant<caf::atom("audittimer")>;
+using repair_timer = caf::atom_constant<caf::atom("repairtime")>;
 using pruner_actor = caf::typed_actor<
     // pruner -> itself, every ping_period: tick the peer manager.
     caf::reacts_to<ping_timer>,
@@ -232,6 +257,8 @@ using pruner_actor = caf::typed_actor<
     // pruner -> itself, every status_every: tick the status line.
     caf::reacts_to<status_timer>,
     // pruner -> itself, every audit_every: tick the auditor.
-    caf::reacts_to<audit_timer>>;
+    caf::reacts_to<audit_timer>,
+    // pruner -> itself, every repair_every: tick the repairer.
+    caf::reacts_to<repair_timer>>;
 
 } // namespace dave

@@ -45,6 +45,13 @@ CAF_ADD_TYPE_ID(dave, (std::vector<dave::peer_row>))
 CAF_ADD_TYPE_ID(dave, (dave::find_nodes_message))
 CAF_ADD_TYPE_ID(dave, (dave::nodes_message))
 CAF_ADD_TYPE_ID(dave, (dave::put_batch))
+CAF_ADD_TYPE_ID(dave, (dave::range_digest))
+CAF_ADD_TYPE_ID(dave, (std::vector<dave::range_digest>))
+CAF_ADD_TYPE_ID(dave, (dave::repair_item))
+CAF_ADD_TYPE_ID(dave, (std::vector<dave::repair_item>))
+CAF_ADD_TYPE_ID(dave, (dave::repair_digest_message))
+CAF_ADD_TYPE_ID(dave, (dave::repair_diff_message))
+CAF_ADD_TYPE_ID(dave, (dave::repair_list_message))
 
 CAF_END_TYPE_ID_BLOCK(dave)
 
@@ -82,9 +89,12 @@ CAF_ADD_ATOM(dave, dave, credit_atom, "credit")     // inbound datagrams handled
 CAF_ADD_ATOM(dave, dave, shed_atom, "shed")         // datagrams a transport dropped
 CAF_ADD_ATOM(dave, dave, metrics_atom, "metrics")   // -> metric_report (an actor's counters)
 CAF_ADD_ATOM(dave, dave, put_all_atom, "putall")    // API: many dats, a put_report each
-CAF_ADD_ATOM(dave, dave, peer_list_atom, "peerlist") // -> every peer of the table (peer_row)
-CAF_ADD_ATOM(dave, dave, lookup_atom, "lookup")      // -> the peers closest to a node id
-CAF_ADD_ATOM(dave, dave, learn_atom, "learn")        // addresses to verify by PING
+CAF_ADD_ATOM(dave, dave, peer_list_atom, "peerlist")     // -> every peer of the table (peer_row)
+CAF_ADD_ATOM(dave, dave, lookup_atom, "lookup")          // -> the peers closest to a node id
+CAF_ADD_ATOM(dave, dave, learn_atom, "learn")            // addresses to verify by PING
+CAF_ADD_ATOM(dave, dave, repair_atom, "repair")          // -> digests of entries shared with a peer
+CAF_ADD_ATOM(dave, dave, repair_list_atom, "repairlist") // -> items shared with a peer in a span
+CAF_ADD_ATOM(dave, dave, repair_push_atom, "repairpush") // -> entries a peer's list lacks
 
 namespace dave {
 

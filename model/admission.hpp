@@ -25,7 +25,8 @@
 namespace dave {
 
 // Peer traffic (PING, PONG, GETMYADDRPORT and its ACK), lookups (GET and
-// GET_ACK), writes (PUT) and anything else (empty, unknown op, PUT_ACK).
+// GET_ACK, and the repair extension's ops 66-69), writes (PUT) and anything
+// else (empty, unknown op, PUT_ACK).
 enum class traffic_class : std::uint8_t { ping = 0, get = 1, put = 2, other = 3 };
 
 constexpr traffic_class classify(std::uint8_t op_code) noexcept {
@@ -39,6 +40,10 @@ constexpr traffic_class classify(std::uint8_t op_code) noexcept {
         return traffic_class::ping;
     case 4:
     case 5:
+    case 66: // repair (ours): REPAIR_DIGEST, _DIFF, _LIST, _LIST_ACK
+    case 67:
+    case 68:
+    case 69:
         return traffic_class::get;
     case 2:
         return traffic_class::put;

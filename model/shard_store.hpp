@@ -155,6 +155,9 @@ public:
     std::vector<replica_change> replicate(std::span<const std::uint64_t> node_ids,
                                           std::size_t fanout = wire_replica_count);
 
+    // Every stored entry (read-only walks: the anti-entropy scans).
+    std::span<stored_entry* const> entries() const noexcept { return heap_.entries(); }
+
     std::size_t size() const noexcept { return heap_.size(); }
     std::size_t used_bytes() const noexcept { return used_bytes_; }
     std::size_t capacity_bytes() const noexcept { return config_.capacity_bytes; }

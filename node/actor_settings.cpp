@@ -125,6 +125,9 @@ dispatcher_links dispatcher_settings(const node_config& config) {
     limits.puts_in_flight = from.puts_in_flight;
     limits.shard_puts_in_flight = from.shard_puts_in_flight;
     setup.dispatcher_count = dispatcher_count_of(config);
+#if DAVE_TEST_HOOKS
+    setup.test_drop_puts_for = config.test.drop_puts_for;
+#endif
     setup.monotonic_clock = monotonic_clock_of(config);
     return setup;
 }
@@ -135,8 +138,19 @@ replicator_setup replicator_settings(const node_config& config) {
     return setup;
 }
 
+repairer_setup repairer_settings(const node_config& config) {
+    repairer_setup setup;
+    setup.datagrams_per_minute = config.repair.datagrams_per_minute;
+    setup.entries_per_minute = config.repair.entries_per_minute;
+    // An exchange's answers come within a round trip; never wait past the next round.
+    setup.exchange_timeout = std::min(config.repair.every, setup.exchange_timeout);
+    setup.now = monotonic_clock_of(config);
+    return setup;
+}
+
 pruner_setup pruner_settings(const node_config& config) {
     pruner_setup setup;
+    setup.repair_every = config.repair.every;
     setup.ping_period = config.protocol.ping_period;
     setup.replicate_every = config.protocol.replicate_every;
     setup.status_every = config.status_log_every;

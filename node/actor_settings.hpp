@@ -16,6 +16,7 @@
 #include "actors/getter.hpp"
 #include "actors/peer_manager.hpp"
 #include "actors/pruner.hpp"
+#include "actors/repairer.hpp"
 #include "actors/replicator.hpp"
 #include "actors/shard.hpp"
 #include "actors/tcp_listener.hpp"
@@ -44,6 +45,8 @@ auditor_setup auditor_settings(const node_config& config);
 dispatcher_links dispatcher_settings(const node_config& config);
 // Without shards, peer_manager, batch_writer and auditor.
 replicator_setup replicator_settings(const node_config& config);
+// Without shards, peer_manager, writer and batch_writer.
+repairer_setup repairer_settings(const node_config& config);
 // Without the actors it ticks.
 pruner_setup pruner_settings(const node_config& config);
 tcp_listener_options tcp_listener_settings(const node_config& config);

@@ -57,6 +57,16 @@ struct peers_config {
     std::size_t pong_closest = defaults::pong_closest;
 };
 
+// Ours: anti-entropy repair among an entry's replicas (docs/protocol.md,
+// Extensions). One round every `every` (0: off; ops 66-69 are then dropped
+// as godave drops them); at most this many repair datagrams sent and
+// entries pushed per minute.
+struct repair_config {
+    milliseconds every = defaults::repair_every;
+    std::size_t datagrams_per_minute = defaults::repair_datagrams_per_minute;
+    std::size_t entries_per_minute = defaults::repair_entries_per_minute;
+};
+
 // What a start does with a backup whose header cannot be read (bad magic, an
 // unknown version): refuse to start (the default), or salvage every intact
 // record found by scanning into a new file, keeping the original beside it.
@@ -149,6 +159,10 @@ struct limits_config {
 struct test_hooks_config {
     // Store PUTs but answer every GET "not found": a liar for the trust tests.
     bool answer_get_not_found = false;
+    // Drop every PUT (UDP and TCP) for this long after the start, while
+    // answering PINGs: a replica that misses writes without ever turning
+    // inactive (the repair tests).
+    milliseconds drop_puts_for{0};
 };
 
 struct node_config {
@@ -161,6 +175,7 @@ struct node_config {
     store_config store;
     trust_config trust;
     limits_config limits;
+    repair_config repair;
     test_hooks_config test;
     std::string log_level = defaults::log_level;
     bool log_json = defaults::log_json;

@@ -97,6 +97,9 @@ constexpr std::string_view protocol_keys[] = {
 constexpr std::string_view peers_keys[] = {
     "bucket_size", "range_limit", "ping_budget", "pong_closest"
 };
+constexpr std::string_view repair_keys[] = {
+    "every", "datagrams_per_minute", "entries_per_minute"
+};
 constexpr std::string_view log_keys[] = {
     "level", "status_every", "json"
 };
@@ -114,8 +117,9 @@ constexpr std::string_view limits_keys[] = {
 };
 // clang-format on
 constexpr config_section_keys section_keys[] = {
-    {"node", node_keys}, {"store", store_keys}, {"protocol", protocol_keys}, {"log", log_keys},
-    {"http", http_keys}, {"trust", trust_keys}, {"limits", limits_keys},     {"peers", peers_keys},
+    {"node", node_keys},     {"store", store_keys},   {"protocol", protocol_keys},
+    {"log", log_keys},       {"http", http_keys},     {"trust", trust_keys},
+    {"limits", limits_keys}, {"peers", peers_keys},   {"repair", repair_keys},
 };
 
 struct reader {
@@ -191,8 +195,9 @@ struct reader {
         out = static_cast<std::size_t>(parsed);
     }
 
+    // `zero_off`: "0s" is allowed (it switches the feature off).
     void duration(const toml::table& table, std::string_view section, std::string_view key,
-                  std::chrono::milliseconds& out) {
+                  std::chrono::milliseconds& out, bool zero_off = false) {
         auto node = table.get(key);
         if (!node)
             return;
@@ -204,7 +209,7 @@ struct reader {
             return fail(node->source(), section, key,
                         "not a duration: " + in_quotes(*text) +
                             " (a number with ms, s, m, h or d, e.g. \"10m\")");
-        if (parsed->count() == 0)
+        if (parsed->count() == 0 && !zero_off)
             return fail(node->source(), section, key, "must be positive: " + in_quotes(*text));
         if (*parsed > longest_duration)
             return fail(node->source(), section, key,
@@ -352,8 +357,8 @@ config_load parse_config(std::string_view text, const std::filesystem::path& nam
     node_config config;
     config.key_file = base_folder / defaults::key_file;
     config.store.backup_file = base_folder / defaults::backup_file;
-    static constexpr std::array<std::string_view, 8> sections = {
-        "node", "store", "protocol", "log", "http", "trust", "limits", "peers"};
+    static constexpr std::array<std::string_view, 9> sections = {
+        "node", "store", "protocol", "log", "http", "trust", "limits", "peers", "repair"};
     for (auto&& [key, node] : root) {
         if (key.str() == "test" && node.is_table())
             continue; // test-only: read below, refused unless built with the hooks
@@ -497,6 +502,13 @@ config_load parse_config(std::string_view text, const std::filesystem::path& nam
         in.duration(*trust, "trust", "get_later_after", t.get_later_after);
         in.count(*trust, "trust", "max_pending", t.max_pending, 1, 10000000);
     }
+    if (auto repair = section_of(in, root, "repair")) {
+        auto& r = config.repair;
+        in.only_known(*repair, "repair");
+        in.duration(*repair, "repair", "every", r.every, true);
+        in.count(*repair, "repair", "datagrams_per_minute", r.datagrams_per_minute, 1, 1000000);
+        in.count(*repair, "repair", "entries_per_minute", r.entries_per_minute, 0, 10000000);
+    }
     if (auto limits = section_of(in, root, "limits")) {
         auto& l = config.limits;
         in.only_known(*limits, "limits");
@@ -519,8 +531,9 @@ config_load parse_config(std::string_view text, const std::filesystem::path& nam
     }
     if (auto test = root.get("test"); test && test->is_table()) {
 #if DAVE_TEST_HOOKS
-        static constexpr std::string_view test_keys[] = {"answer_get_not_found"};
+        static constexpr std::string_view test_keys[] = {"answer_get_not_found", "drop_puts_for"};
         in.only_known(*test->as_table(), "test", test_keys);
+        in.duration(*test->as_table(), "test", "drop_puts_for", config.test.drop_puts_for);
         if (auto liar =
                 in.get<bool>(*test->as_table(), "test", "answer_get_not_found", "true or false"))
             config.test.answer_get_not_found = *liar;

@@ -177,12 +177,27 @@ caf::expected<node_actor> spawn_node_graph(caf::actor_system& system, const node
     audit.peer_manager = children.peer_manager;
     audit.writer = children.writer;
     children.auditor = spawn_auditor(system, std::move(audit));
+    if (config.repair.every.count() > 0) {
+        auto repair = repairer_settings(config);
+        repair.shards = children.shards;
+        repair.peer_manager = children.peer_manager;
+        repair.writer = children.writer;
+        repair.batch_writer = children.batch_writer;
+        children.repairer = spawn_repairer(system, std::move(repair));
+    }
     auto routing = dispatcher_settings(config);
     routing.shards = children.shards;
     routing.peer_manager = children.peer_manager;
     routing.getter = children.getter;
     routing.writer = children.writer;
     routing.auditor = children.auditor;
+    routing.repairer = children.repairer;
+#if DAVE_TEST_HOOKS
+    if (config.test.drop_puts_for.count() > 0)
+        log->warn("TEST HOOK [test] drop_puts_for: this node drops every PUT for {} ms after "
+                  "its start (a test build; never use in production)",
+                  config.test.drop_puts_for.count());
+#endif
     for (std::size_t i = 0; i < dispatcher_count; ++i) {
         routing.index = i;
         children.dispatchers.push_back(spawn_dispatcher(system, routing));
@@ -207,6 +222,7 @@ caf::expected<node_actor> spawn_node_graph(caf::actor_system& system, const node
     auto shards = children.shards;
     auto replicator = children.replicator;
     auto auditor = children.auditor;
+    auto repairer = children.repairer;
     auto node = spawn_node_actor(system, config, std::move(children), keys.public_key,
                                  to_string(transport.bound));
     auto reporter = spawn_status_reporter(system, node, peer_manager);
@@ -216,6 +232,8 @@ caf::expected<node_actor> spawn_node_graph(caf::actor_system& system, const node
     timers.replicator = replicator;
     timers.status_sink = reporter;
     timers.auditor = auditor;
+    if (repairer)
+        timers.repairer = repairer;
     auto pruner = spawn_pruner(system, std::move(timers));
     // The reporter and pruner live as long as the node.
     node->attach_functor([reporter, pruner] {

@@ -192,6 +192,8 @@ void collect_status(node_pointer self, std::function<void(const node_status&)> d
     reporters.push_back(children.peer_manager);
     reporters.push_back(children.getter);
     reporters.push_back(children.auditor);
+    if (children.repairer)
+        reporters.push_back(children.repairer);
     if (children.backup)
         reporters.push_back(children.backup);
     // Merged in the order of `reporters` once all answered, so that the
@@ -235,6 +237,8 @@ void stop_children(node_pointer self) {
     stop(children.getter);
     stop(children.replicator);
     stop(children.auditor);
+    if (children.repairer)
+        stop(children.repairer);
     for (auto& shard : children.shards)
         stop(shard);
     for (auto& dispatcher : children.dispatchers)

@@ -26,6 +26,7 @@ struct node_children {
     replicator_actor replicator;
     auditor_actor auditor;
     backup_writer_actor backup; // may be null
+    repairer_actor repairer;    // null when repair is off
 };
 
 node_actor spawn_node_actor(caf::actor_system& system, node_config config, node_children children,

@@ -13,6 +13,7 @@
 
 #include "codec/codec.hpp"
 #include "codec/errc.hpp"
+#include "codec/repair_codec.hpp"
 
 namespace {
 
@@ -21,9 +22,32 @@ namespace {
     std::abort();
 }
 
+// The repair extension's decoder (ops 66-69, ours), held to the same rules.
+void check_repair(const std::uint8_t* data, std::size_t size) {
+    const dave::byte_span input(data, size);
+    auto decoded = dave::decode_repair_message(input);
+    if (!decoded) {
+        if (decoded.error() == dave::errc::none)
+            fail("repair: refused without a reason");
+        return;
+    }
+    // godave's rules must never read an extension datagram.
+    if (dave::decode_message(input))
+        fail("repair: an extension datagram decodes as a godave message");
+    auto encoded = dave::encode_repair_message(*decoded);
+    if (!encoded)
+        fail("repair: a decoded message does not encode");
+    if (encoded->size() != size || std::memcmp(encoded->data(), data, size) != 0)
+        fail("repair: re-encoding differs from the input");
+    auto again = dave::decode_repair_message(*encoded);
+    if (!again || !(*again == *decoded))
+        fail("repair: decoding the re-encoding gives another message");
+}
+
 } // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+    check_repair(data, size);
     const dave::byte_span input(data, size);
     dave::result<dave::message> decoded = dave::decode_message(input);
     dave::result<dave::message> godave = dave::decode_godave_message(input);

@@ -38,6 +38,19 @@ def extension_messages():
         yield f"ext_nodes_{count}", body.hex()
 
 
+def repair_seeds():
+    """The repair extension's datagrams (ops 66-69, ours; codec/repair_codec.hpp)."""
+    u64 = lambda value: value.to_bytes(8, "little")
+    nonce = u64(0x0102030405060708)
+    ranges = b"".join(u64(0x1111 * (r + 1)) + u64(r) for r in range(16))
+    yield "repair_digest", bytes([66]) + nonce + bytes([16]) + ranges
+    yield "repair_diff", bytes([67]) + nonce + u64(0b1010)
+    items = b"".join(u64(0x10 * (i + 1) + 3) + u64(1700000000000 + i) for i in range(3))
+    body = nonce + bytes([3]) + u64(0) + u64(0xFFFFFFFFFFFFFFFF) + bytes([3]) + items
+    yield "repair_list", bytes([68]) + body
+    yield "repair_list_ack", bytes([69]) + body
+
+
 def main():
     if len(sys.argv) != 3:
         sys.exit(__doc__)
@@ -47,6 +60,9 @@ def main():
     count = 0
     for name, hex_text in list(vector_messages(data_dir)) + list(extension_messages()):
         (corpus_dir / f"seed_{name}").write_bytes(bytes.fromhex(hex_text))
+        count += 1
+    for name, payload in repair_seeds():
+        (corpus_dir / f"seed_{name}").write_bytes(payload)
         count += 1
     print(f"wrote {count} seeds to {corpus_dir}")
 

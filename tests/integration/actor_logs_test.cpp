@@ -82,6 +82,7 @@ const std::vector<actor_kind> actor_kinds{
     {"get", "getter started", "getter stopped"},
     {"audit", "auditor started", "auditor stopped"},
     {"replicate", "replicator started", "replicator stopped"},
+    {"repair", "repairer started", "repairer stopped"},
     {"pruner", "pruner started", "pruner stopped"},
     {"status", "status reporter started", "status reporter stopped"},
     {"backup", "backup writer started", "backup writer stopped"},

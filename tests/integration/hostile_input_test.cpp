@@ -20,6 +20,7 @@
 #include <caf/all.hpp>
 
 #include "codec/codec.hpp"
+#include "codec/repair_codec.hpp"
 #include "codec/tcp_frame.hpp"
 #include "crypto/dat_crypto.hpp"
 #include "model/socket_address.hpp"
@@ -217,6 +218,17 @@ TEST_CASE("hostile input: the node drops and counts what does not parse and keep
     std::map<std::string, std::uint64_t> sent_by_family;
     for (auto& item : corpus) {
         ++sent_by_family[item.family];
+        // Ops 66-69 go to the repair decoder (repair is on by default); the
+        // well-formed ones come from no active peer, so the repairer refuses
+        // them unanswered (dave_repair_refused_total), not as drops.
+        if (!item.payload.empty() && is_repair_op(item.payload[0])) {
+            auto repair = decode_repair_message(item.payload);
+            if (!repair) {
+                ++must_drop;
+                ++expected_drops_by_reason[std::string(to_string(repair.error()))];
+            }
+            continue;
+        }
         auto decoded = decode_message(item.payload, npeer_limit);
         if (!decoded) {
             ++must_drop;

@@ -168,10 +168,10 @@ TEST_CASE("unknown keys and sections are refused, not ignored") {
               .store.backup_compact_after == 256 * 1024);
     CHECK(problem_of(lines({"[node]", "listen = \"[::1]:1618\"", "[nodes]", "listen = 1"})) ==
           "node.toml:3: [nodes]: unknown section (known: node, store, protocol, log, http, trust, "
-          "limits, peers)");
+          "limits, peers, repair)");
     CHECK(problem_of(lines({"# top", "listen = \"[::1]:1618\""})) ==
           "node.toml:2: listen: must be in a section (node, store, protocol, log, http, trust, "
-          "limits, peers)");
+          "limits, peers, repair)");
     CHECK(problem_of(lines({"node = 5"})) == "node.toml:1: [node]: expected a [node] section");
     CHECK(problem_of(lines({"[node.extra]", "x = 1"}))
               .starts_with("node.toml:1: [node] extra: unknown key"));

@@ -101,7 +101,11 @@ std::vector<std::string> differences(const node_config& a, const node_config& b)
     DAVE_COMPARE(limits.tcp_connections)
     DAVE_COMPARE(limits.tcp_connections_per_source)
     DAVE_COMPARE(limits.inbound_in_flight)
+    DAVE_COMPARE(repair.every)
+    DAVE_COMPARE(repair.datagrams_per_minute)
+    DAVE_COMPARE(repair.entries_per_minute)
     DAVE_COMPARE(test.answer_get_not_found)
+    DAVE_COMPARE(test.drop_puts_for)
     DAVE_COMPARE(log_level)
     DAVE_COMPARE(log_json)
     DAVE_COMPARE(http_listen)
@@ -258,6 +262,12 @@ void check_pruner(const pruner_setup& s, const node_config& c) {
     CHECK(s.replicate_every == c.protocol.replicate_every);
     CHECK(s.status_every == c.status_log_every);
     CHECK(s.audit_every == c.trust.audit_every);
+    CHECK(s.repair_every == c.repair.every);
+}
+
+void check_repairer(const repairer_setup& s, const node_config& c) {
+    CHECK(s.datagrams_per_minute == c.repair.datagrams_per_minute);
+    CHECK(s.entries_per_minute == c.repair.entries_per_minute);
 }
 
 void check_tcp_listener(const tcp_listener_options& s, const node_config& c) {
@@ -277,6 +287,7 @@ void check_all_translated(const node_config& c) {
     check_dispatcher(dispatcher_settings(c), c);
     check_replicator(replicator_settings(c), c);
     check_pruner(pruner_settings(c), c);
+    check_repairer(repairer_settings(c), c);
     check_tcp_listener(tcp_listener_settings(c), c);
     CHECK(udp_reader_in_flight_limit(c) == c.limits.inbound_in_flight);
 }
@@ -340,6 +351,9 @@ node_config changed_config() {
     l.tcp_connections = 12;
     l.tcp_connections_per_source = 13;
     l.inbound_in_flight = 14;
+    c.repair.every = 15s;
+    c.repair.datagrams_per_minute = 16;
+    c.repair.entries_per_minute = 17;
     c.status_log_every = 12s;
     return c;
 }
@@ -367,7 +381,7 @@ TEST_CASE("the translation carries every setting to its actor") {
         auto changed = changed_config();
         // Every field the translation reads differs from its default, so a
         // field it forgot (left at the struct's default) would show.
-        CHECK(differences(changed, node_config{}).size() == 53);
+        CHECK(differences(changed, node_config{}).size() == 56);
         check_all_translated(changed);
     }
     SUBCASE("dispatchers: 0 is one per core, else as set") {
@@ -391,6 +405,7 @@ TEST_CASE("a setup struct built without the translation defaults to node_config'
     check_dispatcher(dispatcher_links{}, defaults_config);
     check_replicator(replicator_setup{}, defaults_config);
     check_pruner(pruner_setup{}, defaults_config);
+    check_repairer(repairer_setup{}, defaults_config);
     check_tcp_listener(tcp_listener_options{}, defaults_config);
     CHECK(default_shard_count == defaults_config.store.shard_count);
     CHECK(default_ttl_ms == static_cast<std::uint64_t>(defaults_config.protocol.ttl.count()));
