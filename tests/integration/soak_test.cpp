@@ -51,6 +51,7 @@
 #include <nlohmann/json.hpp>
 
 #include "codec/codec.hpp"
+#include "codec/repair_codec.hpp"
 #include "codec/tcp_frame.hpp"
 #include "crypto/dat_crypto.hpp"
 #include "model/socket_address.hpp"
@@ -79,7 +80,8 @@ std::uint64_t env_number(const char* name, std::uint64_t fallback) {
 
 struct load_report {
     std::uint64_t datagrams = 0;               // UDP datagrams the kernel took
-    std::array<std::uint64_t, 8> by_op{};      // ...that decode, by op
+    std::array<std::uint64_t, 8> by_op{};      // ...that decode to a godave op, by op
+    std::uint64_t extension_messages = 0;      // ...that decode to one of our extension ops
     std::array<std::uint64_t, 64> by_reason{}; // ...that do not, by the codec's reason
     std::uint64_t valid_puts = 0;              // valid dats sent (keys "<prefix><i>", i < this)
     std::uint64_t bad_signature_puts = 0;      // PUTs whose signature does not verify
@@ -94,11 +96,27 @@ struct load_report {
 // Counts a message (a datagram's or a TCP frame's payload) by what the
 // node's decoder will make of it.
 void count_message(load_report& report, byte_span payload) {
+    // Ops 66-69 (repair, ours) have a decoder of their own; a well-formed
+    // one from a stranger is refused by the repairer, not dropped.
+    if (!payload.empty() && is_repair_op(payload[0])) {
+        auto repair = decode_repair_message(payload);
+        if (repair)
+            ++report.extension_messages;
+        else
+            ++report.by_reason[static_cast<std::size_t>(repair.error())];
+        return;
+    }
     auto decoded = decode_message(payload, npeer_limit);
-    if (decoded)
-        ++report.by_op[static_cast<std::size_t>(op_of(*decoded))];
-    else
+    if (!decoded) {
         ++report.by_reason[static_cast<std::size_t>(decoded.error())];
+        return;
+    }
+    // The lookup's ops 64-65 decode too; only godave's eight are counted by op.
+    auto code = static_cast<std::size_t>(op_of(*decoded));
+    if (code < report.by_op.size())
+        ++report.by_op[code];
+    else
+        ++report.extension_messages;
 }
 
 void count_datagram(load_report& report, byte_span payload) {
