@@ -188,19 +188,7 @@ int run_godave() {
     temp_dir folder("dave-bench-godave");
     const std::size_t count = entry_count();
     std::vector<dat> dats = bench_dats(count);
-    bytes put_frames, get_frames, ping_frames;
-    for (const dat& each : dats) {
-        append_message_frame(put_message{entry{{}, each}}, put_frames);
-        append_message_frame(get_message{each.public_key, each.key}, get_frames);
-    }
-    for (int i = 0; i < 1024; ++i) {
-        ping_message ping;
-        random_bytes(ping.challenge);
-        append_message_frame(ping, ping_frames);
-    }
-    write_bytes(folder.path() / "puts.bin", put_frames);
-    write_bytes(folder.path() / "gets.bin", get_frames);
-    write_bytes(folder.path() / "pings.bin", ping_frames);
+    write_load_files(folder.path(), dats);
     std::vector<bytes> gets;
     for (std::size_t i = 0; i < std::min(latency_entries, dats.size()); ++i)
         gets.push_back(*encode_message(get_message{dats[i].public_key, dats[i].key}));

@@ -99,23 +99,7 @@ int run_node() {
     temp_dir folder("dave-bench-node");
     std::vector<dat> dats = bench_dats(ingest_count);
 
-    // Frames and messages for the load generator, made before any timing.
-    bytes put_frames, get_frames, ping_frames;
-    put_frames.reserve(ingest_count * 260);
-    for (const dat& each : dats) {
-        append_message_frame(put_message{entry{{}, each}}, put_frames);
-        append_message_frame(get_message{each.public_key, each.key}, get_frames);
-    }
-    for (int i = 0; i < 1024; ++i) {
-        ping_message ping;
-        random_bytes(ping.challenge);
-        append_message_frame(ping, ping_frames);
-    }
-    write_bytes(folder.path() / "puts.bin", put_frames);
-    write_bytes(folder.path() / "gets.bin", get_frames);
-    write_bytes(folder.path() / "pings.bin", ping_frames);
-    put_frames = {};
-    get_frames = {};
+    write_load_files(folder.path(), dats);
 
     std::printf("node bench: %zu dats, %u cores, load %.2f\n", dats.size(),
                 std::thread::hardware_concurrency(), load_average());

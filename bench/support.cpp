@@ -23,6 +23,7 @@
 #include <caf/timespan.hpp>
 
 #include "codec/json_text.hpp"
+#include "codec/tcp_frame.hpp"
 #include "crypto/dat_crypto.hpp"
 #include "model/backup_file.hpp"
 
@@ -350,6 +351,23 @@ std::vector<dat> bench_dats(std::size_t count) {
         out->close();
     }
     return dats;
+}
+
+void write_load_files(const std::filesystem::path& folder, const std::vector<dat>& dats) {
+    bytes put_frames, get_frames, ping_frames;
+    put_frames.reserve(dats.size() * 260);
+    for (const dat& each : dats) {
+        append_message_frame(put_message{entry{{}, each}}, put_frames);
+        append_message_frame(get_message{each.public_key, each.key}, get_frames);
+    }
+    for (int i = 0; i < 1024; ++i) {
+        ping_message ping;
+        random_bytes(ping.challenge);
+        append_message_frame(ping, ping_frames);
+    }
+    write_bytes(folder / "puts.bin", put_frames);
+    write_bytes(folder / "gets.bin", get_frames);
+    write_bytes(folder / "pings.bin", ping_frames);
 }
 
 } // namespace dave::bench

@@ -141,4 +141,9 @@ public:
 std::vector<dat> bench_dats(std::size_t count);
 inline constexpr int bench_difficulty = 8;
 
+// The load generator's inputs in `folder`: puts.bin (a PUT frame per dat),
+// gets.bin (a GET frame per dat) and pings.bin (1,024 PINGs with random
+// challenges), all made before any timing starts.
+void write_load_files(const std::filesystem::path& folder, const std::vector<dat>& dats);
+
 } // namespace dave::bench
