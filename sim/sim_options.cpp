@@ -458,7 +458,7 @@ run
   --seed S             everything random derives from it (1)
   --realtime           real scheduler and clock (default: virtual clock, deterministic)
   --crypto model|real  Ed25519 as a keyed-hash model (default) or libsodium (slow)
-  --min-work N (1)  --shards N (4)  --fanout N (5)  --max-peers N (1000)
+  --min-work N (1)  --shards N (4)  --fanout N (5)  --max-peers N (512)
   --get-widen-rounds N (2; 0 = only the FANOUT closest, as godave)
   --lookup on|off (on: the FIND_NODES/NODES extension; off: as godave)
   --join-window T (2s)  --converge-timeout T (120s)  --sample-every T (10s)

@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "codec/defaults.hpp"
 #include "sim/sim_model.hpp"
 
 namespace dave::sim {
@@ -57,7 +58,7 @@ struct sim_options {
     int min_work = 1;
     std::size_t shard_count = 4;
     std::size_t fanout = 5;
-    std::size_t max_peers = 1000;
+    std::size_t max_peers = defaults::max_peers; // the node's own default
     std::size_t get_widen_rounds = 2; // 0: godave's GET (the FANOUT closest only)
     bool lookup = true;               // --lookup on|off: the FIND_NODES extension
     std::string crypto = "model";     // model | real (see crypto_model.cpp)
