@@ -582,8 +582,11 @@ void peer_table::activate_if_due(peer_record& peer, time now) {
     if (peer.state == peer_state::active ||
         !solved_within(peer, stretched(config_.deactivate_after), now))
         return;
-    // Edges are trusted from config, so they need no probation.
-    if (peer.is_edge || now - peer.added_at >= stretched(config_.activate_after))
+    // Edges are trusted from config, so they need no probation. The
+    // probation is not stretched with the PING turn: a peer that solved a
+    // challenge and has been known activate_after is taken in as fast as
+    // godave takes it, so a new node becomes useful to its neighbours at once.
+    if (peer.is_edge || now - peer.added_at >= config_.activate_after)
         peer.state = peer_state::active;
 }
 

@@ -40,7 +40,6 @@
 #include <caf/expected.hpp>
 #include <caf/typed_actor.hpp>
 
-#include "actors/udp_socket.hpp"
 #include "crypto/ed25519.hpp"
 #include "messages/interfaces.hpp"
 #include "messages/type_ids.hpp"
@@ -68,6 +67,10 @@ void add_node_types(caf::actor_system_config& config);
 // appended to is dave::backup_unusable, its context one line naming the path
 // and the reason (dave::error_explanation), and nothing is left running.
 caf::expected<node_actor> spawn_node(caf::actor_system& system, const node_config& config);
+
+// The shards' direct GET_ACK sender (actors/udp_socket.hpp); declared here
+// so this installed header needs no actor header.
+class udp_direct_sender;
 
 // How a node reaches the network. The real one is UDP plus TCP sockets
 // (open_socket_transport); a simulated network provides its own actors with
