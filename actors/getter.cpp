@@ -94,7 +94,7 @@ struct getter_state {
     std::unordered_map<std::uint64_t, running_lookup> lookups;
     std::unordered_map<std::uint64_t, find_query> queries; // by nonce
     std::uint64_t next_lookup = 1;
-    silent_peers no_extension; // left a FIND_NODES unanswered: asked none for a while
+    silent_peers no_extension;          // left a FIND_NODES unanswered: asked none for a while
     std::mt19937_64 rng{random_seed()}; // libsodium: seeded by the simulator
     std::uint64_t lookups_started = 0;
     std::uint64_t find_nodes_sent = 0;

@@ -117,9 +117,9 @@ constexpr std::string_view limits_keys[] = {
 };
 // clang-format on
 constexpr config_section_keys section_keys[] = {
-    {"node", node_keys},     {"store", store_keys},   {"protocol", protocol_keys},
-    {"log", log_keys},       {"http", http_keys},     {"trust", trust_keys},
-    {"limits", limits_keys}, {"peers", peers_keys},   {"repair", repair_keys},
+    {"node", node_keys},     {"store", store_keys}, {"protocol", protocol_keys},
+    {"log", log_keys},       {"http", http_keys},   {"trust", trust_keys},
+    {"limits", limits_keys}, {"peers", peers_keys}, {"repair", repair_keys},
 };
 
 struct reader {

@@ -59,10 +59,10 @@ struct sim_options {
     std::size_t shard_count = 4;
     std::size_t fanout = 5;
     std::size_t max_peers = defaults::max_peers; // the node's own default
-    std::size_t get_widen_rounds = 2; // 0: godave's GET (the FANOUT closest only)
-    bool lookup = true;               // --lookup on|off: the FIND_NODES extension
-    std::string crypto = "model";     // model | real (see crypto_model.cpp)
-    bool realtime = false;            // real scheduler and clock instead of the virtual clock
+    std::size_t get_widen_rounds = 2;            // 0: godave's GET (the FANOUT closest only)
+    bool lookup = true;                          // --lookup on|off: the FIND_NODES extension
+    std::string crypto = "model";                // model | real (see crypto_model.cpp)
+    bool realtime = false; // real scheduler and clock instead of the virtual clock
     std::string log_level = "error";
     bool quiet = false;    // JSON line only
     bool progress = false; // progress lines on stderr
