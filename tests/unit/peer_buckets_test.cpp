@@ -171,6 +171,37 @@ TEST_CASE("address ranges: IPv4 /24 (v4-mapped), IPv6 /48, loopback none") {
     CHECK_FALSE(range_of(v4_loopback));
 }
 
+TEST_CASE("site-local addresses have no range: a LAN of nodes in one /24 is not limited") {
+    auto v4 = [](std::uint8_t first, std::uint8_t second) {
+        address out;
+        out.ip[10] = out.ip[11] = 0xff;
+        out.ip[12] = first;
+        out.ip[13] = second;
+        out.ip[14] = 0;
+        out.ip[15] = 5;
+        return out;
+    };
+    CHECK_FALSE(range_of(v4(10, 77)));
+    CHECK_FALSE(range_of(v4(172, 16)));
+    CHECK_FALSE(range_of(v4(172, 31)));
+    CHECK_FALSE(range_of(v4(192, 168)));
+    CHECK_FALSE(range_of(v4(169, 254)));
+    // Just outside those blocks: ranged as any public address.
+    CHECK(range_of(v4(172, 32)));
+    CHECK(range_of(v4(172, 15)));
+    CHECK(range_of(v4(192, 169)));
+    CHECK(range_of(v4(11, 0)));
+    address link_local;
+    link_local.ip[0] = 0xfe;
+    link_local.ip[1] = 0x80;
+    CHECK_FALSE(range_of(link_local));
+    // Unique-local IPv6 is routed across sites (and the simulator's nodes
+    // live there): it keeps its /48.
+    address unique_local;
+    unique_local.ip[0] = 0xfd;
+    CHECK(range_of(unique_local));
+}
+
 TEST_CASE("a verified peer is placed in the bucket of its XOR distance") {
     harness h(strict_config(8));
     const std::uint64_t own = h.table.own_id();
