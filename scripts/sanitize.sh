@@ -61,9 +61,14 @@ echo "== $kind: skipping packaging_service: its rehearsal runs the installed nod
   "unprivileged user in a private mount namespace, where the sanitizer's runtime and" \
   "options (and, for TSan, the instrumented CAF under root's 0700 home) do not reach it;" \
   "it tests the unit's sandbox, not memory or thread safety, and runs in the normal build"
+excluded+=(integration_sim_targets)
+echo "== $kind: skipping integration_sim_targets: it checks the routing targets of two" \
+  "400-node simulations, which the sanitizer slows past several minutes each; the same" \
+  "simulator and node code run under ASan+UBSan in integration_sim, and the targets are" \
+  "checked in the normal build"
 if [[ $kind == tsan ]]; then
-  excluded+=(integration_sim integration_sim_targets)
-  echo "== $kind: skipping integration_sim and integration_sim_targets: they run hundreds of in-process nodes for" \
+  excluded+=(integration_sim)
+  echo "== $kind: skipping integration_sim: it runs hundreds of in-process nodes for" \
     "simulated minutes; TSan makes it 5-15x slower, past its 10-minute timeout and the CI" \
     "budget. The node actors it drives run under TSan in the cluster, hostile-input, soak," \
     "trust and multi-host tests; it runs under ASan+UBSan and in the normal build"
