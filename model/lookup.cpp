@@ -128,26 +128,23 @@ bool node_lookup::done() const {
     return true;
 }
 
-std::vector<lookup_node> node_lookup::closest(std::size_t count) const {
+std::vector<lookup_node> node_lookup::nearest(std::size_t count, std::optional<stage> state) const {
     std::vector<lookup_node> out;
     for (auto& item : candidates_) {
         if (out.size() >= count)
             break;
-        if (item.has_id)
+        if (item.has_id && (!state || item.state == *state))
             out.push_back(item.node);
     }
     return out;
 }
 
+std::vector<lookup_node> node_lookup::closest(std::size_t count) const {
+    return nearest(count, std::nullopt);
+}
+
 std::vector<lookup_node> node_lookup::closest_answered(std::size_t count) const {
-    std::vector<lookup_node> out;
-    for (auto& item : candidates_) {
-        if (out.size() >= count)
-            break;
-        if (item.state == stage::answered && item.has_id)
-            out.push_back(item.node);
-    }
-    return out;
+    return nearest(count, stage::answered);
 }
 
 peer_snapshot with_found_peers(peer_snapshot peers, const std::vector<lookup_node>& found) {

@@ -84,6 +84,9 @@ private:
     bool add(const address& endpoint, std::optional<std::uint64_t> id);
     candidate* find(const address& endpoint);
     bool closer(const candidate& a, const candidate& b) const noexcept;
+    // The first `count` candidates with an id, closest first, that are in
+    // `state` (any state when none is given).
+    std::vector<lookup_node> nearest(std::size_t count, std::optional<stage> state) const;
 
     std::uint64_t target_ = 0;
     lookup_settings settings_;
