@@ -369,6 +369,11 @@ void ask_peers(self_pointer self, const lookup_key& lookup) {
             demote_silent(order,
                           [&](const address& peer) { return state.silent.is_silent(peer, now); });
             pending.round = get_round(order, state.setup.fanout);
+            std::vector<address> poor_record;
+            for (auto& peer : peers.active)
+                if (peer.reliability < ask_later_below)
+                    poor_record.push_back(peer.endpoint);
+            pending.round.hold_back(poor_record);
             auto request = encode_message(get_message{lookup.first, lookup.second});
             auto first = pending.round.start();
             if (!request || first.empty()) {

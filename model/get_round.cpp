@@ -21,7 +21,22 @@ std::vector<address> endpoints(const std::vector<peer_info>& peers) {
 
 get_round::get_round(const get_order& order, std::size_t fanout)
     : first_(endpoints(order.first)), later_(endpoints(order.later)),
-      wider_(endpoints(order.wider)), fanout_(std::max<std::size_t>(fanout, 1)) {}
+      wider_(endpoints(order.wider)), held_back_(later_),
+      fanout_(std::max<std::size_t>(fanout, 1)) {}
+
+void get_round::hold_back(const std::vector<address>& peers) {
+    for (auto& peer : peers)
+        if (!contains(held_back_, peer))
+            held_back_.push_back(peer);
+}
+
+std::vector<address> get_round::extend(const std::vector<address>& peers) {
+    std::vector<address> allowed;
+    for (auto& peer : peers)
+        if (!contains(held_back_, peer))
+            allowed.push_back(peer);
+    return take(allowed);
+}
 
 std::vector<address> get_round::start() {
     return take(std::exchange(first_, {}));

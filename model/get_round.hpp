@@ -58,8 +58,13 @@ public:
     std::vector<address> ask_later();
 
     // Ours (lookup extension): closer peers a lookup found, asked now
-    // (those not asked before are returned).
-    std::vector<address> extend(const std::vector<address>& peers) { return take(peers); }
+    // (those not asked before are returned). A held-back peer is skipped: a
+    // lookup finding it close to the key does not make its record better.
+    std::vector<address> extend(const std::vector<address>& peers);
+
+    // Peers with a poor record (below ask_later_below) that a lookup must not
+    // bring forward; the order's `later` peers are held back already.
+    void hold_back(const std::vector<address>& peers);
 
     // Nothing left to ask or wait for: every asked peer said "not found"
     // and no later, wider or silent peer is left.
@@ -78,6 +83,7 @@ private:
     bool settled() const;
     step ask_wider();
     std::vector<address> first_, later_, wider_;
+    std::vector<address> held_back_;
     std::vector<address> asked_, said_not_found_, silent_;
     std::size_t fanout_ = 1;
 };

@@ -138,3 +138,18 @@ TEST_CASE("the silent deadline covers only the peers asked before it was armed")
     CHECK(silence.next.ask.empty());
     CHECK_FALSE(round.not_found(peer(2)).give_up);
 }
+
+TEST_CASE("a lookup's closer nodes are asked at once, except peers with a poor record") {
+    // Peer 3 is held back by the order (later), peer 9 by its score (a peer
+    // the order did not include); a lookup finding them close to the key
+    // must not bring them forward.
+    get_round round(order({1, 2}, {3}, {4}), 3);
+    round.hold_back(peers({9}));
+    CHECK(round.start() == peers({1, 2}));
+    CHECK(round.extend(peers({3, 5, 9, 1})) == peers({5}));
+    CHECK(round.asked_count() == 3);
+    // The later rule still asks the held-back peer after the others.
+    CHECK(round.ask_later() == peers({3}));
+    // A held-back peer the order never listed is never asked by a lookup.
+    CHECK(round.extend(peers({9})).empty());
+}
