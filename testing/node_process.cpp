@@ -13,9 +13,11 @@
 #include <unistd.h>
 
 #include "crypto/key_file.hpp"
+#include "testing/dats.hpp"
 #include "testing/loopback.hpp"
 #include "testing/short_timers.hpp"
 #include "testing/timing.hpp"
+#include "testing/udp_client.hpp"
 
 extern char** environ;
 
@@ -183,6 +185,29 @@ std::string describe_wait_status(int status) {
     if (WIFSIGNALED(status))
         return "killed by signal " + std::to_string(WTERMSIG(status));
     return "status " + std::to_string(status);
+}
+
+node_process_options cluster_member(const std::filesystem::path& dir, std::uint16_t base,
+                                    std::size_t index, std::uint64_t tag) {
+    node_process_options options;
+    options.name = "node-" + std::to_string(index);
+    options.dir = dir / options.name;
+    options.port = static_cast<std::uint16_t>(base + 2 * index);
+    if (index != 0)
+        options.edges = {loopback_endpoint(base)};
+    options.keys = deterministic_keys(tag, index);
+    return options;
+}
+
+std::string start_and_wait_ready(const std::vector<std::unique_ptr<node_process>>& nodes,
+                                 const std::string& binary, std::chrono::milliseconds timeout) {
+    for (auto& node : nodes)
+        node->start(binary);
+    udp_client udp;
+    for (auto& node : nodes)
+        if (!wait_ready(udp, node->udp(), timeout))
+            return node->options().name + " does not answer; log:\n" + node->log();
+    return {};
 }
 
 } // namespace dave::testing

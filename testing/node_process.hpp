@@ -7,6 +7,7 @@
 #include <chrono>
 #include <cstdint>
 #include <filesystem>
+#include <memory>
 #include <string>
 #include <sys/types.h>
 #include <vector>
@@ -76,5 +77,16 @@ private:
 
 // "exited 0", "killed by signal 9", ...
 std::string describe_wait_status(int status);
+
+// Member `index` of a loopback cluster: named "node-<index>", in
+// dir/node-<index>, UDP on base + 2 * index (TCP on the port above), keys
+// deterministic_keys(tag, index), and member 0 as every other member's edge.
+node_process_options cluster_member(const std::filesystem::path& dir, std::uint16_t base,
+                                    std::size_t index, std::uint64_t tag);
+
+// Starts each node with `binary` and waits until each answers on UDP within
+// `timeout`. Empty when all do; otherwise which one did not, with its log.
+std::string start_and_wait_ready(const std::vector<std::unique_ptr<node_process>>& nodes,
+                                 const std::string& binary, std::chrono::milliseconds timeout);
 
 } // namespace dave::testing

@@ -161,23 +161,12 @@ TEST_CASE("cluster: six processes and an embedded writer replicate, serve and su
 
     // The node processes: node 0 is everyone's edge.
     std::vector<std::unique_ptr<node_process>> nodes;
-    for (std::size_t i = 0; i < process_count; ++i) {
-        node_process_options options;
-        options.name = "node-" + std::to_string(i);
-        options.dir = dir / options.name;
-        options.port = static_cast<std::uint16_t>(base + 2 * i);
-        if (i != 0)
-            options.edges = {loopback_endpoint(base)};
-        options.keys = deterministic_keys(node_tag, i);
-        nodes.push_back(std::make_unique<node_process>(options));
-    }
-    for (auto& node : nodes)
-        node->start(DAVE_BINARY);
+    for (std::size_t i = 0; i < process_count; ++i)
+        nodes.push_back(
+            std::make_unique<node_process>(cluster_member(dir.path(), base, i, node_tag)));
+    const auto not_ready = start_and_wait_ready(nodes, DAVE_BINARY, 15s);
+    REQUIRE_MESSAGE(not_ready.empty(), not_ready);
     udp_client udp;
-    for (auto& node : nodes)
-        REQUIRE_MESSAGE(wait_ready(udp, node->udp(), 15s), node->options().name
-                                                               << " does not answer; log:\n"
-                                                               << node->log());
 
     // The embedded writer.
     node_host_config host_config;

@@ -81,23 +81,14 @@ TEST_CASE("lookup: reads and writes reach the nodes closest to a key beyond the 
     const std::string edge = loopback_endpoint(base);
     std::vector<std::unique_ptr<node_process>> nodes;
     for (std::size_t i = 0; i < process_count; ++i) {
-        node_process_options options;
-        options.name = "node-" + std::to_string(i);
-        options.dir = dir / options.name;
-        options.port = static_cast<std::uint16_t>(base + 2 * i);
-        if (i != 0)
-            options.edges = {edge};
+        auto options = cluster_member(dir.path(), base, i, node_tag);
         if (i == godave_index)
             options.protocol_toml = "lookup = false\n"; // plays godave
-        options.keys = deterministic_keys(node_tag, i);
         nodes.push_back(std::make_unique<node_process>(options));
     }
-    for (auto& node : nodes)
-        node->start(DAVE_BINARY);
+    const auto not_ready = start_and_wait_ready(nodes, DAVE_BINARY, 15s);
+    REQUIRE_MESSAGE(not_ready.empty(), not_ready);
     udp_client udp;
-    for (auto& node : nodes)
-        REQUIRE_MESSAGE(wait_ready(udp, node->udp(), 15s), node->options().name << "\n"
-                                                                                << node->log());
     auto port_of = [&](std::size_t slot) { return static_cast<std::uint16_t>(base + 2 * slot); };
 
     std::vector<std::uint64_t> cluster;

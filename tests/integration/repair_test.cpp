@@ -94,25 +94,14 @@ struct cluster {
     explicit cluster(const std::vector<std::string>& extra) {
         const auto base = pick_port_base(2 * extra.size());
         for (std::size_t i = 0; i < extra.size(); ++i) {
-            node_process_options options;
-            options.name = "node-" + std::to_string(i);
-            options.dir = dir / options.name;
-            options.port = static_cast<std::uint16_t>(base + 2 * i);
+            auto options = cluster_member(dir.path(), base, i, node_tag);
             options.http_port = static_cast<std::uint16_t>(base + 2 * (extra.size() + i));
-            if (i != 0)
-                options.edges = {loopback_endpoint(base)};
-            options.keys = deterministic_keys(node_tag, i);
             options.backup = false;
             options.extra_toml = extra[i];
             nodes.push_back(std::make_unique<node_process>(options));
         }
-        for (auto& node : nodes)
-            node->start(DAVE_BINARY);
-        udp_client udp;
-        for (auto& node : nodes)
-            REQUIRE_MESSAGE(wait_ready(udp, node->udp(), 15s), node->options().name
-                                                                   << " does not answer; log:\n"
-                                                                   << node->log());
+        const auto not_ready = start_and_wait_ready(nodes, DAVE_BINARY, 15s);
+        REQUIRE_MESSAGE(not_ready.empty(), not_ready);
         for (auto& node : nodes)
             REQUIRE_MESSAGE(poll_until(
                                 [&] {

@@ -174,13 +174,9 @@ TEST_CASE("trust: every honest node finds the liar, stops asking it first, and s
     std::vector<std::unique_ptr<node_process>> nodes;
     for (std::size_t i = 0; i < process_count; ++i) {
         const bool liar = i == honest_count;
-        node_process_options options;
+        auto options = cluster_member(dir.path(), base, i, node_tag);
         options.name = liar ? "liar" : "honest-" + std::to_string(i);
         options.dir = dir / options.name;
-        options.port = static_cast<std::uint16_t>(base + 2 * i);
-        if (i != 0)
-            options.edges = {loopback_endpoint(base)};
-        options.keys = deterministic_keys(node_tag, i);
         options.backup = false;
         options.http_port = http_port(i);
         // After [http] listen: /status shows the per-peer scores this test reads.
@@ -188,13 +184,9 @@ TEST_CASE("trust: every honest node finds the liar, stops asking it first, and s
                              (liar ? "\n[test]\nanswer_get_not_found = true\n" : std::string());
         nodes.push_back(std::make_unique<node_process>(options));
     }
-    for (auto& node : nodes)
-        node->start(DAVE_BINARY);
+    const auto not_ready = start_and_wait_ready(nodes, DAVE_BINARY, 15s);
+    REQUIRE_MESSAGE(not_ready.empty(), not_ready);
     udp_client udp;
-    for (auto& node : nodes)
-        REQUIRE_MESSAGE(wait_ready(udp, node->udp(), 15s), node->options().name
-                                                               << " does not answer; log:\n"
-                                                               << node->log());
     auto& liar_node = *nodes[honest_count];
     const auto liar_id = liar_node.id();
     const auto liar_text = to_string(liar_node.udp());
