@@ -1,5 +1,7 @@
 #include "model/entry_index.hpp"
 
+#include "model/flat_probe.hpp"
+
 #include <algorithm>
 #include <cassert>
 #include <utility>
@@ -10,13 +12,9 @@ namespace {
 
 constexpr std::size_t no_slot = static_cast<std::size_t>(-1);
 
-// The low bits of the hash choose the shard, so they are equal for every
-// entry of a store: the slot comes from all the bits (Fibonacci hashing),
-// the tag from bits the shard choice does not use.
-std::size_t home_slot(std::uint64_t hash, std::size_t mask) noexcept {
-    return static_cast<std::size_t>((hash * 0x9e3779b97f4a7c15ULL) >> 32) & mask;
-}
-
+// The tag comes from bits that neither the shard choice (the low bits, equal
+// for every entry of a store) nor the home slot (the high bits of the mixed
+// hash) decides alone.
 std::uint8_t slot_tag(std::uint64_t hash) noexcept {
     return static_cast<std::uint8_t>(0x80 | ((hash >> 40) & 0x7f));
 }
@@ -40,9 +38,9 @@ std::size_t entry_index::find_slot(std::uint64_t hash, const public_key_bytes& p
                                    byte_span key) const {
     if (slots_.empty())
         return no_slot;
-    const std::size_t mask = slots_.size() - 1;
+    const std::size_t size = slots_.size();
     const std::uint8_t tag = slot_tag(hash);
-    for (std::size_t i = home_slot(hash, mask);; i = (i + 1) & mask) {
+    for (std::size_t i = flat_probe::home(hash, size);; i = flat_probe::next(i, size)) {
         if (tags_[i] == 0)
             return no_slot;
         if (tags_[i] == tag && slots_[i]->has_identity(public_key, key))
@@ -51,8 +49,8 @@ std::size_t entry_index::find_slot(std::uint64_t hash, const public_key_bytes& p
 }
 
 std::size_t entry_index::slot_of(std::uint64_t hash, const stored_entry* stored) const {
-    const std::size_t mask = slots_.size() - 1;
-    for (std::size_t i = home_slot(hash, mask);; i = (i + 1) & mask) {
+    const std::size_t size = slots_.size();
+    for (std::size_t i = flat_probe::home(hash, size);; i = flat_probe::next(i, size)) {
         assert(tags_[i] != 0);
         if (slots_[i] == stored)
             return i;
@@ -68,12 +66,12 @@ stored_entry* entry_index::find(std::uint64_t hash, const public_key_bytes& publ
 void entry_index::insert(std::uint64_t hash, stored_entry* stored) {
     // At most 7/8 full: probes stay short, and the tag bytes keep most of
     // them off the entries.
-    if ((count_ + 1) * 8 > slots_.size() * 7)
+    if (flat_probe::full(count_, slots_.size()))
         grow();
-    const std::size_t mask = slots_.size() - 1;
-    std::size_t i = home_slot(hash, mask);
+    const std::size_t size = slots_.size();
+    std::size_t i = flat_probe::home(hash, size);
     while (tags_[i] != 0)
-        i = (i + 1) & mask;
+        i = flat_probe::next(i, size);
     slots_[i] = stored;
     tags_[i] = slot_tag(hash);
     ++count_;
@@ -86,16 +84,15 @@ void entry_index::replace(std::uint64_t hash, const stored_entry* old, stored_en
 void entry_index::grow() {
     std::vector<stored_entry*> old = std::move(slots_);
     std::vector<std::uint8_t> old_tags = std::move(tags_);
-    const std::size_t capacity = std::max<std::size_t>(16, old.size() * 2);
-    slots_.assign(capacity, nullptr);
-    tags_.assign(capacity, 0);
-    const std::size_t mask = capacity - 1;
+    const std::size_t size = flat_probe::grown(old.size());
+    slots_.assign(size, nullptr);
+    tags_.assign(size, 0);
     for (std::size_t j = 0; j < old.size(); ++j) {
         if (old_tags[j] == 0)
             continue;
-        std::size_t i = home_slot(old[j]->identity_hash(), mask);
+        std::size_t i = flat_probe::home(old[j]->identity_hash(), size);
         while (tags_[i] != 0)
-            i = (i + 1) & mask;
+            i = flat_probe::next(i, size);
         slots_[i] = old[j];
         tags_[i] = old_tags[j];
     }
@@ -104,14 +101,14 @@ void entry_index::grow() {
 // Backward-shift deletion: the entries after the hole that may move closer to
 // their home slot do, so lookups never need tombstones.
 void entry_index::erase(std::uint64_t hash, const stored_entry* stored) {
-    const std::size_t mask = slots_.size() - 1;
+    const std::size_t size = slots_.size();
     std::size_t hole = slot_of(hash, stored);
-    for (std::size_t j = (hole + 1) & mask; tags_[j] != 0; j = (j + 1) & mask) {
-        const std::size_t home = home_slot(slots_[j]->identity_hash(), mask);
+    for (std::size_t j = flat_probe::next(hole, size); tags_[j] != 0;
+         j = flat_probe::next(j, size)) {
         // The entry at j may fill the hole unless its home lies cyclically
         // in (hole, j].
-        const bool stays = hole <= j ? (hole < home && home <= j) : (hole < home || home <= j);
-        if (stays)
+        if (!flat_probe::may_fill(hole, j, flat_probe::home(slots_[j]->identity_hash(), size),
+                                  size))
             continue;
         slots_[hole] = slots_[j];
         tags_[hole] = tags_[j];

@@ -1,6 +1,7 @@
 // A shard store's index of its entries by (public key, key): open addressing
 // with linear probing over entry_key_hash, one tag byte per slot (0 = empty,
-// else 0x80 | 7 hash bits) so that most probes never touch an entry.
+// else 0x80 | 7 hash bits) so that most probes never touch an entry. Its
+// size grows by half (flat_probe.hpp): it stays 7/12 to 7/8 full.
 // Deletion shifts back, so there are no tombstones. It points at entries the
 // store owns; it frees nothing.
 #pragma once
@@ -36,7 +37,7 @@ private:
     std::size_t slot_of(std::uint64_t hash, const stored_entry* stored) const;
     void grow();
 
-    std::vector<stored_entry*> slots_; // size a power of two (or 0)
+    std::vector<stored_entry*> slots_; // any size (or 0)
     std::vector<std::uint8_t> tags_;   // one per slot
     std::size_t count_ = 0;
 };

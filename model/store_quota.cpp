@@ -44,13 +44,12 @@ std::size_t store_quota::held_by_source(slot id) const noexcept {
 }
 
 std::size_t store_quota::held_by_owner(std::uint64_t owner) const {
-    auto found = by_owner_.find(owner);
-    return found == by_owner_.end() ? 0 : found->second;
+    return by_owner_.held(owner);
 }
 
 store_quota::slot store_quota::add(const std::optional<address>& source, std::uint64_t owner,
                                    std::size_t bytes) {
-    by_owner_[owner] += bytes;
+    by_owner_.add(owner, bytes);
     if (!source)
         return no_source;
     auto [it, fresh] = by_address_.try_emplace(*source, no_source);
@@ -71,11 +70,7 @@ store_quota::slot store_quota::add(const std::optional<address>& source, std::ui
 }
 
 void store_quota::remove(slot id, std::uint64_t owner, std::size_t bytes) {
-    if (auto found = by_owner_.find(owner); found != by_owner_.end()) {
-        found->second -= std::min(found->second, bytes);
-        if (found->second == 0)
-            by_owner_.erase(found);
-    }
+    by_owner_.subtract(owner, bytes);
     if (id == no_source || id >= accounts_.size())
         return;
     auto& account = accounts_[id];

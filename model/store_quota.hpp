@@ -23,6 +23,7 @@
 #include "codec/types.hpp"
 #include "model/address_hash.hpp"
 #include "model/admission.hpp" // source_address_hash
+#include "model/owner_bytes.hpp"
 
 namespace dave {
 
@@ -86,7 +87,7 @@ private:
     std::vector<source_account> accounts_{1}; // slot 0 is "no source"
     std::vector<slot> free_slots_;
     std::unordered_map<address, slot, address_hash> by_address_;
-    std::unordered_map<std::uint64_t, std::size_t> by_owner_;
+    owner_bytes by_owner_; // flat: a map node per owner cost ~40 B an entry
 };
 
 } // namespace dave

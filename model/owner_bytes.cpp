@@ -1,0 +1,89 @@
+#include "model/owner_bytes.hpp"
+
+#include <algorithm>
+#include <utility>
+
+#include "model/flat_probe.hpp"
+
+namespace dave {
+
+std::size_t owner_bytes::find(std::uint64_t owner) const noexcept {
+    const std::size_t size = owners_.size();
+    if (size == 0)
+        return size;
+    for (std::size_t i = flat_probe::home(owner, size);; i = flat_probe::next(i, size)) {
+        if (bytes_[i] == 0)
+            return size;
+        if (owners_[i] == owner)
+            return i;
+    }
+}
+
+std::size_t owner_bytes::held(std::uint64_t owner) const noexcept {
+    const std::size_t slot = find(owner);
+    return slot == owners_.size() ? 0 : static_cast<std::size_t>(bytes_[slot]);
+}
+
+void owner_bytes::add(std::uint64_t owner, std::size_t bytes) {
+    if (bytes == 0)
+        return;
+    if (const std::size_t slot = find(owner); slot != owners_.size()) {
+        bytes_[slot] += bytes;
+        return;
+    }
+    if (flat_probe::full(count_, owners_.size()))
+        grow();
+    const std::size_t size = owners_.size();
+    std::size_t i = flat_probe::home(owner, size);
+    while (bytes_[i] != 0)
+        i = flat_probe::next(i, size);
+    owners_[i] = owner;
+    bytes_[i] = bytes;
+    ++count_;
+}
+
+void owner_bytes::subtract(std::uint64_t owner, std::size_t bytes) noexcept {
+    const std::size_t size = owners_.size();
+    std::size_t hole = find(owner);
+    if (hole == size)
+        return;
+    bytes_[hole] -= std::min<std::uint64_t>(bytes_[hole], bytes);
+    if (bytes_[hole] != 0)
+        return;
+    // Backward shift: no tombstones, lookups stop at the first empty slot.
+    for (std::size_t j = flat_probe::next(hole, size); bytes_[j] != 0;
+         j = flat_probe::next(j, size)) {
+        if (!flat_probe::may_fill(hole, j, flat_probe::home(owners_[j], size), size))
+            continue;
+        owners_[hole] = owners_[j];
+        bytes_[hole] = bytes_[j];
+        bytes_[j] = 0;
+        hole = j;
+    }
+    --count_;
+}
+
+void owner_bytes::grow() {
+    std::vector<std::uint64_t> old_owners = std::move(owners_);
+    std::vector<std::uint64_t> old_bytes = std::move(bytes_);
+    const std::size_t size = flat_probe::grown(old_owners.size());
+    owners_.assign(size, 0);
+    bytes_.assign(size, 0);
+    for (std::size_t j = 0; j < old_owners.size(); ++j) {
+        if (old_bytes[j] == 0)
+            continue;
+        std::size_t i = flat_probe::home(old_owners[j], size);
+        while (bytes_[i] != 0)
+            i = flat_probe::next(i, size);
+        owners_[i] = old_owners[j];
+        bytes_[i] = old_bytes[j];
+    }
+}
+
+void owner_bytes::clear() noexcept {
+    owners_.clear();
+    bytes_.clear();
+    count_ = 0;
+}
+
+} // namespace dave

@@ -1,0 +1,128 @@
+// The flat tables of a shard store (flat_probe.hpp): owner_bytes against a
+// std::map under random adds and subtracts (colliding homes, owner 0,
+// backward-shift deletion across the table's end), its load after growth,
+// and entry_index against a std::map of entries under inserts and erases.
+#include <doctest/doctest.h>
+
+#include <cstring>
+#include <map>
+#include <random>
+#include <vector>
+
+#include "codec/codec.hpp"
+#include "model/entry_index.hpp"
+#include "model/flat_probe.hpp"
+#include "model/owner_bytes.hpp"
+#include "model/shard_routing.hpp"
+#include "model/stored_entry.hpp"
+
+using namespace dave;
+
+TEST_CASE("flat_probe: homes cover any size, distances wrap") {
+    for (std::size_t size : {16u, 24u, 36u, 4670u}) {
+        std::vector<int> hits(size, 0);
+        for (std::uint64_t h = 0; h < size * 64; ++h) {
+            auto home = flat_probe::home(h << 8, size); // equal low bits, as in a shard
+            REQUIRE(home < size);
+            ++hits[home];
+        }
+        for (int count : hits)
+            CHECK(count > 0);
+    }
+    CHECK(flat_probe::next(23, 24) == 0);
+    CHECK(flat_probe::distance(22, 1, 24) == 3);
+    CHECK(flat_probe::grown(16) == 24);
+}
+
+TEST_CASE("owner_bytes: agrees with a map under random adds and subtracts") {
+    std::mt19937_64 random(7);
+    owner_bytes table;
+    std::map<std::uint64_t, std::size_t> expected;
+    // Few distinct owners, some with equal homes in small tables; 0 included.
+    std::vector<std::uint64_t> owners{0, 1, ~0ULL};
+    for (int i = 0; i < 600; ++i)
+        owners.push_back(random());
+    for (int step = 0; step < 200'000; ++step) {
+        const auto owner = owners[random() % owners.size()];
+        const std::size_t bytes = random() % 300;
+        if (random() % 3 != 0) {
+            table.add(owner, bytes);
+            if (bytes != 0)
+                expected[owner] += bytes;
+        } else {
+            table.subtract(owner, bytes);
+            if (auto found = expected.find(owner); found != expected.end()) {
+                found->second -= std::min(found->second, bytes);
+                if (found->second == 0)
+                    expected.erase(found);
+            }
+        }
+        if (step % 997 == 0)
+            for (auto owner_id : owners) {
+                auto found = expected.find(owner_id);
+                REQUIRE(table.held(owner_id) == (found == expected.end() ? 0 : found->second));
+            }
+    }
+    CHECK(table.owners() == expected.size());
+    for (auto& [owner, bytes] : expected)
+        table.subtract(owner, bytes);
+    CHECK(table.owners() == 0);
+    for (auto owner : owners)
+        CHECK(table.held(owner) == 0);
+}
+
+TEST_CASE("owner_bytes: grows by half, so it stays more than half full") {
+    owner_bytes table;
+    std::mt19937_64 random(11);
+    for (std::size_t n = 1; n <= 5000; ++n) {
+        table.add(random(), 1);
+        CHECK(table.owners() == n);
+        CHECK(table.owners() * 8 <= table.slots() * 7);
+        if (n > 16)
+            CHECK(table.owners() * 12 > table.slots() * 7 - 12);
+    }
+}
+
+namespace {
+
+stored_entry* make_stored(std::uint64_t n) {
+    entry item;
+    item.data.time_ms = n;
+    std::memcpy(item.data.public_key.data(), &n, sizeof n);
+    item.data.key = {static_cast<std::uint8_t>(n), static_cast<std::uint8_t>(n >> 8), 'k'};
+    bytes encoded;
+    REQUIRE(encode_dat(item.data, encoded) == errc::none);
+    return stored_entry::create(item.replicas, encoded);
+}
+
+} // namespace
+
+TEST_CASE("entry_index: finds what it holds after inserts and erases across growth") {
+    std::mt19937_64 random(3);
+    entry_index index;
+    std::map<std::uint64_t, stored_entry*> held; // by n
+    std::vector<stored_entry*> all;
+    for (std::uint64_t n = 0; n < 6000; ++n)
+        all.push_back(make_stored(n));
+    auto lookup = [&](stored_entry* stored) {
+        public_key_bytes key_bytes;
+        std::memcpy(key_bytes.data(), stored->public_key(), key_bytes.size());
+        return index.find(stored->identity_hash(), key_bytes, stored->key());
+    };
+    for (int step = 0; step < 40'000; ++step) {
+        const auto n = random() % all.size();
+        stored_entry* stored = all[n];
+        if (held.count(n) == 0) {
+            index.insert(stored->identity_hash(), stored);
+            held[n] = stored;
+        } else if (random() % 2 == 0) {
+            index.erase(stored->identity_hash(), stored);
+            held.erase(n);
+        }
+        if (step % 1009 == 0)
+            for (std::uint64_t m = 0; m < all.size(); ++m)
+                REQUIRE(lookup(all[m]) == (held.count(m) ? all[m] : nullptr));
+    }
+    for (auto* stored : all)
+        stored_entry::destroy(stored);
+}
