@@ -17,6 +17,7 @@
 #include "model/lookup.hpp"
 #include "model/metrics.hpp"
 #include "model/peer_choice.hpp"
+#include "model/peer_view.hpp"
 #include "model/shard_routing.hpp"
 #include "model/silent_peers.hpp"
 #include "model/socket_address.hpp"
@@ -39,6 +40,9 @@ constexpr deadline_timer deadline_timer_v{};
 // Private timer atom: one FIND_NODES's answer deadline (by nonce).
 using find_timer = caf::atom_constant<caf::atom("findnodest")>;
 constexpr find_timer find_timer_v{};
+// Private timer atom: a GET's lookup is due (no answer came in time).
+using lookup_timer = caf::atom_constant<caf::atom("getlookup")>;
+constexpr lookup_timer lookup_timer_v{};
 // Private timer atom: a put's lookup budget ran out (by lookup id).
 using budget_timer = caf::atom_constant<caf::atom("lookupbudg")>;
 constexpr budget_timer budget_timer_v{};
@@ -50,7 +54,8 @@ using getter_impl = getter_actor::extend<
     caf::reacts_to<later_timer, std::uint64_t>,
     caf::reacts_to<silent_timer, std::uint64_t, std::uint64_t>,
     caf::reacts_to<deadline_timer, std::uint64_t>, caf::reacts_to<find_timer, std::uint64_t>,
-    caf::reacts_to<budget_timer, std::uint64_t>, caf::reacts_to<join_timer, std::uint32_t>>;
+    caf::reacts_to<budget_timer, std::uint64_t>, caf::reacts_to<join_timer, std::uint32_t>,
+    caf::reacts_to<lookup_timer, std::uint64_t>>;
 
 struct pending_get {
     std::uint64_t id = 0;
@@ -58,6 +63,7 @@ struct pending_get {
     get_round round;              // whom to ask, when to give up (model/get_round.hpp)
     bytes request;                // the encoded GET
     std::uint64_t lookup = 0;     // its running lookup, 0: none
+    bool lookup_due = false;      // its lookup starts on lookup_timer (or "not found")
     bool give_up_after = false;   // "not found" once the lookup is done
     bool waited_for_peer = false; // asked with no peer and no edge: waited once
 };
@@ -90,6 +96,13 @@ struct getter_state {
     std::uint64_t widened = 0; // rounds of further peers asked
     std::unordered_map<address, std::uint64_t, address_hash> sent_to; // GETs per peer
     silent_peers silent; // peers that left a GET unanswered lately
+    // The active peers, refreshed on the peer manager's change notices and
+    // with age; GETs that wait for a refresh (none usable yet).
+    peer_view view{defaults::get_peer_view_max_age};
+    std::vector<lookup_key> waiting_for_view;
+    std::uint64_t view_refreshes = 0;
+    std::uint64_t gets_sent_direct = 0;
+    std::uint64_t lookups_not_needed = 0; // answered before their lookup was due
     // Lookup extension.
     std::unordered_map<std::uint64_t, running_lookup> lookups;
     std::unordered_map<std::uint64_t, find_query> queries; // by nonce
@@ -123,6 +136,8 @@ void finish(self_pointer self, std::map<lookup_key, pending_get>::iterator it,
 }
 
 void finish(self_pointer self, std::map<lookup_key, pending_get>::iterator it, const entry& found) {
+    if (it->second.lookup_due)
+        ++self->state.lookups_not_needed;
     for (auto& waiter : it->second.waiters)
         waiter.deliver(found);
     end_get(self, it);
@@ -137,12 +152,24 @@ void send_gets(self_pointer self, const pending_get& pending, const std::vector<
     datagram_batch batch;
     for (auto& peer : peers) {
         ++state.sent_to[peer];
+        // One non-blocking sendto from here: no wake of the writer's thread.
+        if (state.setup.direct) {
+            auto outcome = state.setup.direct->send(peer, pending.request);
+            if (outcome != direct_send_result::would_block) {
+                // A refused datagram is dropped, as the writer drops it.
+                state.gets_sent_direct += outcome == direct_send_result::sent;
+                continue;
+            }
+        }
         batch.items.push_back({peer, pending.request});
     }
-    self->send(state.setup.writer, send_atom_v, std::move(batch));
+    if (!batch.items.empty())
+        self->send(state.setup.writer, send_atom_v, std::move(batch));
     self->delayed_send(self, state.setup.silent_after, silent_timer_v, pending.id,
                        static_cast<std::uint64_t>(pending.round.asked_count()));
 }
+
+void start_get_lookup(self_pointer self, std::map<lookup_key, pending_get>::iterator it);
 
 // Carries out what the round says after an event.
 void apply(self_pointer self, std::map<lookup_key, pending_get>::iterator it,
@@ -150,6 +177,15 @@ void apply(self_pointer self, std::map<lookup_key, pending_get>::iterator it,
     if (next.widened)
         ++self->state.widened;
     send_gets(self, it->second, next.ask);
+    if (it->second.lookup_due && (next.widened || next.give_up)) {
+        // The closest known peers all said "not found" (or are silent)
+        // before the lookup was due: it starts now, and "not found" waits
+        // for it. (It may end, and answer the GET, before start_get_lookup
+        // returns: `it` is not used after.)
+        it->second.give_up_after = next.give_up;
+        start_get_lookup(self, it);
+        return;
+    }
     if (next.give_up && it->second.lookup != 0) {
         it->second.give_up_after = true; // the lookup may still find closer nodes
         return;
@@ -338,63 +374,135 @@ std::map<lookup_key, pending_get>::iterator find_by_id(getter_state& state, std:
                         [id](const auto& item) { return item.second.id == id; });
 }
 
+// The GET's lookup: nodes closer to the key than we know, asked the GET too.
+void start_get_lookup(self_pointer self, std::map<lookup_key, pending_get>::iterator it) {
+    auto& state = self->state;
+    it->second.lookup_due = false;
+    running_lookup run;
+    run.for_get = it->first;
+    it->second.lookup = state.next_lookup;
+    const auto target = node_id(it->first.first);
+    // The copy of the active peers may be older than usable() allows for a
+    // new GET; as a lookup's first candidates it is still the best we have.
+    start_lookup(self, target, state.view.current().active, std::move(run));
+}
+
+// Starts the round of the GET `it` (a local miss) with the active `peers`.
+void start_round(self_pointer self, std::map<lookup_key, pending_get>::iterator it,
+                 const peer_snapshot& peers);
+
+void refresh_view(self_pointer self);
+
+// Asks the peers for a local miss, with the copy of the active peers when it
+// is usable, else once the refresh it waits for comes.
 void ask_peers(self_pointer self, const lookup_key& lookup) {
+    auto& state = self->state;
+    auto it = state.pending.find(lookup);
+    if (it == state.pending.end())
+        return;
+    switch (state.view.usable(self->clock().now())) {
+    case peer_view::use::now:
+        start_round(self, it, state.view.current());
+        return;
+    case peer_view::use::now_and_refresh:
+        refresh_view(self);
+        start_round(self, it, state.view.current());
+        return;
+    case peer_view::use::after_refresh:
+        state.waiting_for_view.push_back(lookup);
+        refresh_view(self);
+        return;
+    }
+}
+
+// Asks the peer manager for the active peers unless a request is in flight;
+// the GETs waiting for it go on when it comes.
+void refresh_view(self_pointer self) {
+    auto ticket = self->state.view.begin_refresh();
+    if (!ticket)
+        return;
+    ++self->state.view_refreshes;
     self->request(self->state.setup.peer_manager, caf::infinite, peers_atom_v)
-        .then([=](const peer_snapshot& peers) {
-            auto& state = self->state;
-            auto it = state.pending.find(lookup);
-            if (it == state.pending.end())
-                return;
-            auto& pending = it->second;
-            if (peers.active.empty() && state.setup.edges.empty() && !pending.waited_for_peer) {
-                // No peer yet (a node just started): wait, bounded, for the
-                // first one instead of failing at once.
-                pending.waited_for_peer = true;
-                self->request(state.setup.peer_manager, state.setup.timeout / 2, wait_peers_atom_v,
-                              std::uint32_t{1})
-                    .then([=](std::uint32_t) { ask_peers(self, lookup); },
-                          [=](const caf::error&) { ask_peers(self, lookup); });
-                return;
-            }
-            // The FANOUT closest, most reliable first (then `widen_rounds`
-            // rounds of further peers); peers that left a GET unanswered
-            // lately only after the others.
-            auto order = order_for_get(peers, lookup.first, state.setup.fanout,
-                                       state.setup.fanout * state.setup.widen_rounds);
-            // No active peer yet: the edges, unverified but configured.
-            if (order.first.empty())
-                for (auto& edge : state.setup.edges)
-                    order.first.push_back({0, edge, 0.5});
-            const auto now = self->clock().now();
-            demote_silent(order,
-                          [&](const address& peer) { return state.silent.is_silent(peer, now); });
-            pending.round = get_round(order, state.setup.fanout);
-            std::vector<address> poor_record;
-            for (auto& peer : peers.active)
-                if (peer.reliability < ask_later_below)
-                    poor_record.push_back(peer.endpoint);
-            pending.round.hold_back(poor_record);
-            auto request = encode_message(get_message{lookup.first, lookup.second});
-            auto first = pending.round.start();
-            if (!request || first.empty()) {
-                ++state.not_found;
-                finish(self, it, make_error(errc::not_found));
-                return;
-            }
-            pending.request = std::move(*request);
-            send_gets(self, pending, first);
-            if (pending.round.has_later())
-                self->delayed_send(self, state.setup.later_after, later_timer_v, pending.id);
-            self->delayed_send(self, state.setup.timeout, deadline_timer_v, pending.id);
-            if (state.setup.lookup) {
-                // In parallel: nodes closer to the key than we know.
-                running_lookup run;
-                run.for_get = lookup;
-                const auto id = state.next_lookup;
-                pending.lookup = id;
-                start_lookup(self, node_id(lookup.first), peers.active, std::move(run));
-            }
-        });
+        .then(
+            [=](peer_snapshot& peers) {
+                auto& state = self->state;
+                if (!state.view.refreshed(*ticket, std::move(peers), self->clock().now()))
+                    refresh_view(self); // a change came while it was asked
+                auto waiting = std::move(state.waiting_for_view);
+                state.waiting_for_view.clear();
+                for (auto& lookup : waiting)
+                    ask_peers(self, lookup);
+            },
+            [=](const caf::error& error) {
+                auto& state = self->state;
+                state.view.refresh_failed();
+                auto waiting = std::move(state.waiting_for_view);
+                state.waiting_for_view.clear();
+                for (auto& lookup : waiting)
+                    if (auto it = state.pending.find(lookup); it != state.pending.end())
+                        finish(self, it, error);
+            });
+}
+
+void start_round(self_pointer self, std::map<lookup_key, pending_get>::iterator it,
+                 const peer_snapshot& peers) {
+    auto& state = self->state;
+    const auto& lookup = it->first;
+    auto& pending = it->second;
+    if (peers.active.empty() && state.setup.edges.empty() && !pending.waited_for_peer) {
+        // No peer yet (a node just started): wait, bounded, for the first
+        // one instead of failing at once; then ask with a fresh copy.
+        pending.waited_for_peer = true;
+        auto again = [=] {
+            self->state.view.expire();
+            ask_peers(self, lookup);
+        };
+        self->request(state.setup.peer_manager, state.setup.timeout / 2, wait_peers_atom_v,
+                      std::uint32_t{1})
+            .then([=](std::uint32_t) { again(); }, [=](const caf::error&) { again(); });
+        return;
+    }
+    // The FANOUT closest, most reliable first (then `widen_rounds` rounds of
+    // further peers); peers that left a GET unanswered lately only after the
+    // others.
+    auto order = order_for_get(peers, lookup.first, state.setup.fanout,
+                               state.setup.fanout * state.setup.widen_rounds);
+    // No active peer yet: the edges, unverified but configured.
+    if (order.first.empty())
+        for (auto& edge : state.setup.edges)
+            order.first.push_back({0, edge, 0.5});
+    const auto now = self->clock().now();
+    demote_silent(order, [&](const address& peer) { return state.silent.is_silent(peer, now); });
+    pending.round = get_round(order, state.setup.fanout);
+    std::vector<address> poor_record;
+    for (auto& peer : peers.active)
+        if (peer.reliability < ask_later_below)
+            poor_record.push_back(peer.endpoint);
+    pending.round.hold_back(poor_record);
+    auto request = encode_message(get_message{lookup.first, lookup.second});
+    auto first = pending.round.start();
+    if (!request || first.empty()) {
+        ++state.not_found;
+        finish(self, it, make_error(errc::not_found));
+        return;
+    }
+    pending.request = std::move(*request);
+    send_gets(self, pending, first);
+    if (pending.round.has_later())
+        self->delayed_send(self, state.setup.later_after, later_timer_v, pending.id);
+    self->delayed_send(self, state.setup.timeout, deadline_timer_v, pending.id);
+    if (!state.setup.lookup)
+        return;
+    // Nodes closer to the key than we know: a lookup, after lookup_after
+    // when no answer came (a GET the closest known peers answer at once
+    // sends no FIND_NODES), or at once when the first peers all say "not
+    // found" (see apply).
+    if (state.setup.lookup_after.count() <= 0) {
+        start_get_lookup(self, it);
+        return;
+    }
+    pending.lookup_due = true;
+    self->delayed_send(self, state.setup.lookup_after, lookup_timer_v, pending.id);
 }
 
 getter_impl::behavior_type getter(self_pointer self, getter_setup setup) {
@@ -402,6 +510,7 @@ getter_impl::behavior_type getter(self_pointer self, getter_setup setup) {
     self->state.log->info("getter started");
     log_stop(self, self->state.log, "getter");
     self->state.no_extension = silent_peers(self->state.setup.no_extension_for);
+    self->state.view = peer_view(self->state.setup.peer_view_max_age);
     join(self, 1); // look up our own id through the edges
     return {
         [=](get_atom, const public_key_bytes& public_key, const bytes& key) -> caf::result<entry> {
@@ -485,6 +594,15 @@ getter_impl::behavior_type getter(self_pointer self, getter_setup setup) {
                            state.find_nodes_unanswered);
             report.counter("dave_lookup_gets_total", "GETs sent to nodes a lookup found.",
                            state.lookup_gets);
+            report.counter("dave_get_lookups_not_needed_total",
+                           "GETs answered before their lookup was due (no FIND_NODES sent).",
+                           state.lookups_not_needed);
+            report.counter("dave_api_gets_sent_direct_total",
+                           "GETs to peers sent straight on the socket (not via the writer).",
+                           state.gets_sent_direct);
+            report.counter("dave_getter_peer_refreshes_total",
+                           "Copies of the active peers the getter asked the peer manager for.",
+                           state.view_refreshes);
             report.mailbox("getter", self->mailbox().size());
             return report;
         },
@@ -529,6 +647,16 @@ getter_impl::behavior_type getter(self_pointer self, getter_setup setup) {
                                            budget_timer_v, id);
                 });
             return promise;
+        },
+        [=](lookup_timer, std::uint64_t id) {
+            auto it = find_by_id(self->state, id);
+            if (it != self->state.pending.end() && it->second.lookup_due)
+                start_get_lookup(self, it);
+        },
+        [=](active_changed_atom) {
+            // The peer manager's notice: a fresh copy now, not at the next GET.
+            self->state.view.changed();
+            refresh_view(self);
         },
         [=](deadline_timer, std::uint64_t id) {
             auto it = find_by_id(self->state, id);

@@ -20,14 +20,24 @@
 // up our own id through the edges and hands the addresses it learns to the
 // peer manager to PING. With no peer yet, a GET asks the edges, or waits
 // (bounded) for a first active peer.
+//
+// Speed (issue 15): the getter keeps its own copy of the active peers
+// (model/peer_view.hpp), refreshed when the peer manager announces a change
+// (it subscribes as an active_set_listener) or the copy ages, instead of
+// asking the peer manager once per GET; it sends GETs with one non-blocking
+// sendto on the node's socket (`direct`) instead of a hop to the writer's
+// thread; and a GET's lookup starts only after lookup_after without an
+// answer (or at once when the first peers all said "not found").
 #pragma once
 
 #include <chrono>
 #include <functional>
+#include <memory>
 #include <vector>
 
 #include <caf/actor_system.hpp>
 
+#include "actors/udp_socket.hpp"
 #include "codec/defaults.hpp"
 #include "messages/interfaces.hpp"
 
@@ -37,6 +47,9 @@ struct getter_setup {
     std::vector<shard_actor> shards;
     peer_manager_actor peer_manager;
     datagram_writer_actor writer;
+    // GETs go out through this when set (the writer when the socket's buffer
+    // is full); unset (tests, the simulator), through the writer.
+    std::shared_ptr<const udp_direct_sender> direct;
     std::size_t fanout = defaults::fanout;
     int min_work = defaults::min_work;
     std::chrono::milliseconds timeout = defaults::get_timeout;
@@ -60,6 +73,11 @@ struct getter_setup {
     std::chrono::milliseconds lookup_answer_timeout = defaults::lookup_answer_timeout;
     std::chrono::milliseconds no_extension_for = defaults::no_extension_for;
     std::chrono::milliseconds put_lookup_budget = defaults::put_lookup_budget;
+    // A GET's lookup starts this long after its first GETs when no answer
+    // came, at once when they all said "not found" (0: with the first GETs).
+    std::chrono::milliseconds lookup_after = defaults::get_lookup_after;
+    // The copy of the active peers is refreshed when older than this.
+    std::chrono::milliseconds peer_view_max_age = defaults::get_peer_view_max_age;
 };
 
 // Messages: getter_actor in messages/interfaces.hpp.

@@ -52,6 +52,15 @@ int run_latency() {
     const std::uint16_t base = pick_port_base(node_count);
     std::vector<node_actor> nodes;
     std::vector<std::unique_ptr<client>> clients;
+    // The nodes stop on every return, failures included: the actor system's
+    // destructor waits for them (a failed run used to hang there).
+    struct stop_nodes {
+        std::vector<std::unique_ptr<client>>& clients;
+        ~stop_nodes() {
+            for (auto& each : clients)
+                each->shutdown();
+        }
+    } stop{clients};
     for (std::size_t i = 0; i < node_count; ++i) {
         node_config config;
         auto dir = folder.path() / ("node-" + std::to_string(i));
@@ -99,17 +108,21 @@ int run_latency() {
         dats.push_back(std::move(*made));
     }
     udp_client socket;
-    for (std::size_t i = 0; i < dats.size(); ++i) {
-        socket.send(loopback_address(base), *encode_message(put_message{entry{{}, dats[i]}}));
-        if (i % 32 == 31)
-            std::this_thread::sleep_for(1ms); // no burst for the socket buffers to drop
-    }
-    for (int attempt = 0; attempt < 200; ++attempt) {
+    auto stored_on_first = [&] {
         auto status = clients[0]->status();
-        if (status &&
-            static_cast<std::size_t>(status->metrics.total("dave_store_entries")) >= entry_count)
-            break;
-        std::this_thread::sleep_for(20ms);
+        return status ? static_cast<std::size_t>(status->metrics.total("dave_store_entries")) : 0;
+    };
+    // On a loaded host the node may shed a few PUTs (overloaded): the whole
+    // set is sent again (stored ones are recognised as identical), at most
+    // three times.
+    for (int round = 0; round < 3 && stored_on_first() < entry_count; ++round) {
+        for (std::size_t i = 0; i < dats.size(); ++i) {
+            socket.send(loopback_address(base), *encode_message(put_message{entry{{}, dats[i]}}));
+            if (i % 32 == 31)
+                std::this_thread::sleep_for(1ms); // no burst for the socket buffers to drop
+        }
+        for (int attempt = 0; attempt < 200 && stored_on_first() < entry_count; ++attempt)
+            std::this_thread::sleep_for(20ms);
     }
     if (auto status = clients[0]->status();
         !status ||
@@ -171,6 +184,15 @@ int run_latency() {
             api_us.push_back(us);
     }
     auto api = summarize_latencies(api_us);
+    // How the asking nodes' getters went (evidence for the fast path): GETs
+    // sent straight on the socket, lookups a quick answer made unneeded.
+    double sent_direct = 0, lookups_skipped = 0, lookups = 0;
+    for (std::size_t i = 1; i < node_count; ++i)
+        if (auto status = clients[i]->status()) {
+            sent_direct += status->metrics.total("dave_api_gets_sent_direct_total");
+            lookups_skipped += status->metrics.total("dave_get_lookups_not_needed_total");
+            lookups += status->metrics.total("dave_lookups_total");
+        }
 
     // The same API on node 0, where every entry is local.
     std::vector<double> local_us;
@@ -182,7 +204,7 @@ int run_latency() {
     }
     auto local = summarize_latencies(local_us);
 
-    char note[200];
+    char note[300];
     std::snprintf(note, sizeof note,
                   "one at a time to the node holding the entry; p99 %.0f us, "
                   "%zu samples, %zu unanswered; baseline godave's one-at-a-time round trip",
@@ -192,16 +214,15 @@ int run_latency() {
     report({"get_latency_udp_p99", udp.p99_us, "us", goal::none, 0, 0, "", ""});
     std::snprintf(note, sizeof note,
                   "node API of a node lacking the entry (GET to 4 peers, "
-                  "verify, store); p99 %.0f us, %zu samples, %zu failed",
-                  api.p99_us, api.count, api_failed);
+                  "verify, store); p99 %.0f us, %zu samples, %zu failed; GETs sent direct %.0f, "
+                  "lookups %.0f (%.0f not needed)",
+                  api.p99_us, api.count, api_failed, sent_direct, lookups, lookups_skipped);
     report({"get_latency_api_remote_median", api.median_us, "us", goal::at_most, target_median_us,
             0, "", note});
     report({"get_latency_api_remote_p99", api.p99_us, "us", goal::none, 0, 0, "", ""});
     std::snprintf(note, sizeof note, "node API, entry local; p99 %.0f us", local.p99_us);
     report({"get_latency_api_local_median", local.median_us, "us", goal::none, 0, 0, "", note});
 
-    for (auto& each : clients)
-        each->shutdown();
     return 0;
 }
 

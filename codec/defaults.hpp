@@ -72,6 +72,13 @@ inline constexpr milliseconds lookup_answer_timeout{500};
 inline constexpr milliseconds no_extension_for{10 * 60 * 1000};
 // Ours: an API put's lookup of its replicas runs at most this long.
 inline constexpr milliseconds put_lookup_budget{300};
+// Ours: a GET's lookup starts this long after its first GETs if no answer
+// came (at once when they all said "not found"): a GET the closest known
+// peers answer over a LAN sends no FIND_NODES; over a WAN it waits little.
+inline constexpr milliseconds get_lookup_after{20};
+// Ours: the getter's copy of the active peers is refreshed when the peer
+// manager announces a change and when older than this (model/peer_view.hpp).
+inline constexpr milliseconds get_peer_view_max_age{200};
 
 // ---- [peers] ---------------------------------------------------------------
 // Ours, the peer table at scale (PROTOCOL.md, "Peer table"): verified peers

@@ -204,7 +204,9 @@ using getter_actor = caf::typed_actor<
     caf::reacts_to<inbound_atom, address, nodes_message>,
     // node (API put) -> getter: a bounded lookup of the nodes closest to a
     // node id; answers the closest it reached (ids claimed), closest first.
-    caf::replies_to<lookup_atom, std::uint64_t>::with<std::vector<peer_info>>>;
+    caf::replies_to<lookup_atom, std::uint64_t>::with<std::vector<peer_info>>,
+    // peer manager -> getter: the active set changed; refresh its copy.
+    caf::reacts_to<active_changed_atom>>;
 
 // Replicator (actors/replicator.hpp): re-sends entries whose replica set changed.
 using replicator_actor = caf::typed_actor<

@@ -170,6 +170,7 @@ caf::expected<node_actor> spawn_node_graph(caf::actor_system& system, const node
     getter.shards = children.shards;
     getter.peer_manager = children.peer_manager;
     getter.writer = children.writer;
+    getter.direct = transport.direct_sender;
     getter.edges = edges;
     getter.own_id = node_id(keys.public_key);
     children.getter = spawn_getter(system, std::move(getter));

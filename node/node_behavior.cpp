@@ -266,6 +266,8 @@ node_actor::behavior_type node_behavior(node_pointer self, node_config config,
                {"listen", state.listen_text}});
     caf::anon_send(state.children.peer_manager, subscribe_atom_v,
                    active_set_listener{state.children.replicator});
+    caf::anon_send(state.children.peer_manager, subscribe_atom_v,
+                   caf::actor_cast<active_set_listener>(state.children.getter));
     log_stop(self, state.log, "node");
     self->set_exit_handler([=](const caf::exit_msg& message) {
         log_event(*self->state.log, spdlog::level::info, "node stopping",
