@@ -384,7 +384,7 @@ TEST_CASE("the translation carries every setting to its actor") {
         auto changed = changed_config();
         // Every field the translation reads differs from its default, so a
         // field it forgot (left at the struct's default) would show.
-        CHECK(differences(changed, node_config{}).size() == 56);
+        CHECK(differences(changed, node_config{}).size() == 57);
         check_all_translated(changed);
     }
     SUBCASE("dispatchers: 0 is one per core, else as set") {
