@@ -134,12 +134,8 @@ void answer_ping(self_pointer self, const address& from, const ping_message& pin
 // ids their PONGs proved. The request was padded to the answer's length, so
 // answering an unverified (possibly spoofed) source amplifies nothing.
 void answer_find_nodes(self_pointer self, const address& from, const find_nodes_message& find) {
-    auto& table = *self->state.table;
-    std::vector<lookup_node> known;
-    known.reserve(table.active_peers().size());
-    for (auto& peer : table.active_peers())
-        known.push_back({peer.endpoint, peer.id});
-    nodes_message answer{find.nonce, closest_known(known, find.target, find.wanted, from)};
+    nodes_message answer{find.nonce,
+                         self->state.table->find_nodes_answer(find.target, find.wanted, from)};
     auto encoded = encode_message(answer);
     if (!encoded)
         return;
@@ -234,6 +230,24 @@ void add_bucket_metrics(metric_report& report, const peer_table& table) {
                    {{"event", "promoted"}});
     report.counter("dave_peer_bucket_events_total", events, stats.refused_range,
                    {{"event", "refused_range"}});
+}
+
+// Probes of unverified addresses (PROTOCOL.md, "PING budget"): sent, and
+// skipped by a round for its probe_budget, its per-range share, or the bytes
+// received not paying for more.
+void add_probe_metrics(metric_report& report, const peer_table& table) {
+    const auto& probes = table.probes();
+    report.counter("dave_probes_sent_total", "PINGs sent to unverified addresses (probes).",
+                   probes.probes_sent);
+    constexpr auto skipped = "Probes a PING round left for later: its probe_budget spent, the "
+                             "address range's share of the round taken, or too few bytes "
+                             "received to pay.";
+    report.counter("dave_probes_skipped_total", skipped, probes.skipped_round_budget,
+                   {{"reason", "round_budget"}});
+    report.counter("dave_probes_skipped_total", skipped, probes.skipped_range,
+                   {{"reason", "range"}});
+    report.counter("dave_probes_skipped_total", skipped, probes.deferred_for_budget,
+                   {{"reason", "byte_budget"}});
 }
 
 void ask_edges_for_our_address(self_pointer self) {
@@ -350,6 +364,7 @@ peer_manager_impl::behavior_type peer_manager(self_pointer self, peer_manager_se
                          {{"state", "added"}});
             report.gauge("dave_edges", "Bootstrap peers.", static_cast<std::int64_t>(counts.edges));
             add_bucket_metrics(report, *state.table);
+            add_probe_metrics(report, *state.table);
             report.gauge("dave_network_used_bytes",
                          "Used space the active peers report, plus ours.",
                          static_cast<std::int64_t>(estimate.used_space));

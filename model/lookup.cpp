@@ -159,19 +159,4 @@ peer_snapshot with_found_peers(peer_snapshot peers, const std::vector<lookup_nod
     return peers;
 }
 
-std::vector<lookup_node> closest_known(const std::vector<lookup_node>& known, std::uint64_t target,
-                                       std::size_t wanted, const address& asker) {
-    std::vector<lookup_node> out;
-    for (auto& node : known)
-        if (node.endpoint != asker)
-            out.push_back(node);
-    const std::size_t count = std::min({wanted, max_lookup_nodes, out.size()});
-    std::partial_sort(out.begin(), out.begin() + static_cast<std::ptrdiff_t>(count), out.end(),
-                      [target](const lookup_node& a, const lookup_node& b) {
-                          return (a.id ^ target) < (b.id ^ target);
-                      });
-    out.resize(count);
-    return out;
-}
-
 } // namespace dave

@@ -101,9 +101,4 @@ private:
 // of our table.
 peer_snapshot with_found_peers(peer_snapshot peers, const std::vector<lookup_node>& found);
 
-// A NODES answer's list: the `wanted` (at most max_lookup_nodes) of `known`
-// closest to `target`, never `asker` itself.
-std::vector<lookup_node> closest_known(const std::vector<lookup_node>& known, std::uint64_t target,
-                                       std::size_t wanted, const address& asker);
-
 } // namespace dave

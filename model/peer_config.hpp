@@ -9,6 +9,11 @@
 
 namespace dave {
 
+// Probes of unverified addresses per ping period, by default ([peers]
+// probe_budget): with defaults::ping_budget the bound on every PING a node
+// sends, 48 per second.
+inline constexpr std::size_t default_probe_budget = 16;
+
 struct peer_config {
     using duration = std::chrono::milliseconds;
     // godave v0.0.51 defaults (PROTOCOL.md, Constants).
@@ -34,6 +39,12 @@ struct peer_config {
     // addresses have their own budget below). Beyond it peers are pinged in
     // turn, and a peer's lifecycle windows stretch by its ping interval.
     std::size_t ping_budget = defaults::ping_budget;
+    // Probes (PINGs to unverified addresses) per ping period, whatever the
+    // byte budget below has saved up (0: no per-period limit, only bytes).
+    // With ping_budget it bounds every PING a node sends: at most
+    // (ping_budget + probe_budget) per ping period, however large the
+    // network. The order they are spent in: peer_probing_order.hpp.
+    std::size_t probe_budget = default_probe_budget;
     // PONG slots for the active peers closest to a verified asker's ID
     // (used once the table has more active peers than a PONG lists).
     std::size_t pong_closest = defaults::pong_closest;

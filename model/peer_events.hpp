@@ -17,6 +17,7 @@ enum class ping_outcome : std::uint8_t {
     table_full,  // not added (max_peers); still answer with a PONG
     own_address, // a datagram from ourselves: drop, do not answer
     backing_off, // not added: probed lately without an answer; still answer
+    over_budget, // not added: this round took probe_budget strangers from PINGs; still answer
 };
 
 enum class pong_verdict : std::uint8_t {

@@ -25,9 +25,16 @@ struct probe_counters {
     std::uint64_t probes_sent = 0;
     std::uint64_t probe_bytes_sent = 0;
     std::uint64_t deferred_for_budget = 0; // a round skipped a probe: no budget
-    std::uint64_t unpaid = 0;              // listed addresses past a PONG's allowance
-    std::uint64_t backing_off = 0;         // addresses not added while backing off
-    std::uint64_t own_addresses = 0;       // peers dropped or skipped as ourselves
+    // A round skipped a probe: the round's probe_budget was spent, or the
+    // address's range had its share of the round (peer_probing_order.hpp).
+    std::uint64_t skipped_round_budget = 0;
+    std::uint64_t skipped_range = 0;
+    std::uint64_t ping_over_budget = 0;     // strangers' PINGs answered but not added
+    std::uint64_t surplus_forgotten = 0;    // waiting addresses past their source's share
+    std::uint64_t unanswered_forgotten = 0; // probed strangers dropped for room
+    std::uint64_t unpaid = 0;               // listed addresses past a PONG's allowance
+    std::uint64_t backing_off = 0;          // addresses not added while backing off
+    std::uint64_t own_addresses = 0;        // peers dropped or skipped as ourselves
 };
 
 // A PONG's size on the wire (PROTOCOL.md, Messages): op, address length,
@@ -56,6 +63,11 @@ public:
     bool try_probe(const address& endpoint, time now);
     // `count` probes a round could not afford.
     void defer(std::size_t count) noexcept { counters_.deferred_for_budget += count; }
+    // Probes a round left for later by its own limits (see probe_counters).
+    void skip_for_round(std::size_t over_budget, std::size_t over_range) noexcept {
+        counters_.skipped_round_budget += over_budget;
+        counters_.skipped_range += over_range;
+    }
     // A verified address the table will not keep (its address range is full
     // in its bucket): treated as given up on, so PONG listings of it are
     // ignored for probe_memory and its own PINGs earn a probe only at the
@@ -64,6 +76,9 @@ public:
     // The address answered, or is ours: no backoff.
     void forget(const address& endpoint) { history_.erase(endpoint); }
 
+    void count_ping_over_budget() noexcept { ++counters_.ping_over_budget; }
+    void count_surplus(std::size_t count) noexcept { counters_.surplus_forgotten += count; }
+    void forget_unanswered() noexcept { ++counters_.unanswered_forgotten; }
     void count_unpaid() noexcept { ++counters_.unpaid; }
     void count_own_address() noexcept { ++counters_.own_addresses; }
     const probe_counters& counters() const noexcept { return counters_; }

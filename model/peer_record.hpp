@@ -44,6 +44,12 @@ struct peer_record {
     // address came from its own PING (probed before addresses PONGs listed).
     std::optional<std::chrono::milliseconds> probed_at;
     bool pinged_us = false;
+    // Unverified peers only: the nearest verified peer whose PONG listed it
+    // (and that peer's bucket), and which verified peers did, one bit per
+    // ID modulo 64, so several vouchers outrank one (peer_probing_order).
+    std::optional<address> voucher;
+    std::uint8_t voucher_bucket = 0;
+    std::uint64_t vouched_by = 0;
     // Last status from its PINGs (negative values are recorded as 0).
     std::uint64_t used_space = 0;
     std::uint64_t capacity = 0;

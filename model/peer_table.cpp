@@ -1,11 +1,13 @@
 #include "model/peer_table.hpp"
 
 #include <algorithm>
+#include <bit>
 #include <limits>
 
 #include "crypto/dat_crypto.hpp"
 #include "model/address_range.hpp"
 #include "model/socket_address.hpp"
+#include "model/xor_closest.hpp"
 
 namespace dave {
 
@@ -63,6 +65,12 @@ ping_outcome peer_table::on_ping(const address& from, std::int64_t used_space,
     auto outcome = ping_outcome::known;
     auto it = peers_.find(from);
     if (it == peers_.end()) {
+        // Strangers that ping us are taken in at most probe_budget a round:
+        // spoofed sources cannot fill the table faster than it probes.
+        if (config_.probe_budget > 0 && admitted_from_pings_ >= config_.probe_budget) {
+            probes_.count_ping_over_budget();
+            return ping_outcome::over_budget;
+        }
         switch (try_add(from, now, true)) {
         case add_result::added:
             break;
@@ -77,6 +85,7 @@ ping_outcome peer_table::on_ping(const address& from, std::int64_t used_space,
         }
         it = peers_.find(from);
         outcome = ping_outcome::added;
+        ++admitted_from_pings_;
     }
     it->second.pinged_us = true;
     it->second.used_space = non_negative(used_space);
@@ -141,20 +150,22 @@ std::vector<ping_target> peer_table::ping_round(time now, const challenge_source
         peer->pinged = true;
         out.push_back({peer->endpoint, *peer->challenge});
     }
-    // Unverified addresses cost the budget. Those that pinged us first (an
-    // honest newcomer does), then the longest waiting; the address breaks
-    // ties so the order is deterministic.
-    std::sort(unprobed.begin(), unprobed.end(), [](const peer_record* a, const peer_record* b) {
-        if (a->pinged_us != b->pinged_us)
-            return a->pinged_us;
-        if (a->added_at != b->added_at)
-            return a->added_at < b->added_at;
-        return a->endpoint < b->endpoint;
-    });
-    for (std::size_t i = 0; i < unprobed.size(); ++i) {
-        peer_record& peer = *unprobed[i];
+    // Unverified addresses: at most probe_budget a round, in the order of
+    // peer_probing_order.hpp, each also paid from the bytes received.
+    std::vector<probe_candidate> waiting;
+    waiting.reserve(unprobed.size());
+    for (const peer_record* peer : unprobed)
+        waiting.push_back({peer->endpoint, peer->pinged_us, peer->voucher, peer->voucher_bucket,
+                           static_cast<std::size_t>(std::popcount(peer->vouched_by)),
+                           peer->added_at});
+    admitted_from_pings_ = 0;
+    const probe_plan plan =
+        plan_probes(waiting, config_.probe_budget, config_.range_limit, config_.probe_budget);
+    probes_.skip_for_round(plan.over_budget, plan.over_range);
+    for (std::size_t i = 0; i < plan.chosen.size(); ++i) {
+        peer_record& peer = *unprobed[plan.chosen[i]];
         if (!probes_.try_probe(peer.endpoint, now)) {
-            probes_.defer(unprobed.size() - i);
+            probes_.defer(plan.chosen.size() - i);
             break;
         }
         peer.probed_at = now;
@@ -162,6 +173,11 @@ std::vector<ping_target> peer_table::ping_round(time now, const challenge_source
         peer.challenge_sent_at = now;
         out.push_back({peer.endpoint, *peer.challenge});
     }
+    // Each source keeps at most probe_budget waiting (never verified, never
+    // active: no rebuild of the active list).
+    for (const std::size_t index : plan.surplus)
+        erase_record(peers_.find(unprobed[index]->endpoint));
+    probes_.count_surplus(plan.surplus.size());
     return out;
 }
 
@@ -247,8 +263,13 @@ pong_outcome peer_table::on_pong(const address& from, const pong_message& pong, 
     // own bytes (times the share) are worth.
     const std::size_t allowance = probes_.pong_allowance(pong.peers.size());
     for (const auto& listed : pong.peers) {
-        if (unreachable(listed) || peers_.contains(listed))
+        if (unreachable(listed))
             continue;
+        if (auto known = peers_.find(listed); known != peers_.end()) {
+            if (placed == placement::member)
+                vouch(known->second, peer);
+            continue;
+        }
         if (out.peers_added >= allowance) {
             ++out.peers_unpaid;
             probes_.count_unpaid();
@@ -257,6 +278,8 @@ pong_outcome peer_table::on_pong(const address& from, const pong_message& pong, 
         switch (try_add(listed, now, false)) {
         case add_result::added:
             ++out.peers_added;
+            if (placed == placement::member)
+                vouch(peers_.find(listed)->second, peer);
             break;
         case add_result::table_full:
             ++out.peers_ignored;
@@ -278,6 +301,20 @@ pong_outcome peer_table::on_pong(const address& from, const pong_message& pong, 
     if (out.active_set_changed)
         rebuild_active();
     return out;
+}
+
+void peer_table::vouch(peer_record& listed, const peer_record& voucher) {
+    // Only for addresses still waiting for their probe, and only by a peer
+    // whose key we know (a bucket member or an edge; on_pong asks neither
+    // of one left waiting or refused).
+    if (verified(listed) || listed.probed_at || !voucher.public_key)
+        return;
+    listed.vouched_by |= std::uint64_t{1} << (voucher.id % 64);
+    const auto bucket = static_cast<std::uint8_t>(buckets_.index_of(voucher.id));
+    if (!listed.voucher || bucket > listed.voucher_bucket) {
+        listed.voucher = voucher.endpoint;
+        listed.voucher_bucket = bucket;
+    }
 }
 
 bool peer_table::bucket_full(std::size_t bucket) const noexcept {
@@ -373,17 +410,16 @@ void peer_table::promote_replacements(std::size_t bucket, time now, std::vector<
     }
 }
 
-std::vector<active_peer> peer_table::closest(std::uint64_t id, std::size_t count) const {
-    std::vector<active_peer> out = active_;
-    const auto nearer = [id](const active_peer& a, const active_peer& b) {
-        const auto da = a.id ^ id;
-        const auto db = b.id ^ id;
-        return da != db ? da < db : a.endpoint < b.endpoint;
-    };
-    count = std::min(count, out.size());
-    std::partial_sort(out.begin(), out.begin() + static_cast<std::ptrdiff_t>(count), out.end(),
-                      nearer);
-    out.resize(count);
+std::vector<active_peer> peer_table::closest(std::uint64_t id, std::size_t count,
+                                             const address* except) const {
+    return xor_closest(active_, id, count, except);
+}
+
+std::vector<lookup_node> peer_table::find_nodes_answer(std::uint64_t target, std::size_t wanted,
+                                                       const address& asker) const {
+    std::vector<lookup_node> out;
+    for (const auto& peer : closest(target, std::min(wanted, max_lookup_nodes), &asker))
+        out.push_back({peer.endpoint, peer.id});
     return out;
 }
 
@@ -568,7 +604,7 @@ peer_table::add_result peer_table::try_add(const address& endpoint, time now, bo
         return add_result::waiting;
     if (probes_.backing_off(endpoint, now, from_ping))
         return add_result::backing_off;
-    if (peers_.size() >= config_.max_peers)
+    if (peers_.size() >= config_.max_peers && !forget_unanswered_probe(now))
         return add_result::table_full;
     peer_record peer;
     peer.endpoint = endpoint;
@@ -576,6 +612,23 @@ peer_table::add_result peer_table::try_add(const address& endpoint, time now, bo
     peer.trust.updated_at = now;
     peers_.emplace(endpoint, std::move(peer));
     return add_result::added;
+}
+
+bool peer_table::forget_unanswered_probe(time now) {
+    // Only when the table is full (a scan): a stranger probed longer than
+    // deactivate_after ago without an answer makes room, so dead probed
+    // addresses cannot hold the table until drop_after (the probe history
+    // still backs them off).
+    for (auto it = peers_.begin(); it != peers_.end(); ++it) {
+        const peer_record& peer = it->second;
+        if (!verified(peer) && peer.probed_at &&
+            now - *peer.probed_at >= config_.deactivate_after) {
+            probes_.forget_unanswered();
+            erase_record(it);
+            return true;
+        }
+    }
+    return false;
 }
 
 void peer_table::activate_if_due(peer_record& peer, time now) {

@@ -26,6 +26,7 @@
 #include "model/peer_config.hpp"
 #include "model/peer_events.hpp"
 #include "model/peer_probing.hpp"
+#include "model/peer_probing_order.hpp"
 #include "model/peer_record.hpp"
 #include "model/peer_trust.hpp"
 #include "model/pong_choice.hpp"
@@ -70,8 +71,8 @@ public:
     std::vector<address> pong_peers(const address& asker, time now, Rng& rng) const;
 
     // One PING per verified peer and edge, and one probe per unverified peer
-    // not yet probed while the budget lasts (those that pinged us first,
-    // then the oldest). Each carries a fresh challenge from `next`,
+    // not yet probed, at most probe_budget of them, in the order of
+    // peer_probing_order.hpp, while the byte budget lasts. Each carries a fresh challenge from `next`,
     // remembered as that peer's outstanding challenge. With more verified
     // peers and edges than ping_budget allows per round they take turns
     // (never pinged first, then the longest unpinged), and every lifecycle
@@ -113,8 +114,14 @@ public:
     const peer_record* find(const address& endpoint) const;
     const std::vector<active_peer>& active_peers() const noexcept { return active_; }
     // Up to `count` active peers closest to `id` by XOR distance, closest
-    // first (ties by address). O(active peers).
-    std::vector<active_peer> closest(std::uint64_t id, std::size_t count) const;
+    // first (ties by address), never the one at `except` (xor_closest.hpp).
+    std::vector<active_peer> closest(std::uint64_t id, std::size_t count,
+                                     const address* except = nullptr) const;
+    // Ours (lookup extension): a NODES answer's list, the `wanted` (at most
+    // max_lookup_nodes) active peers closest to `target` with the ids their
+    // PONGs proved, never `asker` itself.
+    std::vector<lookup_node> find_nodes_answer(std::uint64_t target, std::size_t wanted,
+                                               const address& asker) const;
     const peer_buckets& buckets() const noexcept { return buckets_; }
     const bucket_counters& bucket_stats() const noexcept { return bucket_stats_; }
     peer_counts counts() const;
@@ -148,6 +155,12 @@ private:
     bool verified(const peer_record& peer) const noexcept {
         return peer.is_edge || peer.last_solved_at.has_value();
     }
+    // `voucher`, a verified peer, listed the unverified `listed` in a PONG:
+    // remembered for the probe order (peer_probing_order.hpp).
+    void vouch(peer_record& listed, const peer_record& voucher);
+    // Table full: erases one stranger whose probe went unanswered for
+    // deactivate_after, to make room; false if none.
+    bool forget_unanswered_probe(time now);
     // Erases the peer at `endpoint`, if any; true if it was active.
     bool erase_peer(const address& endpoint);
     // Erases the record at `it` and its bucket slot; the next element.
@@ -195,8 +208,9 @@ private:
     probe_ledger probes_;
     peer_buckets buckets_;
     bucket_counters bucket_stats_;
-    std::size_t stretch_ = 1;      // this round's ping interval in periods
-    std::size_t last_stretch_ = 1; // the last round's
+    std::size_t stretch_ = 1;             // this round's ping interval in periods
+    std::size_t last_stretch_ = 1;        // the last round's
+    std::size_t admitted_from_pings_ = 0; // strangers added by their PINGs since the last round
 };
 
 template <class Rng>
@@ -207,8 +221,8 @@ std::vector<address> peer_table::pong_peers(const address& asker, time now, Rng&
         active_.size() > rule.slots + 1) {
         // Its closest first, then the draw's, skipping those already listed.
         std::vector<address> out;
-        for (const auto& peer : closest(asking->id, config_.pong_closest + 2)) {
-            if (out.size() < std::min(config_.pong_closest, rule.slots) && peer.endpoint != asker &&
+        for (const auto& peer : closest(asking->id, config_.pong_closest + 2, &asker)) {
+            if (out.size() < std::min(config_.pong_closest, rule.slots) &&
                 !is_own_address(peer.endpoint))
                 out.push_back(peer.endpoint);
         }

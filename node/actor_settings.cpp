@@ -70,6 +70,7 @@ peer_manager_setup peer_manager_settings(const node_config& config) {
     peers.bucket_size = config.peers.bucket_size;
     peers.range_limit = config.peers.range_limit;
     peers.ping_budget = config.peers.ping_budget;
+    peers.probe_budget = config.peers.probe_budget;
     peers.pong_closest = config.peers.pong_closest;
     peers.reliability_half_life = trust.half_life;
     peers.reliability_pass_step = trust.pass_step;

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "codec/defaults.hpp"
+#include "model/peer_config.hpp"
 
 namespace dave {
 
@@ -48,12 +49,15 @@ struct protocol_config {
 // The peer table at scale ([peers]; PROTOCOL.md, "Peer table"): XOR-distance
 // buckets of bucket_size verified peers, at most range_limit of a bucket's
 // from one /24 or /48 (0: no limit), at most ping_budget PINGs per ping period to
-// verified peers (0: every peer every period, as godave), and pong_closest
+// verified peers (0: every peer every period, as godave), at most probe_budget
+// probes of unverified addresses per ping period (0: only the byte budget
+// bounds them), and pong_closest
 // PONG slots for the active peers closest to a verified asker.
 struct peers_config {
     std::size_t bucket_size = defaults::bucket_size;
     std::size_t range_limit = defaults::range_limit;
     std::size_t ping_budget = defaults::ping_budget;
+    std::size_t probe_budget = default_probe_budget;
     std::size_t pong_closest = defaults::pong_closest;
 };
 

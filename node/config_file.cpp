@@ -95,7 +95,7 @@ constexpr std::string_view protocol_keys[] = {
     "tcp_frame_timeout", "max_peers", "get_widen_rounds", "lookup"
 };
 constexpr std::string_view peers_keys[] = {
-    "bucket_size", "range_limit", "ping_budget", "pong_closest"
+    "bucket_size", "range_limit", "ping_budget", "pong_closest", "probe_budget"
 };
 constexpr std::string_view repair_keys[] = {
     "every", "datagrams_per_minute", "entries_per_minute"
@@ -444,6 +444,7 @@ config_load parse_config(std::string_view text, const std::filesystem::path& nam
         in.count(*peers, "peers", "range_limit", p.range_limit, 0, 1000000);
         in.count(*peers, "peers", "ping_budget", p.ping_budget, 0, 1000000);
         in.count(*peers, "peers", "pong_closest", p.pong_closest, 0, 78);
+        in.count(*peers, "peers", "probe_budget", p.probe_budget, 0, 1000000);
     }
     if (auto log = section_of(in, root, "log")) {
         in.only_known(*log, "log");

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "model/lookup.hpp"
+#include "model/xor_closest.hpp"
 
 using namespace dave;
 
@@ -80,7 +81,8 @@ TEST_CASE("a walk from a far node reaches the 5 nodes truly closest to the targe
         const std::uint64_t target = rng();
         const std::size_t start = rng() % net.ids.size();
         std::vector<std::uint64_t> known;
-        for (auto& node : closest_known(net.knows[start], target, 5, endpoint_of(0)))
+        const address asker = endpoint_of(0);
+        for (auto& node : xor_closest(net.knows[start], target, 5, &asker))
             known.push_back(node.id);
         if (known == net.truly_closest(target, 5))
             ++table_alone;
@@ -91,7 +93,7 @@ TEST_CASE("a walk from a far node reaches the 5 nodes truly closest to the targe
         while (!walk.done() && steps++ < 100) {
             for (auto& asked : walk.next()) {
                 const auto& answer = net.knows[net.index_of(asked)];
-                CHECK(walk.answered(asked, closest_known(answer, target, 8, endpoint_of(0))));
+                CHECK(walk.answered(asked, xor_closest(answer, target, max_lookup_nodes, &asker)));
             }
         }
         REQUIRE(walk.done());
@@ -191,16 +193,34 @@ TEST_CASE("bounded: the query budget ends a walk that keeps learning, our own id
     CHECK(walk.closest(100).size() <= 16);
 }
 
-TEST_CASE("closest_known lists at most `wanted` closest, never the asker") {
+TEST_CASE("xor_closest lists at most `count` closest, closest first, never the one excepted") {
     std::vector<lookup_node> known;
-    for (std::uint32_t i = 1; i <= 20; ++i)
+    for (std::uint32_t i = 20; i >= 1; --i) // farthest first: the order is the helper's
         known.push_back({endpoint_of(i), i});
-    auto list = closest_known(known, 0, 3, endpoint_of(1));
+    const address asker = endpoint_of(1);
+    auto list = xor_closest(known, 0, 3, &asker);
     REQUIRE(list.size() == 3);
     CHECK(list[0].id == 2);
     CHECK(list[1].id == 3);
     CHECK(list[2].id == 4);
-    CHECK(closest_known(known, 0, 200, endpoint_of(99)).size() == max_lookup_nodes);
+    CHECK(xor_closest(known, 0, 200).size() == known.size());
+    CHECK(xor_closest(known, 0, 0).empty());
+    // Equal distance: the address decides, so every caller agrees.
+    std::vector<lookup_node> twins{{endpoint_of(9), 5}, {endpoint_of(8), 5}, {endpoint_of(7), 6}};
+    auto tied = xor_closest(twins, 5, 2);
+    REQUIRE(tied.size() == 2);
+    CHECK(tied[0].endpoint == endpoint_of(8));
+    CHECK(tied[1].endpoint == endpoint_of(9));
+    // A large list: the same as sorting all of it.
+    std::mt19937_64 rng(11);
+    std::vector<lookup_node> many;
+    for (std::uint32_t i = 0; i < 1000; ++i)
+        many.push_back({endpoint_of(i), rng()});
+    auto sorted = many;
+    std::sort(sorted.begin(), sorted.end(),
+              [](const lookup_node& a, const lookup_node& b) { return (a.id ^ 77) < (b.id ^ 77); });
+    sorted.resize(8);
+    CHECK(xor_closest(many, 77, 8) == sorted);
 }
 
 TEST_CASE("with_found_peers adds what a lookup found to the replica candidates, once") {

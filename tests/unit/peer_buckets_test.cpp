@@ -13,6 +13,7 @@
 #include "crypto/ed25519.hpp"
 #include "model/address_range.hpp"
 #include "model/peer_buckets.hpp"
+#include "model/peer_probing_order.hpp"
 #include "model/peer_table.hpp"
 
 using namespace dave;
@@ -76,8 +77,10 @@ struct counting_challenges {
     }
 };
 
-pong_message make_pong(const key_pair& keys, const challenge_bytes& challenge) {
+pong_message make_pong(const key_pair& keys, const challenge_bytes& challenge,
+                       std::vector<address> listed = {}) {
     pong_message pong;
+    pong.peers = std::move(listed);
     pong.challenge = challenge;
     pong.salt[0] = 3;
     pong.public_key = keys.public_key;
@@ -112,8 +115,9 @@ struct harness {
             outstanding[target.endpoint] = target.challenge;
         return targets;
     }
-    pong_outcome answer(const address& from, const key_pair& keys, ms now) {
-        return table.on_pong(from, make_pong(keys, outstanding.at(from)), now);
+    pong_outcome answer(const address& from, const key_pair& keys, ms now,
+                        std::vector<address> listed = {}) {
+        return table.on_pong(from, make_pong(keys, outstanding.at(from), std::move(listed)), now);
     }
     // `endpoint` pings us, is probed, and answers: verified.
     pong_outcome verify(const address& endpoint, const key_pair& keys, ms now) {
@@ -335,6 +339,7 @@ TEST_CASE("PING budget: 10,000 verified peers, at most the budget per round, all
     config.max_peers = 20000;
     config.ping_budget = 32;
     config.probe_budget_cap = 1e9;
+    config.probe_budget = 0; // no per-round probe limit either, for the setup
     // Activated by one tick rather than by each PONG: one rebuild of the
     // active list instead of 10,000.
     config.activate_after = 1ms;
@@ -457,4 +462,215 @@ TEST_CASE("closest(id) and the PONG slots for the asker's neighbourhood") {
     // An unverified asker gets the random draw alone.
     const auto stranger = h.table.pong_peers(own_range_address(999), 0ms, rng);
     CHECK(stranger.size() == 12);
+}
+
+// ---- The PING bound (PROTOCOL.md, "PING budget") ---------------------------
+
+namespace {
+
+// Address n of a /48 of its own, in a block apart from own_range_address's
+// (made-up addresses: no one answers there).
+address fake_address(std::uint32_t n) {
+    address out = own_range_address(n);
+    out.ip[1] = 0x02;
+    return out;
+}
+
+probe_candidate listed_by(std::uint32_t n, std::uint32_t voucher, std::size_t bucket) {
+    probe_candidate out;
+    out.endpoint = fake_address(n);
+    out.voucher = own_range_address(voucher);
+    out.voucher_bucket = bucket;
+    out.vouchers = 1;
+    out.added_at = ms(n);
+    return out;
+}
+
+bool chosen_in(const probe_plan& plan, const std::vector<probe_candidate>& waiting,
+               const address& endpoint) {
+    return std::any_of(plan.chosen.begin(), plan.chosen.end(),
+                       [&](std::size_t i) { return waiting[i].endpoint == endpoint; });
+}
+
+// Every PING a round sends: verified peers, edges and probes together.
+constexpr std::size_t ping_bound = defaults::ping_budget + default_probe_budget;
+
+} // namespace
+
+TEST_CASE("probe order: a fair share per source, near vouchers first, a range's share capped") {
+    std::vector<probe_candidate> waiting;
+    // A far voucher lists 100 made-up addresses, a near one two real ones,
+    // and 50 hosts of one /48 pinged us (spoofed sources).
+    for (std::uint32_t n = 0; n < 100; ++n)
+        waiting.push_back(listed_by(n, 1, 1));
+    waiting.push_back(listed_by(500, 2, 20));
+    waiting.push_back(listed_by(501, 2, 20));
+    for (std::uint32_t n = 0; n < 50; ++n) {
+        probe_candidate pinger;
+        pinger.endpoint = same_range_address(n);
+        pinger.pinged_us = true;
+        waiting.push_back(pinger);
+    }
+    const auto plan = plan_probes(waiting, 8, 2, 8);
+    REQUIRE(plan.chosen.size() == 8);
+    // Round robin: a pinger, the near voucher's, the far voucher's, ...
+    CHECK(waiting[plan.chosen[0]].pinged_us);
+    CHECK(waiting[plan.chosen[1]].endpoint == fake_address(500));
+    CHECK(waiting[plan.chosen[2]].endpoint == fake_address(0));
+    CHECK(chosen_in(plan, waiting, fake_address(501)));
+    std::size_t pingers = 0;
+    for (auto i : plan.chosen)
+        pingers += waiting[i].pinged_us ? 1 : 0;
+    CHECK(pingers == 2); // their /48's share of the round
+    CHECK(plan.over_range == 48);
+    CHECK(plan.over_budget == waiting.size() - 8 - 48);
+    // The far voucher keeps 8 waiting (4 probed now, 4 next), the rest is forgotten.
+    CHECK(plan.surplus.size() == 100 - 8);
+
+    // Inside one queue: listed by more verified peers first, then the oldest.
+    std::vector<probe_candidate> one_source{listed_by(1, 1, 3), listed_by(2, 1, 3)};
+    one_source[1].vouchers = 3;
+    const auto ordered = plan_probes(one_source, 1, 0);
+    REQUIRE(ordered.chosen.size() == 1);
+    CHECK(ordered.chosen[0] == 1);
+    // No budget: all of them, in turn.
+    CHECK(plan_probes(waiting, 0, 0).chosen.size() == waiting.size());
+}
+
+TEST_CASE("PING bound: at most ping_budget + probe_budget a round, for 10 and 10,000 addresses") {
+    for (const std::uint32_t known : {10u, 10000u}) {
+        CAPTURE(known);
+        peer_config config;
+        config.activate_after = 0ms;
+        config.max_peers = 20000;
+        config.bucket_size = 0;        // every verified peer kept: the budget alone bounds PINGs
+        config.probe_budget_cap = 1e9; // the byte budget is not what bounds them here
+        harness h(config);
+        // Verified peers answer every PING and list strangers each time; as
+        // many strangers again ping us, and NODES answers list more.
+        const std::uint32_t verified = std::min<std::uint32_t>(known, 100);
+        std::vector<key_pair> keys;
+        std::map<address, std::size_t> index;
+        for (std::uint32_t i = 0; i < verified; ++i) {
+            keys.push_back(keys_from(i + 1));
+            index[own_range_address(i + 1)] = i;
+        }
+        // The table starts out knowing `known` addresses (NODES answers of
+        // two each: every one is paid for).
+        std::uint32_t next_fake = 0;
+        for (std::uint32_t i = 0; i < known; i += 2)
+            h.table.add_candidates({fake_address(next_fake++), fake_address(next_fake++)}, 1000,
+                                   0ms);
+        REQUIRE(h.table.counts().total == known);
+        std::size_t most = 0;
+        std::size_t verified_pinged = 0;
+        // Two minutes: a pinging newcomer gets at least one probe a round
+        // (its queue comes first), so all 100 are verified within it.
+        for (std::int64_t round = 0; round < 120; ++round) {
+            const ms now = ms(1000 * round);
+            h.table.tick(now);
+            // Honest peers ping us every period until we know them.
+            for (const auto& [endpoint, i] : index)
+                if (!is_member(h.table, endpoint))
+                    h.table.on_ping(endpoint, 0, 0, now);
+            for (std::uint32_t i = 0; i < known / 30 + 1; ++i)
+                h.table.on_ping(fake_address(next_fake++), 0, 0, now);
+            std::vector<address> nodes;
+            for (std::uint32_t i = 0; i < known / 30 + 1; ++i)
+                nodes.push_back(fake_address(next_fake++));
+            h.table.add_candidates(nodes, 100000, now);
+            const auto targets = h.ping_round(now);
+            most = std::max(most, targets.size());
+            REQUIRE(targets.size() <= ping_bound);
+            for (const auto& target : targets) {
+                const auto found = index.find(target.endpoint);
+                if (found == index.end())
+                    continue;
+                ++verified_pinged;
+                std::vector<address> listed;
+                for (int j = 0; j < 12; ++j)
+                    listed.push_back(fake_address(next_fake++));
+                REQUIRE(h.answer(target.endpoint, keys[found->second], now, listed).verdict ==
+                        pong_verdict::accepted);
+            }
+        }
+        MESSAGE(known << " addresses: at most " << most << " PINGs in a round (bound " << ping_bound
+                      << "), " << h.table.probes().skipped_round_budget
+                      << " probes skipped for the round budget");
+        if (known == 10) {
+            // A small table is pinged whole every round (godave).
+            CHECK(verified_pinged >= 10 * 118);
+        } else {
+            CHECK(h.table.buckets().member_count() == verified); // all taken in, in turn
+            CHECK(most == ping_bound);                           // the budget is used, not starved
+            CHECK(h.table.probes().skipped_round_budget > 0);
+            CHECK(h.table.counts().total <= config.max_peers);
+        }
+    }
+}
+
+TEST_CASE("PING bound: a flood of made-up addresses does not crowd out a near peer's neighbours") {
+    peer_config config;
+    config.activate_after = 0ms;
+    config.probe_budget_cap = 1e9; // the flood's bytes pay for all it asks
+    harness h(config);
+    const std::uint64_t own_id = node_id(h.own.public_key);
+    // Ten sybils far from us, verified, each listing 12 made-up addresses
+    // in every PONG; one honest peer near us that lists our three nearest
+    // neighbours once; and 300 spoofed PINGs a second from one /48.
+    const auto sybils = ground_keys(own_id, 0, 10, 1000);
+    const auto near = ground_keys(own_id, 6, 1, 5000);
+    const auto neighbours = ground_keys(own_id, 7, 3, 9000);
+    std::map<address, const key_pair*> answering;
+    for (std::uint32_t i = 0; i < sybils.size(); ++i) {
+        const address sybil = own_range_address(100 + i);
+        answering[sybil] = &sybils[i];
+        REQUIRE(h.verify(sybil, sybils[i], 0ms).verdict == pong_verdict::accepted);
+    }
+    const address honest = own_range_address(200);
+    REQUIRE(h.verify(honest, near[0], 0ms).verdict == pong_verdict::accepted);
+    std::vector<address> real;
+    for (std::uint32_t i = 0; i < neighbours.size(); ++i) {
+        real.push_back(own_range_address(300 + i));
+        answering[real.back()] = &neighbours[i];
+    }
+    std::uint32_t next_fake = 0;
+    std::uint32_t next_spoofed = 0;
+    std::map<address, ms> verified_at;
+    for (std::int64_t round = 1; round <= 6; ++round) {
+        const ms now = ms(1000 * round);
+        h.table.tick(now);
+        for (int i = 0; i < 300; ++i)
+            h.table.on_ping(same_range_address(next_spoofed++), 0, 0, now);
+        const auto targets = h.ping_round(now);
+        REQUIRE(targets.size() <= ping_bound);
+        for (const auto& target : targets) {
+            if (target.endpoint == honest) {
+                const auto listed = round == 1 ? real : std::vector<address>{};
+                REQUIRE(h.answer(honest, near[0], now, listed).verdict == pong_verdict::accepted);
+                continue;
+            }
+            const auto found = answering.find(target.endpoint);
+            if (found == answering.end())
+                continue; // made up, or spoofed: no answer
+            std::vector<address> listed;
+            if (std::find(real.begin(), real.end(), target.endpoint) == real.end())
+                for (int j = 0; j < 12; ++j)
+                    listed.push_back(fake_address(next_fake++));
+            REQUIRE(h.answer(target.endpoint, *found->second, now, listed).verdict ==
+                    pong_verdict::accepted);
+            if (std::find(real.begin(), real.end(), target.endpoint) != real.end())
+                verified_at.emplace(target.endpoint, now);
+        }
+    }
+    // Listed in round 1's PONG: probed and verified by round 2 or 3.
+    for (const auto& neighbour : real) {
+        REQUIRE(verified_at.contains(neighbour));
+        CHECK(verified_at[neighbour] <= 3000ms);
+        CHECK(is_member(h.table, neighbour));
+    }
+    const auto& probes = h.table.probes();
+    CHECK(probes.ping_over_budget > 0); // most spoofed PINGs were never taken in
+    CHECK(probes.skipped_range > 0);    // those taken in: their /48's share a round
+    CHECK(h.table.counts().total <= config.max_peers);
 }

@@ -823,6 +823,7 @@ TEST_CASE(
     "the probe budget: bytes to unverified addresses never exceed a share of those received") {
     peer_config config;
     config.probe_budget_share = 0.5;
+    config.probe_budget = 0; // the byte budget alone (no per-round limit)
     harness h(config);
     ping_counter counter;
     const address newcomer = make_address(1);

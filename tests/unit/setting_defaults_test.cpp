@@ -67,6 +67,7 @@ std::vector<std::string> differences(const node_config& a, const node_config& b)
     DAVE_COMPARE(peers.range_limit)
     DAVE_COMPARE(peers.ping_budget)
     DAVE_COMPARE(peers.pong_closest)
+    DAVE_COMPARE(peers.probe_budget)
     DAVE_COMPARE(store.shard_count)
     DAVE_COMPARE(store.shard_capacity)
     DAVE_COMPARE(store.backup_file.filename())
@@ -212,6 +213,7 @@ void check_peer_manager(const peer_manager_setup& s, const node_config& c) {
     CHECK(s.config.range_limit == c.peers.range_limit);
     CHECK(s.config.ping_budget == c.peers.ping_budget);
     CHECK(s.config.pong_closest == c.peers.pong_closest);
+    CHECK(s.config.probe_budget == c.peers.probe_budget);
     CHECK(s.config.reliability_half_life == c.trust.half_life);
     CHECK(s.config.reliability_pass_step == c.trust.pass_step);
     CHECK(s.config.reliability_fail_step == c.trust.fail_step);
@@ -317,6 +319,7 @@ node_config changed_config() {
     c.peers.range_limit = 3;
     c.peers.ping_budget = 40;
     c.peers.pong_closest = 2;
+    c.peers.probe_budget = 9;
     auto& s = c.store;
     s.shard_capacity = 3 << 20;
     s.backup_flush_every = 250ms;
@@ -381,7 +384,7 @@ TEST_CASE("the translation carries every setting to its actor") {
         auto changed = changed_config();
         // Every field the translation reads differs from its default, so a
         // field it forgot (left at the struct's default) would show.
-        CHECK(differences(changed, node_config{}).size() == 56);
+        CHECK(differences(changed, node_config{}).size() == 57);
         check_all_translated(changed);
     }
     SUBCASE("dispatchers: 0 is one per core, else as set") {
