@@ -88,8 +88,8 @@ TEST_CASE("local GET: the GET after an acknowledged put finds it, and a newer ve
     // Every GET was a hit and counted once, as a GET in and a GET_ACK out.
     CHECK(metric(node, "dave_gets_served_total") == 2 * count);
     CHECK(metric(node, "dave_gets_missed_total") == 0);
-    CHECK(metric(node, "dave_datagrams_in_total", "op", "GET") == 2 * count);
-    CHECK(metric(node, "dave_datagrams_out_total", "op", "GET_ACK") == 2 * count);
+    CHECK(metric(node, "dave_datagrams_in_total", "op", "get") == 2 * count);
+    CHECK(metric(node, "dave_datagrams_out_total", "op", "get_ack") == 2 * count);
 }
 
 TEST_CASE("local GET: an evicted entry is answered \"not found\", never from an old snapshot") {
@@ -155,7 +155,7 @@ TEST_CASE("local GET: the per-source GET limit and the drop counters stay exact"
     std::uint64_t in = 0;
     for (int attempt = 0; attempt < 50; ++attempt) {
         dropped = metric(node, "dave_datagrams_dropped_total", "reason", "rate_limited");
-        in = metric(node, "dave_datagrams_in_total", "op", "GET");
+        in = metric(node, "dave_datagrams_in_total", "op", "get");
         if (dropped + in == sent)
             break;
         std::this_thread::sleep_for(std::chrono::milliseconds(20));

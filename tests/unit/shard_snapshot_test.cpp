@@ -145,6 +145,7 @@ TEST_CASE("eviction for a newcomer: the victims leave the snapshot") {
     shard_config config;
     const entry first = make_entry(1, "a", now - 1000);
     config.capacity_bytes = stored_size(first) + 10; // room for one
+    config.shares = {0, 0}; // no shares: eviction is by priority alone here
     shard_store store(config);
     store.set_change_sink(publisher.sink());
     REQUIRE(store.put(first, now).stored());
