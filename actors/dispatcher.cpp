@@ -178,7 +178,20 @@ void flush_credits(self_pointer self) {
 struct origin {
     bool stream = false;
     std::ptrdiff_t source = -1;
+    // The UDP reader applied the per-source GET rate (datagram_batch).
+    bool get_class_admitted = false;
 };
+
+// Whether a datagram of class `kind` is over its source's rate. TCP frames
+// are bounded by the listener's credits instead; GET-class datagrams the UDP
+// reader admitted already are not counted twice.
+bool over_rate(dispatcher_state& state, const datagram& item, traffic_class kind, origin from,
+               std::int64_t now) {
+    if (from.stream || (from.get_class_admitted && kind == traffic_class::get))
+        return false;
+    return !state.limiter->admit(item.peer, kind, now) ||
+           (kind == traffic_class::ping && !state.ping_total->take(state.ping_total_rule, now));
+}
 
 // Sends each shard the stream PUTs gathered for it, as one put_batch
 // answered once; their credits go back to the transport then.
@@ -265,7 +278,7 @@ void route_repair(self_pointer self, const datagram& item, origin from, std::int
         drop(state, item, errc::not_put_over_tcp);
         return;
     }
-    if (!state.limiter->admit(item.peer, classify(item.payload[0]), now)) {
+    if (over_rate(state, item, classify(item.payload[0]), from, now)) {
         shed(state, item, errc::rate_limited);
         return;
     }
@@ -317,13 +330,9 @@ bool route(self_pointer self, datagram& item, datagram_batch& replies, origin fr
         return true;
     const auto code = static_cast<std::uint8_t>(op_of(message));
     const auto kind = classify(code);
-    // TCP frames are bounded by the listener's credits instead of rates.
-    if (!from.stream) {
-        if (!state.limiter->admit(item.peer, kind, now) ||
-            (kind == traffic_class::ping && !state.ping_total->take(state.ping_total_rule, now))) {
-            shed(state, item, errc::rate_limited);
-            return true;
-        }
+    if (over_rate(state, item, kind, from, now)) {
+        shed(state, item, errc::rate_limited);
+        return true;
     }
     const auto shard_count = state.links.shards.size();
     bool credit_now = true;
@@ -439,11 +448,11 @@ dispatcher_impl::behavior_type dispatcher(self_pointer self, dispatcher_links li
     log_stop(self, self->state.log, self->state.tag, spdlog::level::debug);
     return {
         [=](inbound_atom, datagram_batch& batch) {
-            route_batch(self, batch, {false, -1});
+            route_batch(self, batch, {false, -1, batch.get_class_admitted});
         },
         [=](inbound_atom, datagram_batch& batch, bool stream) {
             auto source = static_cast<std::ptrdiff_t>(source_index(self));
-            route_batch(self, batch, {stream, source});
+            route_batch(self, batch, {stream, source, batch.get_class_admitted});
         },
         [=](shed_atom, std::uint8_t reason, std::uint64_t count) {
             if (reason < errc_count)

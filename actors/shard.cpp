@@ -20,7 +20,26 @@
 namespace dave {
 namespace {
 
+// The shard's slot of the snapshot board and what it publishes there.
+// Declared before the store in shard_state, so it outlives it: the store
+// hands its entries to the publisher as it is destroyed, and then an empty
+// snapshot replaces the last one the reader may still be using.
+struct published_index {
+    std::shared_ptr<snapshot_board> board;
+    std::size_t slot = 0;
+    snapshot_publisher publisher;
+
+    published_index(std::shared_ptr<snapshot_board> b, std::size_t i)
+        : board(std::move(b)), slot(i) {}
+    ~published_index() { board->store(slot, publisher.publish_empty()); }
+    void publish() {
+        if (publisher.pending())
+            board->store(slot, publisher.publish());
+    }
+};
+
 struct shard_state {
+    std::optional<published_index> published; // before the store: see above
     std::optional<shard_store> store;
     shard_setup setup;
     std::uint64_t puts_stored = 0;
@@ -56,6 +75,12 @@ errc count_refusal(shard_state& state, errc reason) {
     ++state.puts_refused;
     ++state.refusals_by_code[static_cast<std::size_t>(reason)];
     return reason;
+}
+
+// Makes the store's changes visible to the UDP reader (no-op without one).
+void publish(shard_state& state) {
+    if (state.published)
+        state.published->publish();
 }
 
 // What became of one PUT in memory: stored, identical to the stored dat
@@ -120,6 +145,7 @@ caf::result<bool> store_entry(self_pointer self, entry& item, bool durable,
                               const std::optional<address>& source = std::nullopt) {
     auto& state = self->state;
     const auto verdict = admit(state, item, state.setup.wall_clock_ms(), source);
+    publish(state); // before any answer: the next GET finds it
     if (verdict.refused())
         return make_error(verdict.error);
     const bool identical = verdict.identical;
@@ -159,6 +185,7 @@ std::uint64_t store_batch(self_pointer self, put_batch& batch) {
         if (state.setup.backup)
             stored.push_back(std::move(batch.items[i]));
     }
+    publish(state); // once per batch, before the batch is answered
     if (stored.size() == 1)
         self->send(state.setup.backup, append_atom_v, std::move(stored.front()));
     else if (!stored.empty())
@@ -188,7 +215,16 @@ void answer(self_pointer self, const address& to, bytes reply) {
 shard_actor::behavior_type shard(self_pointer self, shard_setup setup) {
     auto& state = self->state;
     state.setup = std::move(setup);
+    bool publish_index = state.setup.snapshots != nullptr;
+#if DAVE_TEST_HOOKS
+    // The test liar must deny every key: the reader must not answer for it.
+    publish_index = publish_index && !state.setup.answer_get_not_found;
+#endif
+    if (publish_index)
+        state.published.emplace(state.setup.snapshots, state.setup.index);
     state.store.emplace(state.setup.config);
+    if (state.published)
+        state.store->set_change_sink(state.published->publisher.sink());
     // 256 of them: start and stop at debug; group_watch says it once at info.
     state.tag = fmt::format("shard {}/{}", state.setup.index + 1, state.setup.count);
     state.log->debug("{} started", state.tag);
@@ -208,6 +244,7 @@ shard_actor::behavior_type shard(self_pointer self, shard_setup setup) {
             auto now = self->state.setup.wall_clock_ms();
             for (const auto& item : items)
                 self->state.store->put(item, now);
+            publish(self->state);
         },
         [=](serve_atom, const address& from, const get_message& request) {
             auto& state = self->state;
@@ -234,6 +271,7 @@ shard_actor::behavior_type shard(self_pointer self, shard_setup setup) {
         },
         [=](expire_atom) {
             auto removed = self->state.store->expire(self->state.setup.wall_clock_ms());
+            publish(self->state);
             if (removed > 0)
                 self->state.log->debug("{}: expired {} entries", self->state.tag, removed);
         },
@@ -260,12 +298,24 @@ shard_actor::behavior_type shard(self_pointer self, shard_setup setup) {
             add_counts_by_code(report, "dave_puts_refused_total", "Entries refused, by reason.",
                                "reason", state.refusals_by_code, known_refusals,
                                [](errc code) { return to_string(code); });
+            // With the GETs the UDP reader answered from this shard's snapshot.
+            std::uint64_t reader_served = 0;
+            std::uint64_t reader_sent = 0;
+            if (state.published) {
+                const auto& counts = state.published->board->counts(state.published->slot);
+                reader_served = counts.gets_served.load(std::memory_order_relaxed);
+                reader_sent = counts.acks_sent.load(std::memory_order_relaxed);
+            }
             report.counter("dave_gets_served_total", "GETs answered from the local store.",
-                           state.gets_served);
+                           state.gets_served + reader_served);
+            // The dispatchers count the GETs they routed; these never reached them.
+            report.counter("dave_datagrams_in_total", "Datagrams and TCP frames received, by op.",
+                           reader_served,
+                           {{"op", std::string(op_name(static_cast<std::uint8_t>(op::get)))}});
             report.counter("dave_gets_missed_total", "GETs answered not found.", state.gets_missed);
             // Sent without the writer; the writer counts the rest (summed).
             report.counter("dave_datagrams_out_total", "Datagrams sent, by op.",
-                           state.replies_sent_direct,
+                           state.replies_sent_direct + reader_sent,
                            {{"op", std::string(op_name(static_cast<std::uint8_t>(op::get_ack)))}});
             report.mailbox("shard", self->mailbox().size());
             return report;

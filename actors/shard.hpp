@@ -14,6 +14,7 @@
 #include "messages/interfaces.hpp"
 
 #include "codec/defaults.hpp"
+#include "model/shard_snapshot.hpp"
 #include "model/shard_store.hpp"
 
 namespace dave {
@@ -27,6 +28,12 @@ struct shard_setup {
     // itself, and only those the socket cannot take at once go to `writer`.
     std::shared_ptr<const udp_direct_sender> direct;
     backup_writer_actor backup; // may be null (no durability)
+    // When set (the real UDP transport), the shard publishes a snapshot of
+    // its index in slot `index` whenever its contents change, before it
+    // answers the PUT, and the UDP reader answers GETs for the entries
+    // listed there itself (shard_snapshot.hpp); the shard reports the GETs
+    // the reader answered from its slot.
+    std::shared_ptr<snapshot_board> snapshots;
     std::function<std::uint64_t()> wall_clock_ms;
     // Active peers scoring below this are not made replicas (see peer_choice).
     double replica_floor = defaults::floor;

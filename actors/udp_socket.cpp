@@ -1,6 +1,7 @@
 #include "actors/udp_socket.hpp"
 
 #include <cerrno>
+#include <chrono>
 #include <cstring>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -12,13 +13,16 @@
 #include "codec/op_name.hpp"
 #include "messages/type_ids.hpp"
 #include "model/admission.hpp"
+#include "model/local_get.hpp"
 #include "model/metrics.hpp"
 #include "model/socket_address.hpp"
 
 namespace dave {
 namespace {
 
-constexpr std::size_t batch_capacity = 64;
+// Datagrams per recvmmsg (and GET_ACKs per sendmmsg): at saturation a
+// larger batch spreads each system call over more datagrams.
+constexpr std::size_t batch_capacity = 256;
 constexpr std::size_t receive_buffer_size = 2048; // > max_message_length: oversize shows as such
 
 void set_buffer_sizes(int descriptor) {
@@ -27,9 +31,81 @@ void set_buffer_sizes(int descriptor) {
     setsockopt(descriptor, SOL_SOCKET, SO_SNDBUF, &size, sizeof size);
 }
 
+std::int64_t steady_now_ms() {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(
+               std::chrono::steady_clock::now().time_since_epoch())
+        .count();
+}
+
+// The GET_ACKs the reader answers in one batch, sent with one sendmmsg.
+// Buffers are kept across batches: no allocation per GET once warm.
+class local_replies {
+public:
+    explicit local_replies(std::size_t capacity)
+        : payloads_(capacity), shards_(capacity), vectors_(capacity), headers_(capacity) {}
+
+    // The buffer for the next reply (filled by local_get_server::serve).
+    bytes& next_buffer() { return payloads_[count_]; }
+    // Queues the reply just written to next_buffer(), to `to` (a source
+    // address recvmmsg filled in; it stays valid until send()).
+    void commit(sockaddr_storage* to, socklen_t to_length, std::size_t shard) {
+        shards_[count_] = shard;
+        vectors_[count_] = {payloads_[count_].data(), payloads_[count_].size()};
+        headers_[count_] = {};
+        headers_[count_].msg_hdr.msg_name = to;
+        headers_[count_].msg_hdr.msg_namelen = to_length;
+        headers_[count_].msg_hdr.msg_iov = &vectors_[count_];
+        headers_[count_].msg_hdr.msg_iovlen = 1;
+        ++count_;
+    }
+
+    // Sends what is queued without blocking; when the socket's buffer is
+    // full, hands the rest to the writer (a full buffer must not stall the
+    // reading). Counts the GET_ACKs the socket took per shard.
+    void send(caf::blocking_actor* self, int descriptor, snapshot_board& board,
+              const datagram_writer_actor& writer) {
+        std::size_t sent = 0;
+        while (sent < count_) {
+            int done = sendmmsg(descriptor, headers_.data() + sent,
+                                static_cast<unsigned>(count_ - sent), MSG_DONTWAIT | MSG_NOSIGNAL);
+            if (done > 0) {
+                for (std::size_t i = sent; i < sent + static_cast<std::size_t>(done); ++i)
+                    snapshot_board::add(board.counts(shards_[i]).acks_sent, 1);
+                sent += static_cast<std::size_t>(done);
+                continue;
+            }
+            if (done < 0 && errno == EINTR)
+                continue;
+            if (done < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == ENOBUFS))
+                break;
+            // Refused (unreachable, no route): dropped, as the writer does.
+            ++sent;
+        }
+        if (sent < count_ && writer) {
+            datagram_batch rest;
+            for (std::size_t i = sent; i < count_; ++i)
+                rest.items.push_back(
+                    {from_sockaddr(*static_cast<sockaddr_storage*>(headers_[i].msg_hdr.msg_name)),
+                     payloads_[i]});
+            self->send(writer, send_atom_v, std::move(rest));
+        }
+        count_ = 0;
+    }
+
+    std::size_t size() const noexcept { return count_; }
+
+private:
+    std::vector<bytes> payloads_;
+    std::vector<std::size_t> shards_;
+    std::vector<iovec> vectors_;
+    std::vector<mmsghdr> headers_;
+    std::size_t count_ = 0;
+};
+
 // Reads until told to stop. The receive timeout bounds how long a stop waits.
 void reader_loop(caf::blocking_actor* self, std::shared_ptr<udp_socket> socket,
-                 std::vector<dispatcher_actor> dispatchers, std::size_t in_flight_limit) {
+                 std::vector<dispatcher_actor> dispatchers, std::size_t in_flight_limit,
+                 std::optional<udp_local_gets> local) {
     const int descriptor = socket->descriptor();
     auto log = logger_for("udp_in");
     log->info("reader started");
@@ -46,23 +122,39 @@ void reader_loop(caf::blocking_actor* self, std::shared_ptr<udp_socket> socket,
     rate_limited_log shed_log;
     inbound_gate gate(in_flight_limit * dispatchers.size());
     std::uint64_t shed_total = 0;
+    std::optional<local_get_server> server;
+    if (local && local->board)
+        server.emplace(local->board, local->get_rule, local->sources);
+    local_replies replies(batch_capacity);
+    rate_limited_log rate_log;
+    std::uint64_t rate_limited_total = 0;
+    for (std::size_t i = 0; i < batch_capacity; ++i) {
+        vectors[i] = {buffers[i].data(), buffers[i].size()};
+        headers[i] = {};
+        headers[i].msg_hdr.msg_name = &sources[i];
+        headers[i].msg_hdr.msg_namelen = sizeof(sockaddr_storage);
+        headers[i].msg_hdr.msg_iov = &vectors[i];
+        headers[i].msg_hdr.msg_iovlen = 1;
+    }
+    int received = 0;
     while (running) {
-        for (std::size_t i = 0; i < batch_capacity; ++i) {
-            vectors[i] = {buffers[i].data(), buffers[i].size()};
-            headers[i] = {};
-            headers[i].msg_hdr.msg_name = &sources[i];
+        // recvmmsg rewrote only the headers it filled: reset those.
+        for (int i = 0; i < received; ++i) {
             headers[i].msg_hdr.msg_namelen = sizeof(sockaddr_storage);
-            headers[i].msg_hdr.msg_iov = &vectors[i];
-            headers[i].msg_hdr.msg_iovlen = 1;
+            headers[i].msg_hdr.msg_flags = 0;
+            headers[i].msg_len = 0;
         }
-        int received =
-            recvmmsg(descriptor, headers.data(), batch_capacity, MSG_WAITFORONE, nullptr);
+        received = recvmmsg(descriptor, headers.data(), batch_capacity, MSG_WAITFORONE, nullptr);
         if (received > 0 && !dispatchers.empty()) {
             // Peer traffic and lookups go first and jump the dispatcher's
             // queue; PUTs (which cost a verification each) after them.
             datagram_batch urgent;
             datagram_batch normal;
+            // What the reader forwards it has admitted at the GET rate.
+            urgent.get_class_admitted = server.has_value();
             std::uint64_t shed = 0;
+            std::uint64_t rate_limited = 0;
+            const auto now = server ? steady_now_ms() : 0;
             for (int i = 0; i < received; ++i) {
                 auto length = headers[i].msg_len;
                 // A truncated oversize datagram keeps its first bytes; the
@@ -70,6 +162,21 @@ void reader_loop(caf::blocking_actor* self, std::shared_ptr<udp_socket> socket,
                 if (headers[i].msg_hdr.msg_flags & MSG_TRUNC)
                     length = receive_buffer_size;
                 auto kind = length == 0 ? traffic_class::other : classify(buffers[i][0]);
+                if (server && kind == traffic_class::get) {
+                    std::size_t shard = 0;
+                    const auto peer = from_sockaddr(sources[i]);
+                    switch (server->serve(peer, byte_span(buffers[i].data(), length), now,
+                                          replies.next_buffer(), shard)) {
+                    case local_get_verdict::answered:
+                        replies.commit(&sources[i], headers[i].msg_hdr.msg_namelen, shard);
+                        continue;
+                    case local_get_verdict::rate_limited:
+                        ++rate_limited;
+                        continue;
+                    case local_get_verdict::forward:
+                        break;
+                    }
+                }
                 if (!gate.admit(kind)) {
                     ++shed;
                     continue;
@@ -80,8 +187,19 @@ void reader_loop(caf::blocking_actor* self, std::shared_ptr<udp_socket> socket,
                 item.peer = from_sockaddr(sources[i]);
                 item.payload.assign(buffers[i].data(), buffers[i].data() + length);
             }
+            // The answers first: the client waits for them, not for the rest.
+            if (replies.size() != 0)
+                replies.send(self, descriptor, server->board(), local->writer);
             auto& target = dispatchers[next_dispatcher];
             next_dispatcher = (next_dispatcher + 1) % dispatchers.size();
+            if (rate_limited != 0) {
+                rate_limited_total += rate_limited;
+                self->send(target, shed_atom_v, static_cast<std::uint8_t>(errc::rate_limited),
+                           rate_limited);
+                if (rate_log.allow())
+                    log->warn("GET-class datagrams over their source's rate: {} dropped so far",
+                              rate_limited_total);
+            }
             if (!urgent.items.empty())
                 self->send<caf::message_priority::high>(target, inbound_atom_v, std::move(urgent),
                                                         false);
@@ -217,11 +335,12 @@ result<udp_socket_handle> open_udp_socket(const address& listen) {
 
 inbound_source_actor spawn_udp_reader(caf::actor_system& system, std::shared_ptr<udp_socket> socket,
                                       std::vector<dispatcher_actor> dispatchers,
-                                      std::size_t in_flight_limit) {
+                                      std::size_t in_flight_limit,
+                                      std::optional<udp_local_gets> local) {
     // A blocking actor's receive loop is untyped in CAF 0.17: the loop takes
     // exactly inbound_source_actor's messages (credit_atom, stop_atom).
     return caf::actor_cast<inbound_source_actor>(system.spawn<caf::detached>(
-        reader_loop, std::move(socket), std::move(dispatchers), in_flight_limit));
+        reader_loop, std::move(socket), std::move(dispatchers), in_flight_limit, std::move(local)));
 }
 
 datagram_writer_actor spawn_udp_writer(caf::actor_system& system,

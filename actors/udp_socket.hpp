@@ -8,6 +8,7 @@
 #pragma once
 
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -15,6 +16,8 @@
 
 #include "codec/defaults.hpp"
 #include "messages/interfaces.hpp"
+#include "model/admission.hpp"
+#include "model/shard_snapshot.hpp"
 
 #include "codec/result.hpp"
 #include "codec/types.hpp"
@@ -69,6 +72,17 @@ private:
 // Binds a dual-stack UDP socket (IPv4 peers appear as v4-mapped addresses).
 result<udp_socket_handle> open_udp_socket(const address& listen);
 
+// What the reader needs to answer GETs itself (model/local_get.hpp): the
+// shards' snapshots, the per-source rate of GET-class datagrams (which the
+// dispatchers then do not apply again to what it forwards), and the writer
+// for the GET_ACKs the socket's send buffer cannot take at once.
+struct udp_local_gets {
+    std::shared_ptr<snapshot_board> board;
+    rate_rule get_rule;
+    std::size_t sources = 0;
+    datagram_writer_actor writer;
+};
+
 // The reader reads `socket` until it stops (on stop_atom or exit). Batches
 // go to dispatchers in turn, as (inbound_atom, datagram_batch, false):
 // PING/PONG and GET datagrams first, with high priority, then PUTs and the
@@ -77,11 +91,15 @@ result<udp_socket_handle> open_udp_socket(const address& listen);
 // the reader sheds PUTs and unknown datagrams, past twice that GETs too, past
 // three times everything (see inbound_gate), and reports what it shed to a
 // dispatcher as (shed_atom, errc::overloaded, count).
+// With `local`, it answers a GET for an entry a shard's snapshot lists
+// itself, with sendmmsg from its thread (no actor hop); the rest goes on to
+// the dispatchers as above.
 // A blocking actor: CAF 0.17 cannot type its receive loop, so the handle is
 // cast once, here, to the interface the loop accepts (inbound_source_actor).
 inbound_source_actor spawn_udp_reader(caf::actor_system& system, std::shared_ptr<udp_socket> socket,
                                       std::vector<dispatcher_actor> dispatchers,
-                                      std::size_t in_flight_limit = defaults::inbound_in_flight);
+                                      std::size_t in_flight_limit = defaults::inbound_in_flight,
+                                      std::optional<udp_local_gets> local = std::nullopt);
 // The writer sends (send_atom, datagram_batch) and counts what it sent;
 // (metrics_atom) -> metric_report with datagrams out by op (datagram_writer_actor).
 datagram_writer_actor spawn_udp_writer(caf::actor_system& system,

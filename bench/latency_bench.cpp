@@ -36,6 +36,8 @@ constexpr std::size_t node_count = 5;
 constexpr std::size_t entry_count = 800;
 constexpr std::size_t udp_samples = 4000;
 constexpr double target_median_us = 200;
+// One UDP GET in flight, a local hit (issue 15): the reader answers it itself.
+constexpr double udp_target_median_us = 40;
 constexpr double godave_round_trip_us = 77;
 
 double micros_since(steady::time_point start) {
@@ -209,7 +211,7 @@ int run_latency() {
                   "one at a time to the node holding the entry; p99 %.0f us, "
                   "%zu samples, %zu unanswered; baseline godave's one-at-a-time round trip",
                   udp.p99_us, udp.count, udp_missing);
-    report({"get_latency_udp_median", udp.median_us, "us", goal::at_most, target_median_us,
+    report({"get_latency_udp_median", udp.median_us, "us", goal::at_most, udp_target_median_us,
             godave_round_trip_us, "godave", note});
     report({"get_latency_udp_p99", udp.p99_us, "us", goal::none, 0, 0, "", ""});
     std::snprintf(note, sizeof note,

@@ -65,9 +65,15 @@ int run_memory() {
     setup.config = store;
     setup.min_work = bench_difficulty;
     setup.wall_clock_ms = [] { return unix_time_ms(); };
+    // As over the real transport: each shard publishes its index for the UDP
+    // reader (16 B per entry, shard_snapshot.hpp), which counts here too.
+    setup.snapshots = std::make_shared<snapshot_board>(shard_count);
     std::vector<shard_actor> shards;
-    for (std::size_t i = 0; i < shard_count; ++i)
+    for (std::size_t i = 0; i < shard_count; ++i) {
+        setup.index = i;
+        setup.count = shard_count;
         shards.push_back(spawn_shard(system, setup));
+    }
     sync_shards(self, shards);
     const std::uint64_t rss_before = resident_bytes();
     const std::uint64_t heap_before = heap_in_use();

@@ -10,6 +10,7 @@
 //   3. PING/PONG handling, against all cores' Ed25519 sign rate (the peer
 //      manager hands PONGs to signers on every core while PINGs queue up);
 //   4. the deepest mailbox of each actor kind seen while 1-3 ran.
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cinttypes>
@@ -37,7 +38,10 @@ using namespace std::chrono_literals;
 
 constexpr std::size_t ingest_count = 200'000;
 constexpr double ingest_target_ratio = 0.85;
-constexpr double get_target = 150'000;
+// Issue 15: at least twice godave's ~97k GETs/s, and at least 0.8 of the
+// batched UDP echo measured in the same run (whichever is higher).
+constexpr double get_target = 194'000;
+constexpr double get_target_of_echo = 0.8;
 constexpr std::size_t get_window = 128;
 constexpr std::size_t get_sockets = 4;
 constexpr double get_seconds = 4;
@@ -303,8 +307,9 @@ int run_node() {
                       get_window, get_sockets, found.value_or(0), answered.value_or(0),
                       lost.value_or(0),
                       static_cast<std::uint64_t>(before->metrics.total("dave_store_entries")));
-        report({"get_serving_udp", *rate, "GETs/s", goal::at_least, get_target, echo_limit,
-                "udp-echo", note + std::string("; godave ~97000/s")});
+        report({"get_serving_udp", *rate, "GETs/s", goal::at_least,
+                std::max(get_target, get_target_of_echo * echo_limit), echo_limit, "udp-echo",
+                note + std::string("; godave ~97000/s")});
         if (after) {
             auto answered_gets = [](const node_status& status) {
                 return status.metrics.total("dave_gets_served_total") +

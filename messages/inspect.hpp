@@ -57,7 +57,7 @@ template <class Inspector> typename Inspector::result_type inspect(Inspector& f,
 }
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, datagram_batch& x) {
-    return f(caf::meta::type_name("datagram_batch"), x.items);
+    return f(caf::meta::type_name("datagram_batch"), x.items, x.get_class_admitted);
 }
 template <class Inspector> typename Inspector::result_type inspect(Inspector& f, put_batch& x) {
     return f(caf::meta::type_name("put_batch"), x.items, x.sources);

@@ -64,7 +64,7 @@ using metrics_source_actor = caf::typed_actor<
 
 // UDP writer (actors/udp_socket.hpp) or a simulated network's endpoint.
 using datagram_writer_actor = caf::typed_actor<
-    // peer manager, dispatchers, shards, getter, auditor -> writer: datagrams out.
+    // peer manager, dispatchers, shards, getter, auditor, UDP reader -> writer: datagrams out.
     caf::reacts_to<send_atom, datagram_batch>,
     // node -> writer: datagrams out by op.
     caf::replies_to<metrics_atom>::with<metric_report>>;

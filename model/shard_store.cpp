@@ -38,7 +38,8 @@ shard_store::shard_store(shard_store&& other) noexcept
     : config_(other.config_), index_(std::move(other.index_)), heap_(std::move(other.heap_)),
       used_bytes_(std::exchange(other.used_bytes_, 0)), victims_(std::move(other.victims_)),
       quota_(std::move(other.quota_)), source_limit_(other.source_limit_),
-      owner_limit_(other.owner_limit_), scratch_(std::move(other.scratch_)) {
+      owner_limit_(other.owner_limit_), scratch_(std::move(other.scratch_)),
+      changes_(std::exchange(other.changes_, nullptr)) {
     other.quota_.clear();
     other.heap_.clear();
 }
@@ -55,6 +56,7 @@ shard_store& shard_store::operator=(shard_store&& other) noexcept {
         source_limit_ = other.source_limit_;
         owner_limit_ = other.owner_limit_;
         scratch_ = std::move(other.scratch_);
+        changes_ = std::exchange(other.changes_, nullptr);
         other.quota_.clear();
         other.heap_.clear();
     }
@@ -62,8 +64,9 @@ shard_store& shard_store::operator=(shard_store&& other) noexcept {
 }
 
 void shard_store::clear() noexcept {
+    reserve_changes(heap_.size());
     for (stored_entry* stored : heap_.entries())
-        stored_entry::destroy(stored);
+        release(stored);
     heap_.clear();
     index_.clear();
     used_bytes_ = 0;
@@ -74,7 +77,27 @@ void shard_store::remove(stored_entry* stored) {
     used_bytes_ -= stored->counted_size();
     quota_.remove(stored->source_slot, stored->public_key_id(), stored->counted_size());
     index_.erase(stored->identity_hash(), stored);
-    stored_entry::destroy(stored);
+    release(stored);
+}
+
+void shard_store::release(stored_entry* stored) noexcept {
+    if (changes_ == nullptr) {
+        stored_entry::destroy(stored);
+        return;
+    }
+    // A published snapshot may still list it: the sink frees it later. The
+    // vector has room (reserve_changes), so this cannot throw here.
+    changes_->removed.push_back(stored);
+}
+
+void shard_store::note_added(stored_entry* stored) {
+    if (changes_ != nullptr)
+        changes_->added.push_back(stored);
+}
+
+void shard_store::reserve_changes(std::size_t removals) {
+    if (changes_ != nullptr)
+        changes_->removed.reserve(changes_->removed.size() + removals);
 }
 
 put_outcome shard_store::put(const entry& item, std::uint64_t now_ms,
@@ -123,6 +146,7 @@ put_outcome shard_store::put(const entry& item, std::uint64_t now_ms,
                     {}};
         }
         outcome.evicted.reserve(victims_.size());
+        reserve_changes(victims_.size());
         for (stored_entry* victim : victims_) {
             outcome.evicted.push_back(victim->decode());
             remove(victim);
@@ -131,6 +155,7 @@ put_outcome shard_store::put(const entry& item, std::uint64_t now_ms,
     }
 
     stored_entry* fresh = stored_entry::create(item.replicas, scratch_);
+    reserve_changes(1); // the replaced entry, if any
     if (existing != nullptr)
         quota_.remove(existing->source_slot, existing->public_key_id(), existing->counted_size());
     fresh->source_slot = quota_.add(source, node_id(value.public_key), size);
@@ -138,12 +163,14 @@ put_outcome shard_store::put(const entry& item, std::uint64_t now_ms,
         used_bytes_ = used_bytes_ - existing->counted_size() + size;
         index_.replace(hash, existing, fresh);
         heap_.replace(existing, fresh);
-        stored_entry::destroy(existing);
+        note_added(fresh);
+        release(existing);
         outcome.status = put_status::replaced;
         return outcome;
     }
     index_.insert(hash, fresh);
     heap_.push(fresh);
+    note_added(fresh);
     used_bytes_ += size;
     outcome.status =
         outcome.evicted.empty() ? put_status::stored_new : put_status::evicted_and_stored;
@@ -239,6 +266,7 @@ bool shard_store::append_get_ack(const public_key_bytes& public_key, byte_span k
 
 std::size_t shard_store::expire(std::uint64_t now_ms) {
     const std::vector<stored_entry*> expired = heap_.take_expired(now_ms);
+    reserve_changes(expired.size());
     for (stored_entry* stored : expired)
         remove(stored);
     return expired.size();

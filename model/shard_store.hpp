@@ -24,6 +24,7 @@
 #include "model/eviction_priority.hpp"
 #include "model/replica_set.hpp"
 #include "model/shard_routing.hpp"
+#include "model/shard_snapshot.hpp"
 #include "model/store_quota.hpp"
 #include "model/stored_entry.hpp"
 
@@ -158,12 +159,22 @@ public:
     // Every stored entry (read-only walks: the anti-entropy scans).
     std::span<stored_entry* const> entries() const noexcept { return heap_.entries(); }
 
+    // Reports every entry indexed from now on to `sink->added` and hands
+    // every entry let go of (replaced, evicted, expired, cleared) to
+    // `sink->removed` instead of freeing it: the sink owns those then
+    // (shard_snapshot.hpp: published snapshots may still list them). The
+    // sink must outlive the store or be reset (nullptr) first.
+    void set_change_sink(store_changes* sink) noexcept { changes_ = sink; }
+
     std::size_t size() const noexcept { return heap_.size(); }
     std::size_t used_bytes() const noexcept { return used_bytes_; }
     std::size_t capacity_bytes() const noexcept { return config_.capacity_bytes; }
 
 private:
-    void remove(stored_entry* stored); // from index, heap, quota and byte count; frees it
+    void remove(stored_entry* stored);           // from index, heap, quota and byte count; frees it
+    void release(stored_entry* stored) noexcept; // frees it, or hands it to the sink
+    void note_added(stored_entry* stored);
+    void reserve_changes(std::size_t removals);
     void clear() noexcept;
     bool make_room(std::size_t needed, double newcomer_priority, std::uint64_t now_ms);
     // Whether evicting victims_ for this put stays within the shares.
@@ -181,7 +192,8 @@ private:
     store_quota quota_;                  // bytes per source and per owner
     std::size_t source_limit_ = 0;       // share_limit of the shares (0: none)
     std::size_t owner_limit_ = 0;
-    mutable bytes scratch_; // the Dat being put, encoded; reused
+    mutable bytes scratch_;            // the Dat being put, encoded; reused
+    store_changes* changes_ = nullptr; // set_change_sink
 };
 
 } // namespace dave

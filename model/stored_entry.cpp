@@ -1,5 +1,6 @@
 #include "model/stored_entry.hpp"
 
+#include <atomic>
 #include <cassert>
 #include <cstdlib>
 #include <cstring>
@@ -40,9 +41,21 @@ replica_ids stored_entry::replicas() const noexcept {
     return ids;
 }
 
+// The IDs sit 8-aligned (malloc's alignment plus the 8-byte header) and
+// are little-endian like the host (static_assert in shard_snapshot.cpp), so
+// each is one aligned u64 that std::atomic_ref can read and write whole.
 void stored_entry::set_replicas(const replica_ids& ids) noexcept {
+    auto* words = reinterpret_cast<std::uint64_t*>(payload());
     for (std::size_t i = 0; i < ids.size(); ++i)
-        store_u64_little_endian(payload() + 8 * i, ids[i]);
+        std::atomic_ref<std::uint64_t>(words[i]).store(ids[i], std::memory_order_relaxed);
+}
+
+replica_ids stored_entry::replicas_atomic() const noexcept {
+    auto* words = reinterpret_cast<std::uint64_t*>(const_cast<std::uint8_t*>(payload()));
+    replica_ids ids{};
+    for (std::size_t i = 0; i < ids.size(); ++i)
+        ids[i] = std::atomic_ref<std::uint64_t>(words[i]).load(std::memory_order_relaxed);
+    return ids;
 }
 
 bool stored_entry::has_identity(const public_key_bytes& public_key_value,

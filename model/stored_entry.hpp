@@ -62,7 +62,10 @@ struct stored_entry {
     std::size_t counted_size() const noexcept { return entry_header_length + dat_length(); }
 
     replica_ids replicas() const noexcept;
+    // Writes each ID atomically: the UDP reader may copy them from a
+    // published snapshot (shard_snapshot) meanwhile, with replicas_atomic().
     void set_replicas(const replica_ids& ids) noexcept;
+    replica_ids replicas_atomic() const noexcept;
     bool has_identity(const public_key_bytes& public_key_value, byte_span key_value) const noexcept;
     bool has_dat(byte_span encoded) const noexcept;
     // entry_key_hash of its (public key, key).

@@ -20,6 +20,10 @@ struct datagram {
 // The unit the socket actors exchange: one recvmmsg / sendmmsg worth.
 struct datagram_batch {
     std::vector<datagram> items;
+    // Set by the UDP reader: it has admitted this batch's GET-class
+    // datagrams (GET, GET_ACK, ops 66-69) at their sources' GET rate
+    // already (model/local_get.hpp), so the dispatcher does not again.
+    bool get_class_admitted = false;
 };
 
 // Peers' PUTs a dispatcher hands one shard in one message: the frames of one

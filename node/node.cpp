@@ -138,6 +138,7 @@ caf::expected<node_actor> spawn_node_graph(caf::actor_system& system, const node
     shard.config.own_node_id = node_id(keys.public_key);
     shard.writer = children.writer;
     shard.direct = transport.direct_sender;
+    shard.snapshots = transport.snapshots;
     shard.backup = children.backup;
 #if DAVE_TEST_HOOKS
     if (shard.answer_get_not_found)

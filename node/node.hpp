@@ -71,6 +71,7 @@ caf::expected<node_actor> spawn_node(caf::actor_system& system, const node_confi
 // The shards' direct GET_ACK sender (actors/udp_socket.hpp); declared here
 // so this installed header needs no actor header.
 class udp_direct_sender;
+class snapshot_board;
 
 // How a node reaches the network. The real one is UDP plus TCP sockets
 // (open_socket_transport); a simulated network provides its own actors with
@@ -85,6 +86,10 @@ struct node_transport {
     // Shards answer GETs through it without the writer's hop (none: all
     // datagrams go through datagram_writer, as in the simulator).
     std::shared_ptr<const udp_direct_sender> direct_sender;
+    // Where the shards publish snapshots of their index for the transport to
+    // answer GETs from itself (model/shard_snapshot.hpp; none: the shards
+    // answer every GET, as in the simulator).
+    std::shared_ptr<snapshot_board> snapshots;
     // Starts delivering inbound traffic, as (inbound_atom, datagram_batch
     // [, bool stream]), to the dispatchers. Returns the actors that must get
     // stop_atom on shutdown.

@@ -1,5 +1,6 @@
 // The real transport: a UDP socket and a TCP listener on UDP port + 1, with
 // their actors (node_transport in node.hpp).
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 
@@ -25,13 +26,21 @@ node_transport start_socket_transport(caf::actor_system& system, const node_conf
     transport.datagram_writer = spawn_udp_writer(system, udp.socket);
     transport.stream_writer = spawn_batch_writer(system);
     transport.direct_sender = std::make_shared<const udp_direct_sender>(udp.socket);
+    // The reader answers GETs for stored entries itself, from the shards'
+    // snapshots, and applies the per-source GET rate (the dispatchers then
+    // do not apply it again to what it forwards).
+    transport.snapshots = std::make_shared<snapshot_board>(config.store.shard_count);
+    udp_local_gets local{transport.snapshots,
+                         rate_rule{static_cast<double>(config.limits.get_rate),
+                                   std::max(1.0, static_cast<double>(config.limits.get_burst))},
+                         config.limits.sources, transport.datagram_writer};
     auto socket = udp.socket;
     auto tcp_options = tcp_listener_settings(config);
     auto udp_in_flight = udp_reader_in_flight_limit(config);
-    transport.start_inbound = [&system, socket, listener, tcp_options,
-                               udp_in_flight](const std::vector<dispatcher_actor>& dispatchers) {
+    transport.start_inbound = [&system, socket, listener, tcp_options, udp_in_flight,
+                               local](const std::vector<dispatcher_actor>& dispatchers) {
         return std::vector<inbound_source_actor>{
-            spawn_udp_reader(system, socket, dispatchers, udp_in_flight),
+            spawn_udp_reader(system, socket, dispatchers, udp_in_flight, local),
             spawn_tcp_listener(system, listener, dispatchers, tcp_options)};
     };
     return transport;

@@ -1,0 +1,127 @@
+#include "model/shard_snapshot.hpp"
+
+#include <algorithm>
+#include <bit>
+#include <cstring>
+
+#include "codec/little_endian.hpp"
+#include "codec/types.hpp"
+#include "model/shard_routing.hpp"
+
+namespace dave {
+namespace {
+
+bool row_less(const snapshot_row& a, const snapshot_row& b) noexcept {
+    return a.hash != b.hash ? a.hash < b.hash : a.entry < b.entry;
+}
+
+} // namespace
+
+snapshot_generation::~snapshot_generation() {
+    for (stored_entry* stored : retired_)
+        stored_entry::destroy(stored);
+    // Unlinks the chain iteratively: a long chain (a reader that held an old
+    // snapshot across many publications) must not recurse once per link.
+    auto next = std::move(next_);
+    while (next && next.use_count() == 1) {
+        auto after = std::move(next->next_);
+        next.reset();
+        next = std::move(after);
+    }
+}
+
+const stored_entry* shard_snapshot::find(const public_key_bytes& public_key, byte_span key) const {
+    const std::uint64_t hash = entry_key_hash(public_key, key);
+    auto at = std::lower_bound(
+        rows_.begin(), rows_.end(), hash,
+        [](const snapshot_row& row, std::uint64_t wanted) { return row.hash < wanted; });
+    for (; at != rows_.end() && at->hash == hash; ++at)
+        if (at->entry->has_identity(public_key, key))
+            return at->entry;
+    return nullptr;
+}
+
+snapshot_publisher::snapshot_publisher() : generation_(std::make_shared<snapshot_generation>()) {
+    current_ = std::make_shared<const shard_snapshot>(std::vector<snapshot_row>{}, generation_);
+}
+
+snapshot_publisher::~snapshot_publisher() {
+    // Entries the store let go of after the last publication: the current
+    // snapshot may list them, so they go with its generation.
+    generation_->retired_.insert(generation_->retired_.end(), changes_.removed.begin(),
+                                 changes_.removed.end());
+    changes_ = {};
+}
+
+std::shared_ptr<const shard_snapshot> snapshot_publisher::publish() {
+    if (changes_.empty())
+        return current_;
+    auto removed = std::move(changes_.removed);
+    auto added = std::move(changes_.added);
+    changes_ = {};
+    std::sort(removed.begin(), removed.end());
+    // An entry added and removed since the last publication was never
+    // listed: it is simply not added (and is retired below all the same).
+    std::vector<snapshot_row> fresh;
+    fresh.reserve(added.size());
+    for (stored_entry* stored : added)
+        if (!std::binary_search(removed.begin(), removed.end(), stored))
+            fresh.push_back({stored->identity_hash(), stored});
+    std::sort(fresh.begin(), fresh.end(), row_less);
+
+    const auto old_rows = current_->rows();
+    std::vector<snapshot_row> rows;
+    rows.reserve(old_rows.size() + fresh.size());
+    auto next_fresh = fresh.begin();
+    for (const snapshot_row& row : old_rows) {
+        if (!removed.empty() && std::binary_search(removed.begin(), removed.end(),
+                                                   const_cast<stored_entry*>(row.entry)))
+            continue;
+        while (next_fresh != fresh.end() && row_less(*next_fresh, row))
+            rows.push_back(*next_fresh++);
+        rows.push_back(row);
+    }
+    rows.insert(rows.end(), next_fresh, fresh.end());
+
+    auto generation = std::make_shared<snapshot_generation>();
+    generation_->retired_ = std::move(removed);
+    generation_->next_ = generation;
+    generation_ = std::move(generation);
+    current_ = std::make_shared<const shard_snapshot>(std::move(rows), generation_);
+    return current_;
+}
+
+std::shared_ptr<const shard_snapshot> snapshot_publisher::publish_empty() {
+    // Whatever is still listed was either removed (and is in changes_) or
+    // is still the store's: the store is gone, so it must have been removed.
+    auto generation = std::make_shared<snapshot_generation>();
+    generation_->retired_.insert(generation_->retired_.end(), changes_.removed.begin(),
+                                 changes_.removed.end());
+    changes_ = {};
+    generation_->next_ = generation;
+    generation_ = std::move(generation);
+    current_ = std::make_shared<const shard_snapshot>(std::vector<snapshot_row>{}, generation_);
+    return current_;
+}
+
+snapshot_board::snapshot_board(std::size_t shard_count) : slots_(shard_count) {}
+
+void append_get_ack_of(const stored_entry& stored, bytes& out) {
+    static_assert(std::endian::native == std::endian::little,
+                  "replica IDs are read as host u64 values (little-endian on the wire)");
+    using stored_layout::replicas_length;
+    const std::size_t dat_length = stored.dat_length();
+    const std::size_t entry_length = replicas_length + 2 + dat_length;
+    const std::size_t at = out.size();
+    out.resize(at + 1 + 2 + entry_length);
+    std::uint8_t* p = out.data() + at;
+    p[0] = static_cast<std::uint8_t>(op::get_ack);
+    store_u16_little_endian(p + 1, static_cast<std::uint16_t>(entry_length));
+    const replica_ids replicas = stored.replicas_atomic();
+    for (std::size_t i = 0; i < replicas.size(); ++i)
+        store_u64_little_endian(p + 3 + 8 * i, replicas[i]);
+    store_u16_little_endian(p + 3 + replicas_length, static_cast<std::uint16_t>(dat_length));
+    std::memcpy(p + 5 + replicas_length, stored.dat(), dat_length);
+}
+
+} // namespace dave

@@ -1,0 +1,147 @@
+// An immutable, shared-by-pointer view of one shard's index, so that the UDP
+// reader can answer a GET for a stored entry itself, without the two actor
+// hops (reader -> dispatcher -> shard) that each wake a sleeping thread.
+//
+// The shard publishes a new snapshot whenever its contents change, before it
+// acknowledges the PUT, so an acknowledged write is visible to the next GET.
+// A snapshot is a flat vector of (identity hash, entry pointer) sorted by hash
+// (16 B per entry); the entries themselves are the store's, not copies.
+//
+// Safe reclamation: an entry the store removes (replaced, evicted, expired,
+// cleared) may still be reachable from a snapshot the reader holds. The store
+// hands such entries to the publisher (store_changes) instead of freeing
+// them; the publisher attaches them to the generation of the snapshot that
+// still lists them. Each generation holds the next one, so an entry is freed
+// only once every snapshot that could list it is gone (whichever thread lets
+// go of the last one frees it). No lock is shared: the reader loads a
+// snapshot pointer atomically and the shard stores one.
+//
+// A pure model: no CAF, no threads of its own.
+#pragma once
+
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <vector>
+
+#include "codec/types.hpp"
+#include "model/stored_entry.hpp"
+
+namespace dave {
+
+// What a store changed since the last publication (see shard_store's
+// set_change_sink): entries it indexed, and entries it let go of. A removed
+// entry is owned by the sink from then on (the store does not free it).
+struct store_changes {
+    std::vector<stored_entry*> added;
+    std::vector<stored_entry*> removed;
+    bool empty() const noexcept { return added.empty() && removed.empty(); }
+};
+
+// The entries a generation of snapshots outlived: freed with it, after the
+// older generations (which hold it through `next`) are gone.
+class snapshot_generation {
+public:
+    snapshot_generation() = default;
+    ~snapshot_generation();
+    snapshot_generation(const snapshot_generation&) = delete;
+    snapshot_generation& operator=(const snapshot_generation&) = delete;
+
+private:
+    friend class snapshot_publisher;
+    std::vector<stored_entry*> retired_;
+    std::shared_ptr<snapshot_generation> next_;
+};
+
+struct snapshot_row {
+    std::uint64_t hash; // entry_key_hash of the entry's identity
+    const stored_entry* entry;
+};
+
+class shard_snapshot {
+public:
+    shard_snapshot(std::vector<snapshot_row> rows, std::shared_ptr<snapshot_generation> generation)
+        : rows_(std::move(rows)), generation_(std::move(generation)) {}
+
+    // The entry with that identity, or null.
+    const stored_entry* find(const public_key_bytes& public_key, byte_span key) const;
+    std::size_t size() const noexcept { return rows_.size(); }
+    std::span<const snapshot_row> rows() const noexcept { return rows_; }
+
+private:
+    std::vector<snapshot_row> rows_; // sorted by hash, then pointer
+    std::shared_ptr<snapshot_generation> generation_;
+};
+
+// Builds each new snapshot from the last one and the store's changes (a
+// merge: O(entries) copying, no hashing of unchanged entries), and keeps the
+// generation chain. Owned by the shard, one per shard.
+class snapshot_publisher {
+public:
+    snapshot_publisher();
+    // Frees what only it still holds; snapshots handed out stay valid.
+    ~snapshot_publisher();
+    snapshot_publisher(const snapshot_publisher&) = delete;
+    snapshot_publisher& operator=(const snapshot_publisher&) = delete;
+
+    // Where the store reports its changes (shard_store::set_change_sink).
+    store_changes* sink() noexcept { return &changes_; }
+    bool pending() const noexcept { return !changes_.empty(); }
+    // The snapshot with the changes applied; the removed entries go to the
+    // previous generation. Without changes, the current snapshot.
+    std::shared_ptr<const shard_snapshot> publish();
+    // An empty snapshot, every entry retired (the shard's store is gone).
+    std::shared_ptr<const shard_snapshot> publish_empty();
+    const std::shared_ptr<const shard_snapshot>& current() const noexcept { return current_; }
+
+private:
+    store_changes changes_;
+    std::shared_ptr<const shard_snapshot> current_;
+    std::shared_ptr<snapshot_generation> generation_; // current_'s
+};
+
+// The snapshots of all shards, shared by the shards (each stores its slot)
+// and the UDP reader (loads them), with the counts of GETs the reader
+// answered itself from each shard's snapshot (the shard reports them).
+class snapshot_board {
+public:
+    explicit snapshot_board(std::size_t shard_count);
+    std::size_t size() const noexcept { return slots_.size(); }
+
+    std::shared_ptr<const shard_snapshot> load(std::size_t shard) const {
+        return slots_[shard].snapshot.load(std::memory_order_acquire);
+    }
+    void store(std::size_t shard, std::shared_ptr<const shard_snapshot> snapshot) {
+        slots_[shard].snapshot.store(std::move(snapshot), std::memory_order_release);
+    }
+
+    // Written by the reader only (relaxed: counters), read for metrics.
+    struct counters {
+        // GETs admitted and answered from the snapshot (each a hit).
+        std::atomic<std::uint64_t> gets_served{0};
+        // Of their GET_ACKs, those the socket took (the writer counts the
+        // ones handed to it when the socket buffer was full).
+        std::atomic<std::uint64_t> acks_sent{0};
+    };
+    counters& counts(std::size_t shard) noexcept { return slots_[shard].counts; }
+    const counters& counts(std::size_t shard) const noexcept { return slots_[shard].counts; }
+    static void add(std::atomic<std::uint64_t>& counter, std::uint64_t n) noexcept {
+        counter.store(counter.load(std::memory_order_relaxed) + n, std::memory_order_relaxed);
+    }
+
+private:
+    struct slot {
+        std::atomic<std::shared_ptr<const shard_snapshot>> snapshot;
+        counters counts;
+    };
+    std::vector<slot> slots_;
+};
+
+// Appends the GET_ACK message carrying `stored` to `out`, byte for byte as
+// shard_store::append_get_ack does; the replica IDs are read atomically (the
+// shard may rewrite them meanwhile: stored_entry::set_replicas).
+void append_get_ack_of(const stored_entry& stored, bytes& out);
+
+} // namespace dave

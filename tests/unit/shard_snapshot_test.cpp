@@ -1,0 +1,272 @@
+// shard_snapshot and local_get: what the UDP reader answers GETs from. The
+// store's published snapshot must list exactly what the store holds after
+// each publication, entries the store let go of must stay readable while an
+// older snapshot may list them, and the reader's GET answer must be the
+// store's own GET_ACK, byte for byte. (Run under ASan, a freed entry read
+// through an old snapshot fails these tests.)
+#include <doctest/doctest.h>
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "codec/codec.hpp"
+#include "model/local_get.hpp"
+#include "model/shard_snapshot.hpp"
+#include "model/shard_store.hpp"
+
+using namespace dave;
+
+namespace {
+
+bytes as_bytes(const std::string& text) {
+    return {text.begin(), text.end()};
+}
+
+public_key_bytes key_with_id(std::uint64_t id) {
+    public_key_bytes key{};
+    key.fill(0x22);
+    for (std::size_t i = 0; i < 8; ++i)
+        key[i] = static_cast<std::uint8_t>(id >> (8 * i));
+    return key;
+}
+
+entry make_entry(std::uint64_t id, const std::string& key, std::uint64_t time_ms,
+                 const std::string& value = "value") {
+    entry item;
+    item.data.public_key = key_with_id(id);
+    item.data.key = as_bytes(key);
+    item.data.value = as_bytes(value);
+    item.data.time_ms = time_ms;
+    item.data.signature[0] = 1;
+    item.replicas = {id, id + 1, id + 2, id + 3, id + 4};
+    return item;
+}
+
+constexpr std::uint64_t now = 1'700'000'000'000;
+
+shard_config roomy() {
+    shard_config config;
+    config.capacity_bytes = 1 << 20;
+    return config;
+}
+
+// The GET_ACK the reader would send for (id, key) from `snapshot`, or empty.
+bytes answer_from(const shard_snapshot& snapshot, std::uint64_t id, const std::string& key) {
+    bytes out;
+    if (const stored_entry* stored = snapshot.find(key_with_id(id), as_bytes(key)))
+        append_get_ack_of(*stored, out);
+    return out;
+}
+
+bytes answer_from_store(const shard_store& store, std::uint64_t id, const std::string& key) {
+    bytes out;
+    store.append_get_ack(key_with_id(id), as_bytes(key), out);
+    return out;
+}
+
+bytes get_datagram(std::uint64_t id, const std::string& key) {
+    auto encoded = encode_message(get_message{key_with_id(id), as_bytes(key)});
+    REQUIRE(encoded);
+    return *encoded;
+}
+
+} // namespace
+
+TEST_CASE("a publication lists what the store holds, answered byte for byte as the store does") {
+    snapshot_publisher publisher;
+    shard_store store(roomy());
+    store.set_change_sink(publisher.sink());
+    CHECK(publisher.publish()->size() == 0);
+    for (std::uint64_t id = 1; id <= 50; ++id)
+        REQUIRE(store.put(make_entry(id, "k" + std::to_string(id), now), now).stored());
+    CHECK(publisher.pending());
+    auto snapshot = publisher.publish();
+    CHECK_FALSE(publisher.pending());
+    CHECK(snapshot->size() == 50);
+    for (std::uint64_t id = 1; id <= 50; ++id) {
+        const auto key = "k" + std::to_string(id);
+        const bytes answer = answer_from(*snapshot, id, key);
+        CHECK_FALSE(answer.empty());
+        CHECK(answer == answer_from_store(store, id, key));
+    }
+    CHECK(answer_from(*snapshot, 51, "k51").empty());
+    CHECK(answer_from(*snapshot, 1, "k2").empty()); // the owner matters, not only the key
+    // Nothing changed: the same snapshot again, no copy.
+    CHECK(publisher.publish() == snapshot);
+}
+
+TEST_CASE("a replaced entry: the new snapshot has the new version, the old one stays readable") {
+    snapshot_publisher publisher;
+    shard_store store(roomy());
+    store.set_change_sink(publisher.sink());
+    REQUIRE(store.put(make_entry(1, "a", now, "old"), now).stored());
+    auto before = publisher.publish();
+    const bytes old_answer = answer_from(*before, 1, "a");
+    REQUIRE(store.put(make_entry(1, "a", now + 1, "new"), now).status == put_status::replaced);
+    // Not yet published: the reader still sees the old version, intact.
+    CHECK(publisher.current() == before);
+    auto after = publisher.publish();
+    CHECK(after->size() == 1);
+    CHECK(answer_from(*after, 1, "a") == answer_from_store(store, 1, "a"));
+    CHECK(answer_from(*after, 1, "a") != old_answer);
+    // The old snapshot still reads the replaced entry's bytes (not freed).
+    CHECK(answer_from(*before, 1, "a") == old_answer);
+}
+
+TEST_CASE("expired, evicted and cleared entries leave the next snapshot; held ones stay valid") {
+    snapshot_publisher publisher;
+    auto config = roomy();
+    config.ttl_ms = 1000;
+    std::shared_ptr<const shard_snapshot> held;
+    {
+        shard_store store(config);
+        store.set_change_sink(publisher.sink());
+        REQUIRE(store.put(make_entry(1, "a", now), now).stored());
+        REQUIRE(store.put(make_entry(2, "b", now + 900), now).stored());
+        held = publisher.publish();
+        REQUIRE(held->size() == 2);
+        CHECK(store.expire(now + 1500) == 1);
+        auto after = publisher.publish();
+        CHECK(after->size() == 1);
+        CHECK(answer_from(*after, 1, "a").empty());
+        CHECK_FALSE(answer_from(*after, 2, "b").empty());
+        CHECK_FALSE(answer_from(*held, 1, "a").empty()); // still readable through `held`
+    } // the store goes: its entries go to the publisher
+    auto empty = publisher.publish_empty();
+    CHECK(empty->size() == 0);
+    CHECK(answer_from(*empty, 2, "b").empty());
+    CHECK_FALSE(answer_from(*held, 2, "b").empty());
+    CHECK_FALSE(answer_from(*held, 1, "a").empty());
+}
+
+TEST_CASE("eviction for a newcomer: the victims leave the snapshot") {
+    snapshot_publisher publisher;
+    shard_config config;
+    const entry first = make_entry(1, "a", now - 1000);
+    config.capacity_bytes = stored_size(first) + 10; // room for one
+    config.shares = {0, 0}; // no shares: eviction is by priority alone here
+    shard_store store(config);
+    store.set_change_sink(publisher.sink());
+    REQUIRE(store.put(first, now).stored());
+    auto held = publisher.publish();
+    auto outcome = store.put(make_entry(2, "b", now), now);
+    REQUIRE(outcome.status == put_status::evicted_and_stored);
+    auto after = publisher.publish();
+    CHECK(after->size() == 1);
+    CHECK(answer_from(*after, 1, "a").empty());
+    CHECK(answer_from(*after, 2, "b") == answer_from_store(store, 2, "b"));
+    CHECK_FALSE(answer_from(*held, 1, "a").empty());
+}
+
+TEST_CASE("an entry added and replaced between two publications is never listed twice") {
+    snapshot_publisher publisher;
+    shard_store store(roomy());
+    store.set_change_sink(publisher.sink());
+    REQUIRE(store.put(make_entry(1, "a", now), now).stored());
+    REQUIRE(store.put(make_entry(1, "a", now + 1), now).stored());
+    REQUIRE(store.put(make_entry(1, "a", now + 2), now).stored());
+    auto snapshot = publisher.publish();
+    CHECK(snapshot->size() == 1);
+    CHECK(answer_from(*snapshot, 1, "a") == answer_from_store(store, 1, "a"));
+}
+
+TEST_CASE("many publications while the oldest snapshot is held free in order, without recursion") {
+    snapshot_publisher publisher;
+    shard_store store(roomy());
+    store.set_change_sink(publisher.sink());
+    REQUIRE(store.put(make_entry(1, "a", now), now).stored());
+    auto oldest = publisher.publish();
+    for (std::uint64_t i = 1; i <= 50'000; ++i) {
+        REQUIRE(store.put(make_entry(1, "a", now + i), now).stored());
+        publisher.publish();
+    }
+    CHECK_FALSE(answer_from(*oldest, 1, "a").empty());
+    oldest.reset(); // frees 50,000 generations in one go
+    CHECK(answer_from(*publisher.current(), 1, "a") == answer_from_store(store, 1, "a"));
+}
+
+TEST_CASE("replica IDs rewritten in place show in the next answer") {
+    snapshot_publisher publisher;
+    shard_store store(roomy());
+    store.set_change_sink(publisher.sink());
+    REQUIRE(store.put(make_entry(1, "a", now), now).stored());
+    auto snapshot = publisher.publish();
+    std::vector<std::uint64_t> ids{7, 8, 9, 10, 11, 12};
+    store.replicate(ids);
+    CHECK(answer_from(*snapshot, 1, "a") == answer_from_store(store, 1, "a"));
+}
+
+TEST_CASE("view_get accepts exactly the GETs decode_message accepts") {
+    const bytes good = get_datagram(1, "key");
+    auto view = view_get(good);
+    REQUIRE(view);
+    CHECK(view->public_key == key_with_id(1));
+    CHECK(bytes(view->key.begin(), view->key.end()) == as_bytes("key"));
+    bytes trailing = good;
+    trailing.push_back(0);
+    bytes short_one(good.begin(), good.end() - 1);
+    bytes not_get = good;
+    not_get[0] = static_cast<std::uint8_t>(op::put);
+    for (const bytes& bad : {trailing, short_one, bytes{4}, bytes{}, not_get}) {
+        CHECK_FALSE(view_get(bad));
+        if (!bad.empty() && bad[0] == static_cast<std::uint8_t>(op::get))
+            CHECK_FALSE(decode_message(bad, 0));
+    }
+    const bytes empty_key = get_datagram(1, "");
+    CHECK(view_get(empty_key));
+}
+
+TEST_CASE("local_get_server: hits answered and counted, misses forwarded, the GET rate kept") {
+    auto board = std::make_shared<snapshot_board>(4);
+    std::vector<std::unique_ptr<snapshot_publisher>> publishers;
+    std::vector<std::unique_ptr<shard_store>> stores;
+    for (int i = 0; i < 4; ++i) {
+        publishers.push_back(std::make_unique<snapshot_publisher>());
+        stores.push_back(std::make_unique<shard_store>(roomy()));
+        stores.back()->set_change_sink(publishers.back()->sink());
+    }
+    const entry stored = make_entry(5, "here", now);
+    const auto shard = shard_index(stored.data.public_key, stored.data.key, 4);
+    REQUIRE(stores[shard]->put(stored, now).stored());
+    // Before the shard publishes, the reader does not know the entry: forward.
+    local_get_server server(board, rate_rule{1, 3}, 100);
+    address peer{};
+    peer.ip[15] = 1;
+    peer.port = 9;
+    bytes reply;
+    std::size_t which = 99;
+    CHECK(server.serve(peer, get_datagram(5, "here"), 0, reply, which) ==
+          local_get_verdict::forward);
+    board->store(shard, publishers[shard]->publish());
+    CHECK(server.serve(peer, get_datagram(5, "here"), 0, reply, which) ==
+          local_get_verdict::answered);
+    CHECK(which == shard);
+    CHECK(reply == answer_from_store(*stores[shard], 5, "here"));
+    CHECK(board->counts(shard).gets_served.load() == 1);
+    // A miss goes on (its shard answers "not found"); it took a token too.
+    CHECK(server.serve(peer, get_datagram(5, "elsewhere"), 0, reply, which) ==
+          local_get_verdict::forward);
+    // Burst 3 spent: GET-class datagrams from this source are over the rate,
+    // a GET_ACK as much as a GET; another source is not.
+    CHECK(server.serve(peer, get_datagram(5, "here"), 0, reply, which) ==
+          local_get_verdict::rate_limited);
+    bytes get_ack{static_cast<std::uint8_t>(op::get_ack), 0, 0};
+    CHECK(server.serve(peer, get_ack, 0, reply, which) == local_get_verdict::rate_limited);
+    address other = peer;
+    other.port = 10;
+    CHECK(server.serve(other, get_datagram(5, "here"), 0, reply, which) ==
+          local_get_verdict::answered);
+    CHECK(board->counts(shard).gets_served.load() == 2);
+    // A second later, one more token.
+    CHECK(server.serve(peer, get_datagram(5, "here"), 1000, reply, which) ==
+          local_get_verdict::answered);
+    // Not GET-class: forwarded untouched.
+    bytes ping{static_cast<std::uint8_t>(op::ping)};
+    CHECK(server.serve(peer, ping, 1000, reply, which) == local_get_verdict::forward);
+    // The shard deletes it (expiry): the next publication no longer serves it.
+    stores[shard]->expire(now + default_ttl_ms + 1);
+    board->store(shard, publishers[shard]->publish());
+    CHECK(server.serve(other, get_datagram(5, "here"), 1000, reply, which) ==
+          local_get_verdict::forward);
+}
