@@ -30,6 +30,11 @@ struct node_slot {
     // Datagrams and frames due at this tick, gathered into one message each.
     datagram_batch due_datagrams;
     datagram_batch due_frames;
+    // The sizes of the last batches handed over: the next one reserves as
+    // much at its first item, instead of growing by doubling (each batch
+    // moves to the dispatcher with its buffer, so none is reused).
+    std::size_t last_datagrams = 0;
+    std::size_t last_frames = 0;
 };
 
 struct in_flight {
@@ -254,6 +259,9 @@ void deliver_due(self_pointer self) {
         auto& batch = item.frame ? target->due_frames : target->due_datagrams;
         if (target->due_frames.items.empty() && target->due_datagrams.items.empty())
             state.due_targets.push_back(item.to);
+        if (batch.items.empty())
+            batch.items.reserve(std::max<std::size_t>(4, item.frame ? target->last_frames
+                                                                    : target->last_datagrams));
         batch.items.push_back({state.nodes[item.from].endpoint, std::move(item.payload)});
     });
     // Datagrams before frames for each node, nodes in the order first seen.
@@ -263,6 +271,7 @@ void deliver_due(self_pointer self) {
             auto& batch = frames ? target.due_frames : target.due_datagrams;
             if (batch.items.empty())
                 continue;
+            (frames ? target.last_frames : target.last_datagrams) = batch.items.size();
             auto& dispatcher =
                 target.dispatchers[target.next_dispatcher++ % target.dispatchers.size()];
             if (frames)

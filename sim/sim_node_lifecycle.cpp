@@ -49,6 +49,7 @@ node_config config_for(driver_pointer self, std::uint32_t index, const address& 
     config.store.shard_count = o.shard_count;
     config.store.backup_file.clear();
     config.log_level = o.log_level;
+    config.status_log_every = milliseconds(static_cast<std::int64_t>(o.status_every_s * 1000));
     config.http_listen.clear();
     caf::actor_clock* clock = &self->home_system().clock();
     auto origin = self->state.origin;

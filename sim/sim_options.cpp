@@ -190,6 +190,14 @@ const std::map<std::string, setter>& valued_options() {
         {"--converge-timeout", set_seconds(&sim_options::converge_timeout_s)},
         {"--settle", set_seconds(&sim_options::settle_s)},
         {"--sample-every", set_seconds(&sim_options::sample_every_s)},
+        {"--status-every",
+         [](sim_options& o, const std::string& v) {
+             auto parsed = parse_seconds(v);
+             if (!parsed || *parsed < 1)
+                 return false;
+             o.status_every_s = *parsed;
+             return true;
+         }},
         {"--min-work",
          [](sim_options& o, const std::string& v) {
              auto parsed = parse_unsigned(v);
@@ -462,6 +470,8 @@ run
   --get-widen-rounds N (2; 0 = only the FANOUT closest, as godave)
   --lookup on|off (on: the FIND_NODES/NODES extension; off: as godave)
   --join-window T (2s)  --converge-timeout T (120s)  --sample-every T (10s)
+  --status-every T     each node's [log] status_every (60s; the node's default is 10s):
+                       its status line is below the log level, its usage only a metric
   --log-level L (error)  --quiet (JSON line only)  --progress (stderr)
 output
   --svg FILE           also write a picture of the run (GET success, replicas among the

@@ -94,3 +94,15 @@ TEST_CASE("options: several partitions") {
     CHECK(out.options->partitions[1].fraction == doctest::Approx(0.2));
     CHECK(out.options->partitions[1].start_s == 30);
 }
+
+TEST_CASE("options: --status-every sets the nodes' status period, at least a second") {
+    auto defaults = parse_options({});
+    REQUIRE(defaults.options);
+    CHECK(defaults.options->status_every_s == 60);
+    auto set = parse_options({"--status-every", "10s"});
+    REQUIRE(set.options);
+    CHECK(set.options->status_every_s == 10);
+    CHECK_FALSE(parse_options({"--status-every", "0.5s"}).options);
+    CHECK_FALSE(parse_options({"--status-every", "0"}).options);
+    CHECK_FALSE(parse_options({"--status-every", "soon"}).options);
+}
