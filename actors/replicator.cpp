@@ -22,7 +22,12 @@ struct replicator_state {
 using settled_timer = caf::atom_constant<caf::atom("settled")>;
 constexpr settled_timer settled_timer_v{};
 
-using replicator_impl = replicator_actor::extend<caf::reacts_to<settled_timer>>;
+// Private timer atom: check the entries stored since the last check.
+using fresh_timer = caf::atom_constant<caf::atom("freshchk")>;
+constexpr fresh_timer fresh_timer_v{};
+
+using replicator_impl =
+    replicator_actor::extend<caf::reacts_to<settled_timer>, caf::reacts_to<fresh_timer>>;
 using self_pointer = replicator_impl::stateful_pointer<replicator_state>;
 
 // Tells the auditor which replicas an entry goes to, so it may check later
@@ -44,6 +49,17 @@ void offer_challenges(self_pointer self, const peer_snapshot& peers,
                std::move(targets));
 }
 
+void send_orders(self_pointer self, const peer_snapshot& peers,
+                 std::vector<replication_order>& orders) {
+    for (auto& order : orders) {
+        self->state.entries_sent += order.targets.size();
+        offer_challenges(self, peers, order);
+        // Anonymous: the writer's count is not wanted here.
+        caf::anon_send(self->state.setup.batch_writer, write_atom_v, std::move(order.item),
+                       std::move(order.targets));
+    }
+}
+
 // `why` is for the log: "periodic" or "after a change".
 void run_pass(self_pointer self, const char* why) {
     self->request(self->state.setup.peer_manager, caf::infinite, peers_atom_v)
@@ -52,13 +68,7 @@ void run_pass(self_pointer self, const char* why) {
             for (auto& shard : self->state.setup.shards) {
                 self->request(shard, caf::infinite, replicate_atom_v, peers)
                     .then([=](std::vector<replication_order>& orders) {
-                        for (auto& order : orders) {
-                            self->state.entries_sent += order.targets.size();
-                            offer_challenges(self, peers, order);
-                            // Anonymous: the writer's count is not wanted here.
-                            caf::anon_send(self->state.setup.batch_writer, write_atom_v,
-                                           std::move(order.item), std::move(order.targets));
-                        }
+                        send_orders(self, peers, orders);
                     });
             }
             self->state.log->debug("replication pass {} ({}) over {} active peers",
@@ -66,11 +76,30 @@ void run_pass(self_pointer self, const char* why) {
         });
 }
 
+// The entries stored since the last check, against our table now.
+void run_fresh_check(self_pointer self) {
+    self->request(self->state.setup.peer_manager, caf::infinite, peers_atom_v)
+        .then([=](const peer_snapshot& peers) {
+            for (auto& shard : self->state.setup.shards)
+                self->request(shard, caf::infinite, replicate_atom_v, peers, fresh_atom_v)
+                    .then([=](std::vector<replication_order>& orders) {
+                        send_orders(self, peers, orders);
+                    });
+        });
+}
+
 replicator_impl::behavior_type replicator(self_pointer self, replicator_setup setup) {
     self->state.setup = std::move(setup);
     self->state.log->info("replicator started");
     log_stop(self, self->state.log, "replicator");
+    const auto fresh_every = self->state.setup.fresh_every;
+    if (fresh_every.count() > 0)
+        self->delayed_send(self, fresh_every, fresh_timer_v);
     return {
+        [=](fresh_timer) {
+            self->delayed_send(self, fresh_every, fresh_timer_v);
+            run_fresh_check(self);
+        },
         [=](tick_atom) { run_pass(self, "periodic"); },
         [=](active_changed_atom) {
             if (self->state.scheduled)

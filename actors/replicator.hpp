@@ -1,7 +1,9 @@
 // The replicator re-evaluates replica sets every REPLICATE_EVERY and shortly
 // after the active peer set changes: each shard recomputes its entries' sets,
 // and where this node leads an entry whose set changed, the batch writer sends
-// it to the new replicas.
+// it to the new replicas. Every fresh_every it does the same for the entries
+// stored since the last check only (a writer's choice of replicas, checked
+// against this node's table while it is new).
 #pragma once
 
 #include <chrono>
@@ -23,10 +25,14 @@ struct replicator_setup {
     // ([protocol] replicate_settle).
     std::chrono::milliseconds settle = defaults::replicate_settle;
     auditor_actor auditor; // offered every entry sent (storage challenges); may be null
+    // Every this long, the entries stored since the last check are checked
+    // against our table (fresh_atom to the shards); 0 switches it off.
+    std::chrono::milliseconds fresh_every = defaults::replicate_fresh_every;
 };
 
 // Messages: replicator_actor in messages/interfaces.hpp: (tick_atom) run
-// now; (active_changed_atom) run after `settle`.
+// now; (active_changed_atom) run after `settle`. Its own timer runs the fresh
+// check every `fresh_every`.
 replicator_actor spawn_replicator(caf::actor_system& system, replicator_setup setup);
 
 } // namespace dave

@@ -282,6 +282,13 @@ shard_actor::behavior_type shard(self_pointer self, shard_setup setup) {
                                                         self->state.setup.fanout);
             return replication_orders(std::move(changes), peers, floor);
         },
+        [=](replicate_atom, const peer_snapshot& peers,
+            fresh_atom) -> std::vector<replication_order> {
+            const double floor = self->state.setup.replica_floor;
+            auto changes = self->state.store->replicate_fresh(replica_candidate_ids(peers, floor),
+                                                              self->state.setup.fanout);
+            return fresh_replication_orders(std::move(changes), peers, floor);
+        },
         [=](metrics_atom) -> metric_report {
             auto& state = self->state;
             metric_report report;

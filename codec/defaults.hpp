@@ -45,6 +45,11 @@ inline constexpr milliseconds ttl{365LL * 24 * 3600 * 1000};           // godave
 // arrive within a round trip of the round's PINGs) cost one pass, not one
 // each. Below the ping period, so repair still starts within that round.
 inline constexpr milliseconds replicate_settle{500};
+// Ours: how often a node checks the entries it stored since the last check
+// against its own table (shard_store::replicate_fresh), so that a writer's
+// choice made from a young or partial table reaches the closer nodes a
+// holder knows within a second, not at the next REPLICATE_EVERY.
+inline constexpr milliseconds replicate_fresh_every{1000};
 inline constexpr milliseconds get_timeout{2000};
 // Ours: anti-entropy repair among an entry's replicas (docs/protocol.md,
 // Extensions): one round per repair_every (0 switches repair off, and the

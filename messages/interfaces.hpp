@@ -126,6 +126,10 @@ using shard_actor = caf::typed_actor<
     // replicator -> shard: recompute replica sets against these peers;
     // answers what this node must send to whom.
     caf::replies_to<replicate_atom, peer_snapshot>::with<std::vector<replication_order>>,
+    // replicator -> shard: the same for the entries stored since the last
+    // pass only (a writer's choice checked against our table, soon after).
+    caf::replies_to<replicate_atom, peer_snapshot,
+                    fresh_atom>::with<std::vector<replication_order>>,
     // node -> shard: entries, bytes, put and get counters.
     caf::replies_to<metrics_atom>::with<metric_report>,
     // repairer -> shard: the digests (repair_range_count ranges) of the

@@ -95,6 +95,7 @@ CAF_ADD_ATOM(dave, dave, learn_atom, "learn")            // addresses to verify 
 CAF_ADD_ATOM(dave, dave, repair_atom, "repair")          // -> digests of entries shared with a peer
 CAF_ADD_ATOM(dave, dave, repair_list_atom, "repairlist") // -> items shared with a peer in a span
 CAF_ADD_ATOM(dave, dave, repair_push_atom, "repairpush") // -> entries a peer's list lacks
+CAF_ADD_ATOM(dave, dave, fresh_atom, "fresh")            // only entries stored since the last pass
 
 namespace dave {
 

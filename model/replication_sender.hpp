@@ -36,4 +36,20 @@ bool sends_replication(std::span<const std::uint64_t> replicas,
 std::vector<replication_order> replication_orders(std::vector<replica_change> changes,
                                                   const peer_snapshot& peers, double floor);
 
+// The sender after a fresh check (shard_store::replicate_fresh), where the
+// old set is the writer's choice and every member of it was sent the entry:
+// the member of the new set that held it and is XOR-closest to `target` (the
+// owner's node id). Bounded peer tables differ, and a node's is densest near
+// its own id, so the holder nearest the key sees the key's neighbourhood
+// best; under the highest-ID rule a holder near the key deferred to a far
+// one whose table did not know the closer nodes, and nobody sent (ci-steady:
+// replicas p50 2). 0 when every member is new (then every holder sends).
+std::uint64_t nearest_holder_sender(std::span<const std::uint64_t> replicas,
+                                    std::span<const std::uint64_t> added,
+                                    std::uint64_t target) noexcept;
+
+// replication_orders with nearest_holder_sender deciding who sends.
+std::vector<replication_order> fresh_replication_orders(std::vector<replica_change> changes,
+                                                        const peer_snapshot& peers, double floor);
+
 } // namespace dave

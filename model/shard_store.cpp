@@ -1,9 +1,11 @@
 #include "model/shard_store.hpp"
 
 #include <algorithm>
+#include <array>
 #include <cassert>
 #include <cstring>
 #include <utility>
+#include <vector>
 
 #include "codec/codec.hpp"
 #include "codec/little_endian.hpp"
@@ -154,6 +156,8 @@ put_outcome shard_store::put(const entry& item, std::uint64_t now_ms,
         victims_.clear();
     }
 
+    if (fresh_.size() < max_fresh_entries)
+        fresh_.emplace_back(value.public_key, value.key);
     stored_entry* fresh = stored_entry::create(item.replicas, scratch_);
     reserve_changes(1); // the replaced entry, if any
     if (existing != nullptr)
@@ -272,25 +276,63 @@ std::size_t shard_store::expire(std::uint64_t now_ms) {
     return expired.size();
 }
 
+namespace {
+
+// Recomputes one entry's replica set; appends the change, if any. With
+// `keep_members`, the members of the stored set are candidates too, as if
+// our table knew them.
+void recompute(stored_entry* stored, std::span<const std::uint64_t> node_ids, std::size_t fanout,
+               bool keep_members, std::vector<replica_change>& changes) {
+    public_key_bytes public_key;
+    std::memcpy(public_key.data(), stored->public_key(), public_key.size());
+    const replica_ids old = stored->replicas();
+    replica_ids fresh = closest_replicas(public_key, node_ids, fanout);
+    if (keep_members) {
+        // The closest of a union are the closest of each part's closest.
+        std::array<std::uint64_t, 2 * wire_replica_count> both{};
+        std::copy(fresh.begin(), fresh.end(), both.begin());
+        std::copy(old.begin(), old.end(), both.begin() + wire_replica_count);
+        std::vector<std::uint64_t> members;
+        for (auto id : both)
+            if (id != 0)
+                members.push_back(id);
+        fresh = closest_replicas(public_key, members, fanout);
+    }
+    if (same_members(fresh, old))
+        return;
+    replica_change change;
+    for (std::uint64_t id : fresh) {
+        if (id != 0 && std::find(old.begin(), old.end(), id) == old.end())
+            change.added.push_back(id);
+    }
+    stored->set_replicas(fresh);
+    change.item = stored->decode();
+    changes.push_back(std::move(change));
+}
+
+} // namespace
+
 std::vector<replica_change> shard_store::replicate(std::span<const std::uint64_t> node_ids,
                                                    std::size_t fanout) {
+    fresh_.clear(); // this pass covers them
     std::vector<replica_change> changes;
-    public_key_bytes public_key;
-    for (stored_entry* stored : heap_.entries()) {
-        std::memcpy(public_key.data(), stored->public_key(), public_key.size());
-        const replica_ids fresh = closest_replicas(public_key, node_ids, fanout);
-        const replica_ids old = stored->replicas();
-        if (same_members(fresh, old))
-            continue;
-        replica_change change;
-        for (std::uint64_t id : fresh) {
-            if (id != 0 && std::find(old.begin(), old.end(), id) == old.end())
-                change.added.push_back(id);
-        }
-        stored->set_replicas(fresh);
-        change.item = stored->decode();
-        changes.push_back(std::move(change));
+    for (stored_entry* stored : heap_.entries())
+        recompute(stored, node_ids, fanout, false, changes);
+    return changes;
+}
+
+std::vector<replica_change> shard_store::replicate_fresh(std::span<const std::uint64_t> node_ids,
+                                                         std::size_t fanout) {
+    std::vector<replica_change> changes;
+    for (auto& [public_key, key] : fresh_) {
+        // The writer chose the stored set, maybe with nodes its lookup found
+        // that our table lacks: they stay candidates (they were sent the
+        // entry), so only nodes we know to be closer are added. Stored twice
+        // since the last pass: the second recomputation finds no change.
+        if (auto* stored = index_.find(entry_key_hash(public_key, key), public_key, key))
+            recompute(stored, node_ids, fanout, true, changes);
     }
+    fresh_.clear();
     return changes;
 }
 

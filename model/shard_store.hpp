@@ -156,6 +156,16 @@ public:
     std::vector<replica_change> replicate(std::span<const std::uint64_t> node_ids,
                                           std::size_t fanout = wire_replica_count);
 
+    // The same, but only for the entries stored (new or newer) since the
+    // last replicate or replicate_fresh: a writer with a young or partial
+    // peer table names replicas that a node nearer the key knows to be wrong,
+    // and waiting for the next full pass (REPLICATE_EVERY, 10 min) left the
+    // entry with them. At most max_fresh_entries are remembered between two
+    // calls; the full pass covers any beyond that.
+    std::vector<replica_change> replicate_fresh(std::span<const std::uint64_t> node_ids,
+                                                std::size_t fanout = wire_replica_count);
+    static constexpr std::size_t max_fresh_entries = 4096;
+
     // Every stored entry (read-only walks: the anti-entropy scans).
     std::span<stored_entry* const> entries() const noexcept { return heap_.entries(); }
 
@@ -194,6 +204,9 @@ private:
     std::size_t owner_limit_ = 0;
     mutable bytes scratch_;            // the Dat being put, encoded; reused
     store_changes* changes_ = nullptr; // set_change_sink
+    // (public key, key) of the entries stored since the last pass (see
+    // replicate_fresh); looked up again, since an entry may be gone by then.
+    std::vector<std::pair<public_key_bytes, bytes>> fresh_;
 };
 
 } // namespace dave

@@ -333,7 +333,9 @@ CAF_TEST(the replicator forwards the shards orders to the batch writer) {
                                              caf::actor_cast<peer_manager_actor>(manager),
                                              caf::actor_cast<stream_writer_actor>(batch_writer),
                                              std::chrono::milliseconds{500},
-                                             auditor_actor{}});
+                                             auditor_actor{},
+                                             // no fresh checks: this counts passes
+                                             std::chrono::milliseconds{0}});
     sched.run();
     CAF_CHECK_EQUAL(*asked, 0);
     // A tick runs a pass now. With three nodes and fanout 5 both entries
@@ -400,6 +402,7 @@ CAF_TEST(the replicator as spawn_node sets it up waits its settle delay after a 
     auto setup = replicator_settings(node_config{});
     CAF_CHECK_EQUAL(setup.settle.count(), 500);
     setup.shards = {shard};
+    setup.fresh_every = std::chrono::milliseconds{0}; // this counts passes only
     setup.peer_manager =
         caf::actor_cast<peer_manager_actor>(sys.spawn(fake_peer_manager, snapshot, asked));
     setup.batch_writer =
@@ -432,6 +435,55 @@ CAF_TEST(the replicator as spawn_node sets it up waits its settle delay after a 
     CAF_CHECK_EQUAL(advance_time(std::chrono::seconds{10}), 0u);
     sched.run();
     CAF_CHECK_EQUAL(*asked, 2);
+}
+
+CAF_TEST(a stored entry reaches the closer nodes a holder knows within fresh_every) {
+    // A writer with a young table placed x on c1 (us), c9, c10, c11, c12.
+    // Our table knows c2 and c3, nearer than the writer's far choices. Before
+    // the fresh check, nothing re-examined x until the next full pass
+    // (REPLICATE_EVERY, 10 min) or a change of our active set: x stayed with
+    // the writer's choice (ci-steady: replicas p50 2).
+    auto c = [&](std::uint64_t k) { return tx + k; };
+    auto snapshot = std::make_shared<peer_snapshot>(make_snapshot(c(1), {c(2), c(3), c(9), c(12)}));
+    auto asked = std::make_shared<int>(0);
+    auto writes = std::make_shared<std::vector<recorded_write>>();
+    auto shard = make_shard(5);
+    auto setup = replicator_settings(node_config{});
+    CAF_CHECK_EQUAL(setup.fresh_every.count(), 1000);
+    setup.shards = {shard};
+    setup.peer_manager =
+        caf::actor_cast<peer_manager_actor>(sys.spawn(fake_peer_manager, snapshot, asked));
+    setup.batch_writer =
+        caf::actor_cast<stream_writer_actor>(sys.spawn(recording_batch_writer, writes));
+    auto replicator = spawn_replicator(sys, std::move(setup));
+    sched.run();
+    store(shard, dat_x, {c(1), c(9), c(10), c(11), c(12)});
+    advance_time(std::chrono::milliseconds{999});
+    sched.run();
+    CAF_CHECK_EQUAL(writes->size(), 0u);
+    advance_time(std::chrono::milliseconds{1});
+    sched.run();
+    // We are the holder nearest the key (c9..c12 have higher IDs: the full
+    // pass's rule would have left it to c12, whose table need not know c2).
+    CAF_REQUIRE_EQUAL(writes->size(), 1u);
+    CAF_CHECK((*writes)[0].item.data == dat_x);
+    CAF_CHECK(as_set((*writes)[0].targets) == addresses_of({c(2), c(3)}));
+    CAF_CHECK(ids_of((*writes)[0].item.replicas) ==
+              (std::set<std::uint64_t>{c(1), c(2), c(3), c(9), c(10)}));
+    // Checked once: the next check finds nothing fresh.
+    advance_time(std::chrono::milliseconds{1000});
+    sched.run();
+    CAF_CHECK_EQUAL(writes->size(), 1u);
+    // A far holder of another entry defers to the nearer one it knows.
+    auto far_shard = make_shard(5);
+    store(far_shard, dat_x, {c(1), c(9), c(10), c(11), c(12)});
+    auto far = ask<std::vector<replication_order>>(
+        far_shard, replicate_atom_v, make_snapshot(c(12), {c(1), c(2), c(9)}), fresh_atom_v);
+    CAF_CHECK(far.empty());
+    // Its timer re-arms forever: stop it, or the fixture's teardown (which
+    // runs every pending timeout) never ends.
+    self->send_exit(replicator, caf::exit_reason::user_shutdown);
+    sched.run();
 }
 
 CAF_TEST_FIXTURE_SCOPE_END()

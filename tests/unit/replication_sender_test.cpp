@@ -67,3 +67,40 @@ TEST_CASE("orders go to the new replicas that are active and above the floor") {
     CHECK(orders[0].item.replicas == replica_ids{30, 20, 10, 0, 0});
     CHECK(orders[0].targets == std::vector<address>{endpoint(10)});
 }
+
+TEST_CASE("after a fresh check the holder nearest the key sends, not the highest") {
+    // Target 0x100: 0x101 is at distance 1, 0x900 at 0x800. A node near the
+    // key sees its neighbourhood; the far 0x900 (highest ID) may not know
+    // 0x102 at all, so under the highest-ID rule nobody would send.
+    const std::uint64_t target = 0x100;
+    std::vector<std::uint64_t> replicas{0x101, 0x102, 0x900, 0x800, 0x700};
+    std::vector<std::uint64_t> added{0x102};
+    CHECK(nearest_holder_sender(replicas, added, target) == 0x101);
+    CHECK(replication_sender(replicas, added) == 0x900); // the full pass's rule
+    // A newcomer nearer than every holder does not send what it lacks.
+    std::vector<std::uint64_t> closer{0x100, 0x103, 0x900, 0, 0};
+    CHECK(nearest_holder_sender(closer, std::vector<std::uint64_t>{0x100}, target) == 0x103);
+    // Every member new: every holder sends.
+    CHECK(nearest_holder_sender(std::vector<std::uint64_t>{0x101, 0x102, 0, 0, 0},
+                                std::vector<std::uint64_t>{0x101, 0x102}, target) == 0);
+}
+
+TEST_CASE("fresh orders: the nearest holder sends to the new members it knows") {
+    replica_change fresh;
+    fresh.item.data.public_key.fill(0);
+    fresh.item.data.public_key[1] = 0x01; // node id 0x100
+    fresh.item.data.key = {'k'};
+    fresh.item.replicas = {0x101, 0x102, 0x900, 0x800, 0x700};
+    fresh.added = {0x102};
+    peer_snapshot near;
+    near.self_id = 0x101;
+    near.active = {{0x102, endpoint(2), 0.5}, {0x900, endpoint(9), 0.5}};
+    auto orders = fresh_replication_orders({fresh}, near, 0.3);
+    REQUIRE(orders.size() == 1);
+    CHECK(orders[0].targets == std::vector<address>{endpoint(2)});
+    // The far holder defers to the near one; the full pass's rule would not.
+    peer_snapshot far = near;
+    far.self_id = 0x900;
+    CHECK(fresh_replication_orders({fresh}, far, 0.3).empty());
+    CHECK(replication_orders({fresh}, far, 0.3).size() == 1);
+}

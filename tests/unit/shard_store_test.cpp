@@ -6,6 +6,7 @@
 #include <cstring>
 #include <map>
 #include <random>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -451,4 +452,45 @@ TEST_CASE("the index finds every entry through growth, replacement, eviction and
     shard_store moved(std::move(store));
     CHECK(moved.size() == model.size());
     CHECK(store.size() == 0);
+}
+
+TEST_CASE("replicate_fresh checks only the entries stored since the last pass") {
+    shard_store store(roomy());
+    // `old` was there before the last full pass; `young` arrives after it,
+    // placed by a writer on 0x1005, 0x1006 (which our table does not list)
+    // and 0x1100, 0x1200, 0x1300 (far ones).
+    const entry old = make_entry(0xF000'0000'0000'0000, "old", now);
+    REQUIRE(store.put(old, now).stored());
+    std::vector<std::uint64_t> table = {0x1001, 0x1002, 0x1100, 0x1200, 0x1300};
+    (void)store.replicate(table, 5);
+    entry young = make_entry(0x1000, "young", now);
+    young.replicas = {0x1005, 0x1006, 0x1100, 0x1200, 0x1300};
+    REQUIRE(store.put(young, now).stored());
+    // A peer closer to `old` too: the fresh check does not look at `old`.
+    table.push_back(0xF000'0000'0000'0001);
+
+    auto changes = store.replicate_fresh(table, 5);
+    REQUIRE(changes.size() == 1);
+    CHECK(changes[0].item.data.key == young.data.key);
+    // The nodes we know to be closer (0x1001, 0x1002) replace the farthest;
+    // the writer's 0x1005 and 0x1006 stay although our table lacks them.
+    const std::set<std::uint64_t> expected{0x1001, 0x1002, 0x1005, 0x1006, 0x1100};
+    CHECK(std::set<std::uint64_t>(changes[0].item.replicas.begin(),
+                                  changes[0].item.replicas.end()) == expected);
+    CHECK(std::set<std::uint64_t>(changes[0].added.begin(), changes[0].added.end()) ==
+          std::set<std::uint64_t>{0x1001, 0x1002});
+    CHECK(store.find(young.data.public_key, young.data.key)->replicas == changes[0].item.replicas);
+    // Checked once: nothing fresh is left.
+    CHECK(store.replicate_fresh(table, 5).empty());
+    // A newer version is fresh again; an identical PUT is not.
+    REQUIRE(store.put(young, now).status == put_status::identical);
+    CHECK(store.replicate_fresh(table, 5).empty());
+    entry newer = young;
+    newer.data.time_ms += 1;
+    REQUIRE(store.put(newer, now).status == put_status::replaced);
+    CHECK(store.replicate_fresh(table, 5).size() == 1);
+    // The full pass still covers `old`, and clears what is fresh.
+    REQUIRE(store.put(make_entry(0x2000, "other", now), now).stored());
+    CHECK(store.replicate(table, 5).size() >= 2);
+    CHECK(store.replicate_fresh(table, 5).empty());
 }
