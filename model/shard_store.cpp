@@ -41,7 +41,7 @@ shard_store::shard_store(shard_store&& other) noexcept
       used_bytes_(std::exchange(other.used_bytes_, 0)), victims_(std::move(other.victims_)),
       quota_(std::move(other.quota_)), source_limit_(other.source_limit_),
       owner_limit_(other.owner_limit_), scratch_(std::move(other.scratch_)),
-      changes_(std::exchange(other.changes_, nullptr)) {
+      changes_(std::exchange(other.changes_, nullptr)), fresh_(std::move(other.fresh_)) {
     other.quota_.clear();
     other.heap_.clear();
 }
@@ -59,6 +59,7 @@ shard_store& shard_store::operator=(shard_store&& other) noexcept {
         owner_limit_ = other.owner_limit_;
         scratch_ = std::move(other.scratch_);
         changes_ = std::exchange(other.changes_, nullptr);
+        fresh_ = std::move(other.fresh_);
         other.quota_.clear();
         other.heap_.clear();
     }
