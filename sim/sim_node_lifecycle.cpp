@@ -35,6 +35,7 @@ node_config config_for(driver_pointer self, std::uint32_t index, const address& 
     config.protocol.fanout = o.fanout;
     config.protocol.min_work = o.min_work;
     config.protocol.max_peers = o.max_peers;
+    config.peers.probe_budget = o.probe_budget;
     config.protocol.get_widen_rounds = o.get_widen_rounds;
     config.protocol.lookup = o.lookup;
     // The slow timers follow the hour-equivalent; PING and the peer lifecycle

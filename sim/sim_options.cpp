@@ -209,6 +209,7 @@ const std::map<std::string, setter>& valued_options() {
         {"--shards", set_size(&sim_options::shard_count)},
         {"--fanout", set_size(&sim_options::fanout)},
         {"--max-peers", set_size(&sim_options::max_peers)},
+        {"--probe-budget", set_size(&sim_options::probe_budget)},
         {"--get-widen-rounds", set_size(&sim_options::get_widen_rounds)},
         {"--lookup",
          [](sim_options& o, const std::string& v) {
@@ -467,6 +468,7 @@ run
   --realtime           real scheduler and clock (default: virtual clock, deterministic)
   --crypto model|real  Ed25519 as a keyed-hash model (default) or libsodium (slow)
   --min-work N (1)  --shards N (4)  --fanout N (5)  --max-peers N (512)
+  --probe-budget N (64) [peers] probe_budget: PINGs to unverified addresses per period
   --get-widen-rounds N (2; 0 = only the FANOUT closest, as godave)
   --lookup on|off (on: the FIND_NODES/NODES extension; off: as godave)
   --join-window T (2s)  --converge-timeout T (120s)  --sample-every T (10s)

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "codec/defaults.hpp"
+#include "model/peer_config.hpp"
 #include "sim/sim_model.hpp"
 
 namespace dave::sim {
@@ -63,10 +64,11 @@ struct sim_options {
     int min_work = 1;
     std::size_t shard_count = 4;
     std::size_t fanout = 5;
-    std::size_t max_peers = defaults::max_peers; // the node's own default
-    std::size_t get_widen_rounds = 2;            // 0: godave's GET (the FANOUT closest only)
-    bool lookup = true;                          // --lookup on|off: the FIND_NODES extension
-    std::string crypto = "model";                // model | real (see crypto_model.cpp)
+    std::size_t max_peers = defaults::max_peers;     // the node's own default
+    std::size_t probe_budget = default_probe_budget; // [peers] probe_budget: the node's default
+    std::size_t get_widen_rounds = 2;                // 0: godave's GET (the FANOUT closest only)
+    bool lookup = true;                              // --lookup on|off: the FIND_NODES extension
+    std::string crypto = "model";                    // model | real (see crypto_model.cpp)
     bool realtime = false; // real scheduler and clock instead of the virtual clock
     std::string log_level = "error";
     bool quiet = false;    // JSON line only

@@ -106,3 +106,13 @@ TEST_CASE("options: --status-every sets the nodes' status period, at least a sec
     CHECK_FALSE(parse_options({"--status-every", "0"}).options);
     CHECK_FALSE(parse_options({"--status-every", "soon"}).options);
 }
+
+TEST_CASE("options: --probe-budget sets the nodes' [peers] probe_budget, the node's by default") {
+    auto defaults = parse_options({});
+    REQUIRE(defaults.options);
+    CHECK(defaults.options->probe_budget == dave::default_probe_budget);
+    auto set = parse_options({"--probe-budget", "16"});
+    REQUIRE(set.options);
+    CHECK(set.options->probe_budget == 16);
+    CHECK_FALSE(parse_options({"--probe-budget", "many"}).options);
+}
