@@ -33,6 +33,11 @@ bool serve_before(const probe_candidate& a, const probe_candidate& b) {
     }
     if (a.vouchers != b.vouchers)
         return a.vouchers > b.vouchers;
+    // Those that pinged us: the latest PING first. An honest newcomer pings
+    // every period until it is known; a flood of spoofed one-off sources
+    // must not keep it waiting behind their older, never-answered entries.
+    if (sa == source::pinged_us && a.last_ping_at != b.last_ping_at)
+        return a.last_ping_at > b.last_ping_at;
     return std::tie(a.added_at, a.endpoint) < std::tie(b.added_at, b.endpoint);
 }
 

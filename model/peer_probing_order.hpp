@@ -12,7 +12,8 @@
 // the vouchers nearest our ID (their PONGs list their own neighbourhood,
 // which is ours, since PONGs list the asker's closest first), then the
 // NODES answers. Inside a queue, addresses listed by more verified peers go
-// first, then the oldest. At most `per_range` of a round's probes go to one
+// first, then (among those that pinged us) the latest PING, then the
+// oldest. At most `per_range` of a round's probes go to one
 // /24 or /48, so addresses in one range cannot fill a round either.
 #pragma once
 
@@ -36,6 +37,7 @@ struct probe_candidate {
     std::size_t voucher_bucket = 0;
     std::size_t vouchers = 0; // distinct verified peers that listed it
     std::chrono::milliseconds added_at{0};
+    std::chrono::milliseconds last_ping_at{0}; // pinged_us: its latest PING
 };
 
 struct probe_plan {

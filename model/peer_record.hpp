@@ -44,6 +44,9 @@ struct peer_record {
     // address came from its own PING (probed before addresses PONGs listed).
     std::optional<std::chrono::milliseconds> probed_at;
     bool pinged_us = false;
+    // Its last PING to us: an address that keeps pinging is probed before
+    // one that pinged once (a spoofed source rarely pings twice).
+    std::chrono::milliseconds last_ping_at{0};
     // Unverified peers only: the nearest verified peer whose PONG listed it
     // (and that peer's bucket), and which verified peers did, one bit per
     // ID modulo 64, so several vouchers outrank one (peer_probing_order).

@@ -88,6 +88,7 @@ ping_outcome peer_table::on_ping(const address& from, std::int64_t used_space,
         ++admitted_from_pings_;
     }
     it->second.pinged_us = true;
+    it->second.last_ping_at = now;
     it->second.used_space = non_negative(used_space);
     it->second.capacity = non_negative(capacity);
     return outcome;
@@ -157,7 +158,7 @@ std::vector<ping_target> peer_table::ping_round(time now, const challenge_source
     for (const peer_record* peer : unprobed)
         waiting.push_back({peer->endpoint, peer->pinged_us, peer->voucher, peer->voucher_bucket,
                            static_cast<std::size_t>(std::popcount(peer->vouched_by)),
-                           peer->added_at});
+                           peer->added_at, peer->last_ping_at});
     admitted_from_pings_ = 0;
     const probe_plan plan =
         plan_probes(waiting, config_.probe_budget, config_.range_limit, config_.probe_budget);
