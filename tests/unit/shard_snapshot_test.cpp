@@ -8,6 +8,7 @@
 
 #include <memory>
 #include <string>
+#include <variant>
 #include <vector>
 
 #include "codec/codec.hpp"
@@ -215,6 +216,47 @@ TEST_CASE("view_get accepts exactly the GETs decode_message accepts") {
     }
     const bytes empty_key = get_datagram(1, "");
     CHECK(view_get(empty_key));
+}
+
+TEST_CASE("view_get and decode_message agree on 200,000 mutated GET datagrams") {
+    // The reader parses GETs itself (no allocation): hostile bytes must never
+    // be read as a GET the wire decoder would refuse, nor the other way round.
+    std::uint64_t state = 0x9e3779b97f4a7c15ULL;
+    auto next = [&state] {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        return state;
+    };
+    const bytes seed = get_datagram(3, "a key of some length");
+    std::size_t accepted = 0;
+    for (int round = 0; round < 200000; ++round) {
+        bytes input = seed;
+        switch (next() % 4) {
+        case 0: // truncate
+            input.resize(next() % (input.size() + 1));
+            break;
+        case 1: // grow
+            for (auto extra = next() % 8; extra > 0; --extra)
+                input.push_back(static_cast<std::uint8_t>(next()));
+            break;
+        default: // flip bytes, length fields included
+            for (auto flips = 1 + next() % 3; flips > 0; --flips)
+                input[next() % input.size()] ^= static_cast<std::uint8_t>(1 + next() % 255);
+        }
+        const auto decoded = decode_message(input);
+        const bool is_get = decoded && std::holds_alternative<get_message>(*decoded);
+        const auto view = view_get(input);
+        REQUIRE(static_cast<bool>(view) == is_get);
+        if (view) {
+            ++accepted;
+            const auto& get = std::get<get_message>(*decoded);
+            CHECK(view->public_key == get.public_key);
+            CHECK(bytes(view->key.begin(), view->key.end()) == get.key);
+        }
+    }
+    MESSAGE(accepted << " of 200000 mutations were still GETs");
+    CHECK(accepted > 0);
 }
 
 TEST_CASE("local_get_server: hits answered and counted, misses forwarded, the GET rate kept") {
