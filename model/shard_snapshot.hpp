@@ -139,8 +139,8 @@ private:
     std::vector<slot> slots_;
 };
 
-// Appends the GET_ACK message carrying `stored` to `out`, byte for byte as
-// shard_store::append_get_ack does; the replica IDs are read atomically (the
+// Appends the GET_ACK message carrying `stored` to `out` (the one encoder:
+// shard_store::append_get_ack calls it too); the replica IDs are read atomically (the
 // shard may rewrite them meanwhile: stored_entry::set_replicas).
 void append_get_ack_of(const stored_entry& stored, bytes& out);
 

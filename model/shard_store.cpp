@@ -8,7 +8,7 @@
 #include <vector>
 
 #include "codec/codec.hpp"
-#include "codec/little_endian.hpp"
+#include "model/shard_snapshot.hpp"
 
 namespace dave {
 
@@ -255,17 +255,8 @@ bool shard_store::append_get_ack(const public_key_bytes& public_key, byte_span k
     const stored_entry* stored = lookup(public_key, key);
     if (stored == nullptr)
         return false;
-    using stored_layout::replicas_length;
-    const std::size_t dat_length = stored->dat_length();
-    const std::size_t entry_length = replicas_length + 2 + dat_length;
-    const std::size_t at = out.size();
-    out.resize(at + 1 + 2 + entry_length);
-    std::uint8_t* p = out.data() + at;
-    p[0] = static_cast<std::uint8_t>(op::get_ack);
-    store_u16_little_endian(p + 1, static_cast<std::uint16_t>(entry_length));
-    std::memcpy(p + 3, stored->payload(), replicas_length);
-    store_u16_little_endian(p + 3 + replicas_length, static_cast<std::uint16_t>(dat_length));
-    std::memcpy(p + 5 + replicas_length, stored->dat(), dat_length);
+    // One GET_ACK encoder for the shard and the reader (shard_snapshot.hpp).
+    append_get_ack_of(*stored, out);
     return true;
 }
 
