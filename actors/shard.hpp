@@ -14,7 +14,7 @@
 #include "messages/interfaces.hpp"
 
 #include "codec/defaults.hpp"
-#include "model/shard_snapshot.hpp"
+#include "model/snapshot_board.hpp"
 #include "model/shard_store.hpp"
 
 namespace dave {

@@ -17,7 +17,7 @@
 #include "codec/defaults.hpp"
 #include "messages/interfaces.hpp"
 #include "model/admission.hpp"
-#include "model/shard_snapshot.hpp"
+#include "model/snapshot_board.hpp"
 
 #include "codec/result.hpp"
 #include "codec/types.hpp"

@@ -22,7 +22,7 @@ std::optional<get_view> view_get(byte_span datagram) noexcept {
 
 local_get_server::local_get_server(std::shared_ptr<snapshot_board> board, rate_rule get_rule,
                                    std::size_t sources)
-    : board_(std::move(board)), limiter_({rate_rule{}, get_rule, rate_rule{}}, sources) {}
+    : reader_(std::move(board)), limiter_({rate_rule{}, get_rule, rate_rule{}}, sources) {}
 
 local_get_verdict local_get_server::serve(const address& source, byte_span datagram,
                                           std::int64_t now_ms, bytes& reply, std::size_t& shard) {
@@ -31,18 +31,20 @@ local_get_verdict local_get_server::serve(const address& source, byte_span datag
     if (!limiter_.admit(source, traffic_class::get, now_ms))
         return local_get_verdict::rate_limited;
     auto get = view_get(datagram);
-    if (!get || board_->size() == 0)
+    auto& board = reader_.board();
+    if (!get || board.size() == 0)
         return local_get_verdict::forward;
-    shard = shard_index(get->public_key, get->key, board_->size());
-    auto snapshot = board_->load(shard);
-    if (!snapshot)
+    shard = shard_index(get->public_key, get->key, board.size());
+    const shard_snapshot* snapshot = reader_.pin(shard);
+    const stored_entry* stored = snapshot ? snapshot->find(get->public_key, get->key) : nullptr;
+    if (stored == nullptr) {
+        reader_.unpin();
         return local_get_verdict::forward;
-    const stored_entry* stored = snapshot->find(get->public_key, get->key);
-    if (stored == nullptr)
-        return local_get_verdict::forward;
+    }
     reply.clear();
     append_get_ack_of(*stored, reply);
-    snapshot_board::add(board_->counts(shard).gets_served, 1);
+    reader_.unpin();
+    snapshot_board::add(board.counts(shard).gets_served, 1);
     return local_get_verdict::answered;
 }
 

@@ -12,7 +12,7 @@
 
 #include "codec/types.hpp"
 #include "model/admission.hpp"
-#include "model/shard_snapshot.hpp"
+#include "model/snapshot_board.hpp"
 
 namespace dave {
 
@@ -47,10 +47,10 @@ public:
     local_get_verdict serve(const address& source, byte_span datagram, std::int64_t now_ms,
                             bytes& reply, std::size_t& shard);
 
-    snapshot_board& board() noexcept { return *board_; }
+    snapshot_board& board() noexcept { return reader_.board(); }
 
 private:
-    std::shared_ptr<snapshot_board> board_;
+    snapshot_board::reader reader_;
     source_limiter limiter_;
 };
 

@@ -104,8 +104,6 @@ std::shared_ptr<const shard_snapshot> snapshot_publisher::publish_empty() {
     return current_;
 }
 
-snapshot_board::snapshot_board(std::size_t shard_count) : slots_(shard_count) {}
-
 void append_get_ack_of(const stored_entry& stored, bytes& out) {
     static_assert(std::endian::native == std::endian::little,
                   "replica IDs are read as host u64 values (little-endian on the wire)");

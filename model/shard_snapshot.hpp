@@ -12,14 +12,13 @@
 // hands such entries to the publisher (store_changes) instead of freeing
 // them; the publisher attaches them to the generation of the snapshot that
 // still lists them. Each generation holds the next one, so an entry is freed
-// only once every snapshot that could list it is gone (whichever thread lets
-// go of the last one frees it). No lock is shared: the reader loads a
-// snapshot pointer atomically and the shard stores one.
+// only once every snapshot that could list it is gone. Readers find the
+// snapshots on the board (snapshot_board.hpp), which frees a replaced one
+// once no reader holds it.
 //
 // A pure model: no CAF, no threads of its own.
 #pragma once
 
-#include <atomic>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
@@ -100,43 +99,6 @@ private:
     store_changes changes_;
     std::shared_ptr<const shard_snapshot> current_;
     std::shared_ptr<snapshot_generation> generation_; // current_'s
-};
-
-// The snapshots of all shards, shared by the shards (each stores its slot)
-// and the UDP reader (loads them), with the counts of GETs the reader
-// answered itself from each shard's snapshot (the shard reports them).
-class snapshot_board {
-public:
-    explicit snapshot_board(std::size_t shard_count);
-    std::size_t size() const noexcept { return slots_.size(); }
-
-    std::shared_ptr<const shard_snapshot> load(std::size_t shard) const {
-        return slots_[shard].snapshot.load(std::memory_order_acquire);
-    }
-    void store(std::size_t shard, std::shared_ptr<const shard_snapshot> snapshot) {
-        slots_[shard].snapshot.store(std::move(snapshot), std::memory_order_release);
-    }
-
-    // Written by the reader only (relaxed: counters), read for metrics.
-    struct counters {
-        // GETs admitted and answered from the snapshot (each a hit).
-        std::atomic<std::uint64_t> gets_served{0};
-        // Of their GET_ACKs, those the socket took (the writer counts the
-        // ones handed to it when the socket buffer was full).
-        std::atomic<std::uint64_t> acks_sent{0};
-    };
-    counters& counts(std::size_t shard) noexcept { return slots_[shard].counts; }
-    const counters& counts(std::size_t shard) const noexcept { return slots_[shard].counts; }
-    static void add(std::atomic<std::uint64_t>& counter, std::uint64_t n) noexcept {
-        counter.store(counter.load(std::memory_order_relaxed) + n, std::memory_order_relaxed);
-    }
-
-private:
-    struct slot {
-        std::atomic<std::shared_ptr<const shard_snapshot>> snapshot;
-        counters counts;
-    };
-    std::vector<slot> slots_;
 };
 
 // Appends the GET_ACK message carrying `stored` to `out` (the one encoder:

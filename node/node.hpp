@@ -87,7 +87,7 @@ struct node_transport {
     // datagrams go through datagram_writer, as in the simulator).
     std::shared_ptr<const udp_direct_sender> direct_sender;
     // Where the shards publish snapshots of their index for the transport to
-    // answer GETs from itself (model/shard_snapshot.hpp; none: the shards
+    // answer GETs from itself (model/snapshot_board.hpp; none: the shards
     // answer every GET, as in the simulator).
     std::shared_ptr<snapshot_board> snapshots;
     // Starts delivering inbound traffic, as (inbound_atom, datagram_batch
