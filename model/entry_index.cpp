@@ -12,14 +12,18 @@ namespace {
 
 constexpr std::size_t no_slot = static_cast<std::size_t>(-1);
 
+} // namespace
+
 // The tag comes from bits that neither the shard choice (the low bits, equal
 // for every entry of a store) nor the home slot (the high bits of the mixed
 // hash) decides alone.
-std::uint8_t slot_tag(std::uint64_t hash) noexcept {
+std::uint8_t entry_index::slot_tag(std::uint64_t hash) noexcept {
     return static_cast<std::uint8_t>(0x80 | ((hash >> 40) & 0x7f));
 }
 
-} // namespace
+std::size_t entry_index::home_slot(std::uint64_t hash, std::size_t size) noexcept {
+    return flat_probe::home(hash, size);
+}
 
 entry_index::entry_index(entry_index&& other) noexcept
     : slots_(std::exchange(other.slots_, {})), tags_(std::exchange(other.tags_, {})),

@@ -158,7 +158,7 @@ put_outcome shard_store::put(const entry& item, std::uint64_t now_ms,
     }
 
     if (fresh_.size() < max_fresh_entries)
-        fresh_.emplace_back(value.public_key, value.key);
+        fresh_.push_back(hash);
     stored_entry* fresh = stored_entry::create(item.replicas, scratch_);
     reserve_changes(1); // the replaced entry, if any
     if (existing != nullptr)
@@ -316,13 +316,14 @@ std::vector<replica_change> shard_store::replicate(std::span<const std::uint64_t
 std::vector<replica_change> shard_store::replicate_fresh(std::span<const std::uint64_t> node_ids,
                                                          std::size_t fanout) {
     std::vector<replica_change> changes;
-    for (auto& [public_key, key] : fresh_) {
+    for (const std::uint64_t hash : fresh_) {
         // The writer chose the stored set, maybe with nodes its lookup found
         // that our table lacks: they stay candidates (they were sent the
         // entry), so only nodes we know to be closer are added. Stored twice
         // since the last pass: the second recomputation finds no change.
-        if (auto* stored = index_.find(entry_key_hash(public_key, key), public_key, key))
+        index_.for_each_with_hash(hash, [&](stored_entry* stored) {
             recompute(stored, node_ids, fanout, true, changes);
+        });
     }
     fresh_.clear();
     return changes;

@@ -204,9 +204,10 @@ private:
     std::size_t owner_limit_ = 0;
     mutable bytes scratch_;            // the Dat being put, encoded; reused
     store_changes* changes_ = nullptr; // set_change_sink
-    // (public key, key) of the entries stored since the last pass (see
-    // replicate_fresh); looked up again, since an entry may be gone by then.
-    std::vector<std::pair<public_key_bytes, bytes>> fresh_;
+    // Identity hashes (entry_key_hash) of the entries stored since the last
+    // pass (see replicate_fresh), 8 B each where a copy of the identity took
+    // about 90; looked up again, since an entry may be gone by then.
+    std::vector<std::uint64_t> fresh_;
 };
 
 } // namespace dave
