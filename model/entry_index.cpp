@@ -86,8 +86,8 @@ void entry_index::replace(std::uint64_t hash, const stored_entry* old, stored_en
 }
 
 void entry_index::grow() {
-    std::vector<stored_entry*> old = std::move(slots_);
-    std::vector<std::uint8_t> old_tags = std::move(tags_);
+    auto old = std::move(slots_);
+    auto old_tags = std::move(tags_);
     const std::size_t size = flat_probe::grown(old.size());
     slots_.assign(size, nullptr);
     tags_.assign(size, 0);

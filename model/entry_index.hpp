@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "codec/types.hpp"
+#include "model/page_allocator.hpp"
 #include "model/stored_entry.hpp"
 
 namespace dave {
@@ -45,8 +46,10 @@ private:
     std::size_t slot_of(std::uint64_t hash, const stored_entry* stored) const;
     void grow();
 
-    std::vector<stored_entry*> slots_; // any size (or 0)
-    std::vector<std::uint8_t> tags_;   // one per slot
+    // In pages of their own once large (page_allocator.hpp): a table grown
+    // by half leaves the old arrays free, holes malloc could not reuse.
+    std::vector<stored_entry*, page_allocator<stored_entry*>> slots_; // any size (or 0)
+    std::vector<std::uint8_t, page_allocator<std::uint8_t>> tags_;    // one per slot
     std::size_t count_ = 0;
 };
 

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <bit>
 #include <cstring>
+#include <utility>
 
 #include "codec/little_endian.hpp"
 #include "codec/types.hpp"
@@ -19,7 +20,7 @@ bool row_less(const snapshot_row& a, const snapshot_row& b) noexcept {
 
 snapshot_generation::~snapshot_generation() {
     for (stored_entry* stored : retired_)
-        stored_entry::destroy(stored);
+        stored_entry::destroy(*arena_, stored);
     // Unlinks the chain iteratively: a long chain (a reader that held an old
     // snapshot across many publications) must not recurse once per link.
     auto next = std::move(next_);
@@ -42,23 +43,32 @@ const stored_entry* shard_snapshot::find(const public_key_bytes& public_key, byt
 }
 
 snapshot_publisher::snapshot_publisher() : generation_(std::make_shared<snapshot_generation>()) {
-    current_ = std::make_shared<const shard_snapshot>(std::vector<snapshot_row>{}, generation_);
+    current_ = std::make_shared<const shard_snapshot>(snapshot_rows{}, generation_);
 }
 
 snapshot_publisher::~snapshot_publisher() {
     // Entries the store let go of after the last publication: the current
     // snapshot may list them, so they go with its generation.
-    generation_->retired_.insert(generation_->retired_.end(), changes_.removed.begin(),
-                                 changes_.removed.end());
-    changes_ = {};
+    retire(std::exchange(changes_.removed, {}));
+    changes_.added.clear();
+}
+
+void snapshot_publisher::retire(std::vector<stored_entry*> removed) {
+    if (removed.empty())
+        return;
+    generation_->arena_ = changes_.arena;
+    auto& retired = generation_->retired_;
+    if (retired.empty())
+        retired = std::move(removed);
+    else
+        retired.insert(retired.end(), removed.begin(), removed.end());
 }
 
 std::shared_ptr<const shard_snapshot> snapshot_publisher::publish() {
     if (changes_.empty())
         return current_;
-    auto removed = std::move(changes_.removed);
-    auto added = std::move(changes_.added);
-    changes_ = {};
+    auto removed = std::exchange(changes_.removed, {});
+    auto added = std::exchange(changes_.added, {});
     std::sort(removed.begin(), removed.end());
     // An entry added and removed since the last publication was never
     // listed: it is simply not added (and is retired below all the same).
@@ -70,7 +80,7 @@ std::shared_ptr<const shard_snapshot> snapshot_publisher::publish() {
     std::sort(fresh.begin(), fresh.end(), row_less);
 
     const auto old_rows = current_->rows();
-    std::vector<snapshot_row> rows;
+    snapshot_rows rows;
     rows.reserve(old_rows.size() + fresh.size());
     auto next_fresh = fresh.begin();
     for (const snapshot_row& row : old_rows) {
@@ -84,7 +94,7 @@ std::shared_ptr<const shard_snapshot> snapshot_publisher::publish() {
     rows.insert(rows.end(), next_fresh, fresh.end());
 
     auto generation = std::make_shared<snapshot_generation>();
-    generation_->retired_ = std::move(removed);
+    retire(std::move(removed));
     generation_->next_ = generation;
     generation_ = std::move(generation);
     current_ = std::make_shared<const shard_snapshot>(std::move(rows), generation_);
@@ -95,12 +105,11 @@ std::shared_ptr<const shard_snapshot> snapshot_publisher::publish_empty() {
     // Whatever is still listed was either removed (and is in changes_) or
     // is still the store's: the store is gone, so it must have been removed.
     auto generation = std::make_shared<snapshot_generation>();
-    generation_->retired_.insert(generation_->retired_.end(), changes_.removed.begin(),
-                                 changes_.removed.end());
-    changes_ = {};
+    retire(std::exchange(changes_.removed, {}));
+    changes_.added.clear();
     generation_->next_ = generation;
     generation_ = std::move(generation);
-    current_ = std::make_shared<const shard_snapshot>(std::vector<snapshot_row>{}, generation_);
+    current_ = std::make_shared<const shard_snapshot>(snapshot_rows{}, generation_);
     return current_;
 }
 

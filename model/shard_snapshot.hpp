@@ -26,6 +26,7 @@
 #include <vector>
 
 #include "codec/types.hpp"
+#include "model/page_allocator.hpp"
 #include "model/stored_entry.hpp"
 
 namespace dave {
@@ -36,6 +37,9 @@ namespace dave {
 struct store_changes {
     std::vector<stored_entry*> added;
     std::vector<stored_entry*> removed;
+    // The store's arena, where the removed entries are freed in the end (set
+    // by shard_store::set_change_sink).
+    std::shared_ptr<entry_arena> arena;
     bool empty() const noexcept { return added.empty() && removed.empty(); }
 };
 
@@ -51,6 +55,7 @@ public:
 private:
     friend class snapshot_publisher;
     std::vector<stored_entry*> retired_;
+    std::shared_ptr<entry_arena> arena_; // retired_'s (null while it is empty)
     std::shared_ptr<snapshot_generation> next_;
 };
 
@@ -59,9 +64,12 @@ struct snapshot_row {
     const stored_entry* entry;
 };
 
+// Rows in pages of their own once large (page_allocator.hpp).
+using snapshot_rows = std::vector<snapshot_row, page_allocator<snapshot_row>>;
+
 class shard_snapshot {
 public:
-    shard_snapshot(std::vector<snapshot_row> rows, std::shared_ptr<snapshot_generation> generation)
+    shard_snapshot(snapshot_rows rows, std::shared_ptr<snapshot_generation> generation)
         : rows_(std::move(rows)), generation_(std::move(generation)) {}
 
     // The entry with that identity, or null.
@@ -70,7 +78,7 @@ public:
     std::span<const snapshot_row> rows() const noexcept { return rows_; }
 
 private:
-    std::vector<snapshot_row> rows_; // sorted by hash, then pointer
+    snapshot_rows rows_; // sorted by hash, then pointer
     std::shared_ptr<snapshot_generation> generation_;
 };
 
@@ -96,6 +104,9 @@ public:
     const std::shared_ptr<const shard_snapshot>& current() const noexcept { return current_; }
 
 private:
+    // Hands `removed` to the current generation (freed with it).
+    void retire(std::vector<stored_entry*> removed);
+
     store_changes changes_;
     std::shared_ptr<const shard_snapshot> current_;
     std::shared_ptr<snapshot_generation> generation_; // current_'s

@@ -11,6 +11,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <span>
 #include <utility>
@@ -174,11 +175,17 @@ public:
     // `sink->removed` instead of freeing it: the sink owns those then
     // (shard_snapshot.hpp: published snapshots may still list them). The
     // sink must outlive the store or be reset (nullptr) first.
-    void set_change_sink(store_changes* sink) noexcept { changes_ = sink; }
+    void set_change_sink(store_changes* sink) noexcept {
+        changes_ = sink;
+        if (sink != nullptr)
+            sink->arena = arena_; // where the entries it takes over are freed
+    }
 
     std::size_t size() const noexcept { return heap_.size(); }
     std::size_t used_bytes() const noexcept { return used_bytes_; }
     std::size_t capacity_bytes() const noexcept { return config_.capacity_bytes; }
+    // Where the entries live (for tests and the memory figures).
+    const entry_arena& arena() const noexcept { return *arena_; }
 
 private:
     void remove(stored_entry* stored);           // from index, heap, quota and byte count; frees it
@@ -195,6 +202,9 @@ private:
     }
 
     shard_config config_;
+    // The entries' memory; shared with the snapshot generations that free
+    // entries after the store let go of them.
+    std::shared_ptr<entry_arena> arena_ = std::make_shared<entry_arena>();
     entry_index index_;
     eviction_heap heap_;
     std::size_t used_bytes_ = 0;
