@@ -16,7 +16,7 @@
 
 namespace dave {
 
-inline constexpr std::size_t min_mapped_bytes = 16 * 1024;
+inline constexpr std::size_t min_mapped_bytes = 4 * 1024;
 
 template <class T> class page_allocator {
 public:

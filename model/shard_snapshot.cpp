@@ -12,8 +12,13 @@
 namespace dave {
 namespace {
 
-bool row_less(const snapshot_row& a, const snapshot_row& b) noexcept {
-    return a.hash != b.hash ? a.hash < b.hash : a.entry < b.entry;
+struct row {
+    std::uint32_t tag;
+    const stored_entry* entry;
+};
+
+bool row_less(const row& a, const row& b) noexcept {
+    return a.tag != b.tag ? a.tag < b.tag : a.entry < b.entry;
 }
 
 } // namespace
@@ -32,13 +37,14 @@ snapshot_generation::~snapshot_generation() {
 }
 
 const stored_entry* shard_snapshot::find(const public_key_bytes& public_key, byte_span key) const {
-    const std::uint64_t hash = entry_key_hash(public_key, key);
-    auto at = std::lower_bound(
-        rows_.begin(), rows_.end(), hash,
-        [](const snapshot_row& row, std::uint64_t wanted) { return row.hash < wanted; });
-    for (; at != rows_.end() && at->hash == hash; ++at)
-        if (at->entry->has_identity(public_key, key))
-            return at->entry;
+    const std::uint32_t tag = snapshot_rows::tag_of(entry_key_hash(public_key, key));
+    const auto& tags = rows_.tags;
+    auto at = std::lower_bound(tags.begin(), tags.end(), tag);
+    for (; at != tags.end() && *at == tag; ++at) {
+        const stored_entry* stored = rows_.entries[static_cast<std::size_t>(at - tags.begin())];
+        if (stored->has_identity(public_key, key))
+            return stored;
+    }
     return nullptr;
 }
 
@@ -72,26 +78,28 @@ std::shared_ptr<const shard_snapshot> snapshot_publisher::publish() {
     std::sort(removed.begin(), removed.end());
     // An entry added and removed since the last publication was never
     // listed: it is simply not added (and is retired below all the same).
-    std::vector<snapshot_row> fresh;
+    std::vector<row> fresh;
     fresh.reserve(added.size());
     for (stored_entry* stored : added)
         if (!std::binary_search(removed.begin(), removed.end(), stored))
-            fresh.push_back({stored->identity_hash(), stored});
+            fresh.push_back({snapshot_rows::tag_of(stored->identity_hash()), stored});
     std::sort(fresh.begin(), fresh.end(), row_less);
 
-    const auto old_rows = current_->rows();
+    const snapshot_rows& old_rows = current_->rows();
     snapshot_rows rows;
     rows.reserve(old_rows.size() + fresh.size());
     auto next_fresh = fresh.begin();
-    for (const snapshot_row& row : old_rows) {
+    for (std::size_t i = 0; i < old_rows.size(); ++i) {
+        const row old_row{old_rows.tags[i], old_rows.entries[i]};
         if (!removed.empty() && std::binary_search(removed.begin(), removed.end(),
-                                                   const_cast<stored_entry*>(row.entry)))
+                                                   const_cast<stored_entry*>(old_row.entry)))
             continue;
-        while (next_fresh != fresh.end() && row_less(*next_fresh, row))
-            rows.push_back(*next_fresh++);
-        rows.push_back(row);
+        for (; next_fresh != fresh.end() && row_less(*next_fresh, old_row); ++next_fresh)
+            rows.push_back(next_fresh->tag, next_fresh->entry);
+        rows.push_back(old_row.tag, old_row.entry);
     }
-    rows.insert(rows.end(), next_fresh, fresh.end());
+    for (; next_fresh != fresh.end(); ++next_fresh)
+        rows.push_back(next_fresh->tag, next_fresh->entry);
 
     auto generation = std::make_shared<snapshot_generation>();
     retire(std::move(removed));

@@ -55,11 +55,16 @@ TEST_CASE("blocks are the request rounded up to 8 bytes, carved back to back fro
     }
     CHECK(arena.live_bytes() == 10 * 240);
     CHECK(arena.chunks() == 1);
-    // A chunk holds 16384 / 240 = 68 such blocks; the 69th opens another.
-    for (int i = 10; i < 69; ++i)
+    // A chunk holds chunk_bytes / 240 such blocks; the next opens another.
+    const std::size_t per_chunk = entry_arena::chunk_bytes / 240;
+    while (blocks.size() < per_chunk)
         blocks.push_back(arena.allocate(235));
+    CHECK(arena.chunks() == 1);
+    blocks.push_back(arena.allocate(235));
     CHECK(arena.chunks() == 2);
-    CHECK(arena.free_bytes() == 0); // the first chunk's rest (64 B) is too small to list
+    // The first chunk's rest is listed only when an entry could use it.
+    const std::size_t rest = entry_arena::chunk_bytes - per_chunk * 240;
+    CHECK(arena.free_bytes() == (rest >= entry_arena::min_block ? rest : 0));
     for (void* block : blocks)
         arena.deallocate(block, 235);
     CHECK(arena.live_bytes() == 0);
