@@ -44,13 +44,19 @@ void* entry_arena::split_free(std::size_t bytes) noexcept {
     return nullptr;
 }
 
-void entry_arena::new_chunk() {
-    void* chunk = std::malloc(chunk_bytes);
+void entry_arena::new_chunk(std::size_t bytes) {
+    const std::size_t wanted = blocks_per_large_chunk * bytes;
+    const std::size_t size = wanted <= chunk_bytes
+                                 ? chunk_bytes
+                                 : (wanted + chunk_bytes - 1) / chunk_bytes * chunk_bytes;
+    chunks_.reserve(chunks_.size() + 1);
+    void* chunk = std::malloc(size);
     if (chunk == nullptr)
         throw std::bad_alloc();
     chunks_.push_back(chunk);
+    chunk_total_ += size;
     bump_ = static_cast<std::uint8_t*>(chunk);
-    bump_left_ = chunk_bytes;
+    bump_left_ = size;
 }
 
 void* entry_arena::allocate(std::size_t size) {
@@ -77,7 +83,7 @@ void* entry_arena::allocate(std::size_t size) {
             if (bump_left_ >= min_block)
                 push_free(bump_, bump_left_);
             bump_left_ = 0;
-            new_chunk();
+            new_chunk(bytes);
         }
     }
     if (block == nullptr) {

@@ -1,5 +1,7 @@
 // Where one shard store's entries (stored_entry) live: exact-size blocks, in
-// steps of 8 bytes, carved from 16 KiB chunks. One malloc per entry rounded
+// steps of 8 bytes, carved from chunks of 4 KiB, or of 16 blocks when the
+// entries are larger (a chunk's unused rest then stays under a sixteenth of
+// it, also for entries near the 1.4 KiB maximum). One malloc per entry rounded
 // each block up to 16 bytes and added an 8-byte header: for a 235-byte entry
 // (16-byte key and value) that was 256 bytes, here 240.
 //
@@ -26,7 +28,8 @@ namespace dave {
 class entry_arena {
 public:
     static constexpr std::size_t alignment = 8;
-    static constexpr std::size_t chunk_bytes = 4 * 1024;
+    static constexpr std::size_t chunk_bytes = 4 * 1024; // the least
+    static constexpr std::size_t blocks_per_large_chunk = 16;
     // Larger requests go to malloc.
     static constexpr std::size_t max_block = chunk_bytes / 2;
     // A free rest smaller than the smallest entry record (header, replica
@@ -50,6 +53,8 @@ public:
     void deallocate(void* block, std::size_t size) noexcept;
 
     std::size_t chunks() const noexcept { return chunks_.size(); }
+    // Bytes in chunks.
+    std::size_t chunk_bytes_total() const noexcept { return chunk_total_; }
     // Bytes in blocks handed out and not freed (malloc'd ones included).
     std::size_t live_bytes() const noexcept { return live_bytes_; }
     // Bytes on the free lists.
@@ -63,7 +68,8 @@ private:
     void* pop_free(std::size_t bytes) noexcept;
     // Splits the smallest free block larger than `bytes`; null if none.
     void* split_free(std::size_t bytes) noexcept;
-    void new_chunk();
+    // A chunk for blocks of `bytes`, made the current one.
+    void new_chunk(std::size_t bytes);
 
     std::vector<void*> chunks_;
     std::vector<free_block*> free_; // by block size / alignment
@@ -71,6 +77,7 @@ private:
     std::size_t bump_left_ = 0;
     std::size_t live_bytes_ = 0;
     std::size_t free_bytes_ = 0;
+    std::size_t chunk_total_ = 0;
 };
 
 } // namespace dave

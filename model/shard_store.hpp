@@ -217,7 +217,7 @@ private:
     // Identity hashes (entry_key_hash) of the entries stored since the last
     // pass (see replicate_fresh), 8 B each where a copy of the identity took
     // about 90; looked up again, since an entry may be gone by then.
-    std::vector<std::uint64_t> fresh_;
+    std::vector<std::uint64_t, page_allocator<std::uint64_t>> fresh_;
 };
 
 } // namespace dave
