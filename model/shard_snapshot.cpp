@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <bit>
+#include <cassert>
 #include <cstring>
 #include <utility>
 
@@ -62,6 +63,7 @@ snapshot_publisher::~snapshot_publisher() {
 void snapshot_publisher::retire(std::vector<stored_entry*> removed) {
     if (removed.empty())
         return;
+    assert(changes_.arena != nullptr); // set by shard_store::set_change_sink
     generation_->arena_ = changes_.arena;
     auto& retired = generation_->retired_;
     if (retired.empty())

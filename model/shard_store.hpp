@@ -9,6 +9,7 @@
 // threads, no I/O. The shard actor owns one and drives it.
 #pragma once
 
+#include <cassert>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
@@ -107,6 +108,7 @@ public:
     // them over, copying is not offered.
     shard_store(const shard_store&) = delete;
     shard_store& operator=(const shard_store&) = delete;
+    // A moved-from store shares the arena: use it on the same thread only.
     shard_store(shard_store&& other) noexcept;
     shard_store& operator=(shard_store&& other) noexcept;
 
@@ -175,10 +177,14 @@ public:
     // `sink->removed` instead of freeing it: the sink owns those then
     // (shard_snapshot.hpp: published snapshots may still list them). The
     // sink must outlive the store or be reset (nullptr) first.
+    // The removed entries a sink holds are freed into the arena it names, so
+    // a sink taken over from another store must have been published first.
     void set_change_sink(store_changes* sink) noexcept {
         changes_ = sink;
-        if (sink != nullptr)
+        if (sink != nullptr) {
+            assert(sink->removed.empty() || sink->arena == arena_);
             sink->arena = arena_; // where the entries it takes over are freed
+        }
     }
 
     std::size_t size() const noexcept { return heap_.size(); }
