@@ -12,14 +12,18 @@ namespace {
 
 constexpr std::size_t no_slot = static_cast<std::size_t>(-1);
 
+} // namespace
+
 // The tag comes from bits that neither the shard choice (the low bits, equal
 // for every entry of a store) nor the home slot (the high bits of the mixed
 // hash) decides alone.
-std::uint8_t slot_tag(std::uint64_t hash) noexcept {
+std::uint8_t entry_index::slot_tag(std::uint64_t hash) noexcept {
     return static_cast<std::uint8_t>(0x80 | ((hash >> 40) & 0x7f));
 }
 
-} // namespace
+std::size_t entry_index::home_slot(std::uint64_t hash, std::size_t size) noexcept {
+    return flat_probe::home(hash, size);
+}
 
 entry_index::entry_index(entry_index&& other) noexcept
     : slots_(std::exchange(other.slots_, {})), tags_(std::exchange(other.tags_, {})),
@@ -82,8 +86,8 @@ void entry_index::replace(std::uint64_t hash, const stored_entry* old, stored_en
 }
 
 void entry_index::grow() {
-    std::vector<stored_entry*> old = std::move(slots_);
-    std::vector<std::uint8_t> old_tags = std::move(tags_);
+    auto old = std::move(slots_);
+    auto old_tags = std::move(tags_);
     const std::size_t size = flat_probe::grown(old.size());
     slots_.assign(size, nullptr);
     tags_.assign(size, 0);

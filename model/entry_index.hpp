@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "codec/types.hpp"
+#include "model/page_allocator.hpp"
 #include "model/stored_entry.hpp"
 
 namespace dave {
@@ -23,6 +24,10 @@ public:
 
     // The entry with that identity (`hash` is its entry_key_hash), or null.
     stored_entry* find(std::uint64_t hash, const public_key_bytes& public_key, byte_span key) const;
+    // Calls visit(stored) for each entry whose identity hashes to `hash`
+    // (one, bar a 64-bit collision): a caller that kept only the hash of an
+    // identity finds the entry again without keeping the key.
+    template <class Visit> void for_each_with_hash(std::uint64_t hash, Visit&& visit) const;
     // Adds an entry not yet indexed.
     void insert(std::uint64_t hash, stored_entry* stored);
     // Removes an indexed entry.
@@ -32,14 +37,31 @@ public:
     void clear() noexcept;
 
 private:
+    // The tag byte of a slot holding `hash` (0 marks an empty slot) and the
+    // slot its probe starts at (flat_probe::home).
+    static std::uint8_t slot_tag(std::uint64_t hash) noexcept;
+    static std::size_t home_slot(std::uint64_t hash, std::size_t size) noexcept;
     std::size_t find_slot(std::uint64_t hash, const public_key_bytes& public_key,
                           byte_span key) const;
     std::size_t slot_of(std::uint64_t hash, const stored_entry* stored) const;
     void grow();
 
-    std::vector<stored_entry*> slots_; // any size (or 0)
-    std::vector<std::uint8_t> tags_;   // one per slot
+    // In pages of their own once large (page_allocator.hpp): a table grown
+    // by half leaves the old arrays free, holes malloc could not reuse.
+    std::vector<stored_entry*, page_allocator<stored_entry*>> slots_; // any size (or 0)
+    std::vector<std::uint8_t, page_allocator<std::uint8_t>> tags_;    // one per slot
     std::size_t count_ = 0;
 };
+
+template <class Visit>
+void entry_index::for_each_with_hash(std::uint64_t hash, Visit&& visit) const {
+    const std::size_t size = slots_.size();
+    if (size == 0)
+        return;
+    const std::uint8_t tag = slot_tag(hash);
+    for (std::size_t i = home_slot(hash, size); tags_[i] != 0; i = i + 1 == size ? 0 : i + 1)
+        if (tags_[i] == tag && slots_[i]->identity_hash() == hash)
+            visit(slots_[i]);
+}
 
 } // namespace dave

@@ -15,6 +15,7 @@
 #include <span>
 #include <vector>
 
+#include "model/page_allocator.hpp"
 #include "model/stored_entry.hpp"
 
 namespace dave {
@@ -61,7 +62,9 @@ private:
 
     std::uint64_t own_node_id_;
     std::uint64_t ttl_ms_;
-    std::vector<stored_entry*> entries_;
+    // In pages of their own once large (page_allocator.hpp): the old buffer
+    // of each doubling is returned to the system, not left a hole in malloc's.
+    std::vector<stored_entry*, page_allocator<stored_entry*>> entries_;
     std::uint64_t time_ms_ = 0;
 };
 

@@ -64,8 +64,8 @@ void owner_bytes::subtract(std::uint64_t owner, std::size_t bytes) noexcept {
 }
 
 void owner_bytes::grow() {
-    std::vector<std::uint64_t> old_owners = std::move(owners_);
-    std::vector<std::uint64_t> old_bytes = std::move(bytes_);
+    auto old_owners = std::move(owners_);
+    auto old_bytes = std::move(bytes_);
     const std::size_t size = flat_probe::grown(old_owners.size());
     owners_.assign(size, 0);
     bytes_.assign(size, 0);

@@ -10,6 +10,8 @@
 #include <cstdint>
 #include <vector>
 
+#include "model/page_allocator.hpp"
+
 namespace dave {
 
 class owner_bytes {
@@ -28,8 +30,9 @@ private:
     std::size_t find(std::uint64_t owner) const noexcept;
     void grow();
 
-    std::vector<std::uint64_t> owners_;
-    std::vector<std::uint64_t> bytes_; // 0: the slot is empty
+    // In pages of their own once large (page_allocator.hpp), as the index.
+    std::vector<std::uint64_t, page_allocator<std::uint64_t>> owners_;
+    std::vector<std::uint64_t, page_allocator<std::uint64_t>> bytes_; // 0: the slot is empty
     std::size_t count_ = 0;
 };
 

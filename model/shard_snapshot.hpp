@@ -4,8 +4,8 @@
 //
 // The shard publishes a new snapshot whenever its contents change, before it
 // acknowledges the PUT, so an acknowledged write is visible to the next GET.
-// A snapshot is a flat vector of (identity hash, entry pointer) sorted by hash
-// (16 B per entry); the entries themselves are the store's, not copies.
+// A snapshot is a flat index of (hash tag, entry pointer) sorted by tag
+// (12 B per entry); the entries themselves are the store's, not copies.
 //
 // Safe reclamation: an entry the store removes (replaced, evicted, expired,
 // cleared) may still be reachable from a snapshot the reader holds. The store
@@ -26,6 +26,7 @@
 #include <vector>
 
 #include "codec/types.hpp"
+#include "model/page_allocator.hpp"
 #include "model/stored_entry.hpp"
 
 namespace dave {
@@ -36,6 +37,9 @@ namespace dave {
 struct store_changes {
     std::vector<stored_entry*> added;
     std::vector<stored_entry*> removed;
+    // The store's arena, where the removed entries are freed in the end (set
+    // by shard_store::set_change_sink).
+    std::shared_ptr<entry_arena> arena;
     bool empty() const noexcept { return added.empty() && removed.empty(); }
 };
 
@@ -51,26 +55,45 @@ public:
 private:
     friend class snapshot_publisher;
     std::vector<stored_entry*> retired_;
+    std::shared_ptr<entry_arena> arena_; // retired_'s (null while it is empty)
     std::shared_ptr<snapshot_generation> next_;
 };
 
-struct snapshot_row {
-    std::uint64_t hash; // entry_key_hash of the entry's identity
-    const stored_entry* entry;
+// A snapshot's index, 12 B an entry in two arrays sorted alike, by tag and
+// then pointer: each entry's tag (the high 32 bits of its identity hash:
+// the low bits are the shard's, equal for all) and the entry. A search
+// touches only the compact tag array until the tags match. Rows of (full
+// hash, pointer) took 16 B.
+struct snapshot_rows {
+    std::vector<std::uint32_t, page_allocator<std::uint32_t>> tags;
+    std::vector<const stored_entry*, page_allocator<const stored_entry*>> entries;
+
+    static std::uint32_t tag_of(std::uint64_t identity_hash) noexcept {
+        return static_cast<std::uint32_t>(identity_hash >> 32);
+    }
+    std::size_t size() const noexcept { return entries.size(); }
+    void reserve(std::size_t n) {
+        tags.reserve(n);
+        entries.reserve(n);
+    }
+    void push_back(std::uint32_t tag, const stored_entry* stored) {
+        tags.push_back(tag);
+        entries.push_back(stored);
+    }
 };
 
 class shard_snapshot {
 public:
-    shard_snapshot(std::vector<snapshot_row> rows, std::shared_ptr<snapshot_generation> generation)
+    shard_snapshot(snapshot_rows rows, std::shared_ptr<snapshot_generation> generation)
         : rows_(std::move(rows)), generation_(std::move(generation)) {}
 
     // The entry with that identity, or null.
     const stored_entry* find(const public_key_bytes& public_key, byte_span key) const;
     std::size_t size() const noexcept { return rows_.size(); }
-    std::span<const snapshot_row> rows() const noexcept { return rows_; }
+    const snapshot_rows& rows() const noexcept { return rows_; }
 
 private:
-    std::vector<snapshot_row> rows_; // sorted by hash, then pointer
+    snapshot_rows rows_;
     std::shared_ptr<snapshot_generation> generation_;
 };
 
@@ -96,6 +119,9 @@ public:
     const std::shared_ptr<const shard_snapshot>& current() const noexcept { return current_; }
 
 private:
+    // Hands `removed` to the current generation (freed with it).
+    void retire(std::vector<stored_entry*> removed);
+
     store_changes changes_;
     std::shared_ptr<const shard_snapshot> current_;
     std::shared_ptr<snapshot_generation> generation_; // current_'s

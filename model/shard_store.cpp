@@ -37,11 +37,12 @@ shard_store::~shard_store() {
 }
 
 shard_store::shard_store(shard_store&& other) noexcept
-    : config_(other.config_), index_(std::move(other.index_)), heap_(std::move(other.heap_)),
-      used_bytes_(std::exchange(other.used_bytes_, 0)), victims_(std::move(other.victims_)),
-      quota_(std::move(other.quota_)), source_limit_(other.source_limit_),
-      owner_limit_(other.owner_limit_), scratch_(std::move(other.scratch_)),
-      changes_(std::exchange(other.changes_, nullptr)), fresh_(std::move(other.fresh_)) {
+    : config_(other.config_), arena_(other.arena_), index_(std::move(other.index_)),
+      heap_(std::move(other.heap_)), used_bytes_(std::exchange(other.used_bytes_, 0)),
+      victims_(std::move(other.victims_)), quota_(std::move(other.quota_)),
+      source_limit_(other.source_limit_), owner_limit_(other.owner_limit_),
+      scratch_(std::move(other.scratch_)), changes_(std::exchange(other.changes_, nullptr)),
+      fresh_(std::move(other.fresh_)) {
     other.quota_.clear();
     other.heap_.clear();
 }
@@ -50,6 +51,7 @@ shard_store& shard_store::operator=(shard_store&& other) noexcept {
     if (this != &other) {
         clear();
         config_ = other.config_;
+        arena_ = other.arena_; // the other keeps it too: it may store again
         index_ = std::move(other.index_);
         heap_ = std::move(other.heap_);
         used_bytes_ = std::exchange(other.used_bytes_, 0);
@@ -85,7 +87,7 @@ void shard_store::remove(stored_entry* stored) {
 
 void shard_store::release(stored_entry* stored) noexcept {
     if (changes_ == nullptr) {
-        stored_entry::destroy(stored);
+        stored_entry::destroy(*arena_, stored);
         return;
     }
     // A published snapshot may still list it: the sink frees it later. The
@@ -158,8 +160,8 @@ put_outcome shard_store::put(const entry& item, std::uint64_t now_ms,
     }
 
     if (fresh_.size() < max_fresh_entries)
-        fresh_.emplace_back(value.public_key, value.key);
-    stored_entry* fresh = stored_entry::create(item.replicas, scratch_);
+        fresh_.push_back(hash);
+    stored_entry* fresh = stored_entry::create(*arena_, item.replicas, scratch_);
     reserve_changes(1); // the replaced entry, if any
     if (existing != nullptr)
         quota_.remove(existing->source_slot, existing->public_key_id(), existing->counted_size());
@@ -316,13 +318,14 @@ std::vector<replica_change> shard_store::replicate(std::span<const std::uint64_t
 std::vector<replica_change> shard_store::replicate_fresh(std::span<const std::uint64_t> node_ids,
                                                          std::size_t fanout) {
     std::vector<replica_change> changes;
-    for (auto& [public_key, key] : fresh_) {
+    for (const std::uint64_t hash : fresh_) {
         // The writer chose the stored set, maybe with nodes its lookup found
         // that our table lacks: they stay candidates (they were sent the
         // entry), so only nodes we know to be closer are added. Stored twice
         // since the last pass: the second recomputation finds no change.
-        if (auto* stored = index_.find(entry_key_hash(public_key, key), public_key, key))
+        index_.for_each_with_hash(hash, [&](stored_entry* stored) {
             recompute(stored, node_ids, fanout, true, changes);
+        });
     }
     fresh_.clear();
     return changes;

@@ -9,8 +9,10 @@
 // threads, no I/O. The shard actor owns one and drives it.
 #pragma once
 
+#include <cassert>
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <span>
 #include <utility>
@@ -106,6 +108,7 @@ public:
     // them over, copying is not offered.
     shard_store(const shard_store&) = delete;
     shard_store& operator=(const shard_store&) = delete;
+    // A moved-from store shares the arena: use it on the same thread only.
     shard_store(shard_store&& other) noexcept;
     shard_store& operator=(shard_store&& other) noexcept;
 
@@ -174,11 +177,21 @@ public:
     // `sink->removed` instead of freeing it: the sink owns those then
     // (shard_snapshot.hpp: published snapshots may still list them). The
     // sink must outlive the store or be reset (nullptr) first.
-    void set_change_sink(store_changes* sink) noexcept { changes_ = sink; }
+    // The removed entries a sink holds are freed into the arena it names, so
+    // a sink taken over from another store must have been published first.
+    void set_change_sink(store_changes* sink) noexcept {
+        changes_ = sink;
+        if (sink != nullptr) {
+            assert(sink->removed.empty() || sink->arena == arena_);
+            sink->arena = arena_; // where the entries it takes over are freed
+        }
+    }
 
     std::size_t size() const noexcept { return heap_.size(); }
     std::size_t used_bytes() const noexcept { return used_bytes_; }
     std::size_t capacity_bytes() const noexcept { return config_.capacity_bytes; }
+    // Where the entries live (for tests and the memory figures).
+    const entry_arena& arena() const noexcept { return *arena_; }
 
 private:
     void remove(stored_entry* stored);           // from index, heap, quota and byte count; frees it
@@ -195,6 +208,9 @@ private:
     }
 
     shard_config config_;
+    // The entries' memory; shared with the snapshot generations that free
+    // entries after the store let go of them.
+    std::shared_ptr<entry_arena> arena_ = std::make_shared<entry_arena>();
     entry_index index_;
     eviction_heap heap_;
     std::size_t used_bytes_ = 0;
@@ -204,9 +220,10 @@ private:
     std::size_t owner_limit_ = 0;
     mutable bytes scratch_;            // the Dat being put, encoded; reused
     store_changes* changes_ = nullptr; // set_change_sink
-    // (public key, key) of the entries stored since the last pass (see
-    // replicate_fresh); looked up again, since an entry may be gone by then.
-    std::vector<std::pair<public_key_bytes, bytes>> fresh_;
+    // Identity hashes (entry_key_hash) of the entries stored since the last
+    // pass (see replicate_fresh), 8 B each where a copy of the identity took
+    // about 90; looked up again, since an entry may be gone by then.
+    std::vector<std::uint64_t, page_allocator<std::uint64_t>> fresh_;
 };
 
 } // namespace dave

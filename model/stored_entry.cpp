@@ -12,15 +12,19 @@
 
 namespace dave {
 
+static_assert(entry_arena::block_size(stored_layout::header_length +
+                                      stored_layout::replicas_length + dat_header_length) >=
+                  entry_arena::min_block,
+              "the arena drops free rests below min_block as too small for any entry");
+
 std::size_t stored_size(const entry& item) noexcept {
     return entry_header_length + dat_header_length + item.data.key.size() + item.data.value.size();
 }
 
-stored_entry* stored_entry::create(const replica_ids& replicas, byte_span encoded_dat) {
-    void* memory = std::malloc(stored_layout::header_length + stored_layout::replicas_length +
-                               encoded_dat.size());
-    if (memory == nullptr)
-        throw std::bad_alloc();
+stored_entry* stored_entry::create(entry_arena& arena, const replica_ids& replicas,
+                                   byte_span encoded_dat) {
+    void* memory = arena.allocate(stored_layout::header_length + stored_layout::replicas_length +
+                                  encoded_dat.size());
     auto* stored = static_cast<stored_entry*>(memory);
     stored->heap_index = 0;
     stored->source_slot = store_quota::no_source;
@@ -30,8 +34,8 @@ stored_entry* stored_entry::create(const replica_ids& replicas, byte_span encode
     return stored;
 }
 
-void stored_entry::destroy(stored_entry* stored) noexcept {
-    std::free(stored);
+void stored_entry::destroy(entry_arena& arena, stored_entry* stored) noexcept {
+    arena.deallocate(stored, stored->record_length());
 }
 
 replica_ids stored_entry::replicas() const noexcept {
@@ -41,7 +45,7 @@ replica_ids stored_entry::replicas() const noexcept {
     return ids;
 }
 
-// The IDs sit 8-aligned (malloc's alignment plus the 8-byte header) and
+// The IDs sit 8-aligned (the arena's alignment plus the 8-byte header) and
 // are little-endian like the host (static_assert in shard_snapshot.cpp), so
 // each is one aligned u64 that std::atomic_ref can read and write whole.
 void stored_entry::set_replicas(const replica_ids& ids) noexcept {

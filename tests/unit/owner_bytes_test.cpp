@@ -85,25 +85,26 @@ TEST_CASE("owner_bytes: grows by half, so it stays more than half full") {
 
 namespace {
 
-stored_entry* make_stored(std::uint64_t n) {
+stored_entry* make_stored(entry_arena& arena, std::uint64_t n) {
     entry item;
     item.data.time_ms = n;
     std::memcpy(item.data.public_key.data(), &n, sizeof n);
     item.data.key = {static_cast<std::uint8_t>(n), static_cast<std::uint8_t>(n >> 8), 'k'};
     bytes encoded;
     REQUIRE(encode_dat(item.data, encoded) == errc::none);
-    return stored_entry::create(item.replicas, encoded);
+    return stored_entry::create(arena, item.replicas, encoded);
 }
 
 } // namespace
 
 TEST_CASE("entry_index: finds what it holds after inserts and erases across growth") {
     std::mt19937_64 random(3);
+    entry_arena arena;
     entry_index index;
     std::map<std::uint64_t, stored_entry*> held; // by n
     std::vector<stored_entry*> all;
     for (std::uint64_t n = 0; n < 6000; ++n)
-        all.push_back(make_stored(n));
+        all.push_back(make_stored(arena, n));
     auto lookup = [&](stored_entry* stored) {
         public_key_bytes key_bytes;
         std::memcpy(key_bytes.data(), stored->public_key(), key_bytes.size());
@@ -124,5 +125,5 @@ TEST_CASE("entry_index: finds what it holds after inserts and erases across grow
                 REQUIRE(lookup(all[m]) == (held.count(m) ? all[m] : nullptr));
     }
     for (auto* stored : all)
-        stored_entry::destroy(stored);
+        stored_entry::destroy(arena, stored);
 }

@@ -494,3 +494,30 @@ TEST_CASE("replicate_fresh checks only the entries stored since the last pass") 
     CHECK(store.replicate(table, 5).size() >= 2);
     CHECK(store.replicate_fresh(table, 5).empty());
 }
+
+TEST_CASE("replicate_fresh finds fresh entries again by their hash, and skips gone ones") {
+    shard_store store(roomy());
+    const std::vector<std::uint64_t> table = {0x1001, 0x1002, 0x1003, 0x1004, 0x1005};
+    // Many fresh entries, so that the index grows (and moves them) between
+    // the put and the pass; one of them expires before the pass.
+    std::vector<entry> items;
+    for (int i = 0; i < 300; ++i) {
+        items.push_back(make_entry(0x1000, "k" + std::to_string(i), now));
+        items.back().replicas = {0x9001, 0, 0, 0, 0};
+        REQUIRE(store.put(items.back(), now).stored());
+    }
+    entry short_lived = make_entry(0x1000, "short", now - default_ttl_ms + 10);
+    short_lived.replicas = {0x9001, 0, 0, 0, 0};
+    REQUIRE(store.put(short_lived, now).stored());
+    REQUIRE(store.expire(now + 20) == 1);
+
+    const auto changes = store.replicate_fresh(table, 5);
+    CHECK(changes.size() == items.size());
+    std::set<bytes> keys;
+    for (const auto& change : changes) {
+        keys.insert(change.item.data.key);
+        CHECK(change.added.size() == 5); // the table is nearer than the far 0x9001
+    }
+    CHECK(keys.size() == items.size());
+    CHECK(keys.count(short_lived.data.key) == 0);
+}

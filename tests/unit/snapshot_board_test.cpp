@@ -23,7 +23,7 @@ using namespace dave;
 namespace {
 
 std::shared_ptr<const shard_snapshot> empty_snapshot() {
-    return std::make_shared<const shard_snapshot>(std::vector<snapshot_row>{}, nullptr);
+    return std::make_shared<const shard_snapshot>(snapshot_rows{}, nullptr);
 }
 
 public_key_bytes key_with_id(std::uint64_t id) {

@@ -1,0 +1,110 @@
+#include "model/entry_arena.hpp"
+
+#include <cassert>
+#include <cstdlib>
+#include <new>
+
+namespace dave {
+
+entry_arena::~entry_arena() {
+    for (void* chunk : chunks_)
+        std::free(chunk);
+}
+
+void entry_arena::push_free(void* block, std::size_t bytes) noexcept {
+    const std::size_t cls = bytes / alignment;
+    if (cls >= free_.size())
+        return; // only happens for rests larger than any block: not possible
+    auto* item = static_cast<free_block*>(block);
+    item->next = free_[cls];
+    free_[cls] = item;
+    free_bytes_ += bytes;
+}
+
+void* entry_arena::pop_free(std::size_t bytes) noexcept {
+    const std::size_t cls = bytes / alignment;
+    free_block* item = free_[cls];
+    if (item == nullptr)
+        return nullptr;
+    free_[cls] = item->next;
+    free_bytes_ -= bytes;
+    return item;
+}
+
+void* entry_arena::split_free(std::size_t bytes) noexcept {
+    for (std::size_t cls = bytes / alignment + 1; cls < free_.size(); ++cls) {
+        if (free_[cls] == nullptr)
+            continue;
+        const std::size_t found = cls * alignment;
+        auto* block = static_cast<std::uint8_t*>(pop_free(found));
+        if (found - bytes >= min_block)
+            push_free(block + bytes, found - bytes);
+        return block;
+    }
+    return nullptr;
+}
+
+void entry_arena::new_chunk(std::size_t bytes) {
+    const std::size_t wanted = blocks_per_large_chunk * bytes;
+    const std::size_t size = wanted <= chunk_bytes
+                                 ? chunk_bytes
+                                 : (wanted + chunk_bytes - 1) / chunk_bytes * chunk_bytes;
+    chunks_.reserve(chunks_.size() + 1);
+    void* chunk = std::malloc(size);
+    if (chunk == nullptr)
+        throw std::bad_alloc();
+    chunks_.push_back(chunk);
+    chunk_total_ += size;
+    bump_ = static_cast<std::uint8_t*>(chunk);
+    bump_left_ = size;
+}
+
+void* entry_arena::allocate(std::size_t size) {
+    assert(size > 0);
+    const std::size_t bytes = block_size(size);
+    if (bytes > max_block) {
+        void* block = std::malloc(bytes);
+        if (block == nullptr)
+            throw std::bad_alloc();
+        live_bytes_ += bytes;
+        return block;
+    }
+    if (free_.empty())
+        free_.resize(max_block / alignment + 1, nullptr);
+    void* block = pop_free(bytes);
+    if (block == nullptr && bump_left_ < bytes) {
+        // Reuse what the free lists hold before growing, once they hold a
+        // chunk's worth (below that, a new chunk costs little).
+        if (free_bytes_ >= chunk_bytes)
+            block = split_free(bytes);
+        if (block == nullptr) {
+            // The chunk's rest goes to the free lists (new_chunk can throw:
+            // list it first so the arena stays consistent).
+            if (bump_left_ >= min_block)
+                push_free(bump_, bump_left_);
+            bump_left_ = 0;
+            new_chunk(bytes);
+        }
+    }
+    if (block == nullptr) {
+        block = bump_;
+        bump_ += bytes;
+        bump_left_ -= bytes;
+    }
+    live_bytes_ += bytes;
+    return block;
+}
+
+void entry_arena::deallocate(void* block, std::size_t size) noexcept {
+    if (block == nullptr)
+        return;
+    const std::size_t bytes = block_size(size);
+    live_bytes_ -= bytes;
+    if (bytes > max_block) {
+        std::free(block);
+        return;
+    }
+    push_free(block, bytes);
+}
+
+} // namespace dave

@@ -1,0 +1,83 @@
+// Where one shard store's entries (stored_entry) live: exact-size blocks, in
+// steps of 8 bytes, carved from chunks of 4 KiB, or of 16 blocks when the
+// entries are larger (a chunk's unused rest then stays under a sixteenth of
+// it, also for entries near the 1.4 KiB maximum). One malloc per entry rounded
+// each block up to 16 bytes and added an 8-byte header: for a 235-byte entry
+// (16-byte key and value) that was 256 bytes, here 240.
+//
+// A freed block goes to a free list of its size and is reused by the next
+// entry of that size. When the current chunk is used up while the free lists
+// hold at least a chunk's worth, a larger free block is split instead of
+// taking a new chunk, so that a store whose entry sizes shift does not keep
+// growing. Chunks are kept until the arena is destroyed. Blocks larger than
+// half a chunk (more than any wire entry) come from malloc.
+//
+// Not thread-safe, and it need not be: a shard's store allocates and frees
+// on the shard's turn, and the snapshot generations that free entries later
+// (shard_snapshot.hpp) are destroyed by the shard too (snapshot_board::store)
+// or, once the shard is gone, with the board. They share the arena through a
+// shared_ptr, so it outlives every entry it holds.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <vector>
+
+namespace dave {
+
+class entry_arena {
+public:
+    static constexpr std::size_t alignment = 8;
+    static constexpr std::size_t chunk_bytes = 4 * 1024; // the least
+    static constexpr std::size_t blocks_per_large_chunk = 16;
+    // Larger requests go to malloc.
+    static constexpr std::size_t max_block = chunk_bytes / 2;
+    // A free rest smaller than the smallest entry record (header, replica
+    // IDs and an empty dat: 203 bytes, stored_entry.cpp checks) would never
+    // be reused: it is not listed.
+    static constexpr std::size_t min_block = 208;
+
+    entry_arena() = default;
+    ~entry_arena();
+    entry_arena(const entry_arena&) = delete;
+    entry_arena& operator=(const entry_arena&) = delete;
+
+    // The bytes a request of `size` takes: rounded up to the alignment.
+    static constexpr std::size_t block_size(std::size_t size) noexcept {
+        return (size + alignment - 1) / alignment * alignment;
+    }
+
+    // An 8-aligned block of at least `size` (> 0) bytes; throws
+    // std::bad_alloc. Free it with deallocate and the same size.
+    void* allocate(std::size_t size);
+    void deallocate(void* block, std::size_t size) noexcept;
+
+    std::size_t chunks() const noexcept { return chunks_.size(); }
+    // Bytes in chunks.
+    std::size_t chunk_bytes_total() const noexcept { return chunk_total_; }
+    // Bytes in blocks handed out and not freed (malloc'd ones included).
+    std::size_t live_bytes() const noexcept { return live_bytes_; }
+    // Bytes on the free lists.
+    std::size_t free_bytes() const noexcept { return free_bytes_; }
+
+private:
+    struct free_block {
+        free_block* next;
+    };
+    void push_free(void* block, std::size_t bytes) noexcept;
+    void* pop_free(std::size_t bytes) noexcept;
+    // Splits the smallest free block larger than `bytes`; null if none.
+    void* split_free(std::size_t bytes) noexcept;
+    // A chunk for blocks of `bytes`, made the current one.
+    void new_chunk(std::size_t bytes);
+
+    std::vector<void*> chunks_;
+    std::vector<free_block*> free_; // by block size / alignment
+    std::uint8_t* bump_ = nullptr;  // the unused rest of the newest chunk
+    std::size_t bump_left_ = 0;
+    std::size_t live_bytes_ = 0;
+    std::size_t free_bytes_ = 0;
+    std::size_t chunk_total_ = 0;
+};
+
+} // namespace dave
