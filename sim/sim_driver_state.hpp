@@ -113,6 +113,7 @@ struct sample_work {
     // many its table holds active, and verified in any state.
     std::vector<double> near_active;
     std::vector<double> near_verified;
+    std::vector<double> table_size; // records in the sampled nodes' tables, any state
     std::size_t live = 0;
 };
 

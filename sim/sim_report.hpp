@@ -43,6 +43,7 @@ struct replica_sample {
     // near buckets decide which replicas it chooses and keeps.
     summary near_active;
     summary near_verified;
+    summary table_size;     // the same nodes: addresses in their tables, verified or not
     std::size_t gets = 0;   // GETs that finished since the previous sample (with
                             // --sybils, not those of the eclipsed key)
     double get_success = 1; // ... and their success

@@ -80,6 +80,7 @@ void sample_near_tables(driver_pointer self, const std::vector<std::uint32_t>& l
                     }
                     work.near_active.push_back(static_cast<double>(active));
                     work.near_verified.push_back(static_cast<double>(verified));
+                    work.table_size.push_back(static_cast<double>(rows.size()));
                     if (--work.outstanding == 0)
                         finalize_sample(self);
                 },
@@ -240,6 +241,7 @@ void finalize_sample(driver_pointer self) {
     out.known_by = summarize(work.known_by);
     out.near_active = summarize(work.near_active);
     out.near_verified = summarize(work.near_verified);
+    out.table_size = summarize(work.table_size);
     state.last_sample_at = work.at;
     // out.gets and out.get_success: from the GET records at the end
     // (sim_aggregation.cpp), which also keeps the eclipsed key's apart.
