@@ -65,6 +65,16 @@ void peer_buckets::add_replacement(const bucket_replacement& waiting, std::size_
     waiting_[waiting.endpoint] = index;
 }
 
+std::optional<std::uint64_t> peer_buckets::replacement_id(const address& endpoint) const {
+    const auto found = waiting_.find(endpoint);
+    if (found == waiting_.end())
+        return std::nullopt;
+    for (const auto& entry : buckets_[found->second].waiting)
+        if (entry.endpoint == endpoint)
+            return entry.id;
+    return std::nullopt;
+}
+
 void peer_buckets::forget_replacement(const address& endpoint) {
     const auto found = waiting_.find(endpoint);
     if (found == waiting_.end())

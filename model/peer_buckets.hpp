@@ -56,6 +56,8 @@ public:
     void add_replacement(const bucket_replacement& waiting, std::size_t capacity,
                          std::size_t range_limit);
     bool is_replacement(const address& endpoint) const { return waiting_.contains(endpoint); }
+    // The node ID a replacement at `endpoint` proved, if one waits there.
+    std::optional<std::uint64_t> replacement_id(const address& endpoint) const;
     bool has_replacements(std::size_t bucket) const { return !buckets_[bucket].waiting.empty(); }
     // The newest replacement of `bucket` that `fits`, removed from the list.
     template <class Fits>

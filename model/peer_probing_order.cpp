@@ -31,6 +31,9 @@ bool serve_before(const probe_candidate& a, const probe_candidate& b) {
         if (*a.voucher != *b.voucher)
             return *a.voucher < *b.voucher;
     }
+    // Our own neighbourhood first: it decides the replica sets.
+    if (a.near_listed != b.near_listed)
+        return a.near_listed;
     if (a.vouchers != b.vouchers)
         return a.vouchers > b.vouchers;
     // Those that pinged us: the latest PING first. An honest newcomer pings
@@ -90,6 +93,24 @@ probe_plan plan_probes(const std::vector<probe_candidate>& waiting, std::size_t 
         return true;
     };
 
+    // Those that pinged us first get up to a quarter of the round (at least
+    // one): a node that holds us in its table pings us every few periods,
+    // and our nearest neighbours are among those. One probe a round among
+    // the ~probe_budget one-off probers that ping a node each period (at
+    // 1,000 nodes) left them unprobed: in 109 of 190 cases where a node
+    // missed one of its 8 nearest, that neighbour held it (dave-sim).
+    if (!queues.empty() && source_of(waiting[order[queues.front().begin]]) == source::pinged_us) {
+        auto& q = queues.front();
+        const std::size_t share = std::max<std::size_t>(1, budget / 4);
+        while (q.next < q.end && plan.chosen.size() + 1 < share &&
+               (budget == 0 || plan.chosen.size() < budget)) {
+            const std::size_t index = order[q.next++];
+            if (range_has_room(waiting[index].endpoint))
+                plan.chosen.push_back(index);
+            else
+                ++plan.over_range;
+        }
+    }
     // Round robin: one from each queue that still has one, until the budget is spent.
     bool any = true;
     while (any && (budget == 0 || plan.chosen.size() < budget)) {

@@ -8,12 +8,18 @@
 // "voucher"), and those a NODES answer listed. The round takes one candidate
 // from each queue in turn (a fair share per source: one peer listing a
 // thousand fakes gets no more of the round than one listing a single real
-// neighbour), visiting first the queue of addresses that pinged us, then
+// neighbour), visiting first the queue of addresses that pinged us (which
+// takes up to a quarter of the round before the turns start: every node
+// holding us in its table pings us, our nearest neighbours among them), then
 // the vouchers nearest our ID (their PONGs list their own neighbourhood,
 // which is ours, since PONGs list the asker's closest first), then the
-// NODES answers. Inside a queue, addresses listed by more verified peers go
-// first, then (among those that pinged us) the latest PING, then the
-// oldest. At most `per_range` of a round's probes go to one
+// NODES answers. Inside a queue, addresses a verified peer listed among the
+// peers closest to us go first (a PONG's first pong_closest slots: our own
+// neighbourhood, which decides the replica sets, learned before the random
+// rest of the PONGs; a voucher's queue grows faster than one probe a round
+// drains it, and oldest-first kept the near ones waiting behind a minute of
+// random addresses), then those listed by more verified peers, then (among
+// those that pinged us) the latest PING, then the oldest. At most `per_range` of a round's probes go to one
 // /24 or /48, so addresses in one range cannot fill a round either.
 #pragma once
 
@@ -36,6 +42,9 @@ struct probe_candidate {
     std::optional<address> voucher;
     std::size_t voucher_bucket = 0;
     std::size_t vouchers = 0; // distinct verified peers that listed it
+    // Listed in a PONG's slots for the asker's closest peers (see
+    // peer_record::near_listed): served first in its queue.
+    bool near_listed = false;
     std::chrono::milliseconds added_at{0};
     std::chrono::milliseconds last_ping_at{0}; // pinged_us: its latest PING
 };

@@ -53,6 +53,11 @@ struct peer_record {
     std::optional<address> voucher;
     std::uint8_t voucher_bucket = 0;
     std::uint64_t vouched_by = 0;
+    // Unverified peers only: a verified peer listed it in one of a PONG's
+    // first pong_closest slots, which our nodes fill with their active peers
+    // closest to the asker: likely one of our own near neighbours, which
+    // decide the replica sets (probed first in its queue).
+    bool near_listed = false;
     // Last status from its PINGs (negative values are recorded as 0).
     std::uint64_t used_space = 0;
     std::uint64_t capacity = 0;

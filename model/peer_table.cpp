@@ -158,7 +158,7 @@ std::vector<ping_target> peer_table::ping_round(time now, const challenge_source
     for (const peer_record* peer : unprobed)
         waiting.push_back({peer->endpoint, peer->pinged_us, peer->voucher, peer->voucher_bucket,
                            static_cast<std::size_t>(std::popcount(peer->vouched_by)),
-                           peer->added_at, peer->last_ping_at});
+                           peer->near_listed, peer->added_at, peer->last_ping_at});
     admitted_from_pings_ = 0;
     const probe_plan plan =
         plan_probes(waiting, config_.probe_budget, config_.range_limit, config_.probe_budget);
@@ -263,12 +263,17 @@ pong_outcome peer_table::on_pong(const address& from, const pong_message& pong, 
     // The PONG pays for probing what it lists: at most as many PINGs as its
     // own bytes (times the share) are worth.
     const std::size_t allowance = probes_.pong_allowance(pong.peers.size());
+    // Our nodes list a verified asker's closest peers in the first
+    // pong_closest slots (pong_peers); a godave PONG is random throughout,
+    // which only costs that order its meaning.
+    std::size_t slot = 0;
     for (const auto& listed : pong.peers) {
+        const bool near_slot = slot++ < config_.pong_closest;
         if (unreachable(listed))
             continue;
         if (auto known = peers_.find(listed); known != peers_.end()) {
             if (placed == placement::member)
-                vouch(known->second, peer);
+                vouch(known->second, peer, near_slot);
             continue;
         }
         if (out.peers_added >= allowance) {
@@ -280,7 +285,7 @@ pong_outcome peer_table::on_pong(const address& from, const pong_message& pong, 
         case add_result::added:
             ++out.peers_added;
             if (placed == placement::member)
-                vouch(peers_.find(listed)->second, peer);
+                vouch(peers_.find(listed)->second, peer, near_slot);
             break;
         case add_result::table_full:
             ++out.peers_ignored;
@@ -304,13 +309,14 @@ pong_outcome peer_table::on_pong(const address& from, const pong_message& pong, 
     return out;
 }
 
-void peer_table::vouch(peer_record& listed, const peer_record& voucher) {
+void peer_table::vouch(peer_record& listed, const peer_record& voucher, bool near_slot) {
     // Only for addresses still waiting for their probe, and only by a peer
     // whose key we know (a bucket member or an edge; on_pong asks neither
     // of one left waiting or refused).
     if (verified(listed) || listed.probed_at || !voucher.public_key)
         return;
     listed.vouched_by |= std::uint64_t{1} << (voucher.id % 64);
+    listed.near_listed = listed.near_listed || near_slot;
     const auto bucket = static_cast<std::uint8_t>(buckets_.index_of(voucher.id));
     if (!listed.voucher || bucket > listed.voucher_bucket) {
         listed.voucher = voucher.endpoint;

@@ -155,9 +155,11 @@ private:
     bool verified(const peer_record& peer) const noexcept {
         return peer.is_edge || peer.last_solved_at.has_value();
     }
-    // `voucher`, a verified peer, listed the unverified `listed` in a PONG:
-    // remembered for the probe order (peer_probing_order.hpp).
-    void vouch(peer_record& listed, const peer_record& voucher);
+    // `voucher`, a verified peer, listed the unverified `listed` in a PONG
+    // (`near_slot`: among its first pong_closest addresses, the ones our
+    // nodes choose closest to us): remembered for the probe order
+    // (peer_probing_order.hpp).
+    void vouch(peer_record& listed, const peer_record& voucher, bool near_slot);
     // Table full: erases one stranger whose probe went unanswered for
     // deactivate_after, to make room; false if none.
     bool forget_unanswered_probe(time now);
@@ -216,12 +218,22 @@ private:
 template <class Rng>
 std::vector<address> peer_table::pong_peers(const address& asker, time now, Rng& rng) const {
     const pong_rule rule = pong_draw_rule();
+    // The asker's ID as its PONG proved it: a member's, an edge's, or one
+    // waiting for a slot in a full far bucket of ours. The last is most of
+    // the network to a node: answering those with the asker's closest too
+    // (not only at random) tells a node of neighbours its own neighbourhood
+    // does not know, which joins neighbourhoods that found only part of
+    // each other.
     const peer_record* asking = find(asker);
-    if (config_.pong_closest > 0 && asking && asking->public_key &&
-        active_.size() > rule.slots + 1) {
+    std::optional<std::uint64_t> asker_id;
+    if (asking && asking->public_key)
+        asker_id = asking->id;
+    else if (!asking)
+        asker_id = buckets_.replacement_id(asker);
+    if (config_.pong_closest > 0 && asker_id && active_.size() > rule.slots + 1) {
         // Its closest first, then the draw's, skipping those already listed.
         std::vector<address> out;
-        for (const auto& peer : closest(asking->id, config_.pong_closest + 2, &asker)) {
+        for (const auto& peer : closest(*asker_id, config_.pong_closest + 2, &asker)) {
             if (out.size() < std::min(config_.pong_closest, rule.slots) &&
                 !is_own_address(peer.endpoint))
                 out.push_back(peer.endpoint);

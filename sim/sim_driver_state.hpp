@@ -109,6 +109,11 @@ struct sample_work {
     std::vector<double> peers_active;
     std::vector<double> inbound_per_s;
     std::vector<double> known_by;
+    // Sampled nodes: of each one's near_count XOR-closest live nodes, how
+    // many its table holds active, and verified in any state.
+    std::vector<double> near_active;
+    std::vector<double> near_verified;
+    std::vector<double> table_size; // records in the sampled nodes' tables, any state
     std::size_t live = 0;
 };
 

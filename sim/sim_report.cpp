@@ -107,6 +107,11 @@ nlohmann::ordered_json deterministic_object(const sim_report& r) {
                              {"known_by_p50", s.known_by.p50},
                              {"known_by_p90", s.known_by.p90},
                              {"known_by_max", s.known_by.max},
+                             {"near_active_p50", s.near_active.p50},
+                             {"near_active_min", s.near_active.min},
+                             {"near_verified_p50", s.near_verified.p50},
+                             {"table_size_p50", s.table_size.p50},
+                             {"table_size_max", s.table_size.max},
                              {"gets", s.gets},
                              {"get_success", s.get_success},
                              {"partitioned", s.partition_active}});
@@ -254,6 +259,9 @@ std::string sim_report::text() const {
             << "; peers active p50 " << s.peers_active.p50 << " min " << s.peers_active.min
             << "; in/node/s p50 " << s.inbound_per_s.p50 << " max " << s.inbound_per_s.max
             << "; in peer tables of p50 " << s.known_by.p50 << " max " << s.known_by.max
+            << "; 8 nearest active p50 " << s.near_active.p50 << " min " << s.near_active.min
+            << " (verified p50 " << s.near_verified.p50 << "; table size p50 " << s.table_size.p50
+            << " max " << s.table_size.max << ")"
             << "; GETs " << s.gets << " ok " << s.get_success * 100 << "%"
             << (o.sybils > 0 ? "; eclipsed key GETs " + std::to_string(s.target_gets) + " ok " +
                                    std::to_string(s.target_get_success * 100) + "%"

@@ -35,9 +35,15 @@ struct replica_sample {
     std::size_t lost = 0;        // entries no live node holds
     std::size_t below_three = 0; // entries with fewer than 3 live holders
     summary peers_active;        // per live node
-    summary inbound_per_s;  // datagrams received per live node per second since the last sample
-    summary known_by;       // PINGs received per live node per second since the last
-                            // sample: how many peer tables list it
+    summary inbound_per_s; // datagrams received per live node per second since the last sample
+    summary known_by;      // PINGs received per live node per second since the last
+                           // sample: how many peer tables list it
+    // Up to 64 sampled live nodes: of each one's 8 XOR-closest live nodes,
+    // how many its peer table holds active / verified (any state). A node's
+    // near buckets decide which replicas it chooses and keeps.
+    summary near_active;
+    summary near_verified;
+    summary table_size;     // the same nodes: addresses in their tables, verified or not
     std::size_t gets = 0;   // GETs that finished since the previous sample (with
                             // --sybils, not those of the eclipsed key)
     double get_success = 1; // ... and their success

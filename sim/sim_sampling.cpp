@@ -29,6 +29,68 @@ std::vector<std::uint32_t> closest_live(driver_state& state, const public_key_by
     return live;
 }
 
+// How many nodes the near-table figure samples, and how many of each one's
+// XOR-closest live nodes it looks for in that node's table.
+constexpr std::size_t near_sampled = 64;
+constexpr std::size_t near_count = 8;
+
+// The `near_count` live nodes XOR-closest to node `of` (itself excluded).
+std::vector<std::uint64_t> nearest_ids(const driver_state& state,
+                                       const std::vector<std::uint32_t>& live, std::uint32_t of) {
+    const auto own = state.nodes[of].id;
+    std::vector<std::uint64_t> ids;
+    ids.reserve(live.size());
+    for (auto index : live)
+        if (index != of)
+            ids.push_back(state.nodes[index].id);
+    const auto take = std::min(near_count, ids.size());
+    std::partial_sort(ids.begin(), ids.begin() + static_cast<std::ptrdiff_t>(take), ids.end(),
+                      [&](std::uint64_t a, std::uint64_t b) { return (a ^ own) < (b ^ own); });
+    ids.resize(take);
+    return ids;
+}
+
+// Asks up to near_sampled honest live nodes (spread evenly over the indices)
+// for their peer lists, counting what they know of their neighbourhood.
+void sample_near_tables(driver_pointer self, const std::vector<std::uint32_t>& live) {
+    auto& state = self->state;
+    std::vector<std::uint32_t> honest;
+    for (auto index : live)
+        if (!state.nodes[index].sybil)
+            honest.push_back(index);
+    const std::size_t stride = std::max<std::size_t>(1, honest.size() / near_sampled);
+    for (std::size_t at = 0; at < honest.size(); at += stride) {
+        const auto index = honest[at];
+        auto nearest = nearest_ids(state, live, index);
+        ++state.sample->outstanding;
+        self->request(state.nodes[index].handle, caf::infinite, peer_list_atom_v)
+            .then(
+                [=](const std::vector<peer_row>& rows) {
+                    if (!self->state.sample)
+                        return;
+                    auto& work = *self->state.sample;
+                    std::size_t active = 0;
+                    std::size_t verified = 0;
+                    for (const auto& row : rows) {
+                        if (row.id == 0 ||
+                            std::find(nearest.begin(), nearest.end(), row.id) == nearest.end())
+                            continue;
+                        ++verified;
+                        active += row.state == "active" ? 1 : 0;
+                    }
+                    work.near_active.push_back(static_cast<double>(active));
+                    work.near_verified.push_back(static_cast<double>(verified));
+                    work.table_size.push_back(static_cast<double>(rows.size()));
+                    if (--work.outstanding == 0)
+                        finalize_sample(self);
+                },
+                [=](const caf::error&) {
+                    if (self->state.sample && --self->state.sample->outstanding == 0)
+                        finalize_sample(self);
+                });
+    }
+}
+
 } // namespace
 
 void start_sample(driver_pointer self, bool final) {
@@ -128,6 +190,7 @@ void start_sample(driver_pointer self, bool final) {
                                 finalize_sample(self);
                         });
             }
+            sample_near_tables(self, live);
             if (--work.outstanding == 0)
                 finalize_sample(self);
         });
@@ -176,6 +239,9 @@ void finalize_sample(driver_pointer self) {
     out.peers_active = summarize(work.peers_active);
     out.inbound_per_s = summarize(work.inbound_per_s);
     out.known_by = summarize(work.known_by);
+    out.near_active = summarize(work.near_active);
+    out.near_verified = summarize(work.near_verified);
+    out.table_size = summarize(work.table_size);
     state.last_sample_at = work.at;
     // out.gets and out.get_success: from the GET records at the end
     // (sim_aggregation.cpp), which also keeps the eclipsed key's apart.

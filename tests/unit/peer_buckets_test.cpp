@@ -513,10 +513,12 @@ TEST_CASE("probe order: a fair share per source, near vouchers first, a range's 
     }
     const auto plan = plan_probes(waiting, 8, 2, 8);
     REQUIRE(plan.chosen.size() == 8);
-    // Round robin: a pinger, the near voucher's, the far voucher's, ...
+    // Those that pinged us first (a quarter of the round: 2 of 8), then
+    // round robin: the near voucher's, the far voucher's, ...
     CHECK(waiting[plan.chosen[0]].pinged_us);
-    CHECK(waiting[plan.chosen[1]].endpoint == fake_address(500));
-    CHECK(waiting[plan.chosen[2]].endpoint == fake_address(0));
+    CHECK(waiting[plan.chosen[1]].pinged_us);
+    CHECK(waiting[plan.chosen[2]].endpoint == fake_address(500));
+    CHECK(waiting[plan.chosen[3]].endpoint == fake_address(0));
     CHECK(chosen_in(plan, waiting, fake_address(501)));
     std::size_t pingers = 0;
     for (auto i : plan.chosen)
@@ -673,4 +675,144 @@ TEST_CASE("PING bound: a flood of made-up addresses does not crowd out a near pe
     CHECK(probes.ping_over_budget > 0); // most spoofed PINGs were never taken in
     CHECK(probes.skipped_range > 0);    // those taken in: their /48's share a round
     CHECK(h.table.counts().total <= config.max_peers);
+}
+
+TEST_CASE("probe order: inside a queue, addresses listed among our closest go first") {
+    // One voucher's queue: 40 random addresses it listed earlier, then two
+    // it listed in a PONG's slots for our closest peers.
+    std::vector<probe_candidate> waiting;
+    for (std::uint32_t n = 0; n < 40; ++n)
+        waiting.push_back(listed_by(n, 1, 9));
+    for (std::uint32_t n = 100; n < 102; ++n) {
+        waiting.push_back(listed_by(n, 1, 9));
+        waiting.back().near_listed = true;
+    }
+    const auto plan = plan_probes(waiting, 2, 0, 2);
+    REQUIRE(plan.chosen.size() == 2);
+    CHECK(waiting[plan.chosen[0]].endpoint == fake_address(100));
+    CHECK(waiting[plan.chosen[1]].endpoint == fake_address(101));
+    // What the queue keeps waiting is the random rest, not the near ones.
+    for (auto i : plan.surplus)
+        CHECK_FALSE(waiting[i].near_listed);
+}
+
+TEST_CASE("near neighbours a peer lists in its closest slots are probed, not forgotten") {
+    // The probe budget is smaller than what a voucher lists each round, as
+    // at 2,000 nodes (~70 vouchers' queues share 64 probes a round). A near
+    // peer's PONGs list 12 random addresses each round, then our three
+    // nearest neighbours in the first pong_closest slots. Oldest-first, the
+    // neighbours were always the newest of the queue: past the share it
+    // keeps, forgotten each round and never probed (replicas p50 2 at
+    // 2,000 nodes).
+    peer_config config;
+    config.activate_after = 0ms;
+    config.probe_budget = 2;
+    config.probe_budget_cap = 1e9;
+    harness h(config);
+    const std::uint64_t own_id = node_id(h.own.public_key);
+    const auto near = ground_keys(own_id, 6, 1, 5000);
+    const auto neighbours = ground_keys(own_id, 9, 3, 9000);
+    const address voucher = own_range_address(200);
+    REQUIRE(h.verify(voucher, near[0], 0ms).verdict == pong_verdict::accepted);
+    // Real neighbours sort after the made-up addresses, so the address
+    // tie-break cannot be what picks them.
+    std::map<address, const key_pair*> answering;
+    std::vector<address> real;
+    for (std::uint32_t i = 0; i < neighbours.size(); ++i) {
+        address endpoint = own_range_address(300 + i);
+        endpoint.ip[1] = 0x03;
+        real.push_back(endpoint);
+        answering[endpoint] = &neighbours[i];
+    }
+    std::uint32_t next_fake = 0;
+    std::map<address, ms> verified_at;
+    for (std::int64_t round = 1; round <= 8; ++round) {
+        const ms now = ms(1000 * round);
+        h.table.tick(now);
+        const auto targets = h.ping_round(now);
+        for (const auto& target : targets) {
+            if (target.endpoint == voucher) {
+                std::vector<address> listed;
+                if (round >= 3)
+                    listed = real;
+                while (listed.size() < 12)
+                    listed.push_back(fake_address(next_fake++));
+                REQUIRE(h.answer(voucher, near[0], now, listed).verdict == pong_verdict::accepted);
+                continue;
+            }
+            const auto found = answering.find(target.endpoint);
+            if (found == answering.end())
+                continue; // made up: no answer
+            REQUIRE(h.answer(target.endpoint, *found->second, now).verdict ==
+                    pong_verdict::accepted);
+            verified_at.emplace(target.endpoint, now);
+        }
+    }
+    // Listed in round 3: two probed in round 4, the third in round 5.
+    for (const auto& neighbour : real) {
+        REQUIRE(verified_at.contains(neighbour));
+        CHECK(verified_at[neighbour] <= 5000ms);
+        CHECK(is_member(h.table, neighbour));
+    }
+}
+
+TEST_CASE("a PONG to an asker waiting for a slot in a full far bucket lists its closest first") {
+    // Most of the network is in our far buckets, full of live members, so
+    // most askers we verified wait on a replacement list. Answered at
+    // random, a node learns its neighbours only from the few that keep it
+    // as a member (its own neighbourhood), and two parts of a neighbourhood
+    // that found only each other stayed apart (8 nearest known: 4 of 8 at
+    // 1,000 nodes). Their closest first joins them.
+    harness h(strict_config(8));
+    std::vector<key_pair> keys;
+    std::vector<address> endpoints;
+    for (std::uint32_t i = 0; i < 80; ++i) {
+        keys.push_back(keys_from(i + 1));
+        endpoints.push_back(own_range_address(i + 1));
+        REQUIRE(h.verify(endpoints.back(), keys.back(), 0ms).verdict == pong_verdict::accepted);
+    }
+    std::optional<std::size_t> waiting;
+    for (std::size_t i = 0; i < endpoints.size() && !waiting; ++i)
+        if (h.table.buckets().is_replacement(endpoints[i]))
+            waiting = i;
+    REQUIRE(waiting);
+    const address asker = endpoints[*waiting];
+    REQUIRE(h.table.find(asker) == nullptr);
+    REQUIRE(h.table.active_peers().size() > 13);
+    const auto around = h.table.closest(node_id(keys[*waiting].public_key), 3, &asker);
+    std::mt19937_64 rng(1);
+    for (int draw = 0; draw < 20; ++draw) {
+        const auto listed = h.table.pong_peers(asker, 0ms, rng);
+        REQUIRE(listed.size() == 12);
+        for (std::size_t i = 0; i < around.size(); ++i)
+            CHECK(listed[i] == around[i].endpoint);
+    }
+}
+
+TEST_CASE("probe order: those that pinged us get a quarter of the round, not one probe") {
+    // At 1,000 nodes a node is pinged by ~64 one-off probers a period; its
+    // neighbours that hold it ping it every few periods among them. 70
+    // vouchers' queues and 100 pingers (each in its own /48) share 64 probes.
+    std::vector<probe_candidate> waiting;
+    for (std::uint32_t v = 0; v < 70; ++v)
+        for (std::uint32_t n = 0; n < 3; ++n)
+            waiting.push_back(listed_by(1000 * (v + 1) + n, v + 1, v % 20));
+    for (std::uint32_t n = 0; n < 100; ++n) {
+        probe_candidate pinger;
+        pinger.endpoint = own_range_address(500000 + n);
+        pinger.pinged_us = true;
+        pinger.last_ping_at = ms(n);
+        waiting.push_back(pinger);
+    }
+    const auto plan = plan_probes(waiting, 64, 2, 64);
+    REQUIRE(plan.chosen.size() == 64);
+    std::size_t pingers = 0;
+    for (auto i : plan.chosen)
+        pingers += waiting[i].pinged_us ? 1 : 0;
+    CHECK(pingers == 16);
+    // The latest PINGs first.
+    CHECK(waiting[plan.chosen[0]].last_ping_at == ms(99));
+    // Without those that pinged us, the round robin alone, as before.
+    std::vector<probe_candidate> listed_only(waiting.begin(), waiting.begin() + 210);
+    CHECK(plan_probes(listed_only, 64, 2, 64).chosen.size() == 64);
 }
