@@ -14,8 +14,8 @@
 #include "messages/interfaces.hpp"
 
 #include "codec/defaults.hpp"
-#include "model/snapshot_board.hpp"
 #include "model/shard_store.hpp"
+#include "model/snapshot_board.hpp"
 
 namespace dave {
 

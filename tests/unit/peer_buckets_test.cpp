@@ -125,6 +125,21 @@ struct harness {
         ping_round(now);
         return answer(endpoint, keys, now);
     }
+    // Peers 1..count (keys_from(i), own_range_address(i)), each verified.
+    struct numbered_peers {
+        std::vector<key_pair> keys;
+        std::vector<address> endpoints;
+    };
+    numbered_peers verify_numbered(std::uint32_t count) {
+        numbered_peers peers;
+        for (std::uint32_t i = 0; i < count; ++i) {
+            peers.keys.push_back(keys_from(i + 1));
+            peers.endpoints.push_back(own_range_address(i + 1));
+            REQUIRE(verify(peers.endpoints.back(), peers.keys.back(), 0ms).verdict ==
+                    pong_verdict::accepted);
+        }
+        return peers;
+    }
 };
 
 // Strict buckets: the small-network rule (a full bucket still takes more
@@ -428,13 +443,7 @@ TEST_CASE("closest(id) and the PONG slots for the asker's neighbourhood") {
     config.activate_after = 0ms;
     config.bucket_size = 0;
     harness h(config);
-    std::vector<key_pair> keys;
-    std::vector<address> endpoints;
-    for (std::uint32_t i = 0; i < 60; ++i) {
-        keys.push_back(keys_from(i + 1));
-        endpoints.push_back(own_range_address(i + 1));
-        REQUIRE(h.verify(endpoints.back(), keys.back(), 0ms).verdict == pong_verdict::accepted);
-    }
+    auto [keys, endpoints] = h.verify_numbered(60);
     REQUIRE(h.table.active_peers().size() == 60);
     const std::uint64_t target = 0x123456789abcdef0ULL;
     const auto nearest = h.table.closest(target, 5);
@@ -764,13 +773,7 @@ TEST_CASE("a PONG to an asker waiting for a slot in a full far bucket lists its 
     // that found only each other stayed apart (8 nearest known: 4 of 8 at
     // 1,000 nodes). Their closest first joins them.
     harness h(strict_config(8));
-    std::vector<key_pair> keys;
-    std::vector<address> endpoints;
-    for (std::uint32_t i = 0; i < 80; ++i) {
-        keys.push_back(keys_from(i + 1));
-        endpoints.push_back(own_range_address(i + 1));
-        REQUIRE(h.verify(endpoints.back(), keys.back(), 0ms).verdict == pong_verdict::accepted);
-    }
+    auto [keys, endpoints] = h.verify_numbered(80);
     std::optional<std::size_t> waiting;
     for (std::size_t i = 0; i < endpoints.size() && !waiting; ++i)
         if (h.table.buckets().is_replacement(endpoints[i]))
