@@ -21,10 +21,6 @@ std::uint8_t entry_index::slot_tag(std::uint64_t hash) noexcept {
     return static_cast<std::uint8_t>(0x80 | ((hash >> 40) & 0x7f));
 }
 
-std::size_t entry_index::home_slot(std::uint64_t hash, std::size_t size) noexcept {
-    return flat_probe::home(hash, size);
-}
-
 entry_index::entry_index(entry_index&& other) noexcept
     : slots_(std::exchange(other.slots_, {})), tags_(std::exchange(other.tags_, {})),
       count_(std::exchange(other.count_, 0)) {}

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "codec/types.hpp"
+#include "model/flat_probe.hpp"
 #include "model/page_allocator.hpp"
 #include "model/stored_entry.hpp"
 
@@ -37,10 +38,8 @@ public:
     void clear() noexcept;
 
 private:
-    // The tag byte of a slot holding `hash` (0 marks an empty slot) and the
-    // slot its probe starts at (flat_probe::home).
+    // The tag byte of a slot holding `hash` (0 marks an empty slot).
     static std::uint8_t slot_tag(std::uint64_t hash) noexcept;
-    static std::size_t home_slot(std::uint64_t hash, std::size_t size) noexcept;
     std::size_t find_slot(std::uint64_t hash, const public_key_bytes& public_key,
                           byte_span key) const;
     std::size_t slot_of(std::uint64_t hash, const stored_entry* stored) const;
@@ -59,7 +58,7 @@ void entry_index::for_each_with_hash(std::uint64_t hash, Visit&& visit) const {
     if (size == 0)
         return;
     const std::uint8_t tag = slot_tag(hash);
-    for (std::size_t i = home_slot(hash, size); tags_[i] != 0; i = i + 1 == size ? 0 : i + 1)
+    for (std::size_t i = flat_probe::home(hash, size); tags_[i] != 0; i = flat_probe::next(i, size))
         if (tags_[i] == tag && slots_[i]->identity_hash() == hash)
             visit(slots_[i]);
 }
