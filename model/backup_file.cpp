@@ -64,6 +64,8 @@ public:
     bool failed() const noexcept { return failed_; }
 
     // The `n` bytes at `pos`, or nullptr when they pass the end of the file.
+    // Valid until the next call: that may refill the window, moving the bytes
+    // (copy out what a later read still needs).
     const std::uint8_t* at(std::uint64_t pos, std::size_t n) {
         if (n > window - behind || pos > size_ || n > size_ - pos)
             return nullptr;
@@ -147,12 +149,14 @@ struct format_v2 {
             header_checksum(header) != load_u32(header + 12))
             return {};
         const std::uint32_t length = load_u32(header + 4);
+        const std::uint32_t payload_sum = load_u32(header + 8);
         if (length == 0 || length > max_message_length)
             return {};
+        // `header` is stale from here on (file_view::at).
         const std::uint8_t* payload = view.at(pos + backup_record_header_length, length);
         if (!payload)
             return {probe::past_end, 0, true};
-        if (record_checksum(payload, length) != load_u32(header + 8) ||
+        if (record_checksum(payload, length) != payload_sum ||
             !decodes_into({payload, length}, out))
             return {probe::bad, 0, true};
         return {probe::intact, backup_record_header_length + length, true};
@@ -185,13 +189,14 @@ struct format_v1 {
         if (!header)
             return {probe::past_end};
         const std::uint32_t length = load_u32(header);
+        const std::uint32_t checksum = load_u32(header + 4);
         if (length == 0 || length > max_message_length)
             return {};
+        // `header` is stale from here on (file_view::at).
         const std::uint8_t* payload = view.at(pos + backup_record_header_length_v1, length);
         if (!payload)
             return {probe::past_end};
-        if (!entry_length_agrees(payload, length) ||
-            record_checksum(payload, length) != load_u32(header + 4) ||
+        if (!entry_length_agrees(payload, length) || record_checksum(payload, length) != checksum ||
             !decodes_into({payload, length}, out))
             return {};
         return {probe::intact, backup_record_header_length_v1 + length};
