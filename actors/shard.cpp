@@ -243,7 +243,7 @@ shard_actor::behavior_type shard(self_pointer self, shard_setup setup) {
         [=](restore_atom, std::vector<entry>& items) {
             auto now = self->state.setup.wall_clock_ms();
             for (const auto& item : items)
-                self->state.store->put(item, now);
+                self->state.store->restore(item, now);
             publish(self->state);
         },
         [=](serve_atom, const address& from, const get_message& request) {

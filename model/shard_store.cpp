@@ -107,6 +107,15 @@ void shard_store::reserve_changes(std::size_t removals) {
 
 put_outcome shard_store::put(const entry& item, std::uint64_t now_ms,
                              const std::optional<address>& from) {
+    return store(item, now_ms, from, freshness::fresh);
+}
+
+put_outcome shard_store::restore(const entry& item, std::uint64_t now_ms) {
+    return store(item, now_ms, std::nullopt, freshness::restored);
+}
+
+put_outcome shard_store::store(const entry& item, std::uint64_t now_ms,
+                               const std::optional<address>& from, freshness kind) {
     std::optional<address> source;
     if (from)
         source = quota_source(*from);
@@ -159,7 +168,7 @@ put_outcome shard_store::put(const entry& item, std::uint64_t now_ms,
         victims_.clear();
     }
 
-    if (fresh_.size() < max_fresh_entries)
+    if (kind == freshness::fresh && fresh_.size() < max_fresh_entries)
         fresh_.push_back(hash);
     stored_entry* fresh = stored_entry::create(*arena_, item.replicas, scratch_);
     reserve_changes(1); // the replaced entry, if any

@@ -134,6 +134,14 @@ public:
     put_outcome put(const entry& item, std::uint64_t now_ms,
                     const std::optional<address>& source = std::nullopt);
 
+    // An entry from the node's own backup, stored by put()'s rules but not
+    // listed for replicate_fresh: it was replicated before the restart, and
+    // a fresh check a second after start would judge its replica set against
+    // a peer table that is still filling. The full pass that runs once the
+    // active peers settle covers it. (Listing it also kept up to
+    // max_fresh_entries identity hashes per shard until that pass.)
+    put_outcome restore(const entry& item, std::uint64_t now_ms);
+
     // True when the store holds exactly this dat, byte for byte (its replica
     // set aside): putting it again changes nothing, so the caller may skip
     // the signature check. Costs an index lookup, and only when the key is
@@ -198,6 +206,9 @@ private:
     void release(stored_entry* stored) noexcept; // frees it, or hands it to the sink
     void note_added(stored_entry* stored);
     void reserve_changes(std::size_t removals);
+    enum class freshness : bool { restored, fresh };
+    put_outcome store(const entry& item, std::uint64_t now_ms, const std::optional<address>& from,
+                      freshness kind);
     void clear() noexcept;
     bool make_room(std::size_t needed, double newcomer_priority, std::uint64_t now_ms);
     // Whether evicting victims_ for this put stays within the shares.

@@ -495,6 +495,36 @@ TEST_CASE("replicate_fresh checks only the entries stored since the last pass") 
     CHECK(store.replicate_fresh(table, 5).empty());
 }
 
+TEST_CASE("restore stores by put's rules but leaves the entry to the full pass") {
+    shard_store store(roomy());
+    const std::vector<std::uint64_t> table = {0x1001, 0x1002, 0x1003, 0x1004, 0x1005};
+    entry restored = make_entry(0x1000, "restored", now);
+    restored.replicas = {0x2001, 0x2002, 0x2003, 0x2004, 0x2005};
+    REQUIRE(store.restore(restored, now).status == put_status::stored_new);
+    // Found as stored, with the replica set it was written with.
+    auto found = store.find(restored.data.public_key, restored.data.key);
+    REQUIRE(found);
+    CHECK(found->replicas == restored.replicas);
+    // The same rules as put: identical is a no-op, older is refused.
+    CHECK(store.restore(restored, now).status == put_status::identical);
+    entry older = restored;
+    older.data.time_ms -= 1;
+    CHECK(store.restore(older, now).status == put_status::refused_older);
+    // Not fresh: the fresh check leaves it alone although our table would
+    // change its replicas...
+    CHECK(store.replicate_fresh(table, 5).empty());
+    // ...which the full pass then changes.
+    auto changes = store.replicate(table, 5);
+    REQUIRE(changes.size() == 1);
+    CHECK(changes[0].item.data.key == restored.data.key);
+    // A PUT of a newer version is fresh as usual.
+    entry newer = restored;
+    newer.data.time_ms += 1;
+    newer.replicas = restored.replicas;
+    REQUIRE(store.put(newer, now).status == put_status::replaced);
+    CHECK(store.replicate_fresh(table, 5).size() == 1);
+}
+
 TEST_CASE("replicate_fresh finds fresh entries again by their hash, and skips gone ones") {
     shard_store store(roomy());
     const std::vector<std::uint64_t> table = {0x1001, 0x1002, 0x1003, 0x1004, 0x1005};
