@@ -11,6 +11,7 @@
 #include <xxhash.h>
 
 #include "model/backup_file.hpp"
+#include "model/flat_probe.hpp"
 
 namespace dave {
 
@@ -26,35 +27,43 @@ identity_hash identity_of(const public_key_bytes& public_key, byte_span key) noe
 
 // ---- backup_liveness -------------------------------------------------------
 
+static_assert(backup_record_header_length + max_message_length <= backup_liveness::max_length,
+              "every record's length fits a slot's 16 bits");
+
 backup_liveness::slot& backup_liveness::find(const identity_hash& identity) {
-    const std::size_t mask = slots_.size() - 1;
-    for (std::size_t i = identity.low & mask;; i = (i + 1) & mask)
-        if (!slots_[i].used || slots_[i].identity == identity)
+    const std::size_t size = slots_.size();
+    for (std::size_t i = flat_probe::home(identity.low, size);; i = flat_probe::next(i, size))
+        if (!slots_[i].used() || slots_[i].identity == identity)
             return slots_[i];
 }
 
 void backup_liveness::grow() {
     std::vector<slot> old = std::move(slots_);
-    slots_.assign(std::max<std::size_t>(64, old.size() * 2), slot{});
+    slots_.assign(std::max<std::size_t>(64, flat_probe::grown(old.size())), slot{});
     for (const slot& moved : old)
-        if (moved.used)
+        if (moved.used())
             find(moved.identity) = moved;
 }
 
 void backup_liveness::record(const identity_hash& identity, record_place place) {
-    // At most 3/4 full, so probes stay short.
-    if ((count_ + 1) * 4 > slots_.size() * 3)
+    if (!tracking_)
+        return;
+    if (place.length == 0 || place.length > max_length || place.offset > max_offset) {
+        tracking_ = false;
+        return;
+    }
+    if (flat_probe::full(count_, slots_.size()))
         grow();
     slot& found = find(identity);
-    if (found.used) {
-        dead_bytes_ += found.place.length;
-        live_bytes_ -= found.place.length;
+    if (found.used()) {
+        const std::uint32_t replaced = found.place().length;
+        dead_bytes_ += replaced;
+        live_bytes_ -= replaced;
     } else {
-        found.used = true;
         found.identity = identity;
         ++count_;
     }
-    found.place = place;
+    found.packed = pack(place);
     live_bytes_ += place.length;
 }
 
@@ -62,15 +71,16 @@ std::vector<record_place> backup_liveness::live_before(std::uint64_t end) const 
     std::vector<record_place> out;
     out.reserve(count_);
     for (const slot& found : slots_)
-        if (found.used && found.place.offset < end)
-            out.push_back(found.place);
+        if (found.used() && found.place().offset < end)
+            out.push_back(found.place());
     std::sort(out.begin(), out.end(),
               [](const record_place& a, const record_place& b) { return a.offset < b.offset; });
     return out;
 }
 
 bool compaction_due(const backup_liveness& liveness, std::uint64_t min_dead_bytes) noexcept {
-    return liveness.dead_bytes() > liveness.live_bytes() && liveness.dead_bytes() > min_dead_bytes;
+    return liveness.tracking() && liveness.dead_bytes() > liveness.live_bytes() &&
+           liveness.dead_bytes() > min_dead_bytes;
 }
 
 // ---- compaction_job --------------------------------------------------------

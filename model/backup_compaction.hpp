@@ -44,15 +44,29 @@ struct identity_hash {
 
 identity_hash identity_of(const public_key_bytes& public_key, byte_span key) noexcept;
 
+// 24 bytes a slot (the identity, and the place packed into one word), in a
+// table that grows by half and stays 7/12 to 7/8 full (flat_probe.hpp): about
+// 34 bytes per entry where a 40-byte slot in a doubling table at most 3/4
+// full cost about 84.
 class backup_liveness {
 public:
+    // Places it can keep: offsets below 2^48 (256 TiB), lengths 1 to 65,535
+    // (a record is at most 16 + max_message_length bytes).
+    static constexpr std::uint64_t max_offset = (std::uint64_t{1} << 48) - 1;
+    static constexpr std::uint32_t max_length = 0xFFFF;
+
     // The newest record of `identity` is now `place`; the record it
-    // replaces, if any, becomes dead.
+    // replaces, if any, becomes dead. A place out of those bounds (no real
+    // record has one) stops the tracking for good: see tracking().
     void record(const identity_hash& identity, record_place place);
 
     std::uint64_t live_bytes() const noexcept { return live_bytes_; }
     std::uint64_t dead_bytes() const noexcept { return dead_bytes_; }
     std::size_t size() const noexcept { return count_; }
+    // False once a place could not be kept: the counts and places are then
+    // incomplete, and compaction_due says no (start-up compaction still runs).
+    bool tracking() const noexcept { return tracking_; }
+    std::size_t slots() const noexcept { return slots_.size(); }
 
     // The live records that start before `end`, in file order.
     std::vector<record_place> live_before(std::uint64_t end) const;
@@ -62,22 +76,35 @@ public:
     // the job ran).
     template <class Move> void relocate(Move&& moved, std::uint64_t dead) {
         for (auto& found : slots_)
-            if (found.used)
-                found.place.offset = moved(found.place.offset);
+            if (found.used()) {
+                const std::uint64_t offset = moved(found.place().offset);
+                if (offset > max_offset)
+                    tracking_ = false;
+                else
+                    found.packed = pack({offset, found.place().length});
+            }
         dead_bytes_ = dead;
     }
 
 private:
     struct slot {
         identity_hash identity;
-        record_place place;
-        bool used = false;
+        std::uint64_t packed = 0; // offset << 16 | length; 0: an empty slot
+        bool used() const noexcept { return packed != 0; }
+        record_place place() const noexcept {
+            return {packed >> 16, static_cast<std::uint32_t>(packed & max_length)};
+        }
     };
+    static_assert(sizeof(slot) == 24);
+    static std::uint64_t pack(record_place place) noexcept {
+        return place.offset << 16 | place.length;
+    }
     void grow();
     slot& find(const identity_hash& identity);
 
-    std::vector<slot> slots_; // open addressing, linear probing; size a power of two
+    std::vector<slot> slots_; // open addressing (flat_probe.hpp)
     std::size_t count_ = 0;
+    bool tracking_ = true;
     std::uint64_t live_bytes_ = 0;
     std::uint64_t dead_bytes_ = 0;
 };

@@ -99,6 +99,59 @@ TEST_CASE("liveness grows past its first table without losing identities") {
     CHECK(liveness.dead_bytes() == 50000);
 }
 
+TEST_CASE("liveness keeps places up to its bounds, and stops tracking past them") {
+    const auto a = identity_of(public_key_bytes{}, bytes{'a'});
+    const auto b = identity_of(public_key_bytes{}, bytes{'b'});
+    backup_liveness liveness;
+    // The largest place it can keep comes back whole.
+    liveness.record(a, {backup_liveness::max_offset, backup_liveness::max_length});
+    liveness.record(b, {12, 1});
+    auto live = liveness.live_before(~std::uint64_t{0});
+    REQUIRE(live.size() == 2);
+    CHECK(live[0].offset == 12);
+    CHECK(live[0].length == 1);
+    CHECK(live[1].offset == backup_liveness::max_offset);
+    CHECK(live[1].length == backup_liveness::max_length);
+    CHECK(liveness.tracking());
+    // A place past them (no real record has one) turns tracking off for good,
+    // and with it online compaction, instead of keeping a wrong place.
+    SUBCASE("a length over 16 bits") {
+        liveness.record(b, {13, backup_liveness::max_length + 1});
+    }
+    SUBCASE("an offset over 48 bits") {
+        liveness.record(b, {backup_liveness::max_offset + 1, 10});
+    }
+    SUBCASE("an empty record") {
+        liveness.record(b, {13, 0});
+    }
+    SUBCASE("a relocation past 48 bits") {
+        liveness.relocate([](std::uint64_t offset) { return offset + (std::uint64_t{1} << 48); },
+                          0);
+    }
+    CHECK_FALSE(liveness.tracking());
+    liveness.record(b, {20, 10});
+    liveness.record(b, {30, 10});
+    liveness.record(b, {40, 10});
+    CHECK_FALSE(compaction_due(liveness, 0));
+}
+
+TEST_CASE("liveness costs at most 24 bytes a slot, 7/12 to 7/8 full") {
+    backup_liveness liveness;
+    for (std::uint64_t i = 0; i < 100'000; ++i) {
+        liveness.record({i * 0x9e3779b97f4a7c15ULL, i}, {12 + i * 100, 100});
+        if (liveness.size() > 64) {
+            CHECK(liveness.slots() * 7 <= liveness.size() * 12 + 12); // at least ~7/12 full
+            CHECK(liveness.size() * 8 <= liveness.slots() * 7);       // at most 7/8 full
+        }
+    }
+    CHECK(liveness.size() == 100'000);
+    CHECK(liveness.live_bytes() == 10'000'000);
+    const auto live = liveness.live_before(~std::uint64_t{0});
+    REQUIRE(live.size() == 100'000);
+    for (std::size_t i = 0; i < live.size(); ++i)
+        CHECK(live[i].offset == 12 + i * 100);
+}
+
 TEST_CASE("compaction job: live records, then the tail appended while it ran") {
     folder dir;
     const auto path = dir.path / "dave.backup";
