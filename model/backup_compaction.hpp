@@ -98,6 +98,10 @@ struct replayed_record {
 // None if an entry cannot be encoded (then online compaction stays off).
 result<std::vector<replayed_record>> replayed_records_of(std::span<const entry> entries);
 
+// The new file an online compaction of `backup` writes: `<backup>.compact`.
+// A start removes one a crash left (see backup_open.cpp).
+std::filesystem::path online_compaction_path(const std::filesystem::path& backup);
+
 class compaction_job {
 public:
     // Starts a compaction of `backup`: `header_length` bytes of header, then
