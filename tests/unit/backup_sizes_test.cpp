@@ -253,6 +253,31 @@ TEST_CASE("a 3 MiB file cut anywhere reads as its complete records and a torn ta
     }
 }
 
+TEST_CASE("start-up compaction and salvage of a 3 MiB file keep every record") {
+    temp_dir dir;
+    const fs::path path = dir / "dave.backup";
+    const std::vector<entry> entries = sized_entries(5000);
+    SUBCASE("compaction writes past its 256 KiB buffer many times, from a producer") {
+        write_bytes(path, bytes(100, 0x11)); // replaced whole
+        REQUIRE(compact_backup(path, [&](const entry_visitor& visit) {
+                    for (const entry& item : entries)
+                        visit(item);
+                }) == errc::none);
+        REQUIRE(fs::file_size(path) > 3 * mib);
+        CHECK(read_bytes(path) == make_file(entries).file);
+    }
+    SUBCASE("salvage behind a flipped magic byte") {
+        bytes file = make_file(entries).file;
+        file[2] ^= 0x01;
+        write_bytes(path, file);
+        REQUIRE(read_backup(path).error() == errc::backup_corrupt);
+        auto salvaged = salvage_backup(path);
+        REQUIRE(salvaged.has_value());
+        CHECK(salvaged->entries == entries);
+        CHECK(salvaged->version == backup_version);
+    }
+}
+
 TEST_CASE("online compaction of a 6 MiB backup while appends cross the flush threshold") {
     temp_dir dir;
     const fs::path path = dir / "dave.backup";
