@@ -128,7 +128,11 @@ public:
     // Copies [snapshot_end, end) of the backup (the records appended since
     // start), fdatasyncs the new file, renames it over the backup and
     // fsyncs the folder. After it returned none, the backup is the new file.
+    // When only the folder's fsync failed, it returns that error but the
+    // backup is the new file all the same (renamed() says so): the caller
+    // must append to it, not to the old file, which no name leads to.
     errc finish(std::uint64_t end);
+    bool renamed() const noexcept { return renamed_; }
 
     // Where the byte at `old_offset` of the backup lies in the new file: a
     // copied record's start, or a tail byte. Valid after finish().
