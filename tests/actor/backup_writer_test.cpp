@@ -6,14 +6,19 @@
 #define CAF_SUITE backup_writer
 
 #include <atomic>
+#include <cerrno>
 #include <chrono>
+#include <cstdio>
+#include <cstring>
 #include <filesystem>
 #include <map>
 #include <memory>
 #include <string>
+#include <thread>
 #include <utility>
 #include <vector>
 
+#include <sys/mount.h>
 #include <unistd.h>
 
 #include "actors/backup_writer.hpp"
@@ -33,6 +38,44 @@ using namespace dave;
 namespace {
 
 namespace fs = std::filesystem;
+
+// A tmpfs mounted for the test's lifetime (root only).
+struct small_tmpfs {
+    fs::path where;
+    bool mounted = false;
+    std::string why_not;
+
+    small_tmpfs(fs::path folder, const std::string& size) : where(std::move(folder)) {
+        fs::create_directories(where);
+        if (::geteuid() != 0) {
+            why_not = "not root";
+            return;
+        }
+        const std::string options = "size=" + size + ",mode=0755";
+        if (::mount("tmpfs", where.c_str(), "tmpfs", 0, options.c_str()) != 0) {
+            why_not = std::string("mount -t tmpfs failed: ") + std::strerror(errno);
+            return;
+        }
+        mounted = true;
+    }
+    ~small_tmpfs() {
+        if (mounted)
+            ::umount2(where.c_str(), MNT_DETACH);
+    }
+};
+
+// Fills `path` until the file system refuses, then gives `leave` bytes back.
+void fill_leaving(const fs::path& path, std::uintmax_t leave) {
+    std::FILE* file = std::fopen(path.c_str(), "wb");
+    CAF_REQUIRE(file != nullptr);
+    std::vector<char> block(4096, 'x');
+    std::uintmax_t written = 0;
+    while (std::fwrite(block.data(), 1, block.size(), file) == block.size() &&
+           std::fflush(file) == 0)
+        written += block.size();
+    std::fclose(file);
+    fs::resize_file(path, written > leave ? written - leave : 0);
+}
 
 // Unsigned entries (the writer does not verify): key `i`, version `round`,
 // values of varied sizes up to the largest a record holds.
@@ -133,5 +176,77 @@ CAF_TEST(online compactions over many turns keep every acknowledged put and ever
         found[{item.data.public_key, item.data.key}] = item; // the last in the file wins
     CAF_CHECK(found == newest);
     CAF_CHECK_LESS(fs::file_size(path), bytes_appended / 2);
+    CAF_CHECK(!fs::exists(online_compaction_path(path)));
+}
+
+CAF_TEST(a disk too full for online compaction - puts go on until it is full and none acknowledged is lost) {
+    folder dir;
+    small_tmpfs disk(dir.path / "disk", "2m");
+    if (!disk.mounted) {
+        CAF_MESSAGE("SKIPPED: " << disk.why_not << " (needs root and tmpfs)");
+        std::printf("SKIPPED full-disk compaction test: %s\n", disk.why_not.c_str());
+        return;
+    }
+    const fs::path path = disk.where / "dave.backup";
+    auto outcome = open_backup({path, 1'700'000'000'000, 0, false});
+    CAF_REQUIRE(std::holds_alternative<opened_backup>(outcome));
+    std::map<identity, entry> last_acknowledged;
+    std::size_t acknowledged = 0;
+    std::size_t refused = 0;
+    {
+        dave::testing::node_test_config config;
+        caf::actor_system system{config};
+        backup_setup setup;
+        setup.path = path;
+        setup.fsync_on_flush = true;
+        setup.compact_min_dead_bytes = 64 * 1024;
+        setup.compact_step_bytes = 32 * 1024;
+        setup.retry_every = std::chrono::milliseconds(50);
+        setup.resume_free_bytes = 64 * 1024;
+        setup.wall_clock_ms = [] { return std::uint64_t{1'700'000'000'000}; };
+        setup.opened = std::make_shared<opened_backup>(std::move(std::get<opened_backup>(outcome)));
+        auto writer = spawn_backup_writer(system, std::move(setup));
+        caf::scoped_actor self{system};
+        constexpr std::size_t keys = 400; // about 230 KiB live
+        auto put = [&](std::size_t i, std::uint32_t round) {
+            const entry item = version_of(i, round);
+            self->request(writer, std::chrono::seconds(30), put_atom_v, item)
+                .receive(
+                    [&](bool) {
+                        ++acknowledged;
+                        last_acknowledged[{item.data.public_key, item.data.key}] = item;
+                    },
+                    [&](const caf::error&) { ++refused; });
+        };
+        std::uint32_t round = 0;
+        for (; round < 3; ++round)
+            for (std::size_t i = 0; i < keys; ++i)
+                put(i, round);
+        // Less room than a compacted copy needs: compactions fail, appends
+        // go on until the disk is full, then puts are refused.
+        fill_leaving(disk.where / "filler", 160 * 1024);
+        for (; round < 12; ++round)
+            for (std::size_t i = 0; i < keys; ++i)
+                put(i, round);
+        CAF_MESSAGE(acknowledged << " puts acknowledged, " << refused << " refused");
+        CAF_CHECK_GREATER(refused, 0u);
+        // Room again: writing resumes, and compaction with it.
+        fs::remove(disk.where / "filler");
+        std::this_thread::sleep_for(std::chrono::milliseconds(200));
+        const std::size_t refused_before = refused;
+        for (; round < 16; ++round)
+            for (std::size_t i = 0; i < keys; ++i)
+                put(i, round);
+        CAF_CHECK_LESS_OR_EQUAL(refused - refused_before, 1u);
+        self->send_exit(writer, caf::exit_reason::user_shutdown);
+        self->wait_for(writer);
+    }
+    auto read = read_backup(path);
+    CAF_REQUIRE(read.has_value());
+    CAF_CHECK(!read->damaged());
+    std::map<identity, entry> found;
+    for (const entry& item : read->entries)
+        found[{item.data.public_key, item.data.key}] = item;
+    CAF_CHECK(found == last_acknowledged);
     CAF_CHECK(!fs::exists(online_compaction_path(path)));
 }
