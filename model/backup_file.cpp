@@ -696,8 +696,9 @@ result<backup_appender> backup_appender::open(const std::filesystem::path& path,
     if (fd < 0)
         return errc::io_error;
     result<std::uint64_t> size = prepare_header(fd);
-    // Only a file that held no record gets a new header: fsync its folder,
-    // so that a first start's file is not lost with the records in it.
+    // A file of just a header (one created now, or holding no record yet):
+    // fsync its folder, so that a first start's file is not lost with the
+    // records fdatasync puts in it later.
     if (size && *size == backup_header_length && sync_directory_of(path) != errc::none)
         size = errc::io_error;
     if (!size) {
