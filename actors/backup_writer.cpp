@@ -262,8 +262,14 @@ void compact_step(caf::blocking_actor* self, backup_state& state) {
     }
     const std::uint64_t old_size = state.appender->file_bytes();
     if (auto fault = state.job->finish(old_size); fault != errc::none) {
-        stop_compaction(state, "rename", fault);
-        return;
+        if (!state.job->renamed()) {
+            stop_compaction(state, "rename", fault);
+            return;
+        }
+        // Renamed, but the folder's fsync failed: the new file is the
+        // backup now. Appending on to the old one would write where no name
+        // leads, losing every later put at the next start.
+        report_failure(state, "fsync of the backup's folder after online compaction", fault);
     }
     auto opened = backup_appender::open(state.setup.path);
     const auto& job = *state.job;

@@ -85,14 +85,17 @@ bool compaction_due(const backup_liveness& liveness, std::uint64_t min_dead_byte
 
 // ---- compaction_job --------------------------------------------------------
 
-namespace {} // namespace
+std::filesystem::path online_compaction_path(const std::filesystem::path& backup) {
+    std::filesystem::path temporary = backup;
+    temporary += ".compact";
+    return temporary;
+}
 
 result<compaction_job> compaction_job::start(const std::filesystem::path& backup,
                                              std::uint64_t header_length,
                                              std::vector<record_place> live,
                                              std::uint64_t snapshot_end) {
-    std::filesystem::path temporary = backup;
-    temporary += ".compact";
+    std::filesystem::path temporary = online_compaction_path(backup);
     const int source = ::open(backup.c_str(), O_RDONLY | O_CLOEXEC);
     if (source < 0)
         return errc::io_error;

@@ -125,6 +125,10 @@ struct replayed_record {
 // None if an entry cannot be encoded (then online compaction stays off).
 result<std::vector<replayed_record>> replayed_records_of(std::span<const entry> entries);
 
+// The new file an online compaction of `backup` writes: `<backup>.compact`.
+// A start removes one a crash left (see backup_open.cpp).
+std::filesystem::path online_compaction_path(const std::filesystem::path& backup);
+
 class compaction_job {
 public:
     // Starts a compaction of `backup`: `header_length` bytes of header, then
@@ -151,7 +155,11 @@ public:
     // Copies [snapshot_end, end) of the backup (the records appended since
     // start), fdatasyncs the new file, renames it over the backup and
     // fsyncs the folder. After it returned none, the backup is the new file.
+    // When only the folder's fsync failed, it returns that error but the
+    // backup is the new file all the same (renamed() says so): the caller
+    // must append to it, not to the old file, which no name leads to.
     errc finish(std::uint64_t end);
+    bool renamed() const noexcept { return renamed_; }
 
     // Where the byte at `old_offset` of the backup lies in the new file: a
     // copied record's start, or a tail byte. Valid after finish().

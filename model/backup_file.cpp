@@ -489,6 +489,11 @@ result<std::uint64_t> prepare_header(int fd) {
     const auto header = backup_file_header();
     if (write_all(fd, header.data(), header.size()) != errc::none)
         return errc::io_error;
+    // A file just created (or emptied): its name must survive a power loss
+    // as surely as the records fdatasync puts in it later, and fdatasync
+    // does not write the directory entry.
+    if (::fsync(fd) != 0)
+        return errc::io_error;
     return std::uint64_t{header.size()};
 }
 
@@ -691,6 +696,11 @@ result<backup_appender> backup_appender::open(const std::filesystem::path& path,
     if (fd < 0)
         return errc::io_error;
     result<std::uint64_t> size = prepare_header(fd);
+    // A file of just a header (one created now, or holding no record yet):
+    // fsync its folder, so that a first start's file is not lost with the
+    // records fdatasync puts in it later.
+    if (size && *size == backup_header_length && sync_directory_of(path) != errc::none)
+        size = errc::io_error;
     if (!size) {
         ::close(fd);
         return size.error();
@@ -734,8 +744,12 @@ errc backup_appender::flush() {
         return errc::none;
     if (write_all(fd_, buffer_.data(), buffer_.size()) != errc::none) {
         // Cut a partly written record off, so that the next flush (which
-        // retries the same buffer) does not follow a torn one.
-        [[maybe_unused]] const int ignored = ::ftruncate(fd_, static_cast<off_t>(file_bytes_));
+        // retries the same buffer) does not follow a torn one. Where even
+        // that fails, the file's end is no longer where file_bytes() says,
+        // and every later record would lie elsewhere than the writer (and
+        // its online compaction) thinks: the appender closes for good.
+        if (::ftruncate(fd_, static_cast<off_t>(file_bytes_)) != 0)
+            ::close(std::exchange(fd_, -1));
         return errc::io_error;
     }
     file_bytes_ += buffer_.size();

@@ -161,7 +161,8 @@ public:
         truncate, // start a fresh file
     };
 
-    // Opens (creating with a header if missing or empty) `path`. An existing
+    // Opens (creating with a header if missing or empty, then fsyncing the
+    // file and its folder, so a new file outlives a power loss) `path`. An existing
     // file must start with our version 2 header (errc::backup_corrupt
     // otherwise: replay and compact a godave or version 1 file first).
     // Start-up compacts before appending, so the file never ends in a torn

@@ -8,6 +8,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "model/backup_compaction.hpp"
+
 namespace dave {
 namespace {
 
@@ -49,7 +51,10 @@ std::string describe_backup_header(const std::filesystem::path& real) {
 
 namespace {
 
-// Removes temporary files a compaction that crashed left beside `real`.
+// Removes temporary files a compaction that crashed left beside `real`: a
+// start-up compaction's (`<name>.compact-<pid>-<random>`) and an online
+// one's (`<name>.compact`), which can be as large as the backup. The lock
+// is held, so no other process is writing either.
 std::size_t remove_stale_temporaries(const std::filesystem::path& real) {
     std::error_code ec;
     std::filesystem::path directory = real.parent_path();
@@ -57,6 +62,9 @@ std::size_t remove_stale_temporaries(const std::filesystem::path& real) {
         directory = ".";
     const std::string prefix = temporary_prefix(real);
     std::size_t removed = 0;
+    // unlink, not remove_all: a link planted at the name goes, not its target.
+    if (::unlink(online_compaction_path(real).c_str()) == 0)
+        ++removed;
     for (const auto& item : std::filesystem::directory_iterator(directory, ec)) {
         const std::string name = item.path().filename().string();
         if (name.size() > prefix.size() && name.starts_with(prefix) &&
