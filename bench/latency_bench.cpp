@@ -355,11 +355,12 @@ int run_latency() {
     report({"get_latency_udp_median", udp.median_us, "us", goal::at_most, udp_target_median_us,
             echo.summary.median_us, "udp-echo", note});
     report({"get_latency_udp_p99", udp.p99_us, "us", goal::none, 0, 0, "", ""});
-    std::snprintf(note, sizeof note,
-                  "node API of a node lacking the entry (GET to 4 peers, "
-                  "verify, store); p99 %.0f us, %zu samples, %zu failed; GETs sent direct %.0f, "
-                  "lookups %.0f (%.0f not needed)",
-                  api.p99_us, api.count, api_failed, sent_direct, lookups, lookups_skipped);
+    std::snprintf(
+        note, sizeof note,
+        "node API of a node lacking the entry (GET to 4 peers, "
+        "verify; it stores nothing); p99 %.0f us, %zu samples, %zu failed; GETs sent direct %.0f, "
+        "lookups %.0f (%.0f not needed)",
+        api.p99_us, api.count, api_failed, sent_direct, lookups, lookups_skipped);
     report({"get_latency_api_remote_median", api.median_us, "us", goal::at_most, target_median_us,
             0, "", note});
     report({"get_latency_api_remote_p99", api.p99_us, "us", goal::none, 0, 0, "", ""});
