@@ -92,8 +92,9 @@ struct udp_local_gets {
 // three times everything (see inbound_gate), and reports what it shed to a
 // dispatcher as (shed_atom, errc::overloaded, count).
 // With `local`, it answers a GET for an entry a shard's snapshot lists
-// itself, with sendmmsg from its thread (no actor hop); the rest goes on to
-// the dispatchers as above.
+// itself, from its thread (no actor hop; sendto for one answer, sendmmsg for
+// several); the rest goes on to the dispatchers as above. Between batches it
+// looks at its mailbox without waiting (credits, a stop).
 // A blocking actor: CAF 0.17 cannot type its receive loop, so the handle is
 // cast once, here, to the interface the loop accepts (inbound_source_actor).
 inbound_source_actor spawn_udp_reader(caf::actor_system& system, std::shared_ptr<udp_socket> socket,

@@ -5,12 +5,23 @@
 //   - GET over UDP from a raw socket to node 0, which has them;
 //   - through the node API (client.get) of nodes 1-4, which lack them, so
 //     each goes through the getter: GET to the peers, the first GET_ACK that
-//     verifies, stored locally, returned. Every entry is fetched once so
-//     that no fetch is a local hit.
+//     verifies, returned (their shards hold nothing, so that no fetch is a
+//     local hit, whether from an earlier fetch or from node 0's replication).
+// Beside the UDP GETs, in the same run and with the same client code, the
+// machine's floor: a plain thread echoing on [::1] with the same blocking
+// receive and send as the node's reader, answering each GET with a datagram
+// as long as the node's GET_ACK; and the same echo polling for a while after
+// each datagram instead of blocking at once (what a spinning reader could
+// gain over a blocking one on this machine).
+#include <array>
+#include <atomic>
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <memory>
 #include <netinet/in.h>
+#include <sched.h>
+#include <stdexcept>
 #include <sys/socket.h>
 #include <thread>
 #include <unistd.h>
@@ -42,6 +53,117 @@ constexpr double godave_round_trip_us = 77;
 
 double micros_since(steady::time_point start) {
     return std::chrono::duration<double, std::micro>(steady::now() - start).count();
+}
+
+// A UDP echo on [::1] served by a plain thread doing what the node's reader
+// does on a local hit, and nothing else: recvmmsg(MSG_WAITFORONE) blocking,
+// then one sendto per datagram with `reply`. With `spin`, after each batch it
+// polls without blocking (yielding between polls) for that long before it
+// blocks again.
+class udp_echo_thread {
+public:
+    udp_echo_thread(bytes reply, std::chrono::microseconds spin)
+        : reply_(std::move(reply)), spin_(spin) {
+        descriptor_ = ::socket(AF_INET6, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+        if (descriptor_ < 0)
+            throw std::runtime_error("echo: socket failed");
+        timeval timeout{0, 50 * 1000}; // bounds how long a stop waits
+        ::setsockopt(descriptor_, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof timeout);
+        auto local = to_sockaddr(loopback_address(0));
+        if (::bind(descriptor_, reinterpret_cast<sockaddr*>(&local), sizeof local) != 0) {
+            ::close(descriptor_);
+            throw std::runtime_error("echo: bind failed");
+        }
+        sockaddr_storage bound{};
+        socklen_t length = sizeof bound;
+        ::getsockname(descriptor_, reinterpret_cast<sockaddr*>(&bound), &length);
+        where_ = from_sockaddr(bound);
+        thread_ = std::thread([this] { serve(); });
+    }
+    ~udp_echo_thread() {
+        stop_ = true;
+        thread_.join();
+        ::close(descriptor_);
+    }
+    udp_echo_thread(const udp_echo_thread&) = delete;
+    udp_echo_thread& operator=(const udp_echo_thread&) = delete;
+
+    const address& where() const { return where_; }
+
+private:
+    void serve() {
+        constexpr std::size_t batch = 64;
+        std::vector<std::array<std::uint8_t, 2048>> buffers(batch);
+        std::vector<sockaddr_storage> sources(batch);
+        std::vector<iovec> vectors(batch);
+        std::vector<mmsghdr> headers(batch);
+        bool polling = false; // after a datagram: until poll_until, without blocking
+        steady::time_point poll_until{};
+        while (!stop_) {
+            for (std::size_t i = 0; i < batch; ++i) {
+                vectors[i] = {buffers[i].data(), buffers[i].size()};
+                headers[i] = {};
+                headers[i].msg_hdr.msg_name = &sources[i];
+                headers[i].msg_hdr.msg_namelen = sizeof(sockaddr_storage);
+                headers[i].msg_hdr.msg_iov = &vectors[i];
+                headers[i].msg_hdr.msg_iovlen = 1;
+            }
+            const int flags = polling ? MSG_DONTWAIT : MSG_WAITFORONE;
+            int got = ::recvmmsg(descriptor_, headers.data(), batch, flags, nullptr);
+            if (got <= 0) {
+                if (polling && steady::now() >= poll_until)
+                    polling = false;
+                else if (polling)
+                    sched_yield();
+                continue;
+            }
+            for (int i = 0; i < got; ++i)
+                ::sendto(descriptor_, reply_.data(), reply_.size(), MSG_DONTWAIT,
+                         reinterpret_cast<sockaddr*>(&sources[static_cast<std::size_t>(i)]),
+                         headers[static_cast<std::size_t>(i)].msg_hdr.msg_namelen);
+            if (spin_.count() > 0) {
+                polling = true;
+                poll_until = steady::now() + spin_;
+            }
+        }
+    }
+
+    bytes reply_;
+    std::chrono::microseconds spin_;
+    int descriptor_ = -1;
+    address where_;
+    std::atomic<bool> stop_{false};
+    std::thread thread_;
+};
+
+// How long the polling echo polls after each datagram: longer than the
+// client takes to send its next GET.
+constexpr auto echo_poll_window = std::chrono::microseconds(50);
+
+struct round_trips {
+    latency_summary summary;
+    std::size_t missing = 0;
+};
+
+// `samples` GETs to `to`, one in flight, each timed from the send to its
+// answer (a GET_ACK with an entry: at least 200 bytes, op 5); the first 100
+// warm caches and are not counted.
+round_trips time_gets(udp_client& socket, const address& to, const std::vector<bytes>& gets,
+                      std::size_t samples) {
+    std::vector<double> us;
+    std::size_t missing = 0;
+    for (std::size_t i = 0; i < samples; ++i) {
+        const auto& get = gets[i % gets.size()];
+        auto start = steady::now();
+        socket.send(to, get);
+        auto answer = socket.receive(1s);
+        double elapsed = micros_since(start);
+        if (!answer || answer->payload.size() < 200 || answer->payload[0] != 5)
+            ++missing;
+        else if (i >= 100)
+            us.push_back(elapsed);
+    }
+    return {summarize_latencies(std::move(us)), missing};
 }
 
 } // namespace
@@ -82,6 +204,12 @@ int run_latency() {
         config.protocol.deactivate_after = 3s;
         config.protocol.drop_after = 10s;
         config.protocol.get_timeout = 1s;
+        // Nodes 1-4 store nothing: node 0's replication (its fresh check
+        // every second) would otherwise copy the entries to them, and their
+        // API GETs, meant to go to the network, would be local hits (in one
+        // run all 800 were).
+        if (i > 0)
+            config.store.shard_capacity = 64;
         auto spawned = spawn_node(system, config);
         if (!spawned) {
             std::fprintf(stderr, "latency bench: spawn_node failed: %s\n",
@@ -153,24 +281,23 @@ int run_latency() {
                 entry_count, load_average());
     std::fflush(stdout);
 
-    // UDP GETs to node 0, one at a time.
-    std::vector<double> udp_us;
-    std::size_t udp_missing = 0;
+    // UDP GETs to node 0, one at a time, between the two echoes (so that
+    // a drift of the machine's load shows as a difference of the echoes).
     std::vector<bytes> gets;
     for (auto& each : dats)
         gets.push_back(*encode_message(get_message{each.public_key, each.key}));
-    for (std::size_t i = 0; i < udp_samples; ++i) {
-        const auto& get = gets[i % gets.size()];
-        auto start = steady::now();
-        socket.send(loopback_address(base), get);
-        auto answer = socket.receive(1s);
-        double us = micros_since(start);
-        if (!answer || answer->payload.size() < 200 || answer->payload[0] != 5)
-            ++udp_missing;
-        else if (i >= 100) // the first ones warm caches
-            udp_us.push_back(us);
+    const auto ack_length = encode_message(get_ack_message{entry{{}, dats[0]}})->size();
+    round_trips echo;
+    {
+        udp_echo_thread blocking(bytes(ack_length, 5), std::chrono::microseconds(0));
+        echo = time_gets(socket, blocking.where(), gets, udp_samples);
     }
-    auto udp = summarize_latencies(udp_us);
+    auto [udp, udp_missing] = time_gets(socket, loopback_address(base), gets, udp_samples);
+    round_trips echo_spin;
+    {
+        udp_echo_thread spinning(bytes(ack_length, 5), echo_poll_window);
+        echo_spin = time_gets(socket, spinning.where(), gets, udp_samples);
+    }
 
     // API GETs on the nodes that lack the entries.
     std::vector<double> api_us;
@@ -206,19 +333,34 @@ int run_latency() {
     }
     auto local = summarize_latencies(local_us);
 
-    char note[300];
+    char note[400];
+    std::snprintf(note, sizeof note,
+                  "a plain thread, blocking recvmmsg + sendto, same client; p99 %.0f us, "
+                  "%zu unanswered",
+                  echo.summary.p99_us, echo.missing);
+    report({"udp_echo_latency_median", echo.summary.median_us, "us", goal::none, 0, 0, "", note});
+    std::snprintf(
+        note, sizeof note,
+        "the same echo polling %lld us after each datagram before it blocks; p99 %.0f us, "
+        "%zu unanswered",
+        static_cast<long long>(echo_poll_window.count()), echo_spin.summary.p99_us,
+        echo_spin.missing);
+    report({"udp_echo_spin_latency_median", echo_spin.summary.median_us, "us", goal::none, 0, 0, "",
+            note});
     std::snprintf(note, sizeof note,
                   "one at a time to the node holding the entry; p99 %.0f us, "
-                  "%zu samples, %zu unanswered; baseline godave's one-at-a-time round trip",
-                  udp.p99_us, udp.count, udp_missing);
+                  "%zu samples, %zu unanswered; limit: the blocking UDP echo above "
+                  "(godave's recorded round trip: %.0f us)",
+                  udp.p99_us, udp.count, udp_missing, godave_round_trip_us);
     report({"get_latency_udp_median", udp.median_us, "us", goal::at_most, udp_target_median_us,
-            godave_round_trip_us, "godave", note});
+            echo.summary.median_us, "udp-echo", note});
     report({"get_latency_udp_p99", udp.p99_us, "us", goal::none, 0, 0, "", ""});
-    std::snprintf(note, sizeof note,
-                  "node API of a node lacking the entry (GET to 4 peers, "
-                  "verify, store); p99 %.0f us, %zu samples, %zu failed; GETs sent direct %.0f, "
-                  "lookups %.0f (%.0f not needed)",
-                  api.p99_us, api.count, api_failed, sent_direct, lookups, lookups_skipped);
+    std::snprintf(
+        note, sizeof note,
+        "node API of a node lacking the entry (GET to 4 peers, "
+        "verify; it stores nothing); p99 %.0f us, %zu samples, %zu failed; GETs sent direct %.0f, "
+        "lookups %.0f (%.0f not needed)",
+        api.p99_us, api.count, api_failed, sent_direct, lookups, lookups_skipped);
     report({"get_latency_api_remote_median", api.median_us, "us", goal::at_most, target_median_us,
             0, "", note});
     report({"get_latency_api_remote_p99", api.p99_us, "us", goal::none, 0, 0, "", ""});
