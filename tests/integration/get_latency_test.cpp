@@ -1,14 +1,14 @@
 // One GET at a time against a node on real sockets (issue 15, item 1):
-//   - a local hit over UDP is answered in about what a blocking UDP echo
-//     takes on this machine: the reader used to look at its mailbox between
-//     batches with a zero-timeout receive, a timed wait on a condition
-//     variable that cost a median ~60-80 µs per GET under load;
-//   - a node-API GET of a local entry does not wait for a CAF worker to end
-//     a 50 µs sleep (apply_scheduler_settings: the node's scheduler skips
+//   - every local hit over UDP is answered, one in flight, back to back: the
+//     reader now looks at its mailbox with an atomic read between batches
+//     instead of a zero-timeout receive (a timed condition-variable wait);
+//   - a node-API GET of a local entry is answered with the stored dat, on the
+//     node's scheduler settings (apply_scheduler_settings: idle workers skip
 //     CAF's "moderate" polling phase, which no message from outside ends);
 //   - the reader drops a message it does not know and still stops.
-// Bounds are several times what is measured on the loaded 2-core machine
-// (7 µs and 11-20 µs medians) and well under what the old code took.
+// The round trips are printed, not asserted: speed is measured in bench/
+// (`dave-bench latency`, beside a blocking UDP echo from the same run), and a
+// timed bound here would fail on a busy machine or under a sanitizer.
 #include <doctest/doctest.h>
 
 #include <caf/all.hpp>
@@ -34,8 +34,7 @@ double micros_since(steady::time_point start) {
 
 } // namespace
 
-TEST_CASE("one GET at a time: a local hit over UDP and through the node API answer in tens of "
-          "µs") {
+TEST_CASE("one GET at a time: every local hit is answered, over UDP and through the node API") {
     temp_dir dir("dave-get-latency");
     const auto port = pick_port_base(1);
     node_host_config host;
@@ -65,12 +64,16 @@ TEST_CASE("one GET at a time: a local hit over UDP and through the node API answ
         const double elapsed = micros_since(start);
         REQUIRE_MESSAGE(answer, "no answer to GET ", i);
         REQUIRE(answer->payload[0] == static_cast<std::uint8_t>(op::get_ack));
+        auto decoded = decode_message(answer->payload);
+        REQUIRE(decoded);
+        auto* ack = std::get_if<get_ack_message>(&*decoded);
+        REQUIRE(ack != nullptr);
+        REQUIRE(ack->item.data == dats[static_cast<std::size_t>(i % count)]);
         if (i >= 200)
             udp_us.push_back(elapsed);
     }
     const auto udp = summarize_latencies(udp_us);
     MESSAGE("UDP local hit, one in flight: median ", udp.median_us, " us, p99 ", udp.p99_us, " us");
-    CHECK(udp.median_us <= 40);
 
     std::vector<double> api_us;
     for (int i = 0; i < 600; ++i) {
@@ -85,7 +88,6 @@ TEST_CASE("one GET at a time: a local hit over UDP and through the node API answ
     }
     const auto api = summarize_latencies(api_us);
     MESSAGE("API GET of a local entry: median ", api.median_us, " us, p99 ", api.p99_us, " us");
-    CHECK(api.median_us <= 60);
 }
 
 TEST_CASE("apply_scheduler_settings: idle workers skip CAF's moderate polling phase") {
