@@ -66,7 +66,6 @@ ping_outcome peer_table::on_ping(const address& from, std::int64_t used_space,
     if (is_own_address(from))
         return ping_outcome::own_address;
     probes_.credit_received(ping_length);
-    auto outcome = ping_outcome::known;
     auto it = peers_.find(from);
     if (it == peers_.end()) {
         // Strangers that ping us are taken in at most probe_budget a round:
@@ -75,7 +74,8 @@ ping_outcome peer_table::on_ping(const address& from, std::int64_t used_space,
             probes_.count_ping_over_budget();
             return ping_outcome::over_budget;
         }
-        switch (try_add(from, now, true)) {
+        peer_record* added = nullptr;
+        switch (try_add(from, now, true, &added)) {
         case add_result::added:
             break;
         case add_result::table_full:
@@ -87,14 +87,18 @@ ping_outcome peer_table::on_ping(const address& from, std::int64_t used_space,
         case add_result::waiting:
             return ping_outcome::known;
         }
-        it = peers_.find(from);
-        outcome = ping_outcome::added;
         ++admitted_from_pings_;
+        return record_ping(*added, used_space, capacity, now, ping_outcome::added);
     }
-    it->second.pinged_us = true;
-    it->second.last_ping_at = now;
-    it->second.used_space = non_negative(used_space);
-    it->second.capacity = non_negative(capacity);
+    return record_ping(it->second, used_space, capacity, now, ping_outcome::known);
+}
+
+ping_outcome peer_table::record_ping(peer_record& peer, std::int64_t used_space,
+                                     std::int64_t capacity, time now, ping_outcome outcome) {
+    peer.pinged_us = true;
+    peer.last_ping_at = now;
+    peer.used_space = non_negative(used_space);
+    peer.capacity = non_negative(capacity);
     return outcome;
 }
 
@@ -294,11 +298,12 @@ pong_outcome peer_table::on_pong(const address& from, const pong_message& pong, 
             probes_.count_unpaid();
             continue;
         }
-        switch (try_add(listed, now, false)) {
+        peer_record* added = nullptr;
+        switch (try_add(listed, now, false, &added)) {
         case add_result::added:
             ++out.peers_added;
             if (placed == placement::member)
-                vouch(peers_.find(listed)->second, peer, near_slot);
+                vouch(*added, peer, near_slot);
             break;
         case add_result::table_full:
             ++out.peers_ignored;
@@ -623,7 +628,8 @@ std::vector<peer_trust_row> peer_table::trust_report(time now) const {
     return out;
 }
 
-peer_table::add_result peer_table::try_add(const address& endpoint, time now, bool from_ping) {
+peer_table::add_result peer_table::try_add(const address& endpoint, time now, bool from_ping,
+                                           peer_record** added) {
     if (is_own_address(endpoint)) {
         probes_.count_own_address();
         return add_result::own_address;
@@ -640,7 +646,9 @@ peer_table::add_result peer_table::try_add(const address& endpoint, time now, bo
     peer.endpoint = endpoint;
     peer.added_at = now;
     peer.trust.updated_at = now;
-    peers_.emplace(endpoint, std::move(peer));
+    auto placed = peers_.emplace(endpoint, std::move(peer)).first;
+    if (added)
+        *added = &placed->second;
     return add_result::added;
 }
 

@@ -144,6 +144,9 @@ private:
     using peer_map = std::unordered_map<address, peer_record, address_hash>;
 
     bool is_own_address(const address& endpoint) const noexcept;
+    // Records a PING's status in `peer`; returns `outcome`.
+    ping_outcome record_ping(peer_record& peer, std::int64_t used_space, std::int64_t capacity,
+                             time now, ping_outcome outcome);
     // The candidates of a PONG to `asker`, in the order of active_.
     std::vector<pong_candidate> pong_candidates(const address& asker) const;
     pong_rule pong_draw_rule() const noexcept {
@@ -153,7 +156,9 @@ private:
     // false (and counted) if not. `from_ping`: it pinged us, rather than a
     // PONG listing it.
     enum class add_result : std::uint8_t { added, table_full, backing_off, own_address, waiting };
-    add_result try_add(const address& endpoint, time now, bool from_ping);
+    // `added`, if given, is set to the new record (saving the caller a lookup).
+    add_result try_add(const address& endpoint, time now, bool from_ping,
+                       peer_record** added = nullptr);
     bool verified(const peer_record& peer) const noexcept {
         return peer.is_edge || peer.last_solved_at.has_value();
     }
