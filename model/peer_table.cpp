@@ -30,6 +30,9 @@ bool unreachable(const address& endpoint) noexcept {
     return endpoint.port == 0 || is_wildcard(endpoint);
 }
 
+// PINGs in a row unanswered after which a peer is unresponsive().
+constexpr std::uint8_t unresponsive_after = 3;
+
 // How many own addresses we remember besides the one an edge reported.
 constexpr std::size_t max_own_addresses = 64;
 
@@ -51,6 +54,7 @@ bool peer_table::add_edge(const address& endpoint, time now) {
     }
     // Edges sit in no bucket: they are kept whatever the buckets hold and
     // must not crowd out the peers the buckets choose.
+    leave_indexes(it->second);
     if (is_member(it->second))
         buckets_.remove_member(buckets_.index_of(it->second.id), endpoint);
     it->second.is_edge = true;
@@ -62,7 +66,6 @@ ping_outcome peer_table::on_ping(const address& from, std::int64_t used_space,
     if (is_own_address(from))
         return ping_outcome::own_address;
     probes_.credit_received(ping_length);
-    auto outcome = ping_outcome::known;
     auto it = peers_.find(from);
     if (it == peers_.end()) {
         // Strangers that ping us are taken in at most probe_budget a round:
@@ -71,7 +74,8 @@ ping_outcome peer_table::on_ping(const address& from, std::int64_t used_space,
             probes_.count_ping_over_budget();
             return ping_outcome::over_budget;
         }
-        switch (try_add(from, now, true)) {
+        peer_record* added = nullptr;
+        switch (try_add(from, now, true, &added)) {
         case add_result::added:
             break;
         case add_result::table_full:
@@ -83,14 +87,18 @@ ping_outcome peer_table::on_ping(const address& from, std::int64_t used_space,
         case add_result::waiting:
             return ping_outcome::known;
         }
-        it = peers_.find(from);
-        outcome = ping_outcome::added;
         ++admitted_from_pings_;
+        return record_ping(*added, used_space, capacity, now, ping_outcome::added);
     }
-    it->second.pinged_us = true;
-    it->second.last_ping_at = now;
-    it->second.used_space = non_negative(used_space);
-    it->second.capacity = non_negative(capacity);
+    return record_ping(it->second, used_space, capacity, now, ping_outcome::known);
+}
+
+ping_outcome peer_table::record_ping(peer_record& peer, std::int64_t used_space,
+                                     std::int64_t capacity, time now, ping_outcome outcome) {
+    peer.pinged_us = true;
+    peer.last_ping_at = now;
+    peer.used_space = non_negative(used_space);
+    peer.capacity = non_negative(capacity);
     return outcome;
 }
 
@@ -142,8 +150,11 @@ std::vector<ping_target> peer_table::ping_round(time now, const challenge_source
     out.reserve(due.size() + unprobed.size());
     for (peer_record* peer : due) {
         // An earlier challenge still open: that PING went unanswered.
-        if (peer->pinged && peer->challenge && peer->missed < UINT8_MAX)
+        if (peer->pinged && peer->challenge && peer->missed < UINT8_MAX) {
             ++peer->missed;
+            if (is_member(*peer) && peer->missed == unresponsive_after)
+                ++unresponsive_members_[buckets_.index_of(peer->id)];
+        }
         // A fresh challenge each time: an answer to an older one no longer
         // counts, so a peer must keep answering to stay active.
         peer->challenge = next();
@@ -170,6 +181,7 @@ std::vector<ping_target> peer_table::ping_round(time now, const challenge_source
             break;
         }
         peer.probed_at = now;
+        probe_times_.insert(now);
         peer.challenge = next();
         peer.challenge_sent_at = now;
         out.push_back({peer.endpoint, *peer.challenge});
@@ -240,9 +252,14 @@ pong_outcome peer_table::on_pong(const address& from, const pong_message& pong, 
     // cannot spoil the genuine answer that may still arrive.
     if (out.verdict != pong_verdict::accepted)
         return out;
-    probes_.forget(from); // it answers: verified
+    // It answers: verified. Only a record never verified can have a probe
+    // history (probes go to unverified records only), so a peer answering
+    // its regular PINGs costs no lookup there.
+    if (!peer.last_solved_at)
+        probes_.forget(from);
 
     auto placed = placement::member;
+    leave_indexes(peer); // no longer an unanswered probe, nor unresponsive
     peer.last_solved_at = now;
     peer.challenge.reset(); // solved once: a replay is a wrong challenge
     peer.missed = 0;
@@ -281,11 +298,12 @@ pong_outcome peer_table::on_pong(const address& from, const pong_message& pong, 
             probes_.count_unpaid();
             continue;
         }
-        switch (try_add(listed, now, false)) {
+        peer_record* added = nullptr;
+        switch (try_add(listed, now, false, &added)) {
         case add_result::added:
             ++out.peers_added;
             if (placed == placement::member)
-                vouch(peers_.find(listed)->second, peer, near_slot);
+                vouch(*added, peer, near_slot);
             break;
         case add_result::table_full:
             ++out.peers_ignored;
@@ -343,8 +361,14 @@ bool peer_table::range_full(std::size_t bucket, const address& endpoint) const {
 bool peer_table::unresponsive(const peer_record& peer) const noexcept {
     // Three PINGs in a row unanswered: not a loss or two, it is gone (or
     // was never really there).
-    constexpr std::uint8_t misses = 3;
-    return peer.missed >= misses;
+    return peer.missed >= unresponsive_after;
+}
+
+void peer_table::leave_indexes(const peer_record& peer) {
+    if (unanswered_probe(peer))
+        probe_times_.erase(probe_times_.find(*peer.probed_at));
+    if (is_member(peer) && unresponsive(peer))
+        --unresponsive_members_[buckets_.index_of(peer.id)];
 }
 
 peer_table::placement peer_table::place_verified(peer_record& peer, time now,
@@ -359,12 +383,13 @@ peer_table::placement peer_table::place_verified(peer_record& peer, time now,
         // A live member stays (an unknown newcomer does not displace it);
         // one that stopped answering gives way.
         const peer_record* victim = nullptr;
-        for (const auto& member : buckets_.members(bucket)) {
-            const auto found = peers_.find(member);
-            if (found != peers_.end() && unresponsive(found->second) &&
-                (!victim || found->second.missed > victim->missed))
-                victim = &found->second;
-        }
+        if (unresponsive_members_[bucket] > 0)
+            for (const auto& member : buckets_.members(bucket)) {
+                const auto found = peers_.find(member);
+                if (found != peers_.end() && unresponsive(found->second) &&
+                    (!victim || found->second.missed > victim->missed))
+                    victim = &found->second;
+            }
         if (!victim) {
             ++bucket_stats_.waiting;
             buckets_.add_replacement({peer.endpoint, peer.id, *peer.public_key, now},
@@ -383,6 +408,8 @@ void peer_table::promote_replacements(std::size_t bucket, time now, std::vector<
                                       bool& active_set_changed) {
     while (buckets_.has_replacements(bucket)) {
         if (bucket_full(bucket)) {
+            if (unresponsive_members_[bucket] == 0)
+                return;
             const auto& members = buckets_.members(bucket);
             const auto victim = std::find_if(members.begin(), members.end(), [&](const auto& m) {
                 const auto found = peers_.find(m);
@@ -503,6 +530,7 @@ bool peer_table::add_own_address(const address& endpoint) {
 }
 
 peer_table::peer_map::iterator peer_table::erase_record(peer_map::iterator it) {
+    leave_indexes(it->second);
     if (is_member(it->second))
         buckets_.remove_member(buckets_.index_of(it->second.id), it->first);
     return peers_.erase(it);
@@ -600,7 +628,8 @@ std::vector<peer_trust_row> peer_table::trust_report(time now) const {
     return out;
 }
 
-peer_table::add_result peer_table::try_add(const address& endpoint, time now, bool from_ping) {
+peer_table::add_result peer_table::try_add(const address& endpoint, time now, bool from_ping,
+                                           peer_record** added) {
     if (is_own_address(endpoint)) {
         probes_.count_own_address();
         return add_result::own_address;
@@ -617,7 +646,9 @@ peer_table::add_result peer_table::try_add(const address& endpoint, time now, bo
     peer.endpoint = endpoint;
     peer.added_at = now;
     peer.trust.updated_at = now;
-    peers_.emplace(endpoint, std::move(peer));
+    auto placed = peers_.emplace(endpoint, std::move(peer)).first;
+    if (added)
+        *added = &placed->second;
     return add_result::added;
 }
 
@@ -625,7 +656,9 @@ bool peer_table::forget_unanswered_probe(time now) {
     // Only when the table is full (a scan): a stranger probed longer than
     // deactivate_after ago without an answer makes room, so dead probed
     // addresses cannot hold the table until drop_after (the probe history
-    // still backs them off).
+    // still backs them off). The scan runs only when one qualifies.
+    if (probe_times_.empty() || now - *probe_times_.begin() < config_.deactivate_after)
+        return false;
     for (auto it = peers_.begin(); it != peers_.end(); ++it) {
         const peer_record& peer = it->second;
         if (!verified(peer) && peer.probed_at &&

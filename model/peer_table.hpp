@@ -11,11 +11,13 @@
 #pragma once
 
 #include <algorithm>
+#include <array>
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <functional>
 #include <optional>
+#include <set>
 #include <unordered_map>
 #include <vector>
 
@@ -142,6 +144,9 @@ private:
     using peer_map = std::unordered_map<address, peer_record, address_hash>;
 
     bool is_own_address(const address& endpoint) const noexcept;
+    // Records a PING's status in `peer`; returns `outcome`.
+    ping_outcome record_ping(peer_record& peer, std::int64_t used_space, std::int64_t capacity,
+                             time now, ping_outcome outcome);
     // The candidates of a PONG to `asker`, in the order of active_.
     std::vector<pong_candidate> pong_candidates(const address& asker) const;
     pong_rule pong_draw_rule() const noexcept {
@@ -151,7 +156,9 @@ private:
     // false (and counted) if not. `from_ping`: it pinged us, rather than a
     // PONG listing it.
     enum class add_result : std::uint8_t { added, table_full, backing_off, own_address, waiting };
-    add_result try_add(const address& endpoint, time now, bool from_ping);
+    // `added`, if given, is set to the new record (saving the caller a lookup).
+    add_result try_add(const address& endpoint, time now, bool from_ping,
+                       peer_record** added = nullptr);
     bool verified(const peer_record& peer) const noexcept {
         return peer.is_edge || peer.last_solved_at.has_value();
     }
@@ -178,6 +185,13 @@ private:
     bool bucket_full(std::size_t bucket) const noexcept;
     bool range_full(std::size_t bucket, const address& endpoint) const;
     bool unresponsive(const peer_record& peer) const noexcept;
+    // Bookkeeping that lets the hot paths skip scans whose answer it already
+    // knows (same answers, in the same order, as the scans): call before a
+    // record stops being a member, an unanswered probe, or unresponsive.
+    void leave_indexes(const peer_record& peer);
+    bool unanswered_probe(const peer_record& peer) const noexcept {
+        return !verified(peer) && peer.probed_at.has_value();
+    }
     // Fills free or unresponsive slots of `bucket` from its replacements;
     // evicted members are appended to `dropped`.
     void promote_replacements(std::size_t bucket, time now, std::vector<address>& dropped,
@@ -213,6 +227,13 @@ private:
     std::size_t stretch_ = 1;             // this round's ping interval in periods
     std::size_t last_stretch_ = 1;        // the last round's
     std::size_t admitted_from_pings_ = 0; // strangers added by their PINGs since the last round
+    // When each record probed without an answer yet (unanswered_probe) was
+    // probed: forget_unanswered_probe scans the table only when the oldest
+    // is old enough, which a full table asks for every address it is offered.
+    std::multiset<time> probe_times_;
+    // Per bucket, the members unresponsive() right now: a full bucket's
+    // members are scanned for a victim only when one of them is.
+    std::array<std::uint16_t, bucket_count> unresponsive_members_{};
 };
 
 template <class Rng>

@@ -313,6 +313,48 @@ TEST_CASE("replacement: a live member stays, a verified newcomer waits and takes
     }
 }
 
+TEST_CASE("a member unresponsive, answering again, then unresponsive again gives way then") {
+    // The table counts each bucket's unresponsive members so that a full
+    // bucket is scanned for a victim only when it has one: the count must
+    // follow a member out of and back into unresponsiveness.
+    harness h(strict_config(2));
+    const auto keys = ground_keys(h.table.own_id(), 0, 4, 1);
+    const address a = own_range_address(1), b = own_range_address(2);
+    const address c = own_range_address(3), d = own_range_address(4);
+    REQUIRE(h.verify(a, keys[0], 0ms).verdict == pong_verdict::accepted);
+    REQUIRE(h.verify(b, keys[1], 0ms).verdict == pong_verdict::accepted);
+    ms now = 1000ms;
+    // a answers every PING, b none, until b is unresponsive (one PING a
+    // round: the two take turns).
+    auto silence_b = [&] {
+        for (; h.table.find(b)->missed < 3; now += 1000ms)
+            for (const auto& target : h.ping_round(now))
+                if (target.endpoint == a)
+                    REQUIRE(h.answer(a, keys[0], now).verdict == pong_verdict::accepted);
+    };
+    silence_b();
+    // b answers its next PING: live again.
+    for (bool answered = false; !answered; now += 1000ms)
+        for (const auto& target : h.ping_round(now)) {
+            answered = answered || target.endpoint == b;
+            REQUIRE(
+                h.answer(target.endpoint, target.endpoint == a ? keys[0] : keys[1], now).verdict ==
+                pong_verdict::accepted);
+        }
+    REQUIRE(h.table.find(b)->missed == 0);
+    // A newcomer now waits: both members live.
+    REQUIRE(h.verify(c, keys[2], now).verdict == pong_verdict::accepted);
+    CHECK(h.table.buckets().is_replacement(c));
+    CHECK(is_member(h.table, b));
+    // b falls silent again: the next verified newcomer takes its slot at once.
+    silence_b();
+    REQUIRE(h.verify(d, keys[3], now).verdict == pong_verdict::accepted);
+    CHECK(is_member(h.table, d));
+    CHECK(h.table.find(b) == nullptr);
+    CHECK(is_member(h.table, a));
+    CHECK(h.table.bucket_stats().evicted_unresponsive == 1);
+}
+
 TEST_CASE("per-range limit: 50 hosts of one /48 near our ID take at most range_limit slots") {
     peer_config config = strict_config(8);
     config.range_limit = 2;

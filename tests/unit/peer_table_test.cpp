@@ -611,6 +611,46 @@ TEST_CASE("the table is bounded; edges are always added") {
     CHECK(h.table.on_ping(make_address(4), 0, 0, 12000ms) == ping_outcome::added);
 }
 
+TEST_CASE("a full table makes room only from a probe unanswered for deactivate_after") {
+    // The table keeps the times of its unanswered probes so that a full
+    // table offered address after address does not scan itself each time:
+    // the answers must be the scan's.
+    peer_config config = instant_config();
+    config.max_peers = 4;
+    harness h(config);
+    for (std::uint16_t n : {1, 2, 3})
+        REQUIRE(h.table.on_ping(make_address(n), 0, 0, 0ms) == ping_outcome::added);
+    h.ping_round(0ms); // one probe each
+    REQUIRE(h.outstanding.size() == 3);
+    REQUIRE(h.answer(make_address(1), make_keys(1), 0ms).verdict == pong_verdict::accepted);
+    REQUIRE(h.answer(make_address(2), make_keys(2), 0ms).verdict == pong_verdict::accepted);
+    // A second unanswered probe, younger than 3's.
+    REQUIRE(h.table.on_ping(make_address(4), 0, 0, 2000ms) == ping_outcome::added);
+    h.ping_round(2000ms);
+    REQUIRE(h.outstanding.contains(make_address(4)));
+
+    // 3's probe is not yet deactivate_after old: no room.
+    CHECK(h.table.on_ping(make_address(5), 0, 0, 2999ms) == ping_outcome::table_full);
+    CHECK(h.table.find(make_address(3)) != nullptr);
+    // Now it is (4's is not): 3 goes, the verified peers and 4 stay.
+    CHECK(h.table.on_ping(make_address(5), 0, 0, 3000ms) == ping_outcome::added);
+    CHECK(h.table.find(make_address(3)) == nullptr);
+    CHECK(h.table.find(make_address(4)) != nullptr);
+    CHECK(h.table.find(make_address(1)) != nullptr);
+    CHECK(h.table.find(make_address(2)) != nullptr);
+    CHECK(h.table.probes().unanswered_forgotten == 1);
+
+    // 5 is not probed yet and 4 answers: no candidate, however long it waits.
+    REQUIRE(h.answer(make_address(4), make_keys(4), 3000ms).verdict == pong_verdict::accepted);
+    CHECK(h.table.on_ping(make_address(6), 0, 0, 9000ms) == ping_outcome::table_full);
+    // 5 probed, then answered: still none (an answered probe no longer counts).
+    h.ping_round(9000ms);
+    REQUIRE(h.answer(make_address(5), make_keys(5), 9000ms).verdict == pong_verdict::accepted);
+    CHECK(h.table.on_ping(make_address(6), 0, 0, 20000ms) == ping_outcome::table_full);
+    CHECK(h.table.probes().unanswered_forgotten == 1);
+    CHECK(h.table.counts().total == 4);
+}
+
 TEST_CASE("network estimate sums active peers and ourselves") {
     harness h(instant_config());
     h.table.on_ping(make_address(1), 100, 1000, 0ms);
