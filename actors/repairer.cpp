@@ -42,6 +42,7 @@ struct repairer_state {
     std::uint64_t refused_not_active = 0;
     std::uint64_t refused_budget = 0;
     std::uint64_t refused_stale = 0;
+    std::uint64_t answered_late = 0; // DIFFs after their exchange expired
     rate_limited_log refusal_log;
     std::shared_ptr<spdlog::logger> log = logger_for("repair");
     static inline const char* name = "repairer";
@@ -223,6 +224,16 @@ void on_diff(self_pointer self, const address& from, const repair_diff_message& 
     auto* exchange = state.exchanges.find(diff.nonce, from);
     if (exchange == nullptr || exchange->answered) {
         ++state.refused_stale;
+        // Too late to use, but a partner that answers at all speaks repair:
+        // a slow answer must not leave it silenced as if it never would.
+        if (exchange == nullptr)
+            if (auto late = state.exchanges.late(diff.nonce, from, now_ms(state))) {
+                ++state.answered_late;
+                if (state.partners.silent(late->id, now_ms(state)))
+                    state.log->info("repair partner {} answered late: asked again",
+                                    to_string(from));
+                state.partners.answered(late->id);
+            }
         return;
     }
     exchange->answered = true;
@@ -380,6 +391,10 @@ repairer_actor::behavior_type repairer(self_pointer self, repairer_setup setup) 
                            {{"outcome", "unanswered"}});
             report.counter("dave_repair_rounds_total", rounds, state.rounds_no_partner,
                            {{"outcome", "no_partner"}});
+            report.counter("dave_repair_answers_late_total",
+                           "Digests answered after their round timed out (counted unanswered; "
+                           "the partner is not silenced).",
+                           state.answered_late);
             report.counter("dave_repair_ranges_differing_total",
                            "Digest ranges found differing (ours and our partners' rounds).",
                            state.ranges_differing);

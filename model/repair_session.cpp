@@ -88,11 +88,29 @@ std::vector<peer_info> repair_exchanges::expire(std::uint64_t now_ms, std::uint6
             ++it;
             continue;
         }
-        if (!it->second.answered)
+        if (!it->second.answered) {
             silent.push_back(it->second.peer);
+            if (late_.size() == late_kept)
+                late_.erase(late_.begin());
+            late_.push_back({it->first, it->second.peer, now_ms});
+        }
         it = open_.erase(it);
     }
     return silent;
+}
+
+std::optional<peer_info> repair_exchanges::late(std::uint64_t nonce, const address& from,
+                                                std::uint64_t now_ms) {
+    std::erase_if(late_,
+                  [&](const expired& old) { return old.expired_ms + late_for_ms <= now_ms; });
+    auto found = std::find_if(late_.begin(), late_.end(), [&](const expired& old) {
+        return old.nonce == nonce && old.peer.endpoint == from;
+    });
+    if (found == late_.end())
+        return std::nullopt;
+    peer_info peer = found->peer;
+    late_.erase(found);
+    return peer;
 }
 
 std::uint64_t repair_cursors::start(std::uint64_t peer_id, std::size_t range) const {

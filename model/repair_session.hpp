@@ -93,12 +93,27 @@ public:
     // The open exchange with this nonce, if `from` is its peer.
     repair_exchange* find(std::uint64_t nonce, const address& from);
     // Closes the exchanges older than timeout_ms; returns the peers of those
-    // whose digest was never answered.
+    // whose digest was never answered. Those are remembered a while (at most
+    // late_kept, each for late_for_ms) for late().
     std::vector<peer_info> expire(std::uint64_t now_ms, std::uint64_t timeout_ms);
+    // The peer of an exchange that expired unanswered, when `from` answers it
+    // after all (once). The answer is too late to use, but it proves that the
+    // peer speaks repair: a busy host or a slow path, not a godave node, so
+    // it must not stay silenced (repair_partners::answered).
+    std::optional<peer_info> late(std::uint64_t nonce, const address& from, std::uint64_t now_ms);
     std::size_t size() const noexcept { return open_.size(); }
 
+    static constexpr std::size_t late_kept = 64;
+    static constexpr std::uint64_t late_for_ms = 60 * 1000;
+
 private:
+    struct expired {
+        std::uint64_t nonce = 0;
+        peer_info peer;
+        std::uint64_t expired_ms = 0;
+    };
     std::unordered_map<std::uint64_t, repair_exchange> open_;
+    std::vector<expired> late_; // oldest first
 };
 
 // Where the next list of (peer, range) starts: after a list was cut, the

@@ -267,6 +267,49 @@ TEST_CASE("exchanges: answers only from the partner, unanswered ones reported at
     CHECK(exchanges.size() == 0);
 }
 
+TEST_CASE("exchanges: a late answer names its partner once, and lifts its silence") {
+    repair_partner_config config;
+    config.silent_after = 2;
+    repair_partners partners(config);
+    repair_exchanges exchanges;
+    peer_info b;
+    b.id = peer_b;
+    b.endpoint.port = 1;
+    peer_info c;
+    c.id = peer_c;
+    c.endpoint.port = 2;
+    // Two rounds with b time out: b is silenced as if it never answered.
+    exchanges.open(21, b, now);
+    for (const auto& silent : exchanges.expire(now + 500, 500))
+        CHECK_FALSE(partners.unanswered(silent.id, now + 500));
+    exchanges.open(22, b, now + 500);
+    for (const auto& silent : exchanges.expire(now + 1000, 500))
+        CHECK(partners.unanswered(silent.id, now + 1000));
+    REQUIRE(partners.silent(peer_b, now + 1000));
+    // A late DIFF from elsewhere, or with a nonce never sent, names no one.
+    CHECK_FALSE(exchanges.late(22, c.endpoint, now + 1200));
+    CHECK_FALSE(exchanges.late(99, b.endpoint, now + 1200));
+    // b's late DIFF: the exchange is gone (nothing to act on), but b speaks
+    // repair, so its silence is lifted; a replay of the same DIFF names no one.
+    CHECK(exchanges.find(22, b.endpoint) == nullptr);
+    auto late = exchanges.late(22, b.endpoint, now + 1200);
+    REQUIRE(late);
+    CHECK(late->id == peer_b);
+    partners.answered(late->id);
+    CHECK_FALSE(partners.silent(peer_b, now + 1200));
+    CHECK_FALSE(exchanges.late(22, b.endpoint, now + 1300));
+    // Remembered a minute at most, and at most late_kept rounds.
+    CHECK(exchanges.late(21, b.endpoint, now + 1000 + repair_exchanges::late_for_ms) ==
+          std::nullopt);
+    for (std::uint64_t nonce = 100; nonce < 100 + repair_exchanges::late_kept + 1; ++nonce)
+        exchanges.open(nonce, c, now + 2000);
+    CHECK(exchanges.expire(now + 3000, 500).size() == repair_exchanges::late_kept + 1);
+    std::size_t remembered = 0;
+    for (std::uint64_t nonce = 100; nonce < 100 + repair_exchanges::late_kept + 1; ++nonce)
+        remembered += exchanges.late(nonce, c.endpoint, now + 3000) ? 1 : 0;
+    CHECK(remembered == repair_exchanges::late_kept); // one gave way
+}
+
 TEST_CASE("differing ranges are listed a few per round, rotating") {
     const std::uint64_t mask = 0b1011'0000'0000'0101;
     CHECK(repair_ranges_to_list(mask, 0, 2) == std::vector<std::size_t>{0, 2});
