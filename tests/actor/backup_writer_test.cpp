@@ -18,7 +18,6 @@
 #include <utility>
 #include <vector>
 
-#include <sys/mount.h>
 #include <unistd.h>
 
 #include "actors/backup_writer.hpp"
@@ -32,37 +31,13 @@
 #include <caf/all.hpp>
 
 #include "caf/test/unit_test_impl.hpp"
+#include "testing/small_tmpfs.hpp"
 
 using namespace dave;
 
 namespace {
 
 namespace fs = std::filesystem;
-
-// A tmpfs mounted for the test's lifetime (root only).
-struct small_tmpfs {
-    fs::path where;
-    bool mounted = false;
-    std::string why_not;
-
-    small_tmpfs(fs::path folder, const std::string& size) : where(std::move(folder)) {
-        fs::create_directories(where);
-        if (::geteuid() != 0) {
-            why_not = "not root";
-            return;
-        }
-        const std::string options = "size=" + size + ",mode=0755";
-        if (::mount("tmpfs", where.c_str(), "tmpfs", 0, options.c_str()) != 0) {
-            why_not = std::string("mount -t tmpfs failed: ") + std::strerror(errno);
-            return;
-        }
-        mounted = true;
-    }
-    ~small_tmpfs() {
-        if (mounted)
-            ::umount2(where.c_str(), MNT_DETACH);
-    }
-};
 
 // Fills `path` until the file system refuses, then gives `leave` bytes back.
 void fill_leaving(const fs::path& path, std::uintmax_t leave) {
@@ -181,7 +156,7 @@ CAF_TEST(online compactions over many turns keep every acknowledged put and ever
 
 CAF_TEST(a disk too full for online compaction - puts go on until it is full and none acknowledged is lost) {
     folder dir;
-    small_tmpfs disk(dir.path / "disk", "2m");
+    testing::small_tmpfs disk(dir.path / "disk", "2m");
     if (!disk.mounted) {
         CAF_MESSAGE("SKIPPED: " << disk.why_not << " (needs root and tmpfs)");
         std::printf("SKIPPED full-disk compaction test: %s\n", disk.why_not.c_str());

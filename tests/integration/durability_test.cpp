@@ -18,7 +18,6 @@
 
 #include <httplib.h>
 #include <nlohmann/json.hpp>
-#include <sys/mount.h>
 #include <unistd.h>
 
 #include "codec/codec.hpp"
@@ -26,6 +25,7 @@
 #include "crypto/dat_crypto.hpp"
 #include "testing/harness.hpp"
 #include "testing/node_process.hpp"
+#include "testing/small_tmpfs.hpp"
 
 using namespace dave;
 using namespace dave::testing;
@@ -189,31 +189,6 @@ void kill_mid_way_loses_nothing(const std::string& store_toml) {
     CHECK_MESSAGE(missing.empty(), missing.size() << " acknowledged keys lost, e.g. "
                                                   << (missing.empty() ? "" : missing.front()));
 }
-
-// A tmpfs mounted for the test's lifetime (root only).
-struct small_tmpfs {
-    std::filesystem::path where;
-    bool mounted = false;
-    std::string why_not;
-
-    small_tmpfs(std::filesystem::path folder, const std::string& size) : where(std::move(folder)) {
-        std::filesystem::create_directories(where);
-        if (::geteuid() != 0) {
-            why_not = "not root";
-            return;
-        }
-        const std::string options = "size=" + size + ",mode=0755";
-        if (::mount("tmpfs", where.c_str(), "tmpfs", 0, options.c_str()) != 0) {
-            why_not = std::string("mount -t tmpfs failed: ") + std::strerror(errno);
-            return;
-        }
-        mounted = true;
-    }
-    ~small_tmpfs() {
-        if (mounted)
-            ::umount2(where.c_str(), MNT_DETACH);
-    }
-};
 
 // Fills `path` until the file system refuses; returns the bytes written.
 std::uint64_t fill(const std::filesystem::path& path, std::uint64_t leave_out) {

@@ -16,13 +16,13 @@
 #include <string>
 #include <vector>
 
-#include <sys/mount.h>
 #include <unistd.h>
 
 #include "codec/codec.hpp"
 #include "model/backup_compaction.hpp"
 #include "model/backup_file.hpp"
 #include "model/backup_open.hpp"
+#include "testing/small_tmpfs.hpp"
 
 using namespace dave;
 namespace fs = std::filesystem;
@@ -364,38 +364,9 @@ TEST_CASE("online compaction of a 6 MiB backup while appends cross the flush thr
     }
 }
 
-namespace {
-
-// A tmpfs mounted for the test's lifetime (root only).
-struct small_tmpfs {
-    fs::path where;
-    bool mounted = false;
-    std::string why_not;
-
-    small_tmpfs(fs::path folder, const std::string& size) : where(std::move(folder)) {
-        fs::create_directories(where);
-        if (::geteuid() != 0) {
-            why_not = "not root";
-            return;
-        }
-        const std::string options = "size=" + size + ",mode=0755";
-        if (::mount("tmpfs", where.c_str(), "tmpfs", 0, options.c_str()) != 0) {
-            why_not = std::string("mount -t tmpfs failed: ") + std::strerror(errno);
-            return;
-        }
-        mounted = true;
-    }
-    ~small_tmpfs() {
-        if (mounted)
-            ::umount2(where.c_str(), MNT_DETACH);
-    }
-};
-
-} // namespace
-
 TEST_CASE("a full file system: the appender keeps whole records, compaction keeps the old file") {
     temp_dir dir;
-    small_tmpfs disk(dir / "disk", "2m");
+    testing::small_tmpfs disk(dir / "disk", "2m");
     if (!disk.mounted) {
         std::printf("SKIPPED full-disk backup test: %s (needs root and tmpfs)\n",
                     disk.why_not.c_str());
