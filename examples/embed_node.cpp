@@ -10,7 +10,6 @@
 #include "crypto/dat_crypto.hpp"
 #include "node/client.hpp"
 #include "node/node.hpp"
-#include "node/scheduler_settings.hpp"
 
 namespace {
 
@@ -23,7 +22,6 @@ dave::bytes to_bytes(const std::string& text) {
 int main(int argc, char** argv) {
     caf::actor_system_config system_config;
     dave::add_node_types(system_config);
-    dave::apply_scheduler_settings(system_config); // the settings `dave node` runs with
     caf::actor_system system{system_config};
 
     dave::node_config config;

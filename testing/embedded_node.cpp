@@ -5,7 +5,6 @@
 #include <caf/all.hpp>
 
 #include "crypto/key_file.hpp"
-#include "node/scheduler_settings.hpp"
 #include "testing/loopback.hpp"
 #include "testing/short_timers.hpp"
 
@@ -15,7 +14,6 @@ using namespace std::chrono_literals;
 
 node_host_config::node_host_config() {
     add_node_types(*this);
-    apply_scheduler_settings(*this); // as `dave node` runs
     set("logger.console", caf::atom("none"));
 }
 

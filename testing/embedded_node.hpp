@@ -20,7 +20,7 @@
 namespace dave::testing {
 
 // An actor system configured for embedding nodes: the node's message types
-// and error category, the node's scheduler settings, CAF's console logger off.
+// and error category, CAF's console logger off.
 class node_host_config : public caf::actor_system_config {
 public:
     node_host_config();

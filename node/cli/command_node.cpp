@@ -17,7 +17,6 @@
 #include "node/client.hpp"
 #include "node/http_api.hpp"
 #include "node/node.hpp"
-#include "node/scheduler_settings.hpp"
 
 namespace dave::cli {
 namespace {
@@ -178,7 +177,6 @@ int run_node(const node_options& options) {
 
     caf::actor_system_config system_config;
     add_node_types(system_config);
-    apply_scheduler_settings(system_config);
     caf::actor_system system{system_config};
     auto node = spawn_node(system, config);
     if (!node) {

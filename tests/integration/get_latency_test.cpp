@@ -2,9 +2,7 @@
 //   - every local hit over UDP is answered, one in flight, back to back: the
 //     reader now looks at its mailbox with an atomic read between batches
 //     instead of a zero-timeout receive (a timed condition-variable wait);
-//   - a node-API GET of a local entry is answered with the stored dat, on the
-//     node's scheduler settings (apply_scheduler_settings: idle workers skip
-//     CAF's "moderate" polling phase, which no message from outside ends);
+//   - a node-API GET of a local entry is answered with the stored dat;
 //   - the reader drops a message it does not know and still stops.
 // The round trips are printed, not asserted: speed is measured in bench/
 // (`dave-bench latency`, beside a blocking UDP echo from the same run), and a
@@ -16,7 +14,6 @@
 #include "actors/udp_socket.hpp"
 #include "codec/codec.hpp"
 #include "crypto/dat_crypto.hpp"
-#include "node/scheduler_settings.hpp"
 #include "testing/harness.hpp"
 #include "testing/udp_client.hpp"
 
@@ -88,15 +85,6 @@ TEST_CASE("one GET at a time: every local hit is answered, over UDP and through 
     }
     const auto api = summarize_latencies(api_us);
     MESSAGE("API GET of a local entry: median ", api.median_us, " us, p99 ", api.p99_us, " us");
-}
-
-TEST_CASE("apply_scheduler_settings: idle workers skip CAF's moderate polling phase") {
-    caf::actor_system_config config;
-    apply_scheduler_settings(config);
-    CHECK(caf::get_or(config, "work-stealing.moderate-poll-attempts", std::size_t{500}) == 0);
-    // The embedding config of tests and benches runs the same settings.
-    node_host_config host;
-    CHECK(caf::get_or(host, "work-stealing.moderate-poll-attempts", std::size_t{500}) == 0);
 }
 
 TEST_CASE("udp reader: a message it does not know is dropped; it still reads and stops") {
