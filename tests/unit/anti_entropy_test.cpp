@@ -21,6 +21,14 @@ constexpr std::uint64_t now = 1'700'000'000'000;
 constexpr std::uint64_t peer_b = 0xb0b;
 constexpr std::uint64_t peer_c = 0xc0c;
 
+// A peer with `id` at a distinct (fake) address.
+peer_info peer_at(std::uint64_t id, std::uint16_t port) {
+    peer_info peer;
+    peer.id = id;
+    peer.endpoint.port = port;
+    return peer;
+}
+
 entry make_entry(std::uint8_t owner, const std::string& key, std::uint64_t time_ms,
                  replica_ids replicas) {
     entry item;
@@ -222,12 +230,8 @@ TEST_CASE("partners: round robin over the closest, silent ones skipped for a whi
     repair_partners partners(config);
     const std::uint64_t self = 0x1000;
     std::vector<peer_info> active;
-    for (std::uint64_t id : {0x1001ULL, 0x1002ULL, 0x1003ULL, 0xf000ULL}) {
-        peer_info peer;
-        peer.id = id;
-        peer.endpoint.port = static_cast<std::uint16_t>(id);
-        active.push_back(peer);
-    }
+    for (std::uint64_t id : {0x1001ULL, 0x1002ULL, 0x1003ULL, 0xf000ULL})
+        active.push_back(peer_at(id, static_cast<std::uint16_t>(id)));
     std::vector<std::uint64_t> chosen;
     for (int i = 0; i < 6; ++i)
         chosen.push_back(partners.next(self, active, now)->id);
@@ -249,12 +253,8 @@ TEST_CASE("partners: round robin over the closest, silent ones skipped for a whi
 
 TEST_CASE("exchanges: answers only from the partner, unanswered ones reported at expiry") {
     repair_exchanges exchanges;
-    peer_info b;
-    b.id = peer_b;
-    b.endpoint.port = 1;
-    peer_info c;
-    c.id = peer_c;
-    c.endpoint.port = 2;
+    const peer_info b = peer_at(peer_b, 1);
+    const peer_info c = peer_at(peer_c, 2);
     exchanges.open(11, b, now);
     exchanges.open(12, c, now);
     CHECK(exchanges.find(11, c.endpoint) == nullptr); // a forged or misrouted answer
@@ -272,12 +272,8 @@ TEST_CASE("exchanges: a late answer names its partner once, and lifts its silenc
     config.silent_after = 2;
     repair_partners partners(config);
     repair_exchanges exchanges;
-    peer_info b;
-    b.id = peer_b;
-    b.endpoint.port = 1;
-    peer_info c;
-    c.id = peer_c;
-    c.endpoint.port = 2;
+    const peer_info b = peer_at(peer_b, 1);
+    const peer_info c = peer_at(peer_c, 2);
     // Two rounds with b time out: b is silenced as if it never answered.
     exchanges.open(21, b, now);
     for (const auto& silent : exchanges.expire(now + 500, 500))
