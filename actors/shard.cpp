@@ -353,4 +353,8 @@ shard_actor spawn_shard(caf::actor_system& system, shard_setup setup) {
     return system.spawn(shard, std::move(setup));
 }
 
+void restore_shard(const shard_actor& shard, std::vector<entry> entries) {
+    caf::anon_send<caf::message_priority::high>(shard, restore_atom_v, std::move(entries));
+}
+
 } // namespace dave

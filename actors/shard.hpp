@@ -7,6 +7,7 @@
 
 #include <functional>
 #include <memory>
+#include <vector>
 
 #include <caf/actor_system.hpp>
 
@@ -51,5 +52,14 @@ struct shard_setup {
 // the backup is unwritable, every PUT is refused (backup_unavailable)
 // unstored. Replica sets leave out peers below replica_floor.
 shard_actor spawn_shard(caf::actor_system& system, shard_setup setup);
+
+// Hands a shard the backup's entries for it at start. Sent with high
+// priority, as the dispatcher sends GETs: a shard takes high-priority
+// messages before normal ones, so a restore sent normally could be
+// overtaken by a GET sent after it, which would then be answered "not
+// found" for an entry the backup holds. High-priority messages are taken
+// in the order they arrived, and the node restores before it spawns the
+// dispatchers.
+void restore_shard(const shard_actor& shard, std::vector<entry> entries);
 
 } // namespace dave

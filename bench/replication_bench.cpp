@@ -163,7 +163,7 @@ int run_replication() {
         }
         for (std::size_t s = 0; s < shards.size(); ++s)
             if (!per_shard[s].empty())
-                caf::anon_send(shards[s], restore_atom_v, std::move(per_shard[s]));
+                restore_shard(shards[s], std::move(per_shard[s]));
         sync_shards(self, shards);
     }
     const std::uint64_t stored = sync_shards(self, shards);

@@ -26,8 +26,9 @@ namespace dave {
 namespace {
 
 // Hands the backup's entries to their shards. Called before any dispatcher
-// exists, so these messages come first in every shard's mailbox: no GET is
-// answered "not found" for an entry the backup holds.
+// exists, so these messages come first in every shard's mailbox, ahead of
+// the GETs the dispatchers send with high priority (restore_shard): no GET
+// is answered "not found" for an entry the backup holds.
 void restore_into_shards(const std::vector<shard_actor>& shards, std::vector<entry> entries) {
     const std::size_t count = entries.size();
     std::vector<std::vector<entry>> per_shard(shards.size());
@@ -36,7 +37,7 @@ void restore_into_shards(const std::vector<shard_actor>& shards, std::vector<ent
             std::move(item));
     for (std::size_t i = 0; i < per_shard.size(); ++i)
         if (!per_shard[i].empty())
-            caf::anon_send(shards[i], restore_atom_v, std::move(per_shard[i]));
+            restore_shard(shards[i], std::move(per_shard[i]));
     logger_for("node")->info("restored {} entries from the backup", count);
 }
 

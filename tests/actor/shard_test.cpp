@@ -682,6 +682,45 @@ CAF_TEST(restored entries are served but not appended to the backup again) {
     CAF_CHECK(!*reply.stored);
 }
 
+// The dispatcher sends GETs with high priority, which a shard takes before
+// normal messages already waiting. A restore must not be overtaken so (a
+// node restarted on a loaded machine answered "not found" for entries its
+// backup held): restore_shard sends it with the same priority.
+CAF_TEST(a GET sent after the restore is answered from the restored entries) {
+    start();
+    auto keys = keys_for(1);
+    auto value = signed_dat(keys, "restored", "1", base_time);
+    auto ask = [&] {
+        self->send<caf::message_priority::high>(
+            shard, serve_atom_v, make_address(9),
+            get_message{keys.public_key, text_bytes("restored")});
+    };
+    // Both wait in the mailbox before the shard runs.
+    restore_shard(shard, std::vector<entry>{as_entry(value)});
+    ask();
+    sched.run();
+    CAF_REQUIRE_EQUAL(sent->size(), 1u);
+    auto decoded = decode_message((*sent)[0].payload);
+    CAF_REQUIRE(decoded.has_value());
+    auto* ack = std::get_if<get_ack_message>(&*decoded);
+    CAF_REQUIRE(ack != nullptr);
+    CAF_CHECK(ack->item.data == value);
+    // The control: a restore sent with normal priority is overtaken.
+    sent->clear();
+    auto later = signed_dat(keys, "later", "2", base_time);
+    self->send(shard, restore_atom_v, std::vector<entry>{as_entry(later)});
+    self->send<caf::message_priority::high>(shard, serve_atom_v, make_address(9),
+                                            get_message{keys.public_key, text_bytes("later")});
+    sched.run();
+    CAF_REQUIRE_EQUAL(sent->size(), 1u);
+    decoded = decode_message((*sent)[0].payload);
+    CAF_REQUIRE(decoded.has_value());
+    ack = std::get_if<get_ack_message>(&*decoded);
+    CAF_REQUIRE(ack != nullptr);
+    CAF_CHECK(is_not_found(ack->item.data));
+    CAF_CHECK(get(later).has_value()); // stored all the same, just too late
+}
+
 CAF_TEST(expire removes entries once time plus TTL has passed) {
     shard_setup setup;
     setup.config.own_node_id = own_id;
