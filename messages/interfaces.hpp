@@ -114,7 +114,8 @@ using shard_actor = caf::typed_actor<
     caf::replies_to<put_atom, entry>::with<bool>,
     // backup writer -> shard: whether the backup can be written.
     caf::reacts_to<writable_atom, bool>,
-    // node -> shard, at start: the backup's entries (verified already).
+    // node -> shard, at start, high priority (restore_shard): the backup's
+    // entries (verified already).
     caf::reacts_to<restore_atom, std::vector<entry>>,
     // dispatcher -> shard: a peer's GET; answered with a GET_ACK, sent by the
     // shard (non-blocking) or via the writer.
