@@ -14,6 +14,7 @@
 #include "codec/repair_codec.hpp"
 #include "messages/type_ids.hpp"
 #include "model/admission.hpp"
+#include "model/known_put.hpp"
 #include "model/metrics.hpp"
 #include "model/shard_routing.hpp"
 #include "model/shard_store.hpp"
@@ -93,6 +94,8 @@ struct dispatcher_state {
     std::uint64_t repair_in = 0;
     // Test hook ([test] drop_puts_for): PUTs are dropped before this time.
     std::int64_t drop_puts_until_ms = 0;
+    // Recognises PUTs identical to what their shard lists (links.snapshots).
+    std::optional<known_put_check> known_puts;
 };
 
 // Private timer atom: retry the PUT frames held for their sources' rate.
@@ -353,6 +356,13 @@ bool route(self_pointer self, datagram& item, datagram_batch& replies, origin fr
                 auto index =
                     shard_index(body.item.data.public_key, body.item.data.key, shard_count);
                 auto& shard = state.links.shards[index];
+                // Byte-identical to the dat the shard lists: done (counted
+                // by the shard), after the same rate checks as any PUT.
+                auto known = [&] {
+                    return state.known_puts &&
+                           state.known_puts->identical(index, body.item.data,
+                                                       entry_message_dat_bytes(item.payload));
+                };
                 // The shard answers bool, or an error for a refused dat (it
                 // counts refusals itself); either way the PUT is done.
                 if (from.stream) {
@@ -362,9 +372,12 @@ bool route(self_pointer self, datagram& item, datagram_batch& replies, origin fr
                     // are flow controlled, never lost.
                     auto source = quota_source(item.peer);
                     auto waiting = state.held_by_source.find(source);
+                    bool identical = false;
                     if (waiting == state.held_by_source.end() &&
                         state.limiter->admit(source, traffic_class::put, now)) {
-                        send_stream_put(self, std::move(body.item), item.peer, from.source);
+                        identical = known();
+                        if (!identical)
+                            send_stream_put(self, std::move(body.item), item.peer, from.source);
                     } else {
                         ++state.held_by_source[source];
                         state.held_puts.push_back(
@@ -373,7 +386,11 @@ bool route(self_pointer self, datagram& item, datagram_batch& replies, origin fr
                             state.stream_puts_held_peak, state.held_puts.size());
                         schedule_held_retry(self);
                     }
-                    credit_now = from.source < 0;
+                    // A frame sent to its shard keeps its credit until the
+                    // shard answers; an identical one is done now.
+                    credit_now = identical || from.source < 0;
+                } else if (known()) {
+                    // Nothing waits at the shard for it.
                 } else if (state.udp_puts->try_acquire(index)) {
                     auto done = [self, index] {
                         self->state.udp_puts->release(index);
@@ -436,6 +453,8 @@ void route_batch(self_pointer self, datagram_batch& batch, origin from) {
 dispatcher_impl::behavior_type dispatcher(self_pointer self, dispatcher_links links) {
     self->state.links = std::move(links);
     setup_policy(self->state);
+    if (self->state.links.snapshots)
+        self->state.known_puts.emplace(self->state.links.snapshots);
 #if DAVE_TEST_HOOKS
     if (self->state.links.test_drop_puts_for.count() > 0)
         self->state.drop_puts_until_ms =

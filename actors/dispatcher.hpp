@@ -14,12 +14,14 @@
 
 #include <chrono>
 #include <functional>
+#include <memory>
 #include <vector>
 
 #include <caf/actor_system.hpp>
 
 #include "codec/defaults.hpp"
 #include "messages/interfaces.hpp"
+#include "model/snapshot_board.hpp"
 
 namespace dave {
 
@@ -62,6 +64,11 @@ struct dispatcher_links {
     // Gets the repair datagrams (ops 66-69); null: repair is off and they
     // are dropped as unknown ops, as godave drops them.
     repairer_actor repairer;
+    // The shards' published snapshots (the real UDP transport): a PUT whose
+    // dat is byte-identical to the one listed is dropped here, counted as
+    // identical by its shard, without a message to it (model/known_put.hpp).
+    // Null: every PUT goes to its shard.
+    std::shared_ptr<snapshot_board> snapshots;
     // Test-only ([test] drop_puts_for; honoured in DAVE_TEST_HOOKS builds):
     // drop every PUT, UDP or TCP, for this long after the start, as a
     // replica that is briefly unreachable for writes but still answers PINGs.

@@ -239,7 +239,13 @@ shard_actor::behavior_type shard(self_pointer self, shard_setup setup) {
         },
         [=](store_atom, put_batch& batch) -> std::uint64_t { return store_batch(self, batch); },
         [=](put_atom, entry& item) { return store_entry(self, item, true); },
-        [=](writable_atom, bool writable) { self->state.backup_writable = writable; },
+        [=](writable_atom, bool writable) {
+            auto& state = self->state;
+            state.backup_writable = writable;
+            // Dispatchers then hand identical PUTs here, to be refused.
+            if (state.published)
+                state.published->board->set_refusing_puts(state.published->slot, !writable);
+        },
         [=](restore_atom, std::vector<entry>& items) {
             auto now = self->state.setup.wall_clock_ms();
             for (const auto& item : items)
@@ -299,22 +305,25 @@ shard_actor::behavior_type shard(self_pointer self, shard_setup setup) {
             report.gauge("dave_store_capacity_bytes", "Store capacity in bytes.",
                          static_cast<std::int64_t>(state.store->capacity_bytes()));
             report.counter("dave_puts_accepted_total", "Entries stored.", state.puts_stored);
-            report.counter("dave_puts_identical_total",
-                           "PUTs of a dat identical to the stored one (no signature check).",
-                           state.puts_identical);
             add_counts_by_code(report, "dave_puts_refused_total", "Entries refused, by reason.",
                                "reason", state.refusals_by_code, known_refusals,
                                [](errc code) { return to_string(code); });
             // With the GETs the UDP reader answered from this shard's snapshot.
             std::uint64_t reader_served = 0;
             std::uint64_t reader_sent = 0;
+            std::uint64_t dispatcher_identical = 0;
             if (state.published) {
                 const auto& counts = state.published->board->counts(state.published->slot);
                 reader_served = counts.gets_served.load(std::memory_order_relaxed);
                 reader_sent = counts.acks_sent.load(std::memory_order_relaxed);
+                dispatcher_identical = counts.puts_identical.load(std::memory_order_relaxed);
             }
             report.counter("dave_gets_served_total", "GETs answered from the local store.",
                            state.gets_served + reader_served);
+            // With the PUTs the dispatchers recognised from the snapshot.
+            report.counter("dave_puts_identical_total",
+                           "PUTs of a dat identical to the stored one (no signature check).",
+                           state.puts_identical + dispatcher_identical);
             // The dispatchers count the GETs they routed; these never reached them.
             report.counter("dave_datagrams_in_total", "Datagrams and TCP frames received, by op.",
                            reader_served,

@@ -31,6 +31,12 @@ result<message> decode_message(byte_span input,
 result<message> decode_godave_message(byte_span input,
                                       std::size_t max_pong_addresses = default_max_pong_addresses);
 
+// The encoded Dat inside a PUT or GET_ACK message that decode_message
+// accepted (so its lengths agree and nothing trails): the bytes after the
+// op, the entry length and the entry header, in place. Empty for anything
+// shorter than those.
+byte_span entry_message_dat_bytes(byte_span message) noexcept;
+
 // Appends the encoding to `out`.
 errc encode_dat(const dat& value, bytes& out);
 errc encode_entry(const entry& value, bytes& out);

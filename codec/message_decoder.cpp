@@ -187,6 +187,13 @@ result<message> decode_any(byte_span input, std::size_t max_pong_addresses, bool
 
 } // namespace
 
+byte_span entry_message_dat_bytes(byte_span message) noexcept {
+    constexpr std::size_t before_dat = 1 + 2 + entry_header_length;
+    if (message.size() <= before_dat)
+        return {};
+    return message.subspan(before_dat);
+}
+
 result<message> decode_message(byte_span input, std::size_t max_pong_addresses) {
     return decode_any(input, max_pong_addresses, true);
 }

@@ -86,11 +86,24 @@ public:
         // Of their GET_ACKs, those the socket took (the writer counts the
         // ones handed to it when the socket buffer was full).
         std::atomic<std::uint64_t> acks_sent{0};
+        // PUTs a dispatcher recognised as byte-identical to the listed dat
+        // and dropped without asking the shard (known_put.hpp).
+        std::atomic<std::uint64_t> puts_identical{0};
     };
     counters& counts(std::size_t shard) noexcept { return slots_[shard].counts; }
     const counters& counts(std::size_t shard) const noexcept { return slots_[shard].counts; }
     static void add(std::atomic<std::uint64_t>& counter, std::uint64_t n) noexcept {
         counter.fetch_add(n, std::memory_order_relaxed);
+    }
+
+    // Whether the shard refuses every PUT (its backup cannot be written):
+    // then an identical PUT is a refusal, counted by the shard, so readers
+    // must hand it on rather than recognise it themselves.
+    void set_refusing_puts(std::size_t shard, bool refusing) noexcept {
+        slots_[shard].refusing_puts.store(refusing, std::memory_order_relaxed);
+    }
+    bool refusing_puts(std::size_t shard) const noexcept {
+        return slots_[shard].refusing_puts.load(std::memory_order_relaxed);
     }
 
 private:
@@ -100,6 +113,7 @@ private:
         std::shared_ptr<const shard_snapshot> owner;
         std::vector<std::shared_ptr<const shard_snapshot>> retired;
         counters counts;
+        std::atomic<bool> refusing_puts{false};
     };
     struct hazard_slot {
         std::atomic<bool> claimed{false};

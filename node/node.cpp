@@ -203,6 +203,11 @@ caf::expected<node_actor> spawn_node_graph(caf::actor_system& system, const node
 #endif
     for (std::size_t i = 0; i < dispatcher_count; ++i) {
         routing.index = i;
+        // A dispatcher that recognises identical PUTs from the snapshots
+        // holds one of the board's reader slots. The UDP reader must find
+        // one free for its GETs, so at most half go to dispatchers; the
+        // others (past 8 cores) hand identical PUTs to their shards.
+        routing.snapshots = i < snapshot_board::max_readers / 2 ? transport.snapshots : nullptr;
         children.dispatchers.push_back(spawn_dispatcher(system, routing));
     }
     watch_group(system, logger_for("dispatch"), "dispatchers", children.dispatchers);

@@ -17,4 +17,29 @@ std::optional<nlohmann::json> status_json(std::uint16_t http_port) {
     return parsed;
 }
 
+std::optional<double> metric_total(std::uint16_t http_port, const std::string& family) {
+    httplib::Client http("::1", http_port);
+    http.set_connection_timeout(5, 0);
+    http.set_read_timeout(30, 0);
+    auto reply = http.Get("/metrics");
+    if (!reply || reply->status != 200)
+        return std::nullopt;
+    std::optional<double> total;
+    std::size_t start = 0;
+    while (start < reply->body.size()) {
+        std::size_t end = reply->body.find('\n', start);
+        if (end == std::string::npos)
+            end = reply->body.size();
+        const std::string line = reply->body.substr(start, end - start);
+        start = end + 1;
+        // "family value" or "family{labels} value"; not "family_other ...".
+        if (line.rfind(family, 0) != 0 || line.size() <= family.size() ||
+            (line[family.size()] != ' ' && line[family.size()] != '{'))
+            continue;
+        const std::size_t space = line.rfind(' ');
+        total = total.value_or(0) + std::stod(line.substr(space + 1));
+    }
+    return total;
+}
+
 } // namespace dave::testing

@@ -158,3 +158,52 @@ TEST_CASE("a batch of PUT frames in one TCP write: good ones stored, each bad on
     CHECK(all_refusals(http_port) == refused_before + 3);
     ::close(descriptor);
 }
+
+// Re-replication resends stored dats over TCP constantly. A resend of every
+// stored dat is counted as identical, one for one: none is refused, none
+// stored again, and the TCP stream keeps flowing (the dispatchers recognise
+// them from the shards' snapshots and return their credits at once).
+TEST_CASE("a resend of every stored dat over TCP: each counted identical, none refused") {
+    initialize_crypto();
+    temp_dir dir("dave-tcp-identical");
+    const auto port = pick_port_base(2);
+    const auto http_port = static_cast<std::uint16_t>(port + 3);
+    const auto owner = deterministic_keys(test_tag, 2);
+    node_process_options options;
+    options.name = "tcp-identical-node";
+    options.dir = dir / "node";
+    options.port = port;
+    options.keys = deterministic_keys(test_tag, 3);
+    options.http_port = http_port;
+    node_process node(options);
+    node.start(DAVE_BINARY);
+    REQUIRE_MESSAGE(poll_until([&] { return status_json(http_port).has_value(); }, 60s),
+                    node.log());
+    const auto now = unix_time_ms();
+    constexpr int count = 600;
+    bytes frames;
+    for (int i = 0; i < count; ++i)
+        append_put_frame(signed_dat(owner, "same-" + std::to_string(i), "value", now - 2000),
+                         frames);
+    auto send_frames = [&] {
+        int descriptor = tcp_connect(static_cast<std::uint16_t>(port + 1));
+        REQUIRE(descriptor >= 0);
+        REQUIRE(send_all(descriptor, frames));
+        ::close(descriptor);
+    };
+    auto accepted = [&] { return metric_total(http_port, "dave_puts_accepted_total"); };
+    auto identical = [&] { return metric_total(http_port, "dave_puts_identical_total"); };
+    send_frames();
+    REQUIRE_MESSAGE(poll_until([&] { return accepted() == count; }, 30s, 50ms),
+                    "accepted " << accepted().value_or(-1) << "\n"
+                                << node.log());
+    const double identical_before = identical().value_or(-1);
+    const auto refused_before = all_refusals(http_port);
+
+    send_frames();
+    CHECK_MESSAGE(poll_until([&] { return identical() == identical_before + count; }, 30s, 50ms),
+                  "identical " << identical().value_or(-1) - identical_before << " of " << count);
+    CHECK(accepted() == count);
+    CHECK(all_refusals(http_port) == refused_before);
+    CHECK(node.stop() == 0);
+}
