@@ -74,6 +74,16 @@ shard_counts counts_of(const metric_report& report) {
             count("dave_puts_identical_total")};
 }
 
+// The one GET_ACK among `sent`, or none if there is not exactly one.
+std::optional<get_ack_message> only_get_ack(const std::vector<datagram>& sent) {
+    if (sent.size() != 1)
+        return std::nullopt;
+    auto decoded = decode_message(sent.front().payload);
+    if (!decoded || !std::holds_alternative<get_ack_message>(*decoded))
+        return std::nullopt;
+    return std::get<get_ack_message>(std::move(*decoded));
+}
+
 std::string name_of(errc code) {
     return std::string(to_string(code));
 }
@@ -699,11 +709,8 @@ CAF_TEST(a GET sent after the restore is answered from the restored entries) {
     restore_shard(shard, std::vector<entry>{as_entry(value)});
     ask();
     sched.run();
-    CAF_REQUIRE_EQUAL(sent->size(), 1u);
-    auto decoded = decode_message((*sent)[0].payload);
-    CAF_REQUIRE(decoded.has_value());
-    auto* ack = std::get_if<get_ack_message>(&*decoded);
-    CAF_REQUIRE(ack != nullptr);
+    auto ack = only_get_ack(*sent);
+    CAF_REQUIRE(ack.has_value());
     CAF_CHECK(ack->item.data == value);
     // The control: a restore sent with normal priority is overtaken.
     sent->clear();
@@ -712,11 +719,8 @@ CAF_TEST(a GET sent after the restore is answered from the restored entries) {
     self->send<caf::message_priority::high>(shard, serve_atom_v, make_address(9),
                                             get_message{keys.public_key, text_bytes("later")});
     sched.run();
-    CAF_REQUIRE_EQUAL(sent->size(), 1u);
-    decoded = decode_message((*sent)[0].payload);
-    CAF_REQUIRE(decoded.has_value());
-    ack = std::get_if<get_ack_message>(&*decoded);
-    CAF_REQUIRE(ack != nullptr);
+    ack = only_get_ack(*sent);
+    CAF_REQUIRE(ack.has_value());
     CAF_CHECK(is_not_found(ack->item.data));
     CAF_CHECK(get(later).has_value()); // stored all the same, just too late
 }
