@@ -53,6 +53,24 @@ void append_put_frame(const dat& value, bytes& out) {
     REQUIRE(append_message_frame(put_message{item}, out) == errc::none);
 }
 
+// A node on `port` (TCP on port + 1, HTTP on port + 3) in `dir`/node.
+node_process_options options_for(const temp_dir& dir, const std::string& name, std::uint16_t port,
+                                 std::uint64_t key_index) {
+    node_process_options options;
+    options.name = name;
+    options.dir = dir / "node";
+    options.port = port;
+    options.keys = deterministic_keys(test_tag, key_index);
+    options.http_port = static_cast<std::uint16_t>(port + 3);
+    return options;
+}
+
+void start_and_wait(node_process& node, std::uint16_t http_port) {
+    node.start(DAVE_BINARY);
+    REQUIRE_MESSAGE(poll_until([&] { return status_json(http_port).has_value(); }, 60s),
+                    node.log());
+}
+
 get_outcome look_up(udp_client& client, const address& node, const dat& value) {
     auto answers = get_many(client, {{node, value.public_key, value.key}});
     REQUIRE(answers.size() == 1);
@@ -68,16 +86,8 @@ TEST_CASE("a batch of PUT frames in one TCP write: good ones stored, each bad on
     const auto port = pick_port_base(2);
     const auto http_port = static_cast<std::uint16_t>(port + 3);
     const auto owner = deterministic_keys(test_tag, 1);
-    node_process_options options;
-    options.name = "tcp-ingest-node";
-    options.dir = dir / "node";
-    options.port = port;
-    options.keys = deterministic_keys(test_tag, 0);
-    options.http_port = http_port;
-    node_process node(options);
-    node.start(DAVE_BINARY);
-    REQUIRE_MESSAGE(poll_until([&] { return status_json(http_port).has_value(); }, 60s),
-                    node.log());
+    node_process node(options_for(dir, "tcp-ingest-node", port, 0));
+    start_and_wait(node, http_port);
     const auto node_address = node.udp();
     udp_client client;
     const auto now = unix_time_ms();
@@ -169,16 +179,8 @@ TEST_CASE("a resend of every stored dat over TCP: each counted identical, none r
     const auto port = pick_port_base(2);
     const auto http_port = static_cast<std::uint16_t>(port + 3);
     const auto owner = deterministic_keys(test_tag, 2);
-    node_process_options options;
-    options.name = "tcp-identical-node";
-    options.dir = dir / "node";
-    options.port = port;
-    options.keys = deterministic_keys(test_tag, 3);
-    options.http_port = http_port;
-    node_process node(options);
-    node.start(DAVE_BINARY);
-    REQUIRE_MESSAGE(poll_until([&] { return status_json(http_port).has_value(); }, 60s),
-                    node.log());
+    node_process node(options_for(dir, "tcp-identical-node", port, 3));
+    start_and_wait(node, http_port);
     const auto now = unix_time_ms();
     constexpr int count = 600;
     bytes frames;
