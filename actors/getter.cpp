@@ -77,9 +77,14 @@ struct running_lookup {
 };
 
 // A FIND_NODES in flight: its answer must come from `peer` with its nonce.
+// Past its window the lookup goes on without it, but the query is kept until
+// the GET deadline passes once more: a late answer proves the peer speaks
+// the extension (a loaded host, not godave), and must not leave it unasked
+// for no_extension_for.
 struct find_query {
     std::uint64_t lookup = 0;
     address peer;
+    bool late = false; // its window passed
 };
 
 // Join lookups at start, a second apart, until an edge answers.
@@ -113,6 +118,7 @@ struct getter_state {
     std::uint64_t find_nodes_sent = 0;
     std::uint64_t nodes_received = 0;
     std::uint64_t nodes_unsolicited = 0;
+    std::uint64_t nodes_late = 0; // answered after the window: the peer is asked again
     std::uint64_t find_nodes_unanswered = 0;
     std::uint64_t lookup_gets = 0; // GETs sent to nodes a lookup found
     std::shared_ptr<spdlog::logger> log = logger_for("get");
@@ -301,7 +307,7 @@ void pump(self_pointer self, std::uint64_t lookup_id) {
         if (!request)
             continue;
         batch.items.push_back({peer, std::move(*request)});
-        self->delayed_send(self, state.setup.lookup_answer_timeout, find_timer_v, nonce);
+        self->delayed_send(self, state.setup.silent_after, find_timer_v, nonce);
     }
     state.find_nodes_sent += batch.items.size();
     if (!batch.items.empty())
@@ -318,8 +324,13 @@ void on_nodes(self_pointer self, const address& from, const nodes_message& answe
         return;
     }
     const auto lookup_id = query->second.lookup;
+    const bool late = query->second.late;
     state.queries.erase(query);
     state.no_extension.answered(from);
+    if (late) {
+        ++state.nodes_late; // its lookup went on without it
+        return;
+    }
     ++state.nodes_received;
     auto found = state.lookups.find(lookup_id);
     if (found == state.lookups.end())
@@ -347,8 +358,14 @@ void on_find_timeout(self_pointer self, std::uint64_t nonce) {
     auto query = state.queries.find(nonce);
     if (query == state.queries.end())
         return; // answered
-    const auto [lookup_id, peer] = query->second;
-    state.queries.erase(query);
+    if (query->second.late) {
+        state.queries.erase(query); // no answer, not even a late one
+        return;
+    }
+    query->second.late = true;
+    self->delayed_send(self, state.setup.timeout, find_timer_v, nonce);
+    const auto lookup_id = query->second.lookup;
+    const auto peer = query->second.peer;
     ++state.find_nodes_unanswered;
     // A godave node (or one with the extension off) never answers: one
     // timeout, then no FIND_NODES for a while.
@@ -589,8 +606,11 @@ getter_impl::behavior_type getter(self_pointer self, getter_setup setup) {
                            {{"outcome", "accepted"}});
             report.counter("dave_nodes_answers_total", answers, state.nodes_unsolicited,
                            {{"outcome", "unsolicited"}});
+            report.counter("dave_nodes_answers_total", answers, state.nodes_late,
+                           {{"outcome", "late"}});
             report.counter("dave_find_nodes_unanswered_total",
-                           "FIND_NODES left unanswered (the peer is asked none for a while).",
+                           "FIND_NODES not answered in their window (the peer is asked none for a "
+                           "while, until it answers).",
                            state.find_nodes_unanswered);
             report.counter("dave_lookup_gets_total", "GETs sent to nodes a lookup found.",
                            state.lookup_gets);

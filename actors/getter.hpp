@@ -63,14 +63,14 @@ struct getter_setup {
     // with 250-peer tables, 1.8% of GETs failed this way with no widening.
     std::size_t widen_rounds = defaults::get_widen_rounds;
     // Ours: how long a GET waits for one peer's answer before it asks the
-    // next ones without it (the peer may still answer until `timeout`). A few
-    // round trips on a loaded host; a quarter of the default timeout.
+    // next ones without it (the peer may still answer until `timeout`), and a
+    // lookup for one FIND_NODES answer. A few round trips on a loaded host; a
+    // quarter of the default timeout.
     std::chrono::milliseconds silent_after = defaults::get_silent_after(defaults::get_timeout);
     // Ours: the lookup extension; off, no FIND_NODES is sent.
     bool lookup = defaults::lookup;
     std::vector<address> edges;
     std::uint64_t own_id = 0;
-    std::chrono::milliseconds lookup_answer_timeout = defaults::lookup_answer_timeout;
     std::chrono::milliseconds no_extension_for = defaults::no_extension_for;
     std::chrono::milliseconds put_lookup_budget = defaults::put_lookup_budget;
     // A GET's lookup starts this long after its first GETs when no answer

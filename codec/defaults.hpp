@@ -71,9 +71,9 @@ inline constexpr std::size_t get_widen_rounds = 2;
 // "Extensions"). Off, the node neither sends nor answers them and drops
 // them as godave does.
 inline constexpr bool lookup = true;
-// Ours: how long a lookup waits for one FIND_NODES answer; a peer that lets
-// it pass is asked no FIND_NODES for no_extension_for (godave never answers).
-inline constexpr milliseconds lookup_answer_timeout{500};
+// Ours: a peer that leaves a FIND_NODES unanswered for get_silent_after (the
+// lookup's window for one answer, as a GET's for one peer) is asked none for
+// this long, unless it answers late (godave never answers).
 inline constexpr milliseconds no_extension_for{10 * 60 * 1000};
 // Ours: an API put's lookup of its replicas runs at most this long.
 inline constexpr milliseconds put_lookup_budget{300};

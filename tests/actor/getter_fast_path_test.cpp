@@ -162,6 +162,19 @@ struct fixture : test_coordinator_fixture<node_test_config> {
     }
     void forget_sent() { sent->clear(); }
 
+    // The FIND_NODES sent since the last forget_sent, with their peers.
+    std::vector<std::pair<address, find_nodes_message>> find_nodes_sent() {
+        std::vector<std::pair<address, find_nodes_message>> out;
+        for (auto& batch : *sent)
+            for (auto& item : batch.items) {
+                auto message = decode_message(item.payload);
+                CAF_REQUIRE(message.has_value());
+                if (auto* find = std::get_if<find_nodes_message>(&*message))
+                    out.emplace_back(item.peer, *find);
+            }
+        return out;
+    }
+
     void answer(const address& from, const get_ack_message& ack) {
         self->send(getter, inbound_atom_v, from, ack);
         sched.run();
@@ -248,6 +261,50 @@ CAF_TEST(a GET whose only round says not found starts its lookup and not found w
     wait(milliseconds(500));
     CAF_REQUIRE(get.failed->has_value());
     CAF_CHECK(errc_of(**get.failed) == errc::not_found);
+}
+
+CAF_TEST(a peer that answers a FIND_NODES late is asked again and one that never answers is not ) {
+    manager_seen->peers = snapshot_of({10, 11});
+    self->send(getter, active_changed_atom_v);
+    sched.run();
+    auto lookup_asks = [&](const std::string& key) {
+        auto value = owner_dat(key);
+        auto get = request_get(value);
+        auto asked = sent_of<get_message>();
+        forget_sent();
+        for (auto& peer : asked)
+            not_found(peer, value);
+        auto finds = find_nodes_sent();
+        forget_sent();
+        return std::pair{get, finds};
+    };
+    auto [first, finds] = lookup_asks("first lookup");
+    CAF_REQUIRE_EQUAL(finds.size(), 2u);
+    // Neither answers in the window (a quarter of get_timeout): the lookup
+    // gives up on both and the GET is "not found".
+    wait(milliseconds(500));
+    CAF_REQUIRE(first.failed->has_value());
+    // One answers late (a loaded host): it speaks the extension after all.
+    const auto [slow_peer, slow_query] = finds[0];
+    const auto silent_peer = finds[1].first;
+    self->send(getter, inbound_atom_v, slow_peer, nodes_message{slow_query.nonce, {}});
+    sched.run();
+    // The next lookup asks the slow peer again, but not the silent one (a
+    // godave node, asked none for no_extension_for).
+    auto [second, again] = lookup_asks("second lookup");
+    CAF_REQUIRE_EQUAL(again.size(), 1u);
+    CAF_CHECK(again[0].first == slow_peer);
+    CAF_CHECK(again[0].first != silent_peer);
+    // Its answer to this second question comes after the window and after
+    // a whole GET deadline more: the question is forgotten by then (bounded
+    // memory), the answer is unsolicited, and the peer stays unasked.
+    wait(milliseconds(500));
+    CAF_REQUIRE(second.failed->has_value());
+    wait(milliseconds(2000));
+    self->send(getter, inbound_atom_v, slow_peer, nodes_message{again[0].second.nonce, {}});
+    sched.run();
+    auto [third, last] = lookup_asks("third lookup");
+    CAF_REQUIRE_EQUAL(last.size(), 0u);
 }
 
 CAF_TEST(GETs use the copy of the active peers and a change notice refreshes it) {
