@@ -17,6 +17,10 @@ if [[ $# -ne 2 ]]; then
   exit 2
 fi
 dave=$1 script=$2
+# The script gives each node 15 s to answer on its HTTP API. A sanitized
+# node on a loaded 2-core machine has needed more than that just to start;
+# this test waits up to 60 s for the nodes itself, and so lets the script too.
+export DAVE_CLUSTER_START_TIMEOUT=${DAVE_CLUSTER_START_TIMEOUT:-60}
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/dave-cluster-test.XXXXXX")
 script_pid=
