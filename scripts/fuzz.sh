@@ -13,8 +13,9 @@ build_dir=build-fuzz
 # Kept between runs (and ignored by git): what one run learns seeds the next.
 corpus_dir=fuzz-corpus/decode_message
 
+source scripts/compiler_cache.sh
 CC=clang CXX=clang++ cmake -S tests/fuzz -B "$build_dir" -G Ninja \
-  -DDAVE_FUZZ=ON -DBUILD_TESTING=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+  -DDAVE_FUZZ=ON -DBUILD_TESTING=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo "${compiler_cache[@]}" >/dev/null
 cmake --build "$build_dir" --target decode_message_fuzz
 
 python3 tests/fuzz/make_seed_corpus.py tests/data "$corpus_dir"

@@ -73,6 +73,18 @@ if [[ $kind == tsan ]]; then
     "budget. The node actors it drives run under TSan in the cluster, hostile-input, soak," \
     "trust and multi-host tests; it runs under ASan+UBSan and in the normal build"
 fi
+if [[ $kind == tsan ]]; then
+  excluded+=(integration_cli)
+  echo "== $kind: skipping integration_cli: it tests the command line's arguments and" \
+    "output by starting the dave binary about a hundred times (3.5 minutes under TSan);" \
+    "the node threads it starts are the ones the cluster, hostile-input, soak, trust," \
+    "durability and other integration tests run under TSan. It runs under ASan+UBSan," \
+    "where bad arguments are an input path, and in the normal build"
+fi
+excluded+=(integration_netns readme readme_selftest)
+echo "== $kind: skipping integration_netns, readme and readme_selftest: they test the" \
+  "multi-host set-up (the same node code as the loopback cluster tests) and this" \
+  "README's claims, at 7 minutes under ASan and TSan each; they run in the normal build"
 pattern=$(IFS='|'; echo "^(${excluded[*]})\$")
 # Whole groups, by ctest label (tests/CMakeLists.txt). source_check: checks of
 # the source tree and of the labels, which run none of this build's code.
@@ -90,6 +102,8 @@ options=(-G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo
   "-DCMAKE_CXX_FLAGS_RELWITHDEBINFO=-O1 -g1" "-DCMAKE_C_FLAGS_RELWITHDEBINFO=-O1 -g1"
   "-DDAVE_SANITIZE=$sanitize" -DDAVE_TEST_HOOKS=ON -DDAVE_BUILD_BENCH=OFF
   -DDAVE_BUILD_EXAMPLES=OFF)
+source scripts/compiler_cache.sh
+options+=("${compiler_cache[@]}")
 if [[ $kind == tsan ]]; then
   caf=$(bash scripts/build-caf-tsan.sh | tail -1)
   options+=(-DDAVE_CAF_ROOT="$caf")

@@ -11,6 +11,8 @@ packages=(
   libbenchmark-dev iproute2 procps python3
   # packaging_service: systemd-analyze, and the node's system calls under strace
   systemd strace curl
+  # scripts/compiler_cache.sh: rebuilds compile only what changed
+  ccache
 )
 sudo_cmd=""
 if [ "$(id -u)" != 0 ]; then sudo_cmd="sudo"; fi
@@ -28,6 +30,7 @@ build_dir="${DAVE_BUILD_DIR:-build}"
 # Test-only node switches ([test] in node.toml): scripts/test.sh turns them on
 # in its own build folder; a build for running nodes never has them.
 test_hooks="${DAVE_TEST_HOOKS:-OFF}"
+source scripts/compiler_cache.sh
 cmake -S . -B "$build_dir" -G Ninja -DCMAKE_BUILD_TYPE="$build_type" \
-  -DDAVE_TEST_HOOKS="$test_hooks" >/dev/null
+  -DDAVE_TEST_HOOKS="$test_hooks" "${compiler_cache[@]}" >/dev/null
 cmake --build "$build_dir"

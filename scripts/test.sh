@@ -6,9 +6,12 @@
 # fuzzer finding or sanitizer report.
 #
 # DAVE_FUZZ_SECONDS (default 60) bounds the fuzzing; DAVE_SANITIZERS=0 skips
-# the two sanitizer builds. They run by default, as in CI, and add about 20
-# minutes on a 2-core machine (most of it compiling with ASan+UBSan; each
-# phase prints its wall and CPU time, see scripts/sanitize.sh).
+# the two sanitizer builds. They run by default, as in CI, and add about 35
+# minutes on a 2-core machine, most of it compiling (each phase prints its
+# wall and CPU time, see scripts/sanitize.sh; README.md lists the tests each
+# leaves out and why). With ccache installed (setup.sh installs it), every
+# build compiles only what changed since the last run
+# (scripts/compiler_cache.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 start=$SECONDS
