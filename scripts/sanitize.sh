@@ -63,15 +63,22 @@ echo "== $kind: skipping packaging_service: its rehearsal runs the installed nod
   "it tests the unit's sandbox, not memory or thread safety, and runs in the normal build"
 excluded+=(integration_sim_targets)
 echo "== $kind: skipping integration_sim_targets: it checks the routing targets of two" \
-  "400-node simulations, which the sanitizer slows past several minutes each; the same" \
-  "simulator and node code run under ASan+UBSan in integration_sim, and the targets are" \
-  "checked in the normal build"
+  "400-node simulations, which the sanitizer slows past several minutes each; the" \
+  "simulator's parts run under ASan+UBSan in the sim_* unit tests and" \
+  "integration_sim_network, and the targets are checked in the normal build"
+excluded+=(integration_sim)
+if [[ $kind == asan ]]; then
+  echo "== $kind: skipping integration_sim: it runs hundreds of in-process nodes for" \
+    "simulated minutes (3 minutes under ASan+UBSan); the node code it drives runs under" \
+    "ASan+UBSan in the cluster, hostile-input, soak, trust and other integration tests," \
+    "and the simulator's parts in the sim_* unit tests and integration_sim_network; it" \
+  "runs in the normal build"
+fi
 if [[ $kind == tsan ]]; then
-  excluded+=(integration_sim)
   echo "== $kind: skipping integration_sim: it runs hundreds of in-process nodes for" \
     "simulated minutes; TSan makes it 5-15x slower, past its 10-minute timeout and the CI" \
     "budget. The node actors it drives run under TSan in the cluster, hostile-input, soak," \
-    "trust and multi-host tests; it runs under ASan+UBSan and in the normal build"
+    "trust and other integration tests; it runs in the normal build"
 fi
 if [[ $kind == tsan ]]; then
   excluded+=(integration_cli)
