@@ -72,15 +72,13 @@ if [[ $kind == asan ]]; then
     "simulated minutes (3 minutes under ASan+UBSan); the node code it drives runs under" \
     "ASan+UBSan in the cluster, hostile-input, soak, trust and other integration tests," \
     "and the simulator's parts in the sim_* unit tests and integration_sim_network; it" \
-  "runs in the normal build"
+    "runs in the normal build"
 fi
 if [[ $kind == tsan ]]; then
   echo "== $kind: skipping integration_sim: it runs hundreds of in-process nodes for" \
     "simulated minutes; TSan makes it 5-15x slower, past its 10-minute timeout and the CI" \
     "budget. The node actors it drives run under TSan in the cluster, hostile-input, soak," \
     "trust and other integration tests; it runs in the normal build"
-fi
-if [[ $kind == tsan ]]; then
   excluded+=(integration_cli)
   echo "== $kind: skipping integration_cli: it tests the command line's arguments and" \
     "output by starting the dave binary about a hundred times (3.5 minutes under TSan);" \
