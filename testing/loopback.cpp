@@ -1,8 +1,15 @@
 #include "testing/loopback.hpp"
 
+#include <cerrno>
+#include <fcntl.h>
+#include <fstream>
+#include <mutex>
 #include <netinet/in.h>
+#include <set>
+#include <signal.h>
 #include <stdexcept>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "model/socket_address.hpp"
@@ -32,6 +39,46 @@ bool can_bind(int type, std::uint16_t port) {
     return ok;
 }
 
+// Claims the pair at `port` for this process against the other test
+// processes ctest runs beside it: probing alone leaves a gap before the
+// node binds, in which another test may probe the same free port (seen:
+// "Address already in use" in integration_cli under ASan). A claim is a
+// file /tmp/dave-test-ports/PORT, created exclusively and holding our PID;
+// one whose process is gone is taken over. A process keeps its claims while
+// it lives and never hands a pair out twice.
+bool claim_pair(std::uint16_t port) {
+    static std::mutex mutex;
+    static std::set<std::uint16_t> ours;
+    std::lock_guard lock(mutex);
+    if (ours.contains(port))
+        return false;
+    const std::string folder = "/tmp/dave-test-ports";
+    ::mkdir(folder.c_str(), 0777); // already there: fine
+    const std::string path = folder + "/" + std::to_string(port);
+    for (int attempt = 0; attempt < 2; ++attempt) {
+        int descriptor = ::open(path.c_str(), O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC, 0666);
+        if (descriptor >= 0) {
+            const std::string pid = std::to_string(::getpid()) + "\n";
+            const bool written =
+                ::write(descriptor, pid.data(), pid.size()) == static_cast<ssize_t>(pid.size());
+            ::close(descriptor);
+            ours.insert(port);
+            return written;
+        }
+        if (errno != EEXIST) {
+            ours.insert(port); // no claims possible here: probing alone, as before
+            return true;
+        }
+        long holder = 0;
+        std::ifstream(path) >> holder;
+        // 0: being written, or unreadable; alive (or another user's): held.
+        if (holder <= 0 || ::kill(static_cast<pid_t>(holder), 0) == 0 || errno == EPERM)
+            return false;
+        ::unlink(path.c_str()); // its process is gone
+    }
+    return false;
+}
+
 } // namespace
 
 bool port_pair_free(std::uint16_t port) {
@@ -53,6 +100,9 @@ std::uint16_t pick_port_base(std::size_t count) {
         bool free = true;
         for (std::size_t i = 0; i < count && free; ++i)
             free = port_pair_free(static_cast<std::uint16_t>(base + 2 * i));
+        // Claimed last, so a busy port costs no claim file.
+        for (std::size_t i = 0; i < count && free; ++i)
+            free = claim_pair(static_cast<std::uint16_t>(base + 2 * i));
         if (free)
             return static_cast<std::uint16_t>(base);
     }
