@@ -1,7 +1,7 @@
 # Sourced by setup.sh, sanitize.sh and fuzz.sh: when ccache is installed,
 # `compiler_cache` holds the CMake options that compile through it, else
 # nothing. A second `bash scripts/test.sh` then rebuilds only what changed in
-# each of its four builds (normal, fuzz, ASan+UBSan, TSan), not all of them.
+# each of its builds (normal, fuzz, ASan+UBSan, and TSan with DAVE_TSAN=1).
 #
 # The cache is ccache's own (~/.cache/ccache; CCACHE_DIR moves it). Paths in
 # the compiler's command line are made relative to the project (base_dir) and
