@@ -122,9 +122,11 @@ umask 077
   >"$work/node.log" 2>&1 &
 tracer=\$!
 trap 'kill -KILL \$tracer 2>/dev/null || true' EXIT
+# strace forks short-lived children of its own to probe the kernel's ptrace
+# features before it starts the node; only a child that runs dave is the node.
 node=
 for _ in \$(seq 50); do
-  node=\$(pgrep -P \$tracer) && break
+  node=\$(pgrep -P \$tracer -x dave) && break
   sleep 0.1
 done
 [[ -n "\$node" ]] || { echo "the node did not start under strace"; exit 1; }
