@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <bit>
 #include <cassert>
+#include <cmath>
 #include <cstring>
 #include <utility>
 
@@ -37,16 +38,37 @@ snapshot_generation::~snapshot_generation() {
     }
 }
 
+shard_snapshot::shard_snapshot(std::shared_ptr<const snapshot_rows> base, snapshot_delta delta,
+                               std::shared_ptr<snapshot_generation> generation)
+    : base_(std::move(base)), delta_(std::move(delta)), generation_(std::move(generation)) {
+    assert(base_ != nullptr);
+}
+
+shard_snapshot::shard_snapshot(snapshot_rows rows, std::shared_ptr<snapshot_generation> generation)
+    : shard_snapshot(std::make_shared<const snapshot_rows>(std::move(rows)), {},
+                     std::move(generation)) {}
+
 const stored_entry* shard_snapshot::find(const public_key_bytes& public_key, byte_span key) const {
     const std::uint32_t tag = snapshot_rows::tag_of(entry_key_hash(public_key, key));
-    const auto& tags = rows_.tags;
-    auto at = std::lower_bound(tags.begin(), tags.end(), tag);
-    for (; at != tags.end() && *at == tag; ++at) {
-        const stored_entry* stored = rows_.entries[static_cast<std::size_t>(at - tags.begin())];
-        if (stored->has_identity(public_key, key))
-            return stored;
-    }
-    return nullptr;
+    const auto matching = [&](const auto& rows, auto&& listed) -> const stored_entry* {
+        const auto& tags = rows.tags;
+        auto at = std::lower_bound(tags.begin(), tags.end(), tag);
+        for (; at != tags.end() && *at == tag; ++at) {
+            const stored_entry* stored = rows.entries[static_cast<std::size_t>(at - tags.begin())];
+            if (listed(stored) && stored->has_identity(public_key, key))
+                return stored;
+        }
+        return nullptr;
+    };
+    if (const stored_entry* added =
+            matching(delta_.added, [](const stored_entry*) { return true; }))
+        return added;
+    // A base entry the delta marks removed may be freed already: the mark is
+    // checked before the entry is read.
+    const auto& removed = delta_.removed;
+    return matching(*base_, [&](const stored_entry* stored) {
+        return removed.empty() || !std::binary_search(removed.begin(), removed.end(), stored);
+    });
 }
 
 snapshot_publisher::snapshot_publisher() : generation_(std::make_shared<snapshot_generation>()) {
@@ -72,42 +94,103 @@ void snapshot_publisher::retire(std::vector<stored_entry*> removed) {
         retired.insert(retired.end(), removed.begin(), removed.end());
 }
 
+std::size_t snapshot_publisher::merge_threshold(std::size_t base_size) noexcept {
+    constexpr std::size_t least = 64;
+    const auto root = static_cast<std::size_t>(std::sqrt(static_cast<double>(base_size)));
+    return std::max(least, 2 * root);
+}
+
+namespace {
+
+// Removes the row of `stored` from `rows`; false when it has none.
+bool erase_row(delta_rows& rows, const stored_entry* stored) {
+    const std::uint32_t tag = snapshot_rows::tag_of(stored->identity_hash());
+    auto at = static_cast<std::size_t>(std::lower_bound(rows.tags.begin(), rows.tags.end(), tag) -
+                                       rows.tags.begin());
+    for (; at < rows.size() && rows.tags[at] == tag; ++at) {
+        if (rows.entries[at] != stored)
+            continue;
+        rows.tags.erase(rows.tags.begin() + static_cast<std::ptrdiff_t>(at));
+        rows.entries.erase(rows.entries.begin() + static_cast<std::ptrdiff_t>(at));
+        return true;
+    }
+    return false;
+}
+
+// `older` and `newer` (both sorted by row_less) merged into `out`, leaving
+// out the rows of `older` whose entry is in `dropped` (sorted).
+template <class Out, class Older>
+void merge_rows(const Older& older, const std::vector<const stored_entry*>& dropped,
+                const delta_rows& newer, Out& out) {
+    out.reserve(older.size() - std::min(older.size(), dropped.size()) + newer.size());
+    std::size_t next_newer = 0;
+    for (std::size_t i = 0; i < older.size(); ++i) {
+        const row old_row{older.tags[i], older.entries[i]};
+        if (!dropped.empty() && std::binary_search(dropped.begin(), dropped.end(), old_row.entry))
+            continue;
+        for (; next_newer < newer.size() &&
+               row_less({newer.tags[next_newer], newer.entries[next_newer]}, old_row);
+             ++next_newer)
+            out.push_back(newer.tags[next_newer], newer.entries[next_newer]);
+        out.push_back(old_row.tag, old_row.entry);
+    }
+    for (; next_newer < newer.size(); ++next_newer)
+        out.push_back(newer.tags[next_newer], newer.entries[next_newer]);
+}
+
+} // namespace
+
 std::shared_ptr<const shard_snapshot> snapshot_publisher::publish() {
     if (changes_.empty())
         return current_;
     auto removed = std::exchange(changes_.removed, {});
     auto added = std::exchange(changes_.added, {});
     std::sort(removed.begin(), removed.end());
+    std::sort(added.begin(), added.end());
+
     // An entry added and removed since the last publication was never
     // listed: it is simply not added (and is retired below all the same).
+    // Another removed entry is listed by the delta or else by the base.
+    snapshot_delta delta;
+    delta.added = current_->delta().added;
+    std::vector<const stored_entry*> base_removed;
+    for (stored_entry* stored : removed)
+        if (!std::binary_search(added.begin(), added.end(), stored) &&
+            !erase_row(delta.added, stored))
+            base_removed.push_back(stored);
+    const auto& earlier_removed = current_->delta().removed;
+    delta.removed.resize(earlier_removed.size() + base_removed.size());
+    std::merge(earlier_removed.begin(), earlier_removed.end(), base_removed.begin(),
+               base_removed.end(), delta.removed.begin());
+
     std::vector<row> fresh;
     fresh.reserve(added.size());
     for (stored_entry* stored : added)
         if (!std::binary_search(removed.begin(), removed.end(), stored))
             fresh.push_back({snapshot_rows::tag_of(stored->identity_hash()), stored});
     std::sort(fresh.begin(), fresh.end(), row_less);
+    delta_rows fresh_rows;
+    fresh_rows.reserve(fresh.size());
+    for (const row& each : fresh)
+        fresh_rows.push_back(each.tag, each.entry);
+    delta_rows with_fresh;
+    merge_rows(delta.added, {}, fresh_rows, with_fresh);
+    delta.added = std::move(with_fresh);
 
-    const snapshot_rows& old_rows = current_->rows();
-    snapshot_rows rows;
-    rows.reserve(old_rows.size() + fresh.size());
-    auto next_fresh = fresh.begin();
-    for (std::size_t i = 0; i < old_rows.size(); ++i) {
-        const row old_row{old_rows.tags[i], old_rows.entries[i]};
-        if (!removed.empty() && std::binary_search(removed.begin(), removed.end(),
-                                                   const_cast<stored_entry*>(old_row.entry)))
-            continue;
-        for (; next_fresh != fresh.end() && row_less(*next_fresh, old_row); ++next_fresh)
-            rows.push_back(next_fresh->tag, next_fresh->entry);
-        rows.push_back(old_row.tag, old_row.entry);
+    std::shared_ptr<const snapshot_rows> base = current_->base();
+    if (delta.size() > merge_threshold(base->size())) {
+        snapshot_rows merged;
+        merge_rows(*base, delta.removed, delta.added, merged);
+        base = std::make_shared<const snapshot_rows>(std::move(merged));
+        delta = {};
     }
-    for (; next_fresh != fresh.end(); ++next_fresh)
-        rows.push_back(next_fresh->tag, next_fresh->entry);
 
     auto generation = std::make_shared<snapshot_generation>();
     retire(std::move(removed));
     generation_->next_ = generation;
     generation_ = std::move(generation);
-    current_ = std::make_shared<const shard_snapshot>(std::move(rows), generation_);
+    current_ =
+        std::make_shared<const shard_snapshot>(std::move(base), std::move(delta), generation_);
     return current_;
 }
 

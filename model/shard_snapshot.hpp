@@ -7,12 +7,23 @@
 // A snapshot is a flat index of (hash tag, entry pointer) sorted by tag
 // (12 B per entry); the entries themselves are the store's, not copies.
 //
+// Publication costs O(sqrt(entries)), not O(entries): a snapshot is a base
+// index, shared by pointer with the snapshots before it, plus a small delta
+// (entries added since the base, and base entries removed since), and only
+// the delta is copied at each publication. Once the delta outgrows about
+// 2 sqrt(base), the two are merged into a new base. Copying the whole index
+// at every publication cost a shard of n entries n x 12 B per PUT batch (and,
+// past 4 KiB, a fresh mapping and a TLB shootdown when the last was freed):
+// during ingest, one publication per PUT.
+//
 // Safe reclamation: an entry the store removes (replaced, evicted, expired,
 // cleared) may still be reachable from a snapshot the reader holds. The store
 // hands such entries to the publisher (store_changes) instead of freeing
 // them; the publisher attaches them to the generation of the snapshot that
 // still lists them. Each generation holds the next one, so an entry is freed
-// only once every snapshot that could list it is gone. Readers find the
+// only once every snapshot that could list it is gone. A newer snapshot's
+// base may still name a freed entry: its delta marks it removed, and a
+// search looks at that mark before it reads the entry. Readers find the
 // snapshots on the board (snapshot_board.hpp), which frees a replaced one
 // once no reader holds it.
 //
@@ -63,10 +74,11 @@ private:
 // then pointer: each entry's tag (the high 32 bits of its identity hash:
 // the low bits are the shard's, equal for all) and the entry. A search
 // touches only the compact tag array until the tags match. Rows of (full
-// hash, pointer) took 16 B.
-struct snapshot_rows {
-    std::vector<std::uint32_t, page_allocator<std::uint32_t>> tags;
-    std::vector<const stored_entry*, page_allocator<const stored_entry*>> entries;
+// hash, pointer) took 16 B. The base's arrays are mapped pages once large
+// (page_allocator); a delta's, small and short-lived, come from the heap.
+template <template <class> class Allocator> struct tagged_rows {
+    std::vector<std::uint32_t, Allocator<std::uint32_t>> tags;
+    std::vector<const stored_entry*, Allocator<const stored_entry*>> entries;
 
     static std::uint32_t tag_of(std::uint64_t identity_hash) noexcept {
         return static_cast<std::uint32_t>(identity_hash >> 32);
@@ -82,23 +94,41 @@ struct snapshot_rows {
     }
 };
 
+using snapshot_rows = tagged_rows<page_allocator>;
+using delta_rows = tagged_rows<std::allocator>;
+
+// What changed since the base: entries indexed since (sorted as the rows
+// are), and base entries the store let go of since (sorted by address).
+struct snapshot_delta {
+    delta_rows added;
+    std::vector<const stored_entry*> removed;
+    std::size_t size() const noexcept { return added.size() + removed.size(); }
+};
+
 class shard_snapshot {
 public:
-    shard_snapshot(snapshot_rows rows, std::shared_ptr<snapshot_generation> generation)
-        : rows_(std::move(rows)), generation_(std::move(generation)) {}
+    shard_snapshot(std::shared_ptr<const snapshot_rows> base, snapshot_delta delta,
+                   std::shared_ptr<snapshot_generation> generation);
+    // A snapshot that is all base (an empty one: shard_snapshot({}, nullptr)).
+    shard_snapshot(snapshot_rows rows, std::shared_ptr<snapshot_generation> generation);
 
     // The entry with that identity, or null.
     const stored_entry* find(const public_key_bytes& public_key, byte_span key) const;
-    std::size_t size() const noexcept { return rows_.size(); }
-    const snapshot_rows& rows() const noexcept { return rows_; }
+    std::size_t size() const noexcept {
+        return base_->size() - delta_.removed.size() + delta_.added.size();
+    }
+    const std::shared_ptr<const snapshot_rows>& base() const noexcept { return base_; }
+    const snapshot_delta& delta() const noexcept { return delta_; }
 
 private:
-    snapshot_rows rows_;
+    std::shared_ptr<const snapshot_rows> base_;
+    snapshot_delta delta_;
     std::shared_ptr<snapshot_generation> generation_;
 };
 
-// Builds each new snapshot from the last one and the store's changes (a
-// merge: O(entries) copying, no hashing of unchanged entries), and keeps the
+// Builds each new snapshot from the last one and the store's changes (the
+// last delta copied with the changes applied; a merge into a new base, no
+// hashing of unchanged entries, once the delta is large), and keeps the
 // generation chain. Owned by the shard, one per shard.
 class snapshot_publisher {
 public:
@@ -117,6 +147,12 @@ public:
     // An empty snapshot, every entry retired (the shard's store is gone).
     std::shared_ptr<const shard_snapshot> publish_empty();
     const std::shared_ptr<const shard_snapshot>& current() const noexcept { return current_; }
+
+    // How large a delta may grow over a base of `base_size` entries before
+    // the next publication merges the two: 2 sqrt(base), at least 64. A
+    // publication then copies O(sqrt(n)), and a merge's O(n) comes once per
+    // O(sqrt(n)) publications.
+    static std::size_t merge_threshold(std::size_t base_size) noexcept;
 
 private:
     // Hands `removed` to the current generation (freed with it).

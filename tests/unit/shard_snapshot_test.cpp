@@ -6,7 +6,10 @@
 // through an old snapshot fails these tests.)
 #include <doctest/doctest.h>
 
+#include <map>
 #include <memory>
+#include <random>
+#include <set>
 #include <string>
 #include <variant>
 #include <vector>
@@ -185,6 +188,101 @@ TEST_CASE("many publications while the oldest snapshot is held free in order, wi
     CHECK_FALSE(answer_from(*oldest, 1, "a").empty());
     oldest.reset(); // frees 50,000 generations in one go
     CHECK(answer_from(*publisher.current(), 1, "a") == answer_from_store(store, 1, "a"));
+}
+
+TEST_CASE("a delta merges into a new base once it outgrows about 2 sqrt(base)") {
+    CHECK(snapshot_publisher::merge_threshold(0) == 64);
+    CHECK(snapshot_publisher::merge_threshold(1024) == 64);
+    CHECK(snapshot_publisher::merge_threshold(10'000) == 200);
+    CHECK(snapshot_publisher::merge_threshold(1'000'000) == 2000);
+
+    snapshot_publisher publisher;
+    shard_store store(roomy());
+    store.set_change_sink(publisher.sink());
+    std::shared_ptr<const snapshot_rows> last_base = publisher.current()->base();
+    std::size_t bases = 0;
+    for (std::uint64_t id = 1; id <= 1000; ++id) {
+        REQUIRE(store.put(make_entry(id, "k", now), now).stored());
+        auto snapshot = publisher.publish();
+        if (snapshot->base() != last_base) {
+            ++bases;
+            last_base = snapshot->base();
+            CHECK(snapshot->delta().size() == 0);
+        }
+        CHECK(snapshot->delta().size() <=
+              snapshot_publisher::merge_threshold(snapshot->base()->size()));
+        CHECK(snapshot->size() == id);
+    }
+    // One PUT a publication: a merge every 64 first, later every 2 sqrt(n);
+    // not one copy of the whole index per publication.
+    CHECK(bases >= 10);
+    CHECK(bases <= 1000 / 40);
+}
+
+// A store changed at random (new entries, replacements, expiry, eviction)
+// and published at random: after every publication each snapshot held since
+// answers exactly as the store did when it was published, across merges,
+// entries removed from the base and from the delta, and arena blocks reused
+// for new entries while an older base still names their address.
+TEST_CASE("random changes and publications: every held snapshot answers as the store did") {
+    std::mt19937_64 random(42);
+    snapshot_publisher publisher;
+    auto config = roomy();
+    config.capacity_bytes = 300 * stored_size(make_entry(1, "key-00", now));
+    config.ttl_ms = 60'000;
+    shard_store store(config);
+    store.set_change_sink(publisher.sink());
+
+    struct held_snapshot {
+        std::shared_ptr<const shard_snapshot> snapshot;
+        std::map<std::pair<std::uint64_t, std::string>, bytes> answers; // as published
+    };
+    std::vector<held_snapshot> held;
+    std::uint64_t clock = now;
+    std::size_t merges = 0, reused_addresses = 0;
+    std::set<const stored_entry*> ever_listed;
+    auto previous_base = publisher.current()->base();
+    for (int round = 0; round < 3000; ++round) {
+        const int changes = static_cast<int>(random() % 4);
+        for (int i = 0; i < changes; ++i) {
+            const std::uint64_t id = random() % 400;
+            const std::string key = "key-" + std::to_string(random() % 3);
+            clock += random() % 50;
+            (void)store.put(make_entry(id, key, clock, "v" + std::to_string(round)), clock);
+        }
+        if (random() % 20 == 0)
+            store.expire(clock + config.ttl_ms - 200);
+        auto snapshot = publisher.publish();
+        if (snapshot->base() != previous_base) {
+            ++merges;
+            previous_base = snapshot->base();
+        }
+        REQUIRE(snapshot->size() == store.size());
+        held_snapshot record{snapshot, {}};
+        for (const stored_entry* stored : store.entries()) {
+            if (!ever_listed.insert(stored).second)
+                ++reused_addresses; // a block of the arena used again
+        }
+        for (std::uint64_t id = 0; id < 400; ++id)
+            for (int k = 0; k < 3; ++k) {
+                const std::string key = "key-" + std::to_string(k);
+                const bytes answer = answer_from(*snapshot, id, key);
+                REQUIRE(answer == answer_from_store(store, id, key));
+                if (!answer.empty() && random() % 8 == 0)
+                    record.answers[{id, key}] = answer;
+            }
+        // Keep a few snapshots for a while; let most go at once, so that
+        // generations are freed and their blocks reused.
+        if (random() % 10 == 0)
+            held.push_back(std::move(record));
+        if (held.size() > 6)
+            held.erase(held.begin() + static_cast<std::ptrdiff_t>(random() % held.size()));
+        for (const held_snapshot& old : held)
+            for (const auto& [identity, answer] : old.answers)
+                REQUIRE(answer_from(*old.snapshot, identity.first, identity.second) == answer);
+    }
+    CHECK(merges > 10);
+    CHECK(reused_addresses > 0);
 }
 
 TEST_CASE("replica IDs rewritten in place show in the next answer") {
