@@ -326,11 +326,22 @@ int run_node() {
     {
         // The limit, measured with the node idle just before its PINGs.
         const core_rate signing = sign_rate(1000ms);
+        const auto before = node.status();
         child_process load({"_load", "udp", std::to_string(port),
                             (folder.path() / "pings.bin").string(), std::to_string(ping_window),
                             std::to_string(ping_seconds), "1"});
         std::string output = poll_while(
             load, node, 250ms, [&](const node_status& status) { ping_depths.add(status); });
+        const auto after = node.status();
+        // Which share of the PONGs the signers signed (the rest, the peer
+        // manager itself): a single actor signing caps the rate at one core.
+        auto signed_by = [](const caf::expected<node_status>& status, const char* who) {
+            return status ? status->metrics.total("dave_pongs_signed_total", {{"by", who}})
+                          : std::int64_t{0};
+        };
+        const auto by_signers = signed_by(after, "signers") - signed_by(before, "signers");
+        const auto by_manager =
+            signed_by(after, "peer_manager") - signed_by(before, "peer_manager");
         auto rate = json_number(output, "answered_per_s");
         auto lost = json_number(output, "presumed_lost");
         if (!rate) {
@@ -340,8 +351,13 @@ int run_node() {
         char note[240];
         std::snprintf(note, sizeof note,
                       "%zu in flight from one address, %.0f presumed lost, PING rate limits off; "
-                      "limit: %u cores x Ed25519 signs/s per core with all cores busy",
-                      ping_window, lost.value_or(0), signing.cores);
+                      "%.0f%% signed by the PONG signers; limit: %u cores x Ed25519 signs/s per "
+                      "core with all cores busy",
+                      ping_window, lost.value_or(0),
+                      by_signers + by_manager > 0 ? 100.0 * static_cast<double>(by_signers) /
+                                                        static_cast<double>(by_signers + by_manager)
+                                                  : 0.0,
+                      signing.cores);
         report({"ping_pong", *rate, "PONGs/s", goal::at_least, ping_target_ratio * signing.total(),
                 signing.total(), "sign-bound", note});
     }
