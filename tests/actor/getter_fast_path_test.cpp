@@ -148,32 +148,26 @@ struct fixture : test_coordinator_fixture<node_test_config> {
         return outcome;
     }
 
-    // The peers sent a message of type T since the last call to sent_of.
-    template <class T> std::vector<address> sent_of() {
-        std::vector<address> out;
+    // The messages of type T sent since the last forget_sent, with their peers.
+    template <class T> std::vector<std::pair<address, T>> messages_sent() {
+        std::vector<std::pair<address, T>> out;
         for (auto& batch : *sent)
             for (auto& item : batch.items) {
                 auto message = decode_message(item.payload);
                 CAF_REQUIRE(message.has_value());
-                if (std::holds_alternative<T>(*message))
-                    out.push_back(item.peer);
+                if (auto* body = std::get_if<T>(&*message))
+                    out.emplace_back(item.peer, *body);
             }
+        return out;
+    }
+    // The peers sent a message of type T since the last forget_sent.
+    template <class T> std::vector<address> sent_of() {
+        std::vector<address> out;
+        for (auto& [peer, message] : messages_sent<T>())
+            out.push_back(peer);
         return out;
     }
     void forget_sent() { sent->clear(); }
-
-    // The FIND_NODES sent since the last forget_sent, with their peers.
-    std::vector<std::pair<address, find_nodes_message>> find_nodes_sent() {
-        std::vector<std::pair<address, find_nodes_message>> out;
-        for (auto& batch : *sent)
-            for (auto& item : batch.items) {
-                auto message = decode_message(item.payload);
-                CAF_REQUIRE(message.has_value());
-                if (auto* find = std::get_if<find_nodes_message>(&*message))
-                    out.emplace_back(item.peer, *find);
-            }
-        return out;
-    }
 
     void answer(const address& from, const get_ack_message& ack) {
         self->send(getter, inbound_atom_v, from, ack);
@@ -274,7 +268,7 @@ CAF_TEST(a peer that answers a FIND_NODES late is asked again and one that never
         forget_sent();
         for (auto& peer : asked)
             not_found(peer, value);
-        auto finds = find_nodes_sent();
+        auto finds = messages_sent<find_nodes_message>();
         forget_sent();
         return std::pair{get, finds};
     };
