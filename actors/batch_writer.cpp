@@ -101,11 +101,25 @@ void close_connection(writer_state& state, const address& target) {
     }
 }
 
+// True when the peer has closed or reset the connection. The receiver never
+// writes to us, so anything readable is its FIN or an error. A send into
+// such a connection still succeeds locally, and the frame is lost when the
+// peer's kernel answers with a reset (a peer that restarted, or closed it
+// after idling): so a cached connection is checked before each use.
+bool closed_by_peer(int descriptor) {
+    pollfd watched{descriptor, POLLIN | POLLRDHUP, 0};
+    return ::poll(&watched, 1, 0) != 0;
+}
+
 // One attempt on the cached connection, one on a fresh one: the peer may have
 // closed the cached one since we last used it.
 bool write_frame(writer_state& state, const address& target, const bytes& frame) {
     for (int attempt = 0; attempt < 2; ++attempt) {
         auto found = state.connections.find(target);
+        if (found != state.connections.end() && closed_by_peer(found->second.descriptor)) {
+            close_connection(state, target);
+            found = state.connections.end();
+        }
         if (found == state.connections.end()) {
             auto tcp = tcp_address(target);
             int descriptor = tcp ? connect_to(*tcp) : -1;
