@@ -15,10 +15,12 @@
 #include <memory>
 #include <regex>
 #include <set>
+#include <sstream>
 #include <thread>
 
 #include <caf/all.hpp>
 
+#include "actors/log.hpp"
 #include "codec/codec.hpp"
 #include "codec/hex.hpp"
 #include "crypto/dat_crypto.hpp"
@@ -67,6 +69,22 @@ std::vector<dat> make_batch(const std::vector<key_pair>& owners, const std::stri
         dats.push_back(std::move(*made));
     }
     return dats;
+}
+
+// The lines of a node's log at warning level or above (at most 30).
+std::string warnings_in(const std::string& log) {
+    std::istringstream lines(log);
+    std::string line;
+    std::string found;
+    std::size_t count = 0;
+    while (std::getline(lines, line))
+        if ((line.find(" warning ") != std::string::npos ||
+             line.find(" error ") != std::string::npos) &&
+            ++count <= 30)
+            found += line + "\n";
+    if (count > 30)
+        found += "(" + std::to_string(count - 30) + " more)\n";
+    return found.empty() ? "(none)\n" : found;
 }
 
 struct replay_line {
@@ -155,6 +173,9 @@ replay_line wait_for_replay_line(const node_process& node, std::chrono::millisec
 
 TEST_CASE("cluster: six processes and an embedded writer replicate, serve and survive restarts") {
     const auto test_start = steady::now();
+    // The embedded nodes log to this process's stderr; at info their lines
+    // would bury this test's own messages in CI's shortened output.
+    REQUIRE(set_log_level("warning"));
     temp_dir dir("dave-cluster");
     const auto base = pick_port_base(process_count + 2);
     MESSAGE("folder " << dir.path().string() << ", ports from " << base);
@@ -555,6 +576,21 @@ TEST_CASE("cluster: six processes and an embedded writer replicate, serve and su
         for (auto& [holders, count] : short_sets)
             MESSAGE("  " << count << " dats only on " << holders);
         CHECK(unanswered == 0);
+        if (!settled) {
+            // Which replica lacks what, and what each process logged above
+            // info, so a failure in CI says where replication stopped.
+            std::map<std::string, std::size_t> missing_on;
+            for (std::size_t q = 0; q < wanted.size(); ++q)
+                if (!there[q])
+                    for (auto& [id, endpoint] : where)
+                        if (endpoint == wanted[q].node)
+                            ++missing_on[name_of[id]];
+            for (auto& [name, count] : missing_on)
+                MESSAGE("  " << name << " lacks " << count << " second-batch dats it should hold");
+            for (auto& node : nodes)
+                MESSAGE(node->options().name << "'s warnings since its last start:\n"
+                                             << warnings_in(node->log_of_last_start()));
+        }
         MESSAGE("second batch: " << there_count << "/" << wanted.size()
                                  << " (dat, closest replica) pairs present after "
                                  << seconds_since(settle_start)
