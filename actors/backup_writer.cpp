@@ -8,6 +8,7 @@
 #include <sys/statvfs.h>
 
 #include "actors/log.hpp"
+#include "actors/thread_name.hpp"
 #include "messages/type_ids.hpp"
 #include "model/backup_compaction.hpp"
 #include "model/backup_file.hpp"
@@ -322,6 +323,7 @@ void backup_writer(caf::blocking_actor* self, backup_setup setup) {
     backup_state state;
     state.setup = std::move(setup);
     start(state);
+    name_this_thread("dave.backup");
     state.log->info("backup writer started on {} ({} replayed records)", state.setup.path.string(),
                     state.setup.replayed_records.size());
     index_replayed(state);

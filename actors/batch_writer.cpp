@@ -15,6 +15,7 @@
 
 #include "actors/lifecycle_log.hpp"
 #include "actors/log.hpp"
+#include "actors/thread_name.hpp"
 #include "codec/codec.hpp"
 #include "codec/tcp_frame.hpp"
 #include "messages/type_ids.hpp"
@@ -144,6 +145,7 @@ using batch_writer_impl = stream_writer_actor::extend<caf::reacts_to<idle_timer>
 
 batch_writer_impl::behavior_type
 batch_writer(batch_writer_impl::stateful_pointer<writer_state> self) {
+    name_this_thread("dave.tcp_out");
     self->state.log->info("batch writer started");
     log_stop(self, self->state.log, "batch writer");
     self->set_exit_handler([=](const caf::exit_msg& message) {

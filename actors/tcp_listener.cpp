@@ -12,6 +12,7 @@
 #include <caf/all.hpp>
 
 #include "actors/log.hpp"
+#include "actors/thread_name.hpp"
 #include "codec/errc.hpp"
 #include "codec/tcp_frame.hpp"
 #include "messages/type_ids.hpp"
@@ -60,6 +61,7 @@ frames_taken take_frames(connection& conn, datagram_batch& out) {
 void listener_loop(caf::blocking_actor* self, int listen_descriptor,
                    std::vector<dispatcher_actor> dispatchers, tcp_listener_options options) {
     auto log = logger_for("tcp_in");
+    name_this_thread("dave.tcp_in");
     log->info("listener started (at most {} connections, {} per source; frames within {} ms)",
               options.connections.max_connections, options.connections.max_per_source,
               options.connections.frame_timeout.count());

@@ -10,6 +10,7 @@
 
 #include "actors/lifecycle_log.hpp"
 #include "actors/log.hpp"
+#include "actors/thread_name.hpp"
 #include "codec/op_name.hpp"
 #include "messages/type_ids.hpp"
 #include "model/admission.hpp"
@@ -138,6 +139,7 @@ void reader_loop(caf::blocking_actor* self, std::shared_ptr<udp_socket> socket,
                  std::optional<udp_local_gets> local) {
     const int descriptor = socket->descriptor();
     auto log = logger_for("udp_in");
+    name_this_thread("dave.udp_in");
     log->info("reader started");
     timeval timeout{0, 50 * 1000};
     setsockopt(descriptor, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof timeout);
@@ -268,6 +270,7 @@ writer(datagram_writer_actor::stateful_pointer<writer_state> self,
        std::shared_ptr<udp_socket> socket) {
     self->state.socket = std::move(socket);
     auto log = logger_for("udp_out");
+    name_this_thread("dave.udp_out");
     log->info("writer started");
     log_stop(self, log, "writer");
     return {
