@@ -33,6 +33,11 @@ struct peer_record {
     std::uint64_t id = 0; // node_id(*public_key) once learned
     // The challenge of our last PING, until a PONG solves it.
     std::optional<challenge_bytes> challenge;
+    // The PING before it, when that one was still unanswered: its PONG is
+    // taken too. A peer whose answers take longer than one PING period
+    // (an overloaded node, a short period) would otherwise never solve a
+    // challenge, and a node under load would lose its whole table.
+    std::optional<challenge_bytes> previous_challenge;
     std::chrono::milliseconds challenge_sent_at{0};
     // Verified peers: whether a ping round has pinged it yet (never-pinged
     // peers go first when the ping budget makes peers take turns), and how

@@ -155,8 +155,10 @@ std::vector<ping_target> peer_table::ping_round(time now, const challenge_source
             if (is_member(*peer) && peer->missed == unresponsive_after)
                 ++unresponsive_members_[buckets_.index_of(peer->id)];
         }
-        // A fresh challenge each time: an answer to an older one no longer
-        // counts, so a peer must keep answering to stay active.
+        // A fresh challenge each time; an answer to the one before still
+        // counts (late by at most one period), an older one no longer does,
+        // so a peer must keep answering to stay active.
+        peer->previous_challenge = peer->challenge;
         peer->challenge = next();
         peer->challenge_sent_at = now;
         peer->pinged = true;
@@ -222,7 +224,8 @@ pong_outcome peer_table::on_pong(const address& from, const pong_message& pong, 
     // Cheap checks first; the signature check costs ~60 µs.
     if (pong.peers.size() > config_.npeer_limit)
         out.verdict = pong_verdict::too_many_addresses;
-    else if (!peer.challenge || *peer.challenge != pong.challenge)
+    else if ((!peer.challenge || *peer.challenge != pong.challenge) &&
+             (!peer.previous_challenge || *peer.previous_challenge != pong.challenge))
         out.verdict = pong_verdict::wrong_challenge;
     else if (own_address_ &&
              std::find(pong.peers.begin(), pong.peers.end(), *own_address_) != pong.peers.end())
@@ -261,7 +264,11 @@ pong_outcome peer_table::on_pong(const address& from, const pong_message& pong, 
     auto placed = placement::member;
     leave_indexes(peer); // no longer an unanswered probe, nor unresponsive
     peer.last_solved_at = now;
-    peer.challenge.reset(); // solved once: a replay is a wrong challenge
+    // Solved once: a replay is a wrong challenge. A late answer to the
+    // previous PING leaves the last one open, as its answer may follow.
+    if (peer.challenge && *peer.challenge == pong.challenge)
+        peer.challenge.reset();
+    peer.previous_challenge.reset();
     peer.missed = 0;
     if (!peer.public_key) {
         peer.public_key = pong.public_key;

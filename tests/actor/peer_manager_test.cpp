@@ -471,15 +471,17 @@ CAF_TEST(a PONG with the wrong challenge is rejected) {
     CAF_CHECK(is_active(e));
 }
 
-CAF_TEST(a PONG answering an older round is rejected) {
+CAF_TEST(a PONG answering a round two periods old is rejected but one period late counts) {
     auto e = make_remote(2);
     start({e.addr});
     auto first = tick();
-    auto second = tick(); // a fresh challenge replaces the first
+    auto second = tick(); // a fresh challenge; the first stays open one more round
+    auto third = tick();  // now the first is too old
     CAF_REQUIRE(first.at(e.addr) != second.at(e.addr));
+    CAF_REQUIRE(second.at(e.addr) != third.at(e.addr));
     answer(e, first);
     CAF_CHECK(!is_active(e));
-    answer(e, second);
+    answer(e, second); // late by one period: an overloaded peer still counts
     CAF_CHECK(is_active(e));
 }
 

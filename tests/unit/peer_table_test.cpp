@@ -219,6 +219,31 @@ TEST_CASE("an active peer is deactivated 3 s after its last solve, dropped after
     }
 }
 
+TEST_CASE("a peer answering every PING one and a half periods late stays active") {
+    // An overloaded peer (or a short PING period): each PONG arrives after
+    // the next PING went out. Every answer counts, so it never goes inactive
+    // (with only the last challenge good, none would have).
+    harness h;
+    const address peer = make_address(1);
+    const key_pair keys = make_keys(1);
+    h.table.on_ping(peer, 0, 0, 0ms);
+    REQUIRE(h.round_trip(peer, keys, 0ms).verdict == pong_verdict::accepted);
+    h.table.tick(h.table.config().activate_after);
+    std::optional<challenge_bytes> in_flight;
+    std::size_t accepted = 0;
+    for (int round = 1; round <= 20; ++round) {
+        const ms now = h.table.config().activate_after + round * 1000ms;
+        h.ping_round(now);
+        if (in_flight)
+            accepted += h.table.on_pong(peer, make_pong(keys, *in_flight), now + 500ms).verdict ==
+                        pong_verdict::accepted;
+        in_flight = h.outstanding.at(peer);
+        h.table.tick(now + 600ms);
+    }
+    CHECK(accepted == 19);
+    CHECK(h.state_of(peer) == peer_state::active);
+}
+
 TEST_CASE("edges are kept forever and active as soon as they answer") {
     harness h;
     const address edge = make_address(1);
@@ -287,15 +312,31 @@ TEST_CASE("PONG rejections") {
         CHECK(h.table.on_pong(peer, make_pong(keys, wrong), 0ms).verdict ==
               pong_verdict::wrong_challenge);
     }
-    SUBCASE("an older round's challenge") {
+    SUBCASE("a challenge two rounds old") {
         // (An unverified peer keeps its one probe's challenge; a verified
-        // one gets a fresh challenge every round.)
+        // one gets a fresh challenge every round, and the previous round's
+        // stays good for one more period.)
         REQUIRE(h.round_trip(peer, keys, 0ms).verdict == pong_verdict::accepted);
         h.ping_round(1000ms);
         const auto old = h.outstanding.at(peer);
         h.ping_round(2000ms);
-        CHECK(h.table.on_pong(peer, make_pong(keys, old), 2000ms).verdict ==
+        h.ping_round(3000ms);
+        CHECK(h.table.on_pong(peer, make_pong(keys, old), 3000ms).verdict ==
               pong_verdict::wrong_challenge);
+    }
+    SUBCASE("the previous round's challenge, answered late, then the last one") {
+        REQUIRE(h.round_trip(peer, keys, 0ms).verdict == pong_verdict::accepted);
+        h.ping_round(1000ms);
+        const auto previous = h.outstanding.at(peer);
+        h.ping_round(2000ms);
+        const auto last = h.outstanding.at(peer);
+        const auto late = make_pong(keys, previous);
+        CHECK(h.table.on_pong(peer, late, 2500ms).verdict == pong_verdict::accepted);
+        // Solved once: its replay is refused; the last PING's answer counts.
+        CHECK(h.table.on_pong(peer, late, 2600ms).verdict == pong_verdict::wrong_challenge);
+        const auto on_time = make_pong(keys, last);
+        CHECK(h.table.on_pong(peer, on_time, 2700ms).verdict == pong_verdict::accepted);
+        CHECK(h.table.on_pong(peer, on_time, 2800ms).verdict == pong_verdict::wrong_challenge);
     }
     SUBCASE("replay of an accepted PONG") {
         h.ping_round(0ms);
