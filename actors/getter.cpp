@@ -208,16 +208,14 @@ void pump(self_pointer self, std::uint64_t lookup_id);
 
 // Peers of `snapshot` (verified ids) and the edges (no id until they answer)
 // as a lookup's first candidates; peers that did not speak the extension
-// lately are left out.
-void seed(self_pointer self, node_lookup& walk, const std::vector<peer_info>& known) {
+// lately are left out, but for the edges of a node that knows no other peer
+// in a GET's or a put's lookup (seed_lookup).
+void seed(self_pointer self, node_lookup& walk, const std::vector<peer_info>& known, bool is_join) {
     auto& state = self->state;
     const auto now = self->clock().now();
-    for (auto& peer : known)
-        if (!state.no_extension.is_silent(peer.endpoint, now))
-            walk.seed(peer.endpoint, peer.id);
-    for (auto& edge : state.setup.edges)
-        if (!state.no_extension.is_silent(edge, now))
-            walk.seed(edge, std::nullopt);
+    seed_lookup(
+        walk, known, state.setup.edges,
+        [&](const address& peer) { return state.no_extension.is_silent(peer, now); }, !is_join);
 }
 
 std::uint64_t start_lookup(self_pointer self, std::uint64_t target,
@@ -227,7 +225,7 @@ std::uint64_t start_lookup(self_pointer self, std::uint64_t target,
     settings.closest = state.setup.fanout;
     settings.own_id = state.setup.own_id;
     run.walk = node_lookup(target, settings);
-    seed(self, run.walk, known);
+    seed(self, run.walk, known, run.join_attempt > 0);
     const auto id = state.next_lookup++;
     state.lookups.emplace(id, std::move(run));
     ++state.lookups_started;

@@ -147,6 +147,19 @@ std::vector<lookup_node> node_lookup::closest_answered(std::size_t count) const 
     return nearest(count, stage::answered);
 }
 
+void seed_lookup(node_lookup& walk, const std::vector<peer_info>& known,
+                 const std::vector<address>& edges,
+                 const std::function<bool(const address&)>& silent,
+                 bool ask_silent_edges_if_alone) {
+    for (auto& peer : known)
+        if (!silent(peer.endpoint))
+            walk.seed(peer.endpoint, peer.id);
+    const bool alone = known.empty() && ask_silent_edges_if_alone;
+    for (auto& edge : edges)
+        if (alone || !silent(edge))
+            walk.seed(edge, std::nullopt);
+}
+
 peer_snapshot with_found_peers(peer_snapshot peers, const std::vector<lookup_node>& found) {
     for (auto& node : found) {
         const bool known =

@@ -16,6 +16,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <vector>
 
@@ -94,6 +95,19 @@ private:
     std::size_t queries_ = 0;
     std::size_t in_flight_ = 0;
 };
+
+// Seeds `walk` with the `known` peers (verified ids) and the `edges` (no id
+// until they answer), leaving out those `silent` says left a FIND_NODES
+// unanswered lately (a godave node never answers one). With
+// `ask_silent_edges_if_alone`, a node that knows no peer but its edges asks
+// them even when marked: an edge whose answer came late (a node starting under
+// load) is marked just as godave's silence marks it, and the edges are the
+// only way such a node has to the nodes near a key, so its first GET would
+// fail for want of a peer. The join, retried while no edge answers, does not:
+// its retries would only repeat the question to a godave edge.
+void seed_lookup(node_lookup& walk, const std::vector<peer_info>& known,
+                 const std::vector<address>& edges,
+                 const std::function<bool(const address&)>& silent, bool ask_silent_edges_if_alone);
 
 // The peers of `found` (lookup answers) not already in `peers`, added to a
 // copy of it with neutral reliability, so that the replica choice

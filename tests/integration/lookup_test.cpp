@@ -273,8 +273,13 @@ TEST_CASE("lookup: reads and writes reach the nodes closest to a key beyond the 
             bool found = false;
             while (!found && seconds_since(start) < 10) {
                 ++attempts;
+                const auto asked = steady::now();
                 auto answer = fresh.client().get(dats[1].public_key, dats[1].key);
                 found = static_cast<bool>(answer) && answer->data == dats[1];
+                if (!found && attempts <= 3)
+                    MESSAGE(name << ": attempt " << attempts << " failed after "
+                                 << seconds_since(asked) << " s: "
+                                 << (answer ? std::string("a different dat") : why(answer)));
             }
             const double seconds = seconds_since(start);
             MESSAGE(name << ": first successful GET " << seconds << " s after start, attempt "

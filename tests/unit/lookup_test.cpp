@@ -172,6 +172,58 @@ TEST_CASE("an edge without an id is asked when nothing better is known, and lear
     CHECK(second.size() == 2);
 }
 
+TEST_CASE("seed_lookup leaves out peers silent to FIND_NODES but for a lone node's edges") {
+    const address edge = endpoint_of(50);
+    const address silent_peer = endpoint_of(1);
+    const address speaking_peer = endpoint_of(2);
+    std::vector<address> silent_ones;
+    auto silent = [&](const address& peer) {
+        return std::find(silent_ones.begin(), silent_ones.end(), peer) != silent_ones.end();
+    };
+    auto asked = [](node_lookup walk) {
+        auto first = walk.next();
+        std::sort(first.begin(), first.end());
+        return first;
+    };
+    const std::vector<peer_info> known{{0x11, silent_peer, 0.5}, {0x12, speaking_peer, 0.5}};
+
+    SUBCASE("silent peers and edges are skipped") {
+        silent_ones = {silent_peer, edge};
+        node_lookup walk(0x10, lookup_settings{5, 3, 10, 64, 99});
+        seed_lookup(walk, known, {edge}, silent, true);
+        CHECK(asked(walk) == std::vector<address>{speaking_peer});
+    }
+    SUBCASE("known peers all silent (godave nodes): none is asked, nor a silent edge") {
+        silent_ones = {silent_peer, speaking_peer, edge};
+        node_lookup walk(0x10, lookup_settings{5, 3, 10, 64, 99});
+        seed_lookup(walk, known, {edge}, silent, true);
+        CHECK(walk.next().empty());
+        CHECK(walk.done());
+    }
+    SUBCASE("a node whose only way in is an edge marked silent still asks it") {
+        // A fresh node: no peer yet, and its edge's answer to the join came
+        // late (marked silent): its first GET's lookup must still start.
+        silent_ones = {edge};
+        node_lookup walk(0x10, lookup_settings{5, 3, 10, 64, 99});
+        seed_lookup(walk, {}, {edge}, silent, true);
+        CHECK(asked(walk) == std::vector<address>{edge});
+        CHECK_FALSE(walk.done());
+    }
+    SUBCASE("the join's retries do not ask an edge silent to FIND_NODES again") {
+        silent_ones = {edge};
+        node_lookup walk(0x10, lookup_settings{5, 3, 10, 64, 99});
+        seed_lookup(walk, {}, {edge}, silent, false);
+        CHECK(walk.next().empty());
+        CHECK(walk.done());
+    }
+    SUBCASE("nothing known at all: an empty walk, done at once") {
+        node_lookup walk(0x10, lookup_settings{5, 3, 10, 64, 99});
+        seed_lookup(walk, {}, {}, silent, true);
+        CHECK(walk.next().empty());
+        CHECK(walk.done());
+    }
+}
+
 TEST_CASE("bounded: the query budget ends a walk that keeps learning, our own id is skipped") {
     node_lookup walk(0, lookup_settings{5, 3, 6, 16, 42});
     walk.seed(endpoint_of(1), 1000);
