@@ -205,8 +205,16 @@ std::string start_and_wait_ready(const std::vector<std::unique_ptr<node_process>
         node->start(binary);
     udp_client udp;
     for (auto& node : nodes)
-        if (!wait_ready(udp, node->udp(), timeout))
-            return node->options().name + " does not answer; log:\n" + node->log();
+        if (!wait_ready(udp, node->udp(), timeout)) {
+            // Whether it runs at all: an empty log from a process that never
+            // started (exec failed) reads the same as one from a starved one.
+            const bool alive = node->running();
+            return node->options().name + " does not answer within " +
+                   std::to_string(timeout.count()) + " ms (" +
+                   (alive ? std::string("running, pid ") + std::to_string(node->pid())
+                          : describe_wait_status(node->last_status())) +
+                   "); log:\n" + node->log();
+        }
     return {};
 }
 
