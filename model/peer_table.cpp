@@ -221,11 +221,13 @@ pong_outcome peer_table::on_pong(const address& from, const pong_message& pong, 
         return out;
     }
     peer_record& peer = it->second;
+    // An empty optional equals no challenge: an unsolicited PONG matches neither.
+    const bool answers_last = peer.challenge == pong.challenge;
+    const bool answers_previous = peer.previous_challenge == pong.challenge;
     // Cheap checks first; the signature check costs ~60 µs.
     if (pong.peers.size() > config_.npeer_limit)
         out.verdict = pong_verdict::too_many_addresses;
-    else if ((!peer.challenge || *peer.challenge != pong.challenge) &&
-             (!peer.previous_challenge || *peer.previous_challenge != pong.challenge))
+    else if (!answers_last && !answers_previous)
         out.verdict = pong_verdict::wrong_challenge;
     else if (own_address_ &&
              std::find(pong.peers.begin(), pong.peers.end(), *own_address_) != pong.peers.end())
@@ -266,7 +268,7 @@ pong_outcome peer_table::on_pong(const address& from, const pong_message& pong, 
     peer.last_solved_at = now;
     // Solved once: a replay is a wrong challenge. A late answer to the
     // previous PING leaves the last one open, as its answer may follow.
-    if (peer.challenge && *peer.challenge == pong.challenge)
+    if (answers_last)
         peer.challenge.reset();
     peer.previous_challenge.reset();
     peer.missed = 0;
