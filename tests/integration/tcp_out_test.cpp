@@ -6,12 +6,14 @@
 #include <doctest/doctest.h>
 
 #include <chrono>
+#include <fstream>
 #include <memory>
 #include <netinet/in.h>
 #include <optional>
 #include <poll.h>
+#include <sstream>
+#include <string>
 #include <sys/socket.h>
-#include <thread>
 #include <unistd.h>
 
 #include <caf/all.hpp>
@@ -25,6 +27,7 @@
 #include "testing/dats.hpp"
 #include "testing/harness.hpp"
 #include "testing/loopback.hpp"
+#include "testing/timing.hpp"
 
 using namespace dave;
 using namespace dave::testing;
@@ -100,6 +103,41 @@ std::uint32_t write(caf::scoped_actor& self, const stream_writer_actor& writer, 
     return written;
 }
 
+// The port the writer's end of `connection` uses (the accepted socket's peer).
+std::uint16_t peer_port(int connection) {
+    sockaddr_storage peer{};
+    socklen_t length = sizeof peer;
+    if (::getpeername(connection, reinterpret_cast<sockaddr*>(&peer), &length) != 0)
+        return 0;
+    if (peer.ss_family == AF_INET6)
+        return ntohs(reinterpret_cast<sockaddr_in6*>(&peer)->sin6_port);
+    return ntohs(reinterpret_cast<sockaddr_in*>(&peer)->sin_port);
+}
+
+// True once the kernel holds the writer's socket on `local_port` in
+// CLOSE_WAIT (state 08 in /proc/net/tcp{,6}): the receiver's FIN has reached
+// it. Waiting for that, rather than for a fixed time, keeps a busy machine
+// (softirqs deferred to ksoftirqd) from turning the test into the race the
+// writer cannot close: a frame sent before the FIN arrives is lost.
+bool fin_arrived(std::uint16_t local_port) {
+    for (const char* table : {"/proc/net/tcp6", "/proc/net/tcp"}) {
+        std::ifstream in(table);
+        std::string line;
+        std::getline(in, line); // header
+        while (std::getline(in, line)) {
+            std::istringstream fields(line);
+            std::string slot, local, remote, state;
+            fields >> slot >> local >> remote >> state;
+            const auto colon = local.rfind(':');
+            if (colon == std::string::npos)
+                continue;
+            if (std::stoul(local.substr(colon + 1), nullptr, 16) == local_port && state == "08")
+                return true;
+        }
+    }
+    return false;
+}
+
 } // namespace
 
 TEST_CASE("batch writer: a frame after the receiver closed its side goes on a new connection") {
@@ -124,6 +162,8 @@ TEST_CASE("batch writer: a frame after the receiver closed its side goes on a ne
     REQUIRE(connection >= 0);
     frame_reader frames;
     CHECK(read_frame(connection, frames, 5000) == put_bytes(first));
+    const std::uint16_t writer_port = peer_port(connection);
+    REQUIRE(writer_port != 0);
 
     SUBCASE("the receiver closes the connection (idle close)") {
         ::close(connection);
@@ -133,8 +173,8 @@ TEST_CASE("batch writer: a frame after the receiver closed its side goes on a ne
         listener.reset();
         listener = std::make_unique<receiver>(static_cast<std::uint16_t>(port + 1));
     }
-    // Let the FIN reach the writer's side (loopback: well under this).
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    // The FIN has reached the writer's side before the next write.
+    REQUIRE(poll_until([&] { return fin_arrived(writer_port); }, std::chrono::seconds(5)));
 
     // Each frame, however many follow, arrives: the first send after the
     // close must not vanish into the dead connection.
