@@ -293,7 +293,7 @@ shard_actor::behavior_type shard(self_pointer self, shard_setup setup) {
             const double floor = self->state.setup.replica_floor;
             auto changes = self->state.store->replicate_fresh(replica_candidate_ids(peers, floor),
                                                               self->state.setup.fanout);
-            return fresh_replication_orders(std::move(changes), peers, floor);
+            return replication_orders(std::move(changes), peers, floor);
         },
         [=](metrics_atom) -> metric_report {
             auto& state = self->state;

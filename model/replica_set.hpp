@@ -20,9 +20,9 @@ replica_ids closest_replicas(const public_key_bytes& public_key,
                              std::span<const std::uint64_t> node_ids, std::size_t fanout);
 
 // Which replica sends an entry to the new members of its set is
-// replication_sender (replication_sender.hpp): the highest ID among the
-// members that held it before. godave's rule, the highest ID of the new set,
-// would name a newcomer that lacks the entry.
+// replication_sender (replication_sender.hpp): the member that held it
+// before and is nearest the key. godave's rule, the highest ID of the new
+// set, would name a newcomer that lacks the entry.
 
 // Whether two sets hold the same IDs, in any order.
 bool same_members(const replica_ids& a, const replica_ids& b) noexcept;

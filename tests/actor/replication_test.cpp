@@ -1,7 +1,8 @@
 // Actor tests of replication on CAF's deterministic test coordinator: a
 // shard's choice of which entries to send where, given a peer_snapshot
 // (replica set = the `fanout` IDs XOR-closest to the entry's public key,
-// ourselves included; leader = highest ID in the set), and the replicator's
+// ourselves included; sender = the member that held it before and is
+// nearest the key, model/replication_sender.hpp), and the replicator's
 // wiring from the peer manager through the shards to the batch writer.
 //
 // Owner keys are picked so that the low byte of their node ID is 0; a node
@@ -199,64 +200,66 @@ CAF_TEST(the owners have round IDs far apart) {
     CAF_CHECK_EQUAL(tx + 5, tx ^ 5);
 }
 
-CAF_TEST(the leader sends an entry to the replicas new in its set) {
+CAF_TEST(the nearest holder sends an entry to the replicas new in its set) {
     auto shard = make_shard(5);
     store(shard, dat_x);
     auto c = [&](std::uint64_t k) { return tx + k; }; // at distance k
-    const auto self_id = c(5);
-    // Set {c1, c2, self}: we are the highest, so we send to c1 and c2.
-    auto orders = replicate(shard, make_snapshot(self_id, {c(1), c(2)}));
+    const auto self_id = c(2);
+    // Set {self, c3, c4}: nobody held it before (our own write), so every
+    // holder sends: we send to c3 and c4.
+    auto orders = replicate(shard, make_snapshot(self_id, {c(3), c(4)}));
     CAF_REQUIRE_EQUAL(orders.size(), 1u);
     CAF_CHECK(orders[0].item.data == dat_x);
-    CAF_CHECK(ids_of(orders[0].item.replicas) == (std::set<std::uint64_t>{c(1), c(2), self_id}));
-    CAF_CHECK_EQUAL(orders[0].item.replicas[0], c(1)); // closest first
-    CAF_CHECK(as_set(orders[0].targets) == addresses_of({c(1), c(2)}));
+    CAF_CHECK(ids_of(orders[0].item.replicas) == (std::set<std::uint64_t>{self_id, c(3), c(4)}));
+    CAF_CHECK_EQUAL(orders[0].item.replicas[0], self_id); // closest first
+    CAF_CHECK(as_set(orders[0].targets) == addresses_of({c(3), c(4)}));
     CAF_CHECK_EQUAL(orders[0].targets.size(), 2u);
     CAF_CHECK(ids_of(stored_replicas(shard, dat_x)) == ids_of(orders[0].item.replicas));
     // Nothing changed: nothing to send.
-    CAF_CHECK(replicate(shard, make_snapshot(self_id, {c(1), c(2)})).empty());
+    CAF_CHECK(replicate(shard, make_snapshot(self_id, {c(3), c(4)})).empty());
     // Peer order in the snapshot does not matter.
-    CAF_CHECK(replicate(shard, make_snapshot(self_id, {c(2), c(1)})).empty());
-    // c3 joins the set: only c3 is sent to.
-    orders = replicate(shard, make_snapshot(self_id, {c(1), c(2), c(3)}));
+    CAF_CHECK(replicate(shard, make_snapshot(self_id, {c(4), c(3)})).empty());
+    // c5 joins the set: of the holders we are nearest the key, and send
+    // only to c5.
+    orders = replicate(shard, make_snapshot(self_id, {c(3), c(4), c(5)}));
     CAF_REQUIRE_EQUAL(orders.size(), 1u);
-    CAF_CHECK(as_set(orders[0].targets) == addresses_of({c(3)}));
+    CAF_CHECK(as_set(orders[0].targets) == addresses_of({c(5)}));
     CAF_CHECK_EQUAL(orders[0].targets.size(), 1u);
-    // c4 joins; c6 and c7 are farther than the fifth closest: not replicas.
-    orders = replicate(shard, make_snapshot(self_id, {c(1), c(2), c(3), c(4), c(6), c(7)}));
+    // c6 joins; c7 and c8 are farther than the fifth closest: not replicas.
+    orders = replicate(shard, make_snapshot(self_id, {c(3), c(4), c(5), c(6), c(7), c(8)}));
     CAF_REQUIRE_EQUAL(orders.size(), 1u);
     CAF_CHECK(ids_of(orders[0].item.replicas) ==
-              (std::set<std::uint64_t>{c(1), c(2), c(3), c(4), self_id}));
-    CAF_CHECK(as_set(orders[0].targets) == addresses_of({c(4)}));
-    // A peer leaving the set and another entering: we still lead and send
-    // only to the newcomer, never to the one that left.
-    // (c3 leaves, c0 enters.)
-    orders = replicate(shard, make_snapshot(self_id, {c(0), c(1), c(2), c(4), c(6), c(7)}));
+              (std::set<std::uint64_t>{self_id, c(3), c(4), c(5), c(6)}));
+    CAF_CHECK(as_set(orders[0].targets) == addresses_of({c(6)}));
+    // A peer leaving the set and another entering: we are still the nearest
+    // holder and send only to the newcomer, never to the one that left.
+    // (c1 enters and pushes c6 out.)
+    orders = replicate(shard, make_snapshot(self_id, {c(1), c(3), c(4), c(5), c(6), c(7)}));
     CAF_REQUIRE_EQUAL(orders.size(), 1u);
     CAF_CHECK(ids_of(orders[0].item.replicas) ==
-              (std::set<std::uint64_t>{c(0), c(1), c(2), c(4), self_id}));
-    CAF_CHECK(as_set(orders[0].targets) == addresses_of({c(0)}));
+              (std::set<std::uint64_t>{c(1), self_id, c(3), c(4), c(5)}));
+    CAF_CHECK(as_set(orders[0].targets) == addresses_of({c(1)}));
     CAF_CHECK_EQUAL(orders[0].targets.size(), 1u);
-    // c3 comes back and pushes us out of the set: c4 leads it now, so we
-    // send nothing, but the stored replica set follows.
-    orders = replicate(shard, make_snapshot(self_id, {c(0), c(1), c(2), c(3), c(4), c(6)}));
+    // c0 joins: c1, a holder now, is nearer the key than we are, so we send
+    // nothing, but the stored replica set follows.
+    orders = replicate(shard, make_snapshot(self_id, {c(0), c(1), c(3), c(4), c(5), c(6)}));
     CAF_CHECK(orders.empty());
     CAF_CHECK(ids_of(stored_replicas(shard, dat_x)) ==
-              (std::set<std::uint64_t>{c(0), c(1), c(2), c(3), c(4)}));
+              (std::set<std::uint64_t>{c(0), c(1), self_id, c(3), c(4)}));
 }
 
-CAF_TEST(a member that is not the leader sends nothing) {
+CAF_TEST(a holder that is not the nearest sends nothing) {
     auto shard = make_shard(5);
     auto c = [&](std::uint64_t k) { return tx + k; };
-    // Placed on {c1, c2} (us and c2); c3 joins. c2 and c3 have higher IDs
-    // than we do, so another node sends it to c3.
+    // Placed on {c1, c2} (c2 is us); c3 joins. c1 held it and is nearer the
+    // key, so c1 sends it to c3.
     store(shard, dat_x, {c(1), c(2), 0, 0, 0});
-    auto orders = replicate(shard, make_snapshot(c(1), {c(2), c(3)}));
+    auto orders = replicate(shard, make_snapshot(c(2), {c(1), c(3)}));
     CAF_CHECK(orders.empty());
     CAF_CHECK(ids_of(stored_replicas(shard, dat_x)) == (std::set<std::uint64_t>{c(1), c(2), c(3)}));
 }
 
-CAF_TEST(a leader whose only newcomer is itself sends nothing) {
+CAF_TEST(a node whose only newcomer is itself sends nothing) {
     auto shard = make_shard(5);
     auto c = [&](std::uint64_t k) { return tx + k; };
     // The entry arrived already placed on c1 and c2.
@@ -266,29 +269,27 @@ CAF_TEST(a leader whose only newcomer is itself sends nothing) {
     CAF_CHECK(ids_of(stored_replicas(shard, dat_x)) == (std::set<std::uint64_t>{c(1), c(2), c(5)}));
 }
 
-// BUG (actors/shard.cpp, replicate_atom handler): the leader is taken from
-// the *new* replica set. When the node with the highest ID is itself new to
-// the set, it does not hold the entry, and every node that does hold it
-// defers to it: the entry never reaches the new replicas. The sender must
-// be chosen among replicas that already hold the entry (new set minus
-// `added`); here that is us.
-CAF_TEST(a newcomer with the highest ID still receives the entry) {
+// godave names the sender from the *new* replica set (its highest ID). A
+// newcomer that tops that order lacks the entry, and every holder defers to
+// it: the entry never reaches the new replicas. The sender is chosen among
+// the members that held the entry; here that is us.
+CAF_TEST(a newcomer nearer the key than every holder still receives the entry) {
     auto shard = make_shard(5);
     auto c = [&](std::uint64_t k) { return tx + k; };
-    // On {c1, c2, c5 = us}, which we lead. c7 becomes active: still within
-    // fanout 5, so it joins the set, and it has the highest ID.
-    store(shard, dat_x, {c(1), c(2), c(5), 0, 0});
-    CAF_REQUIRE(replicate(shard, make_snapshot(c(5), {c(1), c(2)})).empty());
-    auto orders = replicate(shard, make_snapshot(c(5), {c(1), c(2), c(7)}));
+    // On {c2 = us, c3, c5}. c1 becomes active: nearer than every holder, it
+    // joins the set and is its first member.
+    store(shard, dat_x, {c(2), c(3), c(5), 0, 0});
+    CAF_REQUIRE(replicate(shard, make_snapshot(c(2), {c(3), c(5)})).empty());
+    auto orders = replicate(shard, make_snapshot(c(2), {c(1), c(3), c(5)}));
     CAF_CHECK(ids_of(stored_replicas(shard, dat_x)) ==
-              (std::set<std::uint64_t>{c(1), c(2), c(5), c(7)}));
-    // c7 does not have the entry, so someone that has it must send it:
-    // of the holders c1, c2 and c5, we have the highest ID.
+              (std::set<std::uint64_t>{c(1), c(2), c(3), c(5)}));
+    // c1 does not have the entry, so a holder must send it: of c2, c3 and
+    // c5, we are nearest the key.
     // (CHECK, not REQUIRE: a failed REQUIRE stops the whole suite.)
     CAF_CHECK_EQUAL(orders.size(), 1u);
     if (orders.size() == 1) {
         CAF_CHECK(orders[0].item.data == dat_x);
-        CAF_CHECK(as_set(orders[0].targets) == addresses_of({c(7)}));
+        CAF_CHECK(as_set(orders[0].targets) == addresses_of({c(1)}));
     }
 }
 
@@ -299,15 +300,16 @@ CAF_TEST(the same set in another order is no change) {
     CAF_CHECK(replicate(shard, make_snapshot(c(5), {c(1), c(2)})).empty());
 }
 
-CAF_TEST(only the entries this node leads produce orders) {
+CAF_TEST(only the entries this node sends produce orders) {
     CAF_REQUIRE_GREATER(tx ^ ty, 0xffu);
     auto shard = make_shard(3);
     auto cx = [&](std::uint64_t k) { return tx + k; };
     auto cy = [&](std::uint64_t k) { return ty + k; };
     store(shard, dat_x);
     store(shard, dat_y, {cy(1), cy(2), 0, 0, 0}); // already on cy1 and cy2
-    // x's set: {cx1, cx2, self = cx5}, led by us. y's set: {cy1, cy2, cy3},
-    // which cy1 and cy2 hold and lead; we are not even in it.
+    // x's set: {cx1, cx2, self = cx5}, which only we held: we send. y's set:
+    // {cy1, cy2, cy3}, which cy1 and cy2 held, and cy1 sends; we are not
+    // even in it.
     auto orders = replicate(shard, make_snapshot(cx(5), {cx(1), cx(2), cy(1), cy(2), cy(3)}));
     CAF_REQUIRE_EQUAL(orders.size(), 1u);
     CAF_CHECK(orders[0].item.data == dat_x);
@@ -320,7 +322,7 @@ CAF_TEST(only the entries this node leads produce orders) {
 
 CAF_TEST(the replicator forwards the shards orders to the batch writer) {
     auto c = [&](std::uint64_t k) { return tx + k; };
-    auto snapshot = std::make_shared<peer_snapshot>(make_snapshot(c(5), {c(1), c(2)}));
+    auto snapshot = std::make_shared<peer_snapshot>(make_snapshot(c(1), {c(2), c(5)}));
     auto asked = std::make_shared<int>(0);
     auto writes = std::make_shared<std::vector<recorded_write>>();
     auto manager = sys.spawn(fake_peer_manager, snapshot, asked);
@@ -339,7 +341,7 @@ CAF_TEST(the replicator forwards the shards orders to the batch writer) {
     sched.run();
     CAF_CHECK_EQUAL(*asked, 0);
     // A tick runs a pass now. With three nodes and fanout 5 both entries
-    // are on all of them, and we have the highest ID.
+    // go to all of them; only we held them.
     self->send(replicator, tick_atom_v);
     sched.run();
     CAF_CHECK_EQUAL(*asked, 1);
@@ -348,7 +350,7 @@ CAF_TEST(the replicator forwards the shards orders to the batch writer) {
     for (auto& write : *writes) {
         keys.insert(std::string(write.item.data.key.begin(), write.item.data.key.end()));
         CAF_CHECK(write.item.data == (write.item.data.key == dat_x.key ? dat_x : dat_y));
-        CAF_CHECK(as_set(write.targets) == addresses_of({c(1), c(2)}));
+        CAF_CHECK(as_set(write.targets) == addresses_of({c(2), c(5)}));
         CAF_CHECK_EQUAL(write.targets.size(), 2u);
         CAF_CHECK(ids_of(write.item.replicas) == (std::set<std::uint64_t>{c(1), c(2), c(5)}));
     }
@@ -358,8 +360,9 @@ CAF_TEST(the replicator forwards the shards orders to the batch writer) {
     sched.run();
     CAF_CHECK_EQUAL(*asked, 2);
     CAF_CHECK_EQUAL(writes->size(), 2u);
-    // c3 becomes active. A burst of changes runs one pass after `settle`.
-    *snapshot = make_snapshot(c(5), {c(1), c(2), c(3)});
+    // c3 becomes active (we are the nearest holder). A burst of changes
+    // runs one pass after `settle`.
+    *snapshot = make_snapshot(c(1), {c(2), c(3), c(5)});
     self->send(replicator, active_changed_atom_v);
     self->send(replicator, active_changed_atom_v);
     sched.run();
@@ -394,7 +397,7 @@ CAF_TEST(the replicator as spawn_node sets it up waits its settle delay after a 
     // config: production once passed a settle delay of 0, so every change of
     // the active peer set started a full pass over every stored entry.
     auto c = [&](std::uint64_t k) { return tx + k; };
-    auto snapshot = std::make_shared<peer_snapshot>(make_snapshot(c(5), {c(1), c(2)}));
+    auto snapshot = std::make_shared<peer_snapshot>(make_snapshot(c(1), {c(2), c(5)}));
     auto asked = std::make_shared<int>(0);
     auto writes = std::make_shared<std::vector<recorded_write>>();
     auto shard = make_shard(5);
@@ -414,13 +417,13 @@ CAF_TEST(the replicator as spawn_node sets it up waits its settle delay after a 
     CAF_REQUIRE_EQUAL(*asked, 1);
     CAF_REQUIRE_EQUAL(writes->size(), 1u);
     // c3 becomes active, and 250 ms later c4: one pass, 500 ms after the first.
-    *snapshot = make_snapshot(c(5), {c(1), c(2), c(3)});
+    *snapshot = make_snapshot(c(1), {c(2), c(3), c(5)});
     self->send(replicator, active_changed_atom_v);
     sched.run();
     CAF_CHECK_EQUAL(*asked, 1);
     advance_time(std::chrono::milliseconds{250});
     sched.run();
-    *snapshot = make_snapshot(c(5), {c(1), c(2), c(3), c(4)});
+    *snapshot = make_snapshot(c(1), {c(2), c(3), c(4), c(5)});
     self->send(replicator, active_changed_atom_v);
     sched.run();
     advance_time(std::chrono::milliseconds{249});
@@ -463,8 +466,8 @@ CAF_TEST(a stored entry reaches the closer nodes a holder knows within fresh_eve
     CAF_CHECK_EQUAL(writes->size(), 0u);
     advance_time(std::chrono::milliseconds{1});
     sched.run();
-    // We are the holder nearest the key (c9..c12 have higher IDs: the full
-    // pass's rule would have left it to c12, whose table need not know c2).
+    // We are the holder nearest the key (godave's highest-ID rule would have
+    // left it to c12, whose table need not know c2).
     CAF_REQUIRE_EQUAL(writes->size(), 1u);
     CAF_CHECK((*writes)[0].item.data == dat_x);
     CAF_CHECK(as_set((*writes)[0].targets) == addresses_of({c(2), c(3)}));
