@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <map>
+#include <memory>
+#include <optional>
 #include <random>
 #include <unordered_map>
 
@@ -20,6 +22,7 @@
 #include "model/peer_view.hpp"
 #include "model/shard_routing.hpp"
 #include "model/silent_peers.hpp"
+#include "model/snapshot_board.hpp"
 #include "model/socket_address.hpp"
 
 namespace dave {
@@ -66,6 +69,11 @@ struct pending_get {
     bool lookup_due = false;      // its lookup starts on lookup_timer (or "not found")
     bool give_up_after = false;   // "not found" once the lookup is done
     bool waited_for_peer = false; // asked with no peer and no edge: waited once
+    // The shard has not answered the local check yet (asked beside the
+    // peers, see get_atom): a "not found" or timeout waits for it, since the
+    // entry may be local after all.
+    bool local_check_pending = false;
+    std::optional<caf::error> deferred_failure;
 };
 
 // One running lookup (model/lookup.hpp) and what it is for.
@@ -121,6 +129,10 @@ struct getter_state {
     std::uint64_t nodes_late = 0; // answered after the window: the peer is asked again
     std::uint64_t find_nodes_unanswered = 0;
     std::uint64_t lookup_gets = 0; // GETs sent to nodes a lookup found
+    // The shards' published indexes (shard_snapshot.hpp), read as the UDP
+    // reader reads them; none without snapshots (tests, the simulator).
+    std::unique_ptr<snapshot_board::reader> snapshots;
+    std::uint64_t answered_from_snapshot = 0;
     std::shared_ptr<spdlog::logger> log = logger_for("get");
     static inline const char* name = "getter";
 };
@@ -136,6 +148,11 @@ void end_get(self_pointer self, std::map<lookup_key, pending_get>::iterator it) 
 
 void finish(self_pointer self, std::map<lookup_key, pending_get>::iterator it,
             const caf::error& error) {
+    if (it->second.local_check_pending) {
+        if (!it->second.deferred_failure)
+            it->second.deferred_failure = error;
+        return;
+    }
     for (auto& waiter : it->second.waiters)
         waiter.deliver(error);
     end_get(self, it);
@@ -520,33 +537,88 @@ void start_round(self_pointer self, std::map<lookup_key, pending_get>::iterator 
     self->delayed_send(self, state.setup.lookup_after, lookup_timer_v, pending.id);
 }
 
+// The entry the shard at `shard_at` has published, decoded; none when its
+// index does not list it.
+std::optional<entry> find_published(snapshot_board::reader& snapshots, std::size_t shard_at,
+                                    const public_key_bytes& public_key, const bytes& key) {
+    std::optional<entry> found;
+    if (const shard_snapshot* snapshot = snapshots.pin(shard_at)) {
+        if (const stored_entry* stored = snapshot->find(public_key, key))
+            found = stored->decode();
+    }
+    snapshots.unpin();
+    return found;
+}
+
 getter_impl::behavior_type getter(self_pointer self, getter_setup setup) {
     self->state.setup = std::move(setup);
     self->state.log->info("getter started");
     log_stop(self, self->state.log, "getter");
     self->state.no_extension = silent_peers(self->state.setup.no_extension_for);
     self->state.view = peer_view(self->state.setup.peer_view_max_age);
+    if (self->state.setup.snapshots) {
+        auto reader = std::make_unique<snapshot_board::reader>(self->state.setup.snapshots);
+        if (reader->joined())
+            self->state.snapshots = std::move(reader);
+    }
     join(self, 1); // look up our own id through the edges
     return {
         [=](get_atom, const public_key_bytes& public_key, const bytes& key) -> caf::result<entry> {
+            auto& state = self->state;
+            const auto shard_at = shard_index(public_key, key, state.setup.shards.size());
+            // A local hit from the shard's published index: no hop to the
+            // shard and back (two thread wake-ups on an idle node).
+            if (state.snapshots) {
+                if (auto found = find_published(*state.snapshots, shard_at, public_key, key)) {
+                    ++state.answered_from_snapshot;
+                    return std::move(*found);
+                }
+            }
             auto promise = self->make_response_promise<entry>();
             lookup_key lookup{public_key, key};
-            auto& state = self->state;
             auto [it, fresh] = state.pending.try_emplace(lookup);
             it->second.waiters.push_back(promise);
             if (!fresh)
                 return promise;
-            it->second.id = state.next_id++;
-            auto& shard =
-                state.setup.shards[shard_index(public_key, key, state.setup.shards.size())];
+            const auto id = state.next_id++;
+            it->second.id = id;
+            auto& shard = state.setup.shards[shard_at];
+            if (!state.snapshots) {
+                // The shard first, the peers only on a miss.
+                self->request(shard, caf::infinite, get_atom_v, public_key, key)
+                    .then(
+                        [=](const entry& found) {
+                            auto it = self->state.pending.find(lookup);
+                            if (it != self->state.pending.end())
+                                finish(self, it, found);
+                        },
+                        [=](const caf::error&) { ask_peers(self, lookup); });
+                return promise;
+            }
+            // The index said "not here": the peers are asked at once. The
+            // shard is still asked, beside them, because an index can lag
+            // its store (the backup's entries before the shard restored
+            // them): its hit wins, and no "not found" is given before it
+            // answered.
+            it->second.local_check_pending = true;
             self->request(shard, caf::infinite, get_atom_v, public_key, key)
                 .then(
                     [=](const entry& found) {
                         auto it = self->state.pending.find(lookup);
-                        if (it != self->state.pending.end())
-                            finish(self, it, found);
+                        if (it == self->state.pending.end() || it->second.id != id)
+                            return;
+                        it->second.local_check_pending = false;
+                        finish(self, it, found);
                     },
-                    [=](const caf::error&) { ask_peers(self, lookup); });
+                    [=](const caf::error&) {
+                        auto it = self->state.pending.find(lookup);
+                        if (it == self->state.pending.end() || it->second.id != id)
+                            return;
+                        it->second.local_check_pending = false;
+                        if (it->second.deferred_failure)
+                            finish(self, it, *it->second.deferred_failure);
+                    });
+            ask_peers(self, lookup);
             return promise;
         },
         [=](inbound_atom, const address& from, const get_ack_message& ack) {
@@ -615,6 +687,9 @@ getter_impl::behavior_type getter(self_pointer self, getter_setup setup) {
             report.counter("dave_get_lookups_not_needed_total",
                            "GETs answered before their lookup was due (no FIND_NODES sent).",
                            state.lookups_not_needed);
+            report.counter("dave_api_gets_from_index_total",
+                           "API GETs answered from a shard's published index (no hop to it).",
+                           state.answered_from_snapshot);
             report.counter("dave_api_gets_sent_direct_total",
                            "GETs to peers sent straight on the socket (not via the writer).",
                            state.gets_sent_direct);

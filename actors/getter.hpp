@@ -78,6 +78,11 @@ struct getter_setup {
     std::chrono::milliseconds lookup_after = defaults::get_lookup_after;
     // The copy of the active peers is refreshed when older than this.
     std::chrono::milliseconds peer_view_max_age = defaults::get_peer_view_max_age;
+    // The shards' published indexes (model/snapshot_board.hpp), when they
+    // publish: a local hit is answered from them without asking the shard,
+    // and on a miss the peers are asked beside the shard, not after it.
+    // None (tests, the simulator): the shard is asked first.
+    std::shared_ptr<snapshot_board> snapshots;
 };
 
 // Messages: getter_actor in messages/interfaces.hpp.

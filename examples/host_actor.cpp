@@ -157,7 +157,8 @@ caf::behavior host(host_pointer self, dave::node_config config, std::shared_ptr<
 
 int main(int argc, char** argv) {
     caf::actor_system_config system_config;
-    dave::add_node_types(system_config); // the node's message types and error category
+    dave::add_node_types(system_config);     // the node's message types and error category
+    dave::set_node_scheduler(system_config); // how its workers wait (measured)
     caf::actor_system system{system_config};
     dave::node_config config;
     config.listen = argc > 1 ? argv[1] : "[::1]:0";

@@ -59,6 +59,15 @@ using node_actor =
 // Registers the node's message types and its error category ("dave").
 void add_node_types(caf::actor_system_config& config);
 
+// The scheduler settings a node runs best with, measured (dave-bench; see
+// docs/architecture.md, "Scheduler"): a worker that runs out of work spins
+// briefly and then waits to be woken, skipping CAF's middle phase of 50 us
+// sleeps (work-stealing.moderate-poll-attempts = 0). That phase left a
+// message sent to an idle node waiting for the sleep to end: ~100 us per
+// request and answer between two actors, 22 us without it. A host
+// application calls this beside add_node_types, before its actor_system.
+void set_node_scheduler(caf::actor_system_config& config);
+
 // Loads (or creates) the key, opens the backup (replays and verifies it,
 // compacts it, restores its entries; this blocks for as long as the replay
 // takes), binds the UDP socket and the TCP listener and spawns every actor.

@@ -14,6 +14,7 @@ using namespace std::chrono_literals;
 
 node_host_config::node_host_config() {
     add_node_types(*this);
+    set_node_scheduler(*this);
     set("logger.console", caf::atom("none"));
 }
 

@@ -177,6 +177,7 @@ int run_node(const node_options& options) {
 
     caf::actor_system_config system_config;
     add_node_types(system_config);
+    set_node_scheduler(system_config);
     caf::actor_system system{system_config};
     auto node = spawn_node(system, config);
     if (!node) {
