@@ -20,21 +20,26 @@
 namespace dave {
 namespace {
 
-// The shard's slot of the snapshot board and what it publishes there.
-// Declared before the store in shard_state, so it outlives it: the store
-// hands its entries to the publisher as it is destroyed, and then an empty
-// snapshot replaces the last one the reader may still be using.
+// The shard's slot of the snapshot board. The store publishes its snapshots
+// (they are its index); this puts the latest on the board. Declared before
+// the store in shard_state, so it outlives it: the snapshots on the board
+// keep the entries they list, and once the store is gone an empty snapshot
+// replaces the last one the reader may still be using.
 struct published_index {
     std::shared_ptr<snapshot_board> board;
     std::size_t slot = 0;
-    snapshot_publisher publisher;
+    std::shared_ptr<const shard_snapshot> posted; // what the board was last given
 
     published_index(std::shared_ptr<snapshot_board> b, std::size_t i)
         : board(std::move(b)), slot(i) {}
-    ~published_index() { board->store(slot, publisher.publish_empty()); }
-    void publish() {
-        if (publisher.pending())
-            board->store(slot, publisher.publish());
+    ~published_index() { board->store(slot, empty_snapshot()); }
+    void publish(shard_store& store) {
+        // The store may have published by itself since: compare the latest.
+        auto latest = store.publish();
+        if (latest == posted)
+            return;
+        posted = latest;
+        board->store(slot, std::move(latest));
     }
 };
 
@@ -80,7 +85,7 @@ errc count_refusal(shard_state& state, errc reason) {
 // Makes the store's changes visible to the UDP reader (no-op without one).
 void publish(shard_state& state) {
     if (state.published)
-        state.published->publish();
+        state.published->publish(*state.store);
 }
 
 // What became of one PUT in memory: stored, identical to the stored dat
@@ -223,8 +228,6 @@ shard_actor::behavior_type shard(self_pointer self, shard_setup setup) {
     if (publish_index)
         state.published.emplace(state.setup.snapshots, state.setup.index);
     state.store.emplace(state.setup.config);
-    if (state.published)
-        state.store->set_change_sink(state.published->publisher.sink());
     // 256 of them: start and stop at debug; group_watch says it once at info.
     state.tag = fmt::format("shard {}/{}", state.setup.index + 1, state.setup.count);
     state.log->debug("{} started", state.tag);

@@ -1,14 +1,43 @@
 #include "model/entry_arena.hpp"
 
+#include <algorithm>
 #include <cassert>
 #include <cstdlib>
 #include <new>
+
+#include <sys/mman.h>
 
 namespace dave {
 
 entry_arena::~entry_arena() {
     for (void* chunk : chunks_)
         std::free(chunk);
+    for (const slab& each : slabs_)
+        ::munmap(each.pages, each.size);
+}
+
+void* entry_arena::chunk_from_slab(std::size_t size) {
+    if (slab_left_ < size) {
+        // About half what the arena holds: a few slabs per store, and the
+        // unused rest of the last one is at most a third of the address
+        // space (never of the resident memory).
+        std::size_t wanted = std::clamp(chunk_total_ / 2, min_slab, max_slab);
+        wanted = std::max(wanted, size);
+        wanted = (wanted + chunk_bytes - 1) / chunk_bytes * chunk_bytes;
+        slabs_.reserve(slabs_.size() + 1);
+        void* pages =
+            ::mmap(nullptr, wanted, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+        if (pages == MAP_FAILED)
+            throw std::bad_alloc();
+        slabs_.push_back({pages, wanted});
+        slab_next_ = static_cast<std::uint8_t*>(pages);
+        slab_left_ = wanted;
+    }
+    void* chunk = slab_next_;
+    slab_next_ += size;
+    slab_left_ -= size;
+    ++mapped_chunks_;
+    return chunk;
 }
 
 void entry_arena::push_free(void* block, std::size_t bytes) noexcept {
@@ -49,11 +78,16 @@ void entry_arena::new_chunk(std::size_t bytes) {
     const std::size_t size = wanted <= chunk_bytes
                                  ? chunk_bytes
                                  : (wanted + chunk_bytes - 1) / chunk_bytes * chunk_bytes;
-    chunks_.reserve(chunks_.size() + 1);
-    void* chunk = std::malloc(size);
-    if (chunk == nullptr)
-        throw std::bad_alloc();
-    chunks_.push_back(chunk);
+    void* chunk = nullptr;
+    if (chunk_total_ >= mapped_after) {
+        chunk = chunk_from_slab(size);
+    } else {
+        chunks_.reserve(chunks_.size() + 1);
+        chunk = std::malloc(size);
+        if (chunk == nullptr)
+            throw std::bad_alloc();
+        chunks_.push_back(chunk);
+    }
     chunk_total_ += size;
     bump_ = static_cast<std::uint8_t*>(chunk);
     bump_left_ = size;

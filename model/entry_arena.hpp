@@ -12,6 +12,15 @@
 // growing. Chunks are kept until the arena is destroyed. Blocks larger than
 // half a chunk (more than any wire entry) come from malloc.
 //
+// The first chunks come from malloc; once the arena holds `mapped_after`
+// bytes, chunks are cut from slabs of mapped pages (mmap), each about half
+// the arena's size so far (64 KiB to 8 MiB). A slab's pages cost resident
+// memory only once a chunk in them is used, so its unused rest is address
+// space, not memory. 4 KiB chunks from malloc, interleaved with the heap's
+// short-lived blocks, left holes malloc could not return: about 8 B an
+// entry in dave-bench memory. Small stores (a simulated node's shards) never
+// map a slab, so that thousands of them do not take thousands of mappings.
+//
 // Not thread-safe, and it need not be: a shard's store allocates and frees
 // on the shard's turn, and the snapshot generations that free entries later
 // (shard_snapshot.hpp) are destroyed by the shard too (snapshot_board::store)
@@ -36,6 +45,10 @@ public:
     // IDs and an empty dat: 203 bytes, stored_entry.cpp checks) would never
     // be reused: it is not listed.
     static constexpr std::size_t min_block = 208;
+    // Chunks come from mapped slabs once the arena holds this much.
+    static constexpr std::size_t mapped_after = 64 * 1024;
+    static constexpr std::size_t min_slab = 64 * 1024;
+    static constexpr std::size_t max_slab = 8 * 1024 * 1024;
 
     entry_arena() = default;
     ~entry_arena();
@@ -52,7 +65,8 @@ public:
     void* allocate(std::size_t size);
     void deallocate(void* block, std::size_t size) noexcept;
 
-    std::size_t chunks() const noexcept { return chunks_.size(); }
+    std::size_t chunks() const noexcept { return chunks_.size() + mapped_chunks_; }
+    std::size_t slabs() const noexcept { return slabs_.size(); }
     // Bytes in chunks.
     std::size_t chunk_bytes_total() const noexcept { return chunk_total_; }
     // Bytes in blocks handed out and not freed (malloc'd ones included).
@@ -70,8 +84,18 @@ private:
     void* split_free(std::size_t bytes) noexcept;
     // A chunk for blocks of `bytes`, made the current one.
     void new_chunk(std::size_t bytes);
+    // `size` bytes (a multiple of 4 KiB) from the current slab, or a new one.
+    void* chunk_from_slab(std::size_t size);
 
-    std::vector<void*> chunks_;
+    struct slab {
+        void* pages;
+        std::size_t size;
+    };
+    std::vector<void*> chunks_; // malloc'd ones
+    std::size_t mapped_chunks_ = 0;
+    std::vector<slab> slabs_;
+    std::uint8_t* slab_next_ = nullptr; // the unused rest of the newest slab
+    std::size_t slab_left_ = 0;
     std::vector<free_block*> free_; // by block size / alignment
     std::uint8_t* bump_ = nullptr;  // the unused rest of the newest chunk
     std::size_t bump_left_ = 0;

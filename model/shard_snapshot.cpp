@@ -49,29 +49,18 @@ shard_snapshot::shard_snapshot(snapshot_rows rows, std::shared_ptr<snapshot_gene
                      std::move(generation)) {}
 
 const stored_entry* shard_snapshot::find(const public_key_bytes& public_key, byte_span key) const {
-    const std::uint32_t tag = snapshot_rows::tag_of(entry_key_hash(public_key, key));
-    const auto matching = [&](const auto& rows, auto&& listed) -> const stored_entry* {
-        const auto& tags = rows.tags;
-        auto at = std::lower_bound(tags.begin(), tags.end(), tag);
-        for (; at != tags.end() && *at == tag; ++at) {
-            const stored_entry* stored = rows.entries[static_cast<std::size_t>(at - tags.begin())];
-            if (listed(stored) && stored->has_identity(public_key, key))
-                return stored;
-        }
-        return nullptr;
-    };
-    if (const stored_entry* added =
-            matching(delta_.added, [](const stored_entry*) { return true; }))
-        return added;
-    // A base entry the delta marks removed may be freed already: the mark is
-    // checked before the entry is read.
-    const auto& removed = delta_.removed;
-    return matching(*base_, [&](const stored_entry* stored) {
-        return removed.empty() || !std::binary_search(removed.begin(), removed.end(), stored);
+    return find(entry_key_hash(public_key, key), public_key, key);
+}
+
+const stored_entry* shard_snapshot::find(std::uint64_t identity_hash,
+                                         const public_key_bytes& public_key, byte_span key) const {
+    return first_with_tag(snapshot_rows::tag_of(identity_hash), [&](const stored_entry* stored) {
+        return stored->has_identity(public_key, key);
     });
 }
 
-snapshot_publisher::snapshot_publisher() : generation_(std::make_shared<snapshot_generation>()) {
+snapshot_publisher::snapshot_publisher(std::shared_ptr<entry_arena> arena)
+    : arena_(std::move(arena)), generation_(std::make_shared<snapshot_generation>()) {
     current_ = std::make_shared<const shard_snapshot>(snapshot_rows{}, generation_);
 }
 
@@ -85,8 +74,7 @@ snapshot_publisher::~snapshot_publisher() {
 void snapshot_publisher::retire(std::vector<stored_entry*> removed) {
     if (removed.empty())
         return;
-    assert(changes_.arena != nullptr); // set by shard_store::set_change_sink
-    generation_->arena_ = changes_.arena;
+    generation_->arena_ = arena_;
     auto& retired = generation_->retired_;
     if (retired.empty())
         retired = std::move(removed);
@@ -194,16 +182,9 @@ std::shared_ptr<const shard_snapshot> snapshot_publisher::publish() {
     return current_;
 }
 
-std::shared_ptr<const shard_snapshot> snapshot_publisher::publish_empty() {
-    // Whatever is still listed was either removed (and is in changes_) or
-    // is still the store's: the store is gone, so it must have been removed.
-    auto generation = std::make_shared<snapshot_generation>();
-    retire(std::exchange(changes_.removed, {}));
-    changes_.added.clear();
-    generation_->next_ = generation;
-    generation_ = std::move(generation);
-    current_ = std::make_shared<const shard_snapshot>(snapshot_rows{}, generation_);
-    return current_;
+std::shared_ptr<const shard_snapshot> empty_snapshot() {
+    return std::make_shared<const shard_snapshot>(snapshot_rows{},
+                                                  std::make_shared<snapshot_generation>());
 }
 
 void append_get_ack_of(const stored_entry& stored, bytes& out) {

@@ -4,6 +4,9 @@
 //
 // The shard publishes a new snapshot whenever its contents change, before it
 // acknowledges the PUT, so an acknowledged write is visible to the next GET.
+// The snapshot is also the store's own index (shard_store.hpp): the store
+// looks up its few unpublished changes and then the last snapshot, so each
+// entry is indexed once.
 // A snapshot is a flat index of (hash tag, entry pointer) sorted by tag
 // (12 B per entry); the entries themselves are the store's, not copies.
 //
@@ -30,6 +33,7 @@
 // A pure model: no CAF, no threads of its own.
 #pragma once
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
@@ -42,16 +46,14 @@
 
 namespace dave {
 
-// What a store changed since the last publication (see shard_store's
-// set_change_sink): entries it indexed, and entries it let go of. A removed
-// entry is owned by the sink from then on (the store does not free it).
+// What a store changed since the last publication: entries it indexed, and
+// entries it let go of. A removed entry is owned by the publisher from then
+// on (the store does not free it).
 struct store_changes {
     std::vector<stored_entry*> added;
     std::vector<stored_entry*> removed;
-    // The store's arena, where the removed entries are freed in the end (set
-    // by shard_store::set_change_sink).
-    std::shared_ptr<entry_arena> arena;
     bool empty() const noexcept { return added.empty() && removed.empty(); }
+    std::size_t size() const noexcept { return added.size() + removed.size(); }
 };
 
 // The entries a generation of snapshots outlived: freed with it, after the
@@ -114,6 +116,14 @@ public:
 
     // The entry with that identity, or null.
     const stored_entry* find(const public_key_bytes& public_key, byte_span key) const;
+    // The same, for a caller that has its entry_key_hash already.
+    const stored_entry* find(std::uint64_t identity_hash, const public_key_bytes& public_key,
+                             byte_span key) const;
+    // Calls visit(stored) for each listed entry whose identity hashes to
+    // `identity_hash` (one, bar a 64-bit collision): a caller that kept only
+    // the hash of an identity finds the entry again without keeping the key.
+    template <class Visit>
+    void for_each_with_hash(std::uint64_t identity_hash, Visit&& visit) const;
     std::size_t size() const noexcept {
         return base_->size() - delta_.removed.size() + delta_.added.size();
     }
@@ -121,6 +131,11 @@ public:
     const snapshot_delta& delta() const noexcept { return delta_; }
 
 private:
+    // Calls visit(stored) for each listed entry with that tag until it
+    // returns true; returns that entry, or null.
+    template <class Visit>
+    const stored_entry* first_with_tag(std::uint32_t tag, Visit&& visit) const;
+
     std::shared_ptr<const snapshot_rows> base_;
     snapshot_delta delta_;
     std::shared_ptr<snapshot_generation> generation_;
@@ -129,23 +144,29 @@ private:
 // Builds each new snapshot from the last one and the store's changes (the
 // last delta copied with the changes applied; a merge into a new base, no
 // hashing of unchanged entries, once the delta is large), and keeps the
-// generation chain. Owned by the shard, one per shard.
+// generation chain. Each shard_store owns one: its snapshot is also the
+// store's index (shard_store.hpp).
 class snapshot_publisher {
 public:
-    snapshot_publisher();
-    // Frees what only it still holds; snapshots handed out stay valid.
+    // `arena` is where the removed entries are freed in the end.
+    explicit snapshot_publisher(std::shared_ptr<entry_arena> arena);
+    // Hands what it still holds to the current generation: snapshots handed
+    // out stay valid, and so do the entries they list.
     ~snapshot_publisher();
     snapshot_publisher(const snapshot_publisher&) = delete;
     snapshot_publisher& operator=(const snapshot_publisher&) = delete;
 
-    // Where the store reports its changes (shard_store::set_change_sink).
-    store_changes* sink() noexcept { return &changes_; }
+    // The store's changes since the last publication.
+    void added(stored_entry* stored) { changes_.added.push_back(stored); }
+    // Cannot throw after reserve_removals(n) for up to n removals.
+    void removed(stored_entry* stored) noexcept { changes_.removed.push_back(stored); }
+    void reserve_removals(std::size_t n) { changes_.removed.reserve(changes_.removed.size() + n); }
+    const store_changes& changes() const noexcept { return changes_; }
     bool pending() const noexcept { return !changes_.empty(); }
+
     // The snapshot with the changes applied; the removed entries go to the
     // previous generation. Without changes, the current snapshot.
     std::shared_ptr<const shard_snapshot> publish();
-    // An empty snapshot, every entry retired (the shard's store is gone).
-    std::shared_ptr<const shard_snapshot> publish_empty();
     const std::shared_ptr<const shard_snapshot>& current() const noexcept { return current_; }
 
     // How large a delta may grow over a base of `base_size` entries before
@@ -158,14 +179,51 @@ private:
     // Hands `removed` to the current generation (freed with it).
     void retire(std::vector<stored_entry*> removed);
 
+    std::shared_ptr<entry_arena> arena_;
     store_changes changes_;
     std::shared_ptr<const shard_snapshot> current_;
     std::shared_ptr<snapshot_generation> generation_; // current_'s
 };
 
+// A snapshot that lists nothing (what a board slot holds once its shard is
+// gone).
+std::shared_ptr<const shard_snapshot> empty_snapshot();
+
 // Appends the GET_ACK message carrying `stored` to `out` (the one encoder:
 // shard_store::append_get_ack calls it too); the replica IDs are read atomically (the
 // shard may rewrite them meanwhile: stored_entry::set_replicas).
 void append_get_ack_of(const stored_entry& stored, bytes& out);
+
+template <class Visit>
+const stored_entry* shard_snapshot::first_with_tag(std::uint32_t tag, Visit&& visit) const {
+    const auto matching = [&](const auto& rows, auto&& listed) -> const stored_entry* {
+        const auto& tags = rows.tags;
+        auto at = std::lower_bound(tags.begin(), tags.end(), tag);
+        for (; at != tags.end() && *at == tag; ++at) {
+            const stored_entry* stored = rows.entries[static_cast<std::size_t>(at - tags.begin())];
+            if (listed(stored) && visit(stored))
+                return stored;
+        }
+        return nullptr;
+    };
+    if (const stored_entry* added =
+            matching(delta_.added, [](const stored_entry*) { return true; }))
+        return added;
+    // A base entry the delta marks removed may be freed already: the mark is
+    // checked before the entry is read.
+    const auto& removed = delta_.removed;
+    return matching(*base_, [&](const stored_entry* stored) {
+        return removed.empty() || !std::binary_search(removed.begin(), removed.end(), stored);
+    });
+}
+
+template <class Visit>
+void shard_snapshot::for_each_with_hash(std::uint64_t identity_hash, Visit&& visit) const {
+    first_with_tag(snapshot_rows::tag_of(identity_hash), [&](const stored_entry* stored) {
+        if (stored->identity_hash() == identity_hash)
+            visit(stored);
+        return false;
+    });
+}
 
 } // namespace dave

@@ -36,23 +36,25 @@ shard_store::~shard_store() {
     clear();
 }
 
-shard_store::shard_store(shard_store&& other) noexcept
-    : config_(other.config_), arena_(other.arena_), index_(std::move(other.index_)),
+shard_store::shard_store(shard_store&& other)
+    : config_(other.config_), arena_(other.arena_),
+      publisher_(std::exchange(other.publisher_, std::make_unique<snapshot_publisher>(arena_))),
       heap_(std::move(other.heap_)), used_bytes_(std::exchange(other.used_bytes_, 0)),
       victims_(std::move(other.victims_)), quota_(std::move(other.quota_)),
       source_limit_(other.source_limit_), owner_limit_(other.owner_limit_),
-      scratch_(std::move(other.scratch_)), changes_(std::exchange(other.changes_, nullptr)),
-      fresh_(std::move(other.fresh_)) {
+      scratch_(std::move(other.scratch_)), fresh_(std::move(other.fresh_)) {
     other.quota_.clear();
     other.heap_.clear();
 }
 
-shard_store& shard_store::operator=(shard_store&& other) noexcept {
+shard_store& shard_store::operator=(shard_store&& other) {
     if (this != &other) {
         clear();
+        // What this store let go of stays with its publisher's snapshots.
+        publisher_ =
+            std::exchange(other.publisher_, std::make_unique<snapshot_publisher>(other.arena_));
         config_ = other.config_;
         arena_ = other.arena_; // the other keeps it too: it may store again
-        index_ = std::move(other.index_);
         heap_ = std::move(other.heap_);
         used_bytes_ = std::exchange(other.used_bytes_, 0);
         victims_ = std::move(other.victims_);
@@ -60,7 +62,6 @@ shard_store& shard_store::operator=(shard_store&& other) noexcept {
         source_limit_ = other.source_limit_;
         owner_limit_ = other.owner_limit_;
         scratch_ = std::move(other.scratch_);
-        changes_ = std::exchange(other.changes_, nullptr);
         fresh_ = std::move(other.fresh_);
         other.quota_.clear();
         other.heap_.clear();
@@ -69,11 +70,13 @@ shard_store& shard_store::operator=(shard_store&& other) noexcept {
 }
 
 void shard_store::clear() noexcept {
-    reserve_changes(heap_.size());
+    // Every entry goes to the publisher: a published snapshot may list it.
+    // Unpublished, they are also what a lookup scans: publish() or the
+    // destructor follows.
+    publisher_->reserve_removals(heap_.size());
     for (stored_entry* stored : heap_.entries())
-        release(stored);
+        publisher_->removed(stored);
     heap_.clear();
-    index_.clear();
     used_bytes_ = 0;
     quota_.clear();
 }
@@ -81,28 +84,29 @@ void shard_store::clear() noexcept {
 void shard_store::remove(stored_entry* stored) {
     used_bytes_ -= stored->counted_size();
     quota_.remove(stored->source_slot, stored->public_key_id(), stored->counted_size());
-    index_.erase(stored->identity_hash(), stored);
-    release(stored);
+    // The publisher has room for it (reserve_removals), so this cannot throw
+    // halfway through a put's evictions.
+    publisher_->removed(stored);
 }
 
-void shard_store::release(stored_entry* stored) noexcept {
-    if (changes_ == nullptr) {
-        stored_entry::destroy(*arena_, stored);
-        return;
-    }
-    // A published snapshot may still list it: the sink frees it later. The
-    // vector has room (reserve_changes), so this cannot throw here.
-    changes_->removed.push_back(stored);
+void shard_store::publish_if_many() {
+    if (publisher_->changes().size() > max_unpublished)
+        publisher_->publish();
 }
 
-void shard_store::note_added(stored_entry* stored) {
-    if (changes_ != nullptr)
-        changes_->added.push_back(stored);
-}
-
-void shard_store::reserve_changes(std::size_t removals) {
-    if (changes_ != nullptr)
-        changes_->removed.reserve(changes_->removed.size() + removals);
+stored_entry* shard_store::lookup(std::uint64_t hash, const public_key_bytes& public_key,
+                                  byte_span key) const {
+    const store_changes& changes = publisher_->changes();
+    const auto let_go = [&](const stored_entry* stored) {
+        return std::find(changes.removed.begin(), changes.removed.end(), stored) !=
+               changes.removed.end();
+    };
+    for (auto at = changes.added.rbegin(); at != changes.added.rend(); ++at)
+        if ((*at)->has_identity(public_key, key) && !let_go(*at))
+            return *at;
+    const stored_entry* listed = publisher_->current()->find(hash, public_key, key);
+    // The store owns its entries; the snapshot lists them read-only.
+    return listed != nullptr && !let_go(listed) ? const_cast<stored_entry*>(listed) : nullptr;
 }
 
 put_outcome shard_store::put(const entry& item, std::uint64_t now_ms,
@@ -126,7 +130,7 @@ put_outcome shard_store::store(const entry& item, std::uint64_t now_ms,
         return {put_status::refused_full, {}};
     const std::uint64_t hash = entry_key_hash(value.public_key, value.key);
     heap_.start_clock_if_empty(now_ms);
-    stored_entry* existing = index_.find(hash, value.public_key, value.key);
+    stored_entry* existing = lookup(hash, value.public_key, value.key);
     if (existing != nullptr) {
         if (existing->has_dat(scratch_))
             return {put_status::identical, {}};
@@ -160,7 +164,7 @@ put_outcome shard_store::store(const entry& item, std::uint64_t now_ms,
                     {}};
         }
         outcome.evicted.reserve(victims_.size());
-        reserve_changes(victims_.size());
+        publisher_->reserve_removals(victims_.size());
         for (stored_entry* victim : victims_) {
             outcome.evicted.push_back(victim->decode());
             remove(victim);
@@ -171,25 +175,24 @@ put_outcome shard_store::store(const entry& item, std::uint64_t now_ms,
     if (kind == freshness::fresh && fresh_.size() < max_fresh_entries)
         fresh_.push_back(hash);
     stored_entry* fresh = stored_entry::create(*arena_, item.replicas, scratch_);
-    reserve_changes(1); // the replaced entry, if any
+    publisher_->reserve_removals(1); // the replaced entry, if any
     if (existing != nullptr)
         quota_.remove(existing->source_slot, existing->public_key_id(), existing->counted_size());
     fresh->source_slot = quota_.add(source, node_id(value.public_key), size);
     if (existing != nullptr) {
         used_bytes_ = used_bytes_ - existing->counted_size() + size;
-        index_.replace(hash, existing, fresh);
         heap_.replace(existing, fresh);
-        note_added(fresh);
-        release(existing);
+        publisher_->added(fresh);
+        publisher_->removed(existing);
         outcome.status = put_status::replaced;
-        return outcome;
+    } else {
+        heap_.push(fresh);
+        publisher_->added(fresh);
+        used_bytes_ += size;
+        outcome.status =
+            outcome.evicted.empty() ? put_status::stored_new : put_status::evicted_and_stored;
     }
-    index_.insert(hash, fresh);
-    heap_.push(fresh);
-    note_added(fresh);
-    used_bytes_ += size;
-    outcome.status =
-        outcome.evicted.empty() ? put_status::stored_new : put_status::evicted_and_stored;
+    publish_if_many();
     return outcome;
 }
 
@@ -273,9 +276,10 @@ bool shard_store::append_get_ack(const public_key_bytes& public_key, byte_span k
 
 std::size_t shard_store::expire(std::uint64_t now_ms) {
     const std::vector<stored_entry*> expired = heap_.take_expired(now_ms);
-    reserve_changes(expired.size());
+    publisher_->reserve_removals(expired.size());
     for (stored_entry* stored : expired)
         remove(stored);
+    publish_if_many();
     return expired.size();
 }
 
@@ -327,13 +331,16 @@ std::vector<replica_change> shard_store::replicate(std::span<const std::uint64_t
 std::vector<replica_change> shard_store::replicate_fresh(std::span<const std::uint64_t> node_ids,
                                                          std::size_t fanout) {
     std::vector<replica_change> changes;
+    // Published, the snapshot alone lists every entry.
+    const auto snapshot = publisher_->publish();
     for (const std::uint64_t hash : fresh_) {
         // The writer chose the stored set, maybe with nodes its lookup found
         // that our table lacks: they stay candidates (they were sent the
         // entry), so only nodes we know to be closer are added. Stored twice
         // since the last pass: the second recomputation finds no change.
-        index_.for_each_with_hash(hash, [&](stored_entry* stored) {
-            recompute(stored, node_ids, fanout, true, changes);
+        snapshot->for_each_with_hash(hash, [&](const stored_entry* stored) {
+            // The store owns its entries; the snapshot lists them read-only.
+            recompute(const_cast<stored_entry*>(stored), node_ids, fanout, true, changes);
         });
     }
     fresh_.clear();

@@ -1,9 +1,16 @@
 // One shard's slice of the key space: entries by (public key, key), a byte
 // capacity, and eviction by priority when full (PROTOCOL.md, Storage). The
 // store applies the rules of a put; its parts live beside it: the entry
-// layout (stored_entry), the index by identity (entry_index), the eviction
-// order (eviction_heap, eviction_priority), replica sets (replica_set) and
-// routing to shards (shard_routing).
+// layout (stored_entry), the index by identity (the published snapshot,
+// shard_snapshot), the eviction order (eviction_heap, eviction_priority),
+// replica sets (replica_set) and routing to shards (shard_routing).
+//
+// The store has one index, the snapshot it publishes for the UDP reader,
+// plus the few changes made since the last publication: a hash table of its
+// own beside the snapshot held every entry twice (10.6 B an entry, 1M
+// entries: docs/architecture.md). A lookup looks at the unpublished changes
+// (at most max_unpublished after any call, plus one put's evictions) and then
+// at the snapshot; the store publishes by itself once that many pile up.
 //
 // A pure model: no clock (every call that needs the time takes `now_ms`), no
 // threads, no I/O. The shard actor owns one and drives it.
@@ -21,7 +28,6 @@
 #include "codec/defaults.hpp"
 #include "codec/errc.hpp"
 #include "codec/types.hpp"
-#include "model/entry_index.hpp"
 #include "model/eviction_heap.hpp"
 #include "model/eviction_priority.hpp"
 #include "model/replica_set.hpp"
@@ -104,13 +110,14 @@ public:
     explicit shard_store(const shard_config& config);
     ~shard_store();
 
-    // Entries are owned through raw pointers (index and heap): moving hands
-    // them over, copying is not offered.
+    // Entries are owned through raw pointers (snapshot and heap): moving
+    // hands them over, copying is not offered.
     shard_store(const shard_store&) = delete;
     shard_store& operator=(const shard_store&) = delete;
-    // A moved-from store shares the arena: use it on the same thread only.
-    shard_store(shard_store&& other) noexcept;
-    shard_store& operator=(shard_store&& other) noexcept;
+    // A moved-from store is empty and shares the arena: use it on the same
+    // thread only.
+    shard_store(shard_store&& other);
+    shard_store& operator=(shard_store&& other);
 
     // Stores `item` unless refused (see put_status). The caller has verified
     // the dat. Rules:
@@ -180,20 +187,20 @@ public:
     // Every stored entry (read-only walks: the anti-entropy scans).
     std::span<stored_entry* const> entries() const noexcept { return heap_.entries(); }
 
-    // Reports every entry indexed from now on to `sink->added` and hands
-    // every entry let go of (replaced, evicted, expired, cleared) to
-    // `sink->removed` instead of freeing it: the sink owns those then
-    // (shard_snapshot.hpp: published snapshots may still list them). The
-    // sink must outlive the store or be reset (nullptr) first.
-    // The removed entries a sink holds are freed into the arena it names, so
-    // a sink taken over from another store must have been published first.
-    void set_change_sink(store_changes* sink) noexcept {
-        changes_ = sink;
-        if (sink != nullptr) {
-            assert(sink->removed.empty() || sink->arena == arena_);
-            sink->arena = arena_; // where the entries it takes over are freed
-        }
+    // The snapshot of the store as it is now, for the UDP reader: published
+    // when there were changes since the last one. It and every snapshot
+    // published before stay valid (and so do the entries they list) while
+    // held, also after the store is gone (shard_snapshot.hpp).
+    std::shared_ptr<const shard_snapshot> publish() { return publisher_->publish(); }
+    // The last snapshot published (by publish() or by the store itself).
+    const std::shared_ptr<const shard_snapshot>& snapshot() const noexcept {
+        return publisher_->current();
     }
+    // Whether the store changed since the last snapshot.
+    bool unpublished() const noexcept { return publisher_->pending(); }
+    // More unpublished changes than this are published by the store itself
+    // (at the end of the call that made them): a lookup scans them.
+    static constexpr std::size_t max_unpublished = 64;
 
     std::size_t size() const noexcept { return heap_.size(); }
     std::size_t used_bytes() const noexcept { return used_bytes_; }
@@ -202,10 +209,8 @@ public:
     const entry_arena& arena() const noexcept { return *arena_; }
 
 private:
-    void remove(stored_entry* stored);           // from index, heap, quota and byte count; frees it
-    void release(stored_entry* stored) noexcept; // frees it, or hands it to the sink
-    void note_added(stored_entry* stored);
-    void reserve_changes(std::size_t removals);
+    void remove(stored_entry* stored); // from heap, quota and byte count; hands it to the publisher
+    void publish_if_many();
     enum class freshness : bool { restored, fresh };
     put_outcome store(const entry& item, std::uint64_t now_ms, const std::optional<address>& from,
                       freshness kind);
@@ -214,23 +219,27 @@ private:
     // Whether evicting victims_ for this put stays within the shares.
     share_verdict judge_share(const dat& value, const std::optional<address>& source,
                               const stored_entry* existing, std::size_t size) const;
-    const stored_entry* lookup(const public_key_bytes& public_key, byte_span key) const {
-        return index_.find(entry_key_hash(public_key, key), public_key, key);
+    // The entry with that identity (`hash` is its entry_key_hash), or null.
+    stored_entry* lookup(std::uint64_t hash, const public_key_bytes& public_key,
+                         byte_span key) const;
+    stored_entry* lookup(const public_key_bytes& public_key, byte_span key) const {
+        return lookup(entry_key_hash(public_key, key), public_key, key);
     }
 
     shard_config config_;
     // The entries' memory; shared with the snapshot generations that free
     // entries after the store let go of them.
     std::shared_ptr<entry_arena> arena_ = std::make_shared<entry_arena>();
-    entry_index index_;
+    // The index (see above); destroyed after the destructor handed it every
+    // entry. Held by pointer so that a move can leave the other store one.
+    std::unique_ptr<snapshot_publisher> publisher_ = std::make_unique<snapshot_publisher>(arena_);
     eviction_heap heap_;
     std::size_t used_bytes_ = 0;
     std::vector<stored_entry*> victims_; // scratch for make_room, reused
     store_quota quota_;                  // bytes per source and per owner
     std::size_t source_limit_ = 0;       // share_limit of the shares (0: none)
     std::size_t owner_limit_ = 0;
-    mutable bytes scratch_;            // the Dat being put, encoded; reused
-    store_changes* changes_ = nullptr; // set_change_sink
+    mutable bytes scratch_; // the Dat being put, encoded; reused
     // Identity hashes (entry_key_hash) of the entries stored since the last
     // pass (see replicate_fresh), 8 B each where a copy of the identity took
     // about 90; looked up again, since an entry may be gone by then.

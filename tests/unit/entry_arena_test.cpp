@@ -123,6 +123,41 @@ TEST_CASE("large entries take chunks of 16 blocks: a chunk's rest stays under a 
     CHECK(arena.live_bytes() == 0);
 }
 
+TEST_CASE("a grown arena cuts its chunks from mapped slabs; small ones never map") {
+    entry_arena small;
+    std::vector<void*> few;
+    while (small.chunk_bytes_total() < entry_arena::mapped_after)
+        few.push_back(small.allocate(235));
+    CHECK(small.slabs() == 0);
+    for (void* block : few)
+        small.deallocate(block, 235);
+
+    entry_arena arena;
+    std::vector<void*> blocks;
+    std::set<void*> distinct;
+    // 4 MiB of 240-byte entries and of the largest ones, interleaved.
+    for (int i = 0; arena.live_bytes() < 4 * 1024 * 1024; ++i) {
+        const std::size_t size = i % 8 == 0 ? 1427 : 235;
+        void* block = arena.allocate(size);
+        std::memset(block, static_cast<int>(i & 0xff), size); // ASan: writable in full
+        blocks.push_back(block);
+        distinct.insert(block);
+    }
+    CHECK(distinct.size() == blocks.size());
+    CHECK(arena.slabs() > 0);
+    // Slabs of about half the arena so far: a handful, not one per chunk.
+    CHECK(arena.slabs() < 12);
+    CHECK(arena.chunks() > 100);
+    for (std::size_t i = 0; i < blocks.size(); ++i)
+        arena.deallocate(blocks[i], i % 8 == 0 ? 1427 : 235);
+    CHECK(arena.live_bytes() == 0);
+    // Freed blocks in slabs are reused like any other.
+    const std::size_t chunks = arena.chunks();
+    for (int i = 0; i < 1000; ++i)
+        (void)arena.allocate(235);
+    CHECK(arena.chunks() == chunks);
+}
+
 TEST_CASE("blocks over half a chunk come from malloc and are counted") {
     entry_arena arena;
     void* big = arena.allocate(entry_arena::max_block + 1);
@@ -144,21 +179,23 @@ TEST_CASE("stored entries take their exact block, and the store frees into its a
     entry newer = item;
     newer.data.time_ms += 1;
     REQUIRE(store.put(newer, now).status == put_status::replaced);
-    CHECK(store.arena().live_bytes() == 240); // the old one was freed at once
+    // The old one is the publisher's until the next publication (a snapshot
+    // may list it); with no snapshot held, publishing frees it.
+    CHECK(store.arena().live_bytes() == 2 * 240);
+    (void)store.publish();
+    CHECK(store.arena().live_bytes() == 240);
     CHECK(store.arena().free_bytes() == 240);
     REQUIRE(store.put(make_entry(7, "another key 0123", now), now).stored());
     CHECK(store.arena().free_bytes() == 0); // ... and reused
 }
 
 TEST_CASE("an entry a snapshot lists stays allocated and readable until that snapshot is gone") {
-    snapshot_publisher publisher;
     shard_config config;
     config.capacity_bytes = 1 << 20;
     shard_store store(config);
-    store.set_change_sink(publisher.sink());
     const entry item = make_entry(9, "0123456789abcdef", now);
     REQUIRE(store.put(item, now).stored());
-    std::shared_ptr<const shard_snapshot> held = publisher.publish();
+    std::shared_ptr<const shard_snapshot> held = store.publish();
     const stored_entry* listed = held->find(item.data.public_key, item.data.key);
     REQUIRE(listed != nullptr);
 
@@ -166,7 +203,7 @@ TEST_CASE("an entry a snapshot lists stays allocated and readable until that sna
     entry newer = item;
     newer.data.time_ms += 1;
     REQUIRE(store.put(newer, now).status == put_status::replaced);
-    (void)publisher.publish();
+    (void)store.publish();
     CHECK(store.arena().live_bytes() == 2 * 240);
     CHECK(store.arena().free_bytes() == 0);
     // New entries of the same size do not take its block while it is held.
@@ -174,7 +211,7 @@ TEST_CASE("an entry a snapshot lists stays allocated and readable until that sna
         char key[17];
         std::snprintf(key, sizeof key, "k%015d", i);
         REQUIRE(store.put(make_entry(9, key, now), now).stored());
-        (void)publisher.publish();
+        (void)store.publish();
     }
     CHECK(listed->time_ms() == item.data.time_ms);
     CHECK(listed->decode().data == item.data);
@@ -189,13 +226,10 @@ TEST_CASE("an entry a snapshot lists stays allocated and readable until that sna
 
 TEST_CASE("entries retired when the store is destroyed are freed with the last snapshot") {
     auto store = std::make_unique<shard_store>(shard_config{});
-    snapshot_publisher publisher;
-    store->set_change_sink(publisher.sink());
     const entry item = make_entry(3, "0123456789abcdef", now);
     REQUIRE(store->put(item, now).stored());
-    std::shared_ptr<const shard_snapshot> held = publisher.publish();
+    std::shared_ptr<const shard_snapshot> held = store->publish();
     store.reset(); // the arena lives on in the generation that holds the entry
-    (void)publisher.publish_empty();
     const stored_entry* listed = held->find(item.data.public_key, item.data.key);
     REQUIRE(listed != nullptr);
     CHECK(listed->decode().data == item.data);

@@ -38,14 +38,12 @@ entry entry_of(std::uint8_t owner, const std::string& key, std::uint64_t time_ms
 // One shard's store publishing into slot 0 of a one-shard board.
 struct one_shard {
     std::shared_ptr<snapshot_board> board = std::make_shared<snapshot_board>(1);
-    snapshot_publisher publisher;
     shard_store store{[] {
         shard_config config;
         config.capacity_bytes = 1 << 20;
         return config;
     }()};
-    one_shard() { store.set_change_sink(publisher.sink()); }
-    void publish() { board->store(0, publisher.publish()); }
+    void publish() { board->store(0, store.publish()); }
     std::uint64_t counted() const { return board->counts(0).puts_identical.load(); }
 };
 

@@ -1,20 +1,14 @@
 // The flat tables of a shard store (flat_probe.hpp): owner_bytes against a
 // std::map under random adds and subtracts (colliding homes, owner 0,
-// backward-shift deletion across the table's end), its load after growth,
-// and entry_index against a std::map of entries under inserts and erases.
+// backward-shift deletion across the table's end) and its load after growth.
 #include <doctest/doctest.h>
 
-#include <cstring>
 #include <map>
 #include <random>
 #include <vector>
 
-#include "codec/codec.hpp"
-#include "model/entry_index.hpp"
 #include "model/flat_probe.hpp"
 #include "model/owner_bytes.hpp"
-#include "model/shard_routing.hpp"
-#include "model/stored_entry.hpp"
 
 using namespace dave;
 
@@ -81,49 +75,4 @@ TEST_CASE("owner_bytes: grows by half, so it stays more than half full") {
         if (n > 16)
             CHECK(table.owners() * 12 > table.slots() * 7 - 12);
     }
-}
-
-namespace {
-
-stored_entry* make_stored(entry_arena& arena, std::uint64_t n) {
-    entry item;
-    item.data.time_ms = n;
-    std::memcpy(item.data.public_key.data(), &n, sizeof n);
-    item.data.key = {static_cast<std::uint8_t>(n), static_cast<std::uint8_t>(n >> 8), 'k'};
-    bytes encoded;
-    REQUIRE(encode_dat(item.data, encoded) == errc::none);
-    return stored_entry::create(arena, item.replicas, encoded);
-}
-
-} // namespace
-
-TEST_CASE("entry_index: finds what it holds after inserts and erases across growth") {
-    std::mt19937_64 random(3);
-    entry_arena arena;
-    entry_index index;
-    std::map<std::uint64_t, stored_entry*> held; // by n
-    std::vector<stored_entry*> all;
-    for (std::uint64_t n = 0; n < 6000; ++n)
-        all.push_back(make_stored(arena, n));
-    auto lookup = [&](stored_entry* stored) {
-        public_key_bytes key_bytes;
-        std::memcpy(key_bytes.data(), stored->public_key(), key_bytes.size());
-        return index.find(stored->identity_hash(), key_bytes, stored->key());
-    };
-    for (int step = 0; step < 40'000; ++step) {
-        const auto n = random() % all.size();
-        stored_entry* stored = all[n];
-        if (held.count(n) == 0) {
-            index.insert(stored->identity_hash(), stored);
-            held[n] = stored;
-        } else if (random() % 2 == 0) {
-            index.erase(stored->identity_hash(), stored);
-            held.erase(n);
-        }
-        if (step % 1009 == 0)
-            for (std::uint64_t m = 0; m < all.size(); ++m)
-                REQUIRE(lookup(all[m]) == (held.count(m) ? all[m] : nullptr));
-    }
-    for (auto* stored : all)
-        stored_entry::destroy(arena, stored);
 }

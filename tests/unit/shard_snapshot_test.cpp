@@ -78,15 +78,13 @@ bytes get_datagram(std::uint64_t id, const std::string& key) {
 } // namespace
 
 TEST_CASE("a publication lists what the store holds, answered byte for byte as the store does") {
-    snapshot_publisher publisher;
     shard_store store(roomy());
-    store.set_change_sink(publisher.sink());
-    CHECK(publisher.publish()->size() == 0);
+    CHECK(store.publish()->size() == 0);
     for (std::uint64_t id = 1; id <= 50; ++id)
         REQUIRE(store.put(make_entry(id, "k" + std::to_string(id), now), now).stored());
-    CHECK(publisher.pending());
-    auto snapshot = publisher.publish();
-    CHECK_FALSE(publisher.pending());
+    CHECK(store.unpublished());
+    auto snapshot = store.publish();
+    CHECK_FALSE(store.unpublished());
     CHECK(snapshot->size() == 50);
     for (std::uint64_t id = 1; id <= 50; ++id) {
         const auto key = "k" + std::to_string(id);
@@ -97,20 +95,61 @@ TEST_CASE("a publication lists what the store holds, answered byte for byte as t
     CHECK(answer_from(*snapshot, 51, "k51").empty());
     CHECK(answer_from(*snapshot, 1, "k2").empty()); // the owner matters, not only the key
     // Nothing changed: the same snapshot again, no copy.
-    CHECK(publisher.publish() == snapshot);
+    CHECK(store.publish() == snapshot);
+}
+
+// The snapshot is the store's index: the store must find what it changed
+// since the last publication (new, replaced, expired, evicted) before and
+// after it publishes by itself, and must not find what it let go of.
+TEST_CASE("the store's lookups see its unpublished changes; it publishes once they pile up") {
+    auto config = roomy();
+    config.ttl_ms = 10'000;
+    shard_store store(config);
+    const std::uint64_t count = 3 * shard_store::max_unpublished + 7;
+    for (std::uint64_t id = 1; id <= count; ++id)
+        REQUIRE(store.put(make_entry(id, "k", now + id), now).stored());
+    // Never asked to publish: it did so itself, and keeps at most
+    // max_unpublished changes aside.
+    CHECK(store.snapshot()->size() + shard_store::max_unpublished >= count);
+    CHECK(store.snapshot()->size() < count + 1);
+    for (std::uint64_t id = 1; id <= count; ++id) {
+        const auto found = store.find(key_with_id(id), as_bytes("k"));
+        REQUIRE(found != nullptr);
+        CHECK(found->data.time_ms == now + id);
+    }
+    // Replacing an entry the snapshot lists, and one still unpublished.
+    (void)store.publish();
+    REQUIRE(store.put(make_entry(1, "k", now + 5000, "newer"), now).status == put_status::replaced);
+    REQUIRE(store.put(make_entry(2, "k", now + 5000, "newer"), now).status == put_status::replaced);
+    REQUIRE(store.put(make_entry(2, "k", now + 6000, "newest"), now).status ==
+            put_status::replaced);
+    CHECK(store.unpublished());
+    CHECK(store.find(key_with_id(1), as_bytes("k"))->data.value == as_bytes("newer"));
+    CHECK(store.find(key_with_id(2), as_bytes("k"))->data.value == as_bytes("newest"));
+    // The same dat again is recognised from the unpublished change too.
+    CHECK(store.put(make_entry(2, "k", now + 6000, "newest"), now).status == put_status::identical);
+    CHECK(store.put(make_entry(2, "k", now + 5500), now).status == put_status::refused_older);
+    // Expiry (entries 3.. are at now + id; TTL 10 s): gone at once for the
+    // store, published or not.
+    CHECK(store.expire(now + 10'000 + 40) == 38);
+    for (std::uint64_t id = 3; id <= count; ++id)
+        CHECK((store.find(key_with_id(id), as_bytes("k")) == nullptr) == (id <= 40));
+    CHECK(store.size() == count - 38);
+    const auto published = store.publish();
+    CHECK(published->size() == store.size());
+    for (std::uint64_t id = 1; id <= count; ++id)
+        CHECK(answer_from(*published, id, "k") == answer_from_store(store, id, "k"));
 }
 
 TEST_CASE("a replaced entry: the new snapshot has the new version, the old one stays readable") {
-    snapshot_publisher publisher;
     shard_store store(roomy());
-    store.set_change_sink(publisher.sink());
     REQUIRE(store.put(make_entry(1, "a", now, "old"), now).stored());
-    auto before = publisher.publish();
+    auto before = store.publish();
     const bytes old_answer = answer_from(*before, 1, "a");
     REQUIRE(store.put(make_entry(1, "a", now + 1, "new"), now).status == put_status::replaced);
     // Not yet published: the reader still sees the old version, intact.
-    CHECK(publisher.current() == before);
-    auto after = publisher.publish();
+    CHECK(store.snapshot() == before);
+    auto after = store.publish();
     CHECK(after->size() == 1);
     CHECK(answer_from(*after, 1, "a") == answer_from_store(store, 1, "a"));
     CHECK(answer_from(*after, 1, "a") != old_answer);
@@ -119,25 +158,23 @@ TEST_CASE("a replaced entry: the new snapshot has the new version, the old one s
 }
 
 TEST_CASE("expired, evicted and cleared entries leave the next snapshot; held ones stay valid") {
-    snapshot_publisher publisher;
     auto config = roomy();
     config.ttl_ms = 1000;
     std::shared_ptr<const shard_snapshot> held;
     {
         shard_store store(config);
-        store.set_change_sink(publisher.sink());
         REQUIRE(store.put(make_entry(1, "a", now), now).stored());
         REQUIRE(store.put(make_entry(2, "b", now + 900), now).stored());
-        held = publisher.publish();
+        held = store.publish();
         REQUIRE(held->size() == 2);
         CHECK(store.expire(now + 1500) == 1);
-        auto after = publisher.publish();
+        auto after = store.publish();
         CHECK(after->size() == 1);
         CHECK(answer_from(*after, 1, "a").empty());
         CHECK_FALSE(answer_from(*after, 2, "b").empty());
         CHECK_FALSE(answer_from(*held, 1, "a").empty()); // still readable through `held`
-    } // the store goes: its entries go to the publisher
-    auto empty = publisher.publish_empty();
+    } // the store goes: the snapshots still hold the entries they list
+    auto empty = empty_snapshot();
     CHECK(empty->size() == 0);
     CHECK(answer_from(*empty, 2, "b").empty());
     CHECK_FALSE(answer_from(*held, 2, "b").empty());
@@ -145,18 +182,16 @@ TEST_CASE("expired, evicted and cleared entries leave the next snapshot; held on
 }
 
 TEST_CASE("eviction for a newcomer: the victims leave the snapshot") {
-    snapshot_publisher publisher;
     shard_config config;
     const entry first = make_entry(1, "a", now - 1000);
     config.capacity_bytes = stored_size(first) + 10; // room for one
     config.shares = {0, 0}; // no shares: eviction is by priority alone here
     shard_store store(config);
-    store.set_change_sink(publisher.sink());
     REQUIRE(store.put(first, now).stored());
-    auto held = publisher.publish();
+    auto held = store.publish();
     auto outcome = store.put(make_entry(2, "b", now), now);
     REQUIRE(outcome.status == put_status::evicted_and_stored);
-    auto after = publisher.publish();
+    auto after = store.publish();
     CHECK(after->size() == 1);
     CHECK(answer_from(*after, 1, "a").empty());
     CHECK(answer_from(*after, 2, "b") == answer_from_store(store, 2, "b"));
@@ -164,30 +199,26 @@ TEST_CASE("eviction for a newcomer: the victims leave the snapshot") {
 }
 
 TEST_CASE("an entry added and replaced between two publications is never listed twice") {
-    snapshot_publisher publisher;
     shard_store store(roomy());
-    store.set_change_sink(publisher.sink());
     REQUIRE(store.put(make_entry(1, "a", now), now).stored());
     REQUIRE(store.put(make_entry(1, "a", now + 1), now).stored());
     REQUIRE(store.put(make_entry(1, "a", now + 2), now).stored());
-    auto snapshot = publisher.publish();
+    auto snapshot = store.publish();
     CHECK(snapshot->size() == 1);
     CHECK(answer_from(*snapshot, 1, "a") == answer_from_store(store, 1, "a"));
 }
 
 TEST_CASE("many publications while the oldest snapshot is held free in order, without recursion") {
-    snapshot_publisher publisher;
     shard_store store(roomy());
-    store.set_change_sink(publisher.sink());
     REQUIRE(store.put(make_entry(1, "a", now), now).stored());
-    auto oldest = publisher.publish();
+    auto oldest = store.publish();
     for (std::uint64_t i = 1; i <= 50'000; ++i) {
         REQUIRE(store.put(make_entry(1, "a", now + i), now).stored());
-        publisher.publish();
+        store.publish();
     }
     CHECK_FALSE(answer_from(*oldest, 1, "a").empty());
     oldest.reset(); // frees 50,000 generations in one go
-    CHECK(answer_from(*publisher.current(), 1, "a") == answer_from_store(store, 1, "a"));
+    CHECK(answer_from(*store.snapshot(), 1, "a") == answer_from_store(store, 1, "a"));
 }
 
 TEST_CASE("a delta merges into a new base once it outgrows about 2 sqrt(base)") {
@@ -196,14 +227,12 @@ TEST_CASE("a delta merges into a new base once it outgrows about 2 sqrt(base)") 
     CHECK(snapshot_publisher::merge_threshold(10'000) == 200);
     CHECK(snapshot_publisher::merge_threshold(1'000'000) == 2000);
 
-    snapshot_publisher publisher;
     shard_store store(roomy());
-    store.set_change_sink(publisher.sink());
-    std::shared_ptr<const snapshot_rows> last_base = publisher.current()->base();
+    std::shared_ptr<const snapshot_rows> last_base = store.snapshot()->base();
     std::size_t bases = 0;
     for (std::uint64_t id = 1; id <= 1000; ++id) {
         REQUIRE(store.put(make_entry(id, "k", now), now).stored());
-        auto snapshot = publisher.publish();
+        auto snapshot = store.publish();
         if (snapshot->base() != last_base) {
             ++bases;
             last_base = snapshot->base();
@@ -226,12 +255,10 @@ TEST_CASE("a delta merges into a new base once it outgrows about 2 sqrt(base)") 
 // for new entries while an older base still names their address.
 TEST_CASE("random changes and publications: every held snapshot answers as the store did") {
     std::mt19937_64 random(42);
-    snapshot_publisher publisher;
     auto config = roomy();
     config.capacity_bytes = 300 * stored_size(make_entry(1, "key-00", now));
     config.ttl_ms = 60'000;
     shard_store store(config);
-    store.set_change_sink(publisher.sink());
 
     struct held_snapshot {
         std::shared_ptr<const shard_snapshot> snapshot;
@@ -241,7 +268,7 @@ TEST_CASE("random changes and publications: every held snapshot answers as the s
     std::uint64_t clock = now;
     std::size_t merges = 0, reused_addresses = 0;
     std::set<const stored_entry*> ever_listed;
-    auto previous_base = publisher.current()->base();
+    auto previous_base = store.snapshot()->base();
     for (int round = 0; round < 3000; ++round) {
         const int changes = static_cast<int>(random() % 4);
         for (int i = 0; i < changes; ++i) {
@@ -252,7 +279,7 @@ TEST_CASE("random changes and publications: every held snapshot answers as the s
         }
         if (random() % 20 == 0)
             store.expire(clock + config.ttl_ms - 200);
-        auto snapshot = publisher.publish();
+        auto snapshot = store.publish();
         if (snapshot->base() != previous_base) {
             ++merges;
             previous_base = snapshot->base();
@@ -286,11 +313,9 @@ TEST_CASE("random changes and publications: every held snapshot answers as the s
 }
 
 TEST_CASE("replica IDs rewritten in place show in the next answer") {
-    snapshot_publisher publisher;
     shard_store store(roomy());
-    store.set_change_sink(publisher.sink());
     REQUIRE(store.put(make_entry(1, "a", now), now).stored());
-    auto snapshot = publisher.publish();
+    auto snapshot = store.publish();
     std::vector<std::uint64_t> ids{7, 8, 9, 10, 11, 12};
     store.replicate(ids);
     CHECK(answer_from(*snapshot, 1, "a") == answer_from_store(store, 1, "a"));
@@ -359,12 +384,9 @@ TEST_CASE("view_get and decode_message agree on 200,000 mutated GET datagrams") 
 
 TEST_CASE("local_get_server: hits answered and counted, misses forwarded, the GET rate kept") {
     auto board = std::make_shared<snapshot_board>(4);
-    std::vector<std::unique_ptr<snapshot_publisher>> publishers;
     std::vector<std::unique_ptr<shard_store>> stores;
     for (int i = 0; i < 4; ++i) {
-        publishers.push_back(std::make_unique<snapshot_publisher>());
         stores.push_back(std::make_unique<shard_store>(roomy()));
-        stores.back()->set_change_sink(publishers.back()->sink());
     }
     const entry stored = make_entry(5, "here", now);
     const auto shard = shard_index(stored.data.public_key, stored.data.key, 4);
@@ -378,7 +400,7 @@ TEST_CASE("local_get_server: hits answered and counted, misses forwarded, the GE
     std::size_t which = 99;
     CHECK(server.serve(peer, get_datagram(5, "here"), 0, reply, which) ==
           local_get_verdict::forward);
-    board->store(shard, publishers[shard]->publish());
+    board->store(shard, stores[shard]->publish());
     CHECK(server.serve(peer, get_datagram(5, "here"), 0, reply, which) ==
           local_get_verdict::answered);
     CHECK(which == shard);
@@ -406,7 +428,7 @@ TEST_CASE("local_get_server: hits answered and counted, misses forwarded, the GE
     CHECK(server.serve(peer, ping, 1000, reply, which) == local_get_verdict::forward);
     // The shard deletes it (expiry): the next publication no longer serves it.
     stores[shard]->expire(now + default_ttl_ms + 1);
-    board->store(shard, publishers[shard]->publish());
+    board->store(shard, stores[shard]->publish());
     CHECK(server.serve(other, get_datagram(5, "here"), 1000, reply, which) ==
           local_get_verdict::forward);
 }

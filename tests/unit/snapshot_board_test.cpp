@@ -22,10 +22,6 @@ using namespace dave;
 
 namespace {
 
-std::shared_ptr<const shard_snapshot> empty_snapshot() {
-    return std::make_shared<const shard_snapshot>(snapshot_rows{}, nullptr);
-}
-
 public_key_bytes key_with_id(std::uint64_t id) {
     public_key_bytes key{};
     key.fill(0x33);
@@ -111,16 +107,14 @@ TEST_CASE("readers beyond the hazard slots do not join, and a slot is reused onc
 
 TEST_CASE("a shard replacing entries while two readers answer from its snapshots") {
     auto board = std::make_shared<snapshot_board>(1);
-    snapshot_publisher publisher;
     shard_config config;
     config.capacity_bytes = 1 << 20;
     shard_store store(config);
-    store.set_change_sink(publisher.sink());
     constexpr std::uint64_t ids = 64;
     constexpr std::uint64_t start = 1'700'000'000'000;
     for (std::uint64_t id = 0; id < ids; ++id)
         REQUIRE(store.put(make_entry(id, start, "v0"), start).stored());
-    board->store(0, publisher.publish());
+    board->store(0, store.publish());
 
     std::atomic<bool> done{false};
     std::atomic<std::uint64_t> answered{0};
@@ -157,7 +151,7 @@ TEST_CASE("a shard replacing entries while two readers answer from its snapshots
             REQUIRE(
                 store.put(make_entry(id, start + round, "v" + std::to_string(round)), start + round)
                     .stored());
-        board->store(0, publisher.publish());
+        board->store(0, store.publish());
     }
     done.store(true);
     first.join();
@@ -166,6 +160,6 @@ TEST_CASE("a shard replacing entries while two readers answer from its snapshots
     CHECK(answered.load() > 0);
     MESSAGE(answered.load() << " answers read while the shard replaced entries");
     // Both readers are gone: the next store keeps nothing back.
-    board->store(0, publisher.publish_empty());
+    board->store(0, empty_snapshot());
     CHECK(board->retired(0) == 0);
 }
