@@ -21,9 +21,8 @@ void* entry_arena::chunk_from_slab(std::size_t size) {
         // About half what the arena holds: a few slabs per store, and the
         // unused rest of the last one is at most a third of the address
         // space (never of the resident memory).
-        std::size_t wanted = std::clamp(chunk_total_ / 2, min_slab, max_slab);
-        wanted = std::max(wanted, size);
-        wanted = (wanted + chunk_bytes - 1) / chunk_bytes * chunk_bytes;
+        const std::size_t wanted =
+            whole_chunks(std::max(std::clamp(chunk_total_ / 2, min_slab, max_slab), size));
         slabs_.reserve(slabs_.size() + 1);
         void* pages =
             ::mmap(nullptr, wanted, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
@@ -75,9 +74,7 @@ void* entry_arena::split_free(std::size_t bytes) noexcept {
 
 void entry_arena::new_chunk(std::size_t bytes) {
     const std::size_t wanted = blocks_per_large_chunk * bytes;
-    const std::size_t size = wanted <= chunk_bytes
-                                 ? chunk_bytes
-                                 : (wanted + chunk_bytes - 1) / chunk_bytes * chunk_bytes;
+    const std::size_t size = whole_chunks(wanted);
     void* chunk = nullptr;
     if (chunk_total_ >= mapped_after) {
         chunk = chunk_from_slab(size);

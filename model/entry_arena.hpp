@@ -55,6 +55,10 @@ public:
     entry_arena(const entry_arena&) = delete;
     entry_arena& operator=(const entry_arena&) = delete;
 
+    // `bytes` rounded up to whole 4 KiB chunks (what chunks and slabs take).
+    static constexpr std::size_t whole_chunks(std::size_t bytes) noexcept {
+        return (bytes + chunk_bytes - 1) / chunk_bytes * chunk_bytes;
+    }
     // The bytes a request of `size` takes: rounded up to the alignment.
     static constexpr std::size_t block_size(std::size_t size) noexcept {
         return (size + alignment - 1) / alignment * alignment;

@@ -16,7 +16,6 @@
 // threads, no I/O. The shard actor owns one and drives it.
 #pragma once
 
-#include <cassert>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
