@@ -19,16 +19,46 @@ std::size_t owner_bytes::find(std::uint64_t owner) const noexcept {
     }
 }
 
+std::vector<std::pair<std::uint64_t, std::uint64_t>>::iterator
+owner_bytes::wide_of(std::uint64_t owner) noexcept {
+    return std::find_if(wide_.begin(), wide_.end(),
+                        [owner](const auto& listed) { return listed.first == owner; });
+}
+
+std::uint64_t owner_bytes::count_in(std::size_t slot) const noexcept {
+    if (bytes_[slot] != in_wide_list)
+        return bytes_[slot];
+    const std::uint64_t owner = owners_[slot];
+    for (const auto& [listed, bytes] : wide_)
+        if (listed == owner)
+            return bytes;
+    return 0; // not reached: a slot says "see the list" only while listed
+}
+
+void owner_bytes::set_count(std::size_t slot, std::uint64_t total) {
+    const bool listed = bytes_[slot] == in_wide_list;
+    if (total < in_wide_list) {
+        if (listed)
+            wide_.erase(wide_of(owners_[slot]));
+        bytes_[slot] = static_cast<std::uint32_t>(total);
+    } else if (listed) {
+        wide_of(owners_[slot])->second = total;
+    } else {
+        wide_.emplace_back(owners_[slot], total); // the only step that can throw
+        bytes_[slot] = in_wide_list;
+    }
+}
+
 std::size_t owner_bytes::held(std::uint64_t owner) const noexcept {
     const std::size_t slot = find(owner);
-    return slot == owners_.size() ? 0 : static_cast<std::size_t>(bytes_[slot]);
+    return slot == owners_.size() ? 0 : static_cast<std::size_t>(count_in(slot));
 }
 
 void owner_bytes::add(std::uint64_t owner, std::size_t bytes) {
     if (bytes == 0)
         return;
     if (const std::size_t slot = find(owner); slot != owners_.size()) {
-        bytes_[slot] += bytes;
+        set_count(slot, count_in(slot) + bytes);
         return;
     }
     if (flat_probe::full(count_, owners_.size()))
@@ -38,7 +68,7 @@ void owner_bytes::add(std::uint64_t owner, std::size_t bytes) {
     while (bytes_[i] != 0)
         i = flat_probe::next(i, size);
     owners_[i] = owner;
-    bytes_[i] = bytes;
+    set_count(i, bytes); // the slot stays empty if it throws
     ++count_;
 }
 
@@ -47,9 +77,16 @@ void owner_bytes::subtract(std::uint64_t owner, std::size_t bytes) noexcept {
     std::size_t hole = find(owner);
     if (hole == size)
         return;
-    bytes_[hole] -= std::min<std::uint64_t>(bytes_[hole], bytes);
-    if (bytes_[hole] != 0)
+    const std::uint64_t held_before = count_in(hole);
+    const std::uint64_t left = held_before - std::min<std::uint64_t>(held_before, bytes);
+    if (left != 0) {
+        // Never grows the list (left < held_before), so it cannot throw.
+        set_count(hole, left);
         return;
+    }
+    if (bytes_[hole] == in_wide_list)
+        wide_.erase(wide_of(owner));
+    bytes_[hole] = 0;
     // Backward shift: no tombstones, lookups stop at the first empty slot.
     for (std::size_t j = flat_probe::next(hole, size); bytes_[j] != 0;
          j = flat_probe::next(j, size)) {
@@ -83,6 +120,7 @@ void owner_bytes::grow() {
 void owner_bytes::clear() noexcept {
     owners_.clear();
     bytes_.clear();
+    wide_.clear();
     count_ = 0;
 }
 

@@ -1,8 +1,11 @@
 // The flat tables of a shard store (flat_probe.hpp): owner_bytes against a
 // std::map under random adds and subtracts (colliding homes, owner 0,
-// backward-shift deletion across the table's end) and its load after growth.
+// backward-shift deletion across the table's end, counts past 32 bits) and
+// its load after growth.
 #include <doctest/doctest.h>
 
+#include <algorithm>
+#include <cstdint>
 #include <map>
 #include <random>
 #include <vector>
@@ -28,18 +31,21 @@ TEST_CASE("flat_probe: homes cover any size, distances wrap") {
     CHECK(flat_probe::grown(16) == 24);
 }
 
-TEST_CASE("owner_bytes: agrees with a map under random adds and subtracts") {
-    std::mt19937_64 random(7);
-    owner_bytes table;
-    std::map<std::uint64_t, std::size_t> expected;
-    // Few distinct owners, some with equal homes in small tables; 0 included.
-    std::vector<std::uint64_t> owners{0, 1, ~0ULL};
-    for (int i = 0; i < 600; ++i)
-        owners.push_back(random());
-    for (int step = 0; step < 200'000; ++step) {
+namespace {
+
+// Random adds (one step in `add_one_in` is a subtract) and subtracts of
+// sizes drawn by `size_of` for `owners`, checked against a map every
+// `check_every` steps; returns the map.
+template <class Sizes>
+std::map<std::uint64_t, std::uint64_t>
+replay_against_map(owner_bytes& table, const std::vector<std::uint64_t>& owners,
+                   std::mt19937_64& random, int steps, int check_every, unsigned add_one_in,
+                   Sizes&& size_of) {
+    std::map<std::uint64_t, std::uint64_t> expected;
+    for (int step = 0; step < steps; ++step) {
         const auto owner = owners[random() % owners.size()];
-        const std::size_t bytes = random() % 300;
-        if (random() % 3 != 0) {
+        const std::uint64_t bytes = size_of();
+        if (random() % add_one_in != 0) {
             table.add(owner, bytes);
             if (bytes != 0)
                 expected[owner] += bytes;
@@ -51,12 +57,26 @@ TEST_CASE("owner_bytes: agrees with a map under random adds and subtracts") {
                     expected.erase(found);
             }
         }
-        if (step % 997 == 0)
+        if (step % check_every == 0)
             for (auto owner_id : owners) {
                 auto found = expected.find(owner_id);
                 REQUIRE(table.held(owner_id) == (found == expected.end() ? 0 : found->second));
             }
     }
+    return expected;
+}
+
+} // namespace
+
+TEST_CASE("owner_bytes: agrees with a map under random adds and subtracts") {
+    std::mt19937_64 random(7);
+    owner_bytes table;
+    // Few distinct owners, some with equal homes in small tables; 0 included.
+    std::vector<std::uint64_t> owners{0, 1, ~0ULL};
+    for (int i = 0; i < 600; ++i)
+        owners.push_back(random());
+    const auto expected =
+        replay_against_map(table, owners, random, 200'000, 997, 3, [&] { return random() % 300; });
     CHECK(table.owners() == expected.size());
     for (auto& [owner, bytes] : expected)
         table.subtract(owner, bytes);
@@ -75,4 +95,29 @@ TEST_CASE("owner_bytes: grows by half, so it stays more than half full") {
         if (n > 16)
             CHECK(table.owners() * 12 > table.slots() * 7 - 12);
     }
+}
+
+TEST_CASE("owner_bytes: counts past 32 bits stay exact (a shard configured over 4 GiB)") {
+    owner_bytes table;
+    std::mt19937_64 random(13);
+    std::vector<std::uint64_t> owners{0, 5, ~0ULL};
+    for (int i = 0; i < 40; ++i)
+        owners.push_back(random());
+    const std::uint64_t gib = 1ULL << 30;
+    // Sizes around the 32-bit edge, and small ones that cross it.
+    const auto expected = replay_against_map(table, owners, random, 50'000, 101, 2, [&] {
+        return random() % 2 == 0 ? random() % (3 * gib) : random() % 4096;
+    });
+    CHECK(table.owners() == expected.size());
+    // Exactly at the edge: UINT32_MAX itself is the list's mark, not a count.
+    owner_bytes edge;
+    edge.add(9, owner_bytes::in_wide_list);
+    CHECK(edge.held(9) == owner_bytes::in_wide_list);
+    edge.subtract(9, 1);
+    CHECK(edge.held(9) == owner_bytes::in_wide_list - 1);
+    edge.add(9, 2);
+    CHECK(edge.held(9) == std::uint64_t{owner_bytes::in_wide_list} + 1);
+    edge.subtract(9, std::uint64_t{owner_bytes::in_wide_list} + 1);
+    CHECK(edge.held(9) == 0);
+    CHECK(edge.owners() == 0);
 }
