@@ -66,7 +66,7 @@ int run_memory() {
     setup.min_work = bench_difficulty;
     setup.wall_clock_ms = [] { return unix_time_ms(); };
     // As over the real transport: each shard publishes its index for the UDP
-    // reader (12 B per entry, shard_snapshot.hpp), which counts here too.
+    // reader (8 B per entry, shard_snapshot.hpp), which counts here too.
     setup.snapshots = std::make_shared<snapshot_board>(shard_count);
     std::vector<shard_actor> shards;
     for (std::size_t i = 0; i < shard_count; ++i) {

@@ -17,8 +17,8 @@ constexpr std::uint64_t mix(std::uint64_t value) noexcept {
 // Calls visit(stored, id) for every entry shared with peer_id in `where`
 // (all ranges when where is null).
 template <class Visit>
-void for_each_shared(std::span<stored_entry* const> entries, std::uint64_t peer_id,
-                     const repair_span* where, Visit&& visit) {
+void for_each_shared(stored_entries entries, std::uint64_t peer_id, const repair_span* where,
+                     Visit&& visit) {
     for (const stored_entry* stored : entries) {
         if (!repair_shares(stored->replicas(), peer_id))
             continue;
@@ -82,7 +82,7 @@ std::uint64_t repair_digest::count() const noexcept {
     return total;
 }
 
-repair_digest repair_digest_of(std::span<stored_entry* const> entries, std::uint64_t peer_id) {
+repair_digest repair_digest_of(stored_entries entries, std::uint64_t peer_id) {
     repair_digest digest;
     for_each_shared(entries, peer_id, nullptr, [&](const stored_entry* stored, std::uint64_t id) {
         digest.add(id, stored->time_ms());
@@ -90,8 +90,8 @@ repair_digest repair_digest_of(std::span<stored_entry* const> entries, std::uint
     return digest;
 }
 
-std::vector<repair_item> repair_items_of(std::span<stored_entry* const> entries,
-                                         std::uint64_t peer_id, const repair_span& where) {
+std::vector<repair_item> repair_items_of(stored_entries entries, std::uint64_t peer_id,
+                                         const repair_span& where) {
     std::vector<repair_item> items;
     for_each_shared(entries, peer_id, &where, [&](const stored_entry* stored, std::uint64_t id) {
         items.push_back({id, stored->time_ms()});
@@ -101,8 +101,8 @@ std::vector<repair_item> repair_items_of(std::span<stored_entry* const> entries,
     return items;
 }
 
-std::vector<const stored_entry*> repair_missing_at(std::span<stored_entry* const> entries,
-                                                   std::uint64_t peer_id, const repair_span& where,
+std::vector<const stored_entry*> repair_missing_at(stored_entries entries, std::uint64_t peer_id,
+                                                   const repair_span& where,
                                                    std::span<const repair_item> theirs,
                                                    std::size_t limit) {
     std::vector<std::pair<std::uint64_t, const stored_entry*>> missing;

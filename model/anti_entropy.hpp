@@ -27,6 +27,7 @@
 
 #include "codec/repair_codec.hpp"
 #include "model/replica_set.hpp"
+#include "model/stored_entries.hpp"
 #include "model/stored_entry.hpp"
 
 namespace dave {
@@ -83,17 +84,17 @@ struct repair_span {
 // --- Scans of one shard's entries (the shard actor calls these) -----------
 
 // The digest of the entries shared with `peer_id`.
-repair_digest repair_digest_of(std::span<stored_entry* const> entries, std::uint64_t peer_id);
+repair_digest repair_digest_of(stored_entries entries, std::uint64_t peer_id);
 
 // The items of the entries shared with `peer_id` within `where`, ascending by id.
-std::vector<repair_item> repair_items_of(std::span<stored_entry* const> entries,
-                                         std::uint64_t peer_id, const repair_span& where);
+std::vector<repair_item> repair_items_of(stored_entries entries, std::uint64_t peer_id,
+                                         const repair_span& where);
 
 // The entries shared with `peer_id` within `where` that `theirs` (ascending
 // by id) lacks or holds at an older time: what the peer is missing. At most
 // `limit`, lowest ids first.
-std::vector<const stored_entry*> repair_missing_at(std::span<stored_entry* const> entries,
-                                                   std::uint64_t peer_id, const repair_span& where,
+std::vector<const stored_entry*> repair_missing_at(stored_entries entries, std::uint64_t peer_id,
+                                                   const repair_span& where,
                                                    std::span<const repair_item> theirs,
                                                    std::size_t limit);
 

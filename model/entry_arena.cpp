@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cassert>
 #include <cstdlib>
+#include <iterator>
 #include <new>
 
 #include <sys/mman.h>
@@ -24,11 +25,13 @@ void* entry_arena::chunk_from_slab(std::size_t size) {
         const std::size_t wanted =
             whole_chunks(std::max(std::clamp(chunk_total_ / 2, min_slab, max_slab), size));
         slabs_.reserve(slabs_.size() + 1);
+        reserve_region();
         void* pages =
             ::mmap(nullptr, wanted, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
         if (pages == MAP_FAILED)
             throw std::bad_alloc();
         slabs_.push_back({pages, wanted});
+        add_region(pages, wanted);
         slab_next_ = static_cast<std::uint8_t*>(pages);
         slab_left_ = wanted;
     }
@@ -37,6 +40,44 @@ void* entry_arena::chunk_from_slab(std::size_t size) {
     slab_left_ -= size;
     ++mapped_chunks_;
     return chunk;
+}
+
+void entry_arena::reserve_region() {
+    if (region_count_ == max_regions)
+        throw std::bad_alloc();
+    by_address_.reserve(by_address_.size() + 1);
+    if (region_count_ < base_capacity_)
+        return;
+    // A new, larger table; the old one stays (a reader may hold it).
+    const std::size_t capacity = std::max<std::size_t>(8, 2 * base_capacity_);
+    base_tables_.reserve(base_tables_.size() + 1);
+    auto table = std::make_unique<std::uint8_t*[]>(capacity);
+    std::copy(bases_, bases_ + region_count_, table.get());
+    bases_ = table.get();
+    base_capacity_ = capacity;
+    base_tables_.push_back(std::move(table));
+}
+
+void entry_arena::add_region(void* begin, std::size_t bytes) noexcept {
+    assert(region_count_ < base_capacity_ && bytes <= (std::size_t{1} << offset_bits) * alignment);
+    const auto index = static_cast<ref>(region_count_++);
+    bases_[index] = static_cast<std::uint8_t*>(begin);
+    const region added{reinterpret_cast<std::uintptr_t>(begin), bytes, index << offset_bits};
+    by_address_.insert(
+        std::upper_bound(by_address_.begin(), by_address_.end(), added,
+                         [](const region& a, const region& b) { return a.begin < b.begin; }),
+        added);
+}
+
+entry_arena::ref entry_arena::ref_of(const void* block) const noexcept {
+    const auto address = reinterpret_cast<std::uintptr_t>(block);
+    auto after = std::upper_bound(
+        by_address_.begin(), by_address_.end(), address,
+        [](std::uintptr_t wanted, const region& each) { return wanted < each.begin; });
+    assert(after != by_address_.begin());
+    const region& in = *std::prev(after);
+    assert(address - in.begin < in.bytes);
+    return in.first + static_cast<ref>((address - in.begin) / alignment);
 }
 
 void entry_arena::push_free(void* block, std::size_t bytes) noexcept {
@@ -80,10 +121,12 @@ void entry_arena::new_chunk(std::size_t bytes) {
         chunk = chunk_from_slab(size);
     } else {
         chunks_.reserve(chunks_.size() + 1);
+        reserve_region();
         chunk = std::malloc(size);
         if (chunk == nullptr)
             throw std::bad_alloc();
         chunks_.push_back(chunk);
+        add_region(chunk, size);
     }
     chunk_total_ += size;
     bump_ = static_cast<std::uint8_t*>(chunk);

@@ -21,6 +21,17 @@
 // entry in dave-bench memory. Small stores (a simulated node's shards) never
 // map a slab, so that thousands of them do not take thousands of mappings.
 //
+// A block of at most max_block bytes also has a 32-bit name (`ref`): its
+// region (a malloc'd chunk or a slab, at most 8 MiB) and its offset there in
+// 8-byte steps. The eviction heap and the snapshot rows hold these instead
+// of pointers, 4 B an entry each less (dave-bench memory). A region's base is
+// found in a table that grows by doubling into a new array; the old arrays
+// are kept until the arena goes, so a reader on another thread that resolves
+// refs through a `region_map` it was handed (a published snapshot's) never
+// reads a freed table, and the slots it reads are never written again.
+// 4,096 regions (32 GiB at the largest slab size) are the most an arena
+// takes; past that it throws std::bad_alloc.
+//
 // Not thread-safe, and it need not be: a shard's store allocates and frees
 // on the shard's turn, and the snapshot generations that free entries later
 // (shard_snapshot.hpp) are destroyed by the shard too (snapshot_board::store)
@@ -30,6 +41,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <vector>
 
 namespace dave {
@@ -46,9 +58,31 @@ public:
     // be reused: it is not listed.
     static constexpr std::size_t min_block = 208;
     // Chunks come from mapped slabs once the arena holds this much.
-    static constexpr std::size_t mapped_after = 64 * 1024;
+    static constexpr std::size_t mapped_after = 16 * 1024;
     static constexpr std::size_t min_slab = 64 * 1024;
     static constexpr std::size_t max_slab = 8 * 1024 * 1024;
+
+    // A block's 32-bit name: region index, then the offset in 8-byte steps.
+    using ref = std::uint32_t;
+    static constexpr unsigned offset_bits = 20;
+    static constexpr std::size_t max_regions = std::size_t{1} << (32 - offset_bits);
+    static_assert(max_slab <= (std::size_t{1} << offset_bits) * alignment,
+                  "a slab's every block must be named by an offset");
+
+    // Turns refs into addresses, for as long as the arena lives; a copy
+    // stays valid when the arena grows, for the blocks it held then.
+    class region_map {
+    public:
+        region_map() = default;
+        explicit region_map(std::uint8_t* const* bases) noexcept : bases_(bases) {}
+        void* resolve(ref block) const noexcept {
+            return bases_[block >> offset_bits] +
+                   std::size_t{block & ((ref{1} << offset_bits) - 1)} * alignment;
+        }
+
+    private:
+        std::uint8_t* const* bases_ = nullptr;
+    };
 
     entry_arena() = default;
     ~entry_arena();
@@ -68,6 +102,12 @@ public:
     // std::bad_alloc. Free it with deallocate and the same size.
     void* allocate(std::size_t size);
     void deallocate(void* block, std::size_t size) noexcept;
+
+    // The name of a block of at most max_block bytes this arena handed out
+    // (larger blocks, from malloc, have none). O(log regions).
+    ref ref_of(const void* block) const noexcept;
+    void* resolve(ref block) const noexcept { return regions().resolve(block); }
+    region_map regions() const noexcept { return region_map(bases_); }
 
     std::size_t chunks() const noexcept { return chunks_.size() + mapped_chunks_; }
     std::size_t slabs() const noexcept { return slabs_.size(); }
@@ -90,6 +130,9 @@ private:
     void new_chunk(std::size_t bytes);
     // `size` bytes (a multiple of 4 KiB) from the current slab, or a new one.
     void* chunk_from_slab(std::size_t size);
+    // Room for one more region (may throw), then its entry (cannot).
+    void reserve_region();
+    void add_region(void* begin, std::size_t bytes) noexcept;
 
     struct slab {
         void* pages;
@@ -106,6 +149,18 @@ private:
     std::size_t live_bytes_ = 0;
     std::size_t free_bytes_ = 0;
     std::size_t chunk_total_ = 0;
+
+    // Region bases by index (bases_ is the newest of base_tables_).
+    std::vector<std::unique_ptr<std::uint8_t*[]>> base_tables_;
+    std::uint8_t** bases_ = nullptr;
+    std::size_t region_count_ = 0;
+    std::size_t base_capacity_ = 0;
+    struct region {
+        std::uintptr_t begin;
+        std::size_t bytes;
+        ref first; // the ref of its first byte
+    };
+    std::vector<region> by_address_; // sorted by begin, for ref_of
 };
 
 } // namespace dave

@@ -2,8 +2,10 @@
 // by priority (eviction_priority.hpp), each entry knowing its index, rather
 // than a lazily invalidated heap or an ordered set: replacement and expiry
 // remove or re-key an entry exactly in O(log n), so no stale items pile up,
-// and the vector of pointers costs no allocation per put. It holds every
-// entry of the store, so it is also what the store walks. It frees nothing.
+// and the vector costs no allocation per put. It holds each entry by its
+// 32-bit arena ref (entry_arena.hpp), 4 B an entry less than a pointer. It
+// holds every entry of the store, so it is also what the store walks. It
+// frees nothing.
 //
 // Priorities fall as time passes at rates that differ per entry, so the
 // order is exact only at the time it was keyed; keys are computed from the
@@ -15,15 +17,19 @@
 #include <span>
 #include <vector>
 
+#include "model/entry_arena.hpp"
 #include "model/page_allocator.hpp"
+#include "model/stored_entries.hpp"
 #include "model/stored_entry.hpp"
 
 namespace dave {
 
 class eviction_heap {
 public:
-    eviction_heap(std::uint64_t own_node_id, std::uint64_t ttl_ms) noexcept
-        : own_node_id_(own_node_id), ttl_ms_(ttl_ms) {}
+    // The entries pushed must be blocks of `arena`, which outlives the heap.
+    eviction_heap(const entry_arena& arena, std::uint64_t own_node_id,
+                  std::uint64_t ttl_ms) noexcept
+        : arena_(&arena), own_node_id_(own_node_id), ttl_ms_(ttl_ms) {}
 
     // The priority of `stored` at now_ms; 0 once expired.
     double priority(const stored_entry* stored, std::uint64_t now_ms) const noexcept;
@@ -39,7 +45,7 @@ public:
     // later expiry, and restores the order.
     void replace(stored_entry* old, stored_entry* fresh);
     // The lowest-priority entry at time(); the heap must not be empty.
-    stored_entry* lowest() const noexcept { return entries_.front(); }
+    stored_entry* lowest() const noexcept { return at(0); }
     // Removes the entries expired at now_ms and returns them, then re-keys
     // the rest at now_ms. O(n): meant for the periodic prune tick.
     std::vector<stored_entry*> take_expired(std::uint64_t now_ms);
@@ -47,7 +53,7 @@ public:
     // any other time).
     void rekey_if_stale(std::uint64_t now_ms, std::uint64_t max_age_ms);
     // Every entry, in heap order.
-    std::span<stored_entry* const> entries() const noexcept { return entries_; }
+    stored_entries entries() const noexcept { return {entries_, arena_->regions()}; }
     std::size_t size() const noexcept { return entries_.size(); }
     void clear() noexcept { entries_.clear(); }
 
@@ -55,16 +61,20 @@ private:
     // Unclamped, so that entries already past expiry at the heap's time keep
     // the order their lines have there.
     double key_at(const stored_entry* stored, std::uint64_t time_ms) const noexcept;
-    void place(std::size_t i, stored_entry* stored);
+    stored_entry* at(std::size_t i) const noexcept {
+        return static_cast<stored_entry*>(arena_->resolve(entries_[i]));
+    }
+    void place(std::size_t i, entry_arena::ref block, stored_entry* stored) noexcept;
     void sift_up(std::size_t i);
     void sift_down(std::size_t i);
     void rekey(std::uint64_t now_ms);
 
+    const entry_arena* arena_;
     std::uint64_t own_node_id_;
     std::uint64_t ttl_ms_;
     // In pages of their own once large (page_allocator.hpp): the old buffer
     // of each doubling is returned to the system, not left a hole in malloc's.
-    std::vector<stored_entry*, page_allocator<stored_entry*>> entries_;
+    std::vector<entry_arena::ref, page_allocator<entry_arena::ref>> entries_;
     std::uint64_t time_ms_ = 0;
 };
 

@@ -16,7 +16,7 @@ namespace {
 
 struct row {
     std::uint32_t tag;
-    const stored_entry* entry;
+    entry_arena::ref entry;
 };
 
 bool row_less(const row& a, const row& b) noexcept {
@@ -39,14 +39,17 @@ snapshot_generation::~snapshot_generation() {
 }
 
 shard_snapshot::shard_snapshot(std::shared_ptr<const snapshot_rows> base, snapshot_delta delta,
-                               std::shared_ptr<snapshot_generation> generation)
-    : base_(std::move(base)), delta_(std::move(delta)), generation_(std::move(generation)) {
+                               std::shared_ptr<snapshot_generation> generation,
+                               entry_arena::region_map regions)
+    : base_(std::move(base)), delta_(std::move(delta)), generation_(std::move(generation)),
+      regions_(regions) {
     assert(base_ != nullptr);
 }
 
-shard_snapshot::shard_snapshot(snapshot_rows rows, std::shared_ptr<snapshot_generation> generation)
+shard_snapshot::shard_snapshot(snapshot_rows rows, std::shared_ptr<snapshot_generation> generation,
+                               entry_arena::region_map regions)
     : shard_snapshot(std::make_shared<const snapshot_rows>(std::move(rows)), {},
-                     std::move(generation)) {}
+                     std::move(generation), regions) {}
 
 const stored_entry* shard_snapshot::find(const public_key_bytes& public_key, byte_span key) const {
     return find(entry_key_hash(public_key, key), public_key, key);
@@ -61,7 +64,9 @@ const stored_entry* shard_snapshot::find(std::uint64_t identity_hash,
 
 snapshot_publisher::snapshot_publisher(std::shared_ptr<entry_arena> arena)
     : arena_(std::move(arena)), generation_(std::make_shared<snapshot_generation>()) {
-    current_ = std::make_shared<const shard_snapshot>(snapshot_rows{}, generation_);
+    generation_->arena_ = arena_;
+    current_ =
+        std::make_shared<const shard_snapshot>(snapshot_rows{}, generation_, arena_->regions());
 }
 
 snapshot_publisher::~snapshot_publisher() {
@@ -74,7 +79,6 @@ snapshot_publisher::~snapshot_publisher() {
 void snapshot_publisher::retire(std::vector<stored_entry*> removed) {
     if (removed.empty())
         return;
-    generation_->arena_ = arena_;
     auto& retired = generation_->retired_;
     if (retired.empty())
         retired = std::move(removed);
@@ -90,13 +94,14 @@ std::size_t snapshot_publisher::merge_threshold(std::size_t base_size) noexcept 
 
 namespace {
 
-// Removes the row of `stored` from `rows`; false when it has none.
-bool erase_row(delta_rows& rows, const stored_entry* stored) {
+// Removes the row of `stored` (whose ref is `block`) from `rows`; false when
+// it has none.
+bool erase_row(delta_rows& rows, const stored_entry* stored, entry_arena::ref block) {
     const std::uint32_t tag = snapshot_rows::tag_of(stored->identity_hash());
     auto at = static_cast<std::size_t>(std::lower_bound(rows.tags.begin(), rows.tags.end(), tag) -
                                        rows.tags.begin());
     for (; at < rows.size() && rows.tags[at] == tag; ++at) {
-        if (rows.entries[at] != stored)
+        if (rows.entries[at] != block)
             continue;
         rows.tags.erase(rows.tags.begin() + static_cast<std::ptrdiff_t>(at));
         rows.entries.erase(rows.entries.begin() + static_cast<std::ptrdiff_t>(at));
@@ -108,7 +113,7 @@ bool erase_row(delta_rows& rows, const stored_entry* stored) {
 // `older` and `newer` (both sorted by row_less) merged into `out`, leaving
 // out the rows of `older` whose entry is in `dropped` (sorted).
 template <class Out, class Older>
-void merge_rows(const Older& older, const std::vector<const stored_entry*>& dropped,
+void merge_rows(const Older& older, const std::vector<entry_arena::ref>& dropped,
                 const delta_rows& newer, Out& out) {
     out.reserve(older.size() - std::min(older.size(), dropped.size()) + newer.size());
     std::size_t next_newer = 0;
@@ -133,19 +138,32 @@ std::shared_ptr<const shard_snapshot> snapshot_publisher::publish() {
         return current_;
     auto removed = std::exchange(changes_.removed, {});
     auto added = std::exchange(changes_.added, {});
-    std::sort(removed.begin(), removed.end());
-    std::sort(added.begin(), added.end());
+    // The rows name entries by their arena refs; pointers stay the
+    // store's (and the retired list's) vocabulary.
+    const auto refs_of = [&](const std::vector<stored_entry*>& entries) {
+        std::vector<entry_arena::ref> refs;
+        refs.reserve(entries.size());
+        for (const stored_entry* stored : entries)
+            refs.push_back(arena_->ref_of(stored));
+        std::sort(refs.begin(), refs.end());
+        return refs;
+    };
+    const std::vector<entry_arena::ref> removed_refs = refs_of(removed);
+    const std::vector<entry_arena::ref> added_refs = refs_of(added);
 
     // An entry added and removed since the last publication was never
     // listed: it is simply not added (and is retired below all the same).
     // Another removed entry is listed by the delta or else by the base.
     snapshot_delta delta;
     delta.added = current_->delta().added;
-    std::vector<const stored_entry*> base_removed;
-    for (stored_entry* stored : removed)
-        if (!std::binary_search(added.begin(), added.end(), stored) &&
-            !erase_row(delta.added, stored))
-            base_removed.push_back(stored);
+    std::vector<entry_arena::ref> base_removed;
+    for (const stored_entry* stored : removed) {
+        const entry_arena::ref block = arena_->ref_of(stored);
+        if (!std::binary_search(added_refs.begin(), added_refs.end(), block) &&
+            !erase_row(delta.added, stored, block))
+            base_removed.push_back(block);
+    }
+    std::sort(base_removed.begin(), base_removed.end());
     const auto& earlier_removed = current_->delta().removed;
     delta.removed.resize(earlier_removed.size() + base_removed.size());
     std::merge(earlier_removed.begin(), earlier_removed.end(), base_removed.begin(),
@@ -153,9 +171,11 @@ std::shared_ptr<const shard_snapshot> snapshot_publisher::publish() {
 
     std::vector<row> fresh;
     fresh.reserve(added.size());
-    for (stored_entry* stored : added)
-        if (!std::binary_search(removed.begin(), removed.end(), stored))
-            fresh.push_back({snapshot_rows::tag_of(stored->identity_hash()), stored});
+    for (const stored_entry* stored : added) {
+        const entry_arena::ref block = arena_->ref_of(stored);
+        if (!std::binary_search(removed_refs.begin(), removed_refs.end(), block))
+            fresh.push_back({snapshot_rows::tag_of(stored->identity_hash()), block});
+    }
     std::sort(fresh.begin(), fresh.end(), row_less);
     delta_rows fresh_rows;
     fresh_rows.reserve(fresh.size());
@@ -174,17 +194,18 @@ std::shared_ptr<const shard_snapshot> snapshot_publisher::publish() {
     }
 
     auto generation = std::make_shared<snapshot_generation>();
+    generation->arena_ = arena_;
     retire(std::move(removed));
     generation_->next_ = generation;
     generation_ = std::move(generation);
-    current_ =
-        std::make_shared<const shard_snapshot>(std::move(base), std::move(delta), generation_);
+    current_ = std::make_shared<const shard_snapshot>(std::move(base), std::move(delta),
+                                                      generation_, arena_->regions());
     return current_;
 }
 
 std::shared_ptr<const shard_snapshot> empty_snapshot() {
-    return std::make_shared<const shard_snapshot>(snapshot_rows{},
-                                                  std::make_shared<snapshot_generation>());
+    return std::make_shared<const shard_snapshot>(
+        snapshot_rows{}, std::make_shared<snapshot_generation>(), entry_arena::region_map{});
 }
 
 void append_get_ack_of(const stored_entry& stored, bytes& out) {

@@ -7,8 +7,9 @@
 // The snapshot is also the store's own index (shard_store.hpp): the store
 // looks up its few unpublished changes and then the last snapshot, so each
 // entry is indexed once.
-// A snapshot is a flat index of (hash tag, entry pointer) sorted by tag
-// (12 B per entry); the entries themselves are the store's, not copies.
+// A snapshot is a flat index of (hash tag, entry ref) sorted by tag (8 B per
+// entry: the ref is the entry's 32-bit name in its arena, entry_arena.hpp);
+// the entries themselves are the store's, not copies.
 //
 // Publication costs O(sqrt(entries)), not O(entries): a snapshot is a base
 // index, shared by pointer with the snapshots before it, plus a small delta
@@ -68,19 +69,22 @@ public:
 private:
     friend class snapshot_publisher;
     std::vector<stored_entry*> retired_;
-    std::shared_ptr<entry_arena> arena_; // retired_'s (null while it is empty)
+    // retired_'s; also keeps the arena's region tables, through which the
+    // generation's snapshots resolve their refs, alive.
+    std::shared_ptr<entry_arena> arena_;
     std::shared_ptr<snapshot_generation> next_;
 };
 
-// A snapshot's index, 12 B an entry in two arrays sorted alike, by tag and
-// then pointer: each entry's tag (the high 32 bits of its identity hash:
-// the low bits are the shard's, equal for all) and the entry. A search
+// A snapshot's index, 8 B an entry in two arrays sorted alike, by tag and
+// then ref: each entry's tag (the high 32 bits of its identity hash: the low
+// bits are the shard's, equal for all) and the entry's arena ref. A search
 // touches only the compact tag array until the tags match. Rows of (full
-// hash, pointer) took 16 B. The base's arrays are mapped pages once large
-// (page_allocator); a delta's, small and short-lived, come from the heap.
+// hash, pointer) took 16 B, (tag, pointer) 12 B. The base's arrays are
+// mapped pages once large (page_allocator); a delta's, small and
+// short-lived, come from the heap.
 template <template <class> class Allocator> struct tagged_rows {
     std::vector<std::uint32_t, Allocator<std::uint32_t>> tags;
-    std::vector<const stored_entry*, Allocator<const stored_entry*>> entries;
+    std::vector<entry_arena::ref, Allocator<entry_arena::ref>> entries;
 
     static std::uint32_t tag_of(std::uint64_t identity_hash) noexcept {
         return static_cast<std::uint32_t>(identity_hash >> 32);
@@ -90,7 +94,7 @@ template <template <class> class Allocator> struct tagged_rows {
         tags.reserve(n);
         entries.reserve(n);
     }
-    void push_back(std::uint32_t tag, const stored_entry* stored) {
+    void push_back(std::uint32_t tag, entry_arena::ref stored) {
         tags.push_back(tag);
         entries.push_back(stored);
     }
@@ -100,19 +104,22 @@ using snapshot_rows = tagged_rows<page_allocator>;
 using delta_rows = tagged_rows<std::allocator>;
 
 // What changed since the base: entries indexed since (sorted as the rows
-// are), and base entries the store let go of since (sorted by address).
+// are), and base entries the store let go of since (their refs, sorted).
 struct snapshot_delta {
     delta_rows added;
-    std::vector<const stored_entry*> removed;
+    std::vector<entry_arena::ref> removed;
     std::size_t size() const noexcept { return added.size() + removed.size(); }
 };
 
 class shard_snapshot {
 public:
+    // `regions` resolves the rows' refs (the generation keeps its arena).
     shard_snapshot(std::shared_ptr<const snapshot_rows> base, snapshot_delta delta,
-                   std::shared_ptr<snapshot_generation> generation);
-    // A snapshot that is all base (an empty one: shard_snapshot({}, nullptr)).
-    shard_snapshot(snapshot_rows rows, std::shared_ptr<snapshot_generation> generation);
+                   std::shared_ptr<snapshot_generation> generation,
+                   entry_arena::region_map regions);
+    // A snapshot that is all base (an empty one: shard_snapshot({}, nullptr, {})).
+    shard_snapshot(snapshot_rows rows, std::shared_ptr<snapshot_generation> generation,
+                   entry_arena::region_map regions);
 
     // The entry with that identity, or null.
     const stored_entry* find(const public_key_bytes& public_key, byte_span key) const;
@@ -139,6 +146,7 @@ private:
     std::shared_ptr<const snapshot_rows> base_;
     snapshot_delta delta_;
     std::shared_ptr<snapshot_generation> generation_;
+    entry_arena::region_map regions_;
 };
 
 // Builds each new snapshot from the last one and the store's changes (the
@@ -200,20 +208,23 @@ const stored_entry* shard_snapshot::first_with_tag(std::uint32_t tag, Visit&& vi
         const auto& tags = rows.tags;
         auto at = std::lower_bound(tags.begin(), tags.end(), tag);
         for (; at != tags.end() && *at == tag; ++at) {
-            const stored_entry* stored = rows.entries[static_cast<std::size_t>(at - tags.begin())];
-            if (listed(stored) && visit(stored))
+            const entry_arena::ref block =
+                rows.entries[static_cast<std::size_t>(at - tags.begin())];
+            if (!listed(block))
+                continue;
+            const auto* stored = static_cast<const stored_entry*>(regions_.resolve(block));
+            if (visit(stored))
                 return stored;
         }
         return nullptr;
     };
-    if (const stored_entry* added =
-            matching(delta_.added, [](const stored_entry*) { return true; }))
+    if (const stored_entry* added = matching(delta_.added, [](entry_arena::ref) { return true; }))
         return added;
     // A base entry the delta marks removed may be freed already: the mark is
     // checked before the entry is read.
     const auto& removed = delta_.removed;
-    return matching(*base_, [&](const stored_entry* stored) {
-        return removed.empty() || !std::binary_search(removed.begin(), removed.end(), stored);
+    return matching(*base_, [&](entry_arena::ref block) {
+        return removed.empty() || !std::binary_search(removed.begin(), removed.end(), block);
     });
 }
 

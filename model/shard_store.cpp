@@ -4,6 +4,7 @@
 #include <array>
 #include <cassert>
 #include <cstring>
+#include <new>
 #include <utility>
 #include <vector>
 
@@ -28,12 +29,19 @@ errc put_outcome::error() const noexcept {
 }
 
 shard_store::shard_store(const shard_config& config)
-    : config_(config), heap_(config.own_node_id, config.ttl_ms),
+    : config_(config), heap_(*arena_, config.own_node_id, config.ttl_ms),
       source_limit_(share_limit(config.shares.per_source, config.capacity_bytes)),
       owner_limit_(share_limit(config.shares.per_owner, config.capacity_bytes)) {}
 
 shard_store::~shard_store() {
-    clear();
+    try {
+        clear();
+    } catch (const std::bad_alloc&) {
+        // No memory to list the entries for the publisher: they stay in the
+        // arena, which the snapshots' generations share and which frees its
+        // chunks whole when the last of them goes. Nothing a snapshot lists
+        // is freed early; the entries are only reclaimed later.
+    }
 }
 
 shard_store::shard_store(shard_store&& other)
@@ -69,10 +77,11 @@ shard_store& shard_store::operator=(shard_store&& other) {
     return *this;
 }
 
-void shard_store::clear() noexcept {
+void shard_store::clear() {
     // Every entry goes to the publisher: a published snapshot may list it.
     // Unpublished, they are also what a lookup scans: publish() or the
-    // destructor follows.
+    // destructor follows. Only the reservation can throw, before anything
+    // changed.
     publisher_->reserve_removals(heap_.size());
     for (stored_entry* stored : heap_.entries())
         publisher_->removed(stored);

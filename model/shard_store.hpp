@@ -184,7 +184,7 @@ public:
     static constexpr std::size_t max_fresh_entries = 4096;
 
     // Every stored entry (read-only walks: the anti-entropy scans).
-    std::span<stored_entry* const> entries() const noexcept { return heap_.entries(); }
+    stored_entries entries() const noexcept { return heap_.entries(); }
 
     // The snapshot of the store as it is now, for the UDP reader: published
     // when there were changes since the last one. It and every snapshot
@@ -213,7 +213,9 @@ private:
     enum class freshness : bool { restored, fresh };
     put_outcome store(const entry& item, std::uint64_t now_ms, const std::optional<address>& from,
                       freshness kind);
-    void clear() noexcept;
+    // Lets go of every entry; throws std::bad_alloc (changing nothing) when
+    // the publisher cannot list them.
+    void clear();
     bool make_room(std::size_t needed, double newcomer_priority, std::uint64_t now_ms);
     // Whether evicting victims_ for this put stays within the shares.
     share_verdict judge_share(const dat& value, const std::optional<address>& source,

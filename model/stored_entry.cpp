@@ -5,6 +5,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <new>
+#include <stdexcept>
 #include <utility>
 
 #include "codec/codec.hpp"
@@ -16,6 +17,11 @@ static_assert(entry_arena::block_size(stored_layout::header_length +
                                       stored_layout::replicas_length + dat_header_length) >=
                   entry_arena::min_block,
               "the arena drops free rests below min_block as too small for any entry");
+static_assert(entry_arena::block_size(stored_layout::header_length +
+                                      stored_layout::replicas_length + dat_header_length +
+                                      max_key_value_length) <= entry_arena::max_block,
+              "every record is a chunk block, so it has an arena ref (the heap and the "
+              "snapshot rows hold refs)");
 
 std::size_t stored_size(const entry& item) noexcept {
     return entry_header_length + dat_header_length + item.data.key.size() + item.data.value.size();
@@ -23,6 +29,8 @@ std::size_t stored_size(const entry& item) noexcept {
 
 stored_entry* stored_entry::create(entry_arena& arena, const replica_ids& replicas,
                                    byte_span encoded_dat) {
+    if (encoded_dat.size() > dat_header_length + max_key_value_length)
+        throw std::length_error("stored_entry: a dat longer than the protocol allows");
     void* memory = arena.allocate(stored_layout::header_length + stored_layout::replicas_length +
                                   encoded_dat.size());
     auto* stored = static_cast<stored_entry*>(memory);

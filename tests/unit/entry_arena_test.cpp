@@ -235,3 +235,38 @@ TEST_CASE("entries retired when the store is destroyed are freed with the last s
     CHECK(listed->decode().data == item.data);
     held.reset(); // frees the entry, then the arena (ASan checks both)
 }
+
+TEST_CASE("every block has a 32-bit ref that resolves back to it, also through an old region map") {
+    entry_arena arena;
+    std::vector<void*> blocks;
+    std::set<entry_arena::ref> refs;
+    void* first = arena.allocate(235);
+    const entry_arena::region_map early = arena.regions();
+    const entry_arena::ref first_ref = arena.ref_of(first);
+    CHECK(early.resolve(first_ref) == first);
+    // Malloc'd chunks first, then slabs; small and large chunks; and blocks
+    // reused from the free lists and split from larger free ones.
+    for (int i = 0; arena.live_bytes() < 3 * 1024 * 1024; ++i) {
+        const std::size_t size = i % 5 == 0 ? 1427 : 235 + 8 * static_cast<std::size_t>(i % 3);
+        blocks.push_back(arena.allocate(size));
+        if (i % 7 == 0) {
+            arena.deallocate(blocks.back(), size);
+            blocks.back() = arena.allocate(size);
+        }
+    }
+    CHECK(arena.slabs() > 0);
+    for (void* block : blocks) {
+        const entry_arena::ref named = arena.ref_of(block);
+        CHECK(arena.resolve(named) == block);
+        refs.insert(named);
+        // Any byte inside a block names the same region.
+        CHECK(arena.resolve(arena.ref_of(static_cast<std::uint8_t*>(block) + 200)) ==
+              static_cast<std::uint8_t*>(block) + 200);
+    }
+    CHECK(refs.size() == blocks.size());
+    CHECK(refs.count(first_ref) == 0);
+    // The region table grew many times since `early` was taken; what it
+    // named then, it still names.
+    CHECK(early.resolve(first_ref) == first);
+    CHECK(arena.ref_of(first) == first_ref);
+}
