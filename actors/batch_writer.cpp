@@ -19,6 +19,7 @@
 #include "codec/codec.hpp"
 #include "codec/tcp_frame.hpp"
 #include "messages/type_ids.hpp"
+#include "model/frame_retries.hpp"
 #include "model/socket_address.hpp"
 
 namespace dave {
@@ -29,6 +30,9 @@ using clock_type = std::chrono::steady_clock;
 // connection the peer is about to drop.
 constexpr auto idle_close_after = std::chrono::milliseconds(500);
 constexpr int connect_timeout_ms = 500;
+// Targets retried per tick: a blackholed one costs a connect timeout, and
+// the writer takes no new frames meanwhile.
+constexpr std::size_t retry_targets_per_tick = 4;
 
 struct open_connection {
     int descriptor = -1;
@@ -39,6 +43,8 @@ struct writer_state {
     std::map<address, open_connection> connections;
     std::shared_ptr<spdlog::logger> log = logger_for("tcp_out");
     rate_limited_log failure_log;
+    rate_limited_log given_up_log;
+    frame_retries retries;
     std::uint64_t frames_written = 0;
     std::uint64_t failures = 0;
     static inline const char* name = "batch_writer";
@@ -137,6 +143,37 @@ bool write_frame(writer_state& state, const address& target, const bytes& frame)
     return false;
 }
 
+std::uint64_t monotonic_ms() {
+    return static_cast<std::uint64_t>(
+        std::chrono::duration_cast<std::chrono::milliseconds>(clock_type::now().time_since_epoch())
+            .count());
+}
+
+// One round for each due target (a few per tick): its waiting frames in
+// order, until one fails.
+void retry_due(writer_state& state) {
+    const auto now = monotonic_ms();
+    auto due = state.retries.due(now);
+    if (due.size() > retry_targets_per_tick)
+        due.resize(retry_targets_per_tick);
+    const std::uint64_t given_up_before = state.retries.given_up();
+    for (const auto& target : due) {
+        const auto& waiting = state.retries.waiting_for(target);
+        std::size_t delivered = 0;
+        while (delivered < waiting.size() && write_frame(state, target, *waiting[delivered]))
+            ++delivered;
+        const bool all = delivered == waiting.size();
+        state.frames_written += delivered;
+        state.retries.delivered(target, delivered);
+        if (!all)
+            state.retries.failed(target, now);
+    }
+    if (state.retries.given_up() != given_up_before && state.given_up_log.allow())
+        state.log->warn("gave up on {} PUT frames after retrying for about a minute (repair "
+                        "still reaches their replicas); {} delivered by a retry so far",
+                        state.retries.given_up(), state.retries.retried());
+}
+
 // Private timer atom: close the connections idle for idle_close_after.
 using idle_timer = caf::atom_constant<caf::atom("idleclose")>;
 constexpr idle_timer idle_timer_v{};
@@ -149,6 +186,9 @@ batch_writer(batch_writer_impl::stateful_pointer<writer_state> self) {
     self->state.log->info("batch writer started");
     log_stop(self, self->state.log, "batch writer");
     self->set_exit_handler([=](const caf::exit_msg& message) {
+        if (self->state.retries.waiting() != 0)
+            self->state.log->info("stopping with {} PUT frames waiting for a retry (not sent)",
+                                  self->state.retries.waiting());
         for (auto& [target, conn] : self->state.connections)
             ::close(conn.descriptor);
         self->state.connections.clear();
@@ -158,24 +198,31 @@ batch_writer(batch_writer_impl::stateful_pointer<writer_state> self) {
     return {
         [=](write_atom, const entry& item, const std::vector<address>& targets) -> std::uint32_t {
             auto& state = self->state;
-            bytes frame;
-            if (append_message_frame(put_message{item}, frame) != errc::none)
+            auto frame = std::make_shared<bytes>();
+            if (append_message_frame(put_message{item}, *frame) != errc::none)
                 return 0;
             std::uint32_t written = 0;
+            const auto now = monotonic_ms();
             for (const auto& target : targets) {
-                if (write_frame(state, target, frame)) {
+                if (write_frame(state, target, *frame)) {
                     ++written;
                     ++state.frames_written;
+                    // Back: what waits for it goes at the next tick.
+                    state.retries.reachable(target, now);
                 } else {
                     ++state.failures;
+                    const bool kept = state.retries.add(target, frame, now);
                     if (state.failure_log.allow())
-                        state.log->warn("cannot write to {} ({} failures so far)",
-                                        to_string(target), state.failures);
+                        state.log->warn("cannot write to {} ({} failures so far; {})",
+                                        to_string(target), state.failures,
+                                        kept ? "retrying for about a minute"
+                                             : "retry list full, dropped");
                 }
             }
             return written;
         },
         [=](idle_timer) {
+            retry_due(self->state);
             auto now = clock_type::now();
             for (auto it = self->state.connections.begin(); it != self->state.connections.end();) {
                 if (now - it->second.last_used >= idle_close_after) {

@@ -192,3 +192,37 @@ TEST_CASE("batch writer: a frame after the receiver closed its side goes on a ne
     }
     ::close(connection);
 }
+
+TEST_CASE("batch writer: frames a down receiver could not take arrive once it listens again") {
+    node_test_config config;
+    caf::actor_system system{config};
+    caf::scoped_actor self{system};
+    auto writer = spawn_batch_writer(system);
+    struct stop_on_exit {
+        caf::scoped_actor& self;
+        stream_writer_actor& writer;
+        ~stop_on_exit() { self->send_exit(writer, caf::exit_reason::user_shutdown); }
+    } stop{self, writer};
+    const auto port = pick_port_base(1);
+    const auto target = loopback_address(port);
+
+    // Nobody listens: each write fails at once (connection refused).
+    auto first = numbered_entry(11);
+    auto second = numbered_entry(12);
+    CHECK(write(self, writer, first, target) == 0);
+    CHECK(write(self, writer, second, target) == 0);
+
+    // The replica comes back (a restart): the writer's next round, about a
+    // second after the failure, delivers both, oldest first.
+    receiver listener(static_cast<std::uint16_t>(port + 1));
+    const int connection = listener.accept_within(10'000);
+    REQUIRE_MESSAGE(connection >= 0, "the writer never retried");
+    frame_reader frames;
+    auto got = read_frame(connection, frames, 5000);
+    REQUIRE(got.has_value());
+    CHECK(*got == put_bytes(first));
+    got = read_frame(connection, frames, 5000);
+    REQUIRE(got.has_value());
+    CHECK(*got == put_bytes(second));
+    ::close(connection);
+}
