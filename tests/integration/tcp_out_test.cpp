@@ -138,20 +138,23 @@ bool fin_arrived(std::uint16_t local_port) {
     return false;
 }
 
-} // namespace
-
-TEST_CASE("batch writer: a frame after the receiver closed its side goes on a new connection") {
+// An actor system with a batch writer in it. However a case ends (a failed
+// REQUIRE included), the detached writer is stopped, or the actor system's
+// destructor would wait for it forever.
+struct writer_under_test {
     node_test_config config;
     caf::actor_system system{config};
     caf::scoped_actor self{system};
-    auto writer = spawn_batch_writer(system);
-    // However the case ends (a failed REQUIRE included), the detached writer
-    // must stop, or the actor system's destructor waits for it forever.
-    struct stop_on_exit {
-        caf::scoped_actor& self;
-        stream_writer_actor& writer;
-        ~stop_on_exit() { self->send_exit(writer, caf::exit_reason::user_shutdown); }
-    } stop{self, writer};
+    stream_writer_actor writer = spawn_batch_writer(system);
+    ~writer_under_test() { self->send_exit(writer, caf::exit_reason::user_shutdown); }
+};
+
+} // namespace
+
+TEST_CASE("batch writer: a frame after the receiver closed its side goes on a new connection") {
+    writer_under_test test;
+    auto& self = test.self;
+    auto& writer = test.writer;
     const auto port = pick_port_base(1);
     const auto target = loopback_address(port); // the peer's UDP address; TCP is port + 1
 
@@ -194,15 +197,9 @@ TEST_CASE("batch writer: a frame after the receiver closed its side goes on a ne
 }
 
 TEST_CASE("batch writer: frames a down receiver could not take arrive once it listens again") {
-    node_test_config config;
-    caf::actor_system system{config};
-    caf::scoped_actor self{system};
-    auto writer = spawn_batch_writer(system);
-    struct stop_on_exit {
-        caf::scoped_actor& self;
-        stream_writer_actor& writer;
-        ~stop_on_exit() { self->send_exit(writer, caf::exit_reason::user_shutdown); }
-    } stop{self, writer};
+    writer_under_test test;
+    auto& self = test.self;
+    auto& writer = test.writer;
     const auto port = pick_port_base(1);
     const auto target = loopback_address(port);
 
