@@ -19,30 +19,32 @@ std::size_t owner_bytes::find(std::uint64_t owner) const noexcept {
     }
 }
 
-std::vector<std::pair<std::uint64_t, std::uint64_t>>::iterator
-owner_bytes::wide_of(std::uint64_t owner) noexcept {
-    return std::find_if(wide_.begin(), wide_.end(),
-                        [owner](const auto& listed) { return listed.first == owner; });
+namespace {
+
+// The (owner, bytes) item of `owner` in the wide list, or the list's end.
+template <class List> auto wide_item(List& list, std::uint64_t owner) noexcept {
+    return std::find_if(list.begin(), list.end(),
+                        [owner](const auto& item) { return item.first == owner; });
 }
+
+} // namespace
 
 std::uint64_t owner_bytes::count_in(std::size_t slot) const noexcept {
     if (bytes_[slot] != in_wide_list)
         return bytes_[slot];
-    const std::uint64_t owner = owners_[slot];
-    for (const auto& [listed, bytes] : wide_)
-        if (listed == owner)
-            return bytes;
-    return 0; // not reached: a slot says "see the list" only while listed
+    const auto item = wide_item(wide_, owners_[slot]);
+    // Always listed: a slot says "see the list" only while it is.
+    return item == wide_.end() ? 0 : item->second;
 }
 
 void owner_bytes::set_count(std::size_t slot, std::uint64_t total) {
     const bool listed = bytes_[slot] == in_wide_list;
     if (total < in_wide_list) {
         if (listed)
-            wide_.erase(wide_of(owners_[slot]));
+            wide_.erase(wide_item(wide_, owners_[slot]));
         bytes_[slot] = static_cast<std::uint32_t>(total);
     } else if (listed) {
-        wide_of(owners_[slot])->second = total;
+        wide_item(wide_, owners_[slot])->second = total;
     } else {
         wide_.emplace_back(owners_[slot], total); // the only step that can throw
         bytes_[slot] = in_wide_list;
@@ -85,7 +87,7 @@ void owner_bytes::subtract(std::uint64_t owner, std::size_t bytes) noexcept {
         return;
     }
     if (bytes_[hole] == in_wide_list)
-        wide_.erase(wide_of(owner));
+        wide_.erase(wide_item(wide_, owner));
     bytes_[hole] = 0;
     // Backward shift: no tombstones, lookups stop at the first empty slot.
     for (std::size_t j = flat_probe::next(hole, size); bytes_[j] != 0;

@@ -43,8 +43,6 @@ private:
     // Stores `total` (> 0) for the owner in `slot`, in the list if it is too
     // large for the slot; throws std::bad_alloc only when the list grows.
     void set_count(std::size_t slot, std::uint64_t total);
-    std::vector<std::pair<std::uint64_t, std::uint64_t>>::iterator
-    wide_of(std::uint64_t owner) noexcept;
 
     // In pages of their own once large (page_allocator.hpp), as the index.
     std::vector<std::uint64_t, page_allocator<std::uint64_t>> owners_;
