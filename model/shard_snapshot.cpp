@@ -139,17 +139,24 @@ std::shared_ptr<const shard_snapshot> snapshot_publisher::publish() {
     auto removed = std::exchange(changes_.removed, {});
     auto added = std::exchange(changes_.added, {});
     // The rows name entries by their arena refs; pointers stay the
-    // store's (and the retired list's) vocabulary.
+    // store's (and the retired list's) vocabulary. Each entry's ref is
+    // looked up once: refs_of keeps the entries' order, sorted_refs sorts a
+    // copy for the membership tests below.
     const auto refs_of = [&](const std::vector<stored_entry*>& entries) {
         std::vector<entry_arena::ref> refs;
         refs.reserve(entries.size());
         for (const stored_entry* stored : entries)
             refs.push_back(arena_->ref_of(stored));
+        return refs;
+    };
+    const auto sorted_refs = [](std::vector<entry_arena::ref> refs) {
         std::sort(refs.begin(), refs.end());
         return refs;
     };
     const std::vector<entry_arena::ref> removed_refs = refs_of(removed);
     const std::vector<entry_arena::ref> added_refs = refs_of(added);
+    const std::vector<entry_arena::ref> removed_sorted = sorted_refs(removed_refs);
+    const std::vector<entry_arena::ref> added_sorted = sorted_refs(added_refs);
 
     // An entry added and removed since the last publication was never
     // listed: it is simply not added (and is retired below all the same).
@@ -157,10 +164,10 @@ std::shared_ptr<const shard_snapshot> snapshot_publisher::publish() {
     snapshot_delta delta;
     delta.added = current_->delta().added;
     std::vector<entry_arena::ref> base_removed;
-    for (const stored_entry* stored : removed) {
-        const entry_arena::ref block = arena_->ref_of(stored);
-        if (!std::binary_search(added_refs.begin(), added_refs.end(), block) &&
-            !erase_row(delta.added, stored, block))
+    for (std::size_t i = 0; i < removed.size(); ++i) {
+        const entry_arena::ref block = removed_refs[i];
+        if (!std::binary_search(added_sorted.begin(), added_sorted.end(), block) &&
+            !erase_row(delta.added, removed[i], block))
             base_removed.push_back(block);
     }
     std::sort(base_removed.begin(), base_removed.end());
@@ -171,10 +178,10 @@ std::shared_ptr<const shard_snapshot> snapshot_publisher::publish() {
 
     std::vector<row> fresh;
     fresh.reserve(added.size());
-    for (const stored_entry* stored : added) {
-        const entry_arena::ref block = arena_->ref_of(stored);
-        if (!std::binary_search(removed_refs.begin(), removed_refs.end(), block))
-            fresh.push_back({snapshot_rows::tag_of(stored->identity_hash()), block});
+    for (std::size_t i = 0; i < added.size(); ++i) {
+        const entry_arena::ref block = added_refs[i];
+        if (!std::binary_search(removed_sorted.begin(), removed_sorted.end(), block))
+            fresh.push_back({snapshot_rows::tag_of(added[i]->identity_hash()), block});
     }
     std::sort(fresh.begin(), fresh.end(), row_less);
     delta_rows fresh_rows;
