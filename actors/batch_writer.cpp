@@ -15,6 +15,7 @@
 
 #include "actors/lifecycle_log.hpp"
 #include "actors/log.hpp"
+#include "actors/steady_time.hpp"
 #include "actors/thread_name.hpp"
 #include "codec/codec.hpp"
 #include "codec/tcp_frame.hpp"
@@ -144,9 +145,7 @@ bool write_frame(writer_state& state, const address& target, const bytes& frame)
 }
 
 std::uint64_t monotonic_ms() {
-    return static_cast<std::uint64_t>(
-        std::chrono::duration_cast<std::chrono::milliseconds>(clock_type::now().time_since_epoch())
-            .count());
+    return static_cast<std::uint64_t>(steady_now().count());
 }
 
 // One round for each due target (a few per tick): its waiting frames in

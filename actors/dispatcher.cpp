@@ -9,6 +9,7 @@
 
 #include "actors/lifecycle_log.hpp"
 #include "actors/log.hpp"
+#include "actors/steady_time.hpp"
 #include "codec/codec.hpp"
 #include "codec/op_name.hpp"
 #include "codec/repair_codec.hpp"
@@ -108,9 +109,7 @@ using self_pointer = dispatcher_impl::stateful_pointer<dispatcher_state>;
 std::int64_t now_ms(const dispatcher_state& state) {
     if (state.links.monotonic_clock)
         return state.links.monotonic_clock().count();
-    return std::chrono::duration_cast<std::chrono::milliseconds>(
-               std::chrono::steady_clock::now().time_since_epoch())
-        .count();
+    return steady_now().count();
 }
 
 // A node-wide rate shared by `count` dispatchers.

@@ -10,6 +10,7 @@
 
 #include "actors/lifecycle_log.hpp"
 #include "actors/log.hpp"
+#include "actors/steady_time.hpp"
 #include "codec/repair_codec.hpp"
 #include "crypto/ed25519.hpp"
 #include "messages/type_ids.hpp"
@@ -51,9 +52,7 @@ struct repairer_state {
 using self_pointer = repairer_actor::stateful_pointer<repairer_state>;
 
 std::uint64_t now_ms(const repairer_state& state) {
-    auto now = state.setup.now ? state.setup.now()
-                               : std::chrono::duration_cast<std::chrono::milliseconds>(
-                                     std::chrono::steady_clock::now().time_since_epoch());
+    auto now = state.setup.now ? state.setup.now() : steady_now();
     return static_cast<std::uint64_t>(now.count());
 }
 

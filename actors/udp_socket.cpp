@@ -10,6 +10,7 @@
 
 #include "actors/lifecycle_log.hpp"
 #include "actors/log.hpp"
+#include "actors/steady_time.hpp"
 #include "actors/thread_name.hpp"
 #include "codec/op_name.hpp"
 #include "messages/type_ids.hpp"
@@ -30,12 +31,6 @@ void set_buffer_sizes(int descriptor) {
     int size = 4 * 1024 * 1024;
     setsockopt(descriptor, SOL_SOCKET, SO_RCVBUF, &size, sizeof size);
     setsockopt(descriptor, SOL_SOCKET, SO_SNDBUF, &size, sizeof size);
-}
-
-std::int64_t steady_now_ms() {
-    return std::chrono::duration_cast<std::chrono::milliseconds>(
-               std::chrono::steady_clock::now().time_since_epoch())
-        .count();
 }
 
 // The GET_ACKs the reader answers in one batch, sent with one sendmmsg.
@@ -186,7 +181,7 @@ void reader_loop(caf::blocking_actor* self, std::shared_ptr<udp_socket> socket,
             urgent.get_class_admitted = server.has_value();
             std::uint64_t shed = 0;
             std::uint64_t rate_limited = 0;
-            const auto now = server ? steady_now_ms() : 0;
+            const auto now = server ? steady_now().count() : 0;
             for (int i = 0; i < received; ++i) {
                 auto length = headers[i].msg_len;
                 // A truncated oversize datagram keeps its first bytes; the

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <thread>
 
+#include "actors/steady_time.hpp"
 #include "crypto/dat_crypto.hpp"
 
 namespace dave {
@@ -16,10 +17,7 @@ std::function<std::uint64_t()> wall_clock_of(const node_config& config) {
 std::function<std::chrono::milliseconds()> monotonic_clock_of(const node_config& config) {
     if (config.monotonic_clock)
         return config.monotonic_clock;
-    return [] {
-        return std::chrono::duration_cast<std::chrono::milliseconds>(
-            std::chrono::steady_clock::now().time_since_epoch());
-    };
+    return [] { return steady_now(); };
 }
 
 std::size_t dispatcher_count_of(const node_config& config) {
