@@ -1,6 +1,7 @@
-// Hash of an address (IP and port) for unordered containers: the peer table,
-// its probe history, the silent-peer marks, and the per-source tables of
-// admission, the store quota and the TCP connection limits.
+// Hash of an address (IP and port) for the tables keyed by address: the flat
+// address_map (peer records, probe history, bucket replacements, the
+// per-source rate limiter) and the unordered maps of the silent-peer marks,
+// the store quota and the TCP connection limits.
 #pragma once
 
 #include <cstddef>

@@ -51,12 +51,9 @@ source_limiter::buckets source_limiter::make_buckets(std::int64_t now_ms) const 
 // exactly what they would have again.
 void source_limiter::sweep(std::int64_t now_ms) {
     last_sweep_ms_ = now_ms;
-    for (auto it = sources_.begin(); it != sources_.end();) {
-        if (now_ms - it->second.last_seen_ms >= idle_after_ms_)
-            it = sources_.erase(it);
-        else
-            ++it;
-    }
+    sources_.erase_if([&](const address&, const buckets& idle) {
+        return now_ms - idle.last_seen_ms >= idle_after_ms_;
+    });
 }
 
 bool source_limiter::admit(const address& source, traffic_class kind, std::int64_t now_ms) {
@@ -66,8 +63,8 @@ bool source_limiter::admit(const address& source, traffic_class kind, std::int64
     const auto& rule = rules_[index];
     if (rule.unlimited())
         return true;
-    auto found = sources_.find(source);
-    if (found == sources_.end()) {
+    buckets* found = sources_.find(source);
+    if (!found) {
         if (sources_.size() >= max_sources_ && now_ms - last_sweep_ms_ >= 1000)
             sweep(now_ms);
         if (sources_.size() >= max_sources_) {
@@ -76,10 +73,10 @@ bool source_limiter::admit(const address& source, traffic_class kind, std::int64
                 overflow_.push_back(make_buckets(now_ms));
             return overflow_.front().by_class[index].take(rule, now_ms);
         }
-        found = sources_.emplace(source, make_buckets(now_ms)).first;
+        found = sources_.try_emplace(source, make_buckets(now_ms)).first;
     }
-    found->second.last_seen_ms = now_ms;
-    return found->second.by_class[index].take(rule, now_ms);
+    found->last_seen_ms = now_ms;
+    return found->by_class[index].take(rule, now_ms);
 }
 
 put_credit::put_credit(std::size_t shards, std::size_t total, std::size_t per_shard)

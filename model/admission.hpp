@@ -16,11 +16,10 @@
 #include <array>
 #include <cstddef>
 #include <cstdint>
-#include <unordered_map>
 #include <vector>
 
 #include "codec/types.hpp"
-#include "model/address_hash.hpp"
+#include "model/address_map.hpp"
 
 namespace dave {
 
@@ -69,13 +68,15 @@ class token_bucket {
 public:
     // A bucket starts full.
     explicit token_bucket(const rate_rule& rule, std::int64_t now_ms) noexcept;
+    // Empty; for a table's unused slots, never for admitting.
+    token_bucket() noexcept = default;
     // Takes one token if there is one.
     bool take(const rate_rule& rule, std::int64_t now_ms) noexcept;
 
 private:
     void refill(const rate_rule& rule, std::int64_t now_ms) noexcept;
-    double tokens_;
-    std::int64_t last_ms_;
+    double tokens_ = 0;
+    std::int64_t last_ms_ = 0;
 };
 
 // Token buckets per source address (IP and port, as the peer table knows
@@ -93,7 +94,7 @@ public:
 private:
     struct buckets {
         std::array<token_bucket, 3> by_class;
-        std::int64_t last_seen_ms;
+        std::int64_t last_seen_ms = 0;
     };
     buckets make_buckets(std::int64_t now_ms) const;
     void sweep(std::int64_t now_ms);
@@ -103,7 +104,7 @@ private:
     std::int64_t idle_after_ms_ = 0;
     std::int64_t last_sweep_ms_ = 0;
     bool any_limit_ = false;
-    std::unordered_map<address, buckets, address_hash> sources_;
+    address_map<buckets> sources_;
     std::vector<buckets> overflow_; // 0 or 1 element (created on first use)
     std::uint64_t overflowed_ = 0;
 };

@@ -1,5 +1,5 @@
 // Slot arithmetic shared by the open-addressing tables (owner_bytes, the
-// backup's liveness table): a table of any size (not only a power of two),
+// backup's liveness table, address_map): a table of any size (not only a power of two),
 // so that it can grow by half instead of doubling and stay between 7/12 and
 // 7/8 full; a doubling table sits at 7/16 full right after each growth, and
 // its empty slots were most of what such a table cost per entry.

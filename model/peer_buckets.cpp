@@ -66,23 +66,23 @@ void peer_buckets::add_replacement(const bucket_replacement& waiting, std::size_
 }
 
 std::optional<std::uint64_t> peer_buckets::replacement_id(const address& endpoint) const {
-    const auto found = waiting_.find(endpoint);
-    if (found == waiting_.end())
+    const std::size_t* found = waiting_.find(endpoint);
+    if (!found)
         return std::nullopt;
-    for (const auto& entry : buckets_[found->second].waiting)
+    for (const auto& entry : buckets_[*found].waiting)
         if (entry.endpoint == endpoint)
             return entry.id;
     return std::nullopt;
 }
 
 void peer_buckets::forget_replacement(const address& endpoint) {
-    const auto found = waiting_.find(endpoint);
-    if (found == waiting_.end())
+    const std::size_t* found = waiting_.find(endpoint);
+    if (!found)
         return;
-    auto& list = buckets_[found->second].waiting;
+    auto& list = buckets_[*found].waiting;
     list.erase(std::find_if(list.begin(), list.end(),
                             [&](const auto& entry) { return entry.endpoint == endpoint; }));
-    waiting_.erase(found);
+    waiting_.erase(endpoint);
 }
 
 } // namespace dave

@@ -13,11 +13,10 @@
 #include <cstddef>
 #include <cstdint>
 #include <optional>
-#include <unordered_map>
 #include <vector>
 
 #include "codec/types.hpp"
-#include "model/address_hash.hpp"
+#include "model/address_map.hpp"
 #include "model/address_range.hpp"
 
 namespace dave {
@@ -75,7 +74,7 @@ private:
     std::size_t member_count_ = 0;
     // Every replacement's bucket, so a listed address is known as waiting
     // without scanning the lists.
-    std::unordered_map<address, std::size_t, address_hash> waiting_;
+    address_map<std::size_t> waiting_;
 };
 
 template <class Fits>

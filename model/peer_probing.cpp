@@ -20,13 +20,13 @@ std::size_t probe_ledger::pong_allowance(std::size_t listed) const noexcept {
 }
 
 bool probe_ledger::backing_off(const address& endpoint, time now, bool from_ping) {
-    const auto found = history_.find(endpoint);
-    if (found == history_.end())
+    const history* found = history_.find(endpoint);
+    if (!found)
         return false;
-    const auto since = now - found->second.last_probe;
-    const std::size_t unanswered = found->second.unanswered;
+    const auto since = now - found->last_probe;
+    const std::size_t unanswered = found->unanswered;
     if (since >= config_.probe_memory) {
-        history_.erase(found);
+        history_.erase(endpoint);
         return false;
     }
     // Doubling per unanswered probe, capped; PONG listings of an address
@@ -65,11 +65,19 @@ void probe_ledger::remember(const address& endpoint, time now) {
         !history_.empty()) {
         // Full: forget the address probed longest ago (rare: probes are
         // paced by the budget, so this scan is too).
-        auto oldest = history_.begin();
-        for (auto it = history_.begin(); it != history_.end(); ++it)
-            if (it->second.last_probe < oldest->second.last_probe)
-                oldest = it;
-        history_.erase(oldest);
+        // Ties go to the lowest address: the table's order depends on its
+        // hash key, which differs between processes.
+        const address* oldest = nullptr;
+        time oldest_probe{};
+        history_.for_each([&](const address& probed, const history& entry) {
+            if (!oldest || entry.last_probe < oldest_probe ||
+                (entry.last_probe == oldest_probe && probed < *oldest)) {
+                oldest = &probed;
+                oldest_probe = entry.last_probe;
+            }
+        });
+        const address forgotten = *oldest;
+        history_.erase(forgotten);
     }
     auto& entry = history_[endpoint];
     ++entry.unanswered;

@@ -11,10 +11,9 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
-#include <unordered_map>
 
 #include "codec/types.hpp"
-#include "model/address_hash.hpp"
+#include "model/address_map.hpp"
 #include "model/peer_config.hpp"
 
 namespace dave {
@@ -92,7 +91,7 @@ private:
     };
     peer_config config_;
     // Unverified addresses probed without an answer yet.
-    std::unordered_map<address, history, address_hash> history_;
+    address_map<history> history_;
     double budget_ = 0; // bytes
     probe_counters counters_;
 };

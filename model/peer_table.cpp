@@ -46,18 +46,17 @@ bool peer_table::add_edge(const address& endpoint, time now) {
     if (is_own_address(endpoint))
         return false;
     buckets_.forget_replacement(endpoint);
-    auto [it, inserted] = peers_.try_emplace(endpoint);
+    auto [peer, inserted] = peers_.try_emplace(endpoint);
     if (inserted) {
-        it->second.endpoint = endpoint;
-        it->second.added_at = now;
-        it->second.trust.updated_at = now;
+        peer->added_at = now;
+        peer->trust.updated_at = now;
     }
     // Edges sit in no bucket: they are kept whatever the buckets hold and
     // must not crowd out the peers the buckets choose.
-    leave_indexes(it->second);
-    if (is_member(it->second))
-        buckets_.remove_member(buckets_.index_of(it->second.id), endpoint);
-    it->second.is_edge = true;
+    leave_indexes(*peer);
+    if (is_member(*peer))
+        buckets_.remove_member(buckets_.index_of(peer->id), endpoint);
+    peer->is_edge = true;
     return true;
 }
 
@@ -66,8 +65,8 @@ ping_outcome peer_table::on_ping(const address& from, std::int64_t used_space,
     if (is_own_address(from))
         return ping_outcome::own_address;
     probes_.credit_received(ping_length);
-    auto it = peers_.find(from);
-    if (it == peers_.end()) {
+    peer_record* known = peers_.find(from);
+    if (!known) {
         // Strangers that ping us are taken in at most probe_budget a round:
         // spoofed sources cannot fill the table faster than it probes.
         if (config_.probe_budget > 0 && admitted_from_pings_ >= config_.probe_budget) {
@@ -90,7 +89,7 @@ ping_outcome peer_table::on_ping(const address& from, std::int64_t used_space,
         ++admitted_from_pings_;
         return record_ping(*added, used_space, capacity, now, ping_outcome::added);
     }
-    return record_ping(it->second, used_space, capacity, now, ping_outcome::known);
+    return record_ping(*known, used_space, capacity, now, ping_outcome::known);
 }
 
 ping_outcome peer_table::record_ping(peer_record& peer, std::int64_t used_space,
@@ -124,7 +123,7 @@ std::vector<ping_target> peer_table::ping_round(time now, const challenge_source
     std::vector<ping_target> out;
     std::vector<peer_record*> due;
     std::vector<peer_record*> unprobed;
-    for (auto& [endpoint, peer] : peers_) {
+    for (auto& peer : peers_) {
         if (verified(peer))
             due.push_back(&peer);
         else if (!peer.probed_at)
@@ -191,7 +190,7 @@ std::vector<ping_target> peer_table::ping_round(time now, const challenge_source
     // Each source keeps at most probe_budget waiting (never verified, never
     // active: no rebuild of the active list).
     for (const std::size_t index : plan.surplus)
-        erase_record(peers_.find(unprobed[index]->endpoint));
+        erase_record(*unprobed[index]);
     probes_.count_surplus(plan.surplus.size());
     return out;
 }
@@ -215,12 +214,12 @@ std::size_t peer_table::add_candidates(const std::vector<address>& listed,
 pong_outcome peer_table::on_pong(const address& from, const pong_message& pong, time now) {
     pong_outcome out;
     probes_.credit_received(pong_length(pong.peers.size()));
-    auto it = peers_.find(from);
-    if (it == peers_.end()) {
+    peer_record* found = peers_.find(from);
+    if (!found) {
         out.verdict = pong_verdict::unknown_peer;
         return out;
     }
-    peer_record& peer = it->second;
+    peer_record& peer = *found;
     // An empty optional equals no challenge: an unsolicited PONG matches neither.
     const bool answers_last = peer.challenge == pong.challenge;
     const bool answers_previous = peer.previous_challenge == pong.challenge;
@@ -285,7 +284,7 @@ pong_outcome peer_table::on_pong(const address& from, const pong_message& pong, 
         out.active_set_changed = out.active_set_changed || out.activated;
     }
 
-    // `peer` stays valid while adding: unordered_map never moves its nodes.
+    // `peer` stays valid while adding: records never move.
     // The PONG pays for probing what it lists: at most as many PINGs as its
     // own bytes (times the share) are worth.
     const std::size_t allowance = probes_.pong_allowance(pong.peers.size());
@@ -297,9 +296,9 @@ pong_outcome peer_table::on_pong(const address& from, const pong_message& pong, 
         const bool near_slot = slot++ < config_.pong_closest;
         if (unreachable(listed))
             continue;
-        if (auto known = peers_.find(listed); known != peers_.end()) {
+        if (peer_record* known = peers_.find(listed)) {
             if (placed == placement::member)
-                vouch(known->second, peer, near_slot);
+                vouch(*known, peer, near_slot);
             continue;
         }
         if (out.peers_added >= allowance) {
@@ -330,7 +329,7 @@ pong_outcome peer_table::on_pong(const address& from, const pong_message& pong, 
     // Waiting for a slot, or refused: it leaves the table (after its PONG
     // paid for what it listed).
     if (placed != placement::member)
-        erase_record(it);
+        erase_record(peer);
     if (out.active_set_changed)
         rebuild_active();
     return out;
@@ -391,13 +390,12 @@ peer_table::placement peer_table::place_verified(peer_record& peer, time now,
     if (bucket_full(bucket)) {
         // A live member stays (an unknown newcomer does not displace it);
         // one that stopped answering gives way.
-        const peer_record* victim = nullptr;
+        peer_record* victim = nullptr;
         if (unresponsive_members_[bucket] > 0)
             for (const auto& member : buckets_.members(bucket)) {
-                const auto found = peers_.find(member);
-                if (found != peers_.end() && unresponsive(found->second) &&
-                    (!victim || found->second.missed > victim->missed))
-                    victim = &found->second;
+                peer_record* found = peers_.find(member);
+                if (found && unresponsive(*found) && (!victim || found->missed > victim->missed))
+                    victim = found;
             }
         if (!victim) {
             ++bucket_stats_.waiting;
@@ -407,7 +405,7 @@ peer_table::placement peer_table::place_verified(peer_record& peer, time now,
         }
         ++bucket_stats_.evicted_unresponsive;
         active_set_changed = victim->state == peer_state::active || active_set_changed;
-        erase_record(peers_.find(victim->endpoint));
+        erase_record(*victim);
     }
     buckets_.add_member(bucket, peer.endpoint);
     return placement::member;
@@ -421,16 +419,16 @@ void peer_table::promote_replacements(std::size_t bucket, time now, std::vector<
                 return;
             const auto& members = buckets_.members(bucket);
             const auto victim = std::find_if(members.begin(), members.end(), [&](const auto& m) {
-                const auto found = peers_.find(m);
-                return found != peers_.end() && unresponsive(found->second);
+                const peer_record* found = peers_.find(m);
+                return found && unresponsive(*found);
             });
             if (victim == members.end())
                 return;
-            auto found = peers_.find(*victim);
+            peer_record& evicted = *peers_.find(*victim);
             ++bucket_stats_.evicted_unresponsive;
-            active_set_changed = found->second.state == peer_state::active || active_set_changed;
-            dropped.push_back(*victim);
-            erase_record(found);
+            active_set_changed = evicted.state == peer_state::active || active_set_changed;
+            dropped.push_back(evicted.endpoint);
+            erase_record(evicted);
         }
         if (peers_.size() >= config_.max_peers)
             return;
@@ -449,7 +447,7 @@ void peer_table::promote_replacements(std::size_t bucket, time now, std::vector<
         peer.id = next->id;
         peer.last_solved_at = next->verified_at;
         buckets_.add_member(bucket, peer.endpoint);
-        peers_.emplace(peer.endpoint, std::move(peer));
+        peers_.insert(std::move(peer));
     }
 }
 
@@ -468,30 +466,28 @@ std::vector<lookup_node> peer_table::find_nodes_answer(std::uint64_t target, std
 
 tick_outcome peer_table::tick(time now) {
     tick_outcome out;
-    for (auto it = peers_.begin(); it != peers_.end();) {
-        peer_record& peer = it->second;
+    for (peer_record& peer : peers_) {
         const auto silent_for = now - peer.last_solved_at.value_or(peer.added_at);
         if (!peer.is_edge && silent_for >= stretched(config_.drop_after)) {
             if (peer.state == peer_state::active)
                 out.active_set_changed = true;
-            out.dropped.push_back(it->first);
-            it = erase_record(it);
+            out.dropped.push_back(peer.endpoint);
+            erase_record(peer); // the iteration goes on (peer_records)
             continue;
         }
         if (peer.state == peer_state::active) {
             if (!solved_within(peer, stretched(config_.deactivate_after), now)) {
                 peer.state = peer_state::inactive;
-                out.deactivated.push_back(it->first);
+                out.deactivated.push_back(peer.endpoint);
                 out.active_set_changed = true;
             }
         } else {
             activate_if_due(peer, now);
             if (peer.state == peer_state::active) {
-                out.activated.push_back(it->first);
+                out.activated.push_back(peer.endpoint);
                 out.active_set_changed = true;
             }
         }
-        ++it;
     }
     if (buckets_.replacement_count() > 0)
         for (std::size_t bucket = 0; bucket < bucket_count; ++bucket)
@@ -506,8 +502,8 @@ own_address_outcome peer_table::set_own_address(const address& observed, const a
     own_address_outcome out;
     // Anyone can claim to see us anywhere; only a configured edge is believed,
     // else one forged ACK would make us drop a real peer's datagrams.
-    const auto reporter_it = peers_.find(reporter);
-    if (reporter_it == peers_.end() || !reporter_it->second.is_edge)
+    const peer_record* reporting = peers_.find(reporter);
+    if (!reporting || !reporting->is_edge)
         return out;
     out.accepted = true;
     own_address_ = observed;
@@ -538,34 +534,33 @@ bool peer_table::add_own_address(const address& endpoint) {
     return true;
 }
 
-peer_table::peer_map::iterator peer_table::erase_record(peer_map::iterator it) {
-    leave_indexes(it->second);
-    if (is_member(it->second))
-        buckets_.remove_member(buckets_.index_of(it->second.id), it->first);
-    return peers_.erase(it);
+void peer_table::erase_record(peer_record& peer) {
+    leave_indexes(peer);
+    if (is_member(peer))
+        buckets_.remove_member(buckets_.index_of(peer.id), peer.endpoint);
+    peers_.erase(peer);
 }
 
 bool peer_table::erase_peer(const address& endpoint) {
     buckets_.forget_replacement(endpoint);
-    const auto it = peers_.find(endpoint);
-    if (it == peers_.end())
+    peer_record* peer = peers_.find(endpoint);
+    if (!peer)
         return false;
-    const bool was_active = it->second.state == peer_state::active;
-    erase_record(it);
+    const bool was_active = peer->state == peer_state::active;
+    erase_record(*peer);
     if (was_active)
         rebuild_active();
     return was_active;
 }
 
 const peer_record* peer_table::find(const address& endpoint) const {
-    const auto it = peers_.find(endpoint);
-    return it == peers_.end() ? nullptr : &it->second;
+    return peers_.find(endpoint);
 }
 
 peer_counts peer_table::counts() const {
     peer_counts out;
     out.total = peers_.size();
-    for (const auto& [endpoint, peer] : peers_) {
+    for (const auto& peer : peers_) {
         if (peer.is_edge)
             ++out.edges;
         switch (peer.state) {
@@ -586,7 +581,7 @@ peer_counts peer_table::counts() const {
 network_usage peer_table::network_estimate(std::uint64_t own_used,
                                            std::uint64_t own_capacity) const {
     network_usage out{own_used, own_capacity, 1};
-    for (const auto& [endpoint, peer] : peers_) {
+    for (const auto& peer : peers_) {
         if (peer.state != peer_state::active)
             continue;
         out.used_space = saturating_add(out.used_space, peer.used_space);
@@ -597,17 +592,17 @@ network_usage peer_table::network_estimate(std::uint64_t own_used,
 }
 
 bool peer_table::record_challenge(const address& endpoint, bool passed, time now) {
-    const auto it = peers_.find(endpoint);
-    if (it == peers_.end())
+    peer_record* peer = peers_.find(endpoint);
+    if (!peer)
         return false;
     pong_pool_.invalidate(); // a weight, and maybe who is a newcomer, changed
-    record_challenge_result(it->second.trust, passed, now, config_);
+    record_challenge_result(peer->trust, passed, now, config_);
     return true;
 }
 
 bool peer_table::record_challenge(std::uint64_t id, bool passed, time now) {
     bool found = false;
-    for (auto& [endpoint, peer] : peers_) {
+    for (auto& peer : peers_) {
         if (peer.public_key && peer.id == id) {
             pong_pool_.invalidate();
             record_challenge_result(peer.trust, passed, now, config_);
@@ -618,17 +613,17 @@ bool peer_table::record_challenge(std::uint64_t id, bool passed, time now) {
 }
 
 double peer_table::reliability(const address& endpoint, time now) const {
-    const auto it = peers_.find(endpoint);
-    if (it == peers_.end())
+    const peer_record* peer = peers_.find(endpoint);
+    if (!peer)
         return peer_trust::neutral;
-    return decayed_reliability(it->second.trust, config_.reliability_half_life, now);
+    return decayed_reliability(peer->trust, config_.reliability_half_life, now);
 }
 
 std::vector<peer_trust_row> peer_table::trust_report(time now) const {
     std::vector<peer_trust_row> out;
     out.reserve(peers_.size());
-    for (const auto& [endpoint, peer] : peers_)
-        out.push_back({endpoint, peer.public_key ? peer.id : 0, peer.state,
+    for (const auto& peer : peers_)
+        out.push_back({peer.endpoint, peer.public_key ? peer.id : 0, peer.state,
                        decayed_reliability(peer.trust, config_.reliability_half_life, now),
                        peer.trust.challenges_passed, peer.trust.challenges_failed});
     std::sort(out.begin(), out.end(), [](const peer_trust_row& a, const peer_trust_row& b) {
@@ -655,9 +650,9 @@ peer_table::add_result peer_table::try_add(const address& endpoint, time now, bo
     peer.endpoint = endpoint;
     peer.added_at = now;
     peer.trust.updated_at = now;
-    auto placed = peers_.emplace(endpoint, std::move(peer)).first;
+    peer_record& placed = peers_.insert(std::move(peer));
     if (added)
-        *added = &placed->second;
+        *added = &placed;
     return add_result::added;
 }
 
@@ -668,12 +663,11 @@ bool peer_table::forget_unanswered_probe(time now) {
     // still backs them off). The scan runs only when one qualifies.
     if (probe_times_.empty() || now - *probe_times_.begin() < config_.deactivate_after)
         return false;
-    for (auto it = peers_.begin(); it != peers_.end(); ++it) {
-        const peer_record& peer = it->second;
+    for (peer_record& peer : peers_) {
         if (!verified(peer) && peer.probed_at &&
             now - *peer.probed_at >= config_.deactivate_after) {
             probes_.forget_unanswered();
-            erase_record(it);
+            erase_record(peer);
             return true;
         }
     }
@@ -708,15 +702,15 @@ std::size_t peer_table::active_index(const address& endpoint) const {
 void peer_table::rebuild_active() {
     pong_pool_.invalidate();
     active_.clear();
-    for (const auto& [endpoint, peer] : peers_)
+    for (const auto& peer : peers_)
         if (peer.state == peer_state::active)
-            active_.push_back({peer.id, endpoint});
+            active_.push_back({peer.id, peer.endpoint});
     std::sort(active_.begin(), active_.end(),
               [](const active_peer& a, const active_peer& b) { return a.endpoint < b.endpoint; });
     active_records_.clear();
     active_records_.reserve(active_.size());
     for (const auto& peer : active_)
-        active_records_.push_back(&peers_.find(peer.endpoint)->second);
+        active_records_.push_back(peers_.find(peer.endpoint));
 }
 
 } // namespace dave

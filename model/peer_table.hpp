@@ -18,18 +18,17 @@
 #include <functional>
 #include <optional>
 #include <set>
-#include <unordered_map>
 #include <vector>
 
 #include "codec/defaults.hpp"
 #include "codec/types.hpp"
-#include "model/address_hash.hpp"
 #include "model/peer_buckets.hpp"
 #include "model/peer_config.hpp"
 #include "model/peer_events.hpp"
 #include "model/peer_probing.hpp"
 #include "model/peer_probing_order.hpp"
 #include "model/peer_record.hpp"
+#include "model/peer_records.hpp"
 #include "model/peer_trust.hpp"
 #include "model/pong_choice.hpp"
 
@@ -141,8 +140,6 @@ public:
     std::vector<peer_trust_row> trust_report(time now) const;
 
 private:
-    using peer_map = std::unordered_map<address, peer_record, address_hash>;
-
     bool is_own_address(const address& endpoint) const noexcept;
     // Records a PING's status in `peer`; returns `outcome`.
     ping_outcome record_ping(peer_record& peer, std::int64_t used_space, std::int64_t capacity,
@@ -172,8 +169,8 @@ private:
     bool forget_unanswered_probe(time now);
     // Erases the peer at `endpoint`, if any; true if it was active.
     bool erase_peer(const address& endpoint);
-    // Erases the record at `it` and its bucket slot; the next element.
-    peer_map::iterator erase_record(peer_map::iterator it);
+    // Erases `peer` and its bucket slot (an iteration over peers_ goes on).
+    void erase_record(peer_record& peer);
     bool is_member(const peer_record& peer) const noexcept {
         return !peer.is_edge && peer.public_key.has_value();
     }
@@ -212,9 +209,9 @@ private:
     std::uint64_t own_id_;
     public_key_bytes own_public_key_;
     std::optional<address> own_address_;
-    peer_map peers_;
+    peer_records peers_;
     std::vector<active_peer> active_; // sorted by address, for determinism
-    // The records of active_, in its order. Map nodes never move, and every
+    // The records of active_, in its order. Records never move, and every
     // erase of an active peer is followed by rebuild_active().
     std::vector<const peer_record*> active_records_;
     // The sampled PONG draw's weights; a cache, so const queries refresh it.
