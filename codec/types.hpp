@@ -2,6 +2,8 @@
 #pragma once
 
 #include <array>
+#include <bit>
+#include <compare>
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
@@ -58,12 +60,38 @@ struct entry {
     friend bool operator==(const entry&, const entry&) = default;
 };
 
+namespace detail {
+// Eight bytes read as a big-endian number: comparing two of these compares
+// the bytes in order.
+inline std::uint64_t big_endian_word(const std::uint8_t* bytes) noexcept {
+    std::uint64_t word = 0;
+    std::memcpy(&word, bytes, sizeof word);
+    if constexpr (std::endian::native == std::endian::little)
+        word = __builtin_bswap64(word);
+    return word;
+}
+} // namespace detail
+
 // IPv6 address (IPv4 as ::ffff:a.b.c.d) and port.
 struct address {
     std::array<std::uint8_t, 16> ip{};
     std::uint16_t port = 0;
 
-    friend auto operator<=>(const address&, const address&) = default;
+    // Byte order of the IP, then the port, as a defaulted comparison would
+    // order them, but in two word compares instead of a call to memcmp: the
+    // peer table sorts and searches its active peers by address for every
+    // PONG it draws.
+    friend std::strong_ordering operator<=>(const address& a, const address& b) noexcept {
+        const auto a_high = detail::big_endian_word(a.ip.data());
+        const auto b_high = detail::big_endian_word(b.ip.data());
+        if (a_high != b_high)
+            return a_high <=> b_high;
+        const auto a_low = detail::big_endian_word(a.ip.data() + 8);
+        const auto b_low = detail::big_endian_word(b.ip.data() + 8);
+        if (a_low != b_low)
+            return a_low <=> b_low;
+        return a.port <=> b.port;
+    }
     // Two word compares, not a call to memcmp: every lookup by address (peer
     // table, rate limiters, quotas) ends here.
     friend bool operator==(const address& a, const address& b) noexcept {

@@ -109,16 +109,19 @@ std::string to_string(const address& value) {
     return "[" + std::string(text) + "]:" + std::to_string(value.port);
 }
 
+// Word compares, not calls to memcmp: the peer table asks these of every
+// address whose range it limits.
 bool is_v4_mapped(const address& value) {
-    return std::memcmp(value.ip.data(), v4_mapped_prefix, 12) == 0;
+    return detail::big_endian_word(value.ip.data()) == 0 &&
+           (detail::big_endian_word(value.ip.data() + 8) >> 32) == 0xffff;
 }
 
 bool is_loopback(const address& value) {
-    static constexpr std::uint8_t v6_loopback[16] = {0, 0, 0, 0, 0, 0, 0, 0,
-                                                     0, 0, 0, 0, 0, 0, 0, 1};
-    if (std::memcmp(value.ip.data(), v6_loopback, 16) == 0)
+    const std::uint64_t high = detail::big_endian_word(value.ip.data());
+    const std::uint64_t low = detail::big_endian_word(value.ip.data() + 8);
+    if (high == 0 && low == 1) // ::1
         return true;
-    return is_v4_mapped(value) && value.ip[12] == 127;
+    return high == 0 && (low >> 32) == 0xffff && value.ip[12] == 127;
 }
 
 std::optional<std::uint16_t> tcp_port_of(std::uint16_t udp_port) {

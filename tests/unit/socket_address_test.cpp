@@ -1,8 +1,12 @@
 // local_addresses: where a node bound to an address is reached, so a PONG
-// listing any of them does not make it ping itself.
+// listing any of them does not make it ping itself; the order of addresses
+// and the word-compare predicates (is_v4_mapped, is_loopback).
 #include <doctest/doctest.h>
 
 #include <algorithm>
+#include <compare>
+#include <random>
+#include <tuple>
 
 #include "model/socket_address.hpp"
 
@@ -52,4 +56,45 @@ TEST_CASE("a wildcard bind is reached at every local interface address, with its
         CHECK((contains(found, endpoint("[::1]:1618")) ||
                contains(found, endpoint("127.0.0.1:1618"))));
     }
+}
+
+TEST_CASE("address order: the IP's bytes in order, then the port (word compares)") {
+    std::mt19937_64 random(7);
+    const auto random_address = [&] {
+        address out;
+        // Few distinct byte values, so that long equal prefixes are common.
+        for (auto& byte : out.ip)
+            byte = static_cast<std::uint8_t>(random() % 3 == 0 ? random() : random() % 2);
+        out.port = static_cast<std::uint16_t>(random() % 4);
+        return out;
+    };
+    for (int i = 0; i < 20000; ++i) {
+        const address a = random_address();
+        const address b = random_address();
+        const auto expected = std::tie(a.ip, a.port) <=> std::tie(b.ip, b.port);
+        REQUIRE((a <=> b) == expected);
+        REQUIRE((a == b) == (expected == 0));
+    }
+}
+
+TEST_CASE("is_v4_mapped and is_loopback by word compares") {
+    address v6_loopback;
+    v6_loopback.ip[15] = 1;
+    CHECK(is_loopback(v6_loopback));
+    CHECK_FALSE(is_v4_mapped(v6_loopback));
+    address v4 = v6_loopback;
+    v4.ip[15] = 0;
+    v4.ip[10] = v4.ip[11] = 0xff;
+    v4.ip[12] = 127;
+    CHECK(is_v4_mapped(v4));
+    CHECK(is_loopback(v4));
+    v4.ip[12] = 10;
+    CHECK(is_v4_mapped(v4));
+    CHECK_FALSE(is_loopback(v4));
+    v4.ip[9] = 1; // not the ::ffff: prefix
+    CHECK_FALSE(is_v4_mapped(v4));
+    address other;
+    other.ip[0] = 0xfd;
+    other.ip[15] = 1;
+    CHECK_FALSE(is_loopback(other));
 }
