@@ -42,12 +42,9 @@ public:
     std::pair<T*, bool> try_emplace(const address& key, T value = T{}) {
         if (flat_probe::full(count_, slots_.size()))
             rehash(flat_probe::grown(slots_.size()));
-        std::size_t slot = flat_probe::home(address_hash{}(key), slots_.size());
-        while (slots_[slot].used) {
-            if (slots_[slot].key == key)
-                return {&slots_[slot].value, false};
-            slot = flat_probe::next(slot, slots_.size());
-        }
+        const std::size_t slot = probe(key);
+        if (slots_[slot].used)
+            return {&slots_[slot].value, false};
         slots_[slot].used = true;
         slots_[slot].key = key;
         slots_[slot].value = std::move(value);
@@ -111,29 +108,33 @@ private:
         T value{};
     };
 
+    // The slot holding `key`, or the empty slot where it would go (the
+    // table has slots and is never full).
+    std::size_t probe(const address& key) const noexcept {
+        std::size_t slot = flat_probe::home(address_hash{}(key), slots_.size());
+        while (slots_[slot].used && !(slots_[slot].key == key))
+            slot = flat_probe::next(slot, slots_.size());
+        return slot;
+    }
+
     std::size_t locate(const address& key) const noexcept {
         if (count_ == 0)
             return npos;
-        std::size_t slot = flat_probe::home(address_hash{}(key), slots_.size());
-        while (slots_[slot].used) {
-            if (slots_[slot].key == key)
-                return slot;
-            slot = flat_probe::next(slot, slots_.size());
-        }
-        return npos;
+        const std::size_t slot = probe(key);
+        return slots_[slot].used ? slot : npos;
     }
 
     void erase_slot(std::size_t hole) noexcept {
         const std::size_t size = slots_.size();
-        for (std::size_t slot = flat_probe::next(hole, size); slots_[slot].used;
-             slot = flat_probe::next(slot, size)) {
-            const std::size_t home = flat_probe::home(address_hash{}(slots_[slot].key), size);
-            if (flat_probe::may_fill(hole, slot, home, size)) {
-                slots_[hole].key = slots_[slot].key;
-                slots_[hole].value = std::move(slots_[slot].value);
-                hole = slot;
-            }
-        }
+        hole = flat_probe::close_hole(
+            hole, size, [&](std::size_t slot) { return slots_[slot].used; },
+            [&](std::size_t slot) {
+                return flat_probe::home(address_hash{}(slots_[slot].key), size);
+            },
+            [&](std::size_t from, std::size_t to) {
+                slots_[to].key = slots_[from].key;
+                slots_[to].value = std::move(slots_[from].value);
+            });
         slots_[hole] = slot_type{};
         --count_;
     }
@@ -141,14 +142,9 @@ private:
     void rehash(std::size_t size) {
         std::vector<slot_type> old(size);
         old.swap(slots_);
-        for (auto& item : old) {
-            if (!item.used)
-                continue;
-            std::size_t slot = flat_probe::home(address_hash{}(item.key), size);
-            while (slots_[slot].used)
-                slot = flat_probe::next(slot, size);
-            slots_[slot] = std::move(item);
-        }
+        for (auto& item : old)
+            if (item.used)
+                slots_[probe(item.key)] = std::move(item); // keys are distinct
     }
 
     std::vector<slot_type> slots_;

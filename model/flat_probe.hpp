@@ -47,4 +47,23 @@ inline bool may_fill(std::size_t hole, std::size_t slot, std::size_t home_slot,
     return distance(home_slot, slot, size) >= distance(hole, slot, size);
 }
 
+// Backward-shift deletion of the item at `hole`: walks the cluster after it
+// and moves back each item whose probe sequence passes the hole
+// (move(from, to)), the vacated slot becoming the next hole. No tombstones:
+// a lookup still stops at the first empty slot. `occupied(slot)` and
+// `home_of(slot)` describe the table; the hole itself must read as occupied
+// or empty consistently, and is never visited (a table is never full).
+// Returns the slot left empty at the end, for the caller to clear.
+template <class Occupied, class HomeOf, class Move>
+std::size_t close_hole(std::size_t hole, std::size_t size, Occupied&& occupied, HomeOf&& home_of,
+                       Move&& move) {
+    for (std::size_t slot = next(hole, size); occupied(slot); slot = next(slot, size)) {
+        if (may_fill(hole, slot, home_of(slot), size)) {
+            move(slot, hole);
+            hole = slot;
+        }
+    }
+    return hole;
+}
+
 } // namespace dave::flat_probe

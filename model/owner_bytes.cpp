@@ -89,16 +89,14 @@ void owner_bytes::subtract(std::uint64_t owner, std::size_t bytes) noexcept {
     if (bytes_[hole] == in_wide_list)
         wide_.erase(wide_item(wide_, owner));
     bytes_[hole] = 0;
-    // Backward shift: no tombstones, lookups stop at the first empty slot.
-    for (std::size_t j = flat_probe::next(hole, size); bytes_[j] != 0;
-         j = flat_probe::next(j, size)) {
-        if (!flat_probe::may_fill(hole, j, flat_probe::home(owners_[j], size), size))
-            continue;
-        owners_[hole] = owners_[j];
-        bytes_[hole] = bytes_[j];
-        bytes_[j] = 0;
-        hole = j;
-    }
+    flat_probe::close_hole(
+        hole, size, [&](std::size_t slot) { return bytes_[slot] != 0; },
+        [&](std::size_t slot) { return flat_probe::home(owners_[slot], size); },
+        [&](std::size_t from, std::size_t to) {
+            owners_[to] = owners_[from];
+            bytes_[to] = bytes_[from];
+            bytes_[from] = 0;
+        });
     --count_;
 }
 

@@ -17,20 +17,23 @@ std::uint32_t peer_records::take_slot() {
 }
 
 std::pair<peer_record*, bool> peer_records::try_emplace(const address& endpoint) {
-    if (auto* found = find(endpoint))
-        return {found, false};
-    const std::uint32_t slot = take_slot();
-    slots_[slot].endpoint = endpoint;
-    index_.try_emplace(endpoint, slot);
-    return {&slots_[slot], true};
+    // One probe of the index: the slot number is filled in once taken
+    // (take_slot leaves the index alone, so `slot` stays valid).
+    auto [slot, inserted] = index_.try_emplace(endpoint);
+    if (!inserted)
+        return {&slots_[*slot], false};
+    *slot = take_slot();
+    slots_[*slot].endpoint = endpoint;
+    return {&slots_[*slot], true};
 }
 
 peer_record& peer_records::insert(peer_record record) {
-    assert(!contains(record.endpoint));
-    const std::uint32_t slot = take_slot();
-    slots_[slot] = std::move(record);
-    index_.try_emplace(slots_[slot].endpoint, slot);
-    return slots_[slot];
+    auto [slot, inserted] = index_.try_emplace(record.endpoint);
+    assert(inserted);
+    *slot = take_slot();
+    peer_record& placed = slots_[*slot];
+    placed = std::move(record);
+    return placed;
 }
 
 std::size_t peer_records::slot_of(const peer_record& record) const {
