@@ -20,6 +20,7 @@
 #include "model/metrics.hpp"
 #include "model/peer_choice.hpp"
 #include "model/peer_view.hpp"
+#include "model/random_engine.hpp"
 #include "model/shard_routing.hpp"
 #include "model/silent_peers.hpp"
 #include "model/snapshot_board.hpp"
@@ -120,8 +121,8 @@ struct getter_state {
     std::unordered_map<std::uint64_t, running_lookup> lookups;
     std::unordered_map<std::uint64_t, find_query> queries; // by nonce
     std::uint64_t next_lookup = 1;
-    silent_peers no_extension;          // left a FIND_NODES unanswered: asked none for a while
-    std::mt19937_64 rng{random_seed()}; // libsodium: seeded by the simulator
+    silent_peers no_extension;        // left a FIND_NODES unanswered: asked none for a while
+    random_engine rng{random_seed()}; // libsodium: seeded by the simulator
     std::uint64_t lookups_started = 0;
     std::uint64_t find_nodes_sent = 0;
     std::uint64_t nodes_received = 0;
@@ -638,6 +639,10 @@ getter_impl::behavior_type getter(self_pointer self, getter_setup setup) {
                 return;
             }
             ++state.answered_remote;
+            // The caller first: storing wakes the shard and the backup
+            // writer, which would otherwise take the cores the caller's
+            // wake-up waits for.
+            finish(self, it, ack.item);
             auto& shard =
                 state.setup
                     .shards[shard_index(answer.public_key, answer.key, state.setup.shards.size())];
@@ -645,7 +650,6 @@ getter_impl::behavior_type getter(self_pointer self, getter_setup setup) {
             // business; the answer stands.
             self->request(shard, caf::infinite, store_atom_v, ack.item)
                 .then([](bool) {}, [](const caf::error&) {});
-            finish(self, it, ack.item);
         },
         [=](metrics_atom) -> metric_report {
             auto& state = self->state;
