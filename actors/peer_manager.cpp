@@ -16,6 +16,7 @@
 #include "model/metrics.hpp"
 #include "model/peer_series.hpp"
 #include "model/peer_table.hpp"
+#include "model/random_engine.hpp"
 #include "model/socket_address.hpp"
 
 namespace dave {
@@ -36,7 +37,7 @@ struct waiting_for_peers {
 struct peer_manager_state {
     std::optional<peer_table> table;
     peer_manager_setup setup;
-    std::mt19937_64 rng{random_seed()};
+    random_engine rng{random_seed()};
     std::vector<active_set_listener> subscribers;
     std::vector<waiting_for_peers> waiting;
     std::uint64_t own_used = 0;

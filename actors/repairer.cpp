@@ -15,6 +15,7 @@
 #include "crypto/ed25519.hpp"
 #include "messages/type_ids.hpp"
 #include "model/anti_entropy.hpp"
+#include "model/random_engine.hpp"
 #include "model/socket_address.hpp"
 
 namespace dave {
@@ -28,7 +29,7 @@ struct repairer_state {
     repair_cursors cursors;
     std::optional<repair_budget> datagrams;
     std::optional<repair_budget> entries;
-    std::mt19937_64 random{random_seed()};
+    random_engine random{random_seed()};
     std::size_t first_range = 0; // rotates, so that every range gets its turn
     // Counters (dave_repair_*).
     std::uint64_t rounds_in_sync = 0;

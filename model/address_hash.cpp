@@ -4,20 +4,11 @@
 #include <cstring>
 
 #include "crypto/ed25519.hpp"
+#include "model/random_engine.hpp"
 
 namespace dave {
 
 namespace {
-
-std::uint64_t mix64(std::uint64_t x) noexcept {
-    // splitmix64's finaliser: every input bit affects every output bit.
-    x ^= x >> 30;
-    x *= 0xbf58476d1ce4e5b9ULL;
-    x ^= x >> 27;
-    x *= 0x94d049bb133111ebULL;
-    x ^= x >> 31;
-    return x;
-}
 
 // Drawn once per process. Source addresses are chosen by whoever sends the
 // datagram, so an unkeyed hash would let a sender pick addresses that all
@@ -51,8 +42,8 @@ std::size_t address_hash::operator()(const address& value) const noexcept {
     // lookup by address. The port, times an odd number, changes the low 16
     // bits of `low` bijectively, where an IPv4(-mapped) address has two
     // zero bytes, so no two IPv4 endpoints share the value mixed last.
-    return static_cast<std::size_t>(
-        mix64(mix64(high ^ key.high) ^ low ^ key.low ^ (value.port * key.port_multiplier)));
+    return static_cast<std::size_t>(splitmix64_mix(splitmix64_mix(high ^ key.high) ^ low ^ key.low ^
+                                                   (value.port * key.port_multiplier)));
 }
 
 } // namespace dave

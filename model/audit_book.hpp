@@ -25,6 +25,7 @@
 
 #include "codec/defaults.hpp"
 #include "codec/types.hpp"
+#include "model/random_engine.hpp"
 
 namespace dave {
 
@@ -124,7 +125,7 @@ private:
                         audit_verdict verdict) const;
 
     audit_config config_;
-    std::mt19937_64 rng_;
+    random_engine rng_;
     std::map<challenge_key, challenge> pending_;
     std::size_t asked_ = 0;
     std::uint64_t refused_full_ = 0;

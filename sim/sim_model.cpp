@@ -7,83 +7,11 @@
 namespace dave::sim {
 
 std::uint64_t mix64(std::uint64_t x) noexcept {
-    x += 0x9e3779b97f4a7c15ULL;
-    x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
-    x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
-    return x ^ (x >> 31);
+    return splitmix64_mix(x + 0x9e3779b97f4a7c15ULL);
 }
 
 std::uint64_t derive_seed(std::uint64_t seed, std::uint64_t stream) noexcept {
     return mix64(mix64(seed) ^ mix64(stream * 0xd1b54a32d192ed03ULL + 1));
-}
-
-namespace {
-
-std::uint64_t rotl(std::uint64_t x, int k) noexcept {
-    return (x << k) | (x >> (64 - k));
-}
-
-} // namespace
-
-rng::rng(std::uint64_t seed) noexcept {
-    std::uint64_t x = seed;
-    for (auto& word : s_) {
-        x += 0x9e3779b97f4a7c15ULL;
-        word = mix64(x);
-    }
-}
-
-std::uint64_t rng::next() noexcept {
-    const std::uint64_t result = rotl(s_[1] * 5, 7) * 9;
-    const std::uint64_t t = s_[1] << 17;
-    s_[2] ^= s_[0];
-    s_[3] ^= s_[1];
-    s_[1] ^= s_[2];
-    s_[0] ^= s_[3];
-    s_[2] ^= t;
-    s_[3] = rotl(s_[3], 45);
-    return result;
-}
-
-double rng::uniform() noexcept {
-    return static_cast<double>(next() >> 11) * 0x1.0p-53;
-}
-
-std::uint64_t rng::below(std::uint64_t n) noexcept {
-    if (n == 0)
-        return 0;
-    // Lemire's multiply-shift with rejection: unbiased.
-    for (;;) {
-        const unsigned __int128 product = static_cast<unsigned __int128>(next()) * n;
-        const auto low = static_cast<std::uint64_t>(product);
-        if (low >= n || low >= (0 - n) % n)
-            return static_cast<std::uint64_t>(product >> 64);
-    }
-}
-
-bool rng::chance(double p) noexcept {
-    if (p <= 0)
-        return false;
-    if (p >= 1)
-        return true;
-    return uniform() < p;
-}
-
-double rng::exponential(double mean) noexcept {
-    if (mean <= 0)
-        return 0;
-    return -std::log1p(-uniform()) * mean;
-}
-
-void rng::fill(std::uint8_t* out, std::size_t size) noexcept {
-    while (size > 0) {
-        auto word = next();
-        const std::size_t take = std::min<std::size_t>(size, 8);
-        for (std::size_t i = 0; i < take; ++i)
-            out[i] = static_cast<std::uint8_t>(word >> (8 * i));
-        out += take;
-        size -= take;
-    }
 }
 
 link_model::link_model(link_config config, std::uint64_t seed) : config_(config), rng_(seed) {}

@@ -13,6 +13,8 @@
 #include <string>
 #include <vector>
 
+#include "model/random_engine.hpp"
+
 namespace dave::sim {
 
 // Virtual time in microseconds since the simulation started.
@@ -36,25 +38,9 @@ std::uint64_t mix64(std::uint64_t x) noexcept;
 // An independent seed for sub-stream `stream` of `seed`.
 std::uint64_t derive_seed(std::uint64_t seed, std::uint64_t stream) noexcept;
 
-// xoshiro256** seeded with splitmix64. Own implementation (not <random>'s
-// distributions) so the same seed draws the same numbers on every library.
-class rng {
-public:
-    explicit rng(std::uint64_t seed = 0) noexcept;
-    std::uint64_t next() noexcept;
-    // Uniform in [0, 1), 53 bits.
-    double uniform() noexcept;
-    // Uniform in [0, n); 0 when n == 0.
-    std::uint64_t below(std::uint64_t n) noexcept;
-    // True with probability p (p <= 0 never, p >= 1 always).
-    bool chance(double p) noexcept;
-    // Exponential with the given mean.
-    double exponential(double mean) noexcept;
-    void fill(std::uint8_t* out, std::size_t size) noexcept;
-
-private:
-    std::array<std::uint64_t, 4> s_{};
-};
+// The simulator's draws use the model's engine (xoshiro256**, own code, so
+// the same seed draws the same numbers on every library).
+using rng = random_engine;
 
 enum class jitter_kind : std::uint8_t { uniform, exponential };
 
