@@ -21,6 +21,7 @@
 #include "codec/tcp_frame.hpp"
 #include "messages/type_ids.hpp"
 #include "model/frame_retries.hpp"
+#include "model/metrics.hpp"
 #include "model/socket_address.hpp"
 
 namespace dave {
@@ -219,6 +220,31 @@ batch_writer(batch_writer_impl::stateful_pointer<writer_state> self) {
                 }
             }
             return written;
+        },
+        [=](metrics_atom) -> metric_report {
+            const auto& state = self->state;
+            metric_report report;
+            report.counter("dave_put_frames_written_total",
+                           "PUT frames written to replicas at the first try.",
+                           state.frames_written);
+            report.counter("dave_put_frame_write_failures_total",
+                           "PUT frames whose first write failed (refused, timed out, broken "
+                           "connection): each waits for a retry, unless the retry list is full.",
+                           state.failures);
+            constexpr auto left = "PUT frames that left the retry list, by outcome.";
+            report.counter("dave_put_frame_retries_total", left, state.retries.retried(),
+                           {{"outcome", "delivered"}});
+            report.counter("dave_put_frame_retries_total", left, state.retries.given_up(),
+                           {{"outcome", "given_up"}});
+            report.counter("dave_put_frame_retries_total", left, state.retries.dropped_full(),
+                           {{"outcome", "dropped_list_full"}});
+            report.gauge("dave_put_frames_waiting", "PUT frames waiting for a retry.",
+                         static_cast<std::int64_t>(state.retries.waiting()));
+            report.gauge("dave_put_retry_targets", "Replicas with PUT frames waiting for a retry.",
+                         static_cast<std::int64_t>(state.retries.targets()));
+            report.gauge("dave_tcp_out_connections", "Open TCP connections to replicas.",
+                         static_cast<std::int64_t>(state.connections.size()));
+            return report;
         },
         [=](idle_timer) {
             retry_due(self->state);

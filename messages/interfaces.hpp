@@ -73,7 +73,9 @@ using datagram_writer_actor = caf::typed_actor<
 using stream_writer_actor = caf::typed_actor<
     // node (API writes), replicator -> writer: send the entry to these
     // replicas as PUT frames; answers how many were written.
-    caf::replies_to<write_atom, entry, std::vector<address>>::with<std::uint32_t>>;
+    caf::replies_to<write_atom, entry, std::vector<address>>::with<std::uint32_t>,
+    // node -> writer: frames written, failed, retried, given up.
+    caf::replies_to<metrics_atom>::with<metric_report>>;
 
 // UDP reader and TCP listener (blocking actors; see above).
 using inbound_source_actor = caf::typed_actor<

@@ -394,7 +394,10 @@ struct endpoint_state {
     static inline const char* name = "sim_endpoint";
 };
 
-using endpoint_actor = datagram_writer_actor::extend_with<stream_writer_actor>;
+// Both writers' interfaces; one metrics handler answers for both (the node
+// asks it once: see collect_status in node/node_behavior.cpp).
+using endpoint_actor = datagram_writer_actor::extend<
+    caf::replies_to<write_atom, entry, std::vector<address>>::with<std::uint32_t>>;
 
 endpoint_actor::behavior_type endpoint(endpoint_actor::stateful_pointer<endpoint_state> self,
                                        network_actor network, std::uint32_t index) {

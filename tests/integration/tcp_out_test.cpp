@@ -138,6 +138,18 @@ bool fin_arrived(std::uint16_t local_port) {
     return false;
 }
 
+// The writer's counters, by family and label ("family" or "family{outcome=x}").
+std::int64_t writer_metric(caf::scoped_actor& self, const stream_writer_actor& writer,
+                           const char* family, const char* outcome = nullptr) {
+    metric_report report;
+    self->request(writer, std::chrono::seconds(10), metrics_atom_v)
+        .receive([&](metric_report& answer) { report = std::move(answer); },
+                 [&](caf::error& error) { FAIL("metrics: " << self->system().render(error)); });
+    if (outcome)
+        return report.total(family, {{"outcome", outcome}});
+    return report.total(family);
+}
+
 // An actor system with a batch writer in it. However a case ends (a failed
 // REQUIRE included), the detached writer is stopped, or the actor system's
 // destructor would wait for it forever.
@@ -208,6 +220,11 @@ TEST_CASE("batch writer: frames a down receiver could not take arrive once it li
     auto second = numbered_entry(12);
     CHECK(write(self, writer, first, target) == 0);
     CHECK(write(self, writer, second, target) == 0);
+    // Operators see them waiting (/metrics): two failed writes, one replica.
+    CHECK(writer_metric(self, writer, "dave_put_frame_write_failures_total") == 2);
+    CHECK(writer_metric(self, writer, "dave_put_frames_waiting") == 2);
+    CHECK(writer_metric(self, writer, "dave_put_retry_targets") == 1);
+    CHECK(writer_metric(self, writer, "dave_put_frames_written_total") == 0);
 
     // The replica comes back (a restart): the writer's next round, about a
     // second after the failure, delivers both, oldest first.
@@ -221,5 +238,10 @@ TEST_CASE("batch writer: frames a down receiver could not take arrive once it li
     got = read_frame(connection, frames, 5000);
     REQUIRE(got.has_value());
     CHECK(*got == put_bytes(second));
+    // Both counted as delivered by a retry; nothing waits, nothing given up.
+    CHECK(writer_metric(self, writer, "dave_put_frame_retries_total", "delivered") == 2);
+    CHECK(writer_metric(self, writer, "dave_put_frame_retries_total", "given_up") == 0);
+    CHECK(writer_metric(self, writer, "dave_put_frames_waiting") == 0);
+    CHECK(writer_metric(self, writer, "dave_put_retry_targets") == 0);
     ::close(connection);
 }
