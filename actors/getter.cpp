@@ -4,7 +4,6 @@
 #include <map>
 #include <memory>
 #include <optional>
-#include <random>
 #include <unordered_map>
 
 #include <caf/all.hpp>

@@ -1,6 +1,5 @@
 #include "actors/peer_manager.hpp"
 
-#include <random>
 #include <thread>
 
 #include <caf/all.hpp>

@@ -4,7 +4,6 @@
 #include <bit>
 #include <memory>
 #include <optional>
-#include <random>
 
 #include <caf/all.hpp>
 

@@ -2,17 +2,11 @@
 
 #include <algorithm>
 
+#include "model/random_engine.hpp"
+
 namespace dave {
 
 namespace {
-
-// splitmix64's finaliser: every input bit affects every output bit.
-constexpr std::uint64_t mix(std::uint64_t value) noexcept {
-    value += 0x9e3779b97f4a7c15ULL;
-    value = (value ^ (value >> 30)) * 0xbf58476d1ce4e5b9ULL;
-    value = (value ^ (value >> 27)) * 0x94d049bb133111ebULL;
-    return value ^ (value >> 31);
-}
 
 // Calls visit(stored, id) for every entry shared with peer_id in `where`
 // (all ranges when where is null).
@@ -32,7 +26,7 @@ void for_each_shared(stored_entries entries, std::uint64_t peer_id, const repair
 } // namespace
 
 std::uint64_t repair_fingerprint(std::uint64_t id, std::uint64_t time_ms) noexcept {
-    return mix(id ^ mix(time_ms));
+    return splitmix64(id ^ splitmix64(time_ms));
 }
 
 bool repair_shares(const replica_ids& replicas, std::uint64_t peer_id) noexcept {

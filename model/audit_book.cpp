@@ -1,6 +1,7 @@
 #include "model/audit_book.hpp"
 
 #include <algorithm>
+#include <random>
 
 #include "codec/codec.hpp"
 

@@ -18,7 +18,6 @@
 #include <functional>
 #include <map>
 #include <optional>
-#include <random>
 #include <string_view>
 #include <tuple>
 #include <vector>

@@ -5,18 +5,12 @@
 
 namespace dave {
 
-std::uint64_t splitmix64_mix(std::uint64_t x) noexcept {
-    x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
-    x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
-    return x ^ (x >> 31);
-}
-
 void random_engine::seed(std::uint64_t seed) noexcept {
     // splitmix64's sequence from `seed`: never the all-zero state xoshiro
     // cannot leave.
     for (auto& word : state_) {
-        seed += 0x9e3779b97f4a7c15ULL;
-        word = splitmix64_mix(seed);
+        word = splitmix64(seed);
+        seed += splitmix64_increment;
     }
 }
 

@@ -13,8 +13,23 @@
 
 namespace dave {
 
-// splitmix64's finaliser: every input bit affects every output bit.
-std::uint64_t splitmix64_mix(std::uint64_t x) noexcept;
+// splitmix64: its state advances by this odd constant per output, and each
+// output is the finaliser of the state. Inline: the address hash runs it
+// twice per table lookup.
+inline constexpr std::uint64_t splitmix64_increment = 0x9e3779b97f4a7c15ULL;
+
+// The finaliser: every input bit affects every output bit.
+constexpr std::uint64_t splitmix64_mix(std::uint64_t x) noexcept {
+    x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
+    x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
+    return x ^ (x >> 31);
+}
+
+// The output of a splitmix64 whose state was `state` before the step: a
+// good 64-bit mixer for seeds and hashes.
+constexpr std::uint64_t splitmix64(std::uint64_t state) noexcept {
+    return splitmix64_mix(state + splitmix64_increment);
+}
 
 class random_engine {
 public:

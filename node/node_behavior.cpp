@@ -189,7 +189,8 @@ void collect_status(node_pointer self, std::function<void(const node_status&)> d
     std::vector<metrics_source_actor> reporters(children.shards.begin(), children.shards.end());
     reporters.insert(reporters.end(), children.dispatchers.begin(), children.dispatchers.end());
     reporters.push_back(children.writer);
-    // The simulator's endpoint is both writers: asked once.
+    // A transport may give one actor both writer roles (the simulator's
+    // endpoint does): it is asked once, or its counters would count twice.
     if (caf::actor_cast<caf::actor_addr>(children.batch_writer) !=
         caf::actor_cast<caf::actor_addr>(children.writer))
         reporters.push_back(children.batch_writer);

@@ -7,7 +7,7 @@
 namespace dave::sim {
 
 std::uint64_t mix64(std::uint64_t x) noexcept {
-    return splitmix64_mix(x + 0x9e3779b97f4a7c15ULL);
+    return splitmix64(x);
 }
 
 std::uint64_t derive_seed(std::uint64_t seed, std::uint64_t stream) noexcept {
