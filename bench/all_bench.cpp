@@ -87,6 +87,12 @@ int run_all() {
     double quiet = 0;
     if (const char* wanted = std::getenv("DAVE_BENCH_QUIET_LOAD"); wanted && *wanted)
         quiet = std::atof(wanted);
+    // Each benchmark takes at most a few minutes; one still running after
+    // this long hangs and is killed, so that the table still comes out
+    // (DAVE_BENCH_CHILD_LIMIT_S changes it).
+    std::chrono::seconds child_limit{900};
+    if (const char* limit = std::getenv("DAVE_BENCH_CHILD_LIMIT_S"); limit && std::atol(limit) > 0)
+        child_limit = std::chrono::seconds(std::atol(limit));
     for (const auto& command : order) {
         if (quiet > 0)
             wait_for_quiet(quiet, std::chrono::seconds(60));
@@ -94,9 +100,16 @@ int run_all() {
         std::fflush(stdout);
         child_process child(command);
         int status = 0;
-        outputs += child.finish(&status, true);
-        if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+        bool timed_out = false;
+        outputs += child.finish_within(child_limit, &status, true, timed_out);
+        if (timed_out) {
+            std::printf("dave-bench %s: still running after %lld s, killed\n", command[0].c_str(),
+                        static_cast<long long>(child_limit.count()));
+            failed.push_back(command[0] + " (killed after " + std::to_string(child_limit.count()) +
+                             " s)");
+        } else if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
             failed.push_back(command[0]);
+        }
     }
     const double total =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();

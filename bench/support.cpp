@@ -11,6 +11,7 @@
 #include <fcntl.h>
 #include <fstream>
 #include <netinet/in.h>
+#include <poll.h>
 #include <signal.h>
 #include <spawn.h>
 #include <stdexcept>
@@ -204,9 +205,31 @@ child_process::~child_process() {
 }
 
 std::string child_process::finish(int* status, bool echo) {
+    bool timed_out = false;
+    return finish_within(std::chrono::hours(24 * 365), status, echo, timed_out);
+}
+
+std::string child_process::finish_within(std::chrono::seconds limit, int* status, bool echo,
+                                         bool& timed_out) {
+    timed_out = false;
+    const auto deadline = std::chrono::steady_clock::now() + limit;
     std::string output;
     char buffer[4096];
     for (;;) {
+        const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+            deadline - std::chrono::steady_clock::now());
+        if (left.count() <= 0) {
+            timed_out = true;
+            ::kill(pid_, SIGKILL);
+            break;
+        }
+        pollfd readable{out_, POLLIN, 0};
+        const int ready =
+            ::poll(&readable, 1, static_cast<int>(std::min<std::int64_t>(left.count(), 60'000)));
+        if (ready < 0 && errno != EINTR)
+            break;
+        if (ready <= 0)
+            continue;
         ssize_t n = ::read(out_, buffer, sizeof buffer);
         if (n < 0 && errno == EINTR)
             continue;
@@ -220,8 +243,21 @@ std::string child_process::finish(int* status, bool echo) {
     }
     ::close(out_);
     out_ = -1;
+    // Output ends when the child closes stdout, which is normally its exit;
+    // one that closed it and then hangs is killed at the deadline too.
     int wait_status = 0;
-    while (::waitpid(pid_, &wait_status, 0) < 0 && errno == EINTR) {
+    for (;;) {
+        const pid_t waited = ::waitpid(pid_, &wait_status, timed_out ? 0 : WNOHANG);
+        if (waited == pid_ || (waited < 0 && errno != EINTR))
+            break;
+        if (waited == 0) {
+            if (std::chrono::steady_clock::now() >= deadline) {
+                timed_out = true;
+                ::kill(pid_, SIGKILL);
+            } else {
+                std::this_thread::sleep_for(std::chrono::milliseconds(50));
+            }
+        }
     }
     pid_ = -1;
     if (status)
@@ -344,11 +380,16 @@ std::vector<dat> bench_dats(std::size_t count) {
                 std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
     std::error_code ec;
     std::filesystem::create_directories(folder, ec);
-    auto out = backup_appender::open(path, backup_appender::mode::truncate);
+    // Written beside and renamed over, so that a run killed while writing
+    // (dave-bench all kills a benchmark that hangs) leaves no torn cache.
+    auto partial = path;
+    partial += ".partial";
+    auto out = backup_appender::open(partial, backup_appender::mode::truncate);
     if (out) {
         for (const dat& each : dats)
             out->append(entry{{}, each});
-        out->close();
+        if (out->close() == errc::none)
+            std::filesystem::rename(partial, path, ec);
     }
     return dats;
 }

@@ -103,6 +103,10 @@ public:
     // Reads stdout to the end (copying it to ours as it comes when `echo`),
     // waits for exit; returns the output. `status` gets the wait status.
     std::string finish(int* status = nullptr, bool echo = false);
+    // The same, but a child still running `limit` after this call is killed
+    // (SIGKILL, its status says so) and `timed_out` is set: one benchmark
+    // that hangs, at exit say, must not stop the others' table.
+    std::string finish_within(std::chrono::seconds limit, int* status, bool echo, bool& timed_out);
     pid_t pid() const noexcept { return pid_; }
 
 private:

@@ -129,4 +129,19 @@ for figure in put_ingest_tcp get_latency_udp_median get_latency_udp_p99 get_serv
 done
 grep -q "found" "$work/godave.txt" || fail "no GET counts: $(cat "$work/godave.txt")"
 if pgrep -f "$work/standin.toml" >/dev/null; then fail "the stand-in node was left running"; fi
+
+# ---- 4. a benchmark that does not end is killed, and the table still comes --
+# Each benchmark gets 1 s here, far less than any needs: every one is killed
+# at its deadline, named in the footer, and `all` exits 1 with its table.
+rc=0
+DAVE_BENCH_CHILD_LIMIT_S=1 DAVE_BENCH_CACHE="$work/cache" timeout 120 "$bench" all \
+  >"$work/killed.txt" 2>"$work/killed.err" || rc=$?
+[[ $rc -eq 1 ]] || fail "dave-bench all with 1 s per benchmark exited $rc, expected 1: $(tail -5 "$work/killed.txt")"
+grep -q "^figure " "$work/killed.txt" || fail "no table after killed benchmarks: $(tail -5 "$work/killed.txt")"
+for name in pow verify node latency memory replay durable; do
+  grep -qF "dave-bench $name: still running after 1 s, killed" "$work/killed.txt" ||
+    fail "$name was not reported killed: $(tail -5 "$work/killed.txt")"
+  grep -qE "failed:.* $name \(killed after 1 s\)" "$work/killed.txt" ||
+    fail "the footer does not name $name: $(tail -2 "$work/killed.txt")"
+done
 echo "bench options: ok"
