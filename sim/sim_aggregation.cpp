@@ -62,7 +62,9 @@ std::vector<double> churn_times(const driver_state& state) {
 
 void aggregate_report(const driver_state& state, const network_report& end, sim_time now,
                       sim_report& report) {
-    report.mode = state.options.realtime ? "realtime" : "virtual";
+    report.mode = state.options.realtime      ? "realtime"
+                  : state.options.threads > 1 ? "virtual-parallel"
+                                              : "virtual";
     report.crypto = signature_model_in_use() ? "model" : "real";
     report.nodes_initial = state.initial_count;
     report.nodes_spawned = state.nodes.size();

@@ -208,6 +208,7 @@ const std::map<std::string, setter>& valued_options() {
          }},
         {"--shards", set_size(&sim_options::shard_count)},
         {"--fanout", set_size(&sim_options::fanout)},
+        {"--threads", set_size(&sim_options::threads)},
         {"--max-peers", set_size(&sim_options::max_peers)},
         {"--probe-budget", set_size(&sim_options::probe_budget)},
         {"--get-widen-rounds", set_size(&sim_options::get_widen_rounds)},
@@ -435,6 +436,14 @@ parse_outcome parse_options(const std::vector<std::string>& args) {
         out.error = "--shards must be at least 1";
         return out;
     }
+    if (options.threads == 0 || options.threads > 64) {
+        out.error = "--threads must be between 1 and 64";
+        return out;
+    }
+    if (options.threads > 1 && options.realtime) {
+        out.error = "--threads is for the virtual clock (--realtime runs CAF's own scheduler)";
+        return out;
+    }
     out.options = options;
     return out;
 }
@@ -466,6 +475,9 @@ workload
 run
   --seed S             everything random derives from it (1)
   --realtime           real scheduler and clock (default: virtual clock, deterministic)
+  --threads N          run each virtual instant on N threads (1): faster on N cores, but
+                       the order of messages within an instant varies, so a run is no
+                       longer reproducible from its seed (mode "virtual-parallel")
   --crypto model|real  Ed25519 as a keyed-hash model (default) or libsodium (slow)
   --min-work N (1)  --shards N (4)  --fanout N (5)  --max-peers N (512)
   --probe-budget N (64) [peers] probe_budget: PINGs to unverified addresses per period

@@ -70,6 +70,9 @@ struct sim_options {
     bool lookup = true;                              // --lookup on|off: the FIND_NODES extension
     std::string crypto = "model";                    // model | real (see crypto_model.cpp)
     bool realtime = false; // real scheduler and clock instead of the virtual clock
+    // Threads running each virtual instant (parallel_coordinator.hpp); 1 keeps
+    // a run reproducible from its seed.
+    std::size_t threads = 1;
     std::string log_level = "error";
     bool quiet = false;    // JSON line only
     bool progress = false; // progress lines on stderr

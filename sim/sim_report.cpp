@@ -191,6 +191,7 @@ std::string sim_report::json() const {
     // The signature implementation changes no outcome (see crypto_model.hpp),
     // so it is reported outside the digest: both give the same digest.
     out["crypto"] = crypto;
+    out["threads"] = options.threads;
     out["rss_bytes_per_node"] = rss_bytes_per_node;
     out["rss_bytes"] = rss_end;
     out["rss_baseline_bytes"] = rss_baseline;

@@ -13,6 +13,7 @@
 #include "model/shard_routing.hpp"
 #include "model/socket_address.hpp"
 #include "sim/crypto_model.hpp"
+#include "sim/parallel_coordinator.hpp"
 #include "sim/process_usage.hpp"
 #include "sim/sim_driver.hpp"
 
@@ -32,6 +33,11 @@ sim_report run_simulation(const sim_options& options, std::ostream* progress) {
     config.set("logger.console-verbosity", caf::atom("quiet"));
     if (!options.realtime)
         config.set("scheduler.policy", caf::atom("testing"));
+    if (!options.realtime && options.threads > 1)
+        config.module_factories.push_back(
+            [threads = options.threads](caf::actor_system& system) -> caf::actor_system::module* {
+                return new parallel_coordinator(system, threads);
+            });
     auto report = std::make_shared<sim_report>();
     report->options = options;
     auto done = std::make_shared<bool>(false);
@@ -41,6 +47,14 @@ sim_report run_simulation(const sim_options& options, std::ostream* progress) {
         caf::actor_system system{config};
         if (!options.realtime) {
             auto& scheduler = dynamic_cast<caf::scheduler::test_coordinator&>(system.scheduler());
+            auto* parallel = dynamic_cast<parallel_coordinator*>(&scheduler);
+            // Runs the current instant to its end.
+            auto run_instant = [&] {
+                if (parallel)
+                    parallel->run_instant();
+                else
+                    scheduler.run();
+            };
             auto& clock = scheduler.clock();
             clock.current_time += std::chrono::hours(1); // the clock never reads 0
             const auto origin = clock.now();
@@ -50,7 +64,7 @@ sim_report run_simulation(const sim_options& options, std::ostream* progress) {
             const auto wall_started = std::chrono::steady_clock::now();
             auto last_progress = wall_started;
             while (!*done) {
-                scheduler.run();
+                run_instant();
                 if (*done)
                     break;
                 if (!clock.has_pending_timeout()) {
@@ -75,9 +89,9 @@ sim_report run_simulation(const sim_options& options, std::ostream* progress) {
                 }
             }
             // Let the exits run; then drop what timers remain.
-            scheduler.run();
+            run_instant();
             clock.cancel_all();
-            scheduler.run();
+            run_instant();
         } else {
             const auto origin = system.clock().now();
             auto driver_actor =

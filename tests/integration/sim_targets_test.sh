@@ -2,8 +2,9 @@
 # The targets at CI size, through the dave-sim binary as a user runs
 # it: sim/scenarios/ci-steady.args and ci-churn.args (400 nodes, bounded
 # tables, 30 s workload) must each exit 0 (every --expect-* target met) and
-# write a well-formed SVG picture. First, on a tiny run, the check itself: an
-# unreachable target makes dave-sim exit 1 naming that target and no other.
+# write a well-formed SVG picture; ci-steady must meet them with --threads 2
+# too. First, on a tiny run, the check itself: an unreachable target makes
+# dave-sim exit 1 naming that target and no other.
 #
 # usage: sim_targets_test.sh DAVE_SIM SCENARIO_DIR
 set -u
@@ -75,4 +76,14 @@ for scenario in ci-steady ci-churn; do
   [ "$rc" -eq 0 ] || fail "$scenario missed its targets (exit $rc)"
   check_svg "$out/$scenario.svg" "$scenario"
 done
+# 3. The same steady scenario with each instant on two threads
+# (--threads 2): not reproducible from its seed, but every target still met.
+start=$(date +%s)
+"$sim" --scenario "$scenarios/ci-steady.args" --threads 2 >"$out/parallel.out" 2>"$out/parallel.err"
+rc=$?
+grep -E '^  (GET|lost entries|time)' "$out/parallel.out"
+cat "$out/parallel.err"
+echo "ci-steady --threads 2: exit $rc after $(($(date +%s) - start)) s wall"
+[ "$rc" -eq 0 ] || fail "ci-steady --threads 2 missed its targets (exit $rc)"
+grep -q 'virtual-parallel clock' "$out/parallel.out" || fail "the parallel run does not say its mode"
 exit $failed

@@ -59,6 +59,23 @@ TEST_CASE("options: errors name the option") {
     CHECK(parse_options({"--help"}).help);
 }
 
+TEST_CASE("options: --threads runs instants on several threads, only on the virtual clock") {
+    auto fallback = parse_options({"--nodes", "10"});
+    REQUIRE(fallback.options);
+    CHECK(fallback.options->threads == 1); // reproducible unless asked
+    auto two = parse_options({"--nodes", "10", "--threads", "2"});
+    REQUIRE(two.options);
+    CHECK(two.options->threads == 2);
+    for (const char* bad : {"0", "65", "-1", "two"}) {
+        auto refused = parse_options({"--nodes", "10", "--threads", bad});
+        CHECK_FALSE(refused.options);
+        CHECK(refused.error.find("--threads") != std::string::npos);
+    }
+    auto realtime = parse_options({"--nodes", "10", "--threads", "2", "--realtime"});
+    CHECK_FALSE(realtime.options);
+    CHECK(realtime.error.find("--threads is for the virtual clock") != std::string::npos);
+}
+
 TEST_CASE("options: durations with units") {
     CHECK(*parse_seconds("60") == 60);
     CHECK(*parse_seconds("60s") == 60);
