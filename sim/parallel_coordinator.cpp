@@ -125,6 +125,11 @@ std::size_t parallel_coordinator::run_instant() {
 void parallel_coordinator::work(std::unique_lock<std::mutex>& lock) {
     instant_worker unit{system(), *this};
     for (;;) {
+        // Jobs queued after the instant closed (the runner's timeouts, while
+        // it advances the clock) wait for the next one: a helper still here
+        // must not run them beside the runner.
+        if (!instant_open_)
+            return;
         if (!queue_.empty()) {
             auto* job = queue_.front();
             queue_.pop_front();
@@ -132,22 +137,14 @@ void parallel_coordinator::work(std::unique_lock<std::mutex>& lock) {
             ++resumed_;
             lock.unlock();
             const auto outcome = job->resume(&unit, messages_per_resume);
+            // Still counted as running: a release may destroy an actor, which
+            // touches the clock, and the runner must not advance it meanwhile.
+            if (outcome == caf::resumable::done || outcome == caf::resumable::awaiting_message)
+                caf::intrusive_ptr_release(job);
             lock.lock();
             --running_;
-            switch (outcome) {
-            case caf::resumable::resume_later:
+            if (outcome == caf::resumable::resume_later)
                 queue_.push_back(job);
-                break;
-            case caf::resumable::done:
-            case caf::resumable::awaiting_message:
-                // Released outside the lock: it may destroy an actor.
-                lock.unlock();
-                caf::intrusive_ptr_release(job);
-                lock.lock();
-                break;
-            case caf::resumable::shutdown_execution_unit:
-                break;
-            }
             if (running_ == 0 && queue_.empty() && waiting_ > 0)
                 changed_.notify_all(); // the instant is done: waiters leave
             continue;
