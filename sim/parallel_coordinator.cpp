@@ -87,6 +87,10 @@ parallel_coordinator::parallel_coordinator(caf::actor_system& system, std::size_
 }
 
 parallel_coordinator::~parallel_coordinator() {
+    end_helpers(); // if the system never stopped this module
+}
+
+void parallel_coordinator::end_helpers() {
     {
         std::lock_guard guard(mutex_);
         stopping_ = true;
@@ -173,14 +177,7 @@ void parallel_coordinator::stop() {
     // As test_coordinator: run what is left, with the timeouts now due.
     while (run_instant() > 0)
         clock_.trigger_timeouts();
-    {
-        std::lock_guard guard(mutex_);
-        stopping_ = true;
-    }
-    changed_.notify_all();
-    for (auto& helper : helpers_)
-        if (helper.joinable())
-            helper.join();
+    end_helpers();
 }
 
 } // namespace dave::sim

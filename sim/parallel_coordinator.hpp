@@ -76,6 +76,8 @@ private:
     // Takes jobs until the instant has none left and no thread runs one.
     void work(std::unique_lock<std::mutex>& lock);
     void helper_loop();
+    // Tells the helpers to stop and joins them.
+    void end_helpers();
 
     shared_test_clock clock_;
     const std::size_t threads_;
