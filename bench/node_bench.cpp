@@ -55,6 +55,8 @@ constexpr double ping_target_ratio = 0.8; // of all cores' Ed25519 signs/s
 // that no real ingest has, and it was counted against the node.
 constexpr auto poll_fastest = std::chrono::milliseconds(5);
 constexpr auto poll_slowest = std::chrono::milliseconds(250);
+// Before a rate is known (nothing in yet), or after a failed read.
+constexpr auto poll_unknown = std::chrono::milliseconds(20);
 
 // The wait before the next status read when `done` of `total` are in after
 // `elapsed` seconds: a quarter of the time the rest should take at the rate
@@ -62,7 +64,7 @@ constexpr auto poll_slowest = std::chrono::milliseconds(250);
 // read at most ~poll_fastest late.
 std::chrono::milliseconds next_poll(std::uint64_t done, std::uint64_t total, double elapsed) {
     if (done == 0 || done >= total || elapsed <= 0)
-        return poll_fastest * 4;
+        return poll_unknown;
     const double rate = static_cast<double>(done) / elapsed;
     const double remaining_ms = 1000.0 * static_cast<double>(total - done) / rate;
     const auto wait = std::chrono::milliseconds(static_cast<std::int64_t>(remaining_ms / 4));
@@ -103,7 +105,7 @@ std::string poll_while(child_process& child, client& node, OnStatus on_status) {
         done = true;
     });
     while (!done) {
-        auto wait = poll_fastest * 4;
+        auto wait = poll_unknown;
         if (auto status = node.status())
             wait = on_status(*status);
         std::this_thread::sleep_for(wait);
